@@ -62,6 +62,7 @@ type Func struct {
 	Name    string // infer, eval or train
 	Values  []*Value
 	Results []Result
+	Plan    *Plan // set by memory planning
 	nextID  int
 }
 
