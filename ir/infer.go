@@ -318,7 +318,11 @@ func inferMatMul(v *Value) (Type, error) {
 
 // Conv2dOut is the output size of a convolution or pooling window along one axis.
 func Conv2dOut(in, k, stride, pad, dil int) int {
-	return (in+2*pad-dil*(k-1)-1)/stride + 1
+	span := in + 2*pad - dil*(k-1) - 1
+	if span < 0 {
+		return 0 // the window does not fit (Go's division would round toward zero)
+	}
+	return span/stride + 1
 }
 
 func pair(a Attrs, key string, def int) (int, int) {
@@ -363,6 +367,9 @@ func inferPool2d(v *Value) (Type, error) {
 	}
 	kh, kw := pair(v.Attrs, "kernel", 0)
 	sh, sw := pair(v.Attrs, "stride", kh)
+	if v.Attrs.Ints("stride") == nil { // PyTorch: stride defaults to the kernel size
+		sw = kw
+	}
 	ph, pw := pair(v.Attrs, "pad", 0)
 	if kh <= 0 || kw <= 0 || sh <= 0 || sw <= 0 || ph < 0 || pw < 0 {
 		return Type{}, fmt.Errorf("%s: kernel and stride must be positive and padding non-negative", v.Op)

@@ -1,12 +1,29 @@
 package ir
 
+import "fmt"
+
 // Plan says where each value of a Func lives at run time. The memory
 // planning pass fills it and codegen reads it; see passes/memplan.go.
+//
+// Sizes and offsets count elements, not bytes, and are computed for the
+// maximum batch size: a batched value at offset o occupies the first
+// n*RowElems elements of its slot when a call passes n rows.
 type Plan struct {
-	// ArenaElems is the size of the scratch arena, in elements of the
-	// program's float type (for the maximum batch size).
+	// ArenaElems is the size of the float scratch arena, in elements of the
+	// program's float type.
 	ArenaElems int
-	// Loc maps every value that needs storage to its location.
+	// IntArenaElems is the size of the i32 scratch arena.
+	IntArenaElems int
+
+	// NaiveElems is the float arena size without reuse: the sum of the
+	// sizes of all float arena values.
+	NaiveElems int
+	// LowerBound is the largest number of float arena elements live at one
+	// point of the schedule; no packing can use less.
+	LowerBound int
+
+	// Loc maps every value to its location. Reshapes share their
+	// argument's location (a view, no copy).
 	Loc map[*Value]Loc
 }
 
@@ -14,14 +31,26 @@ type Plan struct {
 type Space uint8
 
 const (
-	SpaceArena  Space = iota + 1 // scratch, reused between values whose lifetimes do not overlap
-	SpaceParam                   // the parameter block (one contiguous slice, p.Params order)
-	SpaceGrad                    // the gradient block, laid out like the parameter block
-	SpaceBuffer                  // the buffer block (running statistics)
-	SpaceInput                   // a caller's input slice, read in place
-	SpaceOutput                  // a caller's output slice, written in place
-	SpaceIntArena                // scratch for i32 values
+	SpaceArena    Space = iota + 1 // float scratch, reused between values whose lifetimes do not overlap
+	SpaceParam                     // the parameter block (one contiguous slice, p.Params order)
+	SpaceGrad                      // the gradient block, laid out like the parameter block
+	SpaceBuffer                    // the buffer block (running statistics), p.Buffers order
+	SpaceInput                     // a caller's input slice, read in place
+	SpaceOutput                    // a caller's output slice, written in place
+	SpaceIntArena                  // scratch for i32 values
 )
+
+var spaceNames = [...]string{
+	SpaceArena: "arena", SpaceParam: "param", SpaceGrad: "grad", SpaceBuffer: "buffer",
+	SpaceInput: "input", SpaceOutput: "output", SpaceIntArena: "intarena",
+}
+
+func (s Space) String() string {
+	if int(s) < len(spaceNames) && spaceNames[s] != "" {
+		return spaceNames[s]
+	}
+	return fmt.Sprintf("space(%d)", uint8(s))
+}
 
 // Loc is a location: a region, an element offset in it, and for inputs and
 // outputs the name of the caller's slice.
@@ -29,4 +58,29 @@ type Loc struct {
 	Space  Space
 	Offset int
 	Name   string
+}
+
+func (l Loc) String() string {
+	if l.Space == SpaceInput || l.Space == SpaceOutput {
+		return l.Space.String() + " " + l.Name
+	}
+	return fmt.Sprintf("%v+%d", l.Space, l.Offset)
+}
+
+// Layout returns the offset of each of ps in a block that holds the float
+// ones contiguously in order, and the block's size: the layout of the
+// parameter, gradient and buffer blocks. Integer entries (counters such as
+// a batch norm's num_batches_tracked) take no room in the block; their
+// offset is -1.
+func Layout(ps []*Param) (offsets []int, total int) {
+	offsets = make([]int, len(ps))
+	for i, q := range ps {
+		if !q.Type.DType.IsFloat() {
+			offsets[i] = -1
+			continue
+		}
+		offsets[i] = total
+		total += q.Type.Shape.Elems(1)
+	}
+	return offsets, total
 }

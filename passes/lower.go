@@ -67,6 +67,7 @@ type lowerer struct {
 
 	consts   map[string]value
 	batchSym string
+	poisoned map[string]bool // names whose definition failed: uses stay silent
 
 	// Per-func state.
 	mode   string
@@ -202,6 +203,7 @@ func (l *lowerer) lowerFunc(mode string) {
 	l.f = &ir.Func{Name: mode}
 	l.b = ir.NewBuilder(l.f)
 	l.scope = map[string]value{}
+	l.poisoned = map[string]bool{}
 	l.layers = map[string]lexer.Position{}
 	l.auto = map[string]int{}
 	l.drop = 0
@@ -253,6 +255,7 @@ func (l *lowerer) assign(name *dsl.Ident, e dsl.Expr) (value, bool) {
 	l.b.Name = name.Name
 	v, ok := l.exprNamed(e, name.Name)
 	if !ok {
+		l.poisoned[name.Name] = true
 		return value{}, false
 	}
 	if v.kind != kTensor {
@@ -277,7 +280,9 @@ func (l *lowerer) output(s *dsl.OutputStmt) {
 	} else {
 		v, ok = l.scope[s.Name.Name]
 		if !ok {
-			l.unknownName(s.Name)
+			if !l.poisoned[s.Name.Name] {
+				l.unknownName(s.Name)
+			}
 			return
 		}
 	}

@@ -15,6 +15,7 @@ type param struct {
 	pair     bool      // an integer or a two-element list of integers
 	orString bool      // a string is accepted too
 	required bool
+	raw      bool  // not evaluated: the builtin reads the argument's syntax itself
 	def      value // default when absent (kind 0: absent stays absent)
 }
 
@@ -78,6 +79,9 @@ func (l *lowerer) bind(c *dsl.Call, piped *value, sig []param) (map[string]value
 		}
 		set(p, v, a)
 	}
+	if !ok {
+		return nil, false // a missing argument after a bad one is noise
+	}
 	for _, p := range sig {
 		if _, has := out[p.name]; has {
 			continue
@@ -113,6 +117,9 @@ func (l *lowerer) bindConst(c *dsl.Call, sigs map[string][]param) (map[string]va
 }
 
 func (l *lowerer) argValue(p param, e dsl.Expr) (value, bool) {
+	if p.raw {
+		return value{kind: p.kind}, true
+	}
 	if p.kind == kTensor {
 		return l.expr(e)
 	}

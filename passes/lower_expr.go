@@ -84,7 +84,9 @@ func (l *lowerer) ident(id *dsl.Ident) (value, bool) {
 	if _, ok := builtins[id.Name]; ok {
 		return value{kind: kFunc, str: id.Name}, true
 	}
-	l.unknownName(id)
+	if !l.poisoned[id.Name] {
+		l.unknownName(id)
+	}
 	return value{}, false
 }
 

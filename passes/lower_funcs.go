@@ -20,11 +20,11 @@ type callCtx struct {
 	args map[string]value
 }
 
-func (c *callCtx) pos() lexer.Position  { return c.call.Pos }
-func (c *callCtx) x() *ir.Value         { return c.args["x"].t }
-func (c *callCtx) int(name string) int  { return int(c.args[name].num) }
+func (c *callCtx) pos() lexer.Position     { return c.call.Pos }
+func (c *callCtx) x() *ir.Value            { return c.args["x"].t }
+func (c *callCtx) int(name string) int     { return int(c.args[name].num) }
 func (c *callCtx) num(name string) float64 { return c.args[name].num }
-func (c *callCtx) has(name string) bool { _, ok := c.args[name]; return ok }
+func (c *callCtx) has(name string) bool    { _, ok := c.args[name]; return ok }
 
 var tensorX = param{name: "x", kind: kTensor, required: true}
 
@@ -48,7 +48,7 @@ func init() {
 		"sum":         reduceFn(ir.OpSum),
 		"mean":        reduceFn(ir.OpMean),
 		"max":         reduceFn(ir.OpMax),
-		"reshape":     {sig: []param{tensorX, {name: "shape", kind: kList, required: true}}, lower: lowerReshape},
+		"reshape":     {sig: []param{tensorX, {name: "shape", kind: kList, raw: true, required: true}}, lower: lowerReshape},
 		"transpose":   {sig: []param{tensorX, {name: "perm", kind: kList}}, lower: lowerTranspose},
 		"concat":      {sig: []param{{name: "xs", kind: kList, required: true}, {name: "axis", kind: kNumber, integer: true, def: numVal(0, true)}}, lower: lowerConcat},
 		"matmul":      {sig: []param{tensorX, {name: "y", kind: kTensor, required: true}}, lower: func(l *lowerer, c *callCtx) (value, bool) { return l.matmul(c.pos(), c.x(), c.args["y"].t) }},
