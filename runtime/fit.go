@@ -1,0 +1,93 @@
+package runtime
+
+import "fmt"
+
+// Trainer is a generated model's training step: x holds n rows of inputs
+// and y n rows of targets, for any n from 1 to the model's maximum batch;
+// the result is the mean loss over the n samples.
+type Trainer[X, Y any] interface {
+	TrainStep(x []X, y []Y) (loss float32, err error)
+}
+
+// Evaluator is a generated model's evaluation: the mean loss and the
+// accuracy (a fraction) over the n samples of x and y.
+type Evaluator[X, Y any] interface {
+	Evaluate(x []X, y []Y) (loss, acc float64, err error)
+}
+
+// Dataset is an in-memory dataset of flat rows: sample i is
+// X[i*XRow:(i+1)*XRow] with target Y[i*YRow:(i+1)*YRow].
+type Dataset[X, Y any] struct {
+	X    []X
+	Y    []Y
+	XRow int
+	YRow int
+}
+
+// Len returns the number of samples.
+func (d Dataset[X, Y]) Len() int {
+	if d.XRow <= 0 {
+		return 0
+	}
+	return len(d.X) / d.XRow
+}
+
+// Check reports whether X and Y hold the same whole number of rows.
+func (d Dataset[X, Y]) Check() error {
+	switch {
+	case d.XRow <= 0 || d.YRow <= 0:
+		return fmt.Errorf("dataset: row sizes %d and %d, want positive", d.XRow, d.YRow)
+	case len(d.X)%d.XRow != 0:
+		return fmt.Errorf("dataset: %d inputs are not whole rows of %d", len(d.X), d.XRow)
+	case len(d.Y) != d.Len()*d.YRow:
+		return fmt.Errorf("dataset: %d targets, want %d for %d samples", len(d.Y), d.Len()*d.YRow, d.Len())
+	}
+	return nil
+}
+
+// Fit trains m on d with l: each step gathers the rows of its batch into
+// buffers allocated once and calls m.TrainStep. For augmentation or
+// progress output, write the step yourself with GatherRows and Loop.Run.
+func Fit[X, Y any](m Trainer[X, Y], d Dataset[X, Y], l Loop) (EpochStats, error) {
+	if err := d.Check(); err != nil {
+		return EpochStats{}, err
+	}
+	bx := make([]X, max(l.BatchSize, 0)*d.XRow)
+	by := make([]Y, max(l.BatchSize, 0)*d.YRow)
+	return l.Run(d.Len(), func(batch []int) (float32, error) {
+		return m.TrainStep(GatherRows(bx, d.X, d.XRow, batch), GatherRows(by, d.Y, d.YRow, batch))
+	})
+}
+
+// Evaluate evaluates m on all of d in order, batch samples at a time, and
+// returns the loss and accuracy averaged over samples.
+func Evaluate[X, Y any](m Evaluator[X, Y], d Dataset[X, Y], batch int) (loss, acc float64, err error) {
+	if err := d.Check(); err != nil {
+		return 0, 0, err
+	}
+	n := d.Len()
+	if n == 0 || batch <= 0 {
+		return 0, 0, fmt.Errorf("evaluate: %d samples in batches of %d", n, batch)
+	}
+	for lo := 0; lo < n; lo += batch {
+		hi := min(lo+batch, n)
+		l, a, err := m.Evaluate(d.X[lo*d.XRow:hi*d.XRow], d.Y[lo*d.YRow:hi*d.YRow])
+		if err != nil {
+			return 0, 0, fmt.Errorf("evaluate: samples [%d, %d): %w", lo, hi, err)
+		}
+		loss += l * float64(hi-lo)
+		acc += a * float64(hi-lo)
+	}
+	return loss / float64(n), acc / float64(n), nil
+}
+
+// GatherRows copies rows idx[0], idx[1], ... of src, rowSize elements each,
+// to the front of dst and returns that part of dst. dst must hold
+// len(idx)*rowSize elements.
+func GatherRows[T any](dst, src []T, rowSize int, idx []int) []T {
+	dst = dst[:len(idx)*rowSize]
+	for i, j := range idx {
+		copy(dst[i*rowSize:(i+1)*rowSize], src[j*rowSize:(j+1)*rowSize])
+	}
+	return dst
+}
