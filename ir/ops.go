@@ -42,7 +42,7 @@ const (
 	OpLeakyRelu // {alpha}
 	OpSigmoid
 	OpTanh
-	OpGelu // exact (erf) form
+	OpGelu  // exact (erf) form
 	OpScale // {value}: x * value
 
 	// Elementwise, two or more arguments, NumPy broadcasting.
@@ -53,15 +53,15 @@ const (
 	OpPow
 	OpMaximum
 	OpMinimum
-	OpGreater      // 1 where a > b, else 0
-	OpReluGrad     // (x, dy): dy where x > 0
+	OpGreater       // 1 where a > b, else 0
+	OpReluGrad      // (x, dy): dy where x > 0
 	OpLeakyReluGrad // (x, dy) {alpha}
-	OpSigmoidGrad  // (y, dy): dy*y*(1-y), y = sigmoid(x)
-	OpTanhGrad     // (y, dy): dy*(1-y*y), y = tanh(x)
-	OpGeluGrad     // (x, dy)
-	OpBCE          // (p, y): -(y*log p + (1-y)*log(1-p)), logs clamped at -100 as in PyTorch
-	OpBCEGrad      // (p, y, dy)
-	OpBCELogits    // (z, y): binary cross-entropy of sigmoid(z), computed stably
+	OpSigmoidGrad   // (y, dy): dy*y*(1-y), y = sigmoid(x)
+	OpTanhGrad      // (y, dy): dy*(1-y*y), y = tanh(x)
+	OpGeluGrad      // (x, dy)
+	OpBCE           // (p, y): -(y*log p + (1-y)*log(1-p)), logs clamped at -100 as in PyTorch
+	OpBCEGrad       // (p, y, dy)
+	OpBCELogits     // (z, y): binary cross-entropy of sigmoid(z), computed stably
 	OpBCELogitsGrad // (z, y, dy): dy*(sigmoid(z)-y)
 
 	// Reductions {axes, keepdims}.
@@ -79,26 +79,26 @@ const (
 	OpConcat    // {axis}: variadic
 
 	// Compute.
-	OpMatMul            // (a, b) {ta, tb}: op(a) · op(b); a may have extra leading dims
-	OpConv2d            // (x, w) {stride, pad, dilation}: NCHW cross-correlation, w [O,I,KH,KW]
-	OpConv2dGradInput   // (dy, w) {stride, pad, dilation, shape}
-	OpConv2dGradWeight  // (x, dy) {stride, pad, dilation, shape}
-	OpMaxPool2d         // (x) {kernel, stride, pad}
-	OpMaxPool2dGrad     // (x, dy) {kernel, stride, pad}
-	OpAvgPool2d         // (x) {kernel, stride, pad}: padding counts toward the divisor, as PyTorch's default
-	OpAvgPool2dGrad     // (dy) {kernel, stride, pad, shape}
-	OpSoftmax           // (x) {axis}
-	OpLogSoftmax        // (x) {axis}
-	OpSoftmaxGrad       // (y, dy) {axis}
-	OpLogSoftmaxGrad    // (y, dy) {axis}
-	OpCrossEntropy      // (z, labels): per-row -log_softmax(z)[label], z [N,C], labels i32[N]
-	OpCrossEntropyGrad  // (z, labels, dy): dy[n]*(softmax(z)[n] - onehot(label))
-	OpNLL               // (logp, labels): per-row -logp[label]
-	OpNLLGrad           // (labels, dy) {shape}: -dy[n] at [n, label], zero elsewhere
-	OpGather            // (table, ids): table[ids[...], :] (embedding lookup)
-	OpScatterAdd        // (ids, dy) {shape}: zeros(shape) with dy rows added at ids
-	OpDropoutMask       // {p, seed, shape}: 1/(1-p) with probability 1-p, else 0; drawn anew each step
-	OpCast              // {dtype}
+	OpMatMul           // (a, b) {ta, tb}: op(a) · op(b); a may have extra leading dims
+	OpConv2d           // (x, w) {stride, pad, dilation}: NCHW cross-correlation, w [O,I,KH,KW]
+	OpConv2dGradInput  // (dy, w) {stride, pad, dilation, shape}
+	OpConv2dGradWeight // (x, dy) {stride, pad, dilation, shape}
+	OpMaxPool2d        // (x) {kernel, stride, pad}
+	OpMaxPool2dGrad    // (x, dy) {kernel, stride, pad}
+	OpAvgPool2d        // (x) {kernel, stride, pad}: padding counts toward the divisor, as PyTorch's default
+	OpAvgPool2dGrad    // (dy) {kernel, stride, pad, shape}
+	OpSoftmax          // (x) {axis}
+	OpLogSoftmax       // (x) {axis}
+	OpSoftmaxGrad      // (y, dy) {axis}
+	OpLogSoftmaxGrad   // (y, dy) {axis}
+	OpCrossEntropy     // (z, labels): per-row -log_softmax(z)[label], z [N,C], labels i32[N]
+	OpCrossEntropyGrad // (z, labels, dy): dy[n]*(softmax(z)[n] - onehot(label))
+	OpNLL              // (logp, labels): per-row -logp[label]
+	OpNLLGrad          // (labels, dy) {shape}: -dy[n] at [n, label], zero elsewhere
+	OpGather           // (table, ids): table[ids[...], :] (embedding lookup)
+	OpScatterAdd       // (ids, dy) {shape}: zeros(shape) with dy rows added at ids
+	OpDropoutMask      // {p, seed, shape}: 1/(1-p) with probability 1-p, else 0; drawn anew each step
+	OpCast             // {dtype}
 
 	numOps
 )

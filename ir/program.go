@@ -67,7 +67,7 @@ type Func struct {
 }
 
 // Result is a named output of a Func. Names are output names, "loss",
-// "grad:<param>" for gradients and "update:<buffer>" for new buffer values.
+// "grad.<param>" for gradients and "update.<buffer>" for new buffer values.
 type Result struct {
 	Name  string
 	Value *Value

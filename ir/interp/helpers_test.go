@@ -73,9 +73,9 @@ func mustEval(t *testing.T, n int, op ir.Op, attrs ir.Attrs, args ...arg) *Tenso
 	return out
 }
 
-// close reports whether got and want agree within a relative and absolute
+// near reports whether got and want agree within a relative and absolute
 // tolerance of tol; NaNs agree with NaNs and infinities with themselves.
-func close(got, want, tol float64) bool {
+func near(got, want, tol float64) bool {
 	if math.IsNaN(want) || math.IsInf(want, 0) {
 		return math.IsNaN(got) && math.IsNaN(want) || got == want
 	}
@@ -89,7 +89,7 @@ func checkTensor(t *testing.T, name string, got *Tensor, shape []int, want []flo
 		return
 	}
 	for i := range want {
-		if !close(got.Data[i], want[i], tol) {
+		if !near(got.Data[i], want[i], tol) {
 			t.Errorf("%s: got %v, want %v", name, got.Data, want)
 			return
 		}

@@ -1,0 +1,230 @@
+package passes
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dlc-lang/dlc/ir"
+)
+
+// ArenaAlign is the alignment of arena offsets, in elements: 64 bytes for
+// f32, a cache line and an AVX-512 vector.
+const ArenaAlign = 16
+
+// PlanMemory fills f.Plan: it gives every value of f a location and packs
+// the scratch values into as small an arena as it can.
+//
+// Inputs are read in place from the caller's slices and parameters and
+// buffers from their blocks (laid out by ir.Layout). A reshape is a view of
+// its argument. A "grad.<param>" result is computed straight into the
+// gradient block at the parameter's offset, and an output of the infer func
+// straight into the caller's output slice, when its value is computed by a
+// kernel of its own and claimed by no earlier result; otherwise codegen
+// copies it. Every other value lives in the float or the int arena for the
+// interval of the schedule from its definition to its last use (results to
+// the end); values whose intervals overlap get disjoint memory.
+func PlanMemory(p *ir.Program, f *ir.Func) error {
+	pl := &planner{p: p, f: f, plan: &ir.Plan{Loc: make(map[*ir.Value]ir.Loc, len(f.Values))}}
+	if err := pl.placeFixed(); err != nil {
+		return fmt.Errorf("memplan: func %s: %v", f.Name, err)
+	}
+	pl.claimResults()
+	pl.placeScratch()
+	pl.placeViews()
+	f.Plan = pl.plan
+	return nil
+}
+
+type planner struct {
+	p    *ir.Program
+	f    *ir.Func
+	plan *ir.Plan
+}
+
+// root follows reshapes to the value that owns the storage.
+func root(v *ir.Value) *ir.Value {
+	for v.Op == ir.OpReshape {
+		v = v.Args[0]
+	}
+	return v
+}
+
+// placeFixed locates sources that live outside the arena: inputs, parameters
+// and buffers.
+func (pl *planner) placeFixed() error {
+	pOff, _ := ir.Layout(pl.p.Params)
+	bOff, _ := ir.Layout(pl.p.Buffers)
+	for _, v := range pl.f.Values {
+		switch v.Op {
+		case ir.OpInput:
+			name := v.Attrs.Str("name")
+			if pl.p.Decl(name) == nil {
+				return fmt.Errorf("no input named %q", name)
+			}
+			pl.plan.Loc[v] = ir.Loc{Space: ir.SpaceInput, Name: name}
+		case ir.OpParam:
+			name := v.Attrs.Str("name")
+			if i := paramIndex(pl.p.Params, name); i >= 0 {
+				pl.plan.Loc[v] = ir.Loc{Space: ir.SpaceParam, Offset: pOff[i]}
+			} else if i := paramIndex(pl.p.Buffers, name); i >= 0 && bOff[i] >= 0 {
+				pl.plan.Loc[v] = ir.Loc{Space: ir.SpaceBuffer, Offset: bOff[i]}
+			} else if i >= 0 {
+				return fmt.Errorf("buffer %s of type %v cannot be read: integer buffers are counters kept outside the buffer block", name, v.Type)
+			} else {
+				return fmt.Errorf("no parameter or buffer named %q", name)
+			}
+		}
+	}
+	return nil
+}
+
+func paramIndex(ps []*ir.Param, name string) int {
+	return slices.IndexFunc(ps, func(q *ir.Param) bool { return q.Name == name })
+}
+
+// claimResults places the storage of gradient results in the gradient
+// block and of infer outputs in the caller's slices, when it can.
+func (pl *planner) claimResults() {
+	pOff, _ := ir.Layout(pl.p.Params)
+	for _, r := range pl.f.Results {
+		v := root(r.Value)
+		if _, placed := pl.plan.Loc[v]; placed || v.Op.Kind() == ir.KindSource {
+			continue
+		}
+		if name, ok := strings.CutPrefix(r.Name, "grad."); ok {
+			i := paramIndex(pl.p.Params, name)
+			if i >= 0 && v.Type.DType == pl.p.Params[i].Type.DType && !v.Type.Shape.Batched() &&
+				v.Type.Shape.Elems(1) == pl.p.Params[i].Type.Shape.Elems(1) {
+				pl.plan.Loc[v] = ir.Loc{Space: ir.SpaceGrad, Offset: pOff[i]}
+			}
+			continue
+		}
+		if pl.f.Name == "infer" && pl.p.Decl(r.Name) == nil {
+			pl.plan.Loc[v] = ir.Loc{Space: ir.SpaceOutput, Name: r.Name}
+		}
+	}
+}
+
+// interval is the part of the schedule during which a value's storage is live.
+type interval struct {
+	v          *ir.Value
+	start, end int // schedule indices, inclusive
+	size       int
+	off        int
+}
+
+// intervals computes the live interval of every unplaced storage root.
+func (pl *planner) intervals() []*interval {
+	index := make(map[*ir.Value]*interval)
+	var ivs []*interval
+	for i, v := range pl.f.Values {
+		for _, a := range v.Args {
+			if iv := index[root(a)]; iv != nil {
+				iv.end = i
+			}
+		}
+		if v.Op == ir.OpReshape {
+			continue
+		}
+		if _, placed := pl.plan.Loc[v]; placed {
+			continue
+		}
+		iv := &interval{v: v, start: i, end: i, size: v.Type.Shape.Elems(pl.p.Batch)}
+		index[v] = iv
+		ivs = append(ivs, iv)
+	}
+	for _, r := range pl.f.Results {
+		if iv := index[root(r.Value)]; iv != nil {
+			iv.end = len(pl.f.Values)
+		}
+	}
+	return ivs
+}
+
+// placeScratch packs the arena values, float and int separately.
+func (pl *planner) placeScratch() {
+	var floats, ints []*interval
+	for _, iv := range pl.intervals() {
+		if iv.v.Type.DType == ir.I32 {
+			ints = append(ints, iv)
+		} else {
+			floats = append(floats, iv)
+		}
+	}
+	pl.plan.ArenaElems = pack(floats)
+	pl.plan.IntArenaElems = pack(ints)
+	for _, iv := range floats {
+		pl.plan.Loc[iv.v] = ir.Loc{Space: ir.SpaceArena, Offset: iv.off}
+		pl.plan.NaiveElems += iv.size
+	}
+	for _, iv := range ints {
+		pl.plan.Loc[iv.v] = ir.Loc{Space: ir.SpaceIntArena, Offset: iv.off}
+	}
+	pl.plan.LowerBound = lowerBound(floats, len(pl.f.Values)+1)
+}
+
+// placeViews gives each reshape its root's location.
+func (pl *planner) placeViews() {
+	for _, v := range pl.f.Values {
+		if v.Op == ir.OpReshape {
+			pl.plan.Loc[v] = pl.plan.Loc[root(v)]
+		}
+	}
+}
+
+// pack assigns offsets greedily, largest value first, each at the lowest
+// aligned offset where it overlaps no placed value live at the same time.
+// It returns the arena size.
+func pack(ivs []*interval) int {
+	order := slices.Clone(ivs)
+	slices.SortStableFunc(order, func(a, b *interval) int {
+		return cmp.Or(cmp.Compare(b.size, a.size), cmp.Compare(a.start, b.start))
+	})
+	var placed, conflicts []*interval
+	total := 0
+	for _, iv := range order {
+		conflicts = conflicts[:0]
+		for _, q := range placed {
+			if q.start <= iv.end && iv.start <= q.end {
+				conflicts = append(conflicts, q)
+			}
+		}
+		slices.SortFunc(conflicts, func(a, b *interval) int { return cmp.Compare(a.off, b.off) })
+		off := 0
+		for _, q := range conflicts {
+			if off+iv.size <= q.off {
+				break
+			}
+			off = max(off, alignUp(q.off+q.size))
+		}
+		iv.off = off
+		placed = append(placed, iv)
+		total = max(total, off+iv.size)
+	}
+	return total
+}
+
+func alignUp(x int) int { return (x + ArenaAlign - 1) / ArenaAlign * ArenaAlign }
+
+// lowerBound is the largest total size of the intervals live at one time.
+func lowerBound(ivs []*interval, steps int) int {
+	delta := make([]int, steps+1)
+	for _, iv := range ivs {
+		delta[iv.start] += iv.size
+		delta[iv.end+1] -= iv.size
+	}
+	best, live := 0, 0
+	for _, d := range delta {
+		live += d
+		best = max(best, live)
+	}
+	return best
+}
+
+// PlanStats summarizes a plan for dumps and reports.
+func PlanStats(pl *ir.Plan) string {
+	return fmt.Sprintf("arena %d elems (naive %d, lower bound %d), int arena %d elems",
+		pl.ArenaElems, pl.NaiveElems, pl.LowerBound, pl.IntArenaElems)
+}
