@@ -75,7 +75,6 @@ type lowerer struct {
 	b      *ir.Builder
 	scope  map[string]value
 	layers map[string]lexer.Position // layer names used in this func
-	auto   map[string]int            // counters for auto-named layers
 	drop   int                       // dropout layers seen, for their seeds
 }
 
@@ -205,7 +204,6 @@ func (l *lowerer) lowerFunc(mode string) {
 	l.scope = map[string]value{}
 	l.poisoned = map[string]bool{}
 	l.layers = map[string]lexer.Position{}
-	l.auto = map[string]int{}
 	l.drop = 0
 	l.funcs[mode] = l.f
 	for _, d := range l.prog.Inputs {

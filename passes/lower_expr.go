@@ -176,8 +176,8 @@ func (l *lowerer) call(c *dsl.Call, piped *value, name string) (value, bool) {
 	}
 	if fn.layer {
 		if name == "" {
-			name = fmt.Sprintf("%s%d", c.Func.Name, l.auto[c.Func.Name])
-			l.auto[c.Func.Name]++
+			l.errorf(c.Pos, "layer %s needs a name for its parameters: assign it (h = %s(...)) or add \"as NAME\"", c.Func.Name, c.Func.Name)
+			return value{}, false
 		}
 		if prev, dup := l.layers[name]; dup {
 			l.errorf(c.Pos, "layer name %s is already used at %d:%d", name, prev.Line, prev.Column)
