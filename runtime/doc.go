@@ -39,14 +39,14 @@
 //		BatchSize: 64,
 //		Seed:      1,
 //		Eval: func(epoch int) (loss, acc float64, err error) {
-//			return runtime.Evaluate(m, testSet, 1000)
+//			return runtime.Evaluate(m.Evaluate, testSet, 1000)
 //		},
 //		OnEpoch: func(s runtime.EpochStats) (stop bool) {
 //			fmt.Println(s) // epoch 1: loss 0.2140 (60000 samples, 5.2s), eval loss 0.0712, accuracy 97.80%
 //			return s.EvalAcc >= 0.99
 //		},
 //	}
-//	if _, err := runtime.Fit(m, trainSet, loop); err != nil {
+//	if _, err := runtime.Fit(m.TrainStep, trainSet, loop); err != nil {
 //		return err
 //	}
 //	f, err := os.Create("lenet.safetensors")
@@ -58,7 +58,7 @@
 //	bx := make([]float32, loop.BatchSize*trainSet.XRow)
 //	by := make([]int32, loop.BatchSize)
 //	rng := runtime.NewRNG(2)
-//	_, err = loop.Run(trainSet.Len(), func(batch []int) (float32, error) {
+//	_, err = loop.Run(trainSet.Len(), func(batch []int) (float64, error) {
 //		x := runtime.GatherRows(bx, trainSet.X, trainSet.XRow, batch)
 //		y := runtime.GatherRows(by, trainSet.Y, 1, batch)
 //		runtime.RandomShift(x, 1, 32, 32, 2, rng)

@@ -66,7 +66,7 @@ func Example() {
 		Epochs: 500, BatchSize: 16, Seed: 1,
 		OnEpoch: func(s runtime.EpochStats) bool { return s.Loss < 1e-6 },
 	}
-	if _, err := runtime.Fit(m, d, loop); err != nil {
+	if _, err := runtime.Fit(m.TrainStep, d, loop); err != nil {
 		fmt.Println(err)
 		return
 	}

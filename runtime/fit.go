@@ -2,19 +2,6 @@ package runtime
 
 import "fmt"
 
-// Trainer is a generated model's training step: x holds n rows of inputs
-// and y n rows of targets, for any n from 1 to the model's maximum batch;
-// the result is the mean loss over the n samples.
-type Trainer[X, Y any] interface {
-	TrainStep(x []X, y []Y) (loss float32, err error)
-}
-
-// Evaluator is a generated model's evaluation: the mean loss and the
-// accuracy (a fraction) over the n samples of x and y.
-type Evaluator[X, Y any] interface {
-	Evaluate(x []X, y []Y) (loss, acc float64, err error)
-}
-
 // Dataset is an in-memory dataset of flat rows: sample i is
 // X[i*XRow:(i+1)*XRow] with target Y[i*YRow:(i+1)*YRow].
 type Dataset[X, Y any] struct {
@@ -45,23 +32,28 @@ func (d Dataset[X, Y]) Check() error {
 	return nil
 }
 
-// Fit trains m on d with l: each step gathers the rows of its batch into
-// buffers allocated once and calls m.TrainStep. For augmentation or
-// progress output, write the step yourself with GatherRows and Loop.Run.
-func Fit[X, Y any](m Trainer[X, Y], d Dataset[X, Y], l Loop) (EpochStats, error) {
+// Fit trains with step (a generated model's TrainStep method value) on d
+// with l: each step gathers the rows of its batch into buffers allocated
+// once and calls step. step takes n rows of inputs and targets, for any n
+// from 1 to the model's maximum batch, and returns the mean loss over them.
+// For augmentation or progress output, write the step yourself with
+// GatherRows and Loop.Run.
+func Fit[X, Y any, L Float](step func(x []X, y []Y) (L, error), d Dataset[X, Y], l Loop) (EpochStats, error) {
 	if err := d.Check(); err != nil {
 		return EpochStats{}, err
 	}
 	bx := make([]X, max(l.BatchSize, 0)*d.XRow)
 	by := make([]Y, max(l.BatchSize, 0)*d.YRow)
-	return l.Run(d.Len(), func(batch []int) (float32, error) {
-		return m.TrainStep(GatherRows(bx, d.X, d.XRow, batch), GatherRows(by, d.Y, d.YRow, batch))
+	return l.Run(d.Len(), func(batch []int) (float64, error) {
+		loss, err := step(GatherRows(bx, d.X, d.XRow, batch), GatherRows(by, d.Y, d.YRow, batch))
+		return float64(loss), err
 	})
 }
 
-// Evaluate evaluates m on all of d in order, batch samples at a time, and
-// returns the loss and accuracy averaged over samples.
-func Evaluate[X, Y any](m Evaluator[X, Y], d Dataset[X, Y], batch int) (loss, acc float64, err error) {
+// Evaluate runs eval (a generated model's Evaluate method value) on all of
+// d in order, batch samples at a time, and returns the loss and accuracy
+// averaged over samples.
+func Evaluate[X, Y any](eval func(x []X, y []Y) (loss, acc float64, err error), d Dataset[X, Y], batch int) (loss, acc float64, err error) {
 	if err := d.Check(); err != nil {
 		return 0, 0, err
 	}
@@ -71,7 +63,7 @@ func Evaluate[X, Y any](m Evaluator[X, Y], d Dataset[X, Y], batch int) (loss, ac
 	}
 	for lo := 0; lo < n; lo += batch {
 		hi := min(lo+batch, n)
-		l, a, err := m.Evaluate(d.X[lo*d.XRow:hi*d.XRow], d.Y[lo*d.YRow:hi*d.YRow])
+		l, a, err := eval(d.X[lo*d.XRow:hi*d.XRow], d.Y[lo*d.YRow:hi*d.YRow])
 		if err != nil {
 			return 0, 0, fmt.Errorf("evaluate: samples [%d, %d): %w", lo, hi, err)
 		}

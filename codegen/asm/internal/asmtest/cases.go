@@ -1,0 +1,86 @@
+package asmtest
+
+import (
+	"fmt"
+
+	"github.com/dlc-lang/dlc/codegen/asm"
+)
+
+// A Case is a kernel to test and benchmark.
+type Case struct {
+	Spec asm.GEMMSpec
+	M    int // rows for benchmarks, also tested
+}
+
+// train returns the three GEMMs of a training step of a layer with weights
+// W [out,in] on batch rows: forward X·Wᵀ (packed), dX = dY·W and dW = dYᵀ·X.
+func train(tag string, batch, out, in int, fwd asm.GEMMSpec, accumulateDW bool) []Case {
+	fwd.Name, fwd.N, fwd.K, fwd.TransB, fwd.PackedB = "Fwd"+tag, out, in, true, true
+	return []Case{
+		{Spec: fwd, M: batch},
+		{Spec: asm.GEMMSpec{Name: "DX" + tag, N: in, K: out}, M: batch},
+		{Spec: asm.GEMMSpec{Name: "DW" + tag, N: in, K: batch, TransA: true, Accumulate: accumulateDW}, M: out},
+	}
+}
+
+// ModelCases returns the GEMMs of dlc's example models (MLP, LeNet, LSTM)
+// at the shapes of /work/shared/peers/RESULTS.md.
+func ModelCases() []Case {
+	hidden := asm.GEMMSpec{Bias: true, Relu: true}
+	var cs []Case
+	cs = append(cs, train("Mlp10x10", 32, 10, 10, hidden, false)...)
+	cs = append(cs, train("Mlp10x1", 32, 1, 10, asm.GEMMSpec{Bias: true}, false)...)
+	cs = append(cs, train("Fc1B64", 64, 120, 400, hidden, false)...)
+	cs = append(cs, train("Fc1B32", 32, 120, 400, hidden, false)...)
+	cs = append(cs, train("Fc2B32", 32, 84, 120, hidden, false)...)
+	cs = append(cs, train("Fc3B32", 32, 10, 84, asm.GEMMSpec{Bias: true}, false)...)
+	cs = append(cs, train("Conv1Img", 784, 6, 25, hidden, false)...)
+	cs = append(cs, train("Conv2Img", 100, 16, 150, hidden, false)...)
+	cs = append(cs, train("Conv1B32", 25088, 6, 25, hidden, false)...)
+	cs = append(cs, train("Conv2B32", 3200, 16, 150, hidden, false)...)
+	cs = append(cs, train("LstmHh", 32, 200, 50, asm.GEMMSpec{Accumulate: true}, true)...)
+	cs = append(cs, train("LstmIh1", 32, 200, 8, asm.GEMMSpec{Bias: true}, true)...)
+	return cs
+}
+
+// SquareCases returns NN products of n×n matrices for n = 16 … 1024.
+func SquareCases() []Case {
+	var cs []Case
+	for n := 16; n <= 1024; n *= 2 {
+		cs = append(cs, Case{Spec: asm.GEMMSpec{Name: fmt.Sprintf("Square%d", n), N: n, K: n}, M: n})
+	}
+	return cs
+}
+
+// oddDims are sizes that are not multiples of any vector width.
+var oddDims = []int{1, 7, 17, 33, 65}
+
+// OddCases returns kernels of odd sizes: every N×K of oddDims as a plain
+// product, and a few of them with each option and in float64.
+func OddCases() []Case {
+	var cs []Case
+	for _, n := range oddDims {
+		for _, k := range oddDims {
+			cs = append(cs, Case{Spec: asm.GEMMSpec{Name: fmt.Sprintf("Odd%dx%d", n, k), N: n, K: k}, M: 65})
+		}
+	}
+	opts := []asm.GEMMSpec{
+		{Name: "TransA", TransA: true},
+		{Name: "Packed", TransB: true, PackedB: true},
+		{Name: "Unpacked", TransB: true},
+		{Name: "TransAB", TransA: true, TransB: true, PackedB: true},
+		{Name: "Acc", Accumulate: true},
+		{Name: "BiasRelu", Bias: true, Relu: true},
+		{Name: "All", TransA: true, Accumulate: true, Bias: true, Relu: true},
+	}
+	for _, o := range opts {
+		for _, nk := range [][2]int{{7, 33}, {33, 17}, {65, 1}, {17, 65}} {
+			s := o
+			s.Name, s.N, s.K = fmt.Sprintf("%s%dx%d", o.Name, nk[0], nk[1]), nk[0], nk[1]
+			cs = append(cs, Case{Spec: s, M: 33})
+			s.Name, s.F64 = s.Name+"F64", true
+			cs = append(cs, Case{Spec: s, M: 33})
+		}
+	}
+	return cs
+}

@@ -1,0 +1,105 @@
+package asm
+
+// A gemmPlan is the register blocking of one GEMM kernel for one isa.
+//
+// Columns are cut into panels of v vectors; each panel is swept top to
+// bottom in blocks of rows×v accumulators (rows×v FMAs per step p, one
+// broadcast of A(i,p) per row and v loads of B(p,j:)), and rows left over
+// at the bottom (fewer than rows) go through blocks of 2^k rows.
+type gemmPlan struct {
+	lanes  int          // elements per vector
+	groups []panelGroup // left to right
+	unroll int          // K steps per loop iteration; K when fully unrolled
+}
+
+// A panelGroup is a run of count adjacent panels of the same shape.
+type panelGroup struct {
+	col   int // first column
+	v     int // vectors per panel
+	count int // panels
+	rows  int // rows per main block
+	tail  int // lanes used in the last vector of each panel; lanes unless partial
+}
+
+// width returns the columns of one panel of g.
+func (g panelGroup) width(lanes int) int { return (g.v-1)*lanes + g.tail }
+
+// masked reports whether the last vector of g's panels is partial.
+func (g panelGroup) masked(lanes int) bool { return g.tail < lanes }
+
+// Blocking limits.
+const (
+	fullUnrollK = 16 // K up to this is unrolled completely
+	loopUnroll  = 4  // K steps per loop iteration otherwise
+)
+
+// maxVecs is the widest panel, in vectors, per register file size.
+var maxVecs = map[int]int{32: 4, 16: 2}
+
+// planGEMM blocks s for x.
+func planGEMM(s GEMMSpec, x *isa) gemmPlan {
+	lanes := x.lanes(s.size())
+	p := gemmPlan{lanes: lanes, unroll: loopUnroll}
+	if s.K <= fullUnrollK {
+		p.unroll = s.K
+	}
+	col := 0
+	for _, v := range splitPanels(ceilDiv(s.N, lanes), maxVecs[x.regs]) {
+		g := panelGroup{col: col, v: v, count: 1, tail: lanes}
+		if col+v*lanes > s.N {
+			g.tail = s.N - col - (v-1)*lanes
+		}
+		g.rows = blockRows(x, v, g.masked(lanes))
+		col += g.width(lanes)
+		if n := len(p.groups); n > 0 && p.groups[n-1].v == v && !g.masked(lanes) {
+			p.groups[n-1].count++
+			continue
+		}
+		p.groups = append(p.groups, g)
+	}
+	return p
+}
+
+// splitPanels cuts nv vectors into the fewest panels of at most max
+// vectors, as even as possible, wider panels first.
+func splitPanels(nv, max int) []int {
+	np := ceilDiv(nv, max)
+	vs := make([]int, np)
+	for i := range vs {
+		vs[i] = nv / np
+		if i < nv%np {
+			vs[i]++
+		}
+	}
+	return vs
+}
+
+// blockRows returns how many rows of v accumulators fit x's registers
+// beside the v vectors of B, the broadcast register (AVX-512 with v = 1
+// uses embedded broadcasts instead) and, for AVX2 with a partial vector,
+// the lane mask.
+func blockRows(x *isa, v int, masked bool) int {
+	free := x.regs - v
+	if x != isaAVX512 || v > 1 {
+		free-- // broadcast of A(i,p)
+	}
+	if x == isaAVX2 && masked {
+		free-- // VMASKMOVPS mask
+	}
+	return min(free/v, maxRows)
+}
+
+// maxRows caps the rows of one block.
+const maxRows = 16
+
+// tailBlocks returns the block heights, largest first, that cover any
+// remainder of rows below a main block of rows: the powers of two < rows.
+func tailBlocks(rows int) []int {
+	var ts []int
+	for t := 1; t < rows; t *= 2 {
+		ts = append([]int{t}, ts...)
+	}
+	return ts
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }

@@ -1,0 +1,137 @@
+package asm
+
+import (
+	"fmt"
+	"go/token"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// A GEMMSpec describes one matrix product kernel with constant N and K
+// and a row count m passed at run time:
+//
+//	func Name(m int, a, b, c []float32)               // without Bias
+//	func Name(m int, a, b, c, bias []float32)         // with Bias
+//
+// computes, for i < m and j < N,
+//
+//	s := Σ_{p<K} A(i,p)·B(p,j)     summed in order p = 0, 1, …, K-1
+//	if Accumulate { s += c[i*N+j] }
+//	if Bias       { s += bias[j] }
+//	if Relu && s < 0 { s = 0 }
+//	c[i*N+j] = s
+//
+// where A(i,p) = a[i*K+p], or a[p*m+i] when TransA, and B(p,j) = b[p*N+j],
+// or b[j*K+p] when TransB. The element type is float64 when F64.
+//
+// The caller guarantees m ≥ 0, len(a) ≥ m*K, len(b) ≥ K*N, len(c) ≥ m*N and
+// len(bias) ≥ N; the kernels do not check, and read and write nothing
+// outside those prefixes. c must not overlap a, b or bias.
+//
+// With TransB and PackedB the kernel's b is not B [N,K] but Bᵀ [K,N] as
+// written by the generated NamePackB(bp, b) (bp[p*N+j] = b[j*K+p]): pack
+// once per weight update and call the kernel as often as needed, as for an
+// RNN's recurrent weights or a forward pass X·Wᵀ with W [out,in].
+type GEMMSpec struct {
+	Name       string // Go name of the wrapper, e.g. "gemmFc1Fwd"
+	N, K       int    // constant dims; M (rows) is a run-time argument
+	TransA     bool   // a is [K,M] instead of [M,K] (dYᵀ·X for dW)
+	TransB     bool   // B is [N,K] instead of [K,N] (X·Wᵀ with W [out,in])
+	PackedB    bool   // with TransB: the kernel reads Bᵀ packed by NamePackB
+	Accumulate bool   // c += A·B instead of c = A·B
+	Bias       bool   // add bias[j] to every row
+	Relu       bool   // max(0, ·) after the bias
+	F64        bool   // float64 instead of float32
+	Source     string // optional origin printed above the kernel, e.g. "model.dl:12:7 y = relu(x @ w + b)"
+}
+
+// elem returns the Go element type name.
+func (s GEMMSpec) elem() string {
+	if s.F64 {
+		return "float64"
+	}
+	return "float32"
+}
+
+// size returns the element size in bytes.
+func (s GEMMSpec) size() int {
+	if s.F64 {
+		return 8
+	}
+	return 4
+}
+
+// signature returns the Go signature of the kernel and its variants.
+func (s GEMMSpec) signature() string {
+	t := "[]" + s.elem()
+	if s.Bias {
+		return fmt.Sprintf("func(m int, a, b, c, bias %s)", t)
+	}
+	return fmt.Sprintf("func(m int, a, b, c %s)", t)
+}
+
+// args returns the argument list used to forward a call.
+func (s GEMMSpec) args() []string {
+	if s.Bias {
+		return []string{"m", "a", "b", "c", "bias"}
+	}
+	return []string{"m", "a", "b", "c"}
+}
+
+// readsPackedB reports whether the kernel's b is laid out [K,N], which is
+// the case without TransB and for packed TransB.
+func (s GEMMSpec) readsPackedB() bool { return !s.TransB || s.PackedB }
+
+// variant returns the name of one implementation of s: "AVX512", "AVX2" or
+// "Generic" appended to Name with its first letter lowered, so that the
+// variants stay unexported.
+func (s GEMMSpec) variant(suffix string) string {
+	r, n := utf8.DecodeRuneInString(s.Name)
+	return string(unicode.ToLower(r)) + s.Name[n:] + suffix
+}
+
+// packName returns the name of the generated B packing routine.
+func (s GEMMSpec) packName() string { return s.Name + "PackB" }
+
+// maxDim bounds N and K so that every address offset fits in 32 bits.
+const maxDim = 1 << 16
+
+// validate reports the first problem with s.
+func (s GEMMSpec) validate() error {
+	switch {
+	case !token.IsIdentifier(s.Name):
+		return fmt.Errorf("gemm %q: name is not a Go identifier", s.Name)
+	case s.N < 1 || s.N > maxDim || s.K < 1 || s.K > maxDim:
+		return fmt.Errorf("gemm %s: N=%d, K=%d: want 1..%d", s.Name, s.N, s.K, maxDim)
+	case s.PackedB && !s.TransB:
+		return fmt.Errorf("gemm %s: PackedB needs TransB", s.Name)
+	case strings.ContainsAny(s.Source, "\n\r"):
+		return fmt.Errorf("gemm %s: source %q spans lines", s.Name, s.Source)
+	}
+	return nil
+}
+
+// validateSpecs checks every spec and that no two generated names clash.
+func validateSpecs(specs []GEMMSpec) error {
+	seen := map[string]string{}
+	for _, s := range specs {
+		if err := s.validate(); err != nil {
+			return err
+		}
+		names := []string{s.Name, s.variant(variantAVX512), s.variant(variantAVX2), s.variant(variantGeneric)}
+		if s.PackedB {
+			names = append(names, s.packName())
+		}
+		for _, n := range names {
+			if prev, ok := seen[n]; ok {
+				return fmt.Errorf("gemm %s: name %s already used by gemm %s", s.Name, n, prev)
+			}
+			if _, ok := reserved[n]; ok {
+				return fmt.Errorf("gemm %s: name %s is reserved by the generated dispatch", s.Name, n)
+			}
+			seen[n] = s.Name
+		}
+	}
+	return nil
+}
