@@ -30,7 +30,13 @@ func Print(w io.Writer, p *Program) error {
 		fmt.Fprintf(&b, "optimizer %s %s%s\n", o.Kind, hyperString(o.Hyper), posSuffix(o.Pos))
 	}
 	if l := p.Loss; l != nil {
-		fmt.Fprintf(&b, "loss %s output=%s target=%s reduction=%s%s\n", l.Kind, l.Output, l.Target, l.Reduction, posSuffix(l.Pos))
+		fmt.Fprintf(&b, "loss %s", l.Kind)
+		for _, kv := range [][2]string{{"output", l.Output}, {"target", l.Target}, {"reduction", l.Reduction}} {
+			if kv[1] != "" {
+				fmt.Fprintf(&b, " %s=%s", kv[0], kv[1])
+			}
+		}
+		fmt.Fprintf(&b, "%s\n", posSuffix(l.Pos))
 	}
 	for _, f := range p.Funcs {
 		b.WriteByte('\n')

@@ -236,6 +236,9 @@ func (l *lowerer) lowerFunc(mode string) {
 			}
 		}
 	}
+	if mode == "eval" {
+		l.lossOutput()
+	}
 	if mode == "eval" && len(l.model.Outputs()) == 0 {
 		l.errorf(l.model.Pos, "model %s has no output statement", l.model.Name.Name)
 	}

@@ -70,7 +70,7 @@ func (l *lowerer) loss(s *dsl.LossStmt) {
 	l.f.Results = append(l.f.Results, ir.Result{Name: "loss", Value: loss})
 	if l.mode == "eval" {
 		l.f.Results = append(l.f.Results, ir.Result{Name: "loss.input", Value: pred})
-		l.prog.Loss = &ir.Loss{Kind: c.Func.Name, Output: l.outputNamed(pred), Target: identName(c), Reduction: red, Pos: irPos(s.Pos)}
+		l.prog.Loss = &ir.Loss{Kind: c.Func.Name, Target: identName(c), Reduction: red, Pos: irPos(s.Pos)}
 	}
 }
 
@@ -82,14 +82,19 @@ func (l *lowerer) sameShape(c *dsl.Call, a, b *ir.Value) bool {
 	return true
 }
 
-// outputNamed returns the name of the output whose value is v, or "".
-func (l *lowerer) outputNamed(v *ir.Value) string {
+// lossOutput names the output the loss reads, once all outputs are known
+// (an output statement may follow the loss).
+func (l *lowerer) lossOutput() {
+	pred := l.f.Result("loss.input")
+	if l.prog.Loss == nil || pred == nil {
+		return
+	}
 	for _, r := range l.f.Results {
-		if r.Value == v {
-			return r.Name
+		if r.Value == pred && r.Name != "loss.input" {
+			l.prog.Loss.Output = r.Name
+			return
 		}
 	}
-	return ""
 }
 
 // identName is the name of the loss's target argument, when it is a plain name.
