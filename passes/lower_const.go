@@ -151,12 +151,25 @@ func (l *lowerer) initializer(c *dsl.Call, t ir.Type) (ir.Init, bool) {
 	case "constant":
 		return ir.Init{Kind: "constant", Args: []float64{args["value"].num}}, true
 	case "uniform":
-		return ir.Init{Kind: "uniform", Args: []float64{args["low"].num, args["high"].num}}, true
+		return ir.Init{Kind: "uniform", Args: []float64{args["lo"].num, args["hi"].num}}, true
 	case "normal":
 		return ir.Init{Kind: "normal", Args: []float64{args["mean"].num, args["std"].num}}, true
 	case "kaiming_uniform":
-		a := args["a"].num
-		bound := math.Sqrt(2/(1+a*a)) * math.Sqrt(3/float64(fanIn))
+		fan := fanIn
+		switch args["mode"].str {
+		case "fan_in":
+		case "fan_out":
+			fan = fanOut
+		default:
+			l.errorf(c.Pos, "kaiming_uniform: mode must be \"fan_in\" or \"fan_out\", got %q", args["mode"].str)
+			return ir.Init{}, false
+		}
+		gain, ok := kaimingGain(args["nonlinearity"].str, args["a"].num)
+		if !ok {
+			l.errorf(c.Pos, "kaiming_uniform: unknown nonlinearity %q (want relu, leaky_relu, linear, sigmoid or tanh)", args["nonlinearity"].str)
+			return ir.Init{}, false
+		}
+		bound := gain * math.Sqrt(3/float64(fan))
 		return ir.Init{Kind: "uniform", Args: []float64{-bound, bound}}, true
 	case "xavier_uniform":
 		bound := args["gain"].num * math.Sqrt(6/float64(fanIn+fanOut))
@@ -178,11 +191,29 @@ func fans(s ir.Shape) (in, out int) {
 }
 
 var initSigs = map[string][]param{
-	"zeros":           nil,
-	"ones":            nil,
-	"constant":        {{name: "value", kind: kNumber, required: true}},
-	"uniform":         {{name: "low", kind: kNumber, def: numVal(0, false)}, {name: "high", kind: kNumber, def: numVal(1, false)}},
-	"normal":          {{name: "mean", kind: kNumber, def: numVal(0, false)}, {name: "std", kind: kNumber, def: numVal(1, false)}},
-	"kaiming_uniform": {{name: "a", kind: kNumber, def: numVal(math.Sqrt(5), false)}},
-	"xavier_uniform":  {{name: "gain", kind: kNumber, def: numVal(1, false)}},
+	"zeros":    nil,
+	"ones":     nil,
+	"constant": {{name: "value", kind: kNumber, required: true}},
+	"uniform":  {{name: "lo", kind: kNumber, def: numVal(0, false)}, {name: "hi", kind: kNumber, def: numVal(1, false)}},
+	"normal":   {{name: "mean", kind: kNumber, def: numVal(0, false)}, {name: "std", kind: kNumber, def: numVal(1, false)}},
+	"kaiming_uniform": {{name: "a", kind: kNumber, def: numVal(0, false)},
+		{name: "mode", kind: kString, def: value{kind: kString, str: "fan_in"}},
+		{name: "nonlinearity", kind: kString, def: value{kind: kString, str: "leaky_relu"}}},
+	"xavier_uniform": {{name: "gain", kind: kNumber, def: numVal(1, false)}},
+}
+
+// kaimingGain is torch.nn.init.calculate_gain for the nonlinearities
+// kaiming_uniform accepts.
+func kaimingGain(nonlinearity string, a float64) (float64, bool) {
+	switch nonlinearity {
+	case "leaky_relu":
+		return math.Sqrt(2 / (1 + a*a)), true
+	case "relu":
+		return math.Sqrt2, true
+	case "linear", "sigmoid":
+		return 1, true
+	case "tanh":
+		return 5.0 / 3, true
+	}
+	return 0, false
 }

@@ -1,6 +1,8 @@
 package passes
 
 import (
+	"math"
+
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/dlc-lang/dlc/dsl"
 	"github.com/dlc-lang/dlc/ir"
@@ -36,7 +38,7 @@ func init() {
 		"relu":        unaryFn(ir.OpRelu),
 		"sigmoid":     unaryFn(ir.OpSigmoid),
 		"tanh":        unaryFn(ir.OpTanh),
-		"gelu":        unaryFn(ir.OpGelu),
+		"gelu":        {sig: []param{tensorX, {name: "approximate", kind: kString, def: value{kind: kString, str: "none"}}}, lower: lowerGelu},
 		"exp":         unaryFn(ir.OpExp),
 		"log":         unaryFn(ir.OpLog),
 		"sqrt":        unaryFn(ir.OpSqrt),
@@ -49,8 +51,8 @@ func init() {
 		"mean":        reduceFn(ir.OpMean),
 		"max":         reduceFn(ir.OpMax),
 		"reshape":     {sig: []param{tensorX, {name: "shape", kind: kList, raw: true, required: true}}, lower: lowerReshape},
-		"transpose":   {sig: []param{tensorX, {name: "perm", kind: kList}}, lower: lowerTranspose},
-		"concat":      {sig: []param{{name: "xs", kind: kList, required: true}, {name: "axis", kind: kNumber, integer: true, def: numVal(0, true)}}, lower: lowerConcat},
+		"transpose":   {sig: []param{tensorX, {name: "axes", kind: kList}}, lower: lowerTranspose},
+		"concat":      {sig: []param{{name: "xs", kind: kList, required: true}, {name: "axis", kind: kNumber, integer: true, def: numVal(-1, true)}}, lower: lowerConcat},
 		"matmul":      {sig: []param{tensorX, {name: "y", kind: kTensor, required: true}}, lower: func(l *lowerer, c *callCtx) (value, bool) { return l.matmul(c.pos(), c.x(), c.args["y"].t) }},
 		"flatten":     {sig: []param{tensorX}, lower: lowerFlatten},
 	}
@@ -150,13 +152,23 @@ func lowerReshape(l *lowerer, c *callCtx) (value, bool) {
 
 func lowerTranspose(l *lowerer, c *callCtx) (value, bool) {
 	x := c.x()
-	perm := []int{}
-	if p, ok := c.args["perm"]; ok {
-		perm = p.ints()
-	} else {
-		for i := x.Type.Shape.Rank() - 1; i >= 0; i-- {
+	r := x.Type.Shape.Rank()
+	var perm []int
+	if p, ok := c.args["axes"]; ok {
+		for _, a := range p.ints() {
+			if a < 0 {
+				a += r
+			}
+			perm = append(perm, a)
+		}
+	} else if r >= 2 { // swap the last two axes
+		for i := 0; i < r; i++ {
 			perm = append(perm, i)
 		}
+		perm[r-2], perm[r-1] = r-1, r-2
+	} else {
+		l.errorf(c.pos(), "transpose: needs a tensor of rank 2 or more, got %v", x.Type)
+		return value{}, false
 	}
 	return l.op(c.pos(), ir.OpTranspose, ir.Attrs{"perm": perm}, x)
 }
@@ -189,4 +201,24 @@ func lowerFlatten(l *lowerer, c *callCtx) (value, bool) {
 		return value{kind: kTensor, t: x}, true
 	}
 	return l.op(c.pos(), ir.OpReshape, ir.Attrs{"shape": []int{s[0], s[1:].Elems(0)}}, x)
+}
+
+// lowerGelu is the exact (erf) GELU, or with approximate="tanh" PyTorch's
+// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+func lowerGelu(l *lowerer, c *callCtx) (value, bool) {
+	x := c.x()
+	switch c.args["approximate"].str {
+	case "none":
+		return l.op(c.pos(), ir.OpGelu, nil, x)
+	case "tanh":
+	default:
+		l.errorf(c.pos(), "gelu: approximate must be \"none\" or \"tanh\", got %q", c.args["approximate"].str)
+		return value{}, false
+	}
+	e := &emitter{l: l, pos: c.pos()}
+	d := x.Type.DType
+	cube := e.op(ir.OpMul, nil, e.op(ir.OpSquare, nil, x), x)
+	inner := e.op(ir.OpMul, nil, e.op(ir.OpAdd, nil, x, e.op(ir.OpMul, nil, cube, e.konst(d, 0.044715))), e.konst(d, math.Sqrt(2/math.Pi)))
+	t := e.op(ir.OpAdd, nil, e.op(ir.OpTanh, nil, inner), e.konst(d, 1))
+	return e.result()(e.op(ir.OpMul, nil, e.op(ir.OpMul, nil, x, t), e.konst(d, 0.5)))
 }

@@ -111,7 +111,7 @@ func identName(c *dsl.Call) string {
 
 // optimizerSigs are torch.optim's constructors and defaults.
 var optimizerSigs = map[string][]param{
-	"sgd": {{name: "lr", kind: kNumber, def: numVal(0.01, false)}, {name: "momentum", kind: kNumber, def: numVal(0, false)},
+	"sgd": {{name: "lr", kind: kNumber, required: true}, {name: "momentum", kind: kNumber, def: numVal(0, false)},
 		{name: "dampening", kind: kNumber, def: numVal(0, false)}, {name: "weight_decay", kind: kNumber, def: numVal(0, false)},
 		{name: "nesterov", kind: kBool, def: value{kind: kBool}}},
 	"adam":  adamSig(0),
