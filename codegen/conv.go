@@ -131,7 +131,7 @@ func emitConv2d(k *kernel) error {
 		g.tapLoop("tmp", w, nil,
 			jen.For(jen.List(id("j"), id("cv")).Op(":=").Range().Id("cr")).Block(
 				id("gr").Index(id("j")).Op("+=").Id("wv").Op("*").Id("cv")))))
-	return nil
+	return k.emitEpilogue()
 }
 
 // emitConv2dGradInput (dy, w) emits the adjoint of conv2d in x: each
@@ -147,7 +147,7 @@ func emitConv2dGradInput(k *kernel) error {
 			jen.For(jen.List(id("j"), id("gv")).Op(":=").Range().Id("gr")).Block(
 				id("cr").Index(id("j")).Op("+=").Id("wv").Op("*").Id("gv"))),
 		g.col2im(k, "xb")))
-	return nil
+	return k.emitEpilogue()
 }
 
 // emitConv2dGradWeight (x, dy) emits the adjoint of conv2d in w:

@@ -101,7 +101,9 @@ func (k *kernel) stridedMap(ds []dim, ops []operand, f func(args []jen.Code) jen
 				args[j] = id(o.name).Index(lit(0))
 			}
 		}
-		k.add(id("dst").Index(lit(0)).Op("=").Add(f(args)))
+		e := f(args)
+		k.add(k.takeLoopStmts()...)
+		k.add(id("dst").Index(lit(0)).Op("=").Add(e))
 		return
 	}
 	dstStrides := contiguous(ds)
@@ -136,7 +138,8 @@ func (k *kernel) stridedMap(ds []dim, ops []operand, f func(args []jen.Code) jen
 			args[j] = id(name).Index(id("i").Op("*").Lit(s))
 		}
 	}
-	inner = append(inner, rangeOver("i", id("d"), id("d").Index(id("i")).Op("=").Add(f(args))))
+	e := f(args)
+	inner = append(inner, rangeOver("i", id("d"), append(k.takeLoopStmts(), id("d").Index(id("i")).Op("=").Add(e))...))
 	body := inner
 	for a := r - 2; a >= 0; a-- {
 		body = []jen.Code{loop(fmt.Sprintf("i%d", a), k.size(ds[a]), body...)}
@@ -170,7 +173,11 @@ func emitElementwise(k *kernel) error {
 			return args[0]
 		}
 		var e jen.Code
-		e, err = k.g.scalar(v, args)
+		if v.Op == ir.OpFused {
+			e, err = fusedScalar(k, v, args)
+		} else {
+			e, err = k.g.scalar(v, args)
+		}
 		return e
 	})
 	return err

@@ -22,6 +22,10 @@ type kernel struct {
 	args []*ir.Value // the values passed after dst, in parameter order
 	body []jen.Code
 
+	// loopStmts are statements the scalar expression of a loop body needs
+	// before it (temporaries of a fused expression); see takeLoopStmts.
+	loopStmts []jen.Code
+
 	usesN, usesStep, errs bool
 	scratch               int // elements of scratch memory (parameter tmp) the kernel needs
 }
@@ -134,4 +138,11 @@ func (k *kernel) decl(name string) *jen.Statement {
 		body = append(append([]jen.Code(nil), body...), jen.Return(jen.Nil()))
 	}
 	return s.Block(body...)
+}
+
+// takeLoopStmts returns and clears the pending loop-body statements.
+func (k *kernel) takeLoopStmts() []jen.Code {
+	s := k.loopStmts
+	k.loopStmts = nil
+	return s
 }

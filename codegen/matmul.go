@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"github.com/dave/jennifer/jen"
+	"github.com/dlc-lang/dlc/ir"
 )
 
 // emitMatMul emits op(a)·op(b) in i-k-j order over contiguous rows:
@@ -34,6 +35,7 @@ func emitMatMul(k *kernel) error {
 		return jen.For(jen.List(id("j"), id("bv")).Op(":=").Range().Id(br)).Block(
 			id(c).Index(id("j")).Op("+=").Id(av).Op("*").Id("bv"))
 	}
+	epilogueDone := false
 	switch {
 	case !ta && !tb:
 		K := kk.k
@@ -45,11 +47,16 @@ func emitMatMul(k *kernel) error {
 				axpy("c", "av", "br"))))
 	case !ta && tb:
 		K := kk.k
+		prod := k.g.helper("dot").Call(id("ar"), window(b, L(0).plus("j", K), lit(K)))
+		store := []jen.Code{id("c").Index(id("j")).Op("=").Add(prod)}
+		if e, stmts, ok := k.rowEpilogue(id("s"), N); ok && ir.HasEpilogue(v) {
+			store = append(append([]jen.Code{define("s", prod)}, stmts...), id("c").Index(id("j")).Op("=").Add(e))
+			epilogueDone = true
+		}
 		k.add(loop("i", k.size(m),
 			define("ar", window(a, L(0).plus("i", K), lit(K))),
 			define("c", window("dst", L(0).plus("i", N), lit(N))),
-			rangeOver("j", id("c"),
-				id("c").Index(id("j")).Op("=").Add(k.g.helper("dot")).Call(id("ar"), window(b, L(0).plus("j", K), lit(K))))))
+			rangeOver("j", id("c"), store...)))
 	case ta && !tb:
 		M := m.k
 		k.add(jen.Clear(id("dst")))
@@ -69,5 +76,8 @@ func emitMatMul(k *kernel) error {
 				rangeOver("j", id("c"),
 					id("c").Index(id("j")).Op("+=").Id("av").Op("*").Id(b).Index(L(0).plus("j", K).plus("p", 1).code())))))
 	}
-	return nil
+	if epilogueDone {
+		return nil
+	}
+	return k.emitEpilogue()
 }

@@ -78,7 +78,7 @@ func emitMaxPool2dGrad(k *kernel) error {
 		window("dst", L(0).plus("pl", g.h*g.w), lit(g.h*g.w)).Index(id("arg")).Op("+=").
 			Id("op").Index(L(0).plus("i", g.ow).plus("j", 1).code()))
 	k.add(g.windows(k, x, dy, body))
-	return nil
+	return k.emitEpilogue()
 }
 
 // divisor renders PyTorch's average-pooling divisor with

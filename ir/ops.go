@@ -63,6 +63,7 @@ const (
 	OpBCEGrad       // (p, y, dy)
 	OpBCELogits     // (z, y): binary cross-entropy of sigmoid(z), computed stably
 	OpBCELogitsGrad // (z, y, dy): dy*(sigmoid(z)-y)
+	OpFused         // {expr}: variadic; the scalar Expr of ir/fused.go over a0, a1, ... (made by fusion)
 
 	// Reductions {axes, keepdims}.
 	OpSum
@@ -156,6 +157,7 @@ func init() {
 		{OpBCEGrad, nary("bce_grad", 3, bceGrad)},
 		{OpBCELogits, nary("bce_logits", 2, bceLogits)},
 		{OpBCELogitsGrad, nary("bce_logits_grad", 3, func(x []float64, _ Attrs) float64 { return x[2] * (Sigmoid(x[0]) - x[1]) })},
+		{OpFused, opInfo{"fused", KindElementwise, -1, inferFused, fusedScalar}},
 
 		{OpSum, opInfo{"sum", KindReduce, 1, inferReduce, nil}},
 		{OpMean, opInfo{"mean", KindReduce, 1, inferReduce, nil}},
@@ -252,6 +254,9 @@ func InferType(v *Value) (Type, error) {
 		return Type{}, fmt.Errorf("invalid op %d", v.Op)
 	}
 	info := opTable[v.Op]
+	if _, ok := v.Attrs["epilogue"]; ok && epilogueOps[v.Op] {
+		return inferWithEpilogue(v)
+	}
 	if info.arity >= 0 && len(v.Args) != info.arity {
 		return Type{}, fmt.Errorf("%s takes %d arguments, got %d", info.name, info.arity, len(v.Args))
 	}

@@ -66,13 +66,15 @@ var gradRules = map[ir.Op]gradRule{
 }
 
 // backwardOnlyOps are the ops autodiff emits and never differentiates:
-// dlc computes first derivatives only.
+// dlc computes first derivatives only. Fused ops appear only after
+// autodiff, made by fusion.
 var backwardOnlyOps = map[ir.Op]bool{
 	ir.OpReluGrad: true, ir.OpLeakyReluGrad: true, ir.OpSigmoidGrad: true, ir.OpTanhGrad: true,
 	ir.OpGeluGrad: true, ir.OpBCEGrad: true, ir.OpBCELogitsGrad: true, ir.OpMaxGrad: true,
 	ir.OpSliceGrad: true, ir.OpConv2dGradInput: true, ir.OpConv2dGradWeight: true,
 	ir.OpMaxPool2dGrad: true, ir.OpAvgPool2dGrad: true, ir.OpSoftmaxGrad: true,
 	ir.OpLogSoftmaxGrad: true, ir.OpCrossEntropyGrad: true, ir.OpNLLGrad: true, ir.OpScatterAdd: true,
+	ir.OpFused: true,
 }
 
 // zeroGrad is the rule of piecewise-constant ops (sign, greater): their

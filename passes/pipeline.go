@@ -40,6 +40,8 @@ var pipeline = [...]pass{
 		doc: "simplify the gradient graph"},
 	{name: "cse-backward", fn: func(p *ir.Program, _ *Config) error { return EliminateCommonSubexpressions(p) },
 		doc: "merge identical gradient computations"},
+	{name: "fuse", fn: func(p *ir.Program, _ *Config) error { return Fuse(p) },
+		doc: "elementwise chains into one loop, bias and activation into products' epilogues"},
 	{name: "memplan", fn: planMemoryAll, required: true,
 		doc: "place every value in the arena by liveness"},
 }
@@ -50,6 +52,8 @@ var passOrder = [...][2]string{
 	{"autodiff", "simplify-backward"},
 	{"autodiff", "memplan"},
 	{"simplify-backward", "memplan"},
+	{"cse-backward", "fuse"},
+	{"fuse", "memplan"},
 }
 
 func init() {

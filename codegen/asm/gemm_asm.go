@@ -51,9 +51,7 @@ func emitGEMM(c *build.Context, s GEMMSpec, x *isa, e vecEmitter, name string) {
 		c.Comment(s.Source)
 	}
 	g.loadArgs()
-	for i, grp := range g.plan.groups {
-		g.group(grp, i == len(g.plan.groups)-1)
-	}
+	g.kBlocks()
 	c.VZEROUPPER()
 	c.RET()
 }
@@ -89,8 +87,64 @@ func (g *gemmAsm) label(what string) string {
 	return fmt.Sprintf("%s%d", what, g.labels)
 }
 
+// A kBlock is a range of K swept over all of C: a sweep that is not first
+// starts from the partial sums in C, and only the last one applies the
+// bias and relu.
+type kBlock struct {
+	steps       int
+	first, last bool
+}
+
+// kBlocks sweeps C once per block of plan.kc steps of K, the middle
+// blocks in a loop.
+func (g *gemmAsm) kBlocks() {
+	c, s, kc := g.c, g.s, g.plan.kc
+	if kc == s.K {
+		g.sweep(kBlock{steps: s.K, first: true, last: true})
+		return
+	}
+	nk := ceilDiv(s.K, kc)
+	c.Commentf("K in %d blocks of %d steps", nk, kc)
+	g.sweep(kBlock{steps: kc, first: true})
+	g.nextK()
+	if nk > 2 {
+		kb := c.GP64()
+		loop := g.label("kblock")
+		c.MOVQ(operand.U32(nk-2), kb) // kb = middle blocks
+		c.Label(loop)
+		g.sweep(kBlock{steps: kc})
+		g.nextK()
+		c.DECQ(kb)
+		c.JNZ(operand.LabelRef(loop)) // if --kb != 0: next block
+	}
+	g.sweep(kBlock{steps: s.K - (nk-1)*kc, last: true})
+}
+
+// nextK moves a and b to the next block of K and c back to column 0.
+func (g *gemmAsm) nextK() {
+	c, s, kc := g.c, g.s, g.plan.kc
+	if s.TransA {
+		t := c.GP64()
+		c.IMUL3Q(operand.U32(kc), g.stride, t) // t = kc*stride
+		c.ADDQ(t, g.a)                         // a = &A(0,p+kc)
+	} else {
+		c.ADDQ(operand.U32(kc*g.size), g.a) // a = &A(0,p+kc)
+	}
+	swept := g.plan.sweptBytes(g.size)
+	c.ADDQ(operand.U32(kc*s.N*g.size-swept), g.b) // b = &B(p+kc,0)
+	c.SUBQ(operand.U32(swept), g.cp)              // cp = &C(0,0)
+}
+
+// sweep runs every panel group over all rows for one block of K; it moves
+// b, cp and, in the last block, bias right by plan.sweptBytes.
+func (g *gemmAsm) sweep(kb kBlock) {
+	for _, grp := range g.plan.groups {
+		g.group(grp, kb)
+	}
+}
+
 // group sweeps the panels of grp, each top to bottom.
-func (g *gemmAsm) group(grp panelGroup, last bool) {
+func (g *gemmAsm) group(grp panelGroup, kb kBlock) {
 	c, lanes := g.c, g.plan.lanes
 	masked := grp.masked(lanes)
 	c.Commentf("columns %d..%d: %d panel(s) of %d columns, blocks of %d rows",
@@ -105,14 +159,14 @@ func (g *gemmAsm) group(grp panelGroup, last bool) {
 		c.MOVQ(operand.U32(grp.count), pc) // pc = panels left
 		c.Label(panel)
 	}
-	c.MOVQ(g.a, g.arow)  // arow = &A(0,0)
+	c.MOVQ(g.a, g.arow)  // arow = &A(0,p)
 	c.MOVQ(g.cp, g.crow) // crow = &C(0,col)
 	c.MOVQ(g.m, g.mr)    // mr = m
 	rows, tail := g.label("rows"), g.label("tail")
 	c.Label(rows)
 	c.CMPQ(g.mr, operand.U32(grp.rows))
 	c.JL(operand.LabelRef(tail)) // if mr < rows: goto tail
-	g.block(grp.rows, grp.v, masked)
+	g.block(grp.rows, grp.v, masked, kb)
 	c.SUBQ(operand.U32(grp.rows), g.mr) // mr -= rows
 	c.JMP(operand.LabelRef(rows))
 	c.Label(tail)
@@ -120,119 +174,17 @@ func (g *gemmAsm) group(grp panelGroup, last bool) {
 		skip := g.label("skip")
 		c.TESTQ(operand.U32(t), g.mr)
 		c.JZ(operand.LabelRef(skip)) // if mr&t == 0: skip
-		g.block(t, grp.v, masked)
+		g.block(t, grp.v, masked, kb)
 		c.Label(skip)
 	}
-	if last && grp.count == 1 {
-		return
-	}
 	step := operand.U32(grp.v * lanes * g.size)
-	c.ADDQ(step, g.b)  // b = &B(0, next panel)
+	c.ADDQ(step, g.b)  // b = &B(p, next panel)
 	c.ADDQ(step, g.cp) // cp = &C(0, next panel)
-	if g.s.Bias {
+	if g.s.Bias && kb.last {
 		c.ADDQ(step, g.bias) // bias = &bias[next panel]
 	}
 	if grp.count > 1 {
 		c.DECQ(pc)
 		c.JNZ(operand.LabelRef(panel)) // if --pc != 0: next panel
-	}
-}
-
-// block computes rows×v accumulators C(i:i+rows, col:col+v*lanes) and
-// moves arow and crow down by rows.
-func (g *gemmAsm) block(rows, v int, masked bool) {
-	c, s := g.c, g.s
-	c.Commentf("block of %d row(s) x %d vector(s)", rows, v)
-	accs := make([][]reg.VecVirtual, rows)
-	for r := range accs {
-		accs[r] = make([]reg.VecVirtual, v)
-		for j := range accs[r] {
-			accs[r][j] = g.e.vec()
-		}
-	}
-	bs := make([]reg.VecVirtual, v)
-	for j := range bs {
-		bs[j] = g.e.vec()
-	}
-	c.MOVQ(g.arow, g.ap) // ap = &A(i,0)
-	c.MOVQ(g.b, g.bp)    // bp = &B(0,col)
-	g.step(0, accs, bs, masked, true)
-	// The other K-1 steps, p relative to ap and bp, which advance in the loop.
-	u, looped := g.plan.unroll, 0
-	if rest := s.K - 1; u <= rest {
-		kc := c.GP64()
-		loop := g.label("k")
-		c.MOVQ(operand.U32(rest/u), kc) // kc = (K-1)/u
-		c.Label(loop)
-		for p := 1; p <= u; p++ {
-			g.step(p, accs, bs, masked, false)
-		}
-		g.advanceK(u)
-		c.DECQ(kc)
-		c.JNZ(operand.LabelRef(loop)) // if --kc != 0: next u steps
-		looped = rest / u * u
-	}
-	for p := 1; p < s.K-looped; p++ {
-		g.step(p, accs, bs, masked, false)
-	}
-	g.epilogue(accs, masked)
-	rowBytes := s.K * g.size
-	if s.TransA {
-		rowBytes = g.size
-	}
-	c.ADDQ(operand.U32(rows*rowBytes), g.arow)   // arow = &A(i+rows,0)
-	c.ADDQ(operand.U32(rows*s.N*g.size), g.crow) // crow = &C(i+rows,col)
-}
-
-// step accumulates A(i+r,p)·B(p,col:) into accs, with p relative to ap
-// and bp; the first step sets them.
-func (g *gemmAsm) step(p int, accs [][]reg.VecVirtual, bs []reg.VecVirtual, masked, first bool) {
-	s, vb := g.s, g.plan.lanes*g.size
-	for j := range bs {
-		g.e.load(operand.Mem{Base: g.bp, Disp: p*s.N*g.size + j*vb}, bs[j], masked && j == len(bs)-1) // bs[j] = B(p, col+j*lanes:)
-	}
-	for r := range accs {
-		a := operand.Mem{Base: g.ap, Disp: r*s.K*g.size + p*g.size} // &A(i+r,p)
-		if s.TransA {
-			a = operand.Mem{Base: g.ap, Disp: r * g.size} // &A(i+r,p), ap advancing by stride
-		}
-		g.e.fmaRow(a, bs, accs[r], first)
-	}
-	if s.TransA {
-		g.c.ADDQ(g.stride, g.ap) // ap = &A(i,p+1)
-	}
-}
-
-// advanceK moves ap and bp u steps along K after a loop iteration.
-func (g *gemmAsm) advanceK(u int) {
-	if !g.s.TransA {
-		g.c.ADDQ(operand.U32(u*g.size), g.ap) // ap = &A(i,p+u)
-	}
-	g.c.ADDQ(operand.U32(u*g.s.N*g.size), g.bp) // bp = &B(p+u,col)
-}
-
-// epilogue adds C and bias, applies relu and stores accs at crow.
-func (g *gemmAsm) epilogue(accs [][]reg.VecVirtual, masked bool) {
-	s, vb := g.s, g.plan.lanes*g.size
-	var zero reg.VecVirtual
-	if s.Relu {
-		zero = g.e.vec()
-		g.fp.zero(zero) // zero = 0
-	}
-	for r := range accs {
-		for j, acc := range accs[r] {
-			mj := masked && j == len(accs[r])-1
-			cm := operand.Mem{Base: g.crow, Disp: r*s.N*g.size + j*vb} // &C(i+r, col+j*lanes)
-			if s.Accumulate {
-				g.e.addMem(cm, acc, mj) // acc += C(i+r, col+j*lanes:)
-			}
-			if s.Bias {
-				g.e.addMem(operand.Mem{Base: g.bias, Disp: j * vb}, acc, mj) // acc += bias[col+j*lanes:]
-			}
-			if s.Relu {
-				g.fp.max(acc, zero, acc) // acc = max(0, acc), NaN stays NaN
-			}
-			g.e.store(acc, cm, mj) // C(i+r, col+j*lanes:) = acc
-		}
 	}
 }

@@ -6,10 +6,16 @@ package asm
 // bottom in blocks of rows×v accumulators (rows×v FMAs per step p, one
 // broadcast of A(i,p) per row and v loads of B(p,j:)), and rows left over
 // at the bottom (fewer than rows) go through blocks of 2^k rows.
+//
+// When B is large, K is cut into blocks of kc steps and each block sweeps
+// all of C, so that the rows of B one panel reads stay in L2 instead of
+// thrashing it (rows 4 KiB apart map to few sets), at the price of
+// reloading C once per block.
 type gemmPlan struct {
 	lanes  int          // elements per vector
 	groups []panelGroup // left to right
 	unroll int          // K steps per loop iteration; K when fully unrolled
+	kc     int          // K steps per sweep of C; K when not blocked
 }
 
 // A panelGroup is a run of count adjacent panels of the same shape.
@@ -21,6 +27,16 @@ type panelGroup struct {
 	tail  int // lanes used in the last vector of each panel; lanes unless partial
 }
 
+// sweptBytes returns how far one sweep moves the panel pointers: every
+// panel's full vectors.
+func (p gemmPlan) sweptBytes(size int) int {
+	n := 0
+	for _, g := range p.groups {
+		n += g.count * g.v * p.lanes * size
+	}
+	return n
+}
+
 // width returns the columns of one panel of g.
 func (g panelGroup) width(lanes int) int { return (g.v-1)*lanes + g.tail }
 
@@ -29,8 +45,10 @@ func (g panelGroup) masked(lanes int) bool { return g.tail < lanes }
 
 // Blocking limits.
 const (
-	fullUnrollK = 16 // K up to this is unrolled completely
-	loopUnroll  = 4  // K steps per loop iteration otherwise
+	fullUnrollK = 16      // K up to this is unrolled completely
+	loopUnroll  = 4       // K steps per loop iteration otherwise
+	blockBBytes = 1 << 20 // B larger than this is swept in blocks of K
+	kcTarget    = 256     // steps per block of K, about
 )
 
 // maxVecs is the widest panel, in vectors, per register file size.
@@ -39,9 +57,12 @@ var maxVecs = map[int]int{32: 4, 16: 2}
 // planGEMM blocks s for x.
 func planGEMM(s GEMMSpec, x *isa) gemmPlan {
 	lanes := x.lanes(s.size())
-	p := gemmPlan{lanes: lanes, unroll: loopUnroll}
+	p := gemmPlan{lanes: lanes, unroll: loopUnroll, kc: s.K}
 	if s.K <= fullUnrollK {
 		p.unroll = s.K
+	}
+	if s.K*s.N*s.size() > blockBBytes && s.K > kcTarget {
+		p.kc = ceilDiv(s.K, ceilDiv(s.K, kcTarget))
 	}
 	col := 0
 	for _, v := range splitPanels(ceilDiv(s.N, lanes), maxVecs[x.regs]) {

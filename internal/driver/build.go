@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/passes"
 )
 
 func runBuild(e *env, args []string) error {
@@ -14,6 +17,8 @@ func runBuild(e *env, args []string) error {
 	cf.register(fs)
 	out := fs.String("o", "", "output directory (default: a directory named after the package, beside the model file)")
 	pkg := fs.String("pkg", "", "Go package name (default: the model name)")
+	stats := fs.Bool("stats", false, "print per func the kernels and bytes moved per call at -O0, before fusion and after")
+	memplan := fs.Bool("memplan", false, "print per func the arena size against the naive size and the lower bound")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -29,6 +34,14 @@ func runBuild(e *env, args []string) error {
 	res, err := Compile(name, src, opts)
 	if err != nil {
 		return err
+	}
+	if *stats {
+		if err := printStats(e, name, src, opts, res.Program); err != nil {
+			return err
+		}
+	}
+	if *memplan {
+		passes.WritePlanStats(e.stdout, res.Program)
 	}
 	dir := *out
 	if dir == "" {
@@ -79,5 +92,31 @@ func writePackage(dir string, files map[string][]byte) error {
 			return fmt.Errorf("writing %s: %w", path, err)
 		}
 	}
+	return nil
+}
+
+// printStats compiles the model again at -O0 and without fusion and
+// prints the kernel counts of the three compilations (dlc build -stats).
+func printStats(e *env, name string, src []byte, opts Options, fused *ir.Program) error {
+	variant := func(o0 bool) (*ir.Program, error) {
+		o := opts
+		o.Passes.O0 = o0
+		o.Passes.Disabled = map[string]bool{"fuse": true}
+		o.Passes.Dump = nil
+		res, err := Compile(name, src, o)
+		if err != nil {
+			return nil, err
+		}
+		return res.Program, nil
+	}
+	o0, err := variant(true)
+	if err != nil {
+		return err
+	}
+	unfused, err := variant(false)
+	if err != nil {
+		return err
+	}
+	passes.WriteKernelStats(e.stdout, []string{"-O0", "unfused", "fused"}, []*ir.Program{o0, unfused, fused})
 	return nil
 }

@@ -28,12 +28,20 @@ type Result struct {
 }
 
 // Front parses and lowers a model to IR, without running the pipeline.
+// Errors name the file as given, like gofmt and go vet, so editors can
+// jump to them; the program records only its base name, so the output does
+// not depend on the directory dlc runs in.
 func Front(filename string, src []byte, opts Options) (*ir.Program, error) {
-	file, err := dsl.Parse(filepath.Base(filename), src)
+	file, err := dsl.Parse(filename, src)
 	if err != nil {
 		return nil, err
 	}
-	return passes.Lower(file, passes.LowerOptions{Model: opts.Model, Batch: opts.Batch, DType: opts.DType})
+	prog, err := passes.Lower(file, passes.LowerOptions{Model: opts.Model, Batch: opts.Batch, DType: opts.DType})
+	if err != nil {
+		return nil, err
+	}
+	prog.File = filepath.Base(filename)
+	return prog, nil
 }
 
 // Compile runs the whole compiler on one .dl source.

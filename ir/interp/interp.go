@@ -106,6 +106,7 @@ func Run(p *ir.Program, f *ir.Func, env Env) (map[string]*Tensor, error) {
 		if !sameShape(t.Shape, c.out) || len(t.Data) != numElems(c.out) {
 			return nil, fmt.Errorf("%s: v%d: %s produced shape %v, want %v", f.Name, v.ID, v.Op, t.Shape, c.out)
 		}
+		applyEpilogue(c, t)
 		vals[v] = t
 	}
 	res := make(map[string]*Tensor, len(f.Results))

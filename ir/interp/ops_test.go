@@ -43,6 +43,7 @@ var opCases = []opCase{
 	{name: "sigmoid", op: ir.OpSigmoid, args: []arg{f32([]float64{0, ln3, -ln3, -800}, 4)}, shape: []int{4}, want: []float64{0.5, 0.75, 0.25, 0}},
 	{name: "tanh", op: ir.OpTanh, args: []arg{f32([]float64{0, ln2}, 2)}, shape: []int{2}, want: []float64{0, 0.6}},
 	{name: "gelu", op: ir.OpGelu, args: []arg{f32([]float64{0, 1, -1}, 3)}, shape: []int{3}, want: []float64{0, phi1, -(1 - phi1)}},
+	{name: "fused", op: ir.OpFused, attrs: ir.Attrs{"expr": "relu_grad(add(a0,a1),scale{value=2.0}(a1))"}, args: []arg{f32(neg0to4, 4), f32([]float64{1}, 1)}, shape: []int{4}, want: []float64{0, 2, 2, 2}},
 	{name: "scale", op: ir.OpScale, attrs: ir.Attrs{"value": -3.0}, args: []arg{f32(neg0to4, 4)}, shape: []int{4}, want: []float64{6, 1.5, 0, -4.5}},
 
 	// Binary elementwise, with broadcasting and the batch dimension.

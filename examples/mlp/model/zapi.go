@@ -33,7 +33,7 @@ func (m *Model) Evaluate(x []float32, y []float32) (loss, acc float64, err error
 	if err := m.runEval(n, x, y); err != nil {
 		return 0, 0, err
 	}
-	return float64(m.arena[32]), float64(binaryAccuracy(m.arena[:n], y)), nil
+	return float64(m.arena[0]), float64(binaryAccuracy(m.arena[32:][:n], y)), nil
 }
 
 // TrainStep runs one training step on n rows, 1 <= n <= MaxBatch: the forward pass in training
@@ -53,7 +53,7 @@ func (m *Model) TrainStep(x []float32, y []float32) (float32, error) {
 	if err := m.runTrain(n, x, y); err != nil {
 		return 0, err
 	}
-	loss := m.arena[1632]
+	loss := m.arena[992]
 	m.step++
 	m.optimize()
 	return loss, nil
@@ -61,61 +61,42 @@ func (m *Model) TrainStep(x []float32, y []float32) (float32, error) {
 
 // runInfer runs func infer on n rows.
 func (m *Model) runInfer(n int, x []float32, out []float32) error {
-	inferMatmul2(n, m.arena[:n*10], x, m.params[:100])
-	inferAdd4(n, m.arena[320:][:n*10], m.arena[:n*10], m.params[100:][:10])
-	inferRelu5(n, m.arena[:n*10], m.arena[320:][:n*10])
-	inferMatmul2(n, m.arena[320:][:n*10], m.arena[:n*10], m.params[110:][:100])
-	inferAdd4(n, m.arena[:n*10], m.arena[320:][:n*10], m.params[210:][:10])
-	inferRelu5(n, m.arena[320:][:n*10], m.arena[:n*10])
-	inferMatmul12(n, m.arena[:n], m.arena[320:][:n*10], m.params[220:][:10])
-	inferAdd14(n, m.arena[32:][:n], m.arena[:n], m.params[230:][:1])
-	inferSigmoid15(n, out, m.arena[32:][:n])
+	inferMatmul3(n, m.arena[:n*10], x, m.params[:100], m.params[100:][:10])
+	inferMatmul3(n, m.arena[320:][:n*10], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
+	inferMatmul9(n, out, m.arena[320:][:n*10], m.params[220:][:10], m.params[230:][:1])
 	return nil
 }
 
 // runEval runs func eval on n rows.
 func (m *Model) runEval(n int, x []float32, y []float32) error {
-	inferMatmul2(n, m.arena[:n*10], x, m.params[:100])
-	inferAdd4(n, m.arena[320:][:n*10], m.arena[:n*10], m.params[100:][:10])
-	inferRelu5(n, m.arena[:n*10], m.arena[320:][:n*10])
-	inferMatmul2(n, m.arena[320:][:n*10], m.arena[:n*10], m.params[110:][:100])
-	inferAdd4(n, m.arena[:n*10], m.arena[320:][:n*10], m.params[210:][:10])
-	inferRelu5(n, m.arena[320:][:n*10], m.arena[:n*10])
-	inferMatmul12(n, m.arena[:n], m.arena[320:][:n*10], m.params[220:][:10])
-	inferAdd14(n, m.arena[32:][:n], m.arena[:n], m.params[230:][:1])
-	inferSigmoid15(n, m.arena[:n], m.arena[32:][:n])
-	evalBceLogits17(n, m.arena[64:][:n], m.arena[32:][:n], y)
-	evalMean18(n, m.arena[32:][:1], m.arena[64:][:n])
+	inferMatmul3(n, m.arena[:n*10], x, m.params[:100], m.params[100:][:10])
+	inferMatmul3(n, m.arena[320:][:n*10], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
+	evalMatmul9(n, m.arena[:n], m.arena[320:][:n*10], m.params[220:][:10])
+	evalFused11(n, m.arena[32:][:n], m.arena[:n], m.params[230:][:1])
+	evalFused12(n, m.arena[64:][:n], m.arena[:n], m.params[230:][:1], y)
+	evalMean13(n, m.arena[:1], m.arena[64:][:n])
 	return nil
 }
 
 // runTrain runs func train on n rows.
 func (m *Model) runTrain(n int, x []float32, y []float32) error {
-	inferMatmul2(n, m.arena[:n*10], x, m.params[:100])
-	inferAdd4(n, m.arena[320:][:n*10], m.arena[:n*10], m.params[100:][:10])
-	inferRelu5(n, m.arena[:n*10], m.arena[320:][:n*10])
-	inferMatmul2(n, m.arena[640:][:n*10], m.arena[:n*10], m.params[110:][:100])
-	inferAdd4(n, m.arena[960:][:n*10], m.arena[640:][:n*10], m.params[210:][:10])
-	inferRelu5(n, m.arena[640:][:n*10], m.arena[960:][:n*10])
-	inferMatmul12(n, m.arena[1280:][:n], m.arena[640:][:n*10], m.params[220:][:10])
-	inferAdd14(n, m.arena[1312:][:n], m.arena[1280:][:n], m.params[230:][:1])
-	evalBceLogits17(n, m.arena[1280:][:n], m.arena[1312:][:n], y)
-	evalMean18(n, m.arena[1632:][:1], m.arena[1280:][:n])
-	trainConst20(m.arena[1280:][:n])
-	trainSum21(n, m.arena[1360:][:1], m.arena[1280:][:n])
-	trainDiv22(m.arena[1376:][:1], m.arena[1360:][:1])
-	trainBroadcast23(n, m.arena[1280:][:n], m.arena[1376:][:1])
-	trainBceLogitsGrad24(n, m.arena[1600:][:n], m.arena[1312:][:n], y, m.arena[1280:][:n])
-	trainSum21(n, m.grads[230:][:1], m.arena[1600:][:n])
-	trainMatmul27(n, m.arena[1280:][:n*10], m.arena[1600:][:n], m.params[220:][:10])
-	trainMatmul28(n, m.grads[220:][:10], m.arena[1600:][:n], m.arena[640:][:n*10])
-	trainReluGrad29(n, m.arena[640:][:n*10], m.arena[960:][:n*10], m.arena[1280:][:n*10])
-	trainSum30(n, m.grads[210:][:10], m.arena[640:][:n*10])
-	trainMatmul32(n, m.arena[960:][:n*10], m.arena[640:][:n*10], m.params[110:][:100])
-	trainMatmul33(n, m.grads[110:][:100], m.arena[640:][:n*10], m.arena[:n*10])
-	trainReluGrad29(n, m.arena[:n*10], m.arena[320:][:n*10], m.arena[960:][:n*10])
-	trainSum30(n, m.grads[100:][:10], m.arena[:n*10])
-	trainMatmul33(n, m.grads[:100], m.arena[:n*10], x)
+	inferMatmul3(n, m.arena[:n*10], x, m.params[:100], m.params[100:][:10])
+	inferMatmul3(n, m.arena[320:][:n*10], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
+	evalMatmul9(n, m.arena[640:][:n], m.arena[320:][:n*10], m.params[220:][:10])
+	evalFused12(n, m.arena[672:][:n], m.arena[640:][:n], m.params[230:][:1], y)
+	evalMean13(n, m.arena[992:][:1], m.arena[672:][:n])
+	trainConst15(m.arena[672:][:n])
+	trainSum16(n, m.arena[720:][:1], m.arena[672:][:n])
+	trainDiv17(m.arena[672:][:1], m.arena[720:][:1])
+	trainFused18(n, m.arena[960:][:n], m.arena[640:][:n], m.params[230:][:1], y, m.arena[672:][:1])
+	trainSum16(n, m.grads[230:][:1], m.arena[960:][:n])
+	trainMatmul21(n, m.grads[220:][:10], m.arena[960:][:n], m.arena[320:][:n*10])
+	trainMatmul22(n, m.arena[640:][:n*10], m.arena[960:][:n], m.params[220:][:10], m.arena[320:][:n*10])
+	trainSum23(n, m.grads[210:][:10], m.arena[640:][:n*10])
+	trainMatmul25(n, m.grads[110:][:100], m.arena[640:][:n*10], m.arena[:n*10])
+	trainMatmul26(n, m.arena[320:][:n*10], m.arena[640:][:n*10], m.params[110:][:100], m.arena[:n*10])
+	trainSum23(n, m.grads[100:][:10], m.arena[320:][:n*10])
+	trainMatmul25(n, m.grads[:100], m.arena[320:][:n*10], x)
 	return nil
 }
 

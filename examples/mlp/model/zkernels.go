@@ -5,43 +5,36 @@ package model
 import "math"
 
 // mlp.dl:10:11: fc1 = dense(x, 10, activation=relu)
-// infer %2 = matmul %0, %1 {tb=true} : f32[B,10]
-func inferMatmul2(n int, dst []float32, x0 []float32, x1 []float32) {
+// infer %3 = matmul %0, %1, %2 {epilogue="relu(add(a0,a1))", tb=true} : f32[B,10]
+func inferMatmul3(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		ar := x0[i*10:][:10]
 		c := dst[i*10:][:10]
 		for j := range c {
-			c[j] = dot(ar, x1[j*10:][:10])
+			s := dot(ar, x1[j*10:][:10])
+			t0 := s + x2[j]
+			c[j] = max(t0, 0)
 		}
-	}
-}
-
-// mlp.dl:10:11: fc1 = dense(x, 10, activation=relu)
-// infer %4 = add %2, %3 : f32[B,10]
-func inferAdd4(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i0 := 0; i0 < n; i0++ {
-		d := dst[i0*10:][:10]
-		a0 := x0[i0*10:][:len(d)]
-		a1 := x1[:len(d)]
-		for i := range d {
-			d[i] = a0[i] + a1[i]
-		}
-	}
-}
-
-// mlp.dl:10:11: fc1 = dense(x, 10, activation=relu)
-// infer %5 = relu %4 : f32[B,10]
-func inferRelu5(n int, dst []float32, x0 []float32) {
-	d := dst[:n*10]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = max(a0[i], 0)
 	}
 }
 
 // mlp.dl:12:11: fc3 = dense(fc2, 1)
-// infer %12 = matmul %10, %11 {tb=true} : f32[B,1]
-func inferMatmul12(n int, dst []float32, x0 []float32, x1 []float32) {
+// infer %9 = matmul %6, %7, %8 {epilogue="sigmoid(add(a0,a1))", tb=true} : f32[B,1]
+func inferMatmul9(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	for i := 0; i < n; i++ {
+		ar := x0[i*10:][:10]
+		c := dst[i:][:1]
+		for j := range c {
+			s := dot(ar, x1[j*10:][:10])
+			t0 := s + x2[j]
+			c[j] = float32(sigmoid(float64(t0)))
+		}
+	}
+}
+
+// mlp.dl:12:11: fc3 = dense(fc2, 1)
+// eval %9 = matmul %7, %8 {tb=true} : f32[B,1]
+func evalMatmul9(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n; i++ {
 		ar := x0[i*10:][:10]
 		c := dst[i:][:1]
@@ -51,41 +44,34 @@ func inferMatmul12(n int, dst []float32, x0 []float32, x1 []float32) {
 	}
 }
 
-// mlp.dl:12:11: fc3 = dense(fc2, 1)
-// infer %14 = add %12, %13 : f32[B,1]
-func inferAdd14(n int, dst []float32, x0 []float32, x1 []float32) {
+// mlp.dl:13:11: out = sigmoid(fc3)
+// eval %11 = fused %9, %10 {expr="sigmoid(add(a0,a1))"} : f32[B,1]
+func evalFused11(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
 	s1 := x1[0]
 	for i := range d {
-		d[i] = a0[i] + s1
-	}
-}
-
-// mlp.dl:13:11: out = sigmoid(fc3)
-// infer %15 = sigmoid %14 : f32[B,1]
-func inferSigmoid15(n int, dst []float32, x0 []float32) {
-	d := dst[:n]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = float32(sigmoid(float64(a0[i])))
+		t0 := a0[i] + s1
+		d[i] = float32(sigmoid(float64(t0)))
 	}
 }
 
 // mlp.dl:16:10: loss binary_cross_entropy(out, y)
-// eval %17 = bce_logits %15, %1 : f32[B,1]
-func evalBceLogits17(n int, dst []float32, x0 []float32, x1 []float32) {
+// eval %12 = fused %9, %10, %1 {expr="bce_logits(add(a0,a1),a2)"} : f32[B,1]
+func evalFused12(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
+	s1 := x1[0]
+	a2 := x2[:len(d)]
 	for i := range d {
-		d[i] = float32(bceLogits(float64(a0[i]), float64(a1[i])))
+		t0 := a0[i] + s1
+		d[i] = float32(bceLogits(float64(t0), float64(a2[i])))
 	}
 }
 
 // mlp.dl:16:10: loss binary_cross_entropy(out, y)
-// eval %18 = mean %17 {axes=[0,1], keepdims=false} : f32[]
-func evalMean18(n int, dst []float32, x0 []float32) {
+// eval %13 = mean %12 {axes=[0,1], keepdims=false} : f32[]
+func evalMean13(n int, dst []float32, x0 []float32) {
 	s := 0.0
 	for _, v := range x0[:n] {
 		s += float64(v)
@@ -95,16 +81,16 @@ func evalMean18(n int, dst []float32, x0 []float32) {
 }
 
 // mlp.dl:16:10: loss binary_cross_entropy(out, y)
-// train %20 = const {value=1.0} : f32[B]
-func trainConst20(dst []float32) {
+// train %15 = const {value=1.0} : f32[B]
+func trainConst15(dst []float32) {
 	for i := range dst {
 		dst[i] = 1.0
 	}
 }
 
 // mlp.dl:16:10: loss binary_cross_entropy(out, y)
-// train %21 = sum %20 {axes=[0]} : f32[]
-func trainSum21(n int, dst []float32, x0 []float32) {
+// train %16 = sum %15 {axes=[0]} : f32[]
+func trainSum16(n int, dst []float32, x0 []float32) {
 	s := 0.0
 	for _, v := range x0[:n] {
 		s += float64(v)
@@ -113,51 +99,28 @@ func trainSum21(n int, dst []float32, x0 []float32) {
 }
 
 // mlp.dl:16:10: loss binary_cross_entropy(out, y)
-// train %22 = div %19, %21 : f32[1,1]
-func trainDiv22(dst []float32, x0 []float32) {
+// train %17 = div %14, %16 : f32[1,1]
+func trainDiv17(dst []float32, x0 []float32) {
 	dst[0] = 1.0 / x0[0]
 }
 
 // mlp.dl:16:10: loss binary_cross_entropy(out, y)
-// train %23 = broadcast %22 {shape=[-1,1]} : f32[B,1]
-func trainBroadcast23(n int, dst []float32, x0 []float32) {
-	d := dst[:n]
-	s0 := x0[0]
-	for i := range d {
-		d[i] = s0
-	}
-}
-
-// mlp.dl:16:10: loss binary_cross_entropy(out, y)
-// train %24 = bce_logits_grad %15, %1, %23 : f32[B,1]
-func trainBceLogitsGrad24(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %18 = fused %9, %10, %1, %17 {expr="bce_logits_grad(add(a0,a1),a2,a3)"} : f32[B,1]
+func trainFused18(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
+	s1 := x1[0]
 	a2 := x2[:len(d)]
+	s3 := x3[0]
 	for i := range d {
-		d[i] = float32(bceLogitsGrad(float64(a0[i]), float64(a1[i]), float64(a2[i])))
+		t0 := a0[i] + s1
+		d[i] = float32(bceLogitsGrad(float64(t0), float64(a2[i]), float64(s3)))
 	}
 }
 
 // mlp.dl:12:11: fc3 = dense(fc2, 1)
-// train %27 = matmul %24, %12 : f32[B,10]
-func trainMatmul27(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*10:][:10]
-		clear(c)
-		for p, av := range x0[i:][:1] {
-			br := x1[p*10:][:10]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
-}
-
-// mlp.dl:12:11: fc3 = dense(fc2, 1)
-// train %28 = matmul %24, %11 {ta=true} : f32[1,10]
-func trainMatmul28(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %21 = matmul %18, %7 {ta=true} : f32[1,10]
+func trainMatmul21(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p:][:1]
@@ -171,20 +134,30 @@ func trainMatmul28(n int, dst []float32, x0 []float32, x1 []float32) {
 	}
 }
 
-// mlp.dl:11:11: fc2 = dense(fc1, 10, activation=relu)
-// train %29 = relu_grad %10, %27 : f32[B,10]
-func trainReluGrad29(n int, dst []float32, x0 []float32, x1 []float32) {
+// mlp.dl:12:11: fc3 = dense(fc2, 1)
+// train %22 = matmul %18, %8, %7 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
+func trainMatmul22(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	for i := 0; i < n; i++ {
+		c := dst[i*10:][:10]
+		clear(c)
+		for p, av := range x0[i:][:1] {
+			br := x1[p*10:][:10]
+			for j, bv := range br {
+				c[j] += av * bv
+			}
+		}
+	}
 	d := dst[:n*10]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
+	a0 := dst[:len(d)]
+	a1 := x2[:len(d)]
 	for i := range d {
-		d[i] = reluGrad(a0[i], a1[i])
+		d[i] = reluGrad(a1[i], a0[i])
 	}
 }
 
 // mlp.dl:11:11: fc2 = dense(fc1, 10, activation=relu)
-// train %30 = sum %29 {axes=[0], keepdims=true} : f32[1,10]
-func trainSum30(n int, dst []float32, x0 []float32) {
+// train %23 = sum %22 {axes=[0], keepdims=true} : f32[1,10]
+func trainSum23(n int, dst []float32, x0 []float32) {
 	for o0 := 0; o0 < 10; o0++ {
 		s := 0.0
 		for r0 := 0; r0 < n; r0++ {
@@ -195,23 +168,8 @@ func trainSum30(n int, dst []float32, x0 []float32) {
 }
 
 // mlp.dl:11:11: fc2 = dense(fc1, 10, activation=relu)
-// train %32 = matmul %29, %7 : f32[B,10]
-func trainMatmul32(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*10:][:10]
-		clear(c)
-		for p, av := range x0[i*10:][:10] {
-			br := x1[p*10:][:10]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
-}
-
-// mlp.dl:11:11: fc2 = dense(fc1, 10, activation=relu)
-// train %33 = matmul %29, %6 {ta=true} : f32[10,10]
-func trainMatmul33(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %25 = matmul %22, %4 {ta=true} : f32[10,10]
+func trainMatmul25(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*10:][:10]
@@ -222,6 +180,27 @@ func trainMatmul33(n int, dst []float32, x0 []float32, x1 []float32) {
 				c[j] += av * bv
 			}
 		}
+	}
+}
+
+// mlp.dl:11:11: fc2 = dense(fc1, 10, activation=relu)
+// train %26 = matmul %22, %5, %4 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
+func trainMatmul26(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	for i := 0; i < n; i++ {
+		c := dst[i*10:][:10]
+		clear(c)
+		for p, av := range x0[i*10:][:10] {
+			br := x1[p*10:][:10]
+			for j, bv := range br {
+				c[j] += av * bv
+			}
+		}
+	}
+	d := dst[:n*10]
+	a0 := dst[:len(d)]
+	a1 := x2[:len(d)]
+	for i := range d {
+		d[i] = reluGrad(a1[i], a0[i])
 	}
 }
 

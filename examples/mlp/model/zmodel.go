@@ -55,7 +55,7 @@ func New(seed uint64) *Model {
 		state:    make([]float32, 462),
 		buffers:  make([]float32, 0),
 		counters: make([]int64, 0),
-		arena:    make([]float32, 1633),
+		arena:    make([]float32, 993),
 		iarena:   make([]int32, 0),
 		scratch:  make([]float32, 0),
 		lr:       0.01,

@@ -1,0 +1,134 @@
+package asm
+
+import (
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// block computes rows×v accumulators C(i:i+rows, col:col+v*lanes) over
+// the steps of kb and moves arow and crow down by rows.
+func (g *gemmAsm) block(rows, v int, masked bool, kb kBlock) {
+	c, s := g.c, g.s
+	c.Commentf("block of %d row(s) x %d vector(s)", rows, v)
+	accs := make([][]reg.VecVirtual, rows)
+	for r := range accs {
+		accs[r] = make([]reg.VecVirtual, v)
+		for j := range accs[r] {
+			accs[r][j] = g.e.vec()
+		}
+	}
+	bs := make([]reg.VecVirtual, v)
+	for j := range bs {
+		bs[j] = g.e.vec()
+	}
+	c.MOVQ(g.arow, g.ap) // ap = &A(i,p)
+	c.MOVQ(g.b, g.bp)    // bp = &B(p,col)
+	// A block starts from C when it continues partial sums, or when it adds
+	// the initial C of an accumulating kernel first (blocked K only).
+	fromC := !kb.first || (s.Accumulate && !kb.last)
+	if fromC {
+		g.forEach(accs, masked, func(_ int, acc reg.VecVirtual, cm operand.Mem, partial bool) {
+			g.e.load(cm, acc, partial) // acc = C(i+r, col+j*lanes:)
+		})
+	} else {
+		g.step(0, accs, bs, masked, true)
+	}
+	// The remaining steps, p relative to ap and bp, which advance in the loop.
+	first := 0
+	if !fromC {
+		first = 1
+	}
+	u, looped := g.plan.unroll, 0
+	if rest := kb.steps - first; u <= rest {
+		kc := c.GP64()
+		loop := g.label("k")
+		c.MOVQ(operand.U32(rest/u), kc) // kc = steps/u
+		c.Label(loop)
+		for p := first; p < first+u; p++ {
+			g.step(p, accs, bs, masked, false)
+		}
+		g.advanceK(u)
+		c.DECQ(kc)
+		c.JNZ(operand.LabelRef(loop)) // if --kc != 0: next u steps
+		looped = rest / u * u
+	}
+	for p := first; p < kb.steps-looped; p++ {
+		g.step(p, accs, bs, masked, false)
+	}
+	g.epilogue(accs, masked, kb)
+	rowBytes := s.K * g.size
+	if s.TransA {
+		rowBytes = g.size
+	}
+	c.ADDQ(operand.U32(rows*rowBytes), g.arow)   // arow = &A(i+rows,p)
+	c.ADDQ(operand.U32(rows*s.N*g.size), g.crow) // crow = &C(i+rows,col)
+}
+
+// step accumulates A(i+r,p)·B(p,col:) into accs, with p relative to ap
+// and bp; the first step sets them.
+func (g *gemmAsm) step(p int, accs [][]reg.VecVirtual, bs []reg.VecVirtual, masked, first bool) {
+	s, vb := g.s, g.plan.lanes*g.size
+	for j := range bs {
+		g.e.load(operand.Mem{Base: g.bp, Disp: p*s.N*g.size + j*vb}, bs[j], masked && j == len(bs)-1) // bs[j] = B(p, col+j*lanes:)
+	}
+	for r := range accs {
+		a := operand.Mem{Base: g.ap, Disp: r*s.K*g.size + p*g.size} // &A(i+r,p)
+		if s.TransA {
+			a = operand.Mem{Base: g.ap, Disp: r * g.size} // &A(i+r,p), ap advancing by stride
+		}
+		g.e.fmaRow(a, bs, accs[r], first)
+	}
+	if s.TransA {
+		g.c.ADDQ(g.stride, g.ap) // ap = &A(i,p+1)
+	}
+}
+
+// advanceK moves ap and bp u steps along K after a loop iteration.
+func (g *gemmAsm) advanceK(u int) {
+	if !g.s.TransA {
+		g.c.ADDQ(operand.U32(u*g.size), g.ap) // ap = &A(i,p+u)
+	}
+	g.c.ADDQ(operand.U32(u*g.s.N*g.size), g.bp) // bp = &B(p+u,col)
+}
+
+// epilogue finishes accs and stores them at crow. The last block of K adds
+// C (unless the block started from it) and the bias and applies relu.
+// All of the block's loads come before its stores: a masked store of one
+// row also spans the next row, and a load overlapping it would wait for it
+// to retire (no store forwarding from masked stores).
+func (g *gemmAsm) epilogue(accs [][]reg.VecVirtual, masked bool, kb kBlock) {
+	s, vb := g.s, g.plan.lanes*g.size
+	if kb.last {
+		var zero reg.VecVirtual
+		if s.Relu {
+			zero = g.e.vec()
+			g.fp.zero(zero) // zero = 0
+		}
+		g.forEach(accs, masked, func(j int, acc reg.VecVirtual, cm operand.Mem, partial bool) {
+			if s.Accumulate && kb.first {
+				g.e.addMem(cm, acc, partial) // acc += C(i+r, col+j*lanes:)
+			}
+			if s.Bias {
+				g.e.addMem(operand.Mem{Base: g.bias, Disp: j * vb}, acc, partial) // acc += bias[col+j*lanes:]
+			}
+			if s.Relu {
+				g.fp.max(acc, zero, acc) // acc = max(0, acc), NaN stays NaN
+			}
+		})
+	}
+	g.forEach(accs, masked, func(_ int, acc reg.VecVirtual, cm operand.Mem, partial bool) {
+		g.e.store(acc, cm, partial) // C(i+r, col+j*lanes:) = acc
+	})
+}
+
+// forEach calls f for each accumulator with its vector index j in the
+// panel, its address in C and whether it is a partial vector.
+func (g *gemmAsm) forEach(accs [][]reg.VecVirtual, masked bool, f func(j int, acc reg.VecVirtual, cm operand.Mem, partial bool)) {
+	vb := g.plan.lanes * g.size
+	for r := range accs {
+		for j, acc := range accs[r] {
+			cm := operand.Mem{Base: g.crow, Disp: r*g.s.N*g.size + j*vb} // &C(i+r, col+j*lanes)
+			f(j, acc, cm, masked && j == len(accs[r])-1)
+		}
+	}
+}

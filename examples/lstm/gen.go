@@ -1,0 +1,3 @@
+package main
+
+//go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o model -pkg model lstm.dl
