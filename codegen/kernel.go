@@ -20,7 +20,10 @@ type kernel struct {
 	g    *gen
 	v    *ir.Value
 	args []*ir.Value // the values passed after dst, in parameter order
-	body []jen.Code
+	// companions are further results the kernel writes (ir.IsCompanion),
+	// passed as dst1, dst2, ... after dst.
+	companions []*ir.Value
+	body       []jen.Code
 
 	// loopStmts are statements the scalar expression of a loop body needs
 	// before it (temporaries of a fused expression); see takeLoopStmts.
@@ -118,6 +121,9 @@ func (k *kernel) signature() []jen.Code {
 		ps = append(ps, id("step").Uint64())
 	}
 	ps = append(ps, id("dst").Index().Add(k.g.T(k.v.Type.DType)))
+	for i, c := range k.companions {
+		ps = append(ps, id(fmt.Sprintf("dst%d", i+1)).Index().Add(k.g.T(c.Type.DType)))
+	}
 	if k.scratch > 0 {
 		ps = append(ps, id("tmp").Index().Add(k.g.ft()))
 	}

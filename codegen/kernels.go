@@ -26,6 +26,7 @@ var emitters = map[ir.Op]func(k *kernel) error{
 	ir.OpBroadcast: emitElementwise,
 	ir.OpSlice:     emitSlice,
 	ir.OpSliceGrad: emitSliceGrad,
+	ir.OpMeanGrad:  emitMeanGrad,
 	ir.OpConcat:    emitConcat,
 
 	ir.OpMatMul:           emitMatMul,
@@ -34,6 +35,7 @@ var emitters = map[ir.Op]func(k *kernel) error{
 	ir.OpConv2dGradWeight: emitConv2dGradWeight,
 	ir.OpMaxPool2d:        emitMaxPool2d,
 	ir.OpMaxPool2dGrad:    emitMaxPool2dGrad,
+	ir.OpMaxPool2dGradIdx: emitMaxPool2dGradIdx,
 	ir.OpAvgPool2d:        emitAvgPool2d,
 	ir.OpAvgPool2dGrad:    emitAvgPool2dGrad,
 
@@ -77,7 +79,7 @@ func inlinable(a *ir.Value) bool { return root(a).Op == ir.OpConst }
 func neededConsts(f *ir.Func) map[*ir.Value]bool {
 	need := map[*ir.Value]bool{}
 	for _, v := range f.Values {
-		if v.Op == ir.OpReshape || v.Op.IsElementwise() || v.Op == ir.OpBroadcast {
+		if v.Op == ir.OpReshape || v.Op.IsElementwise() || v.Op == ir.OpBroadcast || v.Op == ir.OpMeanGrad {
 			continue
 		}
 		for _, a := range v.Args {
@@ -98,16 +100,19 @@ func neededConsts(f *ir.Func) map[*ir.Value]bool {
 // sharing a function between values whose kernels are identical.
 func (g *gen) buildKernels(f *ir.Func) error {
 	need := neededConsts(f)
+	companions := companionsOf(f)
 	for _, v := range f.Values {
-		if viewOps[v.Op] || (v.Op == ir.OpConst && !need[v]) {
-			continue
+		if viewOps[v.Op] || (v.Op == ir.OpConst && !need[v]) || ir.IsCompanion(v) {
+			continue // companions are written by their producer's kernel
 		}
 		emit, ok := emitters[v.Op]
 		if !ok {
 			return fmt.Errorf("v%d: no kernel for op %s", v.ID, v.Op)
 		}
-		k := &kernel{g: g, v: v}
-		if err := emit(k); err != nil {
+		k := &kernel{g: g, v: v, companions: companions[v]}
+		if err := emit(k); err == nil {
+			err = k.emitCompanionSums()
+		} else {
 			return fmt.Errorf("%s: %s: %v", g.pos(v), v.Op, err)
 		}
 		key := fmt.Sprintf("%#v", k.decl("kernel"))

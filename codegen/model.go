@@ -75,8 +75,47 @@ func (g *gen) emitConsts(file *jen.File) {
 	for _, r := range g.names.outputs {
 		add("output", r.Name, r.Value.Type)
 	}
+	defs = append(defs, g.memoryConsts()...)
 	file.Const().Defs(defs...)
 	file.Line()
+}
+
+// memoryConsts are the figures of the memory plan and the work of a step:
+// a model's arenas serve every func, so the byte counts are the largest
+// over its funcs.
+func (g *gen) memoryConsts() []jen.Code {
+	elem := g.float.Size()
+	floats, ints, _ := g.arenaSizes()
+	naive, lower := 0, 0
+	var plan []string
+	for _, f := range g.funcs {
+		naive = max(naive, f.Plan.NaiveElems*elem)
+		lower = max(lower, f.Plan.LowerBound*elem)
+		plan = append(plan, fmt.Sprintf("func %s: arena %d B, lower bound %d B, naive %d B, int arena %d B",
+			f.Name, f.Plan.ArenaElems*elem, f.Plan.LowerBound*elem, f.Plan.NaiveElems*elem, f.Plan.IntArenaElems*4))
+	}
+	_, params := ir.Layout(g.p.Params)
+	step := g.p.Lookup("train")
+	if step == nil {
+		step = g.p.Lookup("infer")
+	}
+	flops := 0
+	if step != nil {
+		flops = ir.FLOPs(step, g.p.Batch)
+	}
+	c := func(doc, name string, x int) []jen.Code { return []jen.Code{jen.Comment(doc), id(name).Op("=").Lit(x)} }
+	var out []jen.Code
+	out = append(out, c("ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.", "ArenaBytes", floats*elem+ints*4)...)
+	out = append(out, c("LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.", "LowerBoundBytes", lower)...)
+	out = append(out, jen.Comment("The plan per func:"))
+	for _, l := range plan {
+		out = append(out, jen.Comment("  "+l))
+	}
+	out = append(out, c("NaiveBytes is the float arena of the largest func without reuse: every value its own memory.", "NaiveBytes", naive)...)
+	out = append(out, c("ParamBytes is the size of the parameter block.", "ParamBytes", params*elem)...)
+	out = append(out, jen.Comment("FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)"))
+	out = append(out, c("of one training step (Forward when the model does not train) at MaxBatch rows.", "FLOPsPerStep", flops)...)
+	return out
 }
 
 // stateKeys are the optimizer's state tensors, in block order, under

@@ -63,6 +63,7 @@ func emitMaxPool2d(k *kernel) error {
 	g := newPoolGeom(v.Attrs, v.Args[0].Type.Shape, v.Type.Shape)
 	x := k.arg(0)
 	body := append(g.argmaxWindow(k), id("op").Index(L(0).plus("i", g.ow).plus("j", 1).code()).Op("=").Id("best"))
+	body = append(body, k.poolArgmaxStore(g)...)
 	k.add(g.windows(k, x, "dst", body))
 	return nil
 }

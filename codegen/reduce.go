@@ -126,15 +126,20 @@ func emitReduce(k *kernel) error {
 	if err != nil {
 		return err
 	}
-	r := newReduction(k, k.arg(0), x, axes)
+	k.reduceInto(v.Op, newReduction(k, k.arg(0), x, axes), "dst")
+	return nil
+}
+
+// reduceInto renders reduction r with op (sum, mean or max) into the slice out.
+func (k *kernel) reduceInto(op ir.Op, r *reduction, out string) {
 	if len(r.red) == 0 {
-		k.add(jen.Copy(id("dst"), id(r.x)))
-		return nil
+		k.add(jen.Copy(id(out), id(r.x)))
+		return
 	}
 	ft := k.g.ft()
-	dst := id("dst").Index(r.outOff.code())
+	dst := id(out).Index(r.outOff.code())
 	var body []jen.Code
-	if v.Op == ir.OpMax {
+	if op == ir.OpMax {
 		body = append(body, define("best", id(r.x).Index(r.inBase.code())))
 		body = append(body, r.each(false, func(e jen.Code, _ lin) []jen.Code {
 			return []jen.Code{jen.If(jen.Add(e).Op(">").Id("best").Op("||").Add(k.g.isNaN(e)).Op("&&").Op("!").Add(k.g.isNaN(id("best")))).
@@ -146,13 +151,12 @@ func emitReduce(k *kernel) error {
 		body = append(body, r.each(false, func(e jen.Code, _ lin) []jen.Code {
 			return []jen.Code{id("s").Op("+=").Float64().Call(e)}
 		})...)
-		if v.Op == ir.OpMean {
+		if op == ir.OpMean {
 			body = append(body, id("s").Op("/=").Float64().Call(r.count()))
 		}
 		body = append(body, dst.Op("=").Add(ft).Call(id("s")))
 	}
 	k.add(r.perResult(body)...)
-	return nil
 }
 
 // isNaN renders math.IsNaN(e) for an expression of the float type.

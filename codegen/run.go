@@ -93,6 +93,9 @@ func (g *gen) emitRun(file *jen.File, f *ir.Func) error {
 			args = append(args, jen.Uint64().Call(id("m").Dot("step")))
 		}
 		args = append(args, g.view(f, v))
+		for _, cv := range c.k.companions {
+			args = append(args, g.view(f, cv))
+		}
 		if c.k.scratch > 0 {
 			args = append(args, window("m.scratch", L(0), lit(c.k.scratch)))
 		}

@@ -236,7 +236,7 @@ func inferFused(v *Value) (Type, error) {
 // attribute "epilogue" applied to each element of the product as it is
 // stored, a0 being the product and a1, a2, ... the value's arguments after
 // the op's own (a bias row, a residual) read with broadcasting.
-var epilogueOps = map[Op]bool{OpMatMul: true, OpConv2d: true, OpConv2dGradInput: true, OpMaxPool2dGrad: true}
+var epilogueOps = map[Op]bool{OpMatMul: true, OpConv2d: true, OpConv2dGradInput: true, OpMaxPool2dGrad: true, OpMaxPool2dGradIdx: true}
 
 // CanHaveEpilogue reports whether op accepts an epilogue attribute.
 func CanHaveEpilogue(op Op) bool { return epilogueOps[op] }

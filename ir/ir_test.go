@@ -92,3 +92,17 @@ func TestBroadcastShapes(t *testing.T) {
 		}
 	}
 }
+
+func TestFLOPs(t *testing.T) {
+	f := &Func{Name: "train"}
+	b := NewBuilder(f)
+	x := b.Input(&Decl{Name: "x", Role: "input", Type: T(F32, B, 4)})
+	w := b.Input(&Decl{Name: "w", Role: "input", Type: T(F32, 3, 4)})
+	b.Must(OpMatMul, Attrs{"tb": true}, x, w)
+	img := b.Input(&Decl{Name: "img", Role: "input", Type: T(F32, B, 2, 5, 5)})
+	k := b.Input(&Decl{Name: "k", Role: "input", Type: T(F32, 6, 2, 3, 3)})
+	b.Must(OpConv2d, nil, img, k) // [n,6,3,3], K = 2·3·3
+	if got, want := FLOPs(f, 10), 2*10*3*4+2*10*6*3*3*18; got != want {
+		t.Errorf("FLOPs = %d, want %d", got, want)
+	}
+}

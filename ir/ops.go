@@ -77,6 +77,7 @@ const (
 	OpBroadcast // {shape}: NumPy broadcast of the argument to shape
 	OpSlice     // {axis, start, end, step}
 	OpSliceGrad // (dy) {axis, start, end, step, shape}: dy written into zeros of shape
+	OpMeanGrad  // (dy) {axes, shape}: dy broadcast to shape over the reduced axes, divided by their element count (n for B)
 	OpConcat    // {axis}: variadic
 
 	// Compute.
@@ -86,6 +87,8 @@ const (
 	OpConv2dGradWeight // (x, dy) {stride, pad, dilation, shape}
 	OpMaxPool2d        // (x) {kernel, stride, pad}
 	OpMaxPool2dGrad    // (x, dy) {kernel, stride, pad}
+	OpMaxPool2dArgmax  // (y) {kernel, stride, pad}: i32, for y = maxpool2d(x) the offset in x's plane of each maximum (a companion of y)
+	OpMaxPool2dGradIdx // (idx, dy) {shape}: zeros(shape) with each dy added at its plane offset idx (of maxpool2d_argmax)
 	OpAvgPool2d        // (x) {kernel, stride, pad}: padding counts toward the divisor, as PyTorch's default
 	OpAvgPool2dGrad    // (dy) {kernel, stride, pad, shape}
 	OpSoftmax          // (x) {axis}
@@ -169,6 +172,7 @@ func init() {
 		{OpBroadcast, opInfo{"broadcast", KindLayout, 1, inferBroadcastTo, nil}},
 		{OpSlice, opInfo{"slice", KindLayout, 1, inferSlice, nil}},
 		{OpSliceGrad, opInfo{"slice_grad", KindLayout, 1, inferSliceGrad, nil}},
+		{OpMeanGrad, opInfo{"mean_grad", KindLayout, 1, inferMeanGrad, nil}},
 		{OpConcat, opInfo{"concat", KindLayout, -1, inferConcat, nil}},
 
 		{OpMatMul, opInfo{"matmul", KindCompute, 2, inferMatMul, nil}},
@@ -177,6 +181,8 @@ func init() {
 		{OpConv2dGradWeight, opInfo{"conv2d_grad_weight", KindCompute, 2, inferShapeAttr(0), nil}},
 		{OpMaxPool2d, opInfo{"maxpool2d", KindCompute, 1, inferPool2d, nil}},
 		{OpMaxPool2dGrad, opInfo{"maxpool2d_grad", KindCompute, 2, inferFirstArg, nil}},
+		{OpMaxPool2dArgmax, opInfo{"maxpool2d_argmax", KindCompute, 1, inferPoolArgmax, nil}},
+		{OpMaxPool2dGradIdx, opInfo{"maxpool2d_grad_idx", KindCompute, 2, inferPoolGradIdx, nil}},
 		{OpAvgPool2d, opInfo{"avgpool2d", KindCompute, 1, inferPool2d, nil}},
 		{OpAvgPool2dGrad, opInfo{"avgpool2d_grad", KindCompute, 1, inferShapeAttr(0), nil}},
 		{OpSoftmax, opInfo{"softmax", KindCompute, 1, inferAxisSame, nil}},

@@ -68,6 +68,9 @@ func verifyFunc(p *Program, f *Func) []error {
 			add(v, "has type %v, its rule gives %v", v.Type, t)
 		}
 		verifySource(p, v, add)
+		if err := verifyCompanion(v); err != nil {
+			add(v, "%v", err)
+		}
 	}
 	seen := map[string]bool{}
 	for _, r := range f.Results {

@@ -71,7 +71,7 @@ var gradRules = map[ir.Op]gradRule{
 var backwardOnlyOps = map[ir.Op]bool{
 	ir.OpReluGrad: true, ir.OpLeakyReluGrad: true, ir.OpSigmoidGrad: true, ir.OpTanhGrad: true,
 	ir.OpGeluGrad: true, ir.OpBCEGrad: true, ir.OpBCELogitsGrad: true, ir.OpMaxGrad: true,
-	ir.OpSliceGrad: true, ir.OpConv2dGradInput: true, ir.OpConv2dGradWeight: true,
+	ir.OpSliceGrad: true, ir.OpMeanGrad: true, ir.OpMaxPool2dArgmax: true, ir.OpMaxPool2dGradIdx: true, ir.OpConv2dGradInput: true, ir.OpConv2dGradWeight: true,
 	ir.OpMaxPool2dGrad: true, ir.OpAvgPool2dGrad: true, ir.OpSoftmaxGrad: true,
 	ir.OpLogSoftmaxGrad: true, ir.OpCrossEntropyGrad: true, ir.OpNLLGrad: true, ir.OpScatterAdd: true,
 	ir.OpFused: true,

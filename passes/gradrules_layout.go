@@ -22,29 +22,23 @@ func sumGrad(g *gradCtx, v, dy *ir.Value) []*ir.Value {
 
 // meanGrad: every element of a group gets dy / count, count being the
 // group's size. When the batch axis is reduced the count is n·c for the
-// runtime batch size n and the static size c of the other reduced axes;
-// the IR has no op that reads n, so the count is computed as the sum over
-// B of a const c: sum(const c : [B]) = n·c, exactly, and divides dy before
-// it is broadcast. Otherwise it is a scalar const c. Dividing (rather than
-// multiplying by 1/c) matches PyTorch's mean backward.
+// runtime batch size n and the static size c of the other reduced axes:
+// mean_grad divides by it as it broadcasts, in one kernel. Otherwise it is
+// a scalar const c. Dividing (rather than multiplying by 1/c) matches
+// PyTorch's mean backward.
 func meanGrad(g *gradCtx, v, dy *ir.Value) []*ir.Value {
 	x := v.Args[0]
 	xs := x.Type.Shape
 	axes, _ := ir.NormAxes(v.Attrs.Ints("axes"), xs.Rank())
-	c, batch := 1, false
+	c := 1
 	for _, a := range axes {
 		if xs[a] == ir.B {
-			batch = true
-		} else {
-			c *= xs[a]
+			return []*ir.Value{g.op(ir.OpMeanGrad, ir.Attrs{"axes": axes, "shape": []int(xs.Clone())}, g.keepDims(v, dy))}
 		}
+		c *= xs[a]
 	}
 	d := g.keepDims(v, dy)
-	switch {
-	case batch:
-		cs := g.b.Const(ir.Type{DType: x.Type.DType, Shape: ir.Shape{ir.B}}, float64(c))
-		d = g.op(ir.OpDiv, nil, d, g.op(ir.OpSum, ir.Attrs{"axes": []int{0}}, cs))
-	case c != 1:
+	if c != 1 {
 		d = g.op(ir.OpDiv, nil, d, g.scalar(float64(c), x))
 	}
 	return []*ir.Value{g.broadcast(d, xs)}

@@ -118,8 +118,10 @@ type interval struct {
 // intervals computes the live interval of every unplaced storage root.
 func (pl *planner) intervals() []*interval {
 	index := make(map[*ir.Value]*interval)
+	def := make(map[*ir.Value]int)
 	var ivs []*interval
 	for i, v := range pl.f.Values {
+		def[v] = i
 		for _, a := range v.Args {
 			if iv := index[root(a)]; iv != nil {
 				iv.end = i
@@ -131,7 +133,12 @@ func (pl *planner) intervals() []*interval {
 		if _, placed := pl.plan.Loc[v]; placed {
 			continue
 		}
-		iv := &interval{v: v, start: i, end: i, size: v.Type.Shape.Elems(pl.p.Batch)}
+		start := i
+		if ir.IsCompanion(v) { // written while its producer is computed
+			start = def[v.Args[0]]
+		}
+		def[v] = i
+		iv := &interval{v: v, start: start, end: i, size: v.Type.Shape.Elems(pl.p.Batch)}
 		index[v] = iv
 		ivs = append(ivs, iv)
 	}
@@ -174,14 +181,49 @@ func (pl *planner) placeViews() {
 	}
 }
 
-// pack assigns offsets greedily, largest value first, each at the lowest
-// aligned offset where it overlaps no placed value live at the same time.
-// It returns the arena size.
+// packOrders are the heuristics pack tries, XLA heap-simulator style: each
+// orders the values, which are then placed one by one at the lowest
+// aligned offset that fits (best fit among the gaps would change little);
+// the smallest arena wins, ties going to the earlier heuristic.
+var packOrders = []struct {
+	name string
+	less func(a, b *interval) int
+}{
+	{"size", func(a, b *interval) int { return cmp.Or(cmp.Compare(b.size, a.size), cmp.Compare(a.start, b.start)) }},
+	{"area", func(a, b *interval) int {
+		return cmp.Or(cmp.Compare(b.size*(b.end-b.start+1), a.size*(a.end-a.start+1)), cmp.Compare(a.start, b.start))
+	}},
+	{"lifetime", func(a, b *interval) int {
+		return cmp.Or(cmp.Compare(b.end-b.start, a.end-a.start), cmp.Compare(b.size, a.size), cmp.Compare(a.start, b.start))
+	}},
+	{"start", func(a, b *interval) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(b.size, a.size)) }},
+}
+
+// pack assigns offsets with each of packOrders and keeps the smallest
+// arena, returning its size.
 func pack(ivs []*interval) int {
+	best, bestOffs := -1, make([]int, len(ivs))
+	for _, o := range packOrders {
+		total := packOrdered(ivs, o.less)
+		if best < 0 || total < best {
+			best = total
+			for i, iv := range ivs {
+				bestOffs[i] = iv.off
+			}
+		}
+	}
+	for i, iv := range ivs {
+		iv.off = bestOffs[i]
+	}
+	return max(best, 0)
+}
+
+// packOrdered places the values in the order less gives, each at the
+// lowest aligned offset where it overlaps no placed value live at the same
+// time, and returns the arena size.
+func packOrdered(ivs []*interval, less func(a, b *interval) int) int {
 	order := slices.Clone(ivs)
-	slices.SortStableFunc(order, func(a, b *interval) int {
-		return cmp.Or(cmp.Compare(b.size, a.size), cmp.Compare(a.start, b.start))
-	})
+	slices.SortStableFunc(order, less)
 	var placed, conflicts []*interval
 	total := 0
 	for _, iv := range order {

@@ -102,7 +102,11 @@ func checkPlan(t *testing.T, p *ir.Program, f *ir.Func) {
 			if loc.Offset < 0 || loc.Offset+size > limit {
 				t.Errorf("v%d at %v+%d overruns the arena of %d", v.ID, loc, size, limit)
 			}
-			spans = append(spans, span{v, i, last[v], loc.Offset, size, loc.Space})
+			start := i
+			if ir.IsCompanion(v) { // written by its producer's kernel
+				start = index[v.Args[0]]
+			}
+			spans = append(spans, span{v, start, last[v], loc.Offset, size, loc.Space})
 		case ir.SpaceGrad:
 			found := false
 			for _, r := range f.Results {

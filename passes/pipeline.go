@@ -40,8 +40,12 @@ var pipeline = [...]pass{
 		doc: "simplify the gradient graph"},
 	{name: "cse-backward", fn: func(p *ir.Program, _ *Config) error { return EliminateCommonSubexpressions(p) },
 		doc: "merge identical gradient computations"},
+	{name: "save-argmax", fn: func(p *ir.Program, _ *Config) error { return SaveArgmax(p) },
+		doc: "max pooling's backward reads saved argmax indices, not the full-size input"},
 	{name: "fuse", fn: func(p *ir.Program, _ *Config) error { return Fuse(p) },
 		doc: "elementwise chains into one loop, bias and activation into products' epilogues"},
+	{name: "attach-reductions", fn: func(p *ir.Program, _ *Config) error { return AttachReductions(p) },
+		doc: "sums (bias gradients) computed in their producer's kernel"},
 	{name: "memplan", fn: planMemoryAll, required: true,
 		doc: "place every value in the arena by liveness"},
 }
@@ -53,7 +57,11 @@ var passOrder = [...][2]string{
 	{"autodiff", "memplan"},
 	{"simplify-backward", "memplan"},
 	{"cse-backward", "fuse"},
+	{"cse-backward", "save-argmax"},
+	{"save-argmax", "fuse"},
 	{"fuse", "memplan"},
+	{"fuse", "attach-reductions"},
+	{"attach-reductions", "memplan"},
 }
 
 func init() {

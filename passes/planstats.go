@@ -28,8 +28,8 @@ func WritePlanStats(w io.Writer, p *ir.Program) {
 			}
 			return float64(a) / float64(b)
 		}
-		fmt.Fprintf(w, "func %s: naive %d B, arena %d B, lower bound %d B: arena/lower bound %.3f, arena/naive %.3f (batch %d)\n",
+		fmt.Fprintf(w, "func %s: naive %d B, arena %d B, lower bound %d B: arena/lower bound %.3f, arena/naive %.3f; int arena %d B (batch %d)\n",
 			f.Name, pl.NaiveElems*elem, pl.ArenaElems*elem, pl.LowerBound*elem,
-			ratio(pl.ArenaElems, pl.LowerBound), ratio(pl.ArenaElems, pl.NaiveElems), p.Batch)
+			ratio(pl.ArenaElems, pl.LowerBound), ratio(pl.ArenaElems, pl.NaiveElems), pl.IntArenaElems*4, p.Batch)
 	}
 }

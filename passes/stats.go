@@ -8,8 +8,9 @@ import (
 )
 
 // KernelStats counts what one call of f costs in loops over memory: the
-// kernels codegen emits (one per value, except sources, reshapes and
-// consts that elementwise loops read as literals), and the bytes those
+// kernels codegen emits (one per value, except sources, reshapes,
+// companions written by their producer's kernel and consts that
+// elementwise loops read as literals), and the bytes those
 // kernels read and write at the program's batch size, each argument and
 // result counted once per kernel. Epilogues ride in their product's kernel.
 type KernelStats struct {
@@ -29,7 +30,7 @@ func CountKernels(p *ir.Program, f *ir.Func) KernelStats {
 	}
 	needConst := map[*ir.Value]bool{}
 	for _, v := range f.Values {
-		if v.Op.IsElementwise() || v.Op == ir.OpBroadcast || v.Op == ir.OpReshape {
+		if v.Op.IsElementwise() || v.Op == ir.OpBroadcast || v.Op == ir.OpReshape || v.Op == ir.OpMeanGrad {
 			continue
 		}
 		for _, a := range v.Args {
@@ -42,6 +43,10 @@ func CountKernels(p *ir.Program, f *ir.Func) KernelStats {
 		needConst[r.Value] = true
 	}
 	for _, v := range f.Values {
+		if ir.IsCompanion(v) { // written by its producer's kernel
+			s.Bytes += size(v)
+			continue
+		}
 		switch v.Op {
 		case ir.OpInput, ir.OpParam, ir.OpReshape:
 			continue

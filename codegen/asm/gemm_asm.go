@@ -36,7 +36,11 @@ type gemmAsm struct {
 	stride            reg.GPVirtual // TransA: m*size bytes between A(i,p) and A(i,p+1)
 	mr, arow, crow    reg.GPVirtual // rows left; A(i,0) and C(i,col) of the current block
 	ap, bp            reg.GPVirtual // A(i,p) and B(p,col) at the current step
+	kc, pc, kb        reg.GPVirtual // K-loop, panel-loop and K-block counters
 	labels            int
+
+	// Vector registers, reused by every block: accumulators by row, B.
+	accRegs, bRegs, zeroRegs [][]reg.VecVirtual
 }
 
 // emitGEMM adds the function name(m, a, b, c [, bias]) computing s with x.
@@ -87,40 +91,48 @@ func (g *gemmAsm) label(what string) string {
 	return fmt.Sprintf("%s%d", what, g.labels)
 }
 
-// A kBlock is a range of K swept over all of C: a sweep that is not first
-// starts from the partial sums in C, and only the last one applies the
-// bias and relu.
+// A kBlock is a range of K swept over all of C. Unless K is a single
+// block, a sweep starts from the partial sums in C (or from zero in the
+// first block of a kernel that does not accumulate) and only the last one
+// applies the bias and relu. The blocks of the loop share one sweep of
+// code and tell first and last apart by the block counter kb.
 type kBlock struct {
-	steps       int
-	first, last bool
+	steps   int
+	single  bool // K is not blocked
+	firstAt int  // > 0: kb in the first block
+	last    bool // statically the last block
+	lastAt  int  // > 0: kb in the last block
 }
 
-// kBlocks sweeps C once per block of plan.kc steps of K, the middle
-// blocks in a loop.
+// kBlocks sweeps C once per block of plan.kc steps of K: in a loop, and
+// when kc does not divide K, the shorter last block after it.
 func (g *gemmAsm) kBlocks() {
 	c, s, kc := g.c, g.s, g.plan.kc
 	if kc == s.K {
-		g.sweep(kBlock{steps: s.K, first: true, last: true})
+		g.sweep(kBlock{steps: s.K, single: true})
 		return
 	}
-	nk := ceilDiv(s.K, kc)
-	c.Commentf("K in %d blocks of %d steps", nk, kc)
-	g.sweep(kBlock{steps: kc, first: true})
-	g.nextK()
-	if nk > 2 {
-		kb := c.GP64()
-		loop := g.label("kblock")
-		c.MOVQ(operand.U32(nk-2), kb) // kb = middle blocks
-		c.Label(loop)
-		g.sweep(kBlock{steps: kc})
-		g.nextK()
-		c.DECQ(kb)
-		c.JNZ(operand.LabelRef(loop)) // if --kb != 0: next block
+	nk, rest := s.K/kc, s.K%kc
+	c.Commentf("K in %d blocks of %d steps and %d more", nk, kc, rest)
+	g.kb = c.GP64()
+	loop := g.label("kblock")
+	c.MOVQ(operand.U32(nk), g.kb) // kb = blocks left
+	c.Label(loop)
+	kb := kBlock{steps: kc, firstAt: nk}
+	if rest == 0 {
+		kb.lastAt = 1
 	}
-	g.sweep(kBlock{steps: s.K - (nk-1)*kc, last: true})
+	g.sweep(kb)
+	g.nextK()
+	c.DECQ(g.kb)
+	c.JNZ(operand.LabelRef(loop)) // if --kb != 0: next block
+	if rest > 0 {
+		g.sweep(kBlock{steps: rest, last: true})
+	}
 }
 
-// nextK moves a and b to the next block of K and c back to column 0.
+// nextK moves a and b to the next block of K, and c and bias back to
+// column 0.
 func (g *gemmAsm) nextK() {
 	c, s, kc := g.c, g.s, g.plan.kc
 	if s.TransA {
@@ -133,10 +145,22 @@ func (g *gemmAsm) nextK() {
 	swept := g.plan.sweptBytes(g.size)
 	c.ADDQ(operand.U32(kc*s.N*g.size-swept), g.b) // b = &B(p+kc,0)
 	c.SUBQ(operand.U32(swept), g.cp)              // cp = &C(0,0)
+	if s.Bias {
+		c.SUBQ(operand.U32(swept), g.bias) // bias = &bias[0]
+	}
+}
+
+// ifKB emits f, skipped at run time unless the block counter is at.
+func (g *gemmAsm) ifKB(at int, f func()) {
+	skip := g.label("notkb")
+	g.c.CMPQ(g.kb, operand.U32(at))
+	g.c.JNE(operand.LabelRef(skip)) // if kb != at: skip
+	f()
+	g.c.Label(skip)
 }
 
 // sweep runs every panel group over all rows for one block of K; it moves
-// b, cp and, in the last block, bias right by plan.sweptBytes.
+// b, cp and bias right by plan.sweptBytes.
 func (g *gemmAsm) sweep(kb kBlock) {
 	for _, grp := range g.plan.groups {
 		g.group(grp, kb)
@@ -155,7 +179,7 @@ func (g *gemmAsm) group(grp panelGroup, kb kBlock) {
 	var pc reg.GPVirtual
 	panel := g.label("panel")
 	if grp.count > 1 {
-		pc = c.GP64()
+		pc = g.gp(&g.pc)
 		c.MOVQ(operand.U32(grp.count), pc) // pc = panels left
 		c.Label(panel)
 	}
@@ -180,7 +204,7 @@ func (g *gemmAsm) group(grp panelGroup, kb kBlock) {
 	step := operand.U32(grp.v * lanes * g.size)
 	c.ADDQ(step, g.b)  // b = &B(p, next panel)
 	c.ADDQ(step, g.cp) // cp = &C(0, next panel)
-	if g.s.Bias && kb.last {
+	if g.s.Bias {
 		c.ADDQ(step, g.bias) // bias = &bias[next panel]
 	}
 	if grp.count > 1 {

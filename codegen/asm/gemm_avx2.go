@@ -15,6 +15,7 @@ type avx2 struct {
 	size  int
 	masks operand.Mem    // gemmMask<>: 8 words of -1, then 8 of 0
 	mask  reg.VecVirtual // sign bits of the partial vector's lanes, once setMask ran
+	t     reg.VecVirtual // broadcast of A(i,p), or a masked load
 }
 
 // maskWords is the number of all-ones and then all-zeros 32-bit words in
@@ -26,14 +27,13 @@ func newAVX2(c *build.Context, f64 bool, masks operand.Mem) vecEmitter {
 	if f64 {
 		size = 8
 	}
-	return &avx2{c: c, fp: newFPOps(c, f64), size: size, masks: masks}
+	return &avx2{c: c, fp: newFPOps(c, f64), size: size, masks: masks, mask: c.YMM(), t: c.YMM()}
 }
 
 func (e *avx2) vec() reg.VecVirtual { return e.c.YMM() }
 
 func (e *avx2) setMask(tail int) {
 	words := tail * e.size / 4
-	e.mask = e.vec()
 	e.c.VMOVDQU(e.masks.Offset(4*(maskWords-words)), e.mask) // mask = -1 for lanes < tail, 0 beyond
 }
 
@@ -46,7 +46,7 @@ func (e *avx2) load(m operand.Mem, y reg.VecVirtual, masked bool) {
 }
 
 func (e *avx2) fmaRow(a operand.Mem, bs, accs []reg.VecVirtual, first bool) {
-	t := e.vec()
+	t := e.t
 	e.fp.bcast(a, t) // t[:] = A(i,p)
 	for v := range bs {
 		if first {
@@ -59,7 +59,7 @@ func (e *avx2) fmaRow(a operand.Mem, bs, accs []reg.VecVirtual, first bool) {
 
 func (e *avx2) addMem(m operand.Mem, acc reg.VecVirtual, masked bool) {
 	if masked {
-		t := e.vec()
+		t := e.t
 		e.fp.maskmov(m, e.mask, t) // t = m[:tail], 0 beyond
 		e.fp.add(t, acc, acc)      // acc += t
 		return

@@ -12,17 +12,17 @@ type avx512 struct {
 	c    *build.Context
 	fp   fpOps
 	mask reg.OpmaskVirtual // lanes of the partial vector, once setMask ran
+	t    reg.VecVirtual    // broadcast of A(i,p)
 }
 
 func newAVX512(c *build.Context, f64 bool) vecEmitter {
-	return &avx512{c: c, fp: newFPOps(c, f64)}
+	return &avx512{c: c, fp: newFPOps(c, f64), mask: c.K(), t: c.ZMM()}
 }
 
 func (e *avx512) vec() reg.VecVirtual { return e.c.ZMM() }
 
 func (e *avx512) setMask(tail int) {
 	t := e.c.GP32()
-	e.mask = e.c.K()
 	e.c.MOVL(operand.U32(1<<tail-1), t) // t = 1<<tail - 1
 	e.c.KMOVW(t, e.mask)                // mask = t: lanes < tail
 }
@@ -44,7 +44,7 @@ func (e *avx512) fmaRow(a operand.Mem, bs, accs []reg.VecVirtual, first bool) {
 		e.fp.fmaBcst(a, bs[0], accs[0]) // acc += A(i,p) * b[p,j:]
 		return
 	}
-	t := e.vec()
+	t := e.t
 	e.fp.bcast(a, t) // t[:] = A(i,p)
 	for v := range bs {
 		if first {

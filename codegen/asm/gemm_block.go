@@ -12,35 +12,16 @@ func (g *gemmAsm) block(rows, v int, masked bool, kb kBlock) {
 	c.Commentf("block of %d row(s) x %d vector(s)", rows, v)
 	accs := make([][]reg.VecVirtual, rows)
 	for r := range accs {
-		accs[r] = make([]reg.VecVirtual, v)
-		for j := range accs[r] {
-			accs[r][j] = g.e.vec()
-		}
+		accs[r] = g.vecs(&g.accRegs, r, v)
 	}
-	bs := make([]reg.VecVirtual, v)
-	for j := range bs {
-		bs[j] = g.e.vec()
-	}
+	bs := g.vecs(&g.bRegs, 0, v)
 	c.MOVQ(g.arow, g.ap) // ap = &A(i,p)
 	c.MOVQ(g.b, g.bp)    // bp = &B(p,col)
-	// A block starts from C when it continues partial sums, or when it adds
-	// the initial C of an accumulating kernel first (blocked K only).
-	fromC := !kb.first || (s.Accumulate && !kb.last)
-	if fromC {
-		g.forEach(accs, masked, func(_ int, acc reg.VecVirtual, cm operand.Mem, partial bool) {
-			g.e.load(cm, acc, partial) // acc = C(i+r, col+j*lanes:)
-		})
-	} else {
-		g.step(0, accs, bs, masked, true)
-	}
+	first := g.blockInit(accs, bs, masked, kb)
 	// The remaining steps, p relative to ap and bp, which advance in the loop.
-	first := 0
-	if !fromC {
-		first = 1
-	}
 	u, looped := g.plan.unroll, 0
-	if rest := kb.steps - first; u <= rest {
-		kc := c.GP64()
+	if rest := kb.steps - first; u < rest {
+		kc := g.gp(&g.kc)
 		loop := g.label("k")
 		c.MOVQ(operand.U32(rest/u), kc) // kc = steps/u
 		c.Label(loop)
@@ -62,6 +43,40 @@ func (g *gemmAsm) block(rows, v int, masked bool, kb kBlock) {
 	}
 	c.ADDQ(operand.U32(rows*rowBytes), g.arow)   // arow = &A(i+rows,p)
 	c.ADDQ(operand.U32(rows*s.N*g.size), g.crow) // crow = &C(i+rows,col)
+}
+
+// blockInit sets the accumulators for the block's first step and returns
+// the steps it did: the product of the first step when K is not blocked,
+// else the partial sums in C, or zero in the first block of a kernel that
+// does not accumulate (blocked kernels with Accumulate add the initial C
+// first, not last as the reference loop does).
+func (g *gemmAsm) blockInit(accs [][]reg.VecVirtual, bs []reg.VecVirtual, masked bool, kb kBlock) int {
+	if kb.single {
+		g.step(0, accs, bs, masked, true)
+		return 1
+	}
+	loadC := func() {
+		g.forEach(accs, masked, func(_ int, acc reg.VecVirtual, cm operand.Mem, partial bool) {
+			g.e.load(cm, acc, partial) // acc = C(i+r, col+j*lanes:)
+		})
+	}
+	if g.s.Accumulate || kb.firstAt == 0 {
+		loadC()
+		return 0
+	}
+	fromC, done := g.label("fromc"), g.label("init")
+	g.c.CMPQ(g.kb, operand.U32(kb.firstAt))
+	g.c.JNE(operand.LabelRef(fromC)) // if not the first block: start from C
+	for _, row := range accs {
+		for _, acc := range row {
+			g.fp.zero(acc) // acc = 0
+		}
+	}
+	g.c.JMP(operand.LabelRef(done))
+	g.c.Label(fromC)
+	loadC()
+	g.c.Label(done)
+	return 0
 }
 
 // step accumulates A(i+r,p)·B(p,col:) into accs, with p relative to ap
@@ -98,14 +113,14 @@ func (g *gemmAsm) advanceK(u int) {
 // to retire (no store forwarding from masked stores).
 func (g *gemmAsm) epilogue(accs [][]reg.VecVirtual, masked bool, kb kBlock) {
 	s, vb := g.s, g.plan.lanes*g.size
-	if kb.last {
+	finish := func() {
 		var zero reg.VecVirtual
 		if s.Relu {
-			zero = g.e.vec()
+			zero = g.vecs(&g.zeroRegs, 0, 1)[0]
 			g.fp.zero(zero) // zero = 0
 		}
 		g.forEach(accs, masked, func(j int, acc reg.VecVirtual, cm operand.Mem, partial bool) {
-			if s.Accumulate && kb.first {
+			if s.Accumulate && kb.single {
 				g.e.addMem(cm, acc, partial) // acc += C(i+r, col+j*lanes:)
 			}
 			if s.Bias {
@@ -115,6 +130,12 @@ func (g *gemmAsm) epilogue(accs [][]reg.VecVirtual, masked bool, kb kBlock) {
 				g.fp.max(acc, zero, acc) // acc = max(0, acc), NaN stays NaN
 			}
 		})
+	}
+	switch {
+	case kb.single || kb.last:
+		finish()
+	case kb.lastAt > 0 && (s.Bias || s.Relu):
+		g.ifKB(kb.lastAt, finish)
 	}
 	g.forEach(accs, masked, func(_ int, acc reg.VecVirtual, cm operand.Mem, partial bool) {
 		g.e.store(acc, cm, partial) // C(i+r, col+j*lanes:) = acc
@@ -131,4 +152,25 @@ func (g *gemmAsm) forEach(accs [][]reg.VecVirtual, masked bool, f func(j int, ac
 			f(j, acc, cm, masked && j == len(accs[r])-1)
 		}
 	}
+}
+
+// vecs returns n vector registers from row r of pool, growing it as
+// needed. Blocks reuse the same virtual registers: avo's allocator takes
+// time quadratic in their number.
+func (g *gemmAsm) vecs(pool *[][]reg.VecVirtual, r, n int) []reg.VecVirtual {
+	for len(*pool) <= r {
+		*pool = append(*pool, nil)
+	}
+	for len((*pool)[r]) < n {
+		(*pool)[r] = append((*pool)[r], g.e.vec())
+	}
+	return (*pool)[r][:n]
+}
+
+// gp returns *r, allocating it first if needed.
+func (g *gemmAsm) gp(r *reg.GPVirtual) reg.GPVirtual {
+	if *r == nil {
+		*r = g.c.GP64()
+	}
+	return *r
 }

@@ -14,7 +14,7 @@ package asm
 type gemmPlan struct {
 	lanes  int          // elements per vector
 	groups []panelGroup // left to right
-	unroll int          // K steps per loop iteration; K when fully unrolled
+	unroll int          // K steps per loop iteration; blocks with no more steps are unrolled fully
 	kc     int          // K steps per sweep of C; K when not blocked
 }
 
@@ -45,11 +45,43 @@ func (g panelGroup) masked(lanes int) bool { return g.tail < lanes }
 
 // Blocking limits.
 const (
-	fullUnrollK = 16      // K up to this is unrolled completely
-	loopUnroll  = 4       // K steps per loop iteration otherwise
+	fullUnrollK = 8       // K up to this is unrolled completely
 	blockBBytes = 1 << 20 // B larger than this is swept in blocks of K
 	kcTarget    = 256     // steps per block of K, about
 )
+
+// blockK returns the steps per block of a blocked K: a divisor of K near
+// kcTarget if there is one, so that every block is the same loop, else
+// kcTarget, leaving a shorter last block.
+func blockK(k int) int {
+	for d := 0; d <= kcTarget/2; d++ {
+		for _, kc := range []int{kcTarget - d, kcTarget + d} {
+			if k%kc == 0 {
+				return kc
+			}
+		}
+	}
+	return kcTarget
+}
+
+// unrolls are the K steps per loop iteration to choose from, best first.
+var unrolls = []int{4, 5, 6, 3, 7, 8}
+
+// chooseUnroll returns the K steps per loop iteration for a loop of n
+// steps (the first step of a block is peeled): all of them when few, else
+// one of unrolls dividing n, so that no steps are left over after the
+// loop, else 4.
+func chooseUnroll(n int) int {
+	if n < fullUnrollK {
+		return max(n, 1)
+	}
+	for _, u := range unrolls {
+		if n%u == 0 {
+			return u
+		}
+	}
+	return unrolls[0]
+}
 
 // maxVecs is the widest panel, in vectors, per register file size.
 var maxVecs = map[int]int{32: 4, 16: 2}
@@ -57,13 +89,11 @@ var maxVecs = map[int]int{32: 4, 16: 2}
 // planGEMM blocks s for x.
 func planGEMM(s GEMMSpec, x *isa) gemmPlan {
 	lanes := x.lanes(s.size())
-	p := gemmPlan{lanes: lanes, unroll: loopUnroll, kc: s.K}
-	if s.K <= fullUnrollK {
-		p.unroll = s.K
-	}
+	p := gemmPlan{lanes: lanes, kc: s.K}
 	if s.K*s.N*s.size() > blockBBytes && s.K > kcTarget {
-		p.kc = ceilDiv(s.K, ceilDiv(s.K, kcTarget))
+		p.kc = blockK(s.K)
 	}
+	p.unroll = chooseUnroll(p.kc - 1)
 	col := 0
 	for _, v := range splitPanels(ceilDiv(s.N, lanes), maxVecs[x.regs]) {
 		g := panelGroup{col: col, v: v, count: 1, tail: lanes}

@@ -31,6 +31,7 @@ func init() {
 		{"check", "dlc check [flags] model.dl", "parse and type-check a model", runCheck},
 		{"ir", "dlc ir [-dot] [-pass NAME] [flags] model.dl", "print a model's IR (after lowering, or after a pass)", runIR},
 		{"fmt", "dlc fmt [-w] model.dl...", "print models in canonical form", runFmt},
+		{"bench", "dlc bench [-batch N] [-threads N] [-mode train|infer] [-count N] [-time D] [flags] model.dl", "build a model in a temporary module and time its steps", runBench},
 	}
 }
 

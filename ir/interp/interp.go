@@ -23,6 +23,7 @@ type call struct {
 	args []*Tensor
 	out  []int // v's shape with B resolved
 	env  *Env
+	vals map[*ir.Value]*Tensor // every value computed so far
 }
 
 // kernel evaluates one op. It returns a tensor of shape c.out.
@@ -46,6 +47,7 @@ var kernels = map[ir.Op]kernel{
 	ir.OpBroadcast: evalBroadcast,
 	ir.OpSlice:     evalSlice,
 	ir.OpSliceGrad: evalSliceGrad,
+	ir.OpMeanGrad:  evalMeanGrad,
 	ir.OpConcat:    evalConcat,
 
 	ir.OpMatMul:           evalMatMul,
@@ -54,6 +56,8 @@ var kernels = map[ir.Op]kernel{
 	ir.OpConv2dGradWeight: evalConv2dGradWeight,
 	ir.OpMaxPool2d:        evalMaxPool2d,
 	ir.OpMaxPool2dGrad:    evalMaxPool2dGrad,
+	ir.OpMaxPool2dArgmax:  evalMaxPool2dArgmax,
+	ir.OpMaxPool2dGradIdx: evalMaxPool2dGradIdx,
 	ir.OpAvgPool2d:        evalAvgPool2d,
 	ir.OpAvgPool2dGrad:    evalAvgPool2dGrad,
 
@@ -87,7 +91,7 @@ func Run(p *ir.Program, f *ir.Func, env Env) (map[string]*Tensor, error) {
 	}
 	vals := make(map[*ir.Value]*Tensor, len(f.Values))
 	for _, v := range f.Values {
-		c := &call{v: v, out: Resolve(v.Type.Shape, env.N), env: &env}
+		c := &call{v: v, out: Resolve(v.Type.Shape, env.N), env: &env, vals: vals}
 		for _, a := range v.Args {
 			t, ok := vals[a]
 			if !ok {

@@ -100,6 +100,8 @@ var opCases = []opCase{
 	{name: "maxpool2d", op: ir.OpMaxPool2d, attrs: ir.Attrs{"kernel": []int{2, 2}}, args: []arg{f32(seq(16), ir.B, 1, 4, 4)}, n: 1, shape: []int{1, 1, 2, 2}, want: []float64{6, 8, 14, 16}},
 	{name: "maxpool2d pad", op: ir.OpMaxPool2d, attrs: ir.Attrs{"kernel": []int{2, 2}, "stride": []int{1, 1}, "pad": []int{1, 1}}, args: []arg{f32([]float64{-1, -2, -3, -4}, 1, 1, 2, 2)}, shape: []int{1, 1, 3, 3}, want: []float64{-1, -1, -2, -1, -1, -2, -3, -3, -4}},
 	{name: "maxpool2d_grad ties", op: ir.OpMaxPool2dGrad, attrs: ir.Attrs{"kernel": []int{2, 2}, "stride": []int{1, 1}}, args: []arg{f32([]float64{1, 1, 1, 1, 1, 1}, 1, 1, 2, 3), f32([]float64{5, 7}, 1, 1, 1, 2)}, shape: []int{1, 1, 2, 3}, want: []float64{5, 7, 0, 0, 0, 0}},
+	{name: "maxpool2d_grad_idx", op: ir.OpMaxPool2dGradIdx, attrs: ir.Attrs{"shape": []int{1, 1, 2, 3}}, args: []arg{i32([]float64{0, 0}, 1, 1, 1, 2), f32([]float64{5, 7}, 1, 1, 1, 2)}, shape: []int{1, 1, 2, 3}, want: []float64{12, 0, 0, 0, 0, 0}},
+	{name: "mean_grad", op: ir.OpMeanGrad, attrs: ir.Attrs{"axes": []int{0, 2}, "shape": []int{ir.B, 2, 2}}, args: []arg{f32([]float64{4, 8}, 1, 2, 1)}, n: 2, shape: []int{2, 2, 2}, want: []float64{1, 1, 2, 2, 1, 1, 2, 2}},
 	{name: "avgpool2d", op: ir.OpAvgPool2d, attrs: ir.Attrs{"kernel": []int{2, 2}, "stride": []int{1, 1}, "pad": []int{1, 1}}, args: []arg{f32(seq(4), 1, 1, 2, 2)}, shape: []int{1, 1, 3, 3}, want: []float64{0.25, 0.75, 0.5, 1, 2.5, 1.5, 0.75, 1.75, 1}},
 	{name: "avgpool2d_grad", op: ir.OpAvgPool2dGrad, attrs: ir.Attrs{"kernel": []int{2, 2}, "shape": []int{1, 1, 2, 4}}, args: []arg{f32([]float64{4, 8}, 1, 1, 1, 2)}, shape: []int{1, 1, 2, 4}, want: []float64{1, 1, 2, 2, 1, 1, 2, 2}},
 	{name: "softmax", op: ir.OpSoftmax, attrs: ir.Attrs{"axis": 1}, args: []arg{f32([]float64{0, ln3, 1000, 1000}, 2, 2)}, shape: []int{2, 2}, want: []float64{0.25, 0.75, 0.5, 0.5}},
@@ -138,8 +140,9 @@ func TestOps(t *testing.T) {
 // example here or in another test of this package.
 func TestEveryOpHasAnExample(t *testing.T) {
 	covered := map[ir.Op]bool{
-		ir.OpParam:       true, // TestParams
-		ir.OpDropoutMask: true, // TestDropoutMask
+		ir.OpParam:           true, // TestParams
+		ir.OpDropoutMask:     true, // TestDropoutMask
+		ir.OpMaxPool2dArgmax: true, // TestMaxPoolArgmaxGrad
 	}
 	for _, tc := range opCases {
 		covered[tc.op] = true

@@ -570,44 +570,35 @@ func trainSquare704(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:15:10: loss mse(pred, y)
-// train %708 = const {value=1.0} : f32[B]
-func trainConst708(dst []float32) {
-	for i := range dst {
-		dst[i] = 1.0
-	}
-}
-
-// lstm.dl:15:10: loss mse(pred, y)
-// train %709 = sum %708 {axes=[0]} : f32[]
-func trainSum709(n int, dst []float32, x0 []float32) {
-	s := 0.0
-	for _, v := range x0[:n] {
-		s += float64(v)
-	}
-	dst[0] = float32(s)
-}
-
-// lstm.dl:15:10: loss mse(pred, y)
-// train %710 = div %707, %709 : f32[1,1]
-func trainDiv710(dst []float32, x0 []float32) {
-	dst[0] = 1.0 / x0[0]
-}
-
-// lstm.dl:15:10: loss mse(pred, y)
-// train %711 = fused %710, %703 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
-func trainFused711(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %708 = mean_grad %707 {axes=[0,1], shape=[-1,1]} : f32[B,1]
+func trainMeanGrad708(n int, dst []float32) {
+	c := float32(n)
 	d := dst[:n]
-	s0 := x0[0]
+	for i := range d {
+		d[i] = 1.0 / c
+	}
+}
+
+// lstm.dl:15:10: loss mse(pred, y)
+// train %709 = fused %708, %703 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
+func trainFused709(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+	d := dst[:n]
+	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
 	for i := range d {
 		t0 := a1[i] * 2.0
-		d[i] = s0 * t0
+		d[i] = a0[i] * t0
 	}
+	s := 0.0
+	for _, v := range dst[:n] {
+		s += float64(v)
+	}
+	dst1[0] = float32(s)
 }
 
 // lstm.dl:13:12: pred = dense(last, 1) as fc
-// train %714 = matmul %711, %701 : f32[B,50]
-func trainMatmul714(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %712 = matmul %709, %701 : f32[B,50]
+func trainMatmul712(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -621,8 +612,8 @@ func trainMatmul714(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:13:12: pred = dense(last, 1) as fc
-// train %715 = matmul %711, %700 {ta=true} : f32[1,50]
-func trainMatmul715(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %713 = matmul %709, %700 {ta=true} : f32[1,50]
+func trainMatmul713(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p:][:1]
@@ -637,8 +628,8 @@ func trainMatmul715(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %716 = fused %699, %714, %696 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
-func trainFused716(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %714 = fused %699, %712, %696 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused714(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -650,8 +641,8 @@ func trainFused716(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %717 = fused %698, %716, %685 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
-func trainFused717(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %715 = fused %698, %714, %685 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused715(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -663,8 +654,8 @@ func trainFused717(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %721 = concat %720, %717, %719, %718 {axis=1} : f32[B,200]
-func trainConcat721(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %719 = concat %718, %715, %717, %716 {axis=1} : f32[B,200]
+func trainConcat719(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*200:][:50], x0[o*50:][:50])
 		copy(dst[o*200+50:][:50], x1[o*50:][:50])
@@ -674,8 +665,8 @@ func trainConcat721(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %722 = matmul %721, %365 : f32[B,50]
-func trainMatmul722(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %720 = matmul %719, %365 : f32[B,50]
+func trainMatmul720(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -689,8 +680,8 @@ func trainMatmul722(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %724 = fused %716, %698, %686, %722, %682 {expr="add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))"} : f32[B,50]
-func trainFused724(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
+// train %722 = fused %714, %698, %686, %720, %682 {expr="add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))"} : f32[B,50]
+func trainFused722(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -706,8 +697,8 @@ func trainFused724(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %731 = matmul %729, %673 {ta=true} : f32[200,50]
-func trainMatmul731(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %729 = matmul %727, %673 {ta=true} : f32[200,50]
+func trainMatmul729(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -722,8 +713,8 @@ func trainMatmul731(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %912 = fused %390, %911, %373, %375 {expr="sigmoid_grad(a0,mul(a1,mul(a2,a3)))"} : f32[B,50]
-func trainFused912(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %910 = fused %390, %909, %373, %375 {expr="sigmoid_grad(a0,mul(a1,mul(a2,a3)))"} : f32[B,50]
+func trainFused910(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -737,16 +728,16 @@ func trainFused912(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %924 = const {value=0.0} : f32[B,50]
-func trainConst924(dst []float32) {
+// train %922 = const {value=0.0} : f32[B,50]
+func trainConst922(dst []float32) {
 	for i := range dst {
 		dst[i] = 0.0
 	}
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %927 = concat %926, %919, %910, %901, %892, %883, %874, %866, %857, %848, %839, %830, %821, %812, %803, %795, %786, %777, %768, %759, %750, %741, %732, %723 {axis=1} : f32[B,24,200]
-func trainConcat927(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32, x10 []float32, x11 []float32, x12 []float32, x13 []float32, x14 []float32, x15 []float32, x16 []float32, x17 []float32, x18 []float32, x19 []float32, x20 []float32, x21 []float32, x22 []float32, x23 []float32) {
+// train %925 = concat %924, %917, %908, %899, %890, %881, %872, %864, %855, %846, %837, %828, %819, %810, %801, %793, %784, %775, %766, %757, %748, %739, %730, %721 {axis=1} : f32[B,24,200]
+func trainConcat925(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32, x10 []float32, x11 []float32, x12 []float32, x13 []float32, x14 []float32, x15 []float32, x16 []float32, x17 []float32, x18 []float32, x19 []float32, x20 []float32, x21 []float32, x22 []float32, x23 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*4800:][:200], x0[o*200:][:200])
 		copy(dst[o*4800+200:][:200], x1[o*200:][:200])
@@ -773,23 +764,18 @@ func trainConcat927(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 		copy(dst[o*4800+4400:][:200], x22[o*200:][:200])
 		copy(dst[o*4800+4600:][:200], x23[o*200:][:200])
 	}
-}
-
-// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %928 = sum %927 {axes=[0,1], keepdims=true} : f32[1,1,200]
-func trainSum928(n int, dst []float32, x0 []float32) {
 	for o0 := 0; o0 < 200; o0++ {
 		s := 0.0
 		for r0 := 0; r0 < n*24; r0++ {
-			s += float64(x0[o0+r0*200])
+			s += float64(dst[o0+r0*200])
 		}
-		dst[o0] = float32(s)
+		dst1[o0] = float32(s)
 	}
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %930 = matmul %927, %364 : f32[B,24,50]
-func trainMatmul930(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %928 = matmul %925, %364 : f32[B,24,50]
+func trainMatmul928(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n*24; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -803,8 +789,8 @@ func trainMatmul930(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %931 = slice %363 {axis=1, end=1, start=0, step=1} : f32[B,1,50]
-func trainSlice931(n int, dst []float32, x0 []float32) {
+// train %929 = slice %363 {axis=1, end=1, start=0, step=1} : f32[B,1,50]
+func trainSlice929(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -813,8 +799,8 @@ func trainSlice931(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %935 = slice %363 {axis=1, end=2, start=1, step=1} : f32[B,1,50]
-func trainSlice935(n int, dst []float32, x0 []float32) {
+// train %933 = slice %363 {axis=1, end=2, start=1, step=1} : f32[B,1,50]
+func trainSlice933(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -823,8 +809,8 @@ func trainSlice935(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %940 = slice %363 {axis=1, end=3, start=2, step=1} : f32[B,1,50]
-func trainSlice940(n int, dst []float32, x0 []float32) {
+// train %938 = slice %363 {axis=1, end=3, start=2, step=1} : f32[B,1,50]
+func trainSlice938(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -833,8 +819,8 @@ func trainSlice940(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %945 = slice %363 {axis=1, end=4, start=3, step=1} : f32[B,1,50]
-func trainSlice945(n int, dst []float32, x0 []float32) {
+// train %943 = slice %363 {axis=1, end=4, start=3, step=1} : f32[B,1,50]
+func trainSlice943(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -843,8 +829,8 @@ func trainSlice945(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %950 = slice %363 {axis=1, end=5, start=4, step=1} : f32[B,1,50]
-func trainSlice950(n int, dst []float32, x0 []float32) {
+// train %948 = slice %363 {axis=1, end=5, start=4, step=1} : f32[B,1,50]
+func trainSlice948(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -853,8 +839,8 @@ func trainSlice950(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %955 = slice %363 {axis=1, end=6, start=5, step=1} : f32[B,1,50]
-func trainSlice955(n int, dst []float32, x0 []float32) {
+// train %953 = slice %363 {axis=1, end=6, start=5, step=1} : f32[B,1,50]
+func trainSlice953(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -863,8 +849,8 @@ func trainSlice955(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %960 = slice %363 {axis=1, end=7, start=6, step=1} : f32[B,1,50]
-func trainSlice960(n int, dst []float32, x0 []float32) {
+// train %958 = slice %363 {axis=1, end=7, start=6, step=1} : f32[B,1,50]
+func trainSlice958(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -873,8 +859,8 @@ func trainSlice960(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %965 = slice %363 {axis=1, end=8, start=7, step=1} : f32[B,1,50]
-func trainSlice965(n int, dst []float32, x0 []float32) {
+// train %963 = slice %363 {axis=1, end=8, start=7, step=1} : f32[B,1,50]
+func trainSlice963(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -883,8 +869,8 @@ func trainSlice965(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %970 = slice %363 {axis=1, end=9, start=8, step=1} : f32[B,1,50]
-func trainSlice970(n int, dst []float32, x0 []float32) {
+// train %968 = slice %363 {axis=1, end=9, start=8, step=1} : f32[B,1,50]
+func trainSlice968(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -893,8 +879,8 @@ func trainSlice970(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %975 = matmul %934, %932, %939, %944, %949, %954, %959, %964, %969, %974 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
-func trainMatmul975(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %973 = matmul %932, %930, %937, %942, %947, %952, %957, %962, %967, %972 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
+func trainMatmul973(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -929,8 +915,8 @@ func trainMatmul975(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %976 = slice %363 {axis=1, end=10, start=9, step=1} : f32[B,1,50]
-func trainSlice976(n int, dst []float32, x0 []float32) {
+// train %974 = slice %363 {axis=1, end=10, start=9, step=1} : f32[B,1,50]
+func trainSlice974(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -939,8 +925,8 @@ func trainSlice976(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %980 = slice %363 {axis=1, end=11, start=10, step=1} : f32[B,1,50]
-func trainSlice980(n int, dst []float32, x0 []float32) {
+// train %978 = slice %363 {axis=1, end=11, start=10, step=1} : f32[B,1,50]
+func trainSlice978(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -949,8 +935,8 @@ func trainSlice980(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %985 = slice %363 {axis=1, end=12, start=11, step=1} : f32[B,1,50]
-func trainSlice985(n int, dst []float32, x0 []float32) {
+// train %983 = slice %363 {axis=1, end=12, start=11, step=1} : f32[B,1,50]
+func trainSlice983(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -959,8 +945,8 @@ func trainSlice985(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %990 = slice %363 {axis=1, end=13, start=12, step=1} : f32[B,1,50]
-func trainSlice990(n int, dst []float32, x0 []float32) {
+// train %988 = slice %363 {axis=1, end=13, start=12, step=1} : f32[B,1,50]
+func trainSlice988(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -969,8 +955,8 @@ func trainSlice990(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %995 = slice %363 {axis=1, end=14, start=13, step=1} : f32[B,1,50]
-func trainSlice995(n int, dst []float32, x0 []float32) {
+// train %993 = slice %363 {axis=1, end=14, start=13, step=1} : f32[B,1,50]
+func trainSlice993(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -979,8 +965,8 @@ func trainSlice995(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1000 = slice %363 {axis=1, end=15, start=14, step=1} : f32[B,1,50]
-func trainSlice1000(n int, dst []float32, x0 []float32) {
+// train %998 = slice %363 {axis=1, end=15, start=14, step=1} : f32[B,1,50]
+func trainSlice998(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -989,8 +975,8 @@ func trainSlice1000(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1005 = slice %363 {axis=1, end=16, start=15, step=1} : f32[B,1,50]
-func trainSlice1005(n int, dst []float32, x0 []float32) {
+// train %1003 = slice %363 {axis=1, end=16, start=15, step=1} : f32[B,1,50]
+func trainSlice1003(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -999,8 +985,8 @@ func trainSlice1005(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1010 = slice %363 {axis=1, end=17, start=16, step=1} : f32[B,1,50]
-func trainSlice1010(n int, dst []float32, x0 []float32) {
+// train %1008 = slice %363 {axis=1, end=17, start=16, step=1} : f32[B,1,50]
+func trainSlice1008(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1009,8 +995,8 @@ func trainSlice1010(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1015 = matmul %979, %977, %975, %984, %989, %994, %999, %1004, %1009, %1014 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
-func trainMatmul1015(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %1013 = matmul %977, %975, %973, %982, %987, %992, %997, %1002, %1007, %1012 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
+func trainMatmul1013(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1045,8 +1031,8 @@ func trainMatmul1015(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1016 = slice %363 {axis=1, end=18, start=17, step=1} : f32[B,1,50]
-func trainSlice1016(n int, dst []float32, x0 []float32) {
+// train %1014 = slice %363 {axis=1, end=18, start=17, step=1} : f32[B,1,50]
+func trainSlice1014(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1055,8 +1041,8 @@ func trainSlice1016(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1020 = slice %363 {axis=1, end=19, start=18, step=1} : f32[B,1,50]
-func trainSlice1020(n int, dst []float32, x0 []float32) {
+// train %1018 = slice %363 {axis=1, end=19, start=18, step=1} : f32[B,1,50]
+func trainSlice1018(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1065,8 +1051,8 @@ func trainSlice1020(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1025 = slice %363 {axis=1, end=20, start=19, step=1} : f32[B,1,50]
-func trainSlice1025(n int, dst []float32, x0 []float32) {
+// train %1023 = slice %363 {axis=1, end=20, start=19, step=1} : f32[B,1,50]
+func trainSlice1023(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1075,8 +1061,8 @@ func trainSlice1025(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1030 = slice %363 {axis=1, end=21, start=20, step=1} : f32[B,1,50]
-func trainSlice1030(n int, dst []float32, x0 []float32) {
+// train %1028 = slice %363 {axis=1, end=21, start=20, step=1} : f32[B,1,50]
+func trainSlice1028(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1085,8 +1071,8 @@ func trainSlice1030(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1035 = slice %363 {axis=1, end=22, start=21, step=1} : f32[B,1,50]
-func trainSlice1035(n int, dst []float32, x0 []float32) {
+// train %1033 = slice %363 {axis=1, end=22, start=21, step=1} : f32[B,1,50]
+func trainSlice1033(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1095,8 +1081,8 @@ func trainSlice1035(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1040 = slice %363 {axis=1, end=23, start=22, step=1} : f32[B,1,50]
-func trainSlice1040(n int, dst []float32, x0 []float32) {
+// train %1038 = slice %363 {axis=1, end=23, start=22, step=1} : f32[B,1,50]
+func trainSlice1038(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1105,8 +1091,8 @@ func trainSlice1040(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1045 = slice %363 {axis=1, end=24, start=23, step=1} : f32[B,1,50]
-func trainSlice1045(n int, dst []float32, x0 []float32) {
+// train %1043 = slice %363 {axis=1, end=24, start=23, step=1} : f32[B,1,50]
+func trainSlice1043(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1115,8 +1101,8 @@ func trainSlice1045(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1050 = matmul %1019, %1017, %1015, %1024, %1029, %1034, %1039, %1044, %1049 {epilogue="add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)", ta=true} : f32[200,50]
-func trainMatmul1050(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32) {
+// train %1048 = matmul %1017, %1015, %1013, %1022, %1027, %1032, %1037, %1042, %1047 {epilogue="add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)", ta=true} : f32[200,50]
+func trainMatmul1048(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1149,8 +1135,8 @@ func trainMatmul1050(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1053 = matmul %872, %449, %1052, %882, %891, %900, %909, %918 {epilogue="add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6)", ta=true} : f32[200,50]
-func trainMatmul1053(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32) {
+// train %1051 = matmul %870, %449, %1050, %880, %889, %898, %907, %916 {epilogue="add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6)", ta=true} : f32[200,50]
+func trainMatmul1051(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1181,8 +1167,8 @@ func trainMatmul1053(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1110 = fused %1102, %336, %324, %1079, %1108, %320 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
-func trainFused1110(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %1108 = fused %1100, %336, %324, %1077, %1106, %320 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1108(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -1200,8 +1186,8 @@ func trainFused1110(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1112 = fused %320, %1079, %1108, %324 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
-func trainFused1112(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %1110 = fused %320, %1077, %1106, %324 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1110(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -1215,8 +1201,8 @@ func trainFused1112(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1315 = slice %0 {axis=1, end=1, start=0, step=1} : f32[B,1,5]
-func trainSlice1315(n int, dst []float32, x0 []float32) {
+// train %1313 = slice %0 {axis=1, end=1, start=0, step=1} : f32[B,1,5]
+func trainSlice1313(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1225,8 +1211,8 @@ func trainSlice1315(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1319 = slice %0 {axis=1, end=2, start=1, step=1} : f32[B,1,5]
-func trainSlice1319(n int, dst []float32, x0 []float32) {
+// train %1317 = slice %0 {axis=1, end=2, start=1, step=1} : f32[B,1,5]
+func trainSlice1317(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1235,8 +1221,8 @@ func trainSlice1319(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1323 = matmul %1322, %1320 {ta=true} : f32[200,5]
-func trainMatmul1323(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %1321 = matmul %1320, %1318 {ta=true} : f32[200,5]
+func trainMatmul1321(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1251,8 +1237,8 @@ func trainMatmul1323(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1324 = slice %0 {axis=1, end=3, start=2, step=1} : f32[B,1,5]
-func trainSlice1324(n int, dst []float32, x0 []float32) {
+// train %1322 = slice %0 {axis=1, end=3, start=2, step=1} : f32[B,1,5]
+func trainSlice1322(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1261,8 +1247,8 @@ func trainSlice1324(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1329 = slice %0 {axis=1, end=4, start=3, step=1} : f32[B,1,5]
-func trainSlice1329(n int, dst []float32, x0 []float32) {
+// train %1327 = slice %0 {axis=1, end=4, start=3, step=1} : f32[B,1,5]
+func trainSlice1327(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1271,8 +1257,8 @@ func trainSlice1329(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1334 = slice %0 {axis=1, end=5, start=4, step=1} : f32[B,1,5]
-func trainSlice1334(n int, dst []float32, x0 []float32) {
+// train %1332 = slice %0 {axis=1, end=5, start=4, step=1} : f32[B,1,5]
+func trainSlice1332(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1281,8 +1267,8 @@ func trainSlice1334(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1339 = slice %0 {axis=1, end=6, start=5, step=1} : f32[B,1,5]
-func trainSlice1339(n int, dst []float32, x0 []float32) {
+// train %1337 = slice %0 {axis=1, end=6, start=5, step=1} : f32[B,1,5]
+func trainSlice1337(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1291,8 +1277,8 @@ func trainSlice1339(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1344 = slice %0 {axis=1, end=7, start=6, step=1} : f32[B,1,5]
-func trainSlice1344(n int, dst []float32, x0 []float32) {
+// train %1342 = slice %0 {axis=1, end=7, start=6, step=1} : f32[B,1,5]
+func trainSlice1342(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1301,8 +1287,8 @@ func trainSlice1344(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1349 = slice %0 {axis=1, end=8, start=7, step=1} : f32[B,1,5]
-func trainSlice1349(n int, dst []float32, x0 []float32) {
+// train %1347 = slice %0 {axis=1, end=8, start=7, step=1} : f32[B,1,5]
+func trainSlice1347(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1311,8 +1297,8 @@ func trainSlice1349(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1354 = slice %0 {axis=1, end=9, start=8, step=1} : f32[B,1,5]
-func trainSlice1354(n int, dst []float32, x0 []float32) {
+// train %1352 = slice %0 {axis=1, end=9, start=8, step=1} : f32[B,1,5]
+func trainSlice1352(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1321,8 +1307,8 @@ func trainSlice1354(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1359 = matmul %1318, %1316, %1323, %1328, %1333, %1338, %1343, %1348, %1353, %1358 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,5]
-func trainMatmul1359(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %1357 = matmul %1316, %1314, %1321, %1326, %1331, %1336, %1341, %1346, %1351, %1356 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,5]
+func trainMatmul1357(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1357,8 +1343,8 @@ func trainMatmul1359(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1360 = slice %0 {axis=1, end=10, start=9, step=1} : f32[B,1,5]
-func trainSlice1360(n int, dst []float32, x0 []float32) {
+// train %1358 = slice %0 {axis=1, end=10, start=9, step=1} : f32[B,1,5]
+func trainSlice1358(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1367,8 +1353,8 @@ func trainSlice1360(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1364 = slice %0 {axis=1, end=11, start=10, step=1} : f32[B,1,5]
-func trainSlice1364(n int, dst []float32, x0 []float32) {
+// train %1362 = slice %0 {axis=1, end=11, start=10, step=1} : f32[B,1,5]
+func trainSlice1362(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1377,8 +1363,8 @@ func trainSlice1364(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1369 = slice %0 {axis=1, end=12, start=11, step=1} : f32[B,1,5]
-func trainSlice1369(n int, dst []float32, x0 []float32) {
+// train %1367 = slice %0 {axis=1, end=12, start=11, step=1} : f32[B,1,5]
+func trainSlice1367(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1387,8 +1373,8 @@ func trainSlice1369(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1374 = slice %0 {axis=1, end=13, start=12, step=1} : f32[B,1,5]
-func trainSlice1374(n int, dst []float32, x0 []float32) {
+// train %1372 = slice %0 {axis=1, end=13, start=12, step=1} : f32[B,1,5]
+func trainSlice1372(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1397,8 +1383,8 @@ func trainSlice1374(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1379 = slice %0 {axis=1, end=14, start=13, step=1} : f32[B,1,5]
-func trainSlice1379(n int, dst []float32, x0 []float32) {
+// train %1377 = slice %0 {axis=1, end=14, start=13, step=1} : f32[B,1,5]
+func trainSlice1377(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1407,8 +1393,8 @@ func trainSlice1379(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1384 = slice %0 {axis=1, end=15, start=14, step=1} : f32[B,1,5]
-func trainSlice1384(n int, dst []float32, x0 []float32) {
+// train %1382 = slice %0 {axis=1, end=15, start=14, step=1} : f32[B,1,5]
+func trainSlice1382(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1417,8 +1403,8 @@ func trainSlice1384(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1389 = slice %0 {axis=1, end=16, start=15, step=1} : f32[B,1,5]
-func trainSlice1389(n int, dst []float32, x0 []float32) {
+// train %1387 = slice %0 {axis=1, end=16, start=15, step=1} : f32[B,1,5]
+func trainSlice1387(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1427,8 +1413,8 @@ func trainSlice1389(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1394 = slice %0 {axis=1, end=17, start=16, step=1} : f32[B,1,5]
-func trainSlice1394(n int, dst []float32, x0 []float32) {
+// train %1392 = slice %0 {axis=1, end=17, start=16, step=1} : f32[B,1,5]
+func trainSlice1392(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1437,8 +1423,8 @@ func trainSlice1394(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1399 = matmul %1363, %1361, %1359, %1368, %1373, %1378, %1383, %1388, %1393, %1398 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,5]
-func trainMatmul1399(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %1397 = matmul %1361, %1359, %1357, %1366, %1371, %1376, %1381, %1386, %1391, %1396 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,5]
+func trainMatmul1397(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1473,8 +1459,8 @@ func trainMatmul1399(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1400 = slice %0 {axis=1, end=18, start=17, step=1} : f32[B,1,5]
-func trainSlice1400(n int, dst []float32, x0 []float32) {
+// train %1398 = slice %0 {axis=1, end=18, start=17, step=1} : f32[B,1,5]
+func trainSlice1398(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1483,8 +1469,8 @@ func trainSlice1400(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1404 = slice %0 {axis=1, end=19, start=18, step=1} : f32[B,1,5]
-func trainSlice1404(n int, dst []float32, x0 []float32) {
+// train %1402 = slice %0 {axis=1, end=19, start=18, step=1} : f32[B,1,5]
+func trainSlice1402(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1493,8 +1479,8 @@ func trainSlice1404(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1409 = slice %0 {axis=1, end=20, start=19, step=1} : f32[B,1,5]
-func trainSlice1409(n int, dst []float32, x0 []float32) {
+// train %1407 = slice %0 {axis=1, end=20, start=19, step=1} : f32[B,1,5]
+func trainSlice1407(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1503,8 +1489,8 @@ func trainSlice1409(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1414 = slice %0 {axis=1, end=21, start=20, step=1} : f32[B,1,5]
-func trainSlice1414(n int, dst []float32, x0 []float32) {
+// train %1412 = slice %0 {axis=1, end=21, start=20, step=1} : f32[B,1,5]
+func trainSlice1412(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1513,8 +1499,8 @@ func trainSlice1414(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1419 = slice %0 {axis=1, end=22, start=21, step=1} : f32[B,1,5]
-func trainSlice1419(n int, dst []float32, x0 []float32) {
+// train %1417 = slice %0 {axis=1, end=22, start=21, step=1} : f32[B,1,5]
+func trainSlice1417(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1523,8 +1509,8 @@ func trainSlice1419(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1424 = slice %0 {axis=1, end=23, start=22, step=1} : f32[B,1,5]
-func trainSlice1424(n int, dst []float32, x0 []float32) {
+// train %1422 = slice %0 {axis=1, end=23, start=22, step=1} : f32[B,1,5]
+func trainSlice1422(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1533,8 +1519,8 @@ func trainSlice1424(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1429 = slice %0 {axis=1, end=24, start=23, step=1} : f32[B,1,5]
-func trainSlice1429(n int, dst []float32, x0 []float32) {
+// train %1427 = slice %0 {axis=1, end=24, start=23, step=1} : f32[B,1,5]
+func trainSlice1427(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1543,8 +1529,8 @@ func trainSlice1429(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1434 = matmul %1403, %1401, %1399, %1408, %1413, %1418, %1423, %1428, %1433 {epilogue="add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)", ta=true} : f32[200,5]
-func trainMatmul1434(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32) {
+// train %1432 = matmul %1401, %1399, %1397, %1406, %1411, %1416, %1421, %1426, %1431 {epilogue="add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)", ta=true} : f32[200,5]
+func trainMatmul1432(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]

@@ -18,6 +18,23 @@ const (
 	YRow = 1
 	// PredRow is the number of elements per row of output pred (f32[B,1]).
 	PredRow = 1
+	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	ArenaBytes = 3265604
+	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	LowerBoundBytes = 3265604
+	// The plan per func:
+	//
+	//	func infer: arena 813632 B, lower bound 812800 B, naive 5608000 B, int arena 0 B
+	//	func eval: arena 813632 B, lower bound 812800 B, naive 5608260 B, int arena 0 B
+	//	func train: arena 3265604 B, lower bound 3265604 B, naive 15883880 B, int arena 0 B
+	//
+	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	NaiveBytes = 15883880
+	// ParamBytes is the size of the parameter block.
+	ParamBytes = 127404
+	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
+	// of one training step (Forward when the model does not train) at MaxBatch rows.
+	FLOPsPerStep = 89694300
 )
 
 // Tensor is a named view into a model's memory, in PyTorch's name and layout: a

@@ -18,6 +18,23 @@ const (
 	YRow = 1
 	// OutRow is the number of elements per row of output out (f32[B,1]).
 	OutRow = 1
+	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	ArenaBytes = 3972
+	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	LowerBoundBytes = 3972
+	// The plan per func:
+	//
+	//	func infer: arena 2560 B, lower bound 2560 B, naive 2560 B, int arena 0 B
+	//	func eval: arena 2560 B, lower bound 2560 B, naive 2948 B, int arena 0 B
+	//	func train: arena 3972 B, lower bound 3972 B, naive 5640 B, int arena 0 B
+	//
+	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	NaiveBytes = 5640
+	// ParamBytes is the size of the parameter block.
+	ParamBytes = 924
+	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
+	// of one training step (Forward when the model does not train) at MaxBatch rows.
+	FLOPsPerStep = 20060
 )
 
 // Tensor is a named view into a model's memory, in PyTorch's name and layout: a

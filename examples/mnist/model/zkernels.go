@@ -233,43 +233,77 @@ func evalMean23(n int, dst []float32, x0 []float32) {
 	dst[0] = float32(s)
 }
 
-// lenet.dl:22:10: loss cross_entropy(logits, y)
-// train %26 = const {value=1.0} : f32[B]
-func trainConst26(dst []float32) {
-	for i := range dst {
-		dst[i] = 1.0
+// lenet.dl:14:48: |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
+// train %6 = maxpool2d %5 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,6,14,14]
+func trainMaxpool2d6(n int, dst []float32, dst1 []int32, x0 []float32) {
+	for pl := 0; pl < n*6; pl++ {
+		xp := x0[pl*784:][:784]
+		op := dst[pl*196:][:196]
+		for i := 0; i < 14; i++ {
+			wy := i * 2
+			ya, yb := max(wy, 0), min(wy+2, 28)
+			for j := 0; j < 14; j++ {
+				wx := j * 2
+				xa, xb := max(wx, 0), min(wx+2, 28)
+				arg := ya*28 + xa
+				best := xp[arg]
+				for y := ya; y < yb; y++ {
+					row := xp[y*28:][:28]
+					for xx := xa; xx < xb; xx++ {
+						if v := row[xx]; v > best || math.IsNaN(float64(v)) {
+							best, arg = v, y*28+xx
+						}
+					}
+				}
+				op[i*14+j] = best
+				dst1[pl*196:][:196][i*14+j] = int32(arg)
+			}
+		}
+	}
+}
+
+// lenet.dl:15:49: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
+// train %12 = maxpool2d %11 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,16,5,5]
+func trainMaxpool2d12(n int, dst []float32, dst1 []int32, x0 []float32) {
+	for pl := 0; pl < n*16; pl++ {
+		xp := x0[pl*100:][:100]
+		op := dst[pl*25:][:25]
+		for i := 0; i < 5; i++ {
+			wy := i * 2
+			ya, yb := max(wy, 0), min(wy+2, 10)
+			for j := 0; j < 5; j++ {
+				wx := j * 2
+				xa, xb := max(wx, 0), min(wx+2, 10)
+				arg := ya*10 + xa
+				best := xp[arg]
+				for y := ya; y < yb; y++ {
+					row := xp[y*10:][:10]
+					for xx := xa; xx < xb; xx++ {
+						if v := row[xx]; v > best || math.IsNaN(float64(v)) {
+							best, arg = v, y*10+xx
+						}
+					}
+				}
+				op[i*5+j] = best
+				dst1[pl*25:][:25][i*5+j] = int32(arg)
+			}
+		}
 	}
 }
 
 // lenet.dl:22:10: loss cross_entropy(logits, y)
-// train %27 = sum %26 {axes=[0]} : f32[]
-func trainSum27(n int, dst []float32, x0 []float32) {
-	s := 0.0
-	for _, v := range x0[:n] {
-		s += float64(v)
-	}
-	dst[0] = float32(s)
-}
-
-// lenet.dl:22:10: loss cross_entropy(logits, y)
-// train %28 = div %25, %27 : f32[1]
-func trainDiv28(dst []float32, x0 []float32) {
-	dst[0] = 1.0 / x0[0]
-}
-
-// lenet.dl:22:10: loss cross_entropy(logits, y)
-// train %29 = broadcast %28 {shape=[-1]} : f32[B]
-func trainBroadcast29(n int, dst []float32, x0 []float32) {
+// train %28 = mean_grad %27 {axes=[0], shape=[-1]} : f32[B]
+func trainMeanGrad28(n int, dst []float32) {
+	c := float32(n)
 	d := dst[:n]
-	s0 := x0[0]
 	for i := range d {
-		d[i] = s0
+		d[i] = 1.0 / c
 	}
 }
 
 // lenet.dl:22:10: loss cross_entropy(logits, y)
-// train %30 = cross_entropy_grad %21, %1, %29 : f32[B,10]
-func trainCrossEntropyGrad30(n int, dst []float32, x0 []float32, x1 []int32, x2 []float32) error {
+// train %29 = cross_entropy_grad %23, %1, %28 : f32[B,10]
+func trainCrossEntropyGrad29(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 10 {
@@ -294,24 +328,19 @@ func trainCrossEntropyGrad30(n int, dst []float32, x0 []float32, x1 []int32, x2 
 		}
 		dr[c] -= float32(g)
 	}
+	for o0 := 0; o0 < 10; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			s += float64(dst[o0+r0*10])
+		}
+		dst1[o0] = float32(s)
+	}
 	return nil
 }
 
 // lenet.dl:19:12: |> linear(84, 10) as fc3
-// train %31 = sum %30 {axes=[0], keepdims=true} : f32[1,10]
-func trainSum31(n int, dst []float32, x0 []float32) {
-	for o0 := 0; o0 < 10; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(x0[o0+r0*10])
-		}
-		dst[o0] = float32(s)
-	}
-}
-
-// lenet.dl:19:12: |> linear(84, 10) as fc3
-// train %33 = matmul %30, %18 {ta=true} : f32[10,84]
-func trainMatmul33(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %32 = matmul %29, %20 {ta=true} : f32[10,84]
+func trainMatmul32(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*10:][:10]
@@ -326,8 +355,8 @@ func trainMatmul33(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lenet.dl:19:12: |> linear(84, 10) as fc3
-// train %34 = matmul %30, %19, %18 {epilogue="relu_grad(a1,a0)"} : f32[B,84]
-func trainMatmul34(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %33 = matmul %29, %21, %20 {epilogue="relu_grad(a1,a0)"} : f32[B,84]
+func trainMatmul33(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*84:][:84]
 		clear(c)
@@ -344,23 +373,18 @@ func trainMatmul34(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 	for i := range d {
 		d[i] = reluGrad(a1[i], a0[i])
 	}
-}
-
-// lenet.dl:18:12: |> linear(120, 84) as fc2 |> relu
-// train %35 = sum %34 {axes=[0], keepdims=true} : f32[1,84]
-func trainSum35(n int, dst []float32, x0 []float32) {
 	for o0 := 0; o0 < 84; o0++ {
 		s := 0.0
 		for r0 := 0; r0 < n; r0++ {
-			s += float64(x0[o0+r0*84])
+			s += float64(dst[o0+r0*84])
 		}
-		dst[o0] = float32(s)
+		dst1[o0] = float32(s)
 	}
 }
 
 // lenet.dl:18:12: |> linear(120, 84) as fc2 |> relu
-// train %37 = matmul %34, %15 {ta=true} : f32[84,120]
-func trainMatmul37(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %36 = matmul %33, %17 {ta=true} : f32[84,120]
+func trainMatmul36(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*84:][:84]
@@ -375,8 +399,8 @@ func trainMatmul37(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lenet.dl:18:12: |> linear(120, 84) as fc2 |> relu
-// train %38 = matmul %34, %16, %15 {epilogue="relu_grad(a1,a0)"} : f32[B,120]
-func trainMatmul38(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %37 = matmul %33, %18, %17 {epilogue="relu_grad(a1,a0)"} : f32[B,120]
+func trainMatmul37(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*120:][:120]
 		clear(c)
@@ -393,38 +417,18 @@ func trainMatmul38(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 	for i := range d {
 		d[i] = reluGrad(a1[i], a0[i])
 	}
-}
-
-// lenet.dl:17:12: |> linear(400, 120) as fc1 |> relu
-// train %39 = sum %38 {axes=[0], keepdims=true} : f32[1,120]
-func trainSum39(n int, dst []float32, x0 []float32) {
 	for o0 := 0; o0 < 120; o0++ {
 		s := 0.0
 		for r0 := 0; r0 < n; r0++ {
-			s += float64(x0[o0+r0*120])
+			s += float64(dst[o0+r0*120])
 		}
-		dst[o0] = float32(s)
+		dst1[o0] = float32(s)
 	}
 }
 
 // lenet.dl:17:12: |> linear(400, 120) as fc1 |> relu
-// train %41 = matmul %38, %13 : f32[B,400]
-func trainMatmul41(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*400:][:400]
-		clear(c)
-		for p, av := range x0[i*120:][:120] {
-			br := x1[p*400:][:400]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
-}
-
-// lenet.dl:17:12: |> linear(400, 120) as fc1 |> relu
-// train %42 = matmul %38, %12 {ta=true} : f32[120,400]
-func trainMatmul42(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %40 = matmul %37, %14 {ta=true} : f32[120,400]
+func trainMatmul40(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*120:][:120]
@@ -438,58 +442,84 @@ func trainMatmul42(n int, dst []float32, x0 []float32, x1 []float32) {
 	}
 }
 
-// lenet.dl:15:49: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
-// train %44 = maxpool2d_grad %10, %43, %10 {epilogue="relu_grad(a1,a0)", kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,16,10,10]
-func trainMaxpool2dGrad44(n int, dst []float32, x0 []float32, x1 []float32) {
-	clear(dst)
-	for pl := 0; pl < n*16; pl++ {
-		xp := x0[pl*100:][:100]
-		op := x1[pl*25:][:25]
-		for i := 0; i < 5; i++ {
-			wy := i * 2
-			ya, yb := max(wy, 0), min(wy+2, 10)
-			for j := 0; j < 5; j++ {
-				wx := j * 2
-				xa, xb := max(wx, 0), min(wx+2, 10)
-				arg := ya*10 + xa
-				best := xp[arg]
-				for y := ya; y < yb; y++ {
-					row := xp[y*10:][:10]
-					for xx := xa; xx < xb; xx++ {
-						if v := row[xx]; v > best || math.IsNaN(float64(v)) {
-							best, arg = v, y*10+xx
-						}
-					}
-				}
-				dst[pl*100:][:100][arg] += op[i*5+j]
+// lenet.dl:17:12: |> linear(400, 120) as fc1 |> relu
+// train %42 = matmul %37, %15, %41 {epilogue="relu_grad(a1,a0)"} : f32[B,400]
+func trainMatmul42(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	for i := 0; i < n; i++ {
+		c := dst[i*400:][:400]
+		clear(c)
+		for p, av := range x0[i*120:][:120] {
+			br := x1[p*400:][:400]
+			for j, bv := range br {
+				c[j] += av * bv
 			}
 		}
 	}
-	d := dst[:n*1600]
+	d := dst[:n*400]
 	a0 := dst[:len(d)]
-	a1 := x0[:len(d)]
+	a1 := x2[:len(d)]
 	for i := range d {
 		d[i] = reluGrad(a1[i], a0[i])
 	}
 }
 
-// lenet.dl:15:12: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
-// train %45 = sum %44 {axes=[0,2,3], keepdims=true} : f32[1,16,1,1]
-func trainSum45(n int, dst []float32, x0 []float32) {
+// lenet.dl:15:41: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
+// train %44 = maxpool2d_grad_idx %13, %43 {shape=[-1,16,10,10]} : f32[B,16,10,10]
+func trainMaxpool2dGradIdx44(n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
+	clear(dst)
+	for pl := 0; pl < n*16; pl++ {
+		xp := dst[pl*100:][:100]
+		ip := x0[pl*25:][:25]
+		for o, d := range x1[pl*25:][:25] {
+			xp[ip[o]] += d
+		}
+	}
 	for o0 := 0; o0 < 16; o0++ {
 		s := 0.0
 		for r0 := 0; r0 < n; r0++ {
-			for _, v := range x0[o0*100+r0*1600:][:100] {
+			for _, v := range dst[o0*100+r0*1600:][:100] {
 				s += float64(v)
 			}
 		}
-		dst[o0] = float32(s)
+		dst1[o0] = float32(s)
 	}
 }
 
 // lenet.dl:15:12: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
-// train %47 = conv2d_grad_input %44, %7 {dilation=[1,1], pad=[0,0], shape=[-1,6,14,14], stride=[1,1]} : f32[B,6,14,14]
-func trainConv2dGradInput47(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+// train %47 = conv2d_grad_weight %6, %44 {dilation=[1,1], pad=[0,0], shape=[16,6,5,5], stride=[1,1]} : f32[16,6,5,5]
+func trainConv2dGradWeight47(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+	clear(dst)
+	for b := 0; b < n; b++ {
+		xb := x0[b*1176:][:1176]
+		yb := x1[b*1600:][:1600]
+		for c := 0; c < 6; c++ {
+			xp := xb[c*196:][:196]
+			for p := 0; p < 5; p++ {
+				i0, i1 := convRange(14, 10, 1, p)
+				for q := 0; q < 5; q++ {
+					j0, j1 := convRange(14, 10, 1, q)
+					cr := tmp[c*2500+p*500+q*100:][:100]
+					for i := i0; i < i1; i++ {
+						seg := cr[i*10+j0 : i*10+j1]
+						xr := xp[i*14+p*14+j0+q:]
+						copy(seg, xr)
+					}
+				}
+			}
+		}
+		for t := 0; t < 150; t++ {
+			cr := tmp[t*100:][:100]
+			for o := 0; o < 16; o++ {
+				gr := yb[o*100:][:100]
+				dst[o*150+t] += dot(gr, cr)
+			}
+		}
+	}
+}
+
+// lenet.dl:15:12: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
+// train %48 = conv2d_grad_input %44, %8, %6 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[0,0], shape=[-1,6,14,14], stride=[1,1]} : f32[B,6,14,14]
+func trainConv2dGradInput48(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	clear(dst)
 	for b := 0; b < n; b++ {
 		xb := dst[b*1176:][:1176]
@@ -524,86 +554,33 @@ func trainConv2dGradInput47(n int, dst []float32, tmp []float32, x0 []float32, x
 			}
 		}
 	}
-}
-
-// lenet.dl:15:12: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
-// train %48 = conv2d_grad_weight %6, %44 {dilation=[1,1], pad=[0,0], shape=[16,6,5,5], stride=[1,1]} : f32[16,6,5,5]
-func trainConv2dGradWeight48(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
-	clear(dst)
-	for b := 0; b < n; b++ {
-		xb := x0[b*1176:][:1176]
-		yb := x1[b*1600:][:1600]
-		for c := 0; c < 6; c++ {
-			xp := xb[c*196:][:196]
-			for p := 0; p < 5; p++ {
-				i0, i1 := convRange(14, 10, 1, p)
-				for q := 0; q < 5; q++ {
-					j0, j1 := convRange(14, 10, 1, q)
-					cr := tmp[c*2500+p*500+q*100:][:100]
-					for i := i0; i < i1; i++ {
-						seg := cr[i*10+j0 : i*10+j1]
-						xr := xp[i*14+p*14+j0+q:]
-						copy(seg, xr)
-					}
-				}
-			}
-		}
-		for t := 0; t < 150; t++ {
-			cr := tmp[t*100:][:100]
-			for o := 0; o < 16; o++ {
-				gr := yb[o*100:][:100]
-				dst[o*150+t] += dot(gr, cr)
-			}
-		}
-	}
-}
-
-// lenet.dl:14:48: |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
-// train %49 = maxpool2d_grad %5, %47, %5 {epilogue="relu_grad(a1,a0)", kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,6,28,28]
-func trainMaxpool2dGrad49(n int, dst []float32, x0 []float32, x1 []float32) {
-	clear(dst)
-	for pl := 0; pl < n*6; pl++ {
-		xp := x0[pl*784:][:784]
-		op := x1[pl*196:][:196]
-		for i := 0; i < 14; i++ {
-			wy := i * 2
-			ya, yb := max(wy, 0), min(wy+2, 28)
-			for j := 0; j < 14; j++ {
-				wx := j * 2
-				xa, xb := max(wx, 0), min(wx+2, 28)
-				arg := ya*28 + xa
-				best := xp[arg]
-				for y := ya; y < yb; y++ {
-					row := xp[y*28:][:28]
-					for xx := xa; xx < xb; xx++ {
-						if v := row[xx]; v > best || math.IsNaN(float64(v)) {
-							best, arg = v, y*28+xx
-						}
-					}
-				}
-				dst[pl*784:][:784][arg] += op[i*14+j]
-			}
-		}
-	}
-	d := dst[:n*4704]
+	d := dst[:n*1176]
 	a0 := dst[:len(d)]
-	a1 := x0[:len(d)]
+	a1 := x2[:len(d)]
 	for i := range d {
 		d[i] = reluGrad(a1[i], a0[i])
 	}
 }
 
-// lenet.dl:14:12: |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
-// train %50 = sum %49 {axes=[0,2,3], keepdims=true} : f32[1,6,1,1]
-func trainSum50(n int, dst []float32, x0 []float32) {
+// lenet.dl:14:40: |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
+// train %49 = maxpool2d_grad_idx %7, %48 {shape=[-1,6,28,28]} : f32[B,6,28,28]
+func trainMaxpool2dGradIdx49(n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
+	clear(dst)
+	for pl := 0; pl < n*6; pl++ {
+		xp := dst[pl*784:][:784]
+		ip := x0[pl*196:][:196]
+		for o, d := range x1[pl*196:][:196] {
+			xp[ip[o]] += d
+		}
+	}
 	for o0 := 0; o0 < 6; o0++ {
 		s := 0.0
 		for r0 := 0; r0 < n; r0++ {
-			for _, v := range x0[o0*784+r0*4704:][:784] {
+			for _, v := range dst[o0*784+r0*4704:][:784] {
 				s += float64(v)
 			}
 		}
-		dst[o0] = float32(s)
+		dst1[o0] = float32(s)
 	}
 }
 

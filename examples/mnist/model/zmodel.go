@@ -18,6 +18,23 @@ const (
 	YRow = 1
 	// LogitsRow is the number of elements per row of output logits (f32[B,10]).
 	LogitsRow = 10
+	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	ArenaBytes = 1908740
+	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	LowerBoundBytes = 1505284
+	// The plan per func:
+	//
+	//	func infer: arena 1505280 B, lower bound 1505280 B, naive 2069504 B, int arena 0 B
+	//	func eval: arena 1505280 B, lower bound 1505280 B, naive 2072324 B, int arena 0 B
+	//	func train: arena 1505284 B, lower bound 1505284 B, naive 4144648 B, int arena 403456 B
+	//
+	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	NaiveBytes = 4144648
+	// ParamBytes is the size of the parameter block.
+	ParamBytes = 246824
+	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
+	// of one training step (Forward when the model does not train) at MaxBatch rows.
+	FLOPsPerStep = 137231280
 )
 
 // Tensor is a named view into a model's memory, in PyTorch's name and layout: a
@@ -55,8 +72,8 @@ func New(seed uint64) *Model {
 		state:    make([]float32, 61706),
 		buffers:  make([]float32, 0),
 		counters: make([]int64, 0),
-		arena:    make([]float32, 677377),
-		iarena:   make([]int32, 0),
+		arena:    make([]float32, 376321),
+		iarena:   make([]int32, 100864),
 		scratch:  make([]float32, 19600),
 		lr:       0.05,
 	}

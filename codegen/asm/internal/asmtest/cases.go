@@ -43,6 +43,10 @@ func ModelCases() []Case {
 	return cs
 }
 
+// BenchCases returns the cases of package gemmbench: ModelCases and
+// SquareCases.
+func BenchCases() []Case { return append(ModelCases(), SquareCases()...) }
+
 // SquareCases returns NN products of n×n matrices for n = 16 … 1024.
 func SquareCases() []Case {
 	var cs []Case
@@ -56,7 +60,8 @@ func SquareCases() []Case {
 var oddDims = []int{1, 7, 17, 33, 65}
 
 // OddCases returns kernels of odd sizes: every N×K of oddDims as a plain
-// product, and a few of them with each option and in float64.
+// product, a few of them with each option and in float64, and shapes that
+// loop over panels to the last column or block K.
 func OddCases() []Case {
 	var cs []Case
 	for _, n := range oddDims {
@@ -73,6 +78,15 @@ func OddCases() []Case {
 		{Name: "BiasRelu", Bias: true, Relu: true},
 		{Name: "All", TransA: true, Accumulate: true, Bias: true, Relu: true},
 	}
+	// Panel loops that end the sweep, and K in several blocks.
+	cs = append(cs,
+		Case{Spec: asm.GEMMSpec{Name: "Wide128x5", N: 128, K: 5}, M: 17},
+		Case{Spec: asm.GEMMSpec{Name: "Wide96x20", N: 96, K: 20, Bias: true}, M: 17},
+		Case{Spec: asm.GEMMSpec{Name: "Blocked7x40000", N: 7, K: 40000, Accumulate: true}, M: 9},
+		Case{Spec: asm.GEMMSpec{Name: "Blocked5x52429", N: 5, K: 52429, Bias: true}, M: 9}, // no divisor in 128..384
+		Case{Spec: asm.GEMMSpec{Name: "Blocked33x8000", N: 33, K: 8000, TransA: true, Bias: true, Relu: true}, M: 9},
+		Case{Spec: asm.GEMMSpec{Name: "Blocked130x1100F64", N: 130, K: 1100, TransA: true, Accumulate: true, F64: true}, M: 9},
+	)
 	for _, o := range opts {
 		for _, nk := range [][2]int{{7, 33}, {33, 17}, {65, 1}, {17, 65}} {
 			s := o

@@ -47,7 +47,11 @@ func Package(pkg string, cases []Case) (map[string][]byte, error) {
 		if tag != "" {
 			tag = "//go:build " + tag + "\n\n"
 		}
-		files["z"+strings.TrimSuffix(name, ".txt")] = []byte(header + tag + "package " + pkg + "\n\n" + string(src))
+		src, err = format.Source([]byte(header + tag + "package " + pkg + "\n\n" + string(src)))
+		if err != nil {
+			return nil, fmt.Errorf("asmtest: format %s: %w", name, err)
+		}
+		files["z"+strings.TrimSuffix(name, ".txt")] = src
 	}
 	table, err := renderTable(pkg, cases)
 	if err != nil {

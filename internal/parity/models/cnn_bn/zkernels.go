@@ -461,9 +461,38 @@ func trainFused27(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 	}
 }
 
+// cnn_bn.dl:10:28: pool1 = bn1 |> relu |> maxpool2d(2)
+// train %28 = maxpool2d %27 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,8,8,8]
+func trainMaxpool2d28(n int, dst []float32, dst1 []int32, x0 []float32) {
+	for pl := 0; pl < n*8; pl++ {
+		xp := x0[pl*256:][:256]
+		op := dst[pl*64:][:64]
+		for i := 0; i < 8; i++ {
+			wy := i * 2
+			ya, yb := max(wy, 0), min(wy+2, 16)
+			for j := 0; j < 8; j++ {
+				wx := j * 2
+				xa, xb := max(wx, 0), min(wx+2, 16)
+				arg := ya*16 + xa
+				best := xp[arg]
+				for y := ya; y < yb; y++ {
+					row := xp[y*16:][:16]
+					for xx := xa; xx < xb; xx++ {
+						if v := row[xx]; v > best || math.IsNaN(float64(v)) {
+							best, arg = v, y*16+xx
+						}
+					}
+				}
+				op[i*8+j] = best
+				dst1[pl*64:][:64][i*8+j] = int32(arg)
+			}
+		}
+	}
+}
+
 // cnn_bn.dl:15:13: drop1 = dropout(gap, p=0.25)
-// train %37 = dropout_mask {p=0.25, seed=0} : f32[B,16]
-func trainDropoutMask37(step uint64, dst []float32) {
+// train %38 = dropout_mask {p=0.25, seed=0} : f32[B,16]
+func trainDropoutMask38(step uint64, dst []float32) {
 	for i := range dst {
 		if dropoutUniform(uint64(0), step, uint64(i)) >= 0.25 {
 			dst[i] = 1.3333333333333333
@@ -474,8 +503,8 @@ func trainDropoutMask37(step uint64, dst []float32) {
 }
 
 // cnn_bn.dl:15:13: drop1 = dropout(gap, p=0.25)
-// train %38 = mul %36, %37 : f32[B,16]
-func trainMul38(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %39 = mul %37, %38 : f32[B,16]
+func trainMul39(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*16]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -485,34 +514,18 @@ func trainMul38(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // cnn_bn.dl:18:10: loss cross_entropy(fc, y)
-// train %46 = sum %45 {axes=[0]} : f32[]
-func trainSum46(n int, dst []float32, x0 []float32) {
-	s := 0.0
-	for _, v := range x0[:n] {
-		s += float64(v)
-	}
-	dst[0] = float32(s)
-}
-
-// cnn_bn.dl:18:10: loss cross_entropy(fc, y)
-// train %47 = div %44, %46 : f32[1]
-func trainDiv47(dst []float32, x0 []float32) {
-	dst[0] = 1.0 / x0[0]
-}
-
-// cnn_bn.dl:18:10: loss cross_entropy(fc, y)
-// train %48 = broadcast %47 {shape=[-1]} : f32[B]
-func trainBroadcast48(n int, dst []float32, x0 []float32) {
+// train %46 = mean_grad %45 {axes=[0], shape=[-1]} : f32[B]
+func trainMeanGrad46(n int, dst []float32) {
+	c := float32(n)
 	d := dst[:n]
-	s0 := x0[0]
 	for i := range d {
-		d[i] = s0
+		d[i] = 1.0 / c
 	}
 }
 
 // cnn_bn.dl:18:10: loss cross_entropy(fc, y)
-// train %49 = cross_entropy_grad %41, %1, %48 : f32[B,10]
-func trainCrossEntropyGrad49(n int, dst []float32, x0 []float32, x1 []int32, x2 []float32) error {
+// train %47 = cross_entropy_grad %42, %1, %46 : f32[B,10]
+func trainCrossEntropyGrad47(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 10 {
@@ -537,24 +550,19 @@ func trainCrossEntropyGrad49(n int, dst []float32, x0 []float32, x1 []int32, x2 
 		}
 		dr[c] -= float32(g)
 	}
+	for o0 := 0; o0 < 10; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			s += float64(dst[o0+r0*10])
+		}
+		dst1[o0] = float32(s)
+	}
 	return nil
 }
 
 // cnn_bn.dl:16:10: fc = linear(drop1, 16, 10)
-// train %50 = sum %49 {axes=[0], keepdims=true} : f32[1,10]
-func trainSum50(n int, dst []float32, x0 []float32) {
-	for o0 := 0; o0 < 10; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(x0[o0+r0*10])
-		}
-		dst[o0] = float32(s)
-	}
-}
-
-// cnn_bn.dl:16:10: fc = linear(drop1, 16, 10)
-// train %52 = matmul %49, %38 {ta=true} : f32[10,16]
-func trainMatmul52(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %50 = matmul %47, %39 {ta=true} : f32[10,16]
+func trainMatmul50(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*10:][:10]
@@ -569,8 +577,8 @@ func trainMatmul52(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // cnn_bn.dl:16:10: fc = linear(drop1, 16, 10)
-// train %53 = matmul %49, %39, %37 {epilogue="mul(a0,a1)"} : f32[B,16]
-func trainMatmul53(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %51 = matmul %47, %40, %38 {epilogue="mul(a0,a1)"} : f32[B,16]
+func trainMatmul51(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*16:][:16]
 		clear(c)
@@ -590,8 +598,8 @@ func trainMatmul53(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // cnn_bn.dl:14:28: gap = conv3 |> relu |> global_avgpool2d
-// train %55 = scale %54 {value=0.25} : f32[B,16,1,1]
-func trainScale55(n int, dst []float32, x0 []float32) {
+// train %53 = scale %52 {value=0.25} : f32[B,16,1,1]
+func trainScale53(n int, dst []float32, x0 []float32) {
 	d := dst[:n*16]
 	a0 := x0[:len(d)]
 	for i := range d {
@@ -600,8 +608,8 @@ func trainScale55(n int, dst []float32, x0 []float32) {
 }
 
 // cnn_bn.dl:14:28: gap = conv3 |> relu |> global_avgpool2d
-// train %56 = broadcast %55 {shape=[-1,16,2,2]} : f32[B,16,2,2]
-func trainBroadcast56(n int, dst []float32, x0 []float32) {
+// train %54 = broadcast %53 {shape=[-1,16,2,2]} : f32[B,16,2,2]
+func trainBroadcast54(n int, dst []float32, x0 []float32) {
 	for i0 := 0; i0 < n*16; i0++ {
 		d := dst[i0*4:][:4]
 		s0 := x0[i0]
@@ -612,8 +620,8 @@ func trainBroadcast56(n int, dst []float32, x0 []float32) {
 }
 
 // cnn_bn.dl:14:20: gap = conv3 |> relu |> global_avgpool2d
-// train %57 = relu_grad %35, %56 : f32[B,16,2,2]
-func trainReluGrad57(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %55 = relu_grad %36, %54 : f32[B,16,2,2]
+func trainReluGrad55(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*64]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -623,8 +631,8 @@ func trainReluGrad57(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // cnn_bn.dl:13:13: conv3 = conv2d(pool2, 16, 16, 3, padding=2, dilation=2, bias=false)
-// train %58 = conv2d_grad_input %57, %34 {dilation=[2,2], pad=[2,2], shape=[-1,16,2,2], stride=[1,1]} : f32[B,16,2,2]
-func trainConv2dGradInput58(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+// train %56 = conv2d_grad_input %55, %35 {dilation=[2,2], pad=[2,2], shape=[-1,16,2,2], stride=[1,1]} : f32[B,16,2,2]
+func trainConv2dGradInput56(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for b := 0; b < n; b++ {
 		xb := dst[b*64:][:64]
@@ -662,8 +670,8 @@ func trainConv2dGradInput58(n int, dst []float32, tmp []float32, x0 []float32, x
 }
 
 // cnn_bn.dl:13:13: conv3 = conv2d(pool2, 16, 16, 3, padding=2, dilation=2, bias=false)
-// train %59 = conv2d_grad_weight %33, %57 {dilation=[2,2], pad=[2,2], shape=[16,16,3,3], stride=[1,1]} : f32[16,16,3,3]
-func trainConv2dGradWeight59(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+// train %57 = conv2d_grad_weight %34, %55 {dilation=[2,2], pad=[2,2], shape=[16,16,3,3], stride=[1,1]} : f32[16,16,3,3]
+func trainConv2dGradWeight57(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for b := 0; b < n; b++ {
 		xb := x0[b*64:][:64]
@@ -695,8 +703,8 @@ func trainConv2dGradWeight59(n int, dst []float32, tmp []float32, x0 []float32, 
 }
 
 // cnn_bn.dl:12:30: pool2 = conv2 |> relu |> avgpool2d(2)
-// train %60 = avgpool2d_grad %58 {kernel=[2,2], pad=[0,0], shape=[-1,16,4,4], stride=[2,2]} : f32[B,16,4,4]
-func trainAvgpool2dGrad60(n int, dst []float32, x0 []float32) {
+// train %58 = avgpool2d_grad %56 {kernel=[2,2], pad=[0,0], shape=[-1,16,4,4], stride=[2,2]} : f32[B,16,4,4]
+func trainAvgpool2dGrad58(n int, dst []float32, x0 []float32) {
 	clear(dst)
 	for pl := 0; pl < n*16; pl++ {
 		xp := dst[pl*16:][:16]
@@ -720,33 +728,63 @@ func trainAvgpool2dGrad60(n int, dst []float32, x0 []float32) {
 }
 
 // cnn_bn.dl:12:22: pool2 = conv2 |> relu |> avgpool2d(2)
-// train %61 = relu_grad %32, %60 : f32[B,16,4,4]
-func trainReluGrad61(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %59 = relu_grad %33, %58 : f32[B,16,4,4]
+func trainReluGrad59(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*256]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
 	for i := range d {
 		d[i] = reluGrad(a0[i], a1[i])
 	}
-}
-
-// cnn_bn.dl:11:13: conv2 = conv2d(pool1, 8, 16, 3, stride=2, padding=1, dilation=1)
-// train %62 = sum %61 {axes=[0,2,3], keepdims=true} : f32[1,16,1,1]
-func trainSum62(n int, dst []float32, x0 []float32) {
 	for o0 := 0; o0 < 16; o0++ {
 		s := 0.0
 		for r0 := 0; r0 < n; r0++ {
-			for _, v := range x0[o0*16+r0*256:][:16] {
+			for _, v := range dst[o0*16+r0*256:][:16] {
 				s += float64(v)
 			}
 		}
-		dst[o0] = float32(s)
+		dst1[o0] = float32(s)
 	}
 }
 
 // cnn_bn.dl:11:13: conv2 = conv2d(pool1, 8, 16, 3, stride=2, padding=1, dilation=1)
-// train %64 = conv2d_grad_input %61, %29 {dilation=[1,1], pad=[1,1], shape=[-1,8,8,8], stride=[2,2]} : f32[B,8,8,8]
-func trainConv2dGradInput64(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+// train %62 = conv2d_grad_weight %28, %59 {dilation=[1,1], pad=[1,1], shape=[16,8,3,3], stride=[2,2]} : f32[16,8,3,3]
+func trainConv2dGradWeight62(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+	clear(dst)
+	for b := 0; b < n; b++ {
+		xb := x0[b*512:][:512]
+		yb := x1[b*256:][:256]
+		for c := 0; c < 8; c++ {
+			xp := xb[c*64:][:64]
+			for p := 0; p < 3; p++ {
+				i0, i1 := convRange(8, 4, 2, p-1)
+				for q := 0; q < 3; q++ {
+					j0, j1 := convRange(8, 4, 2, q-1)
+					cr := tmp[c*144+p*48+q*16:][:16]
+					clear(cr)
+					for i := i0; i < i1; i++ {
+						seg := cr[i*4+j0 : i*4+j1]
+						xr := xp[i*16+p*8+j0*2+q-9:]
+						for j := range seg {
+							seg[j] = xr[j*2]
+						}
+					}
+				}
+			}
+		}
+		for t := 0; t < 72; t++ {
+			cr := tmp[t*16:][:16]
+			for o := 0; o < 16; o++ {
+				gr := yb[o*16:][:16]
+				dst[o*72+t] += dot(gr, cr)
+			}
+		}
+	}
+}
+
+// cnn_bn.dl:11:13: conv2 = conv2d(pool1, 8, 16, 3, stride=2, padding=1, dilation=1)
+// train %63 = conv2d_grad_input %59, %30, %28 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[1,1], shape=[-1,8,8,8], stride=[2,2]} : f32[B,8,8,8]
+func trainConv2dGradInput63(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	clear(dst)
 	for b := 0; b < n; b++ {
 		xb := dst[b*512:][:512]
@@ -780,106 +818,59 @@ func trainConv2dGradInput64(n int, dst []float32, tmp []float32, x0 []float32, x
 			}
 		}
 	}
-}
-
-// cnn_bn.dl:11:13: conv2 = conv2d(pool1, 8, 16, 3, stride=2, padding=1, dilation=1)
-// train %65 = conv2d_grad_weight %28, %61 {dilation=[1,1], pad=[1,1], shape=[16,8,3,3], stride=[2,2]} : f32[16,8,3,3]
-func trainConv2dGradWeight65(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
-	clear(dst)
-	for b := 0; b < n; b++ {
-		xb := x0[b*512:][:512]
-		yb := x1[b*256:][:256]
-		for c := 0; c < 8; c++ {
-			xp := xb[c*64:][:64]
-			for p := 0; p < 3; p++ {
-				i0, i1 := convRange(8, 4, 2, p-1)
-				for q := 0; q < 3; q++ {
-					j0, j1 := convRange(8, 4, 2, q-1)
-					cr := tmp[c*144+p*48+q*16:][:16]
-					clear(cr)
-					for i := i0; i < i1; i++ {
-						seg := cr[i*4+j0 : i*4+j1]
-						xr := xp[i*16+p*8+j0*2+q-9:]
-						for j := range seg {
-							seg[j] = xr[j*2]
-						}
-					}
-				}
-			}
-		}
-		for t := 0; t < 72; t++ {
-			cr := tmp[t*16:][:16]
-			for o := 0; o < 16; o++ {
-				gr := yb[o*16:][:16]
-				dst[o*72+t] += dot(gr, cr)
-			}
-		}
-	}
-}
-
-// cnn_bn.dl:10:28: pool1 = bn1 |> relu |> maxpool2d(2)
-// train %66 = maxpool2d_grad %27, %64, %27 {epilogue="relu_grad(a1,a0)", kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,8,16,16]
-func trainMaxpool2dGrad66(n int, dst []float32, x0 []float32, x1 []float32) {
-	clear(dst)
-	for pl := 0; pl < n*8; pl++ {
-		xp := x0[pl*256:][:256]
-		op := x1[pl*64:][:64]
-		for i := 0; i < 8; i++ {
-			wy := i * 2
-			ya, yb := max(wy, 0), min(wy+2, 16)
-			for j := 0; j < 8; j++ {
-				wx := j * 2
-				xa, xb := max(wx, 0), min(wx+2, 16)
-				arg := ya*16 + xa
-				best := xp[arg]
-				for y := ya; y < yb; y++ {
-					row := xp[y*16:][:16]
-					for xx := xa; xx < xb; xx++ {
-						if v := row[xx]; v > best || math.IsNaN(float64(v)) {
-							best, arg = v, y*16+xx
-						}
-					}
-				}
-				dst[pl*256:][:256][arg] += op[i*8+j]
-			}
-		}
-	}
-	d := dst[:n*2048]
+	d := dst[:n*512]
 	a0 := dst[:len(d)]
-	a1 := x0[:len(d)]
+	a1 := x2[:len(d)]
 	for i := range d {
 		d[i] = reluGrad(a1[i], a0[i])
 	}
 }
 
-// cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %67 = sum %66 {axes=[0,2,3], keepdims=true} : f32[1,8,1,1]
-func trainSum67(n int, dst []float32, x0 []float32) {
+// cnn_bn.dl:10:20: pool1 = bn1 |> relu |> maxpool2d(2)
+// train %64 = maxpool2d_grad_idx %29, %63 {shape=[-1,8,16,16]} : f32[B,8,16,16]
+func trainMaxpool2dGradIdx64(n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
+	clear(dst)
+	for pl := 0; pl < n*8; pl++ {
+		xp := dst[pl*256:][:256]
+		ip := x0[pl*64:][:64]
+		for o, d := range x1[pl*64:][:64] {
+			xp[ip[o]] += d
+		}
+	}
 	for o0 := 0; o0 < 8; o0++ {
 		s := 0.0
 		for r0 := 0; r0 < n; r0++ {
-			for _, v := range x0[o0*256+r0*2048:][:256] {
+			for _, v := range dst[o0*256+r0*2048:][:256] {
 				s += float64(v)
 			}
 		}
-		dst[o0] = float32(s)
+		dst1[o0] = float32(s)
 	}
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %69 = mul %66, %15 : f32[B,8,16,16]
-func trainMul69(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %67 = mul %64, %15 : f32[B,8,16,16]
+func trainMul67(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*2048]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
 	for i := range d {
 		d[i] = a0[i] * a1[i]
 	}
+	for o0 := 0; o0 < 8; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			for _, v := range dst[o0*256+r0*2048:][:256] {
+				s += float64(v)
+			}
+		}
+		dst1[o0] = float32(s)
+	}
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %72 = fused %66, %16, %5, %10 {expr="mul(mul(a0,a1),sub(a2,a3))"} : f32[B,8,16,16]
-func trainFused72(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %70 = fused %64, %16, %5, %10 {expr="mul(mul(a0,a1),sub(a2,a3))"} : f32[B,8,16,16]
+func trainFused70(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 8; i1++ {
 			d := dst[i0*2048+i1*256:][:256]
@@ -894,44 +885,58 @@ func trainFused72(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 			}
 		}
 	}
-}
-
-// cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %74 = const {value=256.0} : f32[B]
-func trainConst74(dst []float32) {
-	for i := range dst {
-		dst[i] = 256.0
+	for o0 := 0; o0 < 8; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			for _, v := range dst[o0*256+r0*2048:][:256] {
+				s += float64(v)
+			}
+		}
+		dst1[o0] = float32(s)
 	}
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %76 = fused %73, %14, %13, %75 {expr="div(div(scale{value=0.5}(neg(mul(a0,square(a1)))),a2),a3)"} : f32[1,8,1,1]
-func trainFused76(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %72 = fused %71, %14, %13 {expr="div(scale{value=0.5}(neg(mul(a0,square(a1)))),a2)"} : f32[1,8,1,1]
+func trainFused72(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:8]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
 	a2 := x2[:len(d)]
-	s3 := x3[0]
 	for i := range d {
 		t0 := a1[i] * a1[i]
 		t1 := a0[i] * t0
 		t2 := -t1
 		t3 := t2 * 0.5
-		t4 := t3 / a2[i]
-		d[i] = t4 / s3
+		d[i] = t3 / a2[i]
 	}
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %77 = fused %66, %16, %14, %76, %5, %10 {expr="add(mul(mul(a0,a1),a2),mul(a3,scale{value=2.0}(sub(a4,a5))))"} : f32[B,8,16,16]
-func trainFused77(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %73 = mean_grad %72 {axes=[0,2,3], shape=[-1,8,16,16]} : f32[B,8,16,16]
+func trainMeanGrad73(n int, dst []float32, x0 []float32) {
+	c := float32(n * 256)
+	for i0 := 0; i0 < n; i0++ {
+		for i1 := 0; i1 < 8; i1++ {
+			d := dst[i0*2048+i1*256:][:256]
+			s0 := x0[i1]
+			for i := range d {
+				d[i] = s0 / c
+			}
+		}
+	}
+}
+
+// cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
+// train %74 = fused %64, %16, %14, %73, %5, %10 {expr="add(mul(mul(a0,a1),a2),mul(a3,scale{value=2.0}(sub(a4,a5))))"} : f32[B,8,16,16]
+func trainFused74(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 8; i1++ {
 			d := dst[i0*2048+i1*256:][:256]
 			a0 := x0[i0*2048+i1*256:][:len(d)]
 			s1 := x1[i1]
 			s2 := x2[i1]
-			s3 := x3[i1]
+			a3 := x3[i0*2048+i1*256:][:len(d)]
 			a4 := x4[i0*2048+i1*256:][:len(d)]
 			s5 := x5[i1]
 			for i := range d {
@@ -939,7 +944,7 @@ func trainFused77(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 				t1 := t0 * s2
 				t2 := a4[i] - s5
 				t3 := t2 * 2.0
-				t4 := s3 * t3
+				t4 := a3[i] * t3
 				d[i] = t1 + t4
 			}
 		}
@@ -947,54 +952,47 @@ func trainFused77(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %78 = neg %77 : f32[B,8,16,16]
-func trainNeg78(n int, dst []float32, x0 []float32) {
+// train %75 = neg %74 : f32[B,8,16,16]
+func trainNeg75(n int, dst []float32, dst1 []float32, x0 []float32) {
 	d := dst[:n*2048]
 	a0 := x0[:len(d)]
 	for i := range d {
 		d[i] = -a0[i]
 	}
-}
-
-// cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %80 = div %79, %75 : f32[1,8,1,1]
-func trainDiv80(dst []float32, x0 []float32, x1 []float32) {
-	d := dst[:8]
-	a0 := x0[:len(d)]
-	s1 := x1[0]
-	for i := range d {
-		d[i] = a0[i] / s1
-	}
-}
-
-// cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %81 = broadcast %80 {shape=[-1,8,16,16]} : f32[B,8,16,16]
-func trainBroadcast81(n int, dst []float32, x0 []float32) {
-	for i0 := 0; i0 < n; i0++ {
-		for i1 := 0; i1 < 8; i1++ {
-			d := dst[i0*2048+i1*256:][:256]
-			s0 := x0[i1]
-			for i := range d {
-				d[i] = s0
+	for o0 := 0; o0 < 8; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			for _, v := range dst[o0*256+r0*2048:][:256] {
+				s += float64(v)
 			}
 		}
+		dst1[o0] = float32(s)
 	}
 }
 
 // cnn_bn.dl:8:13: conv1 = conv2d(x, 3, 8, 3, stride=1, padding=1)
-// train %82 = add %77, %81 : f32[B,8,16,16]
-func trainAdd82(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %78 = add %74, %77 : f32[B,8,16,16]
+func trainAdd78(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*2048]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
 	for i := range d {
 		d[i] = a0[i] + a1[i]
 	}
+	for o0 := 0; o0 < 8; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			for _, v := range dst[o0*256+r0*2048:][:256] {
+				s += float64(v)
+			}
+		}
+		dst1[o0] = float32(s)
+	}
 }
 
 // cnn_bn.dl:8:13: conv1 = conv2d(x, 3, 8, 3, stride=1, padding=1)
-// train %85 = conv2d_grad_weight %0, %82 {dilation=[1,1], pad=[1,1], shape=[8,3,3,3], stride=[1,1]} : f32[8,3,3,3]
-func trainConv2dGradWeight85(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+// train %81 = conv2d_grad_weight %0, %78 {dilation=[1,1], pad=[1,1], shape=[8,3,3,3], stride=[1,1]} : f32[8,3,3,3]
+func trainConv2dGradWeight81(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for b := 0; b < n; b++ {
 		xb := x0[b*768:][:768]

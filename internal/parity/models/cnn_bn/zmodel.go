@@ -18,6 +18,23 @@ const (
 	YRow = 1
 	// FcRow is the number of elements per row of output fc (f32[B,10]).
 	FcRow = 10
+	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	ArenaBytes = 139588
+	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	LowerBoundBytes = 131236
+	// The plan per func:
+	//
+	//	func infer: arena 40960 B, lower bound 40960 B, naive 47392 B, int arena 0 B
+	//	func eval: arena 40960 B, lower bound 40960 B, naive 47572 B, int arena 0 B
+	//	func train: arena 131396 B, lower bound 131236 B, naive 433072 B, int arena 8192 B
+	//
+	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	NaiveBytes = 433072
+	// ParamBytes is the size of the parameter block.
+	ParamBytes = 15528
+	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
+	// of one training step (Forward when the model does not train) at MaxBatch rows.
+	FLOPsPerStep = 1550528
 )
 
 // Tensor is a named view into a model's memory, in PyTorch's name and layout: a
@@ -55,8 +72,8 @@ func New(seed uint64) *Model {
 		state:    make([]float32, 7764),
 		buffers:  make([]float32, 16),
 		counters: make([]int64, 1),
-		arena:    make([]float32, 34897),
-		iarena:   make([]int32, 0),
+		arena:    make([]float32, 32849),
+		iarena:   make([]int32, 2048),
 		scratch:  make([]float32, 6912),
 		lr:       0.001,
 	}

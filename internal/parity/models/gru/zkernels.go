@@ -379,44 +379,35 @@ func trainSquare89(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:10:10: loss mse(fc, y)
-// train %93 = const {value=1.0} : f32[B]
-func trainConst93(dst []float32) {
-	for i := range dst {
-		dst[i] = 1.0
-	}
-}
-
-// gru.dl:10:10: loss mse(fc, y)
-// train %94 = sum %93 {axes=[0]} : f32[]
-func trainSum94(n int, dst []float32, x0 []float32) {
-	s := 0.0
-	for _, v := range x0[:n] {
-		s += float64(v)
-	}
-	dst[0] = float32(s)
-}
-
-// gru.dl:10:10: loss mse(fc, y)
-// train %95 = div %92, %94 : f32[1,1]
-func trainDiv95(dst []float32, x0 []float32) {
-	dst[0] = 1.0 / x0[0]
-}
-
-// gru.dl:10:10: loss mse(fc, y)
-// train %96 = fused %95, %88 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
-func trainFused96(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %93 = mean_grad %92 {axes=[0,1], shape=[-1,1]} : f32[B,1]
+func trainMeanGrad93(n int, dst []float32) {
+	c := float32(n)
 	d := dst[:n]
-	s0 := x0[0]
+	for i := range d {
+		d[i] = 1.0 / c
+	}
+}
+
+// gru.dl:10:10: loss mse(fc, y)
+// train %94 = fused %93, %88 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
+func trainFused94(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+	d := dst[:n]
+	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
 	for i := range d {
 		t0 := a1[i] * 2.0
-		d[i] = s0 * t0
+		d[i] = a0[i] * t0
 	}
+	s := 0.0
+	for _, v := range dst[:n] {
+		s += float64(v)
+	}
+	dst1[0] = float32(s)
 }
 
 // gru.dl:8:10: fc = linear(gru, 12, 1)
-// train %99 = matmul %96, %86 : f32[B,12]
-func trainMatmul99(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %97 = matmul %94, %86 : f32[B,12]
+func trainMatmul97(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*12:][:12]
 		clear(c)
@@ -430,8 +421,8 @@ func trainMatmul99(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:8:10: fc = linear(gru, 12, 1)
-// train %100 = matmul %96, %85 {ta=true} : f32[1,12]
-func trainMatmul100(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %98 = matmul %94, %85 {ta=true} : f32[1,12]
+func trainMatmul98(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p:][:1]
@@ -446,8 +437,8 @@ func trainMatmul100(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %101 = fused %84, %99, %81 {expr="tanh_grad(a0,add(a1,neg(mul(a1,a2))))"} : f32[B,12]
-func trainFused101(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %99 = fused %84, %97, %81 {expr="tanh_grad(a0,add(a1,neg(mul(a1,a2))))"} : f32[B,12]
+func trainFused99(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -461,8 +452,8 @@ func trainFused101(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %102 = mul %101, %78 : f32[B,12]
-func trainMul102(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %100 = mul %99, %78 : f32[B,12]
+func trainMul100(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -472,8 +463,8 @@ func trainMul102(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %103 = fused %81, %99, %72, %84 {expr="sigmoid_grad(a0,mul(a1,sub(a2,a3)))"} : f32[B,12]
-func trainFused103(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %101 = fused %81, %97, %72, %84 {expr="sigmoid_grad(a0,mul(a1,sub(a2,a3)))"} : f32[B,12]
+func trainFused101(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -487,8 +478,8 @@ func trainFused103(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %104 = fused %78, %101, %83 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
-func trainFused104(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %102 = fused %78, %99, %83 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
+func trainFused102(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -500,8 +491,25 @@ func trainFused104(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %105 = concat %104, %103, %102 {axis=1} : f32[B,36]
-func trainConcat105(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %103 = concat %102, %101, %100 {axis=1} : f32[B,36]
+func trainConcat103(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+	for o := 0; o < n; o++ {
+		copy(dst[o*36:][:12], x0[o*12:][:12])
+		copy(dst[o*36+12:][:12], x1[o*12:][:12])
+		copy(dst[o*36+24:][:12], x2[o*12:][:12])
+	}
+	for o0 := 0; o0 < 36; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			s += float64(dst[o0+r0*36])
+		}
+		dst1[o0] = float32(s)
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %106 = concat %102, %101, %99 {axis=1} : f32[B,36]
+func trainConcat106(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*36:][:12], x0[o*12:][:12])
 		copy(dst[o*36+12:][:12], x1[o*12:][:12])
@@ -510,20 +518,8 @@ func trainConcat105(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %106 = sum %105 {axes=[0], keepdims=true} : f32[1,36]
-func trainSum106(n int, dst []float32, x0 []float32) {
-	for o0 := 0; o0 < 36; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(x0[o0+r0*36])
-		}
-		dst[o0] = float32(s)
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// train %110 = matmul %105, %5, %99, %81 {epilogue="add(mul(a1,a2),a0)"} : f32[B,12]
-func trainMatmul110(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %108 = matmul %103, %5, %97, %81 {epilogue="add(mul(a1,a2),a0)"} : f32[B,12]
+func trainMatmul108(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*12:][:12]
 		clear(c)
@@ -545,8 +541,8 @@ func trainMatmul110(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %118 = matmul %115, %59 {ta=true} : f32[36,12]
-func trainMatmul118(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %116 = matmul %113, %59 {ta=true} : f32[36,12]
+func trainMatmul116(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*36:][:36]
@@ -561,8 +557,8 @@ func trainMatmul118(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %155 = fused %19, %154, %16 {expr="tanh_grad(a0,add(a1,mul(neg(a1),a2)))"} : f32[B,12]
-func trainFused155(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %153 = fused %19, %152, %16 {expr="tanh_grad(a0,add(a1,mul(neg(a1),a2)))"} : f32[B,12]
+func trainFused153(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -576,20 +572,26 @@ func trainFused155(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %157 = sum %156 {axes=[0], keepdims=true} : f32[1,12]
-func trainSum157(n int, dst []float32, x0 []float32) {
+// train %154 = mul %153, %13 : f32[B,12]
+func trainMul154(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+	d := dst[:n*12]
+	a0 := x0[:len(d)]
+	a1 := x1[:len(d)]
+	for i := range d {
+		d[i] = a0[i] * a1[i]
+	}
 	for o0 := 0; o0 < 12; o0++ {
 		s := 0.0
 		for r0 := 0; r0 < n; r0++ {
-			s += float64(x0[o0+r0*12])
+			s += float64(dst[o0+r0*12])
 		}
-		dst[o0] = float32(s)
+		dst1[o0] = float32(s)
 	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %159 = fused %16, %154, %19 {expr="sigmoid_grad(a0,mul(neg(a1),a2))"} : f32[B,12]
-func trainFused159(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %157 = fused %16, %152, %19 {expr="sigmoid_grad(a0,mul(neg(a1),a2))"} : f32[B,12]
+func trainFused157(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -599,11 +601,18 @@ func trainFused159(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 		t1 := t0 * a2[i]
 		d[i] = t1 * a0[i] * (1 - a0[i])
 	}
+	for o0 := 0; o0 < 12; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			s += float64(dst[o0+r0*12])
+		}
+		dst1[o0] = float32(s)
+	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %162 = fused %13, %155, %18 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
-func trainFused162(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %160 = fused %13, %153, %18 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
+func trainFused160(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		d := dst[i0*12:][:12]
 		a0 := x0[i0*12:][:len(d)]
@@ -614,11 +623,18 @@ func trainFused162(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 			d[i] = t0 * a0[i] * (1 - a0[i])
 		}
 	}
+	for o0 := 0; o0 < 12; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			s += float64(dst[o0+r0*12])
+		}
+		dst1[o0] = float32(s)
+	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %167 = concat %166, %153, %142, %131, %120, %109 {axis=1} : f32[B,6,36]
-func trainConcat167(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %165 = concat %164, %151, %140, %129, %118, %107 {axis=1} : f32[B,6,36]
+func trainConcat165(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*216:][:36], x0[o*36:][:36])
 		copy(dst[o*216+36:][:36], x1[o*36:][:36])
@@ -627,23 +643,18 @@ func trainConcat167(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 		copy(dst[o*216+144:][:36], x4[o*36:][:36])
 		copy(dst[o*216+180:][:36], x5[o*36:][:36])
 	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// train %168 = sum %167 {axes=[0,1], keepdims=true} : f32[1,1,36]
-func trainSum168(n int, dst []float32, x0 []float32) {
 	for o0 := 0; o0 < 36; o0++ {
 		s := 0.0
 		for r0 := 0; r0 < n*6; r0++ {
-			s += float64(x0[o0+r0*36])
+			s += float64(dst[o0+r0*36])
 		}
-		dst[o0] = float32(s)
+		dst1[o0] = float32(s)
 	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %170 = matmul %167, %4 : f32[B,6,8]
-func trainMatmul170(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %168 = matmul %165, %4 : f32[B,6,8]
+func trainMatmul168(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n*6; i++ {
 		c := dst[i*8:][:8]
 		clear(c)
@@ -657,8 +668,8 @@ func trainMatmul170(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %171 = slice %3 {axis=1, end=1, start=0, step=1} : f32[B,1,8]
-func trainSlice171(n int, dst []float32, x0 []float32) {
+// train %169 = slice %3 {axis=1, end=1, start=0, step=1} : f32[B,1,8]
+func trainSlice169(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*48:][:48]
 		pb := dst[o*8:][:8]
@@ -667,8 +678,8 @@ func trainSlice171(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %175 = slice %3 {axis=1, end=2, start=1, step=1} : f32[B,1,8]
-func trainSlice175(n int, dst []float32, x0 []float32) {
+// train %173 = slice %3 {axis=1, end=2, start=1, step=1} : f32[B,1,8]
+func trainSlice173(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*48:][:48]
 		pb := dst[o*8:][:8]
@@ -677,8 +688,8 @@ func trainSlice175(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %179 = matmul %178, %176 {ta=true} : f32[36,8]
-func trainMatmul179(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %177 = matmul %176, %174 {ta=true} : f32[36,8]
+func trainMatmul177(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*36:][:36]
@@ -693,8 +704,8 @@ func trainMatmul179(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %180 = slice %3 {axis=1, end=3, start=2, step=1} : f32[B,1,8]
-func trainSlice180(n int, dst []float32, x0 []float32) {
+// train %178 = slice %3 {axis=1, end=3, start=2, step=1} : f32[B,1,8]
+func trainSlice178(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*48:][:48]
 		pb := dst[o*8:][:8]
@@ -703,8 +714,8 @@ func trainSlice180(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %185 = slice %3 {axis=1, end=4, start=3, step=1} : f32[B,1,8]
-func trainSlice185(n int, dst []float32, x0 []float32) {
+// train %183 = slice %3 {axis=1, end=4, start=3, step=1} : f32[B,1,8]
+func trainSlice183(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*48:][:48]
 		pb := dst[o*8:][:8]
@@ -713,8 +724,8 @@ func trainSlice185(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %190 = slice %3 {axis=1, end=5, start=4, step=1} : f32[B,1,8]
-func trainSlice190(n int, dst []float32, x0 []float32) {
+// train %188 = slice %3 {axis=1, end=5, start=4, step=1} : f32[B,1,8]
+func trainSlice188(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*48:][:48]
 		pb := dst[o*8:][:8]
@@ -723,8 +734,8 @@ func trainSlice190(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %195 = slice %3 {axis=1, end=6, start=5, step=1} : f32[B,1,8]
-func trainSlice195(n int, dst []float32, x0 []float32) {
+// train %193 = slice %3 {axis=1, end=6, start=5, step=1} : f32[B,1,8]
+func trainSlice193(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*48:][:48]
 		pb := dst[o*8:][:8]
@@ -733,8 +744,8 @@ func trainSlice195(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %200 = matmul %174, %172, %179, %184, %189, %194, %199 {epilogue="add(add(add(add(add(a0,a1),a2),a3),a4),a5)", ta=true} : f32[36,8]
-func trainMatmul200(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
+// train %198 = matmul %172, %170, %177, %182, %187, %192, %197 {epilogue="add(add(add(add(add(a0,a1),a2),a3),a4),a5)", ta=true} : f32[36,8]
+func trainMatmul198(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*36:][:36]
@@ -763,8 +774,8 @@ func trainMatmul200(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %201 = concat %164, %161, %158 {axis=0} : f32[36]
-func trainConcat201(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %199 = concat %162, %159, %156 {axis=0} : f32[36]
+func trainConcat199(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for o := 0; o < 1; o++ {
 		copy(dst[o*36:][:12], x0[o*12:][:12])
 		copy(dst[o*36+12:][:12], x1[o*12:][:12])
@@ -773,8 +784,8 @@ func trainConcat201(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %202 = fused %107, %117, %128, %139, %150, %201 {expr="add(add(add(add(add(a0,a1),a2),a3),a4),a5)"} : f32[36]
-func trainFused202(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %200 = fused %105, %115, %126, %137, %148, %199 {expr="add(add(add(add(add(a0,a1),a2),a3),a4),a5)"} : f32[36]
+func trainFused200(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	d := dst[:36]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -792,8 +803,8 @@ func trainFused202(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 [
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %203 = matmul %105, %72, %118, %129, %140, %151 {epilogue="add(add(add(add(a0,a1),a2),a3),a4)", ta=true} : f32[36,12]
-func trainMatmul203(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %201 = matmul %103, %72, %116, %127, %138, %149 {epilogue="add(add(add(add(a0,a1),a2),a3),a4)", ta=true} : f32[36,12]
+func trainMatmul201(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*36:][:36]
@@ -820,8 +831,8 @@ func trainMatmul203(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // gru.dl:6:11: emb = embedding(x, 20, 8)
-// train %204 = scatter_add %0, %170 {shape=[20,8]} : f32[20,8]
-func trainScatterAdd204(n int, dst []float32, x0 []int32, x1 []float32) error {
+// train %202 = scatter_add %0, %168 {shape=[20,8]} : f32[20,8]
+func trainScatterAdd202(n int, dst []float32, x0 []int32, x1 []float32) error {
 	clear(dst)
 	for i := 0; i < n*6; i++ {
 		c := int(x0[i])

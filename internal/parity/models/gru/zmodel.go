@@ -18,6 +18,23 @@ const (
 	YRow = 1
 	// FcRow is the number of elements per row of output fc (f32[B,1]).
 	FcRow = 1
+	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	ArenaBytes = 19844
+	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	LowerBoundBytes = 19556
+	// The plan per func:
+	//
+	//	func infer: arena 5760 B, lower bound 5760 B, naive 19344 B, int arena 0 B
+	//	func eval: arena 5760 B, lower bound 5760 B, naive 19380 B, int arena 0 B
+	//	func train: arena 19844 B, lower bound 19556 B, naive 55944 B, int arena 0 B
+	//
+	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	NaiveBytes = 55944
+	// ParamBytes is the size of the parameter block.
+	ParamBytes = 3860
+	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
+	// of one training step (Forward when the model does not train) at MaxBatch rows.
+	FLOPsPerStep = 54600
 )
 
 // Tensor is a named view into a model's memory, in PyTorch's name and layout: a

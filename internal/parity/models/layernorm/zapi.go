@@ -62,12 +62,12 @@ func (m *Model) TrainStep(x []float32, y []int32) (float32, error) {
 // runInfer runs func infer on n rows.
 func (m *Model) runInfer(n int, x []float32, logp []float32) error {
 	inferMatmul3(n, m.arena[:n*16], x, m.params[:160], m.params[160:][:16])
-	inferMean6(n, m.arena[128:][:n], m.arena[:n*16])
-	inferFused7(n, m.arena[64:][:n*16], m.arena[:n*16], m.arena[128:][:n])
-	inferMean6(n, m.arena[144:][:n], m.arena[64:][:n*16])
-	inferFused9(n, m.arena[160:][:n], m.arena[144:][:n])
-	inferFused10(n, m.arena[64:][:n*16], m.arena[:n*16], m.arena[128:][:n], m.arena[160:][:n], m.params[176:][:16], m.params[192:][:16])
-	inferMatmul13(n, m.arena[:n*3], m.arena[64:][:n*16], m.params[208:][:48], m.params[256:][:3])
+	inferMean6(n, m.arena[64:][:n], m.arena[:n*16])
+	inferFused7(n, m.arena[80:][:n*16], m.arena[:n*16], m.arena[64:][:n])
+	inferMean6(n, m.arena[144:][:n], m.arena[80:][:n*16])
+	inferFused9(n, m.arena[80:][:n], m.arena[144:][:n])
+	inferFused10(n, m.arena[96:][:n*16], m.arena[:n*16], m.arena[64:][:n], m.arena[80:][:n], m.params[176:][:16], m.params[192:][:16])
+	inferMatmul13(n, m.arena[:n*3], m.arena[96:][:n*16], m.params[208:][:48], m.params[256:][:3])
 	inferLogSoftmax14(n, logp, m.arena[:n*3])
 	return nil
 }
@@ -75,12 +75,12 @@ func (m *Model) runInfer(n int, x []float32, logp []float32) error {
 // runEval runs func eval on n rows.
 func (m *Model) runEval(n int, x []float32, y []int32) error {
 	inferMatmul3(n, m.arena[:n*16], x, m.params[:160], m.params[160:][:16])
-	inferMean6(n, m.arena[128:][:n], m.arena[:n*16])
-	inferFused7(n, m.arena[64:][:n*16], m.arena[:n*16], m.arena[128:][:n])
-	inferMean6(n, m.arena[144:][:n], m.arena[64:][:n*16])
-	inferFused9(n, m.arena[160:][:n], m.arena[144:][:n])
-	inferFused10(n, m.arena[64:][:n*16], m.arena[:n*16], m.arena[128:][:n], m.arena[160:][:n], m.params[176:][:16], m.params[192:][:16])
-	inferMatmul13(n, m.arena[:n*3], m.arena[64:][:n*16], m.params[208:][:48], m.params[256:][:3])
+	inferMean6(n, m.arena[64:][:n], m.arena[:n*16])
+	inferFused7(n, m.arena[80:][:n*16], m.arena[:n*16], m.arena[64:][:n])
+	inferMean6(n, m.arena[144:][:n], m.arena[80:][:n*16])
+	inferFused9(n, m.arena[80:][:n], m.arena[144:][:n])
+	inferFused10(n, m.arena[96:][:n*16], m.arena[:n*16], m.arena[64:][:n], m.arena[80:][:n], m.params[176:][:16], m.params[192:][:16])
+	inferMatmul13(n, m.arena[:n*3], m.arena[96:][:n*16], m.params[208:][:48], m.params[256:][:3])
 	inferLogSoftmax14(n, m.arena[16:][:n*3], m.arena[:n*3])
 	if err := evalCrossEntropy16(n, m.arena[32:][:n], m.arena[:n*3], y); err != nil {
 		return err
@@ -105,30 +105,21 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 		return err
 	}
 	evalMean17(n, m.arena[352:][:1], m.arena[272:][:n])
-	trainConst22(m.arena[272:][:n])
-	trainSum23(n, m.arena[368:][:1], m.arena[272:][:n])
-	trainDiv24(m.arena[272:][:1], m.arena[368:][:1])
-	trainBroadcast25(n, m.arena[336:][:n], m.arena[272:][:1])
-	if err := trainCrossEntropyGrad26(n, m.arena[272:][:n*3], m.arena[256:][:n*3], y, m.arena[336:][:n]); err != nil {
+	trainMeanGrad22(n, m.arena[336:][:n])
+	if err := trainCrossEntropyGrad23(n, m.arena[272:][:n*3], m.grads[256:][:3], m.arena[256:][:n*3], y, m.arena[336:][:n]); err != nil {
 		return err
 	}
-	trainSum27(n, m.grads[256:][:3], m.arena[272:][:n*3])
-	trainMatmul29(n, m.grads[208:][:48], m.arena[272:][:n*3], m.arena[192:][:n*16])
-	trainMatmul30(n, m.arena[192:][:n*16], m.arena[272:][:n*3], m.params[208:][:48], m.arena[128:][:n*16])
-	trainSum31(n, m.grads[192:][:16], m.arena[192:][:n*16])
-	trainMul33(n, m.arena[128:][:n*16], m.arena[192:][:n*16], m.arena[64:][:n*16])
-	trainSum31(n, m.grads[176:][:16], m.arena[128:][:n*16])
-	trainFused36(n, m.arena[64:][:n*16], m.arena[192:][:n*16], m.params[176:][:16], m.arena[:n*16], m.arena[288:][:n])
-	trainSum37(n, m.arena[128:][:n], m.arena[64:][:n*16])
-	trainFused38(n, m.arena[144:][:n], m.arena[128:][:n], m.arena[320:][:n], m.arena[304:][:n])
-	trainFused39(n, m.arena[64:][:n*16], m.arena[192:][:n*16], m.params[176:][:16], m.arena[320:][:n], m.arena[144:][:n], m.arena[:n*16], m.arena[288:][:n])
-	trainNeg40(n, m.arena[:n*16], m.arena[64:][:n*16])
-	trainSum37(n, m.arena[128:][:n], m.arena[:n*16])
-	trainScale42(n, m.arena[144:][:n], m.arena[128:][:n])
-	trainBroadcast43(n, m.arena[:n*16], m.arena[144:][:n])
-	trainAdd44(n, m.arena[128:][:n*16], m.arena[64:][:n*16], m.arena[:n*16])
-	trainSum31(n, m.grads[160:][:16], m.arena[128:][:n*16])
-	trainMatmul47(n, m.grads[:160], m.arena[128:][:n*16], x)
+	trainMatmul26(n, m.grads[208:][:48], m.arena[272:][:n*3], m.arena[192:][:n*16])
+	trainMatmul27(n, m.arena[192:][:n*16], m.grads[192:][:16], m.arena[272:][:n*3], m.params[208:][:48], m.arena[128:][:n*16])
+	trainMul30(n, m.arena[128:][:n*16], m.grads[176:][:16], m.arena[192:][:n*16], m.arena[64:][:n*16])
+	trainFused33(n, m.arena[64:][:n*16], m.arena[128:][:n], m.arena[192:][:n*16], m.params[176:][:16], m.arena[:n*16], m.arena[288:][:n])
+	trainFused35(n, m.arena[144:][:n], m.arena[128:][:n], m.arena[320:][:n], m.arena[304:][:n])
+	trainFused36(n, m.arena[64:][:n*16], m.arena[192:][:n*16], m.params[176:][:16], m.arena[320:][:n], m.arena[144:][:n], m.arena[:n*16], m.arena[288:][:n])
+	trainNeg37(n, m.arena[:n*16], m.arena[128:][:n], m.arena[64:][:n*16])
+	trainScale39(n, m.arena[144:][:n], m.arena[128:][:n])
+	trainBroadcast40(n, m.arena[:n*16], m.arena[144:][:n])
+	trainAdd41(n, m.arena[128:][:n*16], m.grads[160:][:16], m.arena[64:][:n*16], m.arena[:n*16])
+	trainMatmul44(n, m.grads[:160], m.arena[128:][:n*16], x)
 	return nil
 }
 

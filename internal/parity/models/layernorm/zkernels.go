@@ -216,42 +216,18 @@ func trainGelu14(n int, dst []float32, x0 []float32) {
 }
 
 // layernorm.dl:14:10: loss nll(logp, y)
-// train %22 = const {value=1.0} : f32[B]
-func trainConst22(dst []float32) {
-	for i := range dst {
-		dst[i] = 1.0
-	}
-}
-
-// layernorm.dl:14:10: loss nll(logp, y)
-// train %23 = sum %22 {axes=[0]} : f32[]
-func trainSum23(n int, dst []float32, x0 []float32) {
-	s := 0.0
-	for _, v := range x0[:n] {
-		s += float64(v)
-	}
-	dst[0] = float32(s)
-}
-
-// layernorm.dl:14:10: loss nll(logp, y)
-// train %24 = div %21, %23 : f32[1]
-func trainDiv24(dst []float32, x0 []float32) {
-	dst[0] = 1.0 / x0[0]
-}
-
-// layernorm.dl:14:10: loss nll(logp, y)
-// train %25 = broadcast %24 {shape=[-1]} : f32[B]
-func trainBroadcast25(n int, dst []float32, x0 []float32) {
+// train %22 = mean_grad %21 {axes=[0], shape=[-1]} : f32[B]
+func trainMeanGrad22(n int, dst []float32) {
+	c := float32(n)
 	d := dst[:n]
-	s0 := x0[0]
 	for i := range d {
-		d[i] = s0
+		d[i] = 1.0 / c
 	}
 }
 
 // layernorm.dl:14:10: loss nll(logp, y)
-// train %26 = cross_entropy_grad %17, %1, %25 : f32[B,3]
-func trainCrossEntropyGrad26(n int, dst []float32, x0 []float32, x1 []int32, x2 []float32) error {
+// train %23 = cross_entropy_grad %17, %1, %22 : f32[B,3]
+func trainCrossEntropyGrad23(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 3 {
@@ -276,24 +252,19 @@ func trainCrossEntropyGrad26(n int, dst []float32, x0 []float32, x1 []int32, x2 
 		}
 		dr[c] -= float32(g)
 	}
+	for o0 := 0; o0 < 3; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			s += float64(dst[o0+r0*3])
+		}
+		dst1[o0] = float32(s)
+	}
 	return nil
 }
 
 // layernorm.dl:11:11: fc2 = linear(h, 16, 3)
-// train %27 = sum %26 {axes=[0], keepdims=true} : f32[1,3]
-func trainSum27(n int, dst []float32, x0 []float32) {
-	for o0 := 0; o0 < 3; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(x0[o0+r0*3])
-		}
-		dst[o0] = float32(s)
-	}
-}
-
-// layernorm.dl:11:11: fc2 = linear(h, 16, 3)
-// train %29 = matmul %26, %14 {ta=true} : f32[3,16]
-func trainMatmul29(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %26 = matmul %23, %14 {ta=true} : f32[3,16]
+func trainMatmul26(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*3:][:3]
@@ -308,8 +279,8 @@ func trainMatmul29(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // layernorm.dl:11:11: fc2 = linear(h, 16, 3)
-// train %30 = matmul %26, %15, %13 {epilogue="gelu_grad(a1,a0)"} : f32[B,16]
-func trainMatmul30(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %27 = matmul %23, %15, %13 {epilogue="gelu_grad(a1,a0)"} : f32[B,16]
+func trainMatmul27(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*16:][:16]
 		clear(c)
@@ -326,34 +297,36 @@ func trainMatmul30(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 	for i := range d {
 		d[i] = float32(geluGrad(float64(a1[i]), float64(a0[i])))
 	}
-}
-
-// layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %31 = sum %30 {axes=[0], keepdims=true} : f32[1,16]
-func trainSum31(n int, dst []float32, x0 []float32) {
 	for o0 := 0; o0 < 16; o0++ {
 		s := 0.0
 		for r0 := 0; r0 < n; r0++ {
-			s += float64(x0[o0+r0*16])
+			s += float64(dst[o0+r0*16])
 		}
-		dst[o0] = float32(s)
+		dst1[o0] = float32(s)
 	}
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %33 = mul %30, %12 : f32[B,16]
-func trainMul33(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %30 = mul %27, %12 : f32[B,16]
+func trainMul30(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*16]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
 	for i := range d {
 		d[i] = a0[i] * a1[i]
 	}
+	for o0 := 0; o0 < 16; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			s += float64(dst[o0+r0*16])
+		}
+		dst1[o0] = float32(s)
+	}
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %36 = fused %30, %5, %4, %7 {expr="mul(mul(a0,a1),sub(a2,a3))"} : f32[B,16]
-func trainFused36(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %33 = fused %27, %5, %4, %7 {expr="mul(mul(a0,a1),sub(a2,a3))"} : f32[B,16]
+func trainFused33(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		d := dst[i0*16:][:16]
 		a0 := x0[i0*16:][:len(d)]
@@ -366,23 +339,18 @@ func trainFused36(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 			d[i] = t0 * t1
 		}
 	}
-}
-
-// layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %37 = sum %36 {axes=[1], keepdims=true} : f32[B,1]
-func trainSum37(n int, dst []float32, x0 []float32) {
 	for o0 := 0; o0 < n; o0++ {
 		s := 0.0
-		for _, v := range x0[o0*16:][:16] {
+		for _, v := range dst[o0*16:][:16] {
 			s += float64(v)
 		}
-		dst[o0] = float32(s)
+		dst1[o0] = float32(s)
 	}
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %38 = fused %37, %11, %10 {expr="scale{value=0.0625}(div(scale{value=0.5}(neg(mul(a0,square(a1)))),a2))"} : f32[B,1]
-func trainFused38(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %35 = fused %34, %11, %10 {expr="scale{value=0.0625}(div(scale{value=0.5}(neg(mul(a0,square(a1)))),a2))"} : f32[B,1]
+func trainFused35(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -398,8 +366,8 @@ func trainFused38(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %39 = fused %30, %5, %11, %38, %4, %7 {expr="add(mul(mul(a0,a1),a2),mul(a3,scale{value=2.0}(sub(a4,a5))))"} : f32[B,16]
-func trainFused39(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %36 = fused %27, %5, %11, %35, %4, %7 {expr="add(mul(mul(a0,a1),a2),mul(a3,scale{value=2.0}(sub(a4,a5))))"} : f32[B,16]
+func trainFused36(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		d := dst[i0*16:][:16]
 		a0 := x0[i0*16:][:len(d)]
@@ -420,18 +388,25 @@ func trainFused39(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %40 = neg %39 : f32[B,16]
-func trainNeg40(n int, dst []float32, x0 []float32) {
+// train %37 = neg %36 : f32[B,16]
+func trainNeg37(n int, dst []float32, dst1 []float32, x0 []float32) {
 	d := dst[:n*16]
 	a0 := x0[:len(d)]
 	for i := range d {
 		d[i] = -a0[i]
 	}
+	for o0 := 0; o0 < n; o0++ {
+		s := 0.0
+		for _, v := range dst[o0*16:][:16] {
+			s += float64(v)
+		}
+		dst1[o0] = float32(s)
+	}
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %42 = scale %41 {value=0.0625} : f32[B,1]
-func trainScale42(n int, dst []float32, x0 []float32) {
+// train %39 = scale %38 {value=0.0625} : f32[B,1]
+func trainScale39(n int, dst []float32, x0 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
 	for i := range d {
@@ -440,8 +415,8 @@ func trainScale42(n int, dst []float32, x0 []float32) {
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %43 = broadcast %42 {shape=[-1,16]} : f32[B,16]
-func trainBroadcast43(n int, dst []float32, x0 []float32) {
+// train %40 = broadcast %39 {shape=[-1,16]} : f32[B,16]
+func trainBroadcast40(n int, dst []float32, x0 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		d := dst[i0*16:][:16]
 		s0 := x0[i0]
@@ -452,19 +427,26 @@ func trainBroadcast43(n int, dst []float32, x0 []float32) {
 }
 
 // layernorm.dl:8:11: fc1 = linear(x, 10, 16)
-// train %44 = add %39, %43 : f32[B,16]
-func trainAdd44(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %41 = add %36, %40 : f32[B,16]
+func trainAdd41(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*16]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
 	for i := range d {
 		d[i] = a0[i] + a1[i]
 	}
+	for o0 := 0; o0 < 16; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			s += float64(dst[o0+r0*16])
+		}
+		dst1[o0] = float32(s)
+	}
 }
 
 // layernorm.dl:8:11: fc1 = linear(x, 10, 16)
-// train %47 = matmul %44, %0 {ta=true} : f32[16,10]
-func trainMatmul47(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %44 = matmul %41, %0 {ta=true} : f32[16,10]
+func trainMatmul44(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*16:][:16]

@@ -18,6 +18,23 @@ const (
 	YRow = 1
 	// LogpRow is the number of elements per row of output logp (f32[B,3]).
 	LogpRow = 3
+	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	ArenaBytes = 1412
+	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	LowerBoundBytes = 1188
+	// The plan per func:
+	//
+	//	func infer: arena 640 B, lower bound 544 B, naive 864 B, int arena 0 B
+	//	func eval: arena 640 B, lower bound 544 B, naive 932 B, int arena 0 B
+	//	func train: arena 1412 B, lower bound 1188 B, naive 3336 B, int arena 0 B
+	//
+	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	NaiveBytes = 3336
+	// ParamBytes is the size of the parameter block.
+	ParamBytes = 1036
+	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
+	// of one training step (Forward when the model does not train) at MaxBatch rows.
+	FLOPsPerStep = 1632
 )
 
 // Tensor is a named view into a model's memory, in PyTorch's name and layout: a
@@ -55,7 +72,7 @@ func New(seed uint64) *Model {
 		state:    make([]float32, 0),
 		buffers:  make([]float32, 0),
 		counters: make([]int64, 0),
-		arena:    make([]float32, 369),
+		arena:    make([]float32, 353),
 		iarena:   make([]int32, 0),
 		scratch:  make([]float32, 0),
 		lr:       0.1,

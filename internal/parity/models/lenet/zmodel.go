@@ -18,6 +18,23 @@ const (
 	YRow = 1
 	// Fc3Row is the number of elements per row of output fc3 (f32[B,10]).
 	Fc3Row = 10
+	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	ArenaBytes = 119300
+	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	LowerBoundBytes = 94084
+	// The plan per func:
+	//
+	//	func infer: arena 94080 B, lower bound 94080 B, naive 129344 B, int arena 0 B
+	//	func eval: arena 94080 B, lower bound 94080 B, naive 129524 B, int arena 0 B
+	//	func train: arena 94084 B, lower bound 94084 B, naive 259048 B, int arena 25216 B
+	//
+	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	NaiveBytes = 259048
+	// ParamBytes is the size of the parameter block.
+	ParamBytes = 246824
+	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
+	// of one training step (Forward when the model does not train) at MaxBatch rows.
+	FLOPsPerStep = 8466480
 )
 
 // Tensor is a named view into a model's memory, in PyTorch's name and layout: a
@@ -55,8 +72,8 @@ func New(seed uint64) *Model {
 		state:    make([]float32, 61706),
 		buffers:  make([]float32, 0),
 		counters: make([]int64, 0),
-		arena:    make([]float32, 42337),
-		iarena:   make([]int32, 0),
+		arena:    make([]float32, 23521),
+		iarena:   make([]int32, 6304),
 		scratch:  make([]float32, 19600),
 		lr:       0.001,
 	}

@@ -526,44 +526,35 @@ func trainSquare588(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:10: loss mse(fc, y)
-// train %592 = const {value=1.0} : f32[B]
-func trainConst592(dst []float32) {
-	for i := range dst {
-		dst[i] = 1.0
-	}
-}
-
-// lstm.dl:11:10: loss mse(fc, y)
-// train %593 = sum %592 {axes=[0]} : f32[]
-func trainSum593(n int, dst []float32, x0 []float32) {
-	s := 0.0
-	for _, v := range x0[:n] {
-		s += float64(v)
-	}
-	dst[0] = float32(s)
-}
-
-// lstm.dl:11:10: loss mse(fc, y)
-// train %594 = div %591, %593 : f32[1,1]
-func trainDiv594(dst []float32, x0 []float32) {
-	dst[0] = 1.0 / x0[0]
-}
-
-// lstm.dl:11:10: loss mse(fc, y)
-// train %595 = fused %594, %587 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
-func trainFused595(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %592 = mean_grad %591 {axes=[0,1], shape=[-1,1]} : f32[B,1]
+func trainMeanGrad592(n int, dst []float32) {
+	c := float32(n)
 	d := dst[:n]
-	s0 := x0[0]
+	for i := range d {
+		d[i] = 1.0 / c
+	}
+}
+
+// lstm.dl:11:10: loss mse(fc, y)
+// train %593 = fused %592, %587 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
+func trainFused593(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+	d := dst[:n]
+	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
 	for i := range d {
 		t0 := a1[i] * 2.0
-		d[i] = s0 * t0
+		d[i] = a0[i] * t0
 	}
+	s := 0.0
+	for _, v := range dst[:n] {
+		s += float64(v)
+	}
+	dst1[0] = float32(s)
 }
 
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
-// train %598 = matmul %595, %585 : f32[B,50]
-func trainMatmul598(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %596 = matmul %593, %585 : f32[B,50]
+func trainMatmul596(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -577,8 +568,8 @@ func trainMatmul598(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
-// train %599 = matmul %595, %584 {ta=true} : f32[1,50]
-func trainMatmul599(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %597 = matmul %593, %584 {ta=true} : f32[1,50]
+func trainMatmul597(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p:][:1]
@@ -593,8 +584,8 @@ func trainMatmul599(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %600 = fused %583, %598, %580 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
-func trainFused600(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %598 = fused %583, %596, %580 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused598(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -606,8 +597,8 @@ func trainFused600(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %601 = fused %582, %600, %569 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
-func trainFused601(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %599 = fused %582, %598, %569 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused599(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -619,8 +610,8 @@ func trainFused601(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %605 = concat %604, %601, %603, %602 {axis=1} : f32[B,200]
-func trainConcat605(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %603 = concat %602, %599, %601, %600 {axis=1} : f32[B,200]
+func trainConcat603(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*200:][:50], x0[o*50:][:50])
 		copy(dst[o*200+50:][:50], x1[o*50:][:50])
@@ -630,8 +621,8 @@ func trainConcat605(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %606 = matmul %605, %305 : f32[B,50]
-func trainMatmul606(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %604 = matmul %603, %305 : f32[B,50]
+func trainMatmul604(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -645,8 +636,8 @@ func trainMatmul606(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %608 = fused %600, %582, %570, %606, %566 {expr="add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))"} : f32[B,50]
-func trainFused608(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
+// train %606 = fused %598, %582, %570, %604, %566 {expr="add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))"} : f32[B,50]
+func trainFused606(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -662,8 +653,8 @@ func trainFused608(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %615 = matmul %613, %557 {ta=true} : f32[200,50]
-func trainMatmul615(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %613 = matmul %611, %557 {ta=true} : f32[200,50]
+func trainMatmul613(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -678,8 +669,8 @@ func trainMatmul615(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %760 = fused %330, %759, %313, %315 {expr="sigmoid_grad(a0,mul(a1,mul(a2,a3)))"} : f32[B,50]
-func trainFused760(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %758 = fused %330, %757, %313, %315 {expr="sigmoid_grad(a0,mul(a1,mul(a2,a3)))"} : f32[B,50]
+func trainFused758(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -693,16 +684,16 @@ func trainFused760(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %772 = const {value=0.0} : f32[B,50]
-func trainConst772(dst []float32) {
+// train %770 = const {value=0.0} : f32[B,50]
+func trainConst770(dst []float32) {
 	for i := range dst {
 		dst[i] = 0.0
 	}
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %775 = concat %774, %767, %758, %750, %741, %732, %723, %714, %705, %696, %687, %679, %670, %661, %652, %643, %634, %625, %616, %607 {axis=1} : f32[B,20,200]
-func trainConcat775(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32, x10 []float32, x11 []float32, x12 []float32, x13 []float32, x14 []float32, x15 []float32, x16 []float32, x17 []float32, x18 []float32, x19 []float32) {
+// train %773 = concat %772, %765, %756, %748, %739, %730, %721, %712, %703, %694, %685, %677, %668, %659, %650, %641, %632, %623, %614, %605 {axis=1} : f32[B,20,200]
+func trainConcat773(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32, x10 []float32, x11 []float32, x12 []float32, x13 []float32, x14 []float32, x15 []float32, x16 []float32, x17 []float32, x18 []float32, x19 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*4000:][:200], x0[o*200:][:200])
 		copy(dst[o*4000+200:][:200], x1[o*200:][:200])
@@ -725,23 +716,18 @@ func trainConcat775(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 		copy(dst[o*4000+3600:][:200], x18[o*200:][:200])
 		copy(dst[o*4000+3800:][:200], x19[o*200:][:200])
 	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %776 = sum %775 {axes=[0,1], keepdims=true} : f32[1,1,200]
-func trainSum776(n int, dst []float32, x0 []float32) {
 	for o0 := 0; o0 < 200; o0++ {
 		s := 0.0
 		for r0 := 0; r0 < n*20; r0++ {
-			s += float64(x0[o0+r0*200])
+			s += float64(dst[o0+r0*200])
 		}
-		dst[o0] = float32(s)
+		dst1[o0] = float32(s)
 	}
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %778 = matmul %775, %304 : f32[B,20,50]
-func trainMatmul778(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %776 = matmul %773, %304 : f32[B,20,50]
+func trainMatmul776(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n*20; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -755,8 +741,8 @@ func trainMatmul778(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %779 = slice %303 {axis=1, end=1, start=0, step=1} : f32[B,1,50]
-func trainSlice779(n int, dst []float32, x0 []float32) {
+// train %777 = slice %303 {axis=1, end=1, start=0, step=1} : f32[B,1,50]
+func trainSlice777(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -765,8 +751,8 @@ func trainSlice779(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %783 = slice %303 {axis=1, end=2, start=1, step=1} : f32[B,1,50]
-func trainSlice783(n int, dst []float32, x0 []float32) {
+// train %781 = slice %303 {axis=1, end=2, start=1, step=1} : f32[B,1,50]
+func trainSlice781(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -775,8 +761,8 @@ func trainSlice783(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %788 = slice %303 {axis=1, end=3, start=2, step=1} : f32[B,1,50]
-func trainSlice788(n int, dst []float32, x0 []float32) {
+// train %786 = slice %303 {axis=1, end=3, start=2, step=1} : f32[B,1,50]
+func trainSlice786(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -785,8 +771,8 @@ func trainSlice788(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %793 = slice %303 {axis=1, end=4, start=3, step=1} : f32[B,1,50]
-func trainSlice793(n int, dst []float32, x0 []float32) {
+// train %791 = slice %303 {axis=1, end=4, start=3, step=1} : f32[B,1,50]
+func trainSlice791(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -795,8 +781,8 @@ func trainSlice793(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %798 = slice %303 {axis=1, end=5, start=4, step=1} : f32[B,1,50]
-func trainSlice798(n int, dst []float32, x0 []float32) {
+// train %796 = slice %303 {axis=1, end=5, start=4, step=1} : f32[B,1,50]
+func trainSlice796(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -805,8 +791,8 @@ func trainSlice798(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %803 = slice %303 {axis=1, end=6, start=5, step=1} : f32[B,1,50]
-func trainSlice803(n int, dst []float32, x0 []float32) {
+// train %801 = slice %303 {axis=1, end=6, start=5, step=1} : f32[B,1,50]
+func trainSlice801(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -815,8 +801,8 @@ func trainSlice803(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %808 = slice %303 {axis=1, end=7, start=6, step=1} : f32[B,1,50]
-func trainSlice808(n int, dst []float32, x0 []float32) {
+// train %806 = slice %303 {axis=1, end=7, start=6, step=1} : f32[B,1,50]
+func trainSlice806(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -825,8 +811,8 @@ func trainSlice808(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %813 = slice %303 {axis=1, end=8, start=7, step=1} : f32[B,1,50]
-func trainSlice813(n int, dst []float32, x0 []float32) {
+// train %811 = slice %303 {axis=1, end=8, start=7, step=1} : f32[B,1,50]
+func trainSlice811(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -835,8 +821,8 @@ func trainSlice813(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %818 = slice %303 {axis=1, end=9, start=8, step=1} : f32[B,1,50]
-func trainSlice818(n int, dst []float32, x0 []float32) {
+// train %816 = slice %303 {axis=1, end=9, start=8, step=1} : f32[B,1,50]
+func trainSlice816(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -845,8 +831,8 @@ func trainSlice818(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %823 = matmul %782, %780, %787, %792, %797, %802, %807, %812, %817, %822 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
-func trainMatmul823(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %821 = matmul %780, %778, %785, %790, %795, %800, %805, %810, %815, %820 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
+func trainMatmul821(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -881,8 +867,8 @@ func trainMatmul823(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %824 = slice %303 {axis=1, end=10, start=9, step=1} : f32[B,1,50]
-func trainSlice824(n int, dst []float32, x0 []float32) {
+// train %822 = slice %303 {axis=1, end=10, start=9, step=1} : f32[B,1,50]
+func trainSlice822(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -891,8 +877,8 @@ func trainSlice824(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %828 = slice %303 {axis=1, end=11, start=10, step=1} : f32[B,1,50]
-func trainSlice828(n int, dst []float32, x0 []float32) {
+// train %826 = slice %303 {axis=1, end=11, start=10, step=1} : f32[B,1,50]
+func trainSlice826(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -901,8 +887,8 @@ func trainSlice828(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %833 = slice %303 {axis=1, end=12, start=11, step=1} : f32[B,1,50]
-func trainSlice833(n int, dst []float32, x0 []float32) {
+// train %831 = slice %303 {axis=1, end=12, start=11, step=1} : f32[B,1,50]
+func trainSlice831(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -911,8 +897,8 @@ func trainSlice833(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %838 = slice %303 {axis=1, end=13, start=12, step=1} : f32[B,1,50]
-func trainSlice838(n int, dst []float32, x0 []float32) {
+// train %836 = slice %303 {axis=1, end=13, start=12, step=1} : f32[B,1,50]
+func trainSlice836(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -921,8 +907,8 @@ func trainSlice838(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %843 = slice %303 {axis=1, end=14, start=13, step=1} : f32[B,1,50]
-func trainSlice843(n int, dst []float32, x0 []float32) {
+// train %841 = slice %303 {axis=1, end=14, start=13, step=1} : f32[B,1,50]
+func trainSlice841(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -931,8 +917,8 @@ func trainSlice843(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %848 = slice %303 {axis=1, end=15, start=14, step=1} : f32[B,1,50]
-func trainSlice848(n int, dst []float32, x0 []float32) {
+// train %846 = slice %303 {axis=1, end=15, start=14, step=1} : f32[B,1,50]
+func trainSlice846(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -941,8 +927,8 @@ func trainSlice848(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %853 = slice %303 {axis=1, end=16, start=15, step=1} : f32[B,1,50]
-func trainSlice853(n int, dst []float32, x0 []float32) {
+// train %851 = slice %303 {axis=1, end=16, start=15, step=1} : f32[B,1,50]
+func trainSlice851(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -951,8 +937,8 @@ func trainSlice853(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %858 = slice %303 {axis=1, end=17, start=16, step=1} : f32[B,1,50]
-func trainSlice858(n int, dst []float32, x0 []float32) {
+// train %856 = slice %303 {axis=1, end=17, start=16, step=1} : f32[B,1,50]
+func trainSlice856(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -961,8 +947,8 @@ func trainSlice858(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %863 = matmul %827, %825, %823, %832, %837, %842, %847, %852, %857, %862 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
-func trainMatmul863(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %861 = matmul %825, %823, %821, %830, %835, %840, %845, %850, %855, %860 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
+func trainMatmul861(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -997,8 +983,8 @@ func trainMatmul863(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %864 = slice %303 {axis=1, end=18, start=17, step=1} : f32[B,1,50]
-func trainSlice864(n int, dst []float32, x0 []float32) {
+// train %862 = slice %303 {axis=1, end=18, start=17, step=1} : f32[B,1,50]
+func trainSlice862(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -1007,8 +993,8 @@ func trainSlice864(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %868 = slice %303 {axis=1, end=19, start=18, step=1} : f32[B,1,50]
-func trainSlice868(n int, dst []float32, x0 []float32) {
+// train %866 = slice %303 {axis=1, end=19, start=18, step=1} : f32[B,1,50]
+func trainSlice866(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -1017,8 +1003,8 @@ func trainSlice868(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %873 = slice %303 {axis=1, end=20, start=19, step=1} : f32[B,1,50]
-func trainSlice873(n int, dst []float32, x0 []float32) {
+// train %871 = slice %303 {axis=1, end=20, start=19, step=1} : f32[B,1,50]
+func trainSlice871(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -1027,8 +1013,8 @@ func trainSlice873(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %878 = matmul %867, %865, %863, %872, %877 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,50]
-func trainMatmul878(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
+// train %876 = matmul %865, %863, %861, %870, %875 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,50]
+func trainMatmul876(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1053,8 +1039,8 @@ func trainMatmul878(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %881 = matmul %756, %333, %880, %766 {epilogue="add(add(a1,a0),a2)", ta=true} : f32[200,50]
-func trainMatmul881(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %879 = matmul %754, %333, %878, %764 {epilogue="add(add(a1,a0),a2)", ta=true} : f32[200,50]
+func trainMatmul879(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1077,8 +1063,8 @@ func trainMatmul881(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %930 = fused %922, %280, %268, %903, %928, %264 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
-func trainFused930(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %928 = fused %920, %280, %268, %901, %926, %264 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused928(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -1096,8 +1082,8 @@ func trainFused930(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %932 = fused %264, %903, %928, %268 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
-func trainFused932(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %930 = fused %264, %901, %926, %268 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused930(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -1111,8 +1097,8 @@ func trainFused932(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1099 = slice %0 {axis=1, end=1, start=0, step=1} : f32[B,1,8]
-func trainSlice1099(n int, dst []float32, x0 []float32) {
+// train %1097 = slice %0 {axis=1, end=1, start=0, step=1} : f32[B,1,8]
+func trainSlice1097(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1121,8 +1107,8 @@ func trainSlice1099(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1103 = slice %0 {axis=1, end=2, start=1, step=1} : f32[B,1,8]
-func trainSlice1103(n int, dst []float32, x0 []float32) {
+// train %1101 = slice %0 {axis=1, end=2, start=1, step=1} : f32[B,1,8]
+func trainSlice1101(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1131,8 +1117,8 @@ func trainSlice1103(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1107 = matmul %1106, %1104 {ta=true} : f32[200,8]
-func trainMatmul1107(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %1105 = matmul %1104, %1102 {ta=true} : f32[200,8]
+func trainMatmul1105(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1147,8 +1133,8 @@ func trainMatmul1107(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1108 = slice %0 {axis=1, end=3, start=2, step=1} : f32[B,1,8]
-func trainSlice1108(n int, dst []float32, x0 []float32) {
+// train %1106 = slice %0 {axis=1, end=3, start=2, step=1} : f32[B,1,8]
+func trainSlice1106(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1157,8 +1143,8 @@ func trainSlice1108(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1113 = slice %0 {axis=1, end=4, start=3, step=1} : f32[B,1,8]
-func trainSlice1113(n int, dst []float32, x0 []float32) {
+// train %1111 = slice %0 {axis=1, end=4, start=3, step=1} : f32[B,1,8]
+func trainSlice1111(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1167,8 +1153,8 @@ func trainSlice1113(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1118 = slice %0 {axis=1, end=5, start=4, step=1} : f32[B,1,8]
-func trainSlice1118(n int, dst []float32, x0 []float32) {
+// train %1116 = slice %0 {axis=1, end=5, start=4, step=1} : f32[B,1,8]
+func trainSlice1116(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1177,8 +1163,8 @@ func trainSlice1118(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1123 = slice %0 {axis=1, end=6, start=5, step=1} : f32[B,1,8]
-func trainSlice1123(n int, dst []float32, x0 []float32) {
+// train %1121 = slice %0 {axis=1, end=6, start=5, step=1} : f32[B,1,8]
+func trainSlice1121(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1187,8 +1173,8 @@ func trainSlice1123(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1128 = slice %0 {axis=1, end=7, start=6, step=1} : f32[B,1,8]
-func trainSlice1128(n int, dst []float32, x0 []float32) {
+// train %1126 = slice %0 {axis=1, end=7, start=6, step=1} : f32[B,1,8]
+func trainSlice1126(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1197,8 +1183,8 @@ func trainSlice1128(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1133 = slice %0 {axis=1, end=8, start=7, step=1} : f32[B,1,8]
-func trainSlice1133(n int, dst []float32, x0 []float32) {
+// train %1131 = slice %0 {axis=1, end=8, start=7, step=1} : f32[B,1,8]
+func trainSlice1131(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1207,8 +1193,8 @@ func trainSlice1133(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1138 = slice %0 {axis=1, end=9, start=8, step=1} : f32[B,1,8]
-func trainSlice1138(n int, dst []float32, x0 []float32) {
+// train %1136 = slice %0 {axis=1, end=9, start=8, step=1} : f32[B,1,8]
+func trainSlice1136(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1217,8 +1203,8 @@ func trainSlice1138(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1143 = matmul %1102, %1100, %1107, %1112, %1117, %1122, %1127, %1132, %1137, %1142 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
-func trainMatmul1143(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %1141 = matmul %1100, %1098, %1105, %1110, %1115, %1120, %1125, %1130, %1135, %1140 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
+func trainMatmul1141(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1253,8 +1239,8 @@ func trainMatmul1143(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1144 = slice %0 {axis=1, end=10, start=9, step=1} : f32[B,1,8]
-func trainSlice1144(n int, dst []float32, x0 []float32) {
+// train %1142 = slice %0 {axis=1, end=10, start=9, step=1} : f32[B,1,8]
+func trainSlice1142(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1263,8 +1249,8 @@ func trainSlice1144(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1148 = slice %0 {axis=1, end=11, start=10, step=1} : f32[B,1,8]
-func trainSlice1148(n int, dst []float32, x0 []float32) {
+// train %1146 = slice %0 {axis=1, end=11, start=10, step=1} : f32[B,1,8]
+func trainSlice1146(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1273,8 +1259,8 @@ func trainSlice1148(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1153 = slice %0 {axis=1, end=12, start=11, step=1} : f32[B,1,8]
-func trainSlice1153(n int, dst []float32, x0 []float32) {
+// train %1151 = slice %0 {axis=1, end=12, start=11, step=1} : f32[B,1,8]
+func trainSlice1151(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1283,8 +1269,8 @@ func trainSlice1153(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1158 = slice %0 {axis=1, end=13, start=12, step=1} : f32[B,1,8]
-func trainSlice1158(n int, dst []float32, x0 []float32) {
+// train %1156 = slice %0 {axis=1, end=13, start=12, step=1} : f32[B,1,8]
+func trainSlice1156(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1293,8 +1279,8 @@ func trainSlice1158(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1163 = slice %0 {axis=1, end=14, start=13, step=1} : f32[B,1,8]
-func trainSlice1163(n int, dst []float32, x0 []float32) {
+// train %1161 = slice %0 {axis=1, end=14, start=13, step=1} : f32[B,1,8]
+func trainSlice1161(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1303,8 +1289,8 @@ func trainSlice1163(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1168 = slice %0 {axis=1, end=15, start=14, step=1} : f32[B,1,8]
-func trainSlice1168(n int, dst []float32, x0 []float32) {
+// train %1166 = slice %0 {axis=1, end=15, start=14, step=1} : f32[B,1,8]
+func trainSlice1166(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1313,8 +1299,8 @@ func trainSlice1168(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1173 = slice %0 {axis=1, end=16, start=15, step=1} : f32[B,1,8]
-func trainSlice1173(n int, dst []float32, x0 []float32) {
+// train %1171 = slice %0 {axis=1, end=16, start=15, step=1} : f32[B,1,8]
+func trainSlice1171(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1323,8 +1309,8 @@ func trainSlice1173(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1178 = slice %0 {axis=1, end=17, start=16, step=1} : f32[B,1,8]
-func trainSlice1178(n int, dst []float32, x0 []float32) {
+// train %1176 = slice %0 {axis=1, end=17, start=16, step=1} : f32[B,1,8]
+func trainSlice1176(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1333,8 +1319,8 @@ func trainSlice1178(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1183 = matmul %1147, %1145, %1143, %1152, %1157, %1162, %1167, %1172, %1177, %1182 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
-func trainMatmul1183(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %1181 = matmul %1145, %1143, %1141, %1150, %1155, %1160, %1165, %1170, %1175, %1180 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
+func trainMatmul1181(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1369,8 +1355,8 @@ func trainMatmul1183(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1184 = slice %0 {axis=1, end=18, start=17, step=1} : f32[B,1,8]
-func trainSlice1184(n int, dst []float32, x0 []float32) {
+// train %1182 = slice %0 {axis=1, end=18, start=17, step=1} : f32[B,1,8]
+func trainSlice1182(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1379,8 +1365,8 @@ func trainSlice1184(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1188 = slice %0 {axis=1, end=19, start=18, step=1} : f32[B,1,8]
-func trainSlice1188(n int, dst []float32, x0 []float32) {
+// train %1186 = slice %0 {axis=1, end=19, start=18, step=1} : f32[B,1,8]
+func trainSlice1186(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1389,8 +1375,8 @@ func trainSlice1188(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1193 = slice %0 {axis=1, end=20, start=19, step=1} : f32[B,1,8]
-func trainSlice1193(n int, dst []float32, x0 []float32) {
+// train %1191 = slice %0 {axis=1, end=20, start=19, step=1} : f32[B,1,8]
+func trainSlice1191(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1399,8 +1385,8 @@ func trainSlice1193(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1198 = matmul %1187, %1185, %1183, %1192, %1197 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,8]
-func trainMatmul1198(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
+// train %1196 = matmul %1185, %1183, %1181, %1190, %1195 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,8]
+func trainMatmul1196(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]

@@ -18,6 +18,23 @@ const (
 	YRow = 1
 	// FcRow is the number of elements per row of output fc (f32[B,1]).
 	FcRow = 1
+	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	ArenaBytes = 1226116
+	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	LowerBoundBytes = 1221604
+	// The plan per func:
+	//
+	//	func infer: arena 86336 B, lower bound 85600 B, naive 584000 B, int arena 0 B
+	//	func eval: arena 86336 B, lower bound 85600 B, naive 584036 B, int arena 0 B
+	//	func train: arena 1226116 B, lower bound 1221604 B, naive 3687432 B, int arena 0 B
+	//
+	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	NaiveBytes = 3687432
+	// ParamBytes is the size of the parameter block.
+	ParamBytes = 129804
+	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
+	// of one training step (Forward when the model does not train) at MaxBatch rows.
+	FLOPsPerStep = 8312700
 )
 
 // Tensor is a named view into a model's memory, in PyTorch's name and layout: a

@@ -18,6 +18,23 @@ const (
 	YRow = 1
 	// OutRow is the number of elements per row of output out (f64[B,1]).
 	OutRow = 1
+	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	ArenaBytes = 2056
+	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	LowerBoundBytes = 1992
+	// The plan per func:
+	//
+	//	func infer: arena 1280 B, lower bound 1280 B, naive 1280 B, int arena 0 B
+	//	func eval: arena 1280 B, lower bound 1280 B, naive 1480 B, int arena 0 B
+	//	func train: arena 2056 B, lower bound 1992 B, naive 2832 B, int arena 0 B
+	//
+	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	NaiveBytes = 2832
+	// ParamBytes is the size of the parameter block.
+	ParamBytes = 1848
+	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
+	// of one training step (Forward when the model does not train) at MaxBatch rows.
+	FLOPsPerStep = 4700
 )
 
 // Tensor is a named view into a model's memory, in PyTorch's name and layout: a

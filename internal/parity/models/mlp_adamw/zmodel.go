@@ -18,6 +18,23 @@ const (
 	YRow = 1
 	// OutRow is the number of elements per row of output out (f32[B,1]).
 	OutRow = 1
+	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	ArenaBytes = 1028
+	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	LowerBoundBytes = 996
+	// The plan per func:
+	//
+	//	func infer: arena 640 B, lower bound 640 B, naive 640 B, int arena 0 B
+	//	func eval: arena 640 B, lower bound 640 B, naive 740 B, int arena 0 B
+	//	func train: arena 1028 B, lower bound 996 B, naive 1416 B, int arena 0 B
+	//
+	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	NaiveBytes = 1416
+	// ParamBytes is the size of the parameter block.
+	ParamBytes = 924
+	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
+	// of one training step (Forward when the model does not train) at MaxBatch rows.
+	FLOPsPerStep = 4700
 )
 
 // Tensor is a named view into a model's memory, in PyTorch's name and layout: a

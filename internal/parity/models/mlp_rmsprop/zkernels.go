@@ -81,46 +81,37 @@ func evalMean13(n int, dst []float32, x0 []float32) {
 }
 
 // mlp_rmsprop.dl:11:10: loss binary_cross_entropy(out, y)
-// train %15 = const {value=1.0} : f32[B]
-func trainConst15(dst []float32) {
-	for i := range dst {
-		dst[i] = 1.0
+// train %15 = mean_grad %14 {axes=[0,1], shape=[-1,1]} : f32[B,1]
+func trainMeanGrad15(n int, dst []float32) {
+	c := float32(n)
+	d := dst[:n]
+	for i := range d {
+		d[i] = 1.0 / c
 	}
 }
 
 // mlp_rmsprop.dl:11:10: loss binary_cross_entropy(out, y)
-// train %16 = sum %15 {axes=[0]} : f32[]
-func trainSum16(n int, dst []float32, x0 []float32) {
-	s := 0.0
-	for _, v := range x0[:n] {
-		s += float64(v)
-	}
-	dst[0] = float32(s)
-}
-
-// mlp_rmsprop.dl:11:10: loss binary_cross_entropy(out, y)
-// train %17 = div %14, %16 : f32[1,1]
-func trainDiv17(dst []float32, x0 []float32) {
-	dst[0] = 1.0 / x0[0]
-}
-
-// mlp_rmsprop.dl:11:10: loss binary_cross_entropy(out, y)
-// train %18 = fused %9, %10, %1, %17 {expr="bce_logits_grad(add(a0,a1),a2,a3)"} : f32[B,1]
-func trainFused18(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %16 = fused %9, %10, %1, %15 {expr="bce_logits_grad(add(a0,a1),a2,a3)"} : f32[B,1]
+func trainFused16(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
 	s1 := x1[0]
 	a2 := x2[:len(d)]
-	s3 := x3[0]
+	a3 := x3[:len(d)]
 	for i := range d {
 		t0 := a0[i] + s1
-		d[i] = float32(bceLogitsGrad(float64(t0), float64(a2[i]), float64(s3)))
+		d[i] = float32(bceLogitsGrad(float64(t0), float64(a2[i]), float64(a3[i])))
 	}
+	s := 0.0
+	for _, v := range dst[:n] {
+		s += float64(v)
+	}
+	dst1[0] = float32(s)
 }
 
 // mlp_rmsprop.dl:8:11: fc3 = dense(fc2, 1)
-// train %21 = matmul %18, %7 {ta=true} : f32[1,10]
-func trainMatmul21(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %19 = matmul %16, %7 {ta=true} : f32[1,10]
+func trainMatmul19(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p:][:1]
@@ -135,8 +126,8 @@ func trainMatmul21(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // mlp_rmsprop.dl:8:11: fc3 = dense(fc2, 1)
-// train %22 = matmul %18, %8, %7 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
-func trainMatmul22(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %20 = matmul %16, %8, %7 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
+func trainMatmul20(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*10:][:10]
 		clear(c)
@@ -153,23 +144,18 @@ func trainMatmul22(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 	for i := range d {
 		d[i] = reluGrad(a1[i], a0[i])
 	}
-}
-
-// mlp_rmsprop.dl:7:11: fc2 = dense(fc1, 10, activation=relu)
-// train %23 = sum %22 {axes=[0], keepdims=true} : f32[1,10]
-func trainSum23(n int, dst []float32, x0 []float32) {
 	for o0 := 0; o0 < 10; o0++ {
 		s := 0.0
 		for r0 := 0; r0 < n; r0++ {
-			s += float64(x0[o0+r0*10])
+			s += float64(dst[o0+r0*10])
 		}
-		dst[o0] = float32(s)
+		dst1[o0] = float32(s)
 	}
 }
 
 // mlp_rmsprop.dl:7:11: fc2 = dense(fc1, 10, activation=relu)
-// train %25 = matmul %22, %4 {ta=true} : f32[10,10]
-func trainMatmul25(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %23 = matmul %20, %4 {ta=true} : f32[10,10]
+func trainMatmul23(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*10:][:10]
@@ -184,8 +170,8 @@ func trainMatmul25(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // mlp_rmsprop.dl:7:11: fc2 = dense(fc1, 10, activation=relu)
-// train %26 = matmul %22, %5, %4 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
-func trainMatmul26(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %24 = matmul %20, %5, %4 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
+func trainMatmul24(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*10:][:10]
 		clear(c)
@@ -201,6 +187,13 @@ func trainMatmul26(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 	a1 := x2[:len(d)]
 	for i := range d {
 		d[i] = reluGrad(a1[i], a0[i])
+	}
+	for o0 := 0; o0 < 10; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			s += float64(dst[o0+r0*10])
+		}
+		dst1[o0] = float32(s)
 	}
 }
 

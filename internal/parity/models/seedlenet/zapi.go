@@ -53,7 +53,7 @@ func (m *Model) TrainStep(x []float32, y []int32) (float32, error) {
 	if err := m.runTrain(n, x, y); err != nil {
 		return 0, err
 	}
-	loss := m.arena[677376]
+	loss := m.arena[376320]
 	m.step++
 	m.optimize()
 	return loss, nil
@@ -89,40 +89,32 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 
 // runTrain runs func train on n rows.
 func (m *Model) runTrain(n int, x []float32, y []int32) error {
-	inferConv2d4(n, m.arena[:n*4704], m.scratch[:19600], x, m.params[:150], m.params[150:][:6])
-	inferMaxpool2d5(n, m.arena[505856:][:n*1176], m.arena[:n*4704])
-	inferConv2d9(n, m.arena[301056:][:n*1600], m.scratch[:15000], m.arena[505856:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
-	inferMaxpool2d10(n, m.arena[403456:][:n*400], m.arena[301056:][:n*1600])
-	inferMatmul14(n, m.arena[429056:][:n*120], m.arena[403456:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
-	inferMatmul17(n, m.arena[436736:][:n*84], m.arena[429056:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
-	inferMatmul20(n, m.arena[442112:][:n*10], m.arena[436736:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
-	if err := evalCrossEntropy22(n, m.arena[442752:][:n], m.arena[442112:][:n*10], y); err != nil {
+	inferConv2d4(n, m.arena[75264:][:n*4704], m.scratch[:19600], x, m.params[:150], m.params[150:][:6])
+	trainMaxpool2d6(n, m.arena[:n*1176], m.iarena[:n*1176], m.arena[75264:][:n*4704])
+	inferConv2d9(n, m.arena[100864:][:n*1600], m.scratch[:15000], m.arena[:n*1176], m.params[156:][:2400], m.params[2556:][:16])
+	trainMaxpool2d12(n, m.arena[75264:][:n*400], m.iarena[75264:][:n*400], m.arena[100864:][:n*1600])
+	inferMatmul14(n, m.arena[100864:][:n*120], m.arena[75264:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
+	inferMatmul17(n, m.arena[108544:][:n*84], m.arena[100864:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul20(n, m.arena[113920:][:n*10], m.arena[108544:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	if err := evalCrossEntropy22(n, m.arena[114560:][:n], m.arena[113920:][:n*10], y); err != nil {
 		return err
 	}
-	evalMean23(n, m.arena[677376:][:1], m.arena[442752:][:n])
-	trainConst26(m.arena[442752:][:n])
-	trainSum27(n, m.arena[442832:][:1], m.arena[442752:][:n])
-	trainDiv28(m.arena[442752:][:1], m.arena[442832:][:1])
-	trainBroadcast29(n, m.arena[443392:][:n], m.arena[442752:][:1])
-	if err := trainCrossEntropyGrad30(n, m.arena[442752:][:n*10], m.arena[442112:][:n*10], y, m.arena[443392:][:n]); err != nil {
+	evalMean23(n, m.arena[376320:][:1], m.arena[114560:][:n])
+	trainMeanGrad28(n, m.arena[115200:][:n])
+	if err := trainCrossEntropyGrad29(n, m.arena[114560:][:n*10], m.grads[61696:][:10], m.arena[113920:][:n*10], y, m.arena[115200:][:n]); err != nil {
 		return err
 	}
-	trainSum31(n, m.grads[61696:][:10], m.arena[442752:][:n*10])
-	trainMatmul33(n, m.grads[60856:][:840], m.arena[442752:][:n*10], m.arena[436736:][:n*84])
-	trainMatmul34(n, m.arena[444416:][:n*84], m.arena[442752:][:n*10], m.params[60856:][:840], m.arena[436736:][:n*84])
-	trainSum35(n, m.grads[60772:][:84], m.arena[444416:][:n*84])
-	trainMatmul37(n, m.grads[50692:][:10080], m.arena[444416:][:n*84], m.arena[429056:][:n*120])
-	trainMatmul38(n, m.arena[436736:][:n*120], m.arena[444416:][:n*84], m.params[50692:][:10080], m.arena[429056:][:n*120])
-	trainSum39(n, m.grads[50572:][:120], m.arena[436736:][:n*120])
-	trainMatmul41(n, m.arena[581120:][:n*400], m.arena[436736:][:n*120], m.params[2572:][:48000])
-	trainMatmul42(n, m.grads[2572:][:48000], m.arena[436736:][:n*120], m.arena[403456:][:n*400])
-	trainMaxpool2dGrad44(n, m.arena[403456:][:n*1600], m.arena[301056:][:n*1600], m.arena[581120:][:n*400])
-	trainSum45(n, m.grads[2556:][:16], m.arena[403456:][:n*1600])
-	trainConv2dGradInput47(n, m.arena[602112:][:n*1176], m.scratch[:15000], m.arena[403456:][:n*1600], m.params[156:][:2400])
-	trainConv2dGradWeight48(n, m.grads[156:][:2400], m.scratch[:15000], m.arena[505856:][:n*1176], m.arena[403456:][:n*1600])
-	trainMaxpool2dGrad49(n, m.arena[301056:][:n*4704], m.arena[:n*4704], m.arena[602112:][:n*1176])
-	trainSum50(n, m.grads[150:][:6], m.arena[301056:][:n*4704])
-	trainConv2dGradWeight52(n, m.grads[:150], m.scratch[:19600], x, m.arena[301056:][:n*4704])
+	trainMatmul32(n, m.grads[60856:][:840], m.arena[114560:][:n*10], m.arena[108544:][:n*84])
+	trainMatmul33(n, m.arena[116224:][:n*84], m.grads[60772:][:84], m.arena[114560:][:n*10], m.params[60856:][:840], m.arena[108544:][:n*84])
+	trainMatmul36(n, m.grads[50692:][:10080], m.arena[116224:][:n*84], m.arena[100864:][:n*120])
+	trainMatmul37(n, m.arena[108544:][:n*120], m.grads[50572:][:120], m.arena[116224:][:n*84], m.params[50692:][:10080], m.arena[100864:][:n*120])
+	trainMatmul40(n, m.grads[2572:][:48000], m.arena[108544:][:n*120], m.arena[75264:][:n*400])
+	trainMatmul42(n, m.arena[177664:][:n*400], m.arena[108544:][:n*120], m.params[2572:][:48000], m.arena[75264:][:n*400])
+	trainMaxpool2dGradIdx44(n, m.arena[75264:][:n*1600], m.grads[2556:][:16], m.iarena[75264:][:n*400], m.arena[177664:][:n*400])
+	trainConv2dGradWeight47(n, m.grads[156:][:2400], m.scratch[:15000], m.arena[:n*1176], m.arena[75264:][:n*1600])
+	trainConv2dGradInput48(n, m.arena[301056:][:n*1176], m.scratch[:15000], m.arena[75264:][:n*1600], m.params[156:][:2400], m.arena[:n*1176])
+	trainMaxpool2dGradIdx49(n, m.arena[:n*4704], m.grads[150:][:6], m.iarena[:n*1176], m.arena[301056:][:n*1176])
+	trainConv2dGradWeight52(n, m.grads[:150], m.scratch[:19600], x, m.arena[:n*4704])
 	return nil
 }
 

@@ -18,6 +18,23 @@ const (
 	YRow = 1
 	// PredRow is the number of elements per row of output pred (f32[B,1]).
 	PredRow = 1
+	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	ArenaBytes = 2772804
+	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	LowerBoundBytes = 2772804
+	// The plan per func:
+	//
+	//	func infer: arena 685632 B, lower bound 684800 B, naive 4660800 B, int arena 0 B
+	//	func eval: arena 685632 B, lower bound 684800 B, naive 4661060 B, int arena 0 B
+	//	func train: arena 2772804 B, lower bound 2772804 B, naive 13237000 B, int arena 0 B
+	//
+	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	NaiveBytes = 13237000
+	// ParamBytes is the size of the parameter block.
+	ParamBytes = 129804
+	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
+	// of one training step (Forward when the model does not train) at MaxBatch rows.
+	FLOPsPerStep = 75070300
 )
 
 // Tensor is a named view into a model's memory, in PyTorch's name and layout: a

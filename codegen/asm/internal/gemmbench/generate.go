@@ -1,0 +1,5 @@
+//go:build generate
+
+package gemmbench
+
+//go:generate go run gen.go

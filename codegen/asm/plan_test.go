@@ -1,0 +1,108 @@
+package asm
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+)
+
+func TestSplitPanels(t *testing.T) {
+	for _, tc := range []struct {
+		nv, max int
+		want    []int
+	}{
+		{1, 4, []int{1}},
+		{4, 4, []int{4}},
+		{5, 4, []int{3, 2}},
+		{8, 4, []int{4, 4}},
+		{10, 4, []int{4, 3, 3}},
+		{25, 4, []int{4, 4, 4, 4, 3, 3, 3}},
+		{9, 2, []int{2, 2, 2, 2, 1}},
+	} {
+		if got := splitPanels(tc.nv, tc.max); !slices.Equal(got, tc.want) {
+			t.Errorf("splitPanels(%d, %d) = %v, want %v", tc.nv, tc.max, got, tc.want)
+		}
+	}
+}
+
+// TestTailBlocks checks that the tail blocks cover every remainder below
+// a main block exactly once: the remainder's binary digits.
+func TestTailBlocks(t *testing.T) {
+	for rows := 1; rows <= maxRows; rows++ {
+		ts := tailBlocks(rows)
+		for rem := 0; rem < rows; rem++ {
+			sum := 0
+			for _, tb := range ts {
+				if rem&tb != 0 {
+					sum += tb
+				}
+			}
+			if sum != rem {
+				t.Errorf("rows %d: tails %v cover %d of remainder %d", rows, ts, sum, rem)
+			}
+		}
+	}
+}
+
+func TestChooseUnroll(t *testing.T) {
+	for n, want := range map[int]int{0: 1, 1: 1, 7: 7, 8: 4, 9: 3, 15: 5, 399: 3, 255: 5, 119: 7, 83: 4, 24: 4} {
+		if got := chooseUnroll(n); got != want {
+			t.Errorf("chooseUnroll(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+func TestBlockK(t *testing.T) {
+	for k, want := range map[int]int{1024: 256, 3200: 200, 25088: 256, 1100: 275, 52429: 256, 40000: 250} {
+		if got := blockK(k); got != want {
+			t.Errorf("blockK(%d) = %d, want %d", k, got, want)
+		}
+	}
+}
+
+// TestPlanGEMM checks, for many shapes, that the panels tile [0,N), that
+// only the last vector is partial, and that every block fits the isa's
+// registers (accumulators, B, broadcast, AVX2 mask).
+func TestPlanGEMM(t *testing.T) {
+	for _, n := range []int{1, 6, 7, 8, 10, 16, 17, 25, 33, 50, 64, 65, 84, 96, 120, 128, 150, 200, 400, 1024} {
+		for _, f64 := range []bool{false, true} {
+			for _, x := range isas {
+				s := GEMMSpec{Name: "g", N: n, K: 300, F64: f64}
+				p := planGEMM(s, x)
+				t.Run(fmt.Sprintf("N%d/F64=%t/%s", n, f64, x.name), func(t *testing.T) { checkPlan(t, s, x, p) })
+			}
+		}
+	}
+}
+
+func checkPlan(t *testing.T, s GEMMSpec, x *isa, p gemmPlan) {
+	col := 0
+	for i, g := range p.groups {
+		if g.col != col {
+			t.Errorf("group %d starts at %d, want %d", i, g.col, col)
+		}
+		if g.masked(p.lanes) && (i != len(p.groups)-1 || g.count != 1) {
+			t.Errorf("group %d: partial vector not in the last panel", i)
+		}
+		if g.tail < 1 || g.tail > p.lanes {
+			t.Errorf("group %d: tail %d", i, g.tail)
+		}
+		regs := g.rows*g.v + g.v
+		if x != isaAVX512 || g.v > 1 {
+			regs++
+		}
+		if x == isaAVX2 && g.masked(p.lanes) {
+			regs++
+		}
+		if regs > x.regs || g.rows < 1 {
+			t.Errorf("group %d: %d rows x %d vectors need %d registers of %d", i, g.rows, g.v, regs, x.regs)
+		}
+		col += g.count * g.width(p.lanes)
+	}
+	if col != s.N {
+		t.Errorf("panels cover %d columns, want %d", col, s.N)
+	}
+	if p.sweptBytes(s.size()) < s.N*s.size() {
+		t.Errorf("sweptBytes %d < row bytes %d", p.sweptBytes(s.size()), s.N*s.size())
+	}
+}
