@@ -117,7 +117,8 @@ func (g *gen) emitTrainStep(file *jen.File, f *ir.Func) error {
 	body = append(body,
 		jen.If(id("err").Op(":=").Id("m").Dot(runName(f)).Call(call...), id("err").Op("!=").Nil()).Block(jen.Return(lit(0), id("err"))),
 		define("loss", g.first(f, loss)),
-		id("m").Dot("step").Op("++"))
+		id("m").Dot("step").Op("++"),
+		id("m").Dot("gradRows").Op("=").Id("n"))
 	for i := range g.counters {
 		body = append(body, id("m").Dot("counters").Index(lit(i)).Op("++"))
 	}
@@ -133,7 +134,38 @@ func (g *gen) emitTrainStep(file *jen.File, f *ir.Func) error {
 		". On an error (bad lengths, a label out of range) the parameters, buffers and step count are unchanged.")
 	file.Func().Params(id("m").Op("*").Id("Model")).Id("TrainStep").Params(g.params(args)...).Params(g.ft(), jen.Error()).Block(body...)
 	file.Line()
+	g.emitInputGrad(file, f)
 	return nil
+}
+
+// emitInputGrad emits InputGrad, which exposes the gradients of inputs
+// requested with dlc build -grad-input (saliency maps and the like).
+func (g *gen) emitInputGrad(file *jen.File, f *ir.Func) {
+	var cases []jen.Code
+	var names []string
+	for _, r := range f.Results {
+		name, ok := strings.CutPrefix(r.Name, "grad.")
+		if d := g.p.Decl(name); !ok || d == nil || d.Role != "input" {
+			continue
+		}
+		names = append(names, name)
+		cases = append(cases, jen.Case(jen.Lit(name)).Block(jen.Return(g.view(f, r.Value))))
+	}
+	have := "This model was built without -grad-input, so InputGrad always returns nil."
+	if len(names) > 0 {
+		have = "This model has the gradients of: " + strings.Join(names, ", ") + "."
+	}
+	docComment(file, "InputGrad returns the gradient of the last TrainStep's loss with respect to the named input, "+
+		"computed when the model is built with dlc build -grad-input NAME: n rows like the input, a view into the "+
+		"model's scratch memory that the next call of any method overwrites. It returns nil for an input without "+
+		"a gradient or before the first TrainStep. "+have)
+	body := []jen.Code{define("n", id("m").Dot("gradRows")), jen.If(id("n").Op("==").Lit(0)).Block(jen.Return(jen.Nil()))}
+	if len(cases) > 0 {
+		body = append(body, jen.Switch(id("name")).Block(cases...))
+	}
+	body = append(body, jen.Return(jen.Nil()))
+	file.Func().Params(id("m").Op("*").Id("Model")).Id("InputGrad").Params(id("name").String()).Index().Add(g.ft()).Block(body...)
+	file.Line()
 }
 
 func (g *gen) emitEvaluate(file *jen.File, f *ir.Func) error {

@@ -47,6 +47,7 @@ func (g *gen) emitModel(file *jen.File) {
 		id("scratch").Index().Add(ft).Comment("working memory of kernels (im2col)"),
 		id("lr").Add(ft),
 		id("step").Int64().Comment("training steps taken"),
+		id("gradRows").Int().Comment("rows of the last TrainStep, for InputGrad"),
 		id("tensors").Index().Id("Tensor"),
 	)
 	file.Line()

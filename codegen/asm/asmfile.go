@@ -37,6 +37,7 @@ func buildAsm(cfg Config, specs []GEMMSpec) (*asmOutput, error) {
 		if !hasAsm(s) {
 			continue
 		}
+		emitDispatcher(c, s)
 		emitGEMM(c, s, isaAVX512, newAVX512(c, s.F64), s.variant(variantAVX512))
 		emitGEMM(c, s, isaAVX2, newAVX2(c, s.F64, masks), s.variant(variantAVX2))
 	}
@@ -56,8 +57,9 @@ func buildAsm(cfg Config, specs []GEMMSpec) (*asmOutput, error) {
 		return nil, err
 	}
 	for _, fn := range f.Functions() {
-		v := variantOf(fn.Name)
-		out.isa[v] = union(out.isa[v], fn.ISA)
+		if v := variantOf(fn.Name); v != "" {
+			out.isa[v] = union(out.isa[v], fn.ISA)
+		}
 	}
 	return out, nil
 }

@@ -3,8 +3,13 @@ package asm
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/mmcloughlin/avo/attr"
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
+	"github.com/mmcloughlin/avo/operand"
 )
 
 // cpuPkg provides the CPU feature flags the dispatch reads at init.
@@ -19,10 +24,43 @@ var cpuFlags = map[string]string{
 	"AVX512BW": "HasAVX512BW", "AVX512VL": "HasAVX512VL",
 }
 
-// renderDispatch returns the amd64 file of exported wrappers: each calls
-// the AVX-512 variant, else the AVX2 one, else its Go twin, as the flags
-// set at init from the ISA extensions the assembly uses say. Tests may
-// clear the flags to force a slower variant.
+// emitDispatcher adds the exported kernel s.Name in assembly: it jumps to
+// the AVX-512 variant, else the AVX2 one, else the Go twin, as the flags
+// set at init say. The variants share its arguments, so a tail jump
+// forwards them: a call costs one well-predicted branch more than calling
+// a variant directly, while a Go wrapper could not be inlined (three calls)
+// and would add a call.
+func emitDispatcher(c *build.Context, s GEMMSpec) {
+	c.Function(s.Name)
+	c.Attributes(attr.NOSPLIT)
+	c.SignatureExpr(s.signature())
+	c.Pragma("noescape")
+	c.Doc(wrapperDoc(s)...)
+	for _, x := range isas {
+		c.CMPB(operand.NewDataAddr(operand.Symbol{Name: "·" + x.flag}, 0), operand.U8(0))
+		c.JNE(operand.LabelRef(strings.ToLower(x.name))) // if useX: goto x
+	}
+	tailJump(c, s.variant(variantGeneric))
+	for _, x := range isas {
+		c.Label(strings.ToLower(x.name))
+		tailJump(c, s.variant(x.name))
+	}
+}
+
+// tailJump adds "JMP ·name(SB)". avo's control-flow pass only knows jumps
+// to labels, so the jump is marked terminal, like RET.
+func tailJump(c *build.Context, name string) {
+	c.Instruction(&ir.Instruction{
+		Opcode:     "JMP",
+		Operands:   []operand.Op{operand.NewDataAddr(operand.Symbol{Name: "·" + name}, 0)},
+		IsTerminal: true,
+	})
+}
+
+// renderDispatch returns the amd64 Go file of the dispatch: the flags
+// that select the variants, set at init from the ISA extensions the
+// assembly uses (tests may clear them to force a slower variant), and the
+// wrappers of kernels without assembly.
 func renderDispatch(cfg Config, specs []GEMMSpec, isa map[string][]string) ([]byte, error) {
 	f := newGoFile(cfg, goTag)
 	var flags []jen.Code
@@ -33,21 +71,22 @@ func renderDispatch(cfg Config, specs []GEMMSpec, isa map[string][]string) ([]by
 		}
 		flags = append(flags, jen.Id(x.flag).Op("=").Add(cond))
 	}
-	f.Comment("The variant each wrapper calls, fixed at init; tests clear them to force the next.")
+	f.Comment("The variant the kernels jump to, fixed at init; tests clear them to force the next.")
 	f.Var().Defs(flags...)
 	for _, s := range specs {
-		wrapperDoc(f, s)
 		if !hasAsm(s) {
-			f.Func().Id(s.Name).Params(gemmParams(s)...).Block(callVariant(s, variantGeneric))
-			continue
+			goWrapper(f, s)
 		}
-		f.Func().Id(s.Name).Params(gemmParams(s)...).Block(
-			jen.If(jen.Id(isaAVX512.flag)).Block(callVariant(s, variantAVX512)).
-				Else().If(jen.Id(isaAVX2.flag)).Block(callVariant(s, variantAVX2)).
-				Else().Block(callVariant(s, variantGeneric)),
-		)
 	}
 	return render(f)
+}
+
+// goWrapper adds s.Name calling the Go twin.
+func goWrapper(f *jen.File, s GEMMSpec) {
+	for _, l := range wrapperDoc(s) {
+		f.Comment(l)
+	}
+	f.Func().Id(s.Name).Params(gemmParams(s)...).Block(callVariant(s, variantGeneric))
 }
 
 // renderPureGo returns the wrappers for builds without assembly; with
@@ -59,8 +98,7 @@ func renderPureGo(cfg Config, specs []GEMMSpec, untagged bool) ([]byte, error) {
 	}
 	f := newGoFile(cfg, tag)
 	for _, s := range specs {
-		wrapperDoc(f, s)
-		f.Func().Id(s.Name).Params(gemmParams(s)...).Block(callVariant(s, variantGeneric))
+		goWrapper(f, s)
 	}
 	return render(f)
 }
@@ -98,21 +136,17 @@ func callVariant(s GEMMSpec, suffix string) jen.Code {
 	return jen.Id(s.variant(suffix)).Call(args...)
 }
 
-// wrapperDoc adds the doc comment of s's exported wrapper.
-func wrapperDoc(f *jen.File, s GEMMSpec) {
-	f.Comment(s.Name + " " + summary(s) + " It is")
-	f.Comment("")
+// wrapperDoc returns the doc comment lines of s's exported kernel.
+func wrapperDoc(s GEMMSpec) []string {
+	ls := []string{s.Name + " " + summary(s) + " It is", ""}
 	for _, l := range referenceLoop(s) {
-		f.Comment("\t" + l)
+		ls = append(ls, "\t"+l)
 	}
-	f.Comment("")
-	for _, l := range preconditions(s) {
-		f.Comment(l)
-	}
+	ls = append(append(ls, ""), preconditions(s)...)
 	if s.Source != "" {
-		f.Comment("")
-		f.Comment("Source: " + s.Source)
+		ls = append(ls, "", "Source: "+s.Source)
 	}
+	return ls
 }
 
 // summary describes s in one sentence.

@@ -19,3 +19,6 @@ package models
 //go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o seedmlp -pkg seedmlp ../../../testdata/models/mlp.dl
 //go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o seedlenet -pkg seedlenet ../../../testdata/models/lenet.dl
 //go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o seedlstm -pkg seedlstm ../../../testdata/models/lstm.dl
+
+// LeNet in float64 with the gradient of its input, for the finite-difference check of -grad-input.
+//go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o lenetgrad64 -pkg lenetgrad64 -dtype f64 -grad-input x ../../../testdata/torchref/lenet.dl

@@ -4,6 +4,29 @@
 
 package gemmbench
 
+// FwdMlp10x10 sets c = relu(a·b + bias) for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 10; p++ {
+//				s += a[i*10+p] * b[p*10+j]
+//			}
+//			s += bias[j]
+//			if s < 0 {
+//				s = 0
+//			}
+//			c[i*10+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,10], b [10,10], c [m,10] in row-major order
+// (len(a) ≥ m*10, len(b) ≥ 100, len(c) ≥ m*10, len(bias) ≥ 10), c overlapping no other argument.
+// b is Bᵀ as packed by FwdMlp10x10PackB from B [10,10].
+//
+//go:noescape
+func FwdMlp10x10(m int, a []float32, b []float32, c []float32, bias []float32)
+
 // fwdMlp10x10AVX512 is FwdMlp10x10 for CPUs with AVX512.
 //
 //go:noescape
@@ -13,6 +36,24 @@ func fwdMlp10x10AVX512(m int, a []float32, b []float32, c []float32, bias []floa
 //
 //go:noescape
 func fwdMlp10x10AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
+
+// DXMlp10x10 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 10; p++ {
+//				s += a[i*10+p] * b[p*10+j]
+//			}
+//			c[i*10+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,10], b [10,10], c [m,10] in row-major order
+// (len(a) ≥ m*10, len(b) ≥ 100, len(c) ≥ m*10), c overlapping no other argument.
+//
+//go:noescape
+func DXMlp10x10(m int, a []float32, b []float32, c []float32)
 
 // dXMlp10x10AVX512 is DXMlp10x10 for CPUs with AVX512.
 //
@@ -24,6 +65,24 @@ func dXMlp10x10AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func dXMlp10x10AVX2(m int, a []float32, b []float32, c []float32)
 
+// DWMlp10x10 sets c = aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 32; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			c[i*10+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [32,m], b [32,10], c [m,10] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 320, len(c) ≥ m*10), c overlapping no other argument.
+//
+//go:noescape
+func DWMlp10x10(m int, a []float32, b []float32, c []float32)
+
 // dWMlp10x10AVX512 is DWMlp10x10 for CPUs with AVX512.
 //
 //go:noescape
@@ -33,6 +92,26 @@ func dWMlp10x10AVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func dWMlp10x10AVX2(m int, a []float32, b []float32, c []float32)
+
+// FwdMlp10x1 sets c = a·b + bias for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 1; j++ {
+//			var s float32
+//			for p := 0; p < 10; p++ {
+//				s += a[i*10+p] * b[p*1+j]
+//			}
+//			s += bias[j]
+//			c[i*1+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,10], b [10,1], c [m,1] in row-major order
+// (len(a) ≥ m*10, len(b) ≥ 10, len(c) ≥ m*1, len(bias) ≥ 1), c overlapping no other argument.
+// b is Bᵀ as packed by FwdMlp10x1PackB from B [1,10].
+//
+//go:noescape
+func FwdMlp10x1(m int, a []float32, b []float32, c []float32, bias []float32)
 
 // fwdMlp10x1AVX512 is FwdMlp10x1 for CPUs with AVX512.
 //
@@ -44,6 +123,24 @@ func fwdMlp10x1AVX512(m int, a []float32, b []float32, c []float32, bias []float
 //go:noescape
 func fwdMlp10x1AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
+// DXMlp10x1 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[i*1+p] * b[p*10+j]
+//			}
+//			c[i*10+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,1], b [1,10], c [m,10] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 10, len(c) ≥ m*10), c overlapping no other argument.
+//
+//go:noescape
+func DXMlp10x1(m int, a []float32, b []float32, c []float32)
+
 // dXMlp10x1AVX512 is DXMlp10x1 for CPUs with AVX512.
 //
 //go:noescape
@@ -53,6 +150,24 @@ func dXMlp10x1AVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func dXMlp10x1AVX2(m int, a []float32, b []float32, c []float32)
+
+// DWMlp10x1 sets c = aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 32; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			c[i*10+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [32,m], b [32,10], c [m,10] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 320, len(c) ≥ m*10), c overlapping no other argument.
+//
+//go:noescape
+func DWMlp10x1(m int, a []float32, b []float32, c []float32)
 
 // dWMlp10x1AVX512 is DWMlp10x1 for CPUs with AVX512.
 //
@@ -64,6 +179,29 @@ func dWMlp10x1AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func dWMlp10x1AVX2(m int, a []float32, b []float32, c []float32)
 
+// FwdFc1B64 sets c = relu(a·b + bias) for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 120; j++ {
+//			var s float32
+//			for p := 0; p < 400; p++ {
+//				s += a[i*400+p] * b[p*120+j]
+//			}
+//			s += bias[j]
+//			if s < 0 {
+//				s = 0
+//			}
+//			c[i*120+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,400], b [400,120], c [m,120] in row-major order
+// (len(a) ≥ m*400, len(b) ≥ 48000, len(c) ≥ m*120, len(bias) ≥ 120), c overlapping no other argument.
+// b is Bᵀ as packed by FwdFc1B64PackB from B [120,400].
+//
+//go:noescape
+func FwdFc1B64(m int, a []float32, b []float32, c []float32, bias []float32)
+
 // fwdFc1B64AVX512 is FwdFc1B64 for CPUs with AVX512.
 //
 //go:noescape
@@ -73,6 +211,24 @@ func fwdFc1B64AVX512(m int, a []float32, b []float32, c []float32, bias []float3
 //
 //go:noescape
 func fwdFc1B64AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
+
+// DXFc1B64 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 400; j++ {
+//			var s float32
+//			for p := 0; p < 120; p++ {
+//				s += a[i*120+p] * b[p*400+j]
+//			}
+//			c[i*400+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,120], b [120,400], c [m,400] in row-major order
+// (len(a) ≥ m*120, len(b) ≥ 48000, len(c) ≥ m*400), c overlapping no other argument.
+//
+//go:noescape
+func DXFc1B64(m int, a []float32, b []float32, c []float32)
 
 // dXFc1B64AVX512 is DXFc1B64 for CPUs with AVX512.
 //
@@ -84,6 +240,24 @@ func dXFc1B64AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func dXFc1B64AVX2(m int, a []float32, b []float32, c []float32)
 
+// DWFc1B64 sets c = aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 400; j++ {
+//			var s float32
+//			for p := 0; p < 64; p++ {
+//				s += a[p*m+i] * b[p*400+j]
+//			}
+//			c[i*400+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [64,m], b [64,400], c [m,400] in row-major order
+// (len(a) ≥ m*64, len(b) ≥ 25600, len(c) ≥ m*400), c overlapping no other argument.
+//
+//go:noescape
+func DWFc1B64(m int, a []float32, b []float32, c []float32)
+
 // dWFc1B64AVX512 is DWFc1B64 for CPUs with AVX512.
 //
 //go:noescape
@@ -93,6 +267,29 @@ func dWFc1B64AVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func dWFc1B64AVX2(m int, a []float32, b []float32, c []float32)
+
+// FwdFc1B32 sets c = relu(a·b + bias) for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 120; j++ {
+//			var s float32
+//			for p := 0; p < 400; p++ {
+//				s += a[i*400+p] * b[p*120+j]
+//			}
+//			s += bias[j]
+//			if s < 0 {
+//				s = 0
+//			}
+//			c[i*120+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,400], b [400,120], c [m,120] in row-major order
+// (len(a) ≥ m*400, len(b) ≥ 48000, len(c) ≥ m*120, len(bias) ≥ 120), c overlapping no other argument.
+// b is Bᵀ as packed by FwdFc1B32PackB from B [120,400].
+//
+//go:noescape
+func FwdFc1B32(m int, a []float32, b []float32, c []float32, bias []float32)
 
 // fwdFc1B32AVX512 is FwdFc1B32 for CPUs with AVX512.
 //
@@ -104,6 +301,24 @@ func fwdFc1B32AVX512(m int, a []float32, b []float32, c []float32, bias []float3
 //go:noescape
 func fwdFc1B32AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
+// DXFc1B32 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 400; j++ {
+//			var s float32
+//			for p := 0; p < 120; p++ {
+//				s += a[i*120+p] * b[p*400+j]
+//			}
+//			c[i*400+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,120], b [120,400], c [m,400] in row-major order
+// (len(a) ≥ m*120, len(b) ≥ 48000, len(c) ≥ m*400), c overlapping no other argument.
+//
+//go:noescape
+func DXFc1B32(m int, a []float32, b []float32, c []float32)
+
 // dXFc1B32AVX512 is DXFc1B32 for CPUs with AVX512.
 //
 //go:noescape
@@ -113,6 +328,24 @@ func dXFc1B32AVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func dXFc1B32AVX2(m int, a []float32, b []float32, c []float32)
+
+// DWFc1B32 sets c = aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 400; j++ {
+//			var s float32
+//			for p := 0; p < 32; p++ {
+//				s += a[p*m+i] * b[p*400+j]
+//			}
+//			c[i*400+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [32,m], b [32,400], c [m,400] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 12800, len(c) ≥ m*400), c overlapping no other argument.
+//
+//go:noescape
+func DWFc1B32(m int, a []float32, b []float32, c []float32)
 
 // dWFc1B32AVX512 is DWFc1B32 for CPUs with AVX512.
 //
@@ -124,6 +357,29 @@ func dWFc1B32AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func dWFc1B32AVX2(m int, a []float32, b []float32, c []float32)
 
+// FwdFc2B32 sets c = relu(a·b + bias) for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 84; j++ {
+//			var s float32
+//			for p := 0; p < 120; p++ {
+//				s += a[i*120+p] * b[p*84+j]
+//			}
+//			s += bias[j]
+//			if s < 0 {
+//				s = 0
+//			}
+//			c[i*84+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,120], b [120,84], c [m,84] in row-major order
+// (len(a) ≥ m*120, len(b) ≥ 10080, len(c) ≥ m*84, len(bias) ≥ 84), c overlapping no other argument.
+// b is Bᵀ as packed by FwdFc2B32PackB from B [84,120].
+//
+//go:noescape
+func FwdFc2B32(m int, a []float32, b []float32, c []float32, bias []float32)
+
 // fwdFc2B32AVX512 is FwdFc2B32 for CPUs with AVX512.
 //
 //go:noescape
@@ -133,6 +389,24 @@ func fwdFc2B32AVX512(m int, a []float32, b []float32, c []float32, bias []float3
 //
 //go:noescape
 func fwdFc2B32AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
+
+// DXFc2B32 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 120; j++ {
+//			var s float32
+//			for p := 0; p < 84; p++ {
+//				s += a[i*84+p] * b[p*120+j]
+//			}
+//			c[i*120+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,84], b [84,120], c [m,120] in row-major order
+// (len(a) ≥ m*84, len(b) ≥ 10080, len(c) ≥ m*120), c overlapping no other argument.
+//
+//go:noescape
+func DXFc2B32(m int, a []float32, b []float32, c []float32)
 
 // dXFc2B32AVX512 is DXFc2B32 for CPUs with AVX512.
 //
@@ -144,6 +418,24 @@ func dXFc2B32AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func dXFc2B32AVX2(m int, a []float32, b []float32, c []float32)
 
+// DWFc2B32 sets c = aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 120; j++ {
+//			var s float32
+//			for p := 0; p < 32; p++ {
+//				s += a[p*m+i] * b[p*120+j]
+//			}
+//			c[i*120+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [32,m], b [32,120], c [m,120] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 3840, len(c) ≥ m*120), c overlapping no other argument.
+//
+//go:noescape
+func DWFc2B32(m int, a []float32, b []float32, c []float32)
+
 // dWFc2B32AVX512 is DWFc2B32 for CPUs with AVX512.
 //
 //go:noescape
@@ -153,6 +445,26 @@ func dWFc2B32AVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func dWFc2B32AVX2(m int, a []float32, b []float32, c []float32)
+
+// FwdFc3B32 sets c = a·b + bias for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 84; p++ {
+//				s += a[i*84+p] * b[p*10+j]
+//			}
+//			s += bias[j]
+//			c[i*10+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,84], b [84,10], c [m,10] in row-major order
+// (len(a) ≥ m*84, len(b) ≥ 840, len(c) ≥ m*10, len(bias) ≥ 10), c overlapping no other argument.
+// b is Bᵀ as packed by FwdFc3B32PackB from B [10,84].
+//
+//go:noescape
+func FwdFc3B32(m int, a []float32, b []float32, c []float32, bias []float32)
 
 // fwdFc3B32AVX512 is FwdFc3B32 for CPUs with AVX512.
 //
@@ -164,6 +476,24 @@ func fwdFc3B32AVX512(m int, a []float32, b []float32, c []float32, bias []float3
 //go:noescape
 func fwdFc3B32AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
+// DXFc3B32 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 84; j++ {
+//			var s float32
+//			for p := 0; p < 10; p++ {
+//				s += a[i*10+p] * b[p*84+j]
+//			}
+//			c[i*84+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,10], b [10,84], c [m,84] in row-major order
+// (len(a) ≥ m*10, len(b) ≥ 840, len(c) ≥ m*84), c overlapping no other argument.
+//
+//go:noescape
+func DXFc3B32(m int, a []float32, b []float32, c []float32)
+
 // dXFc3B32AVX512 is DXFc3B32 for CPUs with AVX512.
 //
 //go:noescape
@@ -173,6 +503,24 @@ func dXFc3B32AVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func dXFc3B32AVX2(m int, a []float32, b []float32, c []float32)
+
+// DWFc3B32 sets c = aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 84; j++ {
+//			var s float32
+//			for p := 0; p < 32; p++ {
+//				s += a[p*m+i] * b[p*84+j]
+//			}
+//			c[i*84+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [32,m], b [32,84], c [m,84] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 2688, len(c) ≥ m*84), c overlapping no other argument.
+//
+//go:noescape
+func DWFc3B32(m int, a []float32, b []float32, c []float32)
 
 // dWFc3B32AVX512 is DWFc3B32 for CPUs with AVX512.
 //
@@ -184,6 +532,29 @@ func dWFc3B32AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func dWFc3B32AVX2(m int, a []float32, b []float32, c []float32)
 
+// FwdConv1Img sets c = relu(a·b + bias) for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 6; j++ {
+//			var s float32
+//			for p := 0; p < 25; p++ {
+//				s += a[i*25+p] * b[p*6+j]
+//			}
+//			s += bias[j]
+//			if s < 0 {
+//				s = 0
+//			}
+//			c[i*6+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,25], b [25,6], c [m,6] in row-major order
+// (len(a) ≥ m*25, len(b) ≥ 150, len(c) ≥ m*6, len(bias) ≥ 6), c overlapping no other argument.
+// b is Bᵀ as packed by FwdConv1ImgPackB from B [6,25].
+//
+//go:noescape
+func FwdConv1Img(m int, a []float32, b []float32, c []float32, bias []float32)
+
 // fwdConv1ImgAVX512 is FwdConv1Img for CPUs with AVX512.
 //
 //go:noescape
@@ -193,6 +564,24 @@ func fwdConv1ImgAVX512(m int, a []float32, b []float32, c []float32, bias []floa
 //
 //go:noescape
 func fwdConv1ImgAVX2(m int, a []float32, b []float32, c []float32, bias []float32)
+
+// DXConv1Img sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 25; j++ {
+//			var s float32
+//			for p := 0; p < 6; p++ {
+//				s += a[i*6+p] * b[p*25+j]
+//			}
+//			c[i*25+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,6], b [6,25], c [m,25] in row-major order
+// (len(a) ≥ m*6, len(b) ≥ 150, len(c) ≥ m*25), c overlapping no other argument.
+//
+//go:noescape
+func DXConv1Img(m int, a []float32, b []float32, c []float32)
 
 // dXConv1ImgAVX512 is DXConv1Img for CPUs with AVX512.
 //
@@ -204,6 +593,24 @@ func dXConv1ImgAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func dXConv1ImgAVX2(m int, a []float32, b []float32, c []float32)
 
+// DWConv1Img sets c = aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 25; j++ {
+//			var s float32
+//			for p := 0; p < 784; p++ {
+//				s += a[p*m+i] * b[p*25+j]
+//			}
+//			c[i*25+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [784,m], b [784,25], c [m,25] in row-major order
+// (len(a) ≥ m*784, len(b) ≥ 19600, len(c) ≥ m*25), c overlapping no other argument.
+//
+//go:noescape
+func DWConv1Img(m int, a []float32, b []float32, c []float32)
+
 // dWConv1ImgAVX512 is DWConv1Img for CPUs with AVX512.
 //
 //go:noescape
@@ -213,6 +620,29 @@ func dWConv1ImgAVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func dWConv1ImgAVX2(m int, a []float32, b []float32, c []float32)
+
+// FwdConv2Img sets c = relu(a·b + bias) for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 16; j++ {
+//			var s float32
+//			for p := 0; p < 150; p++ {
+//				s += a[i*150+p] * b[p*16+j]
+//			}
+//			s += bias[j]
+//			if s < 0 {
+//				s = 0
+//			}
+//			c[i*16+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,150], b [150,16], c [m,16] in row-major order
+// (len(a) ≥ m*150, len(b) ≥ 2400, len(c) ≥ m*16, len(bias) ≥ 16), c overlapping no other argument.
+// b is Bᵀ as packed by FwdConv2ImgPackB from B [16,150].
+//
+//go:noescape
+func FwdConv2Img(m int, a []float32, b []float32, c []float32, bias []float32)
 
 // fwdConv2ImgAVX512 is FwdConv2Img for CPUs with AVX512.
 //
@@ -224,6 +654,24 @@ func fwdConv2ImgAVX512(m int, a []float32, b []float32, c []float32, bias []floa
 //go:noescape
 func fwdConv2ImgAVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
+// DXConv2Img sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 150; j++ {
+//			var s float32
+//			for p := 0; p < 16; p++ {
+//				s += a[i*16+p] * b[p*150+j]
+//			}
+//			c[i*150+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,16], b [16,150], c [m,150] in row-major order
+// (len(a) ≥ m*16, len(b) ≥ 2400, len(c) ≥ m*150), c overlapping no other argument.
+//
+//go:noescape
+func DXConv2Img(m int, a []float32, b []float32, c []float32)
+
 // dXConv2ImgAVX512 is DXConv2Img for CPUs with AVX512.
 //
 //go:noescape
@@ -233,6 +681,24 @@ func dXConv2ImgAVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func dXConv2ImgAVX2(m int, a []float32, b []float32, c []float32)
+
+// DWConv2Img sets c = aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 150; j++ {
+//			var s float32
+//			for p := 0; p < 100; p++ {
+//				s += a[p*m+i] * b[p*150+j]
+//			}
+//			c[i*150+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [100,m], b [100,150], c [m,150] in row-major order
+// (len(a) ≥ m*100, len(b) ≥ 15000, len(c) ≥ m*150), c overlapping no other argument.
+//
+//go:noescape
+func DWConv2Img(m int, a []float32, b []float32, c []float32)
 
 // dWConv2ImgAVX512 is DWConv2Img for CPUs with AVX512.
 //
@@ -244,6 +710,29 @@ func dWConv2ImgAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func dWConv2ImgAVX2(m int, a []float32, b []float32, c []float32)
 
+// FwdConv1B32 sets c = relu(a·b + bias) for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 6; j++ {
+//			var s float32
+//			for p := 0; p < 25; p++ {
+//				s += a[i*25+p] * b[p*6+j]
+//			}
+//			s += bias[j]
+//			if s < 0 {
+//				s = 0
+//			}
+//			c[i*6+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,25], b [25,6], c [m,6] in row-major order
+// (len(a) ≥ m*25, len(b) ≥ 150, len(c) ≥ m*6, len(bias) ≥ 6), c overlapping no other argument.
+// b is Bᵀ as packed by FwdConv1B32PackB from B [6,25].
+//
+//go:noescape
+func FwdConv1B32(m int, a []float32, b []float32, c []float32, bias []float32)
+
 // fwdConv1B32AVX512 is FwdConv1B32 for CPUs with AVX512.
 //
 //go:noescape
@@ -253,6 +742,24 @@ func fwdConv1B32AVX512(m int, a []float32, b []float32, c []float32, bias []floa
 //
 //go:noescape
 func fwdConv1B32AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
+
+// DXConv1B32 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 25; j++ {
+//			var s float32
+//			for p := 0; p < 6; p++ {
+//				s += a[i*6+p] * b[p*25+j]
+//			}
+//			c[i*25+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,6], b [6,25], c [m,25] in row-major order
+// (len(a) ≥ m*6, len(b) ≥ 150, len(c) ≥ m*25), c overlapping no other argument.
+//
+//go:noescape
+func DXConv1B32(m int, a []float32, b []float32, c []float32)
 
 // dXConv1B32AVX512 is DXConv1B32 for CPUs with AVX512.
 //
@@ -264,6 +771,24 @@ func dXConv1B32AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func dXConv1B32AVX2(m int, a []float32, b []float32, c []float32)
 
+// DWConv1B32 sets c = aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 25; j++ {
+//			var s float32
+//			for p := 0; p < 25088; p++ {
+//				s += a[p*m+i] * b[p*25+j]
+//			}
+//			c[i*25+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [25088,m], b [25088,25], c [m,25] in row-major order
+// (len(a) ≥ m*25088, len(b) ≥ 627200, len(c) ≥ m*25), c overlapping no other argument.
+//
+//go:noescape
+func DWConv1B32(m int, a []float32, b []float32, c []float32)
+
 // dWConv1B32AVX512 is DWConv1B32 for CPUs with AVX512.
 //
 //go:noescape
@@ -273,6 +798,29 @@ func dWConv1B32AVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func dWConv1B32AVX2(m int, a []float32, b []float32, c []float32)
+
+// FwdConv2B32 sets c = relu(a·b + bias) for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 16; j++ {
+//			var s float32
+//			for p := 0; p < 150; p++ {
+//				s += a[i*150+p] * b[p*16+j]
+//			}
+//			s += bias[j]
+//			if s < 0 {
+//				s = 0
+//			}
+//			c[i*16+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,150], b [150,16], c [m,16] in row-major order
+// (len(a) ≥ m*150, len(b) ≥ 2400, len(c) ≥ m*16, len(bias) ≥ 16), c overlapping no other argument.
+// b is Bᵀ as packed by FwdConv2B32PackB from B [16,150].
+//
+//go:noescape
+func FwdConv2B32(m int, a []float32, b []float32, c []float32, bias []float32)
 
 // fwdConv2B32AVX512 is FwdConv2B32 for CPUs with AVX512.
 //
@@ -284,6 +832,24 @@ func fwdConv2B32AVX512(m int, a []float32, b []float32, c []float32, bias []floa
 //go:noescape
 func fwdConv2B32AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
+// DXConv2B32 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 150; j++ {
+//			var s float32
+//			for p := 0; p < 16; p++ {
+//				s += a[i*16+p] * b[p*150+j]
+//			}
+//			c[i*150+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,16], b [16,150], c [m,150] in row-major order
+// (len(a) ≥ m*16, len(b) ≥ 2400, len(c) ≥ m*150), c overlapping no other argument.
+//
+//go:noescape
+func DXConv2B32(m int, a []float32, b []float32, c []float32)
+
 // dXConv2B32AVX512 is DXConv2B32 for CPUs with AVX512.
 //
 //go:noescape
@@ -293,6 +859,24 @@ func dXConv2B32AVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func dXConv2B32AVX2(m int, a []float32, b []float32, c []float32)
+
+// DWConv2B32 sets c = aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 150; j++ {
+//			var s float32
+//			for p := 0; p < 3200; p++ {
+//				s += a[p*m+i] * b[p*150+j]
+//			}
+//			c[i*150+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [3200,m], b [3200,150], c [m,150] in row-major order
+// (len(a) ≥ m*3200, len(b) ≥ 480000, len(c) ≥ m*150), c overlapping no other argument.
+//
+//go:noescape
+func DWConv2B32(m int, a []float32, b []float32, c []float32)
 
 // dWConv2B32AVX512 is DWConv2B32 for CPUs with AVX512.
 //
@@ -304,6 +888,26 @@ func dWConv2B32AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func dWConv2B32AVX2(m int, a []float32, b []float32, c []float32)
 
+// FwdLstmHh sets c = c + a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 200; j++ {
+//			var s float32
+//			for p := 0; p < 50; p++ {
+//				s += a[i*50+p] * b[p*200+j]
+//			}
+//			s += c[i*200+j]
+//			c[i*200+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,50], b [50,200], c [m,200] in row-major order
+// (len(a) ≥ m*50, len(b) ≥ 10000, len(c) ≥ m*200), c overlapping no other argument.
+// b is Bᵀ as packed by FwdLstmHhPackB from B [200,50].
+//
+//go:noescape
+func FwdLstmHh(m int, a []float32, b []float32, c []float32)
+
 // fwdLstmHhAVX512 is FwdLstmHh for CPUs with AVX512.
 //
 //go:noescape
@@ -313,6 +917,24 @@ func fwdLstmHhAVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func fwdLstmHhAVX2(m int, a []float32, b []float32, c []float32)
+
+// DXLstmHh sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 200; p++ {
+//				s += a[i*200+p] * b[p*50+j]
+//			}
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,200], b [200,50], c [m,50] in row-major order
+// (len(a) ≥ m*200, len(b) ≥ 10000, len(c) ≥ m*50), c overlapping no other argument.
+//
+//go:noescape
+func DXLstmHh(m int, a []float32, b []float32, c []float32)
 
 // dXLstmHhAVX512 is DXLstmHh for CPUs with AVX512.
 //
@@ -324,6 +946,25 @@ func dXLstmHhAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func dXLstmHhAVX2(m int, a []float32, b []float32, c []float32)
 
+// DWLstmHh sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 32; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [32,m], b [32,50], c [m,50] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 1600, len(c) ≥ m*50), c overlapping no other argument.
+//
+//go:noescape
+func DWLstmHh(m int, a []float32, b []float32, c []float32)
+
 // dWLstmHhAVX512 is DWLstmHh for CPUs with AVX512.
 //
 //go:noescape
@@ -333,6 +974,26 @@ func dWLstmHhAVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func dWLstmHhAVX2(m int, a []float32, b []float32, c []float32)
+
+// FwdLstmIh1 sets c = a·b + bias for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 200; j++ {
+//			var s float32
+//			for p := 0; p < 8; p++ {
+//				s += a[i*8+p] * b[p*200+j]
+//			}
+//			s += bias[j]
+//			c[i*200+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,8], b [8,200], c [m,200] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 1600, len(c) ≥ m*200, len(bias) ≥ 200), c overlapping no other argument.
+// b is Bᵀ as packed by FwdLstmIh1PackB from B [200,8].
+//
+//go:noescape
+func FwdLstmIh1(m int, a []float32, b []float32, c []float32, bias []float32)
 
 // fwdLstmIh1AVX512 is FwdLstmIh1 for CPUs with AVX512.
 //
@@ -344,6 +1005,24 @@ func fwdLstmIh1AVX512(m int, a []float32, b []float32, c []float32, bias []float
 //go:noescape
 func fwdLstmIh1AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
+// DXLstmIh1 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 8; j++ {
+//			var s float32
+//			for p := 0; p < 200; p++ {
+//				s += a[i*200+p] * b[p*8+j]
+//			}
+//			c[i*8+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,200], b [200,8], c [m,8] in row-major order
+// (len(a) ≥ m*200, len(b) ≥ 1600, len(c) ≥ m*8), c overlapping no other argument.
+//
+//go:noescape
+func DXLstmIh1(m int, a []float32, b []float32, c []float32)
+
 // dXLstmIh1AVX512 is DXLstmIh1 for CPUs with AVX512.
 //
 //go:noescape
@@ -353,6 +1032,25 @@ func dXLstmIh1AVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func dXLstmIh1AVX2(m int, a []float32, b []float32, c []float32)
+
+// DWLstmIh1 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 8; j++ {
+//			var s float32
+//			for p := 0; p < 32; p++ {
+//				s += a[p*m+i] * b[p*8+j]
+//			}
+//			s += c[i*8+j]
+//			c[i*8+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [32,m], b [32,8], c [m,8] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 256, len(c) ≥ m*8), c overlapping no other argument.
+//
+//go:noescape
+func DWLstmIh1(m int, a []float32, b []float32, c []float32)
 
 // dWLstmIh1AVX512 is DWLstmIh1 for CPUs with AVX512.
 //
@@ -364,6 +1062,24 @@ func dWLstmIh1AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func dWLstmIh1AVX2(m int, a []float32, b []float32, c []float32)
 
+// Square16 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 16; j++ {
+//			var s float32
+//			for p := 0; p < 16; p++ {
+//				s += a[i*16+p] * b[p*16+j]
+//			}
+//			c[i*16+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,16], b [16,16], c [m,16] in row-major order
+// (len(a) ≥ m*16, len(b) ≥ 256, len(c) ≥ m*16), c overlapping no other argument.
+//
+//go:noescape
+func Square16(m int, a []float32, b []float32, c []float32)
+
 // square16AVX512 is Square16 for CPUs with AVX512.
 //
 //go:noescape
@@ -373,6 +1089,24 @@ func square16AVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func square16AVX2(m int, a []float32, b []float32, c []float32)
+
+// Square32 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 32; j++ {
+//			var s float32
+//			for p := 0; p < 32; p++ {
+//				s += a[i*32+p] * b[p*32+j]
+//			}
+//			c[i*32+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,32], b [32,32], c [m,32] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 1024, len(c) ≥ m*32), c overlapping no other argument.
+//
+//go:noescape
+func Square32(m int, a []float32, b []float32, c []float32)
 
 // square32AVX512 is Square32 for CPUs with AVX512.
 //
@@ -384,6 +1118,24 @@ func square32AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func square32AVX2(m int, a []float32, b []float32, c []float32)
 
+// Square64 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 64; j++ {
+//			var s float32
+//			for p := 0; p < 64; p++ {
+//				s += a[i*64+p] * b[p*64+j]
+//			}
+//			c[i*64+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,64], b [64,64], c [m,64] in row-major order
+// (len(a) ≥ m*64, len(b) ≥ 4096, len(c) ≥ m*64), c overlapping no other argument.
+//
+//go:noescape
+func Square64(m int, a []float32, b []float32, c []float32)
+
 // square64AVX512 is Square64 for CPUs with AVX512.
 //
 //go:noescape
@@ -393,6 +1145,24 @@ func square64AVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func square64AVX2(m int, a []float32, b []float32, c []float32)
+
+// Square128 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 128; j++ {
+//			var s float32
+//			for p := 0; p < 128; p++ {
+//				s += a[i*128+p] * b[p*128+j]
+//			}
+//			c[i*128+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,128], b [128,128], c [m,128] in row-major order
+// (len(a) ≥ m*128, len(b) ≥ 16384, len(c) ≥ m*128), c overlapping no other argument.
+//
+//go:noescape
+func Square128(m int, a []float32, b []float32, c []float32)
 
 // square128AVX512 is Square128 for CPUs with AVX512.
 //
@@ -404,6 +1174,24 @@ func square128AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func square128AVX2(m int, a []float32, b []float32, c []float32)
 
+// Square256 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 256; j++ {
+//			var s float32
+//			for p := 0; p < 256; p++ {
+//				s += a[i*256+p] * b[p*256+j]
+//			}
+//			c[i*256+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,256], b [256,256], c [m,256] in row-major order
+// (len(a) ≥ m*256, len(b) ≥ 65536, len(c) ≥ m*256), c overlapping no other argument.
+//
+//go:noescape
+func Square256(m int, a []float32, b []float32, c []float32)
+
 // square256AVX512 is Square256 for CPUs with AVX512.
 //
 //go:noescape
@@ -414,6 +1202,24 @@ func square256AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func square256AVX2(m int, a []float32, b []float32, c []float32)
 
+// Square512 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 512; j++ {
+//			var s float32
+//			for p := 0; p < 512; p++ {
+//				s += a[i*512+p] * b[p*512+j]
+//			}
+//			c[i*512+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,512], b [512,512], c [m,512] in row-major order
+// (len(a) ≥ m*512, len(b) ≥ 262144, len(c) ≥ m*512), c overlapping no other argument.
+//
+//go:noescape
+func Square512(m int, a []float32, b []float32, c []float32)
+
 // square512AVX512 is Square512 for CPUs with AVX512.
 //
 //go:noescape
@@ -423,6 +1229,24 @@ func square512AVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func square512AVX2(m int, a []float32, b []float32, c []float32)
+
+// Square1024 sets c = a·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 1024; j++ {
+//			var s float32
+//			for p := 0; p < 1024; p++ {
+//				s += a[i*1024+p] * b[p*1024+j]
+//			}
+//			c[i*1024+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [m,1024], b [1024,1024], c [m,1024] in row-major order
+// (len(a) ≥ m*1024, len(b) ≥ 1048576, len(c) ≥ m*1024), c overlapping no other argument.
+//
+//go:noescape
+func Square1024(m int, a []float32, b []float32, c []float32)
 
 // square1024AVX512 is Square1024 for CPUs with AVX512.
 //

@@ -22,6 +22,20 @@ DATA gemmMask<>+56(SB)/4, $0x00000000
 DATA gemmMask<>+60(SB)/4, $0x00000000
 GLOBL gemmMask<>(SB), RODATA|NOPTR, $64
 
+// func FwdMlp10x10(m int, a []float32, b []float32, c []float32, bias []float32)
+TEXT ·FwdMlp10x10(SB), NOSPLIT, $0-104
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·fwdMlp10x10Generic+0(SB)
+
+avx512:
+	JMP ·fwdMlp10x10AVX512+0(SB)
+
+avx2:
+	JMP ·fwdMlp10x10AVX2+0(SB)
+
 // func fwdMlp10x10AVX512(m int, a []float32, b []float32, c []float32, bias []float32)
 // Requires: AVX, AVX512F
 TEXT ·fwdMlp10x10AVX512(SB), NOSPLIT, $0-104
@@ -745,6 +759,20 @@ skip9:
 	VZEROUPPER
 	RET
 
+// func DXMlp10x10(m int, a []float32, b []float32, c []float32)
+TEXT ·DXMlp10x10(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dXMlp10x10Generic+0(SB)
+
+avx512:
+	JMP ·dXMlp10x10AVX512+0(SB)
+
+avx2:
+	JMP ·dXMlp10x10AVX2+0(SB)
+
 // func dXMlp10x10AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
 TEXT ·dXMlp10x10AVX512(SB), NOSPLIT, $0-80
@@ -1327,6 +1355,20 @@ skip9:
 	ADDQ $0x00000040, BX
 	VZEROUPPER
 	RET
+
+// func DWMlp10x10(m int, a []float32, b []float32, c []float32)
+TEXT ·DWMlp10x10(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dWMlp10x10Generic+0(SB)
+
+avx512:
+	JMP ·dWMlp10x10AVX512+0(SB)
+
+avx2:
+	JMP ·dWMlp10x10AVX2+0(SB)
 
 // func dWMlp10x10AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -2310,6 +2352,20 @@ skip9:
 	VZEROUPPER
 	RET
 
+// func FwdMlp10x1(m int, a []float32, b []float32, c []float32, bias []float32)
+TEXT ·FwdMlp10x1(SB), NOSPLIT, $0-104
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·fwdMlp10x1Generic+0(SB)
+
+avx512:
+	JMP ·fwdMlp10x1AVX512+0(SB)
+
+avx2:
+	JMP ·fwdMlp10x1AVX2+0(SB)
+
 // func fwdMlp10x1AVX512(m int, a []float32, b []float32, c []float32, bias []float32)
 // Requires: AVX, AVX512F
 TEXT ·fwdMlp10x1AVX512(SB), NOSPLIT, $0-104
@@ -3059,6 +3115,20 @@ skip11:
 	VZEROUPPER
 	RET
 
+// func DXMlp10x1(m int, a []float32, b []float32, c []float32)
+TEXT ·DXMlp10x1(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dXMlp10x1Generic+0(SB)
+
+avx512:
+	JMP ·dXMlp10x1AVX512+0(SB)
+
+avx2:
+	JMP ·dXMlp10x1AVX2+0(SB)
+
 // func dXMlp10x1AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
 TEXT ·dXMlp10x1AVX512(SB), NOSPLIT, $0-80
@@ -3329,6 +3399,20 @@ skip6:
 	ADDQ $0x00000040, BX
 	VZEROUPPER
 	RET
+
+// func DWMlp10x1(m int, a []float32, b []float32, c []float32)
+TEXT ·DWMlp10x1(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dWMlp10x1Generic+0(SB)
+
+avx512:
+	JMP ·dWMlp10x1AVX512+0(SB)
+
+avx2:
+	JMP ·dWMlp10x1AVX2+0(SB)
 
 // func dWMlp10x1AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -4311,6 +4395,20 @@ skip9:
 	ADDQ $0x00000040, BX
 	VZEROUPPER
 	RET
+
+// func FwdFc1B64(m int, a []float32, b []float32, c []float32, bias []float32)
+TEXT ·FwdFc1B64(SB), NOSPLIT, $0-104
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·fwdFc1B64Generic+0(SB)
+
+avx512:
+	JMP ·fwdFc1B64AVX512+0(SB)
+
+avx2:
+	JMP ·fwdFc1B64AVX2+0(SB)
 
 // func fwdFc1B64AVX512(m int, a []float32, b []float32, c []float32, bias []float32)
 // Requires: AVX, AVX512F
@@ -6259,6 +6357,20 @@ skip21:
 	ADDQ $0x00000020, SI
 	VZEROUPPER
 	RET
+
+// func DXFc1B64(m int, a []float32, b []float32, c []float32)
+TEXT ·DXFc1B64(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dXFc1B64Generic+0(SB)
+
+avx512:
+	JMP ·dXFc1B64AVX512+0(SB)
+
+avx2:
+	JMP ·dXFc1B64AVX2+0(SB)
 
 // func dXFc1B64AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -8611,6 +8723,20 @@ skip9:
 	VZEROUPPER
 	RET
 
+// func DWFc1B64(m int, a []float32, b []float32, c []float32)
+TEXT ·DWFc1B64(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dWFc1B64Generic+0(SB)
+
+avx512:
+	JMP ·dWFc1B64AVX512+0(SB)
+
+avx2:
+	JMP ·dWFc1B64AVX2+0(SB)
+
 // func dWFc1B64AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
 TEXT ·dWFc1B64AVX512(SB), NOSPLIT, $0-80
@@ -10048,6 +10174,20 @@ skip9:
 	JNZ  panel1
 	VZEROUPPER
 	RET
+
+// func FwdFc1B32(m int, a []float32, b []float32, c []float32, bias []float32)
+TEXT ·FwdFc1B32(SB), NOSPLIT, $0-104
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·fwdFc1B32Generic+0(SB)
+
+avx512:
+	JMP ·fwdFc1B32AVX512+0(SB)
+
+avx2:
+	JMP ·fwdFc1B32AVX2+0(SB)
 
 // func fwdFc1B32AVX512(m int, a []float32, b []float32, c []float32, bias []float32)
 // Requires: AVX, AVX512F
@@ -11996,6 +12136,20 @@ skip21:
 	ADDQ $0x00000020, SI
 	VZEROUPPER
 	RET
+
+// func DXFc1B32(m int, a []float32, b []float32, c []float32)
+TEXT ·DXFc1B32(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dXFc1B32Generic+0(SB)
+
+avx512:
+	JMP ·dXFc1B32AVX512+0(SB)
+
+avx2:
+	JMP ·dXFc1B32AVX2+0(SB)
 
 // func dXFc1B32AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -14347,6 +14501,20 @@ skip9:
 	JNZ  panel1
 	VZEROUPPER
 	RET
+
+// func DWFc1B32(m int, a []float32, b []float32, c []float32)
+TEXT ·DWFc1B32(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dWFc1B32Generic+0(SB)
+
+avx512:
+	JMP ·dWFc1B32AVX512+0(SB)
+
+avx2:
+	JMP ·dWFc1B32AVX2+0(SB)
 
 // func dWFc1B32AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -16793,6 +16961,20 @@ skip9:
 	JNZ  panel1
 	VZEROUPPER
 	RET
+
+// func FwdFc2B32(m int, a []float32, b []float32, c []float32, bias []float32)
+TEXT ·FwdFc2B32(SB), NOSPLIT, $0-104
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·fwdFc2B32Generic+0(SB)
+
+avx512:
+	JMP ·fwdFc2B32AVX512+0(SB)
+
+avx2:
+	JMP ·fwdFc2B32AVX2+0(SB)
 
 // func fwdFc2B32AVX512(m int, a []float32, b []float32, c []float32, bias []float32)
 // Requires: AVX, AVX512F
@@ -20476,6 +20658,20 @@ skip21:
 	VZEROUPPER
 	RET
 
+// func DXFc2B32(m int, a []float32, b []float32, c []float32)
+TEXT ·DXFc2B32(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dXFc2B32Generic+0(SB)
+
+avx512:
+	JMP ·dXFc2B32AVX512+0(SB)
+
+avx2:
+	JMP ·dXFc2B32AVX2+0(SB)
+
 // func dXFc2B32AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
 TEXT ·dXFc2B32AVX512(SB), NOSPLIT, $0-80
@@ -23170,6 +23366,20 @@ skip21:
 	ADDQ $0x00000020, BX
 	VZEROUPPER
 	RET
+
+// func DWFc2B32(m int, a []float32, b []float32, c []float32)
+TEXT ·DWFc2B32(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dWFc2B32Generic+0(SB)
+
+avx512:
+	JMP ·dWFc2B32AVX512+0(SB)
+
+avx2:
+	JMP ·dWFc2B32AVX2+0(SB)
 
 // func dWFc2B32AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -25989,6 +26199,20 @@ skip21:
 	VZEROUPPER
 	RET
 
+// func FwdFc3B32(m int, a []float32, b []float32, c []float32, bias []float32)
+TEXT ·FwdFc3B32(SB), NOSPLIT, $0-104
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·fwdFc3B32Generic+0(SB)
+
+avx512:
+	JMP ·fwdFc3B32AVX512+0(SB)
+
+avx2:
+	JMP ·fwdFc3B32AVX2+0(SB)
+
 // func fwdFc3B32AVX512(m int, a []float32, b []float32, c []float32, bias []float32)
 // Requires: AVX, AVX512F
 TEXT ·fwdFc3B32AVX512(SB), NOSPLIT, $0-104
@@ -26977,6 +27201,20 @@ skip9:
 	ADDQ $0x00000040, SI
 	VZEROUPPER
 	RET
+
+// func DXFc3B32(m int, a []float32, b []float32, c []float32)
+TEXT ·DXFc3B32(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dXFc3B32Generic+0(SB)
+
+avx512:
+	JMP ·dXFc3B32AVX512+0(SB)
+
+avx2:
+	JMP ·dXFc3B32AVX2+0(SB)
 
 // func dXFc3B32AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -28890,6 +29128,20 @@ skip21:
 	ADDQ $0x00000020, BX
 	VZEROUPPER
 	RET
+
+// func DWFc3B32(m int, a []float32, b []float32, c []float32)
+TEXT ·DWFc3B32(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dWFc3B32Generic+0(SB)
+
+avx512:
+	JMP ·dWFc3B32AVX512+0(SB)
+
+avx2:
+	JMP ·dWFc3B32AVX2+0(SB)
 
 // func dWFc3B32AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -32261,6 +32513,20 @@ skip21:
 	VZEROUPPER
 	RET
 
+// func FwdConv1Img(m int, a []float32, b []float32, c []float32, bias []float32)
+TEXT ·FwdConv1Img(SB), NOSPLIT, $0-104
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·fwdConv1ImgGeneric+0(SB)
+
+avx512:
+	JMP ·fwdConv1ImgAVX512+0(SB)
+
+avx2:
+	JMP ·fwdConv1ImgAVX2+0(SB)
+
 // func fwdConv1ImgAVX512(m int, a []float32, b []float32, c []float32, bias []float32)
 // Requires: AVX, AVX512F
 TEXT ·fwdConv1ImgAVX512(SB), NOSPLIT, $0-104
@@ -33175,6 +33441,20 @@ skip11:
 	ADDQ $0x00000020, SI
 	VZEROUPPER
 	RET
+
+// func DXConv1Img(m int, a []float32, b []float32, c []float32)
+TEXT ·DXConv1Img(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dXConv1ImgGeneric+0(SB)
+
+avx512:
+	JMP ·dXConv1ImgAVX512+0(SB)
+
+avx2:
+	JMP ·dXConv1ImgAVX2+0(SB)
 
 // func dXConv1ImgAVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -34616,6 +34896,20 @@ skip12:
 	VZEROUPPER
 	RET
 
+// func DWConv1Img(m int, a []float32, b []float32, c []float32)
+TEXT ·DWConv1Img(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dWConv1ImgGeneric+0(SB)
+
+avx512:
+	JMP ·dWConv1ImgAVX512+0(SB)
+
+avx2:
+	JMP ·dWConv1ImgAVX2+0(SB)
+
 // func dWConv1ImgAVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
 TEXT ·dWConv1ImgAVX512(SB), NOSPLIT, $0-80
@@ -35808,6 +36102,20 @@ skip19:
 	VZEROUPPER
 	RET
 
+// func FwdConv2Img(m int, a []float32, b []float32, c []float32, bias []float32)
+TEXT ·FwdConv2Img(SB), NOSPLIT, $0-104
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·fwdConv2ImgGeneric+0(SB)
+
+avx512:
+	JMP ·fwdConv2ImgAVX512+0(SB)
+
+avx2:
+	JMP ·fwdConv2ImgAVX2+0(SB)
+
 // func fwdConv2ImgAVX512(m int, a []float32, b []float32, c []float32, bias []float32)
 // Requires: AVX, AVX512F
 TEXT ·fwdConv2ImgAVX512(SB), NOSPLIT, $0-104
@@ -36680,6 +36988,20 @@ skip9:
 	ADDQ $0x00000040, SI
 	VZEROUPPER
 	RET
+
+// func DXConv2Img(m int, a []float32, b []float32, c []float32)
+TEXT ·DXConv2Img(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dXConv2ImgGeneric+0(SB)
+
+avx512:
+	JMP ·dXConv2ImgAVX512+0(SB)
+
+avx2:
+	JMP ·dXConv2ImgAVX2+0(SB)
 
 // func dXConv2ImgAVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -39871,6 +40193,20 @@ skip21:
 	VZEROUPPER
 	RET
 
+// func DWConv2Img(m int, a []float32, b []float32, c []float32)
+TEXT ·DWConv2Img(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dWConv2ImgGeneric+0(SB)
+
+avx512:
+	JMP ·dWConv2ImgAVX512+0(SB)
+
+avx2:
+	JMP ·dWConv2ImgAVX2+0(SB)
+
 // func dWConv2ImgAVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
 TEXT ·dWConv2ImgAVX512(SB), NOSPLIT, $0-80
@@ -42312,6 +42648,20 @@ skip21:
 	VZEROUPPER
 	RET
 
+// func FwdConv1B32(m int, a []float32, b []float32, c []float32, bias []float32)
+TEXT ·FwdConv1B32(SB), NOSPLIT, $0-104
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·fwdConv1B32Generic+0(SB)
+
+avx512:
+	JMP ·fwdConv1B32AVX512+0(SB)
+
+avx2:
+	JMP ·fwdConv1B32AVX2+0(SB)
+
 // func fwdConv1B32AVX512(m int, a []float32, b []float32, c []float32, bias []float32)
 // Requires: AVX, AVX512F
 TEXT ·fwdConv1B32AVX512(SB), NOSPLIT, $0-104
@@ -43226,6 +43576,20 @@ skip11:
 	ADDQ $0x00000020, SI
 	VZEROUPPER
 	RET
+
+// func DXConv1B32(m int, a []float32, b []float32, c []float32)
+TEXT ·DXConv1B32(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dXConv1B32Generic+0(SB)
+
+avx512:
+	JMP ·dXConv1B32AVX512+0(SB)
+
+avx2:
+	JMP ·dXConv1B32AVX2+0(SB)
 
 // func dXConv1B32AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -44666,6 +45030,20 @@ skip12:
 	ADDQ $0x00000040, BX
 	VZEROUPPER
 	RET
+
+// func DWConv1B32(m int, a []float32, b []float32, c []float32)
+TEXT ·DWConv1B32(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dWConv1B32Generic+0(SB)
+
+avx512:
+	JMP ·dWConv1B32AVX512+0(SB)
+
+avx2:
+	JMP ·dWConv1B32AVX2+0(SB)
 
 // func dWConv1B32AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -46600,6 +46978,20 @@ skip34:
 	VZEROUPPER
 	RET
 
+// func FwdConv2B32(m int, a []float32, b []float32, c []float32, bias []float32)
+TEXT ·FwdConv2B32(SB), NOSPLIT, $0-104
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·fwdConv2B32Generic+0(SB)
+
+avx512:
+	JMP ·fwdConv2B32AVX512+0(SB)
+
+avx2:
+	JMP ·fwdConv2B32AVX2+0(SB)
+
 // func fwdConv2B32AVX512(m int, a []float32, b []float32, c []float32, bias []float32)
 // Requires: AVX, AVX512F
 TEXT ·fwdConv2B32AVX512(SB), NOSPLIT, $0-104
@@ -47472,6 +47864,20 @@ skip9:
 	ADDQ $0x00000040, SI
 	VZEROUPPER
 	RET
+
+// func DXConv2B32(m int, a []float32, b []float32, c []float32)
+TEXT ·DXConv2B32(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dXConv2B32Generic+0(SB)
+
+avx512:
+	JMP ·dXConv2B32AVX512+0(SB)
+
+avx2:
+	JMP ·dXConv2B32AVX2+0(SB)
 
 // func dXConv2B32AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -50663,6 +51069,20 @@ skip21:
 	VZEROUPPER
 	RET
 
+// func DWConv2B32(m int, a []float32, b []float32, c []float32)
+TEXT ·DWConv2B32(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dWConv2B32Generic+0(SB)
+
+avx512:
+	JMP ·dWConv2B32AVX512+0(SB)
+
+avx2:
+	JMP ·dWConv2B32AVX2+0(SB)
+
 // func dWConv2B32AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
 TEXT ·dWConv2B32AVX512(SB), NOSPLIT, $0-80
@@ -53784,6 +54204,20 @@ skip38:
 	JNZ    kblock1
 	VZEROUPPER
 	RET
+
+// func FwdLstmHh(m int, a []float32, b []float32, c []float32)
+TEXT ·FwdLstmHh(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·fwdLstmHhGeneric+0(SB)
+
+avx512:
+	JMP ·fwdLstmHhAVX512+0(SB)
+
+avx2:
+	JMP ·fwdLstmHhAVX2+0(SB)
 
 // func fwdLstmHhAVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -58069,6 +58503,20 @@ skip21:
 	VZEROUPPER
 	RET
 
+// func DXLstmHh(m int, a []float32, b []float32, c []float32)
+TEXT ·DXLstmHh(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dXLstmHhGeneric+0(SB)
+
+avx512:
+	JMP ·dXLstmHhAVX512+0(SB)
+
+avx2:
+	JMP ·dXLstmHhAVX2+0(SB)
+
 // func dXLstmHhAVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
 TEXT ·dXLstmHhAVX512(SB), NOSPLIT, $0-80
@@ -59966,6 +60414,20 @@ skip21:
 	ADDQ $0x00000020, BX
 	VZEROUPPER
 	RET
+
+// func DWLstmHh(m int, a []float32, b []float32, c []float32)
+TEXT ·DWLstmHh(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dWLstmHhGeneric+0(SB)
+
+avx512:
+	JMP ·dWLstmHhAVX512+0(SB)
+
+avx2:
+	JMP ·dWLstmHhAVX2+0(SB)
 
 // func dWLstmHhAVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -62093,6 +62555,20 @@ skip21:
 	ADDQ $0x00000020, BX
 	VZEROUPPER
 	RET
+
+// func FwdLstmIh1(m int, a []float32, b []float32, c []float32, bias []float32)
+TEXT ·FwdLstmIh1(SB), NOSPLIT, $0-104
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·fwdLstmIh1Generic+0(SB)
+
+avx512:
+	JMP ·fwdLstmIh1AVX512+0(SB)
+
+avx2:
+	JMP ·fwdLstmIh1AVX2+0(SB)
 
 // func fwdLstmIh1AVX512(m int, a []float32, b []float32, c []float32, bias []float32)
 // Requires: AVX, AVX512F
@@ -66224,6 +66700,20 @@ skip13:
 	VZEROUPPER
 	RET
 
+// func DXLstmIh1(m int, a []float32, b []float32, c []float32)
+TEXT ·DXLstmIh1(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dXLstmIh1Generic+0(SB)
+
+avx512:
+	JMP ·dXLstmIh1AVX512+0(SB)
+
+avx2:
+	JMP ·dXLstmIh1AVX2+0(SB)
+
 // func dXLstmIh1AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
 TEXT ·dXLstmIh1AVX512(SB), NOSPLIT, $0-80
@@ -67285,6 +67775,20 @@ skip11:
 	ADDQ $0x00000020, BX
 	VZEROUPPER
 	RET
+
+// func DWLstmIh1(m int, a []float32, b []float32, c []float32)
+TEXT ·DWLstmIh1(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·dWLstmIh1Generic+0(SB)
+
+avx512:
+	JMP ·dWLstmIh1AVX512+0(SB)
+
+avx2:
+	JMP ·dWLstmIh1AVX2+0(SB)
 
 // func dWLstmIh1AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -68482,6 +68986,20 @@ skip11:
 	VZEROUPPER
 	RET
 
+// func Square16(m int, a []float32, b []float32, c []float32)
+TEXT ·Square16(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·square16Generic+0(SB)
+
+avx512:
+	JMP ·square16AVX512+0(SB)
+
+avx2:
+	JMP ·square16AVX2+0(SB)
+
 // func square16AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
 TEXT ·square16AVX512(SB), NOSPLIT, $0-80
@@ -69227,6 +69745,20 @@ skip9:
 	ADDQ $0x00000040, BX
 	VZEROUPPER
 	RET
+
+// func Square32(m int, a []float32, b []float32, c []float32)
+TEXT ·Square32(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·square32Generic+0(SB)
+
+avx512:
+	JMP ·square32AVX512+0(SB)
+
+avx2:
+	JMP ·square32AVX2+0(SB)
 
 // func square32AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -70662,6 +71194,20 @@ skip9:
 	VZEROUPPER
 	RET
 
+// func Square64(m int, a []float32, b []float32, c []float32)
+TEXT ·Square64(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·square64Generic+0(SB)
+
+avx512:
+	JMP ·square64AVX512+0(SB)
+
+avx2:
+	JMP ·square64AVX2+0(SB)
+
 // func square64AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
 TEXT ·square64AVX512(SB), NOSPLIT, $0-80
@@ -71432,6 +71978,20 @@ skip9:
 	JNZ  panel1
 	VZEROUPPER
 	RET
+
+// func Square128(m int, a []float32, b []float32, c []float32)
+TEXT ·Square128(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·square128Generic+0(SB)
+
+avx512:
+	JMP ·square128AVX512+0(SB)
+
+avx2:
+	JMP ·square128AVX2+0(SB)
 
 // func square128AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -72723,6 +73283,20 @@ skip9:
 	VZEROUPPER
 	RET
 
+// func Square256(m int, a []float32, b []float32, c []float32)
+TEXT ·Square256(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·square256Generic+0(SB)
+
+avx512:
+	JMP ·square256AVX512+0(SB)
+
+avx2:
+	JMP ·square256AVX2+0(SB)
+
 // func square256AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
 TEXT ·square256AVX512(SB), NOSPLIT, $0-80
@@ -73756,6 +74330,20 @@ skip9:
 	JNZ  panel1
 	VZEROUPPER
 	RET
+
+// func Square512(m int, a []float32, b []float32, c []float32)
+TEXT ·Square512(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·square512Generic+0(SB)
+
+avx512:
+	JMP ·square512AVX512+0(SB)
+
+avx2:
+	JMP ·square512AVX2+0(SB)
 
 // func square512AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
@@ -75046,6 +75634,20 @@ skip9:
 	JNZ  panel1
 	VZEROUPPER
 	RET
+
+// func Square1024(m int, a []float32, b []float32, c []float32)
+TEXT ·Square1024(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·square1024Generic+0(SB)
+
+avx512:
+	JMP ·square1024AVX512+0(SB)
+
+avx2:
+	JMP ·square1024AVX2+0(SB)
 
 // func square1024AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F

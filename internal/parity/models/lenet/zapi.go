@@ -55,8 +55,22 @@ func (m *Model) TrainStep(x []float32, y []int32) (float32, error) {
 	}
 	loss := m.arena[23520]
 	m.step++
+	m.gradRows = n
 	m.optimize()
 	return loss, nil
+}
+
+// InputGrad returns the gradient of the last TrainStep's loss with respect to the named input,
+// computed when the model is built with dlc build -grad-input NAME: n rows like the input, a view
+// into the model's scratch memory that the next call of any method overwrites. It returns nil for
+// an input without a gradient or before the first TrainStep. This model was built without
+// -grad-input, so InputGrad always returns nil.
+func (m *Model) InputGrad(name string) []float32 {
+	n := m.gradRows
+	if n == 0 {
+		return nil
+	}
+	return nil
 }
 
 // runInfer runs func infer on n rows.

@@ -59,6 +59,7 @@ type Model struct {
 	scratch  []float32 // working memory of kernels (im2col)
 	lr       float32
 	step     int64 // training steps taken
+	gradRows int   // rows of the last TrainStep, for InputGrad
 	tensors  []Tensor
 }
 
