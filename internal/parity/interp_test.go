@@ -14,6 +14,11 @@ import (
 
 // compileRef lowers testdata/torchref/<name>.dl and runs the pipeline.
 func compileRef(t *testing.T, name string) *ir.Program {
+	return compileRefWith(t, name, passes.Config{Check: true})
+}
+
+// compileRefWith is compileRef with a pipeline configuration.
+func compileRefWith(t *testing.T, name string, cfg passes.Config) *ir.Program {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join(Dir(), name+".dl"))
 	if err != nil {
@@ -27,7 +32,7 @@ func compileRef(t *testing.T, name string) *ir.Program {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := passes.Run(p, passes.Config{Check: true}); err != nil {
+	if err := passes.Run(p, cfg); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -118,6 +123,33 @@ func checkInterp(t *testing.T, p *ir.Program, fx *Fixture) {
 			if msg := Close(got, want, 1e-3, 1e-8); msg != "" {
 				t.Errorf("state %s: %s", k, msg)
 			}
+		}
+	}
+}
+
+// TestEachOptionalPassDisabled reruns the PyTorch comparison with each
+// optional pass of the pipeline turned off in turn, and with only the
+// required passes (-O0): no pass may be needed for correctness.
+func TestEachOptionalPassDisabled(t *testing.T) {
+	configs := map[string]passes.Config{"O0": {O0: true, Check: true}}
+	for _, name := range passes.PassNames() {
+		if !strings.HasSuffix(name, "(required)") {
+			configs["off="+name] = passes.Config{Check: true, Disabled: map[string]bool{name: true}}
+		}
+	}
+	if len(configs) < 3 {
+		t.Fatalf("only %d configurations: %v", len(configs), passes.PassNames())
+	}
+	for label, cfg := range configs {
+		for _, model := range []string{"mlp", "lenet", "layernorm"} {
+			t.Run(label+"/"+model, func(t *testing.T) {
+				p := compileRefWith(t, model, cfg)
+				fx, err := Open(model)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkInterp(t, p, fx)
+			})
 		}
 	}
 }
