@@ -20,6 +20,12 @@ type Options struct {
 	// SourceLines is the DSL source, one string per line, so that each
 	// kernel can quote the line it comes from.
 	SourceLines []string
+	// Poison fills each arena value's memory with NaN (floats) or -1
+	// (integers) right before its kernel writes it (dlc build -d=poison). A
+	// plan that hands live memory to another value then corrupts the live
+	// value visibly, and a kernel that reads its output before writing it
+	// reads NaN: either fails the parity tests.
+	Poison bool
 }
 
 const runtimePath = "github.com/dlc-lang/dlc/runtime"

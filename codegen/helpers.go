@@ -121,6 +121,16 @@ var helperDecls = map[string]func(g *gen) jen.Code{
 			id("z").Op("^=").Id("z").Op(">>").Lit(31),
 			jen.Return(jen.Float64().Call(id("z").Op(">>").Lit(11)).Op("/").Parens(lit(1).Op("<<").Lit(53))))
 	},
+	"poison": func(g *gen) jen.Code {
+		return jen.Comment("poison fills s with NaN before a kernel writes it (dlc build -d=poison).").Line().
+			Func().Id("poison").Params(id("s").Index().Add(g.ft())).Block(
+			jen.For(id("i").Op(":=").Range().Id("s")).Block(id("s").Index(id("i")).Op("=").Add(g.ft()).Call(jen.Qual("math", "NaN").Call())))
+	},
+	"poisonInts": func(g *gen) jen.Code {
+		return jen.Comment("poisonInts fills s with -1 before a kernel writes it (dlc build -d=poison).").Line().
+			Func().Id("poisonInts").Params(id("s").Index().Int32()).Block(
+			jen.For(id("i").Op(":=").Range().Id("s")).Block(id("s").Index(id("i")).Op("=").Lit(-1)))
+	},
 	"idError": func(g *gen) jen.Code {
 		return jen.Comment("idError reports an id or class label outside [0, limit).").Line().
 			Func().Id("idError").Params(id("what").String(), id("i").Int(), id("id").Int32(), id("limit").Int()).Error().Block(

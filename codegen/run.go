@@ -85,6 +85,12 @@ func (g *gen) emitRun(file *jen.File, f *ir.Func) error {
 		if c == nil {
 			continue
 		}
+		if g.opts.Poison {
+			body = append(body, g.poison(f, v)...)
+			for _, cv := range c.k.companions {
+				body = append(body, g.poison(f, cv)...)
+			}
+		}
 		args := []jen.Code{}
 		if c.k.usesN {
 			args = append(args, id("n"))
@@ -163,4 +169,16 @@ func paramIndex(ps []*ir.Param, name string) int {
 		}
 	}
 	return -1
+}
+
+// poison renders the NaN (or -1) fill of v's memory when v lives in an
+// arena; see Options.Poison.
+func (g *gen) poison(f *ir.Func, v *ir.Value) []jen.Code {
+	switch f.Plan.Loc[v].Space {
+	case ir.SpaceArena:
+		return []jen.Code{g.helper("poison").Call(g.view(f, v))}
+	case ir.SpaceIntArena:
+		return []jen.Code{g.helper("poisonInts").Call(g.view(f, v))}
+	}
+	return nil
 }

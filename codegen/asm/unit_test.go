@@ -123,17 +123,35 @@ func function(asm, name string) string {
 }
 
 func TestDispatch(t *testing.T) {
-	d := string(generate(t, testSpecs).Dispatch)
-	for _, want := range []string{
-		"useAVX512 = cpu.X86.HasAVX && cpu.X86.HasAVX512F\n",
-		"useAVX2   = cpu.X86.HasAVX && cpu.X86.HasFMA\n",
-		"if useAVX512 {\n\t\tfwdAVX512(m, a, b, c, bias)\n\t} else if useAVX2 {",
-		"func Unpacked(m int, a, b, c []float32) {\n\tunpackedGeneric(m, a, b, c)\n}",
-		"// Source: model.dl:3:5 y = relu(x @ w + b)",
-		"// b is Bᵀ as packed by FwdPackB from B [10,10].",
+	u := generate(t, testSpecs)
+	for _, tc := range []struct {
+		file string
+		src  []byte
+		want []string
+	}{
+		{"dispatch", u.Dispatch, []string{
+			"useAVX512 = cpu.X86.HasAVX && cpu.X86.HasAVX512F\n",
+			"useAVX2   = cpu.X86.HasAVX && cpu.X86.HasFMA\n",
+			"func Unpacked(m int, a, b, c []float32) {\n\tunpackedGeneric(m, a, b, c)\n}",
+		}},
+		{"asm", []byte(function(string(u.Asm), "Fwd")), []string{
+			"TEXT ·Fwd(SB), NOSPLIT, $0-104\n",
+			"\tCMPB ·useAVX512+0(SB), $0x00\n\tJNE  avx512\n\tCMPB ·useAVX2+0(SB), $0x00\n\tJNE  avx2\n\tJMP  ·fwdGeneric+0(SB)\n",
+			"avx512:\n\tJMP ·fwdAVX512+0(SB)\n",
+			"avx2:\n\tJMP ·fwdAVX2+0(SB)",
+		}},
+		{"stubs", u.Stubs, []string{
+			"// Fwd sets c = relu(a·b + bias) for m rows. It is\n",
+			"//\t\t\t\ts += a[i*10+p] * b[p*10+j]\n",
+			"// Source: model.dl:3:5 y = relu(x @ w + b)\n",
+			"// b is Bᵀ as packed by FwdPackB from B [10,10].\n",
+			"//go:noescape\nfunc Fwd(m int, a []float32, b []float32, c []float32, bias []float32)\n",
+		}},
 	} {
-		if !strings.Contains(d, want) {
-			t.Errorf("dispatch lacks %q", want)
+		for _, want := range tc.want {
+			if !strings.Contains(string(tc.src), want) {
+				t.Errorf("%s lacks %q", tc.file, want)
+			}
 		}
 	}
 	if _, err := cpuCondition([]string{"AVX512VNNI"}); err == nil {

@@ -19,6 +19,7 @@ type Options struct {
 	DType      ir.DType
 	GradInputs []string
 	Passes     passes.Config
+	Poison     bool // see codegen.Options.Poison
 }
 
 // Result is a compiled model.
@@ -68,6 +69,7 @@ func Compile(filename string, src []byte, opts Options) (*Result, error) {
 		Package:     pkg,
 		Source:      filepath.Base(filename),
 		SourceLines: strings.Split(string(src), "\n"),
+		Poison:      opts.Poison,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("internal error: codegen: %w", err)

@@ -26,7 +26,7 @@ func (c *compileFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.batch, "batch", 0, "maximum batch size (default: the file's batch declaration)")
 	fs.StringVar(&c.dtype, "dtype", "f32", "floating-point type of the generated code: f32 or f64")
 	fs.Var(&c.gradInput, "grad-input", "also compute the gradient of this input (repeatable)")
-	fs.StringVar(&c.debug, "d", "", "debug settings, comma-separated: check (verify IR after every pass), dump=PASS (write MODEL.PASS.ir), off=PASS (disable a pass)")
+	fs.StringVar(&c.debug, "d", "", "debug settings, comma-separated: check (verify IR after every pass), dump=PASS (write MODEL.PASS.ir), off=PASS (disable a pass), poison (fill memory with NaN before each value is written)")
 	fs.BoolVar(&c.o0, "O0", false, "run only the required passes")
 }
 
@@ -50,12 +50,14 @@ func (c *compileFlags) options(dlFile string) (Options, error) {
 		case "":
 		case "check":
 			cfg.Check = true
+		case "poison":
+			opts.Poison = true
 		case "dump":
 			cfg.DumpPasses[val] = true
 		case "off":
 			cfg.Disabled[val] = true
 		default:
-			return opts, usagef("unknown -d setting %q (want check, dump=PASS or off=PASS)", key)
+			return opts, usagef("unknown -d setting %q (want check, dump=PASS, off=PASS or poison)", key)
 		}
 	}
 	if len(cfg.DumpPasses) > 0 {

@@ -9,8 +9,10 @@ import (
 
 	"github.com/dlc-lang/dlc/internal/driver"
 	"github.com/dlc-lang/dlc/internal/parity/models/seedlenet"
+	"github.com/dlc-lang/dlc/internal/parity/models/seedlenetpoison"
 	"github.com/dlc-lang/dlc/internal/parity/models/seedlstm"
 	"github.com/dlc-lang/dlc/internal/parity/models/seedmlp"
+	"github.com/dlc-lang/dlc/internal/parity/models/seedmlppoison"
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/ir/interp"
 	dlcrt "github.com/dlc-lang/dlc/runtime"
@@ -30,19 +32,21 @@ var diffTol = tol{Rtol: 1e-5, Atol: 1e-7}
 // state (so that float32 rounding does not accumulate across steps).
 func TestGeneratedMatchesInterp(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		new  func() *model
+		name, model string
+		new         func() *model
 	}{
-		{"mlp", func() *model { return wrap[float32, float32, float32](seedmlp.New(7)) }},
-		{"lenet", func() *model { return wrap[float32, float32, int32](seedlenet.New(7)) }},
-		{"lstm", func() *model { return wrap[float32, float32, float32](seedlstm.New(7)) }},
+		{"mlp", "mlp", func() *model { return wrap[float32, float32, float32](seedmlp.New(7)) }},
+		{"lenet", "lenet", func() *model { return wrap[float32, float32, int32](seedlenet.New(7)) }},
+		{"lstm", "lstm", func() *model { return wrap[float32, float32, float32](seedlstm.New(7)) }},
+		{"mlp-poison", "mlp", func() *model { return wrap[float32, float32, float32](seedmlppoison.New(7)) }},
+		{"lenet-poison", "lenet", func() *model { return wrap[float32, float32, int32](seedlenetpoison.New(7)) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			src, err := os.ReadFile(filepath.Join(Dir(), "..", "models", c.name+".dl"))
+			src, err := os.ReadFile(filepath.Join(Dir(), "..", "models", c.model+".dl"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := driver.Compile(c.name+".dl", src, driver.Options{})
+			res, err := driver.Compile(c.model+".dl", src, driver.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

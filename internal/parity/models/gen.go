@@ -22,3 +22,7 @@ package models
 
 // LeNet in float64 with the gradient of its input, for the finite-difference check of -grad-input.
 //go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o lenetgrad64 -pkg lenetgrad64 -dtype f64 -grad-input x ../../../testdata/torchref/lenet.dl
+
+// The seed MLP and LeNet with -d=poison: memory is NaN-filled before every write, so a wrong reuse fails the interpreter comparison.
+//go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o seedmlppoison -pkg seedmlppoison -d=poison ../../../testdata/models/mlp.dl
+//go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o seedlenetpoison -pkg seedlenetpoison -d=poison ../../../testdata/models/lenet.dl
