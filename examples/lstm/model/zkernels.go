@@ -570,8 +570,8 @@ func trainSquare704(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:15:10: loss mse(pred, y)
-// train %708 = mean_grad %707 {axes=[0,1], shape=[-1,1]} : f32[B,1]
-func trainMeanGrad708(n int, dst []float32) {
+// train %707 = mean_grad %706 {axes=[0,1], shape=[-1,1]} : f32[B,1]
+func trainMeanGrad707(n int, dst []float32) {
 	c := float32(n)
 	d := dst[:n]
 	for i := range d {
@@ -580,8 +580,8 @@ func trainMeanGrad708(n int, dst []float32) {
 }
 
 // lstm.dl:15:10: loss mse(pred, y)
-// train %709 = fused %708, %703 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
-func trainFused709(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+// train %708 = fused %707, %703 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
+func trainFused708(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -597,8 +597,8 @@ func trainFused709(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 }
 
 // lstm.dl:13:12: pred = dense(last, 1) as fc
-// train %712 = matmul %709, %701 : f32[B,50]
-func trainMatmul712(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %711 = matmul %708, %701 : f32[B,50]
+func trainMatmul711(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -612,8 +612,8 @@ func trainMatmul712(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:13:12: pred = dense(last, 1) as fc
-// train %713 = matmul %709, %700 {ta=true} : f32[1,50]
-func trainMatmul713(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %712 = matmul %708, %700 {ta=true} : f32[1,50]
+func trainMatmul712(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p:][:1]
@@ -628,8 +628,8 @@ func trainMatmul713(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %714 = fused %699, %712, %696 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
-func trainFused714(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %713 = fused %699, %711, %696 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused713(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -641,8 +641,8 @@ func trainFused714(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %715 = fused %698, %714, %685 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
-func trainFused715(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %714 = fused %698, %713, %685 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused714(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -654,8 +654,8 @@ func trainFused715(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %719 = concat %718, %715, %717, %716 {axis=1} : f32[B,200]
-func trainConcat719(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %718 = concat %717, %714, %716, %715 {axis=1} : f32[B,200]
+func trainConcat718(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*200:][:50], x0[o*50:][:50])
 		copy(dst[o*200+50:][:50], x1[o*50:][:50])
@@ -665,8 +665,8 @@ func trainConcat719(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %720 = matmul %719, %365 : f32[B,50]
-func trainMatmul720(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %719 = matmul %718, %365 : f32[B,50]
+func trainMatmul719(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -680,8 +680,8 @@ func trainMatmul720(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %722 = fused %714, %698, %686, %720, %682 {expr="add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))"} : f32[B,50]
-func trainFused722(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
+// train %721 = fused %713, %698, %686, %719, %682 {expr="add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))"} : f32[B,50]
+func trainFused721(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -697,8 +697,8 @@ func trainFused722(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %729 = matmul %727, %673 {ta=true} : f32[200,50]
-func trainMatmul729(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %728 = matmul %726, %673 {ta=true} : f32[200,50]
+func trainMatmul728(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -713,8 +713,8 @@ func trainMatmul729(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %910 = fused %390, %909, %373, %375 {expr="sigmoid_grad(a0,mul(a1,mul(a2,a3)))"} : f32[B,50]
-func trainFused910(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %909 = fused %390, %908, %373, %375 {expr="sigmoid_grad(a0,mul(a1,mul(a2,a3)))"} : f32[B,50]
+func trainFused909(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -728,16 +728,16 @@ func trainFused910(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %922 = const {value=0.0} : f32[B,50]
-func trainConst922(dst []float32) {
+// train %921 = const {value=0.0} : f32[B,50]
+func trainConst921(dst []float32) {
 	for i := range dst {
 		dst[i] = 0.0
 	}
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %925 = concat %924, %917, %908, %899, %890, %881, %872, %864, %855, %846, %837, %828, %819, %810, %801, %793, %784, %775, %766, %757, %748, %739, %730, %721 {axis=1} : f32[B,24,200]
-func trainConcat925(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32, x10 []float32, x11 []float32, x12 []float32, x13 []float32, x14 []float32, x15 []float32, x16 []float32, x17 []float32, x18 []float32, x19 []float32, x20 []float32, x21 []float32, x22 []float32, x23 []float32) {
+// train %924 = concat %923, %916, %907, %898, %889, %880, %871, %863, %854, %845, %836, %827, %818, %809, %800, %792, %783, %774, %765, %756, %747, %738, %729, %720 {axis=1} : f32[B,24,200]
+func trainConcat924(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32, x10 []float32, x11 []float32, x12 []float32, x13 []float32, x14 []float32, x15 []float32, x16 []float32, x17 []float32, x18 []float32, x19 []float32, x20 []float32, x21 []float32, x22 []float32, x23 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*4800:][:200], x0[o*200:][:200])
 		copy(dst[o*4800+200:][:200], x1[o*200:][:200])
@@ -774,8 +774,8 @@ func trainConcat925(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %928 = matmul %925, %364 : f32[B,24,50]
-func trainMatmul928(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %927 = matmul %924, %364 : f32[B,24,50]
+func trainMatmul927(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n*24; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -789,8 +789,8 @@ func trainMatmul928(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %929 = slice %363 {axis=1, end=1, start=0, step=1} : f32[B,1,50]
-func trainSlice929(n int, dst []float32, x0 []float32) {
+// train %928 = slice %363 {axis=1, end=1, start=0, step=1} : f32[B,1,50]
+func trainSlice928(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -799,8 +799,8 @@ func trainSlice929(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %933 = slice %363 {axis=1, end=2, start=1, step=1} : f32[B,1,50]
-func trainSlice933(n int, dst []float32, x0 []float32) {
+// train %932 = slice %363 {axis=1, end=2, start=1, step=1} : f32[B,1,50]
+func trainSlice932(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -809,8 +809,8 @@ func trainSlice933(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %938 = slice %363 {axis=1, end=3, start=2, step=1} : f32[B,1,50]
-func trainSlice938(n int, dst []float32, x0 []float32) {
+// train %937 = slice %363 {axis=1, end=3, start=2, step=1} : f32[B,1,50]
+func trainSlice937(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -819,8 +819,8 @@ func trainSlice938(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %943 = slice %363 {axis=1, end=4, start=3, step=1} : f32[B,1,50]
-func trainSlice943(n int, dst []float32, x0 []float32) {
+// train %942 = slice %363 {axis=1, end=4, start=3, step=1} : f32[B,1,50]
+func trainSlice942(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -829,8 +829,8 @@ func trainSlice943(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %948 = slice %363 {axis=1, end=5, start=4, step=1} : f32[B,1,50]
-func trainSlice948(n int, dst []float32, x0 []float32) {
+// train %947 = slice %363 {axis=1, end=5, start=4, step=1} : f32[B,1,50]
+func trainSlice947(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -839,8 +839,8 @@ func trainSlice948(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %953 = slice %363 {axis=1, end=6, start=5, step=1} : f32[B,1,50]
-func trainSlice953(n int, dst []float32, x0 []float32) {
+// train %952 = slice %363 {axis=1, end=6, start=5, step=1} : f32[B,1,50]
+func trainSlice952(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -849,8 +849,8 @@ func trainSlice953(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %958 = slice %363 {axis=1, end=7, start=6, step=1} : f32[B,1,50]
-func trainSlice958(n int, dst []float32, x0 []float32) {
+// train %957 = slice %363 {axis=1, end=7, start=6, step=1} : f32[B,1,50]
+func trainSlice957(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -859,8 +859,8 @@ func trainSlice958(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %963 = slice %363 {axis=1, end=8, start=7, step=1} : f32[B,1,50]
-func trainSlice963(n int, dst []float32, x0 []float32) {
+// train %962 = slice %363 {axis=1, end=8, start=7, step=1} : f32[B,1,50]
+func trainSlice962(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -869,8 +869,8 @@ func trainSlice963(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %968 = slice %363 {axis=1, end=9, start=8, step=1} : f32[B,1,50]
-func trainSlice968(n int, dst []float32, x0 []float32) {
+// train %967 = slice %363 {axis=1, end=9, start=8, step=1} : f32[B,1,50]
+func trainSlice967(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -879,8 +879,8 @@ func trainSlice968(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %973 = matmul %932, %930, %937, %942, %947, %952, %957, %962, %967, %972 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
-func trainMatmul973(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %972 = matmul %931, %929, %936, %941, %946, %951, %956, %961, %966, %971 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
+func trainMatmul972(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -915,8 +915,8 @@ func trainMatmul973(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %974 = slice %363 {axis=1, end=10, start=9, step=1} : f32[B,1,50]
-func trainSlice974(n int, dst []float32, x0 []float32) {
+// train %973 = slice %363 {axis=1, end=10, start=9, step=1} : f32[B,1,50]
+func trainSlice973(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -925,8 +925,8 @@ func trainSlice974(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %978 = slice %363 {axis=1, end=11, start=10, step=1} : f32[B,1,50]
-func trainSlice978(n int, dst []float32, x0 []float32) {
+// train %977 = slice %363 {axis=1, end=11, start=10, step=1} : f32[B,1,50]
+func trainSlice977(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -935,8 +935,8 @@ func trainSlice978(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %983 = slice %363 {axis=1, end=12, start=11, step=1} : f32[B,1,50]
-func trainSlice983(n int, dst []float32, x0 []float32) {
+// train %982 = slice %363 {axis=1, end=12, start=11, step=1} : f32[B,1,50]
+func trainSlice982(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -945,8 +945,8 @@ func trainSlice983(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %988 = slice %363 {axis=1, end=13, start=12, step=1} : f32[B,1,50]
-func trainSlice988(n int, dst []float32, x0 []float32) {
+// train %987 = slice %363 {axis=1, end=13, start=12, step=1} : f32[B,1,50]
+func trainSlice987(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -955,8 +955,8 @@ func trainSlice988(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %993 = slice %363 {axis=1, end=14, start=13, step=1} : f32[B,1,50]
-func trainSlice993(n int, dst []float32, x0 []float32) {
+// train %992 = slice %363 {axis=1, end=14, start=13, step=1} : f32[B,1,50]
+func trainSlice992(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -965,8 +965,8 @@ func trainSlice993(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %998 = slice %363 {axis=1, end=15, start=14, step=1} : f32[B,1,50]
-func trainSlice998(n int, dst []float32, x0 []float32) {
+// train %997 = slice %363 {axis=1, end=15, start=14, step=1} : f32[B,1,50]
+func trainSlice997(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -975,8 +975,8 @@ func trainSlice998(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1003 = slice %363 {axis=1, end=16, start=15, step=1} : f32[B,1,50]
-func trainSlice1003(n int, dst []float32, x0 []float32) {
+// train %1002 = slice %363 {axis=1, end=16, start=15, step=1} : f32[B,1,50]
+func trainSlice1002(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -985,8 +985,8 @@ func trainSlice1003(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1008 = slice %363 {axis=1, end=17, start=16, step=1} : f32[B,1,50]
-func trainSlice1008(n int, dst []float32, x0 []float32) {
+// train %1007 = slice %363 {axis=1, end=17, start=16, step=1} : f32[B,1,50]
+func trainSlice1007(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -995,8 +995,8 @@ func trainSlice1008(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1013 = matmul %977, %975, %973, %982, %987, %992, %997, %1002, %1007, %1012 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
-func trainMatmul1013(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %1012 = matmul %976, %974, %972, %981, %986, %991, %996, %1001, %1006, %1011 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
+func trainMatmul1012(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1031,8 +1031,8 @@ func trainMatmul1013(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1014 = slice %363 {axis=1, end=18, start=17, step=1} : f32[B,1,50]
-func trainSlice1014(n int, dst []float32, x0 []float32) {
+// train %1013 = slice %363 {axis=1, end=18, start=17, step=1} : f32[B,1,50]
+func trainSlice1013(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1041,8 +1041,8 @@ func trainSlice1014(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1018 = slice %363 {axis=1, end=19, start=18, step=1} : f32[B,1,50]
-func trainSlice1018(n int, dst []float32, x0 []float32) {
+// train %1017 = slice %363 {axis=1, end=19, start=18, step=1} : f32[B,1,50]
+func trainSlice1017(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1051,8 +1051,8 @@ func trainSlice1018(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1023 = slice %363 {axis=1, end=20, start=19, step=1} : f32[B,1,50]
-func trainSlice1023(n int, dst []float32, x0 []float32) {
+// train %1022 = slice %363 {axis=1, end=20, start=19, step=1} : f32[B,1,50]
+func trainSlice1022(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1061,8 +1061,8 @@ func trainSlice1023(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1028 = slice %363 {axis=1, end=21, start=20, step=1} : f32[B,1,50]
-func trainSlice1028(n int, dst []float32, x0 []float32) {
+// train %1027 = slice %363 {axis=1, end=21, start=20, step=1} : f32[B,1,50]
+func trainSlice1027(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1071,8 +1071,8 @@ func trainSlice1028(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1033 = slice %363 {axis=1, end=22, start=21, step=1} : f32[B,1,50]
-func trainSlice1033(n int, dst []float32, x0 []float32) {
+// train %1032 = slice %363 {axis=1, end=22, start=21, step=1} : f32[B,1,50]
+func trainSlice1032(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1081,8 +1081,8 @@ func trainSlice1033(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1038 = slice %363 {axis=1, end=23, start=22, step=1} : f32[B,1,50]
-func trainSlice1038(n int, dst []float32, x0 []float32) {
+// train %1037 = slice %363 {axis=1, end=23, start=22, step=1} : f32[B,1,50]
+func trainSlice1037(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1091,8 +1091,8 @@ func trainSlice1038(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1043 = slice %363 {axis=1, end=24, start=23, step=1} : f32[B,1,50]
-func trainSlice1043(n int, dst []float32, x0 []float32) {
+// train %1042 = slice %363 {axis=1, end=24, start=23, step=1} : f32[B,1,50]
+func trainSlice1042(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
@@ -1101,8 +1101,8 @@ func trainSlice1043(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1048 = matmul %1017, %1015, %1013, %1022, %1027, %1032, %1037, %1042, %1047 {epilogue="add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)", ta=true} : f32[200,50]
-func trainMatmul1048(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32) {
+// train %1047 = matmul %1016, %1014, %1012, %1021, %1026, %1031, %1036, %1041, %1046 {epilogue="add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)", ta=true} : f32[200,50]
+func trainMatmul1047(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1135,8 +1135,8 @@ func trainMatmul1048(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
-// train %1051 = matmul %870, %449, %1050, %880, %889, %898, %907, %916 {epilogue="add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6)", ta=true} : f32[200,50]
-func trainMatmul1051(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32) {
+// train %1050 = matmul %869, %449, %1049, %879, %888, %897, %906, %915 {epilogue="add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6)", ta=true} : f32[200,50]
+func trainMatmul1050(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1167,8 +1167,8 @@ func trainMatmul1051(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1108 = fused %1100, %336, %324, %1077, %1106, %320 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
-func trainFused1108(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %1107 = fused %1099, %336, %324, %1076, %1105, %320 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1107(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -1186,8 +1186,8 @@ func trainFused1108(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1110 = fused %320, %1077, %1106, %324 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
-func trainFused1110(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %1109 = fused %320, %1076, %1105, %324 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1109(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -1201,8 +1201,8 @@ func trainFused1110(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1313 = slice %0 {axis=1, end=1, start=0, step=1} : f32[B,1,5]
-func trainSlice1313(n int, dst []float32, x0 []float32) {
+// train %1312 = slice %0 {axis=1, end=1, start=0, step=1} : f32[B,1,5]
+func trainSlice1312(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1211,8 +1211,8 @@ func trainSlice1313(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1317 = slice %0 {axis=1, end=2, start=1, step=1} : f32[B,1,5]
-func trainSlice1317(n int, dst []float32, x0 []float32) {
+// train %1316 = slice %0 {axis=1, end=2, start=1, step=1} : f32[B,1,5]
+func trainSlice1316(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1221,8 +1221,8 @@ func trainSlice1317(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1321 = matmul %1320, %1318 {ta=true} : f32[200,5]
-func trainMatmul1321(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %1320 = matmul %1319, %1317 {ta=true} : f32[200,5]
+func trainMatmul1320(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1237,8 +1237,8 @@ func trainMatmul1321(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1322 = slice %0 {axis=1, end=3, start=2, step=1} : f32[B,1,5]
-func trainSlice1322(n int, dst []float32, x0 []float32) {
+// train %1321 = slice %0 {axis=1, end=3, start=2, step=1} : f32[B,1,5]
+func trainSlice1321(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1247,8 +1247,8 @@ func trainSlice1322(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1327 = slice %0 {axis=1, end=4, start=3, step=1} : f32[B,1,5]
-func trainSlice1327(n int, dst []float32, x0 []float32) {
+// train %1326 = slice %0 {axis=1, end=4, start=3, step=1} : f32[B,1,5]
+func trainSlice1326(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1257,8 +1257,8 @@ func trainSlice1327(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1332 = slice %0 {axis=1, end=5, start=4, step=1} : f32[B,1,5]
-func trainSlice1332(n int, dst []float32, x0 []float32) {
+// train %1331 = slice %0 {axis=1, end=5, start=4, step=1} : f32[B,1,5]
+func trainSlice1331(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1267,8 +1267,8 @@ func trainSlice1332(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1337 = slice %0 {axis=1, end=6, start=5, step=1} : f32[B,1,5]
-func trainSlice1337(n int, dst []float32, x0 []float32) {
+// train %1336 = slice %0 {axis=1, end=6, start=5, step=1} : f32[B,1,5]
+func trainSlice1336(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1277,8 +1277,8 @@ func trainSlice1337(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1342 = slice %0 {axis=1, end=7, start=6, step=1} : f32[B,1,5]
-func trainSlice1342(n int, dst []float32, x0 []float32) {
+// train %1341 = slice %0 {axis=1, end=7, start=6, step=1} : f32[B,1,5]
+func trainSlice1341(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1287,8 +1287,8 @@ func trainSlice1342(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1347 = slice %0 {axis=1, end=8, start=7, step=1} : f32[B,1,5]
-func trainSlice1347(n int, dst []float32, x0 []float32) {
+// train %1346 = slice %0 {axis=1, end=8, start=7, step=1} : f32[B,1,5]
+func trainSlice1346(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1297,8 +1297,8 @@ func trainSlice1347(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1352 = slice %0 {axis=1, end=9, start=8, step=1} : f32[B,1,5]
-func trainSlice1352(n int, dst []float32, x0 []float32) {
+// train %1351 = slice %0 {axis=1, end=9, start=8, step=1} : f32[B,1,5]
+func trainSlice1351(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1307,8 +1307,8 @@ func trainSlice1352(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1357 = matmul %1316, %1314, %1321, %1326, %1331, %1336, %1341, %1346, %1351, %1356 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,5]
-func trainMatmul1357(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %1356 = matmul %1315, %1313, %1320, %1325, %1330, %1335, %1340, %1345, %1350, %1355 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,5]
+func trainMatmul1356(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1343,8 +1343,8 @@ func trainMatmul1357(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1358 = slice %0 {axis=1, end=10, start=9, step=1} : f32[B,1,5]
-func trainSlice1358(n int, dst []float32, x0 []float32) {
+// train %1357 = slice %0 {axis=1, end=10, start=9, step=1} : f32[B,1,5]
+func trainSlice1357(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1353,8 +1353,8 @@ func trainSlice1358(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1362 = slice %0 {axis=1, end=11, start=10, step=1} : f32[B,1,5]
-func trainSlice1362(n int, dst []float32, x0 []float32) {
+// train %1361 = slice %0 {axis=1, end=11, start=10, step=1} : f32[B,1,5]
+func trainSlice1361(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1363,8 +1363,8 @@ func trainSlice1362(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1367 = slice %0 {axis=1, end=12, start=11, step=1} : f32[B,1,5]
-func trainSlice1367(n int, dst []float32, x0 []float32) {
+// train %1366 = slice %0 {axis=1, end=12, start=11, step=1} : f32[B,1,5]
+func trainSlice1366(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1373,8 +1373,8 @@ func trainSlice1367(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1372 = slice %0 {axis=1, end=13, start=12, step=1} : f32[B,1,5]
-func trainSlice1372(n int, dst []float32, x0 []float32) {
+// train %1371 = slice %0 {axis=1, end=13, start=12, step=1} : f32[B,1,5]
+func trainSlice1371(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1383,8 +1383,8 @@ func trainSlice1372(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1377 = slice %0 {axis=1, end=14, start=13, step=1} : f32[B,1,5]
-func trainSlice1377(n int, dst []float32, x0 []float32) {
+// train %1376 = slice %0 {axis=1, end=14, start=13, step=1} : f32[B,1,5]
+func trainSlice1376(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1393,8 +1393,8 @@ func trainSlice1377(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1382 = slice %0 {axis=1, end=15, start=14, step=1} : f32[B,1,5]
-func trainSlice1382(n int, dst []float32, x0 []float32) {
+// train %1381 = slice %0 {axis=1, end=15, start=14, step=1} : f32[B,1,5]
+func trainSlice1381(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1403,8 +1403,8 @@ func trainSlice1382(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1387 = slice %0 {axis=1, end=16, start=15, step=1} : f32[B,1,5]
-func trainSlice1387(n int, dst []float32, x0 []float32) {
+// train %1386 = slice %0 {axis=1, end=16, start=15, step=1} : f32[B,1,5]
+func trainSlice1386(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1413,8 +1413,8 @@ func trainSlice1387(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1392 = slice %0 {axis=1, end=17, start=16, step=1} : f32[B,1,5]
-func trainSlice1392(n int, dst []float32, x0 []float32) {
+// train %1391 = slice %0 {axis=1, end=17, start=16, step=1} : f32[B,1,5]
+func trainSlice1391(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1423,8 +1423,8 @@ func trainSlice1392(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1397 = matmul %1361, %1359, %1357, %1366, %1371, %1376, %1381, %1386, %1391, %1396 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,5]
-func trainMatmul1397(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %1396 = matmul %1360, %1358, %1356, %1365, %1370, %1375, %1380, %1385, %1390, %1395 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,5]
+func trainMatmul1396(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1459,8 +1459,8 @@ func trainMatmul1397(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1398 = slice %0 {axis=1, end=18, start=17, step=1} : f32[B,1,5]
-func trainSlice1398(n int, dst []float32, x0 []float32) {
+// train %1397 = slice %0 {axis=1, end=18, start=17, step=1} : f32[B,1,5]
+func trainSlice1397(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1469,8 +1469,8 @@ func trainSlice1398(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1402 = slice %0 {axis=1, end=19, start=18, step=1} : f32[B,1,5]
-func trainSlice1402(n int, dst []float32, x0 []float32) {
+// train %1401 = slice %0 {axis=1, end=19, start=18, step=1} : f32[B,1,5]
+func trainSlice1401(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1479,8 +1479,8 @@ func trainSlice1402(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1407 = slice %0 {axis=1, end=20, start=19, step=1} : f32[B,1,5]
-func trainSlice1407(n int, dst []float32, x0 []float32) {
+// train %1406 = slice %0 {axis=1, end=20, start=19, step=1} : f32[B,1,5]
+func trainSlice1406(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1489,8 +1489,8 @@ func trainSlice1407(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1412 = slice %0 {axis=1, end=21, start=20, step=1} : f32[B,1,5]
-func trainSlice1412(n int, dst []float32, x0 []float32) {
+// train %1411 = slice %0 {axis=1, end=21, start=20, step=1} : f32[B,1,5]
+func trainSlice1411(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1499,8 +1499,8 @@ func trainSlice1412(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1417 = slice %0 {axis=1, end=22, start=21, step=1} : f32[B,1,5]
-func trainSlice1417(n int, dst []float32, x0 []float32) {
+// train %1416 = slice %0 {axis=1, end=22, start=21, step=1} : f32[B,1,5]
+func trainSlice1416(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1509,8 +1509,8 @@ func trainSlice1417(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1422 = slice %0 {axis=1, end=23, start=22, step=1} : f32[B,1,5]
-func trainSlice1422(n int, dst []float32, x0 []float32) {
+// train %1421 = slice %0 {axis=1, end=23, start=22, step=1} : f32[B,1,5]
+func trainSlice1421(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1519,8 +1519,8 @@ func trainSlice1422(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1427 = slice %0 {axis=1, end=24, start=23, step=1} : f32[B,1,5]
-func trainSlice1427(n int, dst []float32, x0 []float32) {
+// train %1426 = slice %0 {axis=1, end=24, start=23, step=1} : f32[B,1,5]
+func trainSlice1426(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*120:][:120]
 		pb := dst[o*5:][:5]
@@ -1529,8 +1529,8 @@ func trainSlice1427(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// train %1432 = matmul %1401, %1399, %1397, %1406, %1411, %1416, %1421, %1426, %1431 {epilogue="add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)", ta=true} : f32[200,5]
-func trainMatmul1432(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32) {
+// train %1431 = matmul %1400, %1398, %1396, %1405, %1410, %1415, %1420, %1425, %1430 {epilogue="add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)", ta=true} : f32[200,5]
+func trainMatmul1431(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]

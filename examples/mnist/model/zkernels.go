@@ -292,8 +292,8 @@ func trainMaxpool2d12(n int, dst []float32, dst1 []int32, x0 []float32) {
 }
 
 // lenet.dl:22:10: loss cross_entropy(logits, y)
-// train %28 = mean_grad %27 {axes=[0], shape=[-1]} : f32[B]
-func trainMeanGrad28(n int, dst []float32) {
+// train %27 = mean_grad %26 {axes=[0], shape=[-1]} : f32[B]
+func trainMeanGrad27(n int, dst []float32) {
 	c := float32(n)
 	d := dst[:n]
 	for i := range d {
@@ -302,8 +302,8 @@ func trainMeanGrad28(n int, dst []float32) {
 }
 
 // lenet.dl:22:10: loss cross_entropy(logits, y)
-// train %29 = cross_entropy_grad %23, %1, %28 : f32[B,10]
-func trainCrossEntropyGrad29(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
+// train %28 = cross_entropy_grad %23, %1, %27 : f32[B,10]
+func trainCrossEntropyGrad28(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 10 {
@@ -339,8 +339,8 @@ func trainCrossEntropyGrad29(n int, dst []float32, dst1 []float32, x0 []float32,
 }
 
 // lenet.dl:19:12: |> linear(84, 10) as fc3
-// train %32 = matmul %29, %20 {ta=true} : f32[10,84]
-func trainMatmul32(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %31 = matmul %28, %20 {ta=true} : f32[10,84]
+func trainMatmul31(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*10:][:10]
@@ -355,8 +355,8 @@ func trainMatmul32(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lenet.dl:19:12: |> linear(84, 10) as fc3
-// train %33 = matmul %29, %21, %20 {epilogue="relu_grad(a1,a0)"} : f32[B,84]
-func trainMatmul33(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %32 = matmul %28, %21, %20 {epilogue="relu_grad(a1,a0)"} : f32[B,84]
+func trainMatmul32(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*84:][:84]
 		clear(c)
@@ -383,8 +383,8 @@ func trainMatmul33(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 }
 
 // lenet.dl:18:12: |> linear(120, 84) as fc2 |> relu
-// train %36 = matmul %33, %17 {ta=true} : f32[84,120]
-func trainMatmul36(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %35 = matmul %32, %17 {ta=true} : f32[84,120]
+func trainMatmul35(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*84:][:84]
@@ -399,8 +399,8 @@ func trainMatmul36(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lenet.dl:18:12: |> linear(120, 84) as fc2 |> relu
-// train %37 = matmul %33, %18, %17 {epilogue="relu_grad(a1,a0)"} : f32[B,120]
-func trainMatmul37(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %36 = matmul %32, %18, %17 {epilogue="relu_grad(a1,a0)"} : f32[B,120]
+func trainMatmul36(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*120:][:120]
 		clear(c)
@@ -427,8 +427,8 @@ func trainMatmul37(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 }
 
 // lenet.dl:17:12: |> linear(400, 120) as fc1 |> relu
-// train %40 = matmul %37, %14 {ta=true} : f32[120,400]
-func trainMatmul40(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %39 = matmul %36, %14 {ta=true} : f32[120,400]
+func trainMatmul39(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*120:][:120]
@@ -443,8 +443,8 @@ func trainMatmul40(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lenet.dl:17:12: |> linear(400, 120) as fc1 |> relu
-// train %42 = matmul %37, %15, %41 {epilogue="relu_grad(a1,a0)"} : f32[B,400]
-func trainMatmul42(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %41 = matmul %36, %15, %40 {epilogue="relu_grad(a1,a0)"} : f32[B,400]
+func trainMatmul41(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*400:][:400]
 		clear(c)
@@ -464,8 +464,8 @@ func trainMatmul42(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lenet.dl:15:41: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
-// train %44 = maxpool2d_grad_idx %13, %43 {shape=[-1,16,10,10]} : f32[B,16,10,10]
-func trainMaxpool2dGradIdx44(n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
+// train %43 = maxpool2d_grad_idx %13, %42 {shape=[-1,16,10,10]} : f32[B,16,10,10]
+func trainMaxpool2dGradIdx43(n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
 	clear(dst)
 	for pl := 0; pl < n*16; pl++ {
 		xp := dst[pl*100:][:100]
@@ -486,8 +486,8 @@ func trainMaxpool2dGradIdx44(n int, dst []float32, dst1 []float32, x0 []int32, x
 }
 
 // lenet.dl:15:12: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
-// train %47 = conv2d_grad_weight %6, %44 {dilation=[1,1], pad=[0,0], shape=[16,6,5,5], stride=[1,1]} : f32[16,6,5,5]
-func trainConv2dGradWeight47(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+// train %46 = conv2d_grad_weight %6, %43 {dilation=[1,1], pad=[0,0], shape=[16,6,5,5], stride=[1,1]} : f32[16,6,5,5]
+func trainConv2dGradWeight46(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for b := 0; b < n; b++ {
 		xb := x0[b*1176:][:1176]
@@ -518,8 +518,8 @@ func trainConv2dGradWeight47(n int, dst []float32, tmp []float32, x0 []float32, 
 }
 
 // lenet.dl:15:12: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
-// train %48 = conv2d_grad_input %44, %8, %6 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[0,0], shape=[-1,6,14,14], stride=[1,1]} : f32[B,6,14,14]
-func trainConv2dGradInput48(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %47 = conv2d_grad_input %43, %8, %6 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[0,0], shape=[-1,6,14,14], stride=[1,1]} : f32[B,6,14,14]
+func trainConv2dGradInput47(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	clear(dst)
 	for b := 0; b < n; b++ {
 		xb := dst[b*1176:][:1176]
@@ -563,8 +563,8 @@ func trainConv2dGradInput48(n int, dst []float32, tmp []float32, x0 []float32, x
 }
 
 // lenet.dl:14:40: |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
-// train %49 = maxpool2d_grad_idx %7, %48 {shape=[-1,6,28,28]} : f32[B,6,28,28]
-func trainMaxpool2dGradIdx49(n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
+// train %48 = maxpool2d_grad_idx %7, %47 {shape=[-1,6,28,28]} : f32[B,6,28,28]
+func trainMaxpool2dGradIdx48(n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
 	clear(dst)
 	for pl := 0; pl < n*6; pl++ {
 		xp := dst[pl*784:][:784]
@@ -585,8 +585,8 @@ func trainMaxpool2dGradIdx49(n int, dst []float32, dst1 []float32, x0 []int32, x
 }
 
 // lenet.dl:14:12: |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
-// train %52 = conv2d_grad_weight %0, %49 {dilation=[1,1], pad=[0,0], shape=[6,1,5,5], stride=[1,1]} : f32[6,1,5,5]
-func trainConv2dGradWeight52(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+// train %51 = conv2d_grad_weight %0, %48 {dilation=[1,1], pad=[0,0], shape=[6,1,5,5], stride=[1,1]} : f32[6,1,5,5]
+func trainConv2dGradWeight51(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for b := 0; b < n; b++ {
 		xb := x0[b*1024:][:1024]

@@ -413,15 +413,15 @@ func trainSum19(n int, dst []float32, x0 []float32) {
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %21 = fused %19 {expr="div(a0,sub(a0,1.0))"} : f32[]
-func trainFused21(dst []float32, x0 []float32) {
+// train %20 = fused %19 {expr="div(a0,sub(a0,1.0))"} : f32[]
+func trainFused20(dst []float32, x0 []float32) {
 	t0 := x0[0] - 1.0
 	dst[0] = x0[0] / t0
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %22 = mul %12, %21 : f32[1,8,1,1]
-func trainMul22(dst []float32, x0 []float32, x1 []float32) {
+// train %21 = mul %12, %20 : f32[1,8,1,1]
+func trainMul21(dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:8]
 	a0 := x0[:len(d)]
 	s1 := x1[0]
@@ -431,8 +431,8 @@ func trainMul22(dst []float32, x0 []float32, x1 []float32) {
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %24 = fused %8, %23 {expr="add(scale{value=0.9}(a0),scale{value=0.1}(a1))"} : f32[8]
-func trainFused24(dst []float32, x0 []float32, x1 []float32) {
+// train %23 = fused %8, %22 {expr="add(scale{value=0.9}(a0),scale{value=0.1}(a1))"} : f32[8]
+func trainFused23(dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:8]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -444,8 +444,8 @@ func trainFused24(dst []float32, x0 []float32, x1 []float32) {
 }
 
 // cnn_bn.dl:10:20: pool1 = bn1 |> relu |> maxpool2d(2)
-// train %27 = fused %15, %16, %17 {expr="relu(add(mul(a0,a1),a2))"} : f32[B,8,16,16]
-func trainFused27(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %26 = fused %15, %16, %17 {expr="relu(add(mul(a0,a1),a2))"} : f32[B,8,16,16]
+func trainFused26(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 8; i1++ {
 			d := dst[i0*2048+i1*256:][:256]
@@ -462,8 +462,8 @@ func trainFused27(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // cnn_bn.dl:10:28: pool1 = bn1 |> relu |> maxpool2d(2)
-// train %28 = maxpool2d %27 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,8,8,8]
-func trainMaxpool2d28(n int, dst []float32, dst1 []int32, x0 []float32) {
+// train %27 = maxpool2d %26 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,8,8,8]
+func trainMaxpool2d27(n int, dst []float32, dst1 []int32, x0 []float32) {
 	for pl := 0; pl < n*8; pl++ {
 		xp := x0[pl*256:][:256]
 		op := dst[pl*64:][:64]
@@ -491,8 +491,8 @@ func trainMaxpool2d28(n int, dst []float32, dst1 []int32, x0 []float32) {
 }
 
 // cnn_bn.dl:15:13: drop1 = dropout(gap, p=0.25)
-// train %38 = dropout_mask {p=0.25, seed=0} : f32[B,16]
-func trainDropoutMask38(step uint64, dst []float32) {
+// train %37 = dropout_mask {p=0.25, seed=0} : f32[B,16]
+func trainDropoutMask37(step uint64, dst []float32) {
 	for i := range dst {
 		if dropoutUniform(uint64(0), step, uint64(i)) >= 0.25 {
 			dst[i] = 1.3333333333333333
@@ -503,8 +503,8 @@ func trainDropoutMask38(step uint64, dst []float32) {
 }
 
 // cnn_bn.dl:15:13: drop1 = dropout(gap, p=0.25)
-// train %39 = mul %37, %38 : f32[B,16]
-func trainMul39(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %38 = mul %36, %37 : f32[B,16]
+func trainMul38(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*16]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -514,8 +514,8 @@ func trainMul39(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // cnn_bn.dl:18:10: loss cross_entropy(fc, y)
-// train %46 = mean_grad %45 {axes=[0], shape=[-1]} : f32[B]
-func trainMeanGrad46(n int, dst []float32) {
+// train %45 = mean_grad %44 {axes=[0], shape=[-1]} : f32[B]
+func trainMeanGrad45(n int, dst []float32) {
 	c := float32(n)
 	d := dst[:n]
 	for i := range d {
@@ -524,8 +524,8 @@ func trainMeanGrad46(n int, dst []float32) {
 }
 
 // cnn_bn.dl:18:10: loss cross_entropy(fc, y)
-// train %47 = cross_entropy_grad %42, %1, %46 : f32[B,10]
-func trainCrossEntropyGrad47(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
+// train %46 = cross_entropy_grad %41, %1, %45 : f32[B,10]
+func trainCrossEntropyGrad46(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 10 {
@@ -561,8 +561,8 @@ func trainCrossEntropyGrad47(n int, dst []float32, dst1 []float32, x0 []float32,
 }
 
 // cnn_bn.dl:16:10: fc = linear(drop1, 16, 10)
-// train %50 = matmul %47, %39 {ta=true} : f32[10,16]
-func trainMatmul50(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %49 = matmul %46, %38 {ta=true} : f32[10,16]
+func trainMatmul49(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*10:][:10]
@@ -577,8 +577,8 @@ func trainMatmul50(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // cnn_bn.dl:16:10: fc = linear(drop1, 16, 10)
-// train %51 = matmul %47, %40, %38 {epilogue="mul(a0,a1)"} : f32[B,16]
-func trainMatmul51(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %50 = matmul %46, %39, %37 {epilogue="mul(a0,a1)"} : f32[B,16]
+func trainMatmul50(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*16:][:16]
 		clear(c)
@@ -598,8 +598,8 @@ func trainMatmul51(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // cnn_bn.dl:14:28: gap = conv3 |> relu |> global_avgpool2d
-// train %53 = scale %52 {value=0.25} : f32[B,16,1,1]
-func trainScale53(n int, dst []float32, x0 []float32) {
+// train %52 = scale %51 {value=0.25} : f32[B,16,1,1]
+func trainScale52(n int, dst []float32, x0 []float32) {
 	d := dst[:n*16]
 	a0 := x0[:len(d)]
 	for i := range d {
@@ -608,8 +608,8 @@ func trainScale53(n int, dst []float32, x0 []float32) {
 }
 
 // cnn_bn.dl:14:28: gap = conv3 |> relu |> global_avgpool2d
-// train %54 = broadcast %53 {shape=[-1,16,2,2]} : f32[B,16,2,2]
-func trainBroadcast54(n int, dst []float32, x0 []float32) {
+// train %53 = broadcast %52 {shape=[-1,16,2,2]} : f32[B,16,2,2]
+func trainBroadcast53(n int, dst []float32, x0 []float32) {
 	for i0 := 0; i0 < n*16; i0++ {
 		d := dst[i0*4:][:4]
 		s0 := x0[i0]
@@ -620,8 +620,8 @@ func trainBroadcast54(n int, dst []float32, x0 []float32) {
 }
 
 // cnn_bn.dl:14:20: gap = conv3 |> relu |> global_avgpool2d
-// train %55 = relu_grad %36, %54 : f32[B,16,2,2]
-func trainReluGrad55(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %54 = relu_grad %35, %53 : f32[B,16,2,2]
+func trainReluGrad54(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*64]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -631,8 +631,8 @@ func trainReluGrad55(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // cnn_bn.dl:13:13: conv3 = conv2d(pool2, 16, 16, 3, padding=2, dilation=2, bias=false)
-// train %56 = conv2d_grad_input %55, %35 {dilation=[2,2], pad=[2,2], shape=[-1,16,2,2], stride=[1,1]} : f32[B,16,2,2]
-func trainConv2dGradInput56(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+// train %55 = conv2d_grad_input %54, %34 {dilation=[2,2], pad=[2,2], shape=[-1,16,2,2], stride=[1,1]} : f32[B,16,2,2]
+func trainConv2dGradInput55(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for b := 0; b < n; b++ {
 		xb := dst[b*64:][:64]
@@ -670,8 +670,8 @@ func trainConv2dGradInput56(n int, dst []float32, tmp []float32, x0 []float32, x
 }
 
 // cnn_bn.dl:13:13: conv3 = conv2d(pool2, 16, 16, 3, padding=2, dilation=2, bias=false)
-// train %57 = conv2d_grad_weight %34, %55 {dilation=[2,2], pad=[2,2], shape=[16,16,3,3], stride=[1,1]} : f32[16,16,3,3]
-func trainConv2dGradWeight57(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+// train %56 = conv2d_grad_weight %33, %54 {dilation=[2,2], pad=[2,2], shape=[16,16,3,3], stride=[1,1]} : f32[16,16,3,3]
+func trainConv2dGradWeight56(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for b := 0; b < n; b++ {
 		xb := x0[b*64:][:64]
@@ -703,8 +703,8 @@ func trainConv2dGradWeight57(n int, dst []float32, tmp []float32, x0 []float32, 
 }
 
 // cnn_bn.dl:12:30: pool2 = conv2 |> relu |> avgpool2d(2)
-// train %58 = avgpool2d_grad %56 {kernel=[2,2], pad=[0,0], shape=[-1,16,4,4], stride=[2,2]} : f32[B,16,4,4]
-func trainAvgpool2dGrad58(n int, dst []float32, x0 []float32) {
+// train %57 = avgpool2d_grad %55 {kernel=[2,2], pad=[0,0], shape=[-1,16,4,4], stride=[2,2]} : f32[B,16,4,4]
+func trainAvgpool2dGrad57(n int, dst []float32, x0 []float32) {
 	clear(dst)
 	for pl := 0; pl < n*16; pl++ {
 		xp := dst[pl*16:][:16]
@@ -728,8 +728,8 @@ func trainAvgpool2dGrad58(n int, dst []float32, x0 []float32) {
 }
 
 // cnn_bn.dl:12:22: pool2 = conv2 |> relu |> avgpool2d(2)
-// train %59 = relu_grad %33, %58 : f32[B,16,4,4]
-func trainReluGrad59(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+// train %58 = relu_grad %32, %57 : f32[B,16,4,4]
+func trainReluGrad58(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*256]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -748,8 +748,8 @@ func trainReluGrad59(n int, dst []float32, dst1 []float32, x0 []float32, x1 []fl
 }
 
 // cnn_bn.dl:11:13: conv2 = conv2d(pool1, 8, 16, 3, stride=2, padding=1, dilation=1)
-// train %62 = conv2d_grad_weight %28, %59 {dilation=[1,1], pad=[1,1], shape=[16,8,3,3], stride=[2,2]} : f32[16,8,3,3]
-func trainConv2dGradWeight62(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+// train %61 = conv2d_grad_weight %27, %58 {dilation=[1,1], pad=[1,1], shape=[16,8,3,3], stride=[2,2]} : f32[16,8,3,3]
+func trainConv2dGradWeight61(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for b := 0; b < n; b++ {
 		xb := x0[b*512:][:512]
@@ -783,8 +783,8 @@ func trainConv2dGradWeight62(n int, dst []float32, tmp []float32, x0 []float32, 
 }
 
 // cnn_bn.dl:11:13: conv2 = conv2d(pool1, 8, 16, 3, stride=2, padding=1, dilation=1)
-// train %63 = conv2d_grad_input %59, %30, %28 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[1,1], shape=[-1,8,8,8], stride=[2,2]} : f32[B,8,8,8]
-func trainConv2dGradInput63(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %62 = conv2d_grad_input %58, %29, %27 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[1,1], shape=[-1,8,8,8], stride=[2,2]} : f32[B,8,8,8]
+func trainConv2dGradInput62(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	clear(dst)
 	for b := 0; b < n; b++ {
 		xb := dst[b*512:][:512]
@@ -827,8 +827,8 @@ func trainConv2dGradInput63(n int, dst []float32, tmp []float32, x0 []float32, x
 }
 
 // cnn_bn.dl:10:20: pool1 = bn1 |> relu |> maxpool2d(2)
-// train %64 = maxpool2d_grad_idx %29, %63 {shape=[-1,8,16,16]} : f32[B,8,16,16]
-func trainMaxpool2dGradIdx64(n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
+// train %63 = maxpool2d_grad_idx %28, %62 {shape=[-1,8,16,16]} : f32[B,8,16,16]
+func trainMaxpool2dGradIdx63(n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
 	clear(dst)
 	for pl := 0; pl < n*8; pl++ {
 		xp := dst[pl*256:][:256]
@@ -849,8 +849,8 @@ func trainMaxpool2dGradIdx64(n int, dst []float32, dst1 []float32, x0 []int32, x
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %67 = mul %64, %15 : f32[B,8,16,16]
-func trainMul67(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+// train %66 = mul %63, %15 : f32[B,8,16,16]
+func trainMul66(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*2048]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -869,8 +869,8 @@ func trainMul67(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %70 = fused %64, %16, %5, %10 {expr="mul(mul(a0,a1),sub(a2,a3))"} : f32[B,8,16,16]
-func trainFused70(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %69 = fused %63, %16, %5, %10 {expr="mul(mul(a0,a1),sub(a2,a3))"} : f32[B,8,16,16]
+func trainFused69(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 8; i1++ {
 			d := dst[i0*2048+i1*256:][:256]
@@ -897,8 +897,8 @@ func trainFused70(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %72 = fused %71, %14, %13 {expr="div(scale{value=0.5}(neg(mul(a0,square(a1)))),a2)"} : f32[1,8,1,1]
-func trainFused72(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %71 = fused %70, %14, %13 {expr="div(scale{value=0.5}(neg(mul(a0,square(a1)))),a2)"} : f32[1,8,1,1]
+func trainFused71(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:8]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -913,8 +913,8 @@ func trainFused72(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %73 = mean_grad %72 {axes=[0,2,3], shape=[-1,8,16,16]} : f32[B,8,16,16]
-func trainMeanGrad73(n int, dst []float32, x0 []float32) {
+// train %72 = mean_grad %71 {axes=[0,2,3], shape=[-1,8,16,16]} : f32[B,8,16,16]
+func trainMeanGrad72(n int, dst []float32, x0 []float32) {
 	c := float32(n * 256)
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 8; i1++ {
@@ -928,8 +928,8 @@ func trainMeanGrad73(n int, dst []float32, x0 []float32) {
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %74 = fused %64, %16, %14, %73, %5, %10 {expr="add(mul(mul(a0,a1),a2),mul(a3,scale{value=2.0}(sub(a4,a5))))"} : f32[B,8,16,16]
-func trainFused74(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %73 = fused %63, %16, %14, %72, %5, %10 {expr="add(mul(mul(a0,a1),a2),mul(a3,scale{value=2.0}(sub(a4,a5))))"} : f32[B,8,16,16]
+func trainFused73(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 8; i1++ {
 			d := dst[i0*2048+i1*256:][:256]
@@ -952,8 +952,8 @@ func trainFused74(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
-// train %75 = neg %74 : f32[B,8,16,16]
-func trainNeg75(n int, dst []float32, dst1 []float32, x0 []float32) {
+// train %74 = neg %73 : f32[B,8,16,16]
+func trainNeg74(n int, dst []float32, dst1 []float32, x0 []float32) {
 	d := dst[:n*2048]
 	a0 := x0[:len(d)]
 	for i := range d {
@@ -971,8 +971,8 @@ func trainNeg75(n int, dst []float32, dst1 []float32, x0 []float32) {
 }
 
 // cnn_bn.dl:8:13: conv1 = conv2d(x, 3, 8, 3, stride=1, padding=1)
-// train %78 = add %74, %77 : f32[B,8,16,16]
-func trainAdd78(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+// train %77 = add %73, %76 : f32[B,8,16,16]
+func trainAdd77(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*2048]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -991,8 +991,8 @@ func trainAdd78(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32
 }
 
 // cnn_bn.dl:8:13: conv1 = conv2d(x, 3, 8, 3, stride=1, padding=1)
-// train %81 = conv2d_grad_weight %0, %78 {dilation=[1,1], pad=[1,1], shape=[8,3,3,3], stride=[1,1]} : f32[8,3,3,3]
-func trainConv2dGradWeight81(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+// train %80 = conv2d_grad_weight %0, %77 {dilation=[1,1], pad=[1,1], shape=[8,3,3,3], stride=[1,1]} : f32[8,3,3,3]
+func trainConv2dGradWeight80(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for b := 0; b < n; b++ {
 		xb := x0[b*768:][:768]

@@ -379,8 +379,8 @@ func trainSquare89(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:10:10: loss mse(fc, y)
-// train %93 = mean_grad %92 {axes=[0,1], shape=[-1,1]} : f32[B,1]
-func trainMeanGrad93(n int, dst []float32) {
+// train %92 = mean_grad %91 {axes=[0,1], shape=[-1,1]} : f32[B,1]
+func trainMeanGrad92(n int, dst []float32) {
 	c := float32(n)
 	d := dst[:n]
 	for i := range d {
@@ -389,8 +389,8 @@ func trainMeanGrad93(n int, dst []float32) {
 }
 
 // gru.dl:10:10: loss mse(fc, y)
-// train %94 = fused %93, %88 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
-func trainFused94(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+// train %93 = fused %92, %88 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
+func trainFused93(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -406,8 +406,8 @@ func trainFused94(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float
 }
 
 // gru.dl:8:10: fc = linear(gru, 12, 1)
-// train %97 = matmul %94, %86 : f32[B,12]
-func trainMatmul97(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %96 = matmul %93, %86 : f32[B,12]
+func trainMatmul96(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*12:][:12]
 		clear(c)
@@ -421,8 +421,8 @@ func trainMatmul97(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:8:10: fc = linear(gru, 12, 1)
-// train %98 = matmul %94, %85 {ta=true} : f32[1,12]
-func trainMatmul98(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %97 = matmul %93, %85 {ta=true} : f32[1,12]
+func trainMatmul97(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p:][:1]
@@ -437,8 +437,8 @@ func trainMatmul98(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %99 = fused %84, %97, %81 {expr="tanh_grad(a0,add(a1,neg(mul(a1,a2))))"} : f32[B,12]
-func trainFused99(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %98 = fused %84, %96, %81 {expr="tanh_grad(a0,add(a1,neg(mul(a1,a2))))"} : f32[B,12]
+func trainFused98(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -452,8 +452,8 @@ func trainFused99(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %100 = mul %99, %78 : f32[B,12]
-func trainMul100(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %99 = mul %98, %78 : f32[B,12]
+func trainMul99(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -463,8 +463,8 @@ func trainMul100(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %101 = fused %81, %97, %72, %84 {expr="sigmoid_grad(a0,mul(a1,sub(a2,a3)))"} : f32[B,12]
-func trainFused101(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %100 = fused %81, %96, %72, %84 {expr="sigmoid_grad(a0,mul(a1,sub(a2,a3)))"} : f32[B,12]
+func trainFused100(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -478,8 +478,8 @@ func trainFused101(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %102 = fused %78, %99, %83 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
-func trainFused102(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %101 = fused %78, %98, %83 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
+func trainFused101(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -491,8 +491,8 @@ func trainFused102(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %103 = concat %102, %101, %100 {axis=1} : f32[B,36]
-func trainConcat103(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %102 = concat %101, %100, %99 {axis=1} : f32[B,36]
+func trainConcat102(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*36:][:12], x0[o*12:][:12])
 		copy(dst[o*36+12:][:12], x1[o*12:][:12])
@@ -508,8 +508,8 @@ func trainConcat103(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %106 = concat %102, %101, %99 {axis=1} : f32[B,36]
-func trainConcat106(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %105 = concat %101, %100, %98 {axis=1} : f32[B,36]
+func trainConcat105(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*36:][:12], x0[o*12:][:12])
 		copy(dst[o*36+12:][:12], x1[o*12:][:12])
@@ -518,8 +518,8 @@ func trainConcat106(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %108 = matmul %103, %5, %97, %81 {epilogue="add(mul(a1,a2),a0)"} : f32[B,12]
-func trainMatmul108(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %107 = matmul %102, %5, %96, %81 {epilogue="add(mul(a1,a2),a0)"} : f32[B,12]
+func trainMatmul107(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*12:][:12]
 		clear(c)
@@ -541,8 +541,8 @@ func trainMatmul108(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %116 = matmul %113, %59 {ta=true} : f32[36,12]
-func trainMatmul116(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %115 = matmul %112, %59 {ta=true} : f32[36,12]
+func trainMatmul115(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*36:][:36]
@@ -557,8 +557,8 @@ func trainMatmul116(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %153 = fused %19, %152, %16 {expr="tanh_grad(a0,add(a1,mul(neg(a1),a2)))"} : f32[B,12]
-func trainFused153(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %152 = fused %19, %151, %16 {expr="tanh_grad(a0,add(a1,mul(neg(a1),a2)))"} : f32[B,12]
+func trainFused152(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -572,8 +572,8 @@ func trainFused153(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %154 = mul %153, %13 : f32[B,12]
-func trainMul154(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+// train %153 = mul %152, %13 : f32[B,12]
+func trainMul153(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -590,8 +590,8 @@ func trainMul154(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float3
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %157 = fused %16, %152, %19 {expr="sigmoid_grad(a0,mul(neg(a1),a2))"} : f32[B,12]
-func trainFused157(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %156 = fused %16, %151, %19 {expr="sigmoid_grad(a0,mul(neg(a1),a2))"} : f32[B,12]
+func trainFused156(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -611,8 +611,8 @@ func trainFused157(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %160 = fused %13, %153, %18 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
-func trainFused160(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %159 = fused %13, %152, %18 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
+func trainFused159(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		d := dst[i0*12:][:12]
 		a0 := x0[i0*12:][:len(d)]
@@ -633,8 +633,8 @@ func trainFused160(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %165 = concat %164, %151, %140, %129, %118, %107 {axis=1} : f32[B,6,36]
-func trainConcat165(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %164 = concat %163, %150, %139, %128, %117, %106 {axis=1} : f32[B,6,36]
+func trainConcat164(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*216:][:36], x0[o*36:][:36])
 		copy(dst[o*216+36:][:36], x1[o*36:][:36])
@@ -653,8 +653,8 @@ func trainConcat165(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %168 = matmul %165, %4 : f32[B,6,8]
-func trainMatmul168(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %167 = matmul %164, %4 : f32[B,6,8]
+func trainMatmul167(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n*6; i++ {
 		c := dst[i*8:][:8]
 		clear(c)
@@ -668,8 +668,8 @@ func trainMatmul168(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %169 = slice %3 {axis=1, end=1, start=0, step=1} : f32[B,1,8]
-func trainSlice169(n int, dst []float32, x0 []float32) {
+// train %168 = slice %3 {axis=1, end=1, start=0, step=1} : f32[B,1,8]
+func trainSlice168(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*48:][:48]
 		pb := dst[o*8:][:8]
@@ -678,8 +678,8 @@ func trainSlice169(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %173 = slice %3 {axis=1, end=2, start=1, step=1} : f32[B,1,8]
-func trainSlice173(n int, dst []float32, x0 []float32) {
+// train %172 = slice %3 {axis=1, end=2, start=1, step=1} : f32[B,1,8]
+func trainSlice172(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*48:][:48]
 		pb := dst[o*8:][:8]
@@ -688,8 +688,8 @@ func trainSlice173(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %177 = matmul %176, %174 {ta=true} : f32[36,8]
-func trainMatmul177(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %176 = matmul %175, %173 {ta=true} : f32[36,8]
+func trainMatmul176(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*36:][:36]
@@ -704,8 +704,8 @@ func trainMatmul177(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %178 = slice %3 {axis=1, end=3, start=2, step=1} : f32[B,1,8]
-func trainSlice178(n int, dst []float32, x0 []float32) {
+// train %177 = slice %3 {axis=1, end=3, start=2, step=1} : f32[B,1,8]
+func trainSlice177(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*48:][:48]
 		pb := dst[o*8:][:8]
@@ -714,8 +714,8 @@ func trainSlice178(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %183 = slice %3 {axis=1, end=4, start=3, step=1} : f32[B,1,8]
-func trainSlice183(n int, dst []float32, x0 []float32) {
+// train %182 = slice %3 {axis=1, end=4, start=3, step=1} : f32[B,1,8]
+func trainSlice182(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*48:][:48]
 		pb := dst[o*8:][:8]
@@ -724,8 +724,8 @@ func trainSlice183(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %188 = slice %3 {axis=1, end=5, start=4, step=1} : f32[B,1,8]
-func trainSlice188(n int, dst []float32, x0 []float32) {
+// train %187 = slice %3 {axis=1, end=5, start=4, step=1} : f32[B,1,8]
+func trainSlice187(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*48:][:48]
 		pb := dst[o*8:][:8]
@@ -734,8 +734,8 @@ func trainSlice188(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %193 = slice %3 {axis=1, end=6, start=5, step=1} : f32[B,1,8]
-func trainSlice193(n int, dst []float32, x0 []float32) {
+// train %192 = slice %3 {axis=1, end=6, start=5, step=1} : f32[B,1,8]
+func trainSlice192(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*48:][:48]
 		pb := dst[o*8:][:8]
@@ -744,8 +744,8 @@ func trainSlice193(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %198 = matmul %172, %170, %177, %182, %187, %192, %197 {epilogue="add(add(add(add(add(a0,a1),a2),a3),a4),a5)", ta=true} : f32[36,8]
-func trainMatmul198(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
+// train %197 = matmul %171, %169, %176, %181, %186, %191, %196 {epilogue="add(add(add(add(add(a0,a1),a2),a3),a4),a5)", ta=true} : f32[36,8]
+func trainMatmul197(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*36:][:36]
@@ -774,8 +774,8 @@ func trainMatmul198(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %199 = concat %162, %159, %156 {axis=0} : f32[36]
-func trainConcat199(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %198 = concat %161, %158, %155 {axis=0} : f32[36]
+func trainConcat198(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for o := 0; o < 1; o++ {
 		copy(dst[o*36:][:12], x0[o*12:][:12])
 		copy(dst[o*36+12:][:12], x1[o*12:][:12])
@@ -784,8 +784,8 @@ func trainConcat199(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %200 = fused %105, %115, %126, %137, %148, %199 {expr="add(add(add(add(add(a0,a1),a2),a3),a4),a5)"} : f32[36]
-func trainFused200(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %199 = fused %104, %114, %125, %136, %147, %198 {expr="add(add(add(add(add(a0,a1),a2),a3),a4),a5)"} : f32[36]
+func trainFused199(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	d := dst[:36]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -803,8 +803,8 @@ func trainFused200(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 [
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %201 = matmul %103, %72, %116, %127, %138, %149 {epilogue="add(add(add(add(a0,a1),a2),a3),a4)", ta=true} : f32[36,12]
-func trainMatmul201(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %200 = matmul %102, %72, %115, %126, %137, %148 {epilogue="add(add(add(add(a0,a1),a2),a3),a4)", ta=true} : f32[36,12]
+func trainMatmul200(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*36:][:36]
@@ -831,8 +831,8 @@ func trainMatmul201(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // gru.dl:6:11: emb = embedding(x, 20, 8)
-// train %202 = scatter_add %0, %168 {shape=[20,8]} : f32[20,8]
-func trainScatterAdd202(n int, dst []float32, x0 []int32, x1 []float32) error {
+// train %201 = scatter_add %0, %167 {shape=[20,8]} : f32[20,8]
+func trainScatterAdd201(n int, dst []float32, x0 []int32, x1 []float32) error {
 	clear(dst)
 	for i := 0; i < n*6; i++ {
 		c := int(x0[i])

@@ -216,8 +216,8 @@ func trainGelu14(n int, dst []float32, x0 []float32) {
 }
 
 // layernorm.dl:14:10: loss nll(logp, y)
-// train %22 = mean_grad %21 {axes=[0], shape=[-1]} : f32[B]
-func trainMeanGrad22(n int, dst []float32) {
+// train %21 = mean_grad %20 {axes=[0], shape=[-1]} : f32[B]
+func trainMeanGrad21(n int, dst []float32) {
 	c := float32(n)
 	d := dst[:n]
 	for i := range d {
@@ -226,8 +226,8 @@ func trainMeanGrad22(n int, dst []float32) {
 }
 
 // layernorm.dl:14:10: loss nll(logp, y)
-// train %23 = cross_entropy_grad %17, %1, %22 : f32[B,3]
-func trainCrossEntropyGrad23(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
+// train %22 = cross_entropy_grad %17, %1, %21 : f32[B,3]
+func trainCrossEntropyGrad22(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 3 {
@@ -263,8 +263,8 @@ func trainCrossEntropyGrad23(n int, dst []float32, dst1 []float32, x0 []float32,
 }
 
 // layernorm.dl:11:11: fc2 = linear(h, 16, 3)
-// train %26 = matmul %23, %14 {ta=true} : f32[3,16]
-func trainMatmul26(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %25 = matmul %22, %14 {ta=true} : f32[3,16]
+func trainMatmul25(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*3:][:3]
@@ -279,8 +279,8 @@ func trainMatmul26(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // layernorm.dl:11:11: fc2 = linear(h, 16, 3)
-// train %27 = matmul %23, %15, %13 {epilogue="gelu_grad(a1,a0)"} : f32[B,16]
-func trainMatmul27(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %26 = matmul %22, %15, %13 {epilogue="gelu_grad(a1,a0)"} : f32[B,16]
+func trainMatmul26(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*16:][:16]
 		clear(c)
@@ -307,8 +307,8 @@ func trainMatmul27(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %30 = mul %27, %12 : f32[B,16]
-func trainMul30(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+// train %29 = mul %26, %12 : f32[B,16]
+func trainMul29(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*16]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -325,8 +325,8 @@ func trainMul30(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %33 = fused %27, %5, %4, %7 {expr="mul(mul(a0,a1),sub(a2,a3))"} : f32[B,16]
-func trainFused33(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %32 = fused %26, %5, %4, %7 {expr="mul(mul(a0,a1),sub(a2,a3))"} : f32[B,16]
+func trainFused32(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		d := dst[i0*16:][:16]
 		a0 := x0[i0*16:][:len(d)]
@@ -349,8 +349,8 @@ func trainFused33(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %35 = fused %34, %11, %10 {expr="scale{value=0.0625}(div(scale{value=0.5}(neg(mul(a0,square(a1)))),a2))"} : f32[B,1]
-func trainFused35(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %34 = fused %33, %11, %10 {expr="scale{value=0.0625}(div(scale{value=0.5}(neg(mul(a0,square(a1)))),a2))"} : f32[B,1]
+func trainFused34(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -366,8 +366,8 @@ func trainFused35(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %36 = fused %27, %5, %11, %35, %4, %7 {expr="add(mul(mul(a0,a1),a2),mul(a3,scale{value=2.0}(sub(a4,a5))))"} : f32[B,16]
-func trainFused36(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %35 = fused %26, %5, %11, %34, %4, %7 {expr="add(mul(mul(a0,a1),a2),mul(a3,scale{value=2.0}(sub(a4,a5))))"} : f32[B,16]
+func trainFused35(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		d := dst[i0*16:][:16]
 		a0 := x0[i0*16:][:len(d)]
@@ -388,8 +388,8 @@ func trainFused36(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %37 = neg %36 : f32[B,16]
-func trainNeg37(n int, dst []float32, dst1 []float32, x0 []float32) {
+// train %36 = neg %35 : f32[B,16]
+func trainNeg36(n int, dst []float32, dst1 []float32, x0 []float32) {
 	d := dst[:n*16]
 	a0 := x0[:len(d)]
 	for i := range d {
@@ -405,8 +405,8 @@ func trainNeg37(n int, dst []float32, dst1 []float32, x0 []float32) {
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %39 = scale %38 {value=0.0625} : f32[B,1]
-func trainScale39(n int, dst []float32, x0 []float32) {
+// train %38 = scale %37 {value=0.0625} : f32[B,1]
+func trainScale38(n int, dst []float32, x0 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
 	for i := range d {
@@ -415,8 +415,8 @@ func trainScale39(n int, dst []float32, x0 []float32) {
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
-// train %40 = broadcast %39 {shape=[-1,16]} : f32[B,16]
-func trainBroadcast40(n int, dst []float32, x0 []float32) {
+// train %39 = broadcast %38 {shape=[-1,16]} : f32[B,16]
+func trainBroadcast39(n int, dst []float32, x0 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		d := dst[i0*16:][:16]
 		s0 := x0[i0]
@@ -427,8 +427,8 @@ func trainBroadcast40(n int, dst []float32, x0 []float32) {
 }
 
 // layernorm.dl:8:11: fc1 = linear(x, 10, 16)
-// train %41 = add %36, %40 : f32[B,16]
-func trainAdd41(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+// train %40 = add %35, %39 : f32[B,16]
+func trainAdd40(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*16]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -445,8 +445,8 @@ func trainAdd41(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32
 }
 
 // layernorm.dl:8:11: fc1 = linear(x, 10, 16)
-// train %44 = matmul %41, %0 {ta=true} : f32[16,10]
-func trainMatmul44(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %43 = matmul %40, %0 {ta=true} : f32[16,10]
+func trainMatmul43(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*16:][:16]

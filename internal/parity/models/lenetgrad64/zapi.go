@@ -117,22 +117,22 @@ func (m *Model) runTrain(n int, x []float64, y []int32) error {
 		return err
 	}
 	evalMean23(n, m.arena[23520:][:1], m.arena[7168:][:n])
-	trainMeanGrad28(n, m.arena[7216:][:n])
-	if err := trainCrossEntropyGrad29(n, m.arena[7168:][:n*10], m.grads[61696:][:10], m.arena[7120:][:n*10], y, m.arena[7216:][:n]); err != nil {
+	trainMeanGrad27(n, m.arena[7216:][:n])
+	if err := trainCrossEntropyGrad28(n, m.arena[7168:][:n*10], m.grads[61696:][:10], m.arena[7120:][:n*10], y, m.arena[7216:][:n]); err != nil {
 		return err
 	}
-	trainMatmul32(n, m.grads[60856:][:840], m.arena[7168:][:n*10], m.arena[6784:][:n*84])
-	trainMatmul33(n, m.arena[7264:][:n*84], m.grads[60772:][:84], m.arena[7168:][:n*10], m.params[60856:][:840], m.arena[6784:][:n*84])
-	trainMatmul36(n, m.grads[50692:][:10080], m.arena[7264:][:n*84], m.arena[6304:][:n*120])
-	trainMatmul37(n, m.arena[6784:][:n*120], m.grads[50572:][:120], m.arena[7264:][:n*84], m.params[50692:][:10080], m.arena[6304:][:n*120])
-	trainMatmul40(n, m.grads[2572:][:48000], m.arena[6784:][:n*120], m.arena[4704:][:n*400])
-	trainMatmul42(n, m.arena[11104:][:n*400], m.arena[6784:][:n*120], m.params[2572:][:48000], m.arena[4704:][:n*400])
-	trainMaxpool2dGradIdx44(n, m.arena[4704:][:n*1600], m.grads[2556:][:16], m.iarena[4704:][:n*400], m.arena[11104:][:n*400])
-	trainConv2dGradWeight47(n, m.grads[156:][:2400], m.scratch[:15000], m.arena[:n*1176], m.arena[4704:][:n*1600])
-	trainConv2dGradInput48(n, m.arena[18816:][:n*1176], m.scratch[:15000], m.arena[4704:][:n*1600], m.params[156:][:2400], m.arena[:n*1176])
-	trainMaxpool2dGradIdx49(n, m.arena[:n*4704], m.grads[150:][:6], m.iarena[:n*1176], m.arena[18816:][:n*1176])
-	trainConv2dGradInput52(n, m.arena[18816:][:n*1024], m.scratch[:19600], m.arena[:n*4704], m.params[:150])
-	trainConv2dGradWeight53(n, m.grads[:150], m.scratch[:19600], x, m.arena[:n*4704])
+	trainMatmul31(n, m.grads[60856:][:840], m.arena[7168:][:n*10], m.arena[6784:][:n*84])
+	trainMatmul32(n, m.arena[7264:][:n*84], m.grads[60772:][:84], m.arena[7168:][:n*10], m.params[60856:][:840], m.arena[6784:][:n*84])
+	trainMatmul35(n, m.grads[50692:][:10080], m.arena[7264:][:n*84], m.arena[6304:][:n*120])
+	trainMatmul36(n, m.arena[6784:][:n*120], m.grads[50572:][:120], m.arena[7264:][:n*84], m.params[50692:][:10080], m.arena[6304:][:n*120])
+	trainMatmul39(n, m.grads[2572:][:48000], m.arena[6784:][:n*120], m.arena[4704:][:n*400])
+	trainMatmul41(n, m.arena[11104:][:n*400], m.arena[6784:][:n*120], m.params[2572:][:48000], m.arena[4704:][:n*400])
+	trainMaxpool2dGradIdx43(n, m.arena[4704:][:n*1600], m.grads[2556:][:16], m.iarena[4704:][:n*400], m.arena[11104:][:n*400])
+	trainConv2dGradWeight46(n, m.grads[156:][:2400], m.scratch[:15000], m.arena[:n*1176], m.arena[4704:][:n*1600])
+	trainConv2dGradInput47(n, m.arena[18816:][:n*1176], m.scratch[:15000], m.arena[4704:][:n*1600], m.params[156:][:2400], m.arena[:n*1176])
+	trainMaxpool2dGradIdx48(n, m.arena[:n*4704], m.grads[150:][:6], m.iarena[:n*1176], m.arena[18816:][:n*1176])
+	trainConv2dGradInput51(n, m.arena[18816:][:n*1024], m.scratch[:19600], m.arena[:n*4704], m.params[:150])
+	trainConv2dGradWeight52(n, m.grads[:150], m.scratch[:19600], x, m.arena[:n*4704])
 	return nil
 }
 

@@ -526,8 +526,8 @@ func trainSquare588(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:10: loss mse(fc, y)
-// train %592 = mean_grad %591 {axes=[0,1], shape=[-1,1]} : f32[B,1]
-func trainMeanGrad592(n int, dst []float32) {
+// train %591 = mean_grad %590 {axes=[0,1], shape=[-1,1]} : f32[B,1]
+func trainMeanGrad591(n int, dst []float32) {
 	c := float32(n)
 	d := dst[:n]
 	for i := range d {
@@ -536,8 +536,8 @@ func trainMeanGrad592(n int, dst []float32) {
 }
 
 // lstm.dl:11:10: loss mse(fc, y)
-// train %593 = fused %592, %587 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
-func trainFused593(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+// train %592 = fused %591, %587 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
+func trainFused592(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -553,8 +553,8 @@ func trainFused593(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 }
 
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
-// train %596 = matmul %593, %585 : f32[B,50]
-func trainMatmul596(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %595 = matmul %592, %585 : f32[B,50]
+func trainMatmul595(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -568,8 +568,8 @@ func trainMatmul596(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
-// train %597 = matmul %593, %584 {ta=true} : f32[1,50]
-func trainMatmul597(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %596 = matmul %592, %584 {ta=true} : f32[1,50]
+func trainMatmul596(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p:][:1]
@@ -584,8 +584,8 @@ func trainMatmul597(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %598 = fused %583, %596, %580 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
-func trainFused598(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %597 = fused %583, %595, %580 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused597(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -597,8 +597,8 @@ func trainFused598(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %599 = fused %582, %598, %569 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
-func trainFused599(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %598 = fused %582, %597, %569 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused598(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -610,8 +610,8 @@ func trainFused599(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %603 = concat %602, %599, %601, %600 {axis=1} : f32[B,200]
-func trainConcat603(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %602 = concat %601, %598, %600, %599 {axis=1} : f32[B,200]
+func trainConcat602(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*200:][:50], x0[o*50:][:50])
 		copy(dst[o*200+50:][:50], x1[o*50:][:50])
@@ -621,8 +621,8 @@ func trainConcat603(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %604 = matmul %603, %305 : f32[B,50]
-func trainMatmul604(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %603 = matmul %602, %305 : f32[B,50]
+func trainMatmul603(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -636,8 +636,8 @@ func trainMatmul604(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %606 = fused %598, %582, %570, %604, %566 {expr="add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))"} : f32[B,50]
-func trainFused606(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
+// train %605 = fused %597, %582, %570, %603, %566 {expr="add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))"} : f32[B,50]
+func trainFused605(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -653,8 +653,8 @@ func trainFused606(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %613 = matmul %611, %557 {ta=true} : f32[200,50]
-func trainMatmul613(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %612 = matmul %610, %557 {ta=true} : f32[200,50]
+func trainMatmul612(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -669,8 +669,8 @@ func trainMatmul613(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %758 = fused %330, %757, %313, %315 {expr="sigmoid_grad(a0,mul(a1,mul(a2,a3)))"} : f32[B,50]
-func trainFused758(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %757 = fused %330, %756, %313, %315 {expr="sigmoid_grad(a0,mul(a1,mul(a2,a3)))"} : f32[B,50]
+func trainFused757(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -684,16 +684,16 @@ func trainFused758(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %770 = const {value=0.0} : f32[B,50]
-func trainConst770(dst []float32) {
+// train %769 = const {value=0.0} : f32[B,50]
+func trainConst769(dst []float32) {
 	for i := range dst {
 		dst[i] = 0.0
 	}
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %773 = concat %772, %765, %756, %748, %739, %730, %721, %712, %703, %694, %685, %677, %668, %659, %650, %641, %632, %623, %614, %605 {axis=1} : f32[B,20,200]
-func trainConcat773(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32, x10 []float32, x11 []float32, x12 []float32, x13 []float32, x14 []float32, x15 []float32, x16 []float32, x17 []float32, x18 []float32, x19 []float32) {
+// train %772 = concat %771, %764, %755, %747, %738, %729, %720, %711, %702, %693, %684, %676, %667, %658, %649, %640, %631, %622, %613, %604 {axis=1} : f32[B,20,200]
+func trainConcat772(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32, x10 []float32, x11 []float32, x12 []float32, x13 []float32, x14 []float32, x15 []float32, x16 []float32, x17 []float32, x18 []float32, x19 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*4000:][:200], x0[o*200:][:200])
 		copy(dst[o*4000+200:][:200], x1[o*200:][:200])
@@ -726,8 +726,8 @@ func trainConcat773(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %776 = matmul %773, %304 : f32[B,20,50]
-func trainMatmul776(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %775 = matmul %772, %304 : f32[B,20,50]
+func trainMatmul775(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n*20; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -741,8 +741,8 @@ func trainMatmul776(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %777 = slice %303 {axis=1, end=1, start=0, step=1} : f32[B,1,50]
-func trainSlice777(n int, dst []float32, x0 []float32) {
+// train %776 = slice %303 {axis=1, end=1, start=0, step=1} : f32[B,1,50]
+func trainSlice776(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -751,8 +751,8 @@ func trainSlice777(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %781 = slice %303 {axis=1, end=2, start=1, step=1} : f32[B,1,50]
-func trainSlice781(n int, dst []float32, x0 []float32) {
+// train %780 = slice %303 {axis=1, end=2, start=1, step=1} : f32[B,1,50]
+func trainSlice780(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -761,8 +761,8 @@ func trainSlice781(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %786 = slice %303 {axis=1, end=3, start=2, step=1} : f32[B,1,50]
-func trainSlice786(n int, dst []float32, x0 []float32) {
+// train %785 = slice %303 {axis=1, end=3, start=2, step=1} : f32[B,1,50]
+func trainSlice785(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -771,8 +771,8 @@ func trainSlice786(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %791 = slice %303 {axis=1, end=4, start=3, step=1} : f32[B,1,50]
-func trainSlice791(n int, dst []float32, x0 []float32) {
+// train %790 = slice %303 {axis=1, end=4, start=3, step=1} : f32[B,1,50]
+func trainSlice790(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -781,8 +781,8 @@ func trainSlice791(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %796 = slice %303 {axis=1, end=5, start=4, step=1} : f32[B,1,50]
-func trainSlice796(n int, dst []float32, x0 []float32) {
+// train %795 = slice %303 {axis=1, end=5, start=4, step=1} : f32[B,1,50]
+func trainSlice795(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -791,8 +791,8 @@ func trainSlice796(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %801 = slice %303 {axis=1, end=6, start=5, step=1} : f32[B,1,50]
-func trainSlice801(n int, dst []float32, x0 []float32) {
+// train %800 = slice %303 {axis=1, end=6, start=5, step=1} : f32[B,1,50]
+func trainSlice800(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -801,8 +801,8 @@ func trainSlice801(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %806 = slice %303 {axis=1, end=7, start=6, step=1} : f32[B,1,50]
-func trainSlice806(n int, dst []float32, x0 []float32) {
+// train %805 = slice %303 {axis=1, end=7, start=6, step=1} : f32[B,1,50]
+func trainSlice805(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -811,8 +811,8 @@ func trainSlice806(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %811 = slice %303 {axis=1, end=8, start=7, step=1} : f32[B,1,50]
-func trainSlice811(n int, dst []float32, x0 []float32) {
+// train %810 = slice %303 {axis=1, end=8, start=7, step=1} : f32[B,1,50]
+func trainSlice810(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -821,8 +821,8 @@ func trainSlice811(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %816 = slice %303 {axis=1, end=9, start=8, step=1} : f32[B,1,50]
-func trainSlice816(n int, dst []float32, x0 []float32) {
+// train %815 = slice %303 {axis=1, end=9, start=8, step=1} : f32[B,1,50]
+func trainSlice815(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -831,8 +831,8 @@ func trainSlice816(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %821 = matmul %780, %778, %785, %790, %795, %800, %805, %810, %815, %820 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
-func trainMatmul821(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %820 = matmul %779, %777, %784, %789, %794, %799, %804, %809, %814, %819 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
+func trainMatmul820(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -867,8 +867,8 @@ func trainMatmul821(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %822 = slice %303 {axis=1, end=10, start=9, step=1} : f32[B,1,50]
-func trainSlice822(n int, dst []float32, x0 []float32) {
+// train %821 = slice %303 {axis=1, end=10, start=9, step=1} : f32[B,1,50]
+func trainSlice821(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -877,8 +877,8 @@ func trainSlice822(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %826 = slice %303 {axis=1, end=11, start=10, step=1} : f32[B,1,50]
-func trainSlice826(n int, dst []float32, x0 []float32) {
+// train %825 = slice %303 {axis=1, end=11, start=10, step=1} : f32[B,1,50]
+func trainSlice825(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -887,8 +887,8 @@ func trainSlice826(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %831 = slice %303 {axis=1, end=12, start=11, step=1} : f32[B,1,50]
-func trainSlice831(n int, dst []float32, x0 []float32) {
+// train %830 = slice %303 {axis=1, end=12, start=11, step=1} : f32[B,1,50]
+func trainSlice830(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -897,8 +897,8 @@ func trainSlice831(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %836 = slice %303 {axis=1, end=13, start=12, step=1} : f32[B,1,50]
-func trainSlice836(n int, dst []float32, x0 []float32) {
+// train %835 = slice %303 {axis=1, end=13, start=12, step=1} : f32[B,1,50]
+func trainSlice835(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -907,8 +907,8 @@ func trainSlice836(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %841 = slice %303 {axis=1, end=14, start=13, step=1} : f32[B,1,50]
-func trainSlice841(n int, dst []float32, x0 []float32) {
+// train %840 = slice %303 {axis=1, end=14, start=13, step=1} : f32[B,1,50]
+func trainSlice840(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -917,8 +917,8 @@ func trainSlice841(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %846 = slice %303 {axis=1, end=15, start=14, step=1} : f32[B,1,50]
-func trainSlice846(n int, dst []float32, x0 []float32) {
+// train %845 = slice %303 {axis=1, end=15, start=14, step=1} : f32[B,1,50]
+func trainSlice845(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -927,8 +927,8 @@ func trainSlice846(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %851 = slice %303 {axis=1, end=16, start=15, step=1} : f32[B,1,50]
-func trainSlice851(n int, dst []float32, x0 []float32) {
+// train %850 = slice %303 {axis=1, end=16, start=15, step=1} : f32[B,1,50]
+func trainSlice850(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -937,8 +937,8 @@ func trainSlice851(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %856 = slice %303 {axis=1, end=17, start=16, step=1} : f32[B,1,50]
-func trainSlice856(n int, dst []float32, x0 []float32) {
+// train %855 = slice %303 {axis=1, end=17, start=16, step=1} : f32[B,1,50]
+func trainSlice855(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -947,8 +947,8 @@ func trainSlice856(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %861 = matmul %825, %823, %821, %830, %835, %840, %845, %850, %855, %860 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
-func trainMatmul861(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %860 = matmul %824, %822, %820, %829, %834, %839, %844, %849, %854, %859 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
+func trainMatmul860(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -983,8 +983,8 @@ func trainMatmul861(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %862 = slice %303 {axis=1, end=18, start=17, step=1} : f32[B,1,50]
-func trainSlice862(n int, dst []float32, x0 []float32) {
+// train %861 = slice %303 {axis=1, end=18, start=17, step=1} : f32[B,1,50]
+func trainSlice861(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -993,8 +993,8 @@ func trainSlice862(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %866 = slice %303 {axis=1, end=19, start=18, step=1} : f32[B,1,50]
-func trainSlice866(n int, dst []float32, x0 []float32) {
+// train %865 = slice %303 {axis=1, end=19, start=18, step=1} : f32[B,1,50]
+func trainSlice865(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -1003,8 +1003,8 @@ func trainSlice866(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %871 = slice %303 {axis=1, end=20, start=19, step=1} : f32[B,1,50]
-func trainSlice871(n int, dst []float32, x0 []float32) {
+// train %870 = slice %303 {axis=1, end=20, start=19, step=1} : f32[B,1,50]
+func trainSlice870(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
@@ -1013,8 +1013,8 @@ func trainSlice871(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %876 = matmul %865, %863, %861, %870, %875 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,50]
-func trainMatmul876(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
+// train %875 = matmul %864, %862, %860, %869, %874 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,50]
+func trainMatmul875(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1039,8 +1039,8 @@ func trainMatmul876(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %879 = matmul %754, %333, %878, %764 {epilogue="add(add(a1,a0),a2)", ta=true} : f32[200,50]
-func trainMatmul879(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %878 = matmul %753, %333, %877, %763 {epilogue="add(add(a1,a0),a2)", ta=true} : f32[200,50]
+func trainMatmul878(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1063,8 +1063,8 @@ func trainMatmul879(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %928 = fused %920, %280, %268, %901, %926, %264 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
-func trainFused928(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %927 = fused %919, %280, %268, %900, %925, %264 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused927(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -1082,8 +1082,8 @@ func trainFused928(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %930 = fused %264, %901, %926, %268 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
-func trainFused930(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %929 = fused %264, %900, %925, %268 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused929(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -1097,8 +1097,8 @@ func trainFused930(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1097 = slice %0 {axis=1, end=1, start=0, step=1} : f32[B,1,8]
-func trainSlice1097(n int, dst []float32, x0 []float32) {
+// train %1096 = slice %0 {axis=1, end=1, start=0, step=1} : f32[B,1,8]
+func trainSlice1096(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1107,8 +1107,8 @@ func trainSlice1097(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1101 = slice %0 {axis=1, end=2, start=1, step=1} : f32[B,1,8]
-func trainSlice1101(n int, dst []float32, x0 []float32) {
+// train %1100 = slice %0 {axis=1, end=2, start=1, step=1} : f32[B,1,8]
+func trainSlice1100(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1117,8 +1117,8 @@ func trainSlice1101(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1105 = matmul %1104, %1102 {ta=true} : f32[200,8]
-func trainMatmul1105(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %1104 = matmul %1103, %1101 {ta=true} : f32[200,8]
+func trainMatmul1104(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1133,8 +1133,8 @@ func trainMatmul1105(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1106 = slice %0 {axis=1, end=3, start=2, step=1} : f32[B,1,8]
-func trainSlice1106(n int, dst []float32, x0 []float32) {
+// train %1105 = slice %0 {axis=1, end=3, start=2, step=1} : f32[B,1,8]
+func trainSlice1105(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1143,8 +1143,8 @@ func trainSlice1106(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1111 = slice %0 {axis=1, end=4, start=3, step=1} : f32[B,1,8]
-func trainSlice1111(n int, dst []float32, x0 []float32) {
+// train %1110 = slice %0 {axis=1, end=4, start=3, step=1} : f32[B,1,8]
+func trainSlice1110(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1153,8 +1153,8 @@ func trainSlice1111(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1116 = slice %0 {axis=1, end=5, start=4, step=1} : f32[B,1,8]
-func trainSlice1116(n int, dst []float32, x0 []float32) {
+// train %1115 = slice %0 {axis=1, end=5, start=4, step=1} : f32[B,1,8]
+func trainSlice1115(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1163,8 +1163,8 @@ func trainSlice1116(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1121 = slice %0 {axis=1, end=6, start=5, step=1} : f32[B,1,8]
-func trainSlice1121(n int, dst []float32, x0 []float32) {
+// train %1120 = slice %0 {axis=1, end=6, start=5, step=1} : f32[B,1,8]
+func trainSlice1120(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1173,8 +1173,8 @@ func trainSlice1121(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1126 = slice %0 {axis=1, end=7, start=6, step=1} : f32[B,1,8]
-func trainSlice1126(n int, dst []float32, x0 []float32) {
+// train %1125 = slice %0 {axis=1, end=7, start=6, step=1} : f32[B,1,8]
+func trainSlice1125(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1183,8 +1183,8 @@ func trainSlice1126(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1131 = slice %0 {axis=1, end=8, start=7, step=1} : f32[B,1,8]
-func trainSlice1131(n int, dst []float32, x0 []float32) {
+// train %1130 = slice %0 {axis=1, end=8, start=7, step=1} : f32[B,1,8]
+func trainSlice1130(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1193,8 +1193,8 @@ func trainSlice1131(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1136 = slice %0 {axis=1, end=9, start=8, step=1} : f32[B,1,8]
-func trainSlice1136(n int, dst []float32, x0 []float32) {
+// train %1135 = slice %0 {axis=1, end=9, start=8, step=1} : f32[B,1,8]
+func trainSlice1135(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1203,8 +1203,8 @@ func trainSlice1136(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1141 = matmul %1100, %1098, %1105, %1110, %1115, %1120, %1125, %1130, %1135, %1140 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
-func trainMatmul1141(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %1140 = matmul %1099, %1097, %1104, %1109, %1114, %1119, %1124, %1129, %1134, %1139 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
+func trainMatmul1140(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1239,8 +1239,8 @@ func trainMatmul1141(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1142 = slice %0 {axis=1, end=10, start=9, step=1} : f32[B,1,8]
-func trainSlice1142(n int, dst []float32, x0 []float32) {
+// train %1141 = slice %0 {axis=1, end=10, start=9, step=1} : f32[B,1,8]
+func trainSlice1141(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1249,8 +1249,8 @@ func trainSlice1142(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1146 = slice %0 {axis=1, end=11, start=10, step=1} : f32[B,1,8]
-func trainSlice1146(n int, dst []float32, x0 []float32) {
+// train %1145 = slice %0 {axis=1, end=11, start=10, step=1} : f32[B,1,8]
+func trainSlice1145(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1259,8 +1259,8 @@ func trainSlice1146(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1151 = slice %0 {axis=1, end=12, start=11, step=1} : f32[B,1,8]
-func trainSlice1151(n int, dst []float32, x0 []float32) {
+// train %1150 = slice %0 {axis=1, end=12, start=11, step=1} : f32[B,1,8]
+func trainSlice1150(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1269,8 +1269,8 @@ func trainSlice1151(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1156 = slice %0 {axis=1, end=13, start=12, step=1} : f32[B,1,8]
-func trainSlice1156(n int, dst []float32, x0 []float32) {
+// train %1155 = slice %0 {axis=1, end=13, start=12, step=1} : f32[B,1,8]
+func trainSlice1155(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1279,8 +1279,8 @@ func trainSlice1156(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1161 = slice %0 {axis=1, end=14, start=13, step=1} : f32[B,1,8]
-func trainSlice1161(n int, dst []float32, x0 []float32) {
+// train %1160 = slice %0 {axis=1, end=14, start=13, step=1} : f32[B,1,8]
+func trainSlice1160(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1289,8 +1289,8 @@ func trainSlice1161(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1166 = slice %0 {axis=1, end=15, start=14, step=1} : f32[B,1,8]
-func trainSlice1166(n int, dst []float32, x0 []float32) {
+// train %1165 = slice %0 {axis=1, end=15, start=14, step=1} : f32[B,1,8]
+func trainSlice1165(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1299,8 +1299,8 @@ func trainSlice1166(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1171 = slice %0 {axis=1, end=16, start=15, step=1} : f32[B,1,8]
-func trainSlice1171(n int, dst []float32, x0 []float32) {
+// train %1170 = slice %0 {axis=1, end=16, start=15, step=1} : f32[B,1,8]
+func trainSlice1170(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1309,8 +1309,8 @@ func trainSlice1171(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1176 = slice %0 {axis=1, end=17, start=16, step=1} : f32[B,1,8]
-func trainSlice1176(n int, dst []float32, x0 []float32) {
+// train %1175 = slice %0 {axis=1, end=17, start=16, step=1} : f32[B,1,8]
+func trainSlice1175(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1319,8 +1319,8 @@ func trainSlice1176(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1181 = matmul %1145, %1143, %1141, %1150, %1155, %1160, %1165, %1170, %1175, %1180 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
-func trainMatmul1181(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %1180 = matmul %1144, %1142, %1140, %1149, %1154, %1159, %1164, %1169, %1174, %1179 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
+func trainMatmul1180(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1355,8 +1355,8 @@ func trainMatmul1181(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1182 = slice %0 {axis=1, end=18, start=17, step=1} : f32[B,1,8]
-func trainSlice1182(n int, dst []float32, x0 []float32) {
+// train %1181 = slice %0 {axis=1, end=18, start=17, step=1} : f32[B,1,8]
+func trainSlice1181(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1365,8 +1365,8 @@ func trainSlice1182(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1186 = slice %0 {axis=1, end=19, start=18, step=1} : f32[B,1,8]
-func trainSlice1186(n int, dst []float32, x0 []float32) {
+// train %1185 = slice %0 {axis=1, end=19, start=18, step=1} : f32[B,1,8]
+func trainSlice1185(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1375,8 +1375,8 @@ func trainSlice1186(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1191 = slice %0 {axis=1, end=20, start=19, step=1} : f32[B,1,8]
-func trainSlice1191(n int, dst []float32, x0 []float32) {
+// train %1190 = slice %0 {axis=1, end=20, start=19, step=1} : f32[B,1,8]
+func trainSlice1190(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*160:][:160]
 		pb := dst[o*8:][:8]
@@ -1385,8 +1385,8 @@ func trainSlice1191(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1196 = matmul %1185, %1183, %1181, %1190, %1195 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,8]
-func trainMatmul1196(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
+// train %1195 = matmul %1184, %1182, %1180, %1189, %1194 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,8]
+func trainMatmul1195(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]

@@ -81,8 +81,8 @@ func evalMean13(n int, dst []float32, x0 []float32) {
 }
 
 // mlp.dl:11:10: loss binary_cross_entropy(out, y)
-// train %15 = mean_grad %14 {axes=[0,1], shape=[-1,1]} : f32[B,1]
-func trainMeanGrad15(n int, dst []float32) {
+// train %14 = mean_grad %13 {axes=[0,1], shape=[-1,1]} : f32[B,1]
+func trainMeanGrad14(n int, dst []float32) {
 	c := float32(n)
 	d := dst[:n]
 	for i := range d {
@@ -91,8 +91,8 @@ func trainMeanGrad15(n int, dst []float32) {
 }
 
 // mlp.dl:11:10: loss binary_cross_entropy(out, y)
-// train %16 = fused %9, %10, %1, %15 {expr="bce_logits_grad(add(a0,a1),a2,a3)"} : f32[B,1]
-func trainFused16(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %15 = fused %9, %10, %1, %14 {expr="bce_logits_grad(add(a0,a1),a2,a3)"} : f32[B,1]
+func trainFused15(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
 	s1 := x1[0]
@@ -110,8 +110,8 @@ func trainFused16(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float
 }
 
 // mlp.dl:8:11: fc3 = dense(fc2, 1)
-// train %19 = matmul %16, %7 {ta=true} : f32[1,10]
-func trainMatmul19(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %18 = matmul %15, %7 {ta=true} : f32[1,10]
+func trainMatmul18(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p:][:1]
@@ -126,8 +126,8 @@ func trainMatmul19(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // mlp.dl:8:11: fc3 = dense(fc2, 1)
-// train %20 = matmul %16, %8, %7 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
-func trainMatmul20(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %19 = matmul %15, %8, %7 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
+func trainMatmul19(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*10:][:10]
 		clear(c)
@@ -154,8 +154,8 @@ func trainMatmul20(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 }
 
 // mlp.dl:7:11: fc2 = dense(fc1, 10, activation=relu)
-// train %23 = matmul %20, %4 {ta=true} : f32[10,10]
-func trainMatmul23(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %22 = matmul %19, %4 {ta=true} : f32[10,10]
+func trainMatmul22(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*10:][:10]
@@ -170,8 +170,8 @@ func trainMatmul23(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // mlp.dl:7:11: fc2 = dense(fc1, 10, activation=relu)
-// train %24 = matmul %20, %5, %4 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
-func trainMatmul24(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %23 = matmul %19, %5, %4 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
+func trainMatmul23(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*10:][:10]
 		clear(c)
