@@ -48,6 +48,8 @@ var pipeline = [...]pass{
 		doc: "elementwise chains into one loop, bias and activation into products' epilogues"},
 	{name: "attach-reductions", fn: func(p *ir.Program, _ *Config) error { return AttachReductions(p) },
 		doc: "sums (bias gradients) computed in their producer's kernel"},
+	{name: "schedule", fn: func(p *ir.Program, _ *Config) error { return Schedule(p) },
+		doc: "reorder values to lower peak live memory, when that helps"},
 	{name: "memplan", fn: planMemoryAll, required: true,
 		doc: "place every value in the arena by liveness"},
 }
@@ -59,6 +61,8 @@ var passOrder = [...][2]string{
 	{"autodiff", "memplan"},
 	{"simplify-backward", "memplan"},
 	{"fold-constants", "fuse"},
+	{"attach-reductions", "schedule"},
+	{"schedule", "memplan"},
 	{"cse-backward", "fuse"},
 	{"cse-backward", "save-argmax"},
 	{"save-argmax", "fuse"},

@@ -18,6 +18,7 @@ REPEATS=${REPEATS:-5}
 PY=${PY:-/usr/bin/python3}
 MODELS=${MODELS:-"mlp lenet lstm"}
 mkdir -p "$OUT"
+if [ -z "${TABLE_ONLY:-}" ]; then # TABLE_ONLY=1: print the table of the results already in $OUT
 rm -f "$OUT"/*.json "$OUT"/*.txt
 (cd "$ROOT" && go build -o "$OUT/dlc" ./cmd/dlc)
 {
@@ -32,14 +33,15 @@ for i in $(seq "$RUNS"); do
 			--repeats "$REPEATS" --secs "$SECS" --json "$OUT/torch_1t_${m}_$i.json" > /dev/null
 		OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 "$PY" "$PEERS/torch_bench.py" --threads 2 --models "$m" \
 			--repeats "$REPEATS" --secs "$SECS" --json "$OUT/torch_2t_${m}_$i.json" > /dev/null
-		(cd "$ROOT" && "$OUT/dlc" bench -mode train -count "$REPEATS" -time "${SECS}s" "testdata/models/$m.dl") |
-			tail -1 >> "$OUT/dlc_$i.txt"
-		(cd "$ROOT" && "$OUT/dlc" bench -mode infer -batch 1 -count "$REPEATS" -time "${SECS}s" "testdata/models/$m.dl") |
-			tail -1 >> "$OUT/dlc_$i.txt"
+		(cd "$ROOT" && "$OUT/dlc" bench -mode train -count "$REPEATS" -time "${SECS}s" "testdata/models/$m.dl") \
+			>> "$OUT/dlc_$i.txt"
+		(cd "$ROOT" && "$OUT/dlc" bench -mode infer -batch 1 -count "$REPEATS" -time "${SECS}s" "testdata/models/$m.dl") \
+			>> "$OUT/dlc_$i.txt"
 		echo "run $i $m done" >&2
 	done
 done
 echo "load $(cut -d' ' -f1-3 /proc/loadavg) (at the end)" >> "$OUT/info.txt"
+fi
 "$PY" - "$OUT" <<'EOF'
 import glob, json, os, re, statistics, sys
 out = sys.argv[1]
@@ -47,33 +49,45 @@ torch = {}  # (threads, model, kind, batch) -> [median ms per run]
 for f in glob.glob(os.path.join(out, "torch_*.json")):
     for r in json.load(open(f))["results"]:
         torch.setdefault((r["threads"], r["model"], r["kind"], r["batch"]), []).append(r["median_ms"])
-dlc = {}  # (model, mode, batch) -> [ms per run], plus gflops
-gfl = {}
+tmin = {}  # same key -> fastest repeat of any run
+for f in glob.glob(os.path.join(out, "torch_*.json")):
+    for r in json.load(open(f))["results"]:
+        k = (r["threads"], r["model"], r["kind"], r["batch"])
+        tmin[k] = min(tmin.get(k, 1e99), r["min_ms"])
+dlc, gfl, dmin = {}, {}, {}  # (model, mode, batch) -> [ms per run], [GFLOP/s per run], fastest repeat
 for f in glob.glob(os.path.join(out, "dlc_*.txt")):
+    lo = None
     for line in open(f):
+        if line.startswith("time/step:"):  # time/step:  MED ms median (MIN-MAX), ...
+            lo = float(re.search(r"\(([0-9.]+)-", line).group(1))
+        if not line.startswith("bench "):
+            continue
         kv = dict(p.split("=", 1) for p in line.split()[1:])
         key = (kv["model"], kv["mode"], int(kv["batch"]))
         dlc.setdefault(key, []).append(float(kv["ms_per_step"]))
         gfl.setdefault(key, []).append(float(kv["gflops"]))
+        dmin[key] = min(dmin.get(key, 1e99), lo)
 targets = {("mlp", "train"): 50, ("lenet", "train"): 4, ("lstm", "train"): 5,
            ("mlp", "infer"): 100, ("lenet", "infer"): 10, ("lstm", "infer"): 20}
 med = statistics.median
 fmt = lambda ms: f"{ms * 1e3:.2f} µs" if ms < 0.01 else f"{ms * 1e3:.1f} µs" if ms < 1 else f"{ms:.2f} ms"
 print(open(os.path.join(out, "info.txt")).read().strip())
 print()
-print("| model, step | dlc | dlc GFLOP/s | PyTorch 1T | PyTorch 2T | dlc speed-up vs 1T | vs 2T | target vs 1T |")
-print("|---|---|---|---|---|---|---|---|")
+print("| model, step | dlc | dlc GFLOP/s | PyTorch 1T | PyTorch 2T | dlc speed-up vs 1T | vs 2T | best vs best, 1T | target vs 1T |")
+print("|---|---|---|---|---|---|---|---|---|")
 for (model, mode, batch) in sorted(dlc, key=lambda k: (k[1] != "train", ["mlp", "lenet", "lstm"].index(k[0]) if k[0] in ["mlp", "lenet", "lstm"] else 9)):
     d = med(dlc[(model, mode, batch)])
     t1 = torch.get((1, model, mode, batch))
     t2 = torch.get((2, model, mode, batch))
     s1 = med(t1) / d if t1 else float("nan")
     s2 = med(t2) / d if t2 else float("nan")
+    b1 = tmin.get((1, model, mode, batch), float("nan")) / dmin[(model, mode, batch)]
     tgt = targets.get((model, mode))
     ok = "met" if tgt and s1 >= tgt else "not met"
     print(f"| {model} {mode} b={batch} | {fmt(d)} ({fmt(min(dlc[(model, mode, batch)]))}-{fmt(max(dlc[(model, mode, batch)]))}) "
           f"| {med(gfl[(model, mode, batch)]):.2f} | {fmt(med(t1)) if t1 else 'n/a'} | {fmt(med(t2)) if t2 else 'n/a'} "
-          f"| {s1:.2f}× | {s2:.2f}× | ≥{tgt}×: {ok} |")
+          f"| {s1:.2f}× | {s2:.2f}× | {b1:.2f}× | ≥{tgt}×: {ok} |")
 print()
-print(f"runs: {len(glob.glob(os.path.join(out, 'dlc_*.txt')))}; each cell: median of the per-run medians (min-max of the per-run medians for dlc)")
+print(f"runs: {len(glob.glob(os.path.join(out, 'dlc_*.txt')))}; times: median of the per-run medians (for dlc, min-max of the per-run medians);")
+print("speed-ups: PyTorch time / dlc time (above 1: dlc is faster); best vs best: fastest repeat of either, the least disturbed by other load")
 EOF

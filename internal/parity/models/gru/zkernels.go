@@ -7,9 +7,39 @@ import (
 	"math"
 )
 
+// gru.dl:7:11: gru = gru(emb, 12)
+// infer %8 = slice %5 {axis=0, end=12, start=0, step=1} : f32[12]
+func inferSlice8(dst []float32, x0 []float32) {
+	for o := 0; o < 1; o++ {
+		fb := x0[o*36:][:36]
+		pb := dst[o*12:][:12]
+		copy(pb, fb[:12])
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// infer %9 = slice %5 {axis=0, end=24, start=12, step=1} : f32[12]
+func inferSlice9(dst []float32, x0 []float32) {
+	for o := 0; o < 1; o++ {
+		fb := x0[o*36:][:36]
+		pb := dst[o*12:][:12]
+		copy(pb, fb[12:][:12])
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// infer %10 = slice %5 {axis=0, end=36, start=24, step=1} : f32[12]
+func inferSlice10(dst []float32, x0 []float32) {
+	for o := 0; o < 1; o++ {
+		fb := x0[o*36:][:36]
+		pb := dst[o*12:][:12]
+		copy(pb, fb[24:][:12])
+	}
+}
+
 // gru.dl:6:11: emb = embedding(x, 20, 8)
-// infer %2 = gather %1, %0 : f32[B,6,8]
-func inferGather2(n int, dst []float32, x0 []float32, x1 []int32) error {
+// infer %11 = gather %1, %0 : f32[B,6,8]
+func inferGather11(n int, dst []float32, x0 []float32, x1 []int32) error {
 	for i := 0; i < n*6; i++ {
 		c := int(x1[i])
 		if c < 0 || c >= 20 {
@@ -21,8 +51,8 @@ func inferGather2(n int, dst []float32, x0 []float32, x1 []int32) error {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %7 = matmul %2, %3, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,6,36]
-func inferMatmul7(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// infer %12 = matmul %11, %2, %4 {epilogue="add(a0,a1)", tb=true} : f32[B,6,36]
+func inferMatmul12(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n*6; i++ {
 		ar := x0[i*8:][:8]
 		c := dst[i*36:][:36]
@@ -34,8 +64,8 @@ func inferMatmul7(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %8 = slice %7 {axis=1, end=1, start=0, step=1} : f32[B,1,36]
-func inferSlice8(n int, dst []float32, x0 []float32) {
+// infer %13 = slice %12 {axis=1, end=1, start=0, step=1} : f32[B,1,36]
+func inferSlice13(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*216:][:216]
 		pb := dst[o*36:][:36]
@@ -44,8 +74,8 @@ func inferSlice8(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %10 = slice %9 {axis=1, end=12, start=0, step=1} : f32[B,12]
-func inferSlice10(n int, dst []float32, x0 []float32) {
+// infer %15 = slice %14 {axis=1, end=12, start=0, step=1} : f32[B,12]
+func inferSlice15(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*36:][:36]
 		pb := dst[o*12:][:12]
@@ -54,18 +84,8 @@ func inferSlice10(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %11 = slice %6 {axis=0, end=12, start=0, step=1} : f32[12]
-func inferSlice11(dst []float32, x0 []float32) {
-	for o := 0; o < 1; o++ {
-		fb := x0[o*36:][:36]
-		pb := dst[o*12:][:12]
-		copy(pb, fb[:12])
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// infer %12 = slice %9 {axis=1, end=24, start=12, step=1} : f32[B,12]
-func inferSlice12(n int, dst []float32, x0 []float32) {
+// infer %16 = slice %14 {axis=1, end=24, start=12, step=1} : f32[B,12]
+func inferSlice16(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*36:][:36]
 		pb := dst[o*12:][:12]
@@ -74,18 +94,8 @@ func inferSlice12(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %13 = slice %6 {axis=0, end=24, start=12, step=1} : f32[12]
-func inferSlice13(dst []float32, x0 []float32) {
-	for o := 0; o < 1; o++ {
-		fb := x0[o*36:][:36]
-		pb := dst[o*12:][:12]
-		copy(pb, fb[12:][:12])
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// infer %14 = slice %9 {axis=1, end=36, start=24, step=1} : f32[B,12]
-func inferSlice14(n int, dst []float32, x0 []float32) {
+// infer %17 = slice %14 {axis=1, end=36, start=24, step=1} : f32[B,12]
+func inferSlice17(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*36:][:36]
 		pb := dst[o*12:][:12]
@@ -94,18 +104,8 @@ func inferSlice14(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %15 = slice %6 {axis=0, end=36, start=24, step=1} : f32[12]
-func inferSlice15(dst []float32, x0 []float32) {
-	for o := 0; o < 1; o++ {
-		fb := x0[o*36:][:36]
-		pb := dst[o*12:][:12]
-		copy(pb, fb[24:][:12])
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// infer %16 = fused %14, %10, %11, %15 {expr="tanh(add(a0,mul(sigmoid(add(a1,a2)),a3)))"} : f32[B,12]
-func inferFused16(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// infer %18 = fused %17, %15, %8, %10 {expr="tanh(add(a0,mul(sigmoid(add(a1,a2)),a3)))"} : f32[B,12]
+func inferFused18(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		d := dst[i0*12:][:12]
 		a0 := x0[i0*12:][:len(d)]
@@ -123,8 +123,8 @@ func inferFused16(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %17 = fused %16, %12, %13 {expr="sub(a0,mul(sigmoid(add(a1,a2)),a0))"} : f32[B,12]
-func inferFused17(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// infer %19 = fused %18, %16, %9 {expr="sub(a0,mul(sigmoid(add(a1,a2)),a0))"} : f32[B,12]
+func inferFused19(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		d := dst[i0*12:][:12]
 		a0 := x0[i0*12:][:len(d)]
@@ -140,8 +140,8 @@ func inferFused17(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %18 = slice %7 {axis=1, end=2, start=1, step=1} : f32[B,1,36]
-func inferSlice18(n int, dst []float32, x0 []float32) {
+// infer %20 = slice %12 {axis=1, end=2, start=1, step=1} : f32[B,1,36]
+func inferSlice20(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*216:][:216]
 		pb := dst[o*36:][:36]
@@ -150,8 +150,8 @@ func inferSlice18(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %20 = matmul %17, %4, %6 {epilogue="add(a0,a1)", tb=true} : f32[B,36]
-func inferMatmul20(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// infer %25 = matmul %19, %3, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,36]
+func inferMatmul25(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		ar := x0[i*12:][:12]
 		c := dst[i*36:][:36]
@@ -163,8 +163,8 @@ func inferMatmul20(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %27 = fused %25, %21, %22, %26 {expr="tanh(add(a0,mul(sigmoid(add(a1,a2)),a3)))"} : f32[B,12]
-func inferFused27(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// infer %29 = fused %24, %22, %26, %28 {expr="tanh(add(a0,mul(sigmoid(add(a1,a2)),a3)))"} : f32[B,12]
+func inferFused29(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -180,8 +180,8 @@ func inferFused27(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %28 = fused %27, %23, %24, %17 {expr="add(a0,mul(sigmoid(add(a1,a2)),sub(a3,a0)))"} : f32[B,12]
-func inferFused28(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// infer %30 = fused %29, %23, %27, %19 {expr="add(a0,mul(sigmoid(add(a1,a2)),sub(a3,a0)))"} : f32[B,12]
+func inferFused30(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -197,8 +197,8 @@ func inferFused28(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %29 = slice %7 {axis=1, end=3, start=2, step=1} : f32[B,1,36]
-func inferSlice29(n int, dst []float32, x0 []float32) {
+// infer %31 = slice %12 {axis=1, end=3, start=2, step=1} : f32[B,1,36]
+func inferSlice31(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*216:][:216]
 		pb := dst[o*36:][:36]
@@ -207,8 +207,8 @@ func inferSlice29(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %40 = slice %7 {axis=1, end=4, start=3, step=1} : f32[B,1,36]
-func inferSlice40(n int, dst []float32, x0 []float32) {
+// infer %42 = slice %12 {axis=1, end=4, start=3, step=1} : f32[B,1,36]
+func inferSlice42(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*216:][:216]
 		pb := dst[o*36:][:36]
@@ -217,8 +217,8 @@ func inferSlice40(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %51 = slice %7 {axis=1, end=5, start=4, step=1} : f32[B,1,36]
-func inferSlice51(n int, dst []float32, x0 []float32) {
+// infer %53 = slice %12 {axis=1, end=5, start=4, step=1} : f32[B,1,36]
+func inferSlice53(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*216:][:216]
 		pb := dst[o*36:][:36]
@@ -227,8 +227,8 @@ func inferSlice51(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %62 = slice %7 {axis=1, end=6, start=5, step=1} : f32[B,1,36]
-func inferSlice62(n int, dst []float32, x0 []float32) {
+// infer %54 = slice %12 {axis=1, end=6, start=5, step=1} : f32[B,1,36]
+func inferSlice54(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*216:][:216]
 		pb := dst[o*36:][:36]
@@ -237,7 +237,7 @@ func inferSlice62(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:8:10: fc = linear(gru, 12, 1)
-// infer %75 = matmul %72, %73, %74 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
+// infer %75 = matmul %74, %6, %7 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
 func inferMatmul75(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		ar := x0[i*12:][:12]
@@ -272,9 +272,79 @@ func evalMean78(n int, dst []float32, x0 []float32) {
 	dst[0] = float32(s)
 }
 
+// gru.dl:10:10: loss mse(fc, y)
+// train %10 = mean_grad %9 {axes=[0,1], shape=[-1,1]} : f32[B,1]
+func trainMeanGrad10(n int, dst []float32) {
+	c := float32(n)
+	d := dst[:n]
+	for i := range d {
+		d[i] = 1.0 / c
+	}
+}
+
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %13 = fused %11, %12 {expr="sigmoid(add(a0,a1))"} : f32[B,12]
-func trainFused13(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %15 = slice %14 {axis=1, end=1, start=0, step=1} : f32[B,1,8]
+func trainSlice15(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*48:][:48]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[:8])
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %17 = slice %14 {axis=1, end=2, start=1, step=1} : f32[B,1,8]
+func trainSlice17(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*48:][:48]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[8:][:8])
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %19 = slice %14 {axis=1, end=3, start=2, step=1} : f32[B,1,8]
+func trainSlice19(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*48:][:48]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[16:][:8])
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %21 = slice %14 {axis=1, end=4, start=3, step=1} : f32[B,1,8]
+func trainSlice21(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*48:][:48]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[24:][:8])
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %23 = slice %14 {axis=1, end=5, start=4, step=1} : f32[B,1,8]
+func trainSlice23(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*48:][:48]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[32:][:8])
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %25 = slice %14 {axis=1, end=6, start=5, step=1} : f32[B,1,8]
+func trainSlice25(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*48:][:48]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[40:][:8])
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %31 = fused %30, %11 {expr="sigmoid(add(a0,a1))"} : f32[B,12]
+func trainFused31(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		d := dst[i0*12:][:12]
 		a0 := x0[i0*12:][:len(d)]
@@ -287,8 +357,8 @@ func trainFused13(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %19 = fused %17, %13, %18 {expr="tanh(add(a0,mul(a1,a2)))"} : f32[B,12]
-func trainFused19(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %35 = fused %33, %31, %13 {expr="tanh(add(a0,mul(a1,a2)))"} : f32[B,12]
+func trainFused35(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		d := dst[i0*12:][:12]
 		a0 := x0[i0*12:][:len(d)]
@@ -303,8 +373,8 @@ func trainFused19(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %20 = fused %19, %16 {expr="sub(a0,mul(a1,a0))"} : f32[B,12]
-func trainFused20(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %36 = fused %35, %34 {expr="sub(a0,mul(a1,a0))"} : f32[B,12]
+func trainFused36(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -315,8 +385,8 @@ func trainFused20(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %26 = fused %24, %25 {expr="sigmoid(add(a0,a1))"} : f32[B,12]
-func trainFused26(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %44 = fused %39, %43 {expr="sigmoid(add(a0,a1))"} : f32[B,12]
+func trainFused44(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -327,8 +397,8 @@ func trainFused26(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %32 = fused %30, %26, %31 {expr="tanh(add(a0,mul(a1,a2)))"} : f32[B,12]
-func trainFused32(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %48 = fused %41, %44, %46 {expr="tanh(add(a0,mul(a1,a2)))"} : f32[B,12]
+func trainFused48(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -341,8 +411,8 @@ func trainFused32(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %33 = fused %32, %29, %20 {expr="add(a0,mul(a1,sub(a2,a0)))"} : f32[B,12]
-func trainFused33(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %49 = fused %48, %47, %36 {expr="add(a0,mul(a1,sub(a2,a0)))"} : f32[B,12]
+func trainFused49(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -355,8 +425,8 @@ func trainFused33(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // gru.dl:8:10: fc = linear(gru, 12, 1)
-// train %88 = matmul %85, %86, %87, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
-func trainMatmul88(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %102 = matmul %101, %7, %8, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
+func trainMatmul102(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for i := 0; i < n; i++ {
 		ar := x0[i*12:][:12]
 		c := dst[i:][:1]
@@ -369,28 +439,8 @@ func trainMatmul88(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // gru.dl:10:10: loss mse(fc, y)
-// train %89 = square %88 : f32[B,1]
-func trainSquare89(n int, dst []float32, x0 []float32) {
-	d := dst[:n]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a0[i]
-	}
-}
-
-// gru.dl:10:10: loss mse(fc, y)
-// train %92 = mean_grad %91 {axes=[0,1], shape=[-1,1]} : f32[B,1]
-func trainMeanGrad92(n int, dst []float32) {
-	c := float32(n)
-	d := dst[:n]
-	for i := range d {
-		d[i] = 1.0 / c
-	}
-}
-
-// gru.dl:10:10: loss mse(fc, y)
-// train %93 = fused %92, %88 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
-func trainFused93(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+// train %103 = fused %10, %102 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
+func trainFused103(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -405,24 +455,19 @@ func trainFused93(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float
 	dst1[0] = float32(s)
 }
 
-// gru.dl:8:10: fc = linear(gru, 12, 1)
-// train %96 = matmul %93, %86 : f32[B,12]
-func trainMatmul96(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*12:][:12]
-		clear(c)
-		for p, av := range x0[i:][:1] {
-			br := x1[p*12:][:12]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+// gru.dl:10:10: loss mse(fc, y)
+// train %106 = square %102 : f32[B,1]
+func trainSquare106(n int, dst []float32, x0 []float32) {
+	d := dst[:n]
+	a0 := x0[:len(d)]
+	for i := range d {
+		d[i] = a0[i] * a0[i]
 	}
 }
 
 // gru.dl:8:10: fc = linear(gru, 12, 1)
-// train %97 = matmul %93, %85 {ta=true} : f32[1,12]
-func trainMatmul97(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %108 = matmul %103, %101 {ta=true} : f32[1,12]
+func trainMatmul108(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p:][:1]
@@ -436,9 +481,24 @@ func trainMatmul97(n int, dst []float32, x0 []float32, x1 []float32) {
 	}
 }
 
+// gru.dl:8:10: fc = linear(gru, 12, 1)
+// train %109 = matmul %103, %7 : f32[B,12]
+func trainMatmul109(n int, dst []float32, x0 []float32, x1 []float32) {
+	for i := 0; i < n; i++ {
+		c := dst[i*12:][:12]
+		clear(c)
+		for p, av := range x0[i:][:1] {
+			br := x1[p*12:][:12]
+			for j, bv := range br {
+				c[j] += av * bv
+			}
+		}
+	}
+}
+
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %98 = fused %84, %96, %81 {expr="tanh_grad(a0,add(a1,neg(mul(a1,a2))))"} : f32[B,12]
-func trainFused98(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %110 = fused %100, %109, %99 {expr="tanh_grad(a0,add(a1,neg(mul(a1,a2))))"} : f32[B,12]
+func trainFused110(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -452,19 +512,8 @@ func trainFused98(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %99 = mul %98, %78 : f32[B,12]
-func trainMul99(n int, dst []float32, x0 []float32, x1 []float32) {
-	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a1[i]
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// train %100 = fused %81, %96, %72, %84 {expr="sigmoid_grad(a0,mul(a1,sub(a2,a3)))"} : f32[B,12]
-func trainFused100(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %111 = fused %99, %109, %93, %100 {expr="sigmoid_grad(a0,mul(a1,sub(a2,a3)))"} : f32[B,12]
+func trainFused111(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -478,8 +527,8 @@ func trainFused100(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %101 = fused %78, %98, %83 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
-func trainFused101(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %112 = fused %96, %110, %98 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
+func trainFused112(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -491,8 +540,19 @@ func trainFused101(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %102 = concat %101, %100, %99 {axis=1} : f32[B,36]
-func trainConcat102(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %113 = mul %110, %96 : f32[B,12]
+func trainMul113(n int, dst []float32, x0 []float32, x1 []float32) {
+	d := dst[:n*12]
+	a0 := x0[:len(d)]
+	a1 := x1[:len(d)]
+	for i := range d {
+		d[i] = a0[i] * a1[i]
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %114 = concat %112, %111, %113 {axis=1} : f32[B,36]
+func trainConcat114(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*36:][:12], x0[o*12:][:12])
 		copy(dst[o*36+12:][:12], x1[o*12:][:12])
@@ -508,18 +568,8 @@ func trainConcat102(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %105 = concat %101, %100, %98 {axis=1} : f32[B,36]
-func trainConcat105(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for o := 0; o < n; o++ {
-		copy(dst[o*36:][:12], x0[o*12:][:12])
-		copy(dst[o*36+12:][:12], x1[o*12:][:12])
-		copy(dst[o*36+24:][:12], x2[o*12:][:12])
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// train %107 = matmul %102, %5, %96, %81 {epilogue="add(mul(a1,a2),a0)"} : f32[B,12]
-func trainMatmul107(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %117 = matmul %114, %4, %109, %99 {epilogue="add(mul(a1,a2),a0)"} : f32[B,12]
+func trainMatmul117(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*12:][:12]
 		clear(c)
@@ -541,24 +591,18 @@ func trainMatmul107(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %115 = matmul %112, %59 {ta=true} : f32[36,12]
-func trainMatmul115(n int, dst []float32, x0 []float32, x1 []float32) {
-	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*36:][:36]
-		br := x1[p*12:][:12]
-		for i, av := range ar {
-			c := dst[i*12:][:12]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+// train %118 = concat %112, %111, %110 {axis=1} : f32[B,36]
+func trainConcat118(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	for o := 0; o < n; o++ {
+		copy(dst[o*36:][:12], x0[o*12:][:12])
+		copy(dst[o*36+12:][:12], x1[o*12:][:12])
+		copy(dst[o*36+24:][:12], x2[o*12:][:12])
 	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %152 = fused %19, %151, %16 {expr="tanh_grad(a0,add(a1,mul(neg(a1),a2)))"} : f32[B,12]
-func trainFused152(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %160 = fused %35, %157, %34 {expr="tanh_grad(a0,add(a1,mul(neg(a1),a2)))"} : f32[B,12]
+func trainFused160(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -572,26 +616,8 @@ func trainFused152(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %153 = mul %152, %13 : f32[B,12]
-func trainMul153(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
-	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a1[i]
-	}
-	for o0 := 0; o0 < 12; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*12])
-		}
-		dst1[o0] = float32(s)
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// train %156 = fused %16, %151, %19 {expr="sigmoid_grad(a0,mul(neg(a1),a2))"} : f32[B,12]
-func trainFused156(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %161 = fused %34, %157, %35 {expr="sigmoid_grad(a0,mul(neg(a1),a2))"} : f32[B,12]
+func trainFused161(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -611,8 +637,8 @@ func trainFused156(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %159 = fused %13, %152, %18 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
-func trainFused159(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %164 = fused %31, %160, %13 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
+func trainFused164(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		d := dst[i0*12:][:12]
 		a0 := x0[i0*12:][:len(d)]
@@ -633,8 +659,26 @@ func trainFused159(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %164 = concat %163, %150, %139, %128, %117, %106 {axis=1} : f32[B,6,36]
-func trainConcat164(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %167 = mul %160, %31 : f32[B,12]
+func trainMul167(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+	d := dst[:n*12]
+	a0 := x0[:len(d)]
+	a1 := x1[:len(d)]
+	for i := range d {
+		d[i] = a0[i] * a1[i]
+	}
+	for o0 := 0; o0 < 12; o0++ {
+		s := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			s += float64(dst[o0+r0*12])
+		}
+		dst1[o0] = float32(s)
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %172 = concat %171, %159, %149, %139, %129, %119 {axis=1} : f32[B,6,36]
+func trainConcat172(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*216:][:36], x0[o*36:][:36])
 		copy(dst[o*216+36:][:36], x1[o*36:][:36])
@@ -653,8 +697,37 @@ func trainConcat164(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %167 = matmul %164, %4 : f32[B,6,8]
-func trainMatmul167(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %175 = concat %166, %163, %169 {axis=0} : f32[36]
+func trainConcat175(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	for o := 0; o < 1; o++ {
+		copy(dst[o*36:][:12], x0[o*12:][:12])
+		copy(dst[o*36+12:][:12], x1[o*12:][:12])
+		copy(dst[o*36+24:][:12], x2[o*12:][:12])
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %176 = fused %116, %126, %136, %146, %156, %175 {expr="add(add(add(add(add(a0,a1),a2),a3),a4),a5)"} : f32[36]
+func trainFused176(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	d := dst[:36]
+	a0 := x0[:len(d)]
+	a1 := x1[:len(d)]
+	a2 := x2[:len(d)]
+	a3 := x3[:len(d)]
+	a4 := x4[:len(d)]
+	a5 := x5[:len(d)]
+	for i := range d {
+		t0 := a0[i] + a1[i]
+		t1 := t0 + a2[i]
+		t2 := t1 + a3[i]
+		t3 := t2 + a4[i]
+		d[i] = t3 + a5[i]
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %188 = matmul %172, %3 : f32[B,6,8]
+func trainMatmul188(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n*6; i++ {
 		c := dst[i*8:][:8]
 		clear(c)
@@ -667,29 +740,26 @@ func trainMatmul167(n int, dst []float32, x0 []float32, x1 []float32) {
 	}
 }
 
-// gru.dl:7:11: gru = gru(emb, 12)
-// train %168 = slice %3 {axis=1, end=1, start=0, step=1} : f32[B,1,8]
-func trainSlice168(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*48:][:48]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[:8])
+// gru.dl:6:11: emb = embedding(x, 20, 8)
+// train %190 = scatter_add %0, %188 {shape=[20,8]} : f32[20,8]
+func trainScatterAdd190(n int, dst []float32, x0 []int32, x1 []float32) error {
+	clear(dst)
+	for i := 0; i < n*6; i++ {
+		c := int(x0[i])
+		if c < 0 || c >= 20 {
+			return idError("id", i, x0[i], 20)
+		}
+		dr := dst[c*8:][:8]
+		for j, g := range x1[i*8:][:8] {
+			dr[j] += g
+		}
 	}
+	return nil
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %172 = slice %3 {axis=1, end=2, start=1, step=1} : f32[B,1,8]
-func trainSlice172(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*48:][:48]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[8:][:8])
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// train %176 = matmul %175, %173 {ta=true} : f32[36,8]
-func trainMatmul176(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %191 = matmul %180, %18 {ta=true} : f32[36,8]
+func trainMatmul191(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*36:][:36]
@@ -704,48 +774,8 @@ func trainMatmul176(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %177 = slice %3 {axis=1, end=3, start=2, step=1} : f32[B,1,8]
-func trainSlice177(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*48:][:48]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[16:][:8])
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// train %182 = slice %3 {axis=1, end=4, start=3, step=1} : f32[B,1,8]
-func trainSlice182(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*48:][:48]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[24:][:8])
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// train %187 = slice %3 {axis=1, end=5, start=4, step=1} : f32[B,1,8]
-func trainSlice187(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*48:][:48]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[32:][:8])
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// train %192 = slice %3 {axis=1, end=6, start=5, step=1} : f32[B,1,8]
-func trainSlice192(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*48:][:48]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[40:][:8])
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// train %197 = matmul %171, %169, %176, %181, %186, %191, %196 {epilogue="add(add(add(add(add(a0,a1),a2),a3),a4),a5)", ta=true} : f32[36,8]
-func trainMatmul197(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
+// train %196 = matmul %178, %16, %191, %192, %193, %194, %195 {epilogue="add(add(add(add(add(a0,a1),a2),a3),a4),a5)", ta=true} : f32[36,8]
+func trainMatmul196(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*36:][:36]
@@ -774,37 +804,24 @@ func trainMatmul197(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %198 = concat %161, %158, %155 {axis=0} : f32[36]
-func trainConcat198(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for o := 0; o < 1; o++ {
-		copy(dst[o*36:][:12], x0[o*12:][:12])
-		copy(dst[o*36+12:][:12], x1[o*12:][:12])
-		copy(dst[o*36+24:][:12], x2[o*12:][:12])
+// train %197 = matmul %124, %75 {ta=true} : f32[36,12]
+func trainMatmul197(n int, dst []float32, x0 []float32, x1 []float32) {
+	clear(dst)
+	for p := 0; p < n; p++ {
+		ar := x0[p*36:][:36]
+		br := x1[p*12:][:12]
+		for i, av := range ar {
+			c := dst[i*12:][:12]
+			for j, bv := range br {
+				c[j] += av * bv
+			}
+		}
 	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// train %199 = fused %104, %114, %125, %136, %147, %198 {expr="add(add(add(add(add(a0,a1),a2),a3),a4),a5)"} : f32[36]
-func trainFused199(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
-	d := dst[:36]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	a5 := x5[:len(d)]
-	for i := range d {
-		t0 := a0[i] + a1[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		d[i] = t3 + a5[i]
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// train %200 = matmul %102, %72, %115, %126, %137, %148 {epilogue="add(add(add(add(a0,a1),a2),a3),a4)", ta=true} : f32[36,12]
-func trainMatmul200(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+// train %201 = matmul %114, %93, %197, %198, %199, %200 {epilogue="add(add(add(add(a0,a1),a2),a3),a4)", ta=true} : f32[36,12]
+func trainMatmul201(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*36:][:36]
@@ -828,23 +845,6 @@ func trainMatmul200(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 		t2 := t1 + a3[i]
 		d[i] = t2 + a4[i]
 	}
-}
-
-// gru.dl:6:11: emb = embedding(x, 20, 8)
-// train %201 = scatter_add %0, %167 {shape=[20,8]} : f32[20,8]
-func trainScatterAdd201(n int, dst []float32, x0 []int32, x1 []float32) error {
-	clear(dst)
-	for i := 0; i < n*6; i++ {
-		c := int(x0[i])
-		if c < 0 || c >= 20 {
-			return idError("id", i, x0[i], 20)
-		}
-		dr := dst[c*8:][:8]
-		for j, g := range x1[i*8:][:8] {
-			dr[j] += g
-		}
-	}
-	return nil
 }
 
 // dot is Σ a[i]·b[i] over len(a) elements, with four accumulators.

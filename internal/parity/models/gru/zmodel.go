@@ -19,14 +19,14 @@ const (
 	// FcRow is the number of elements per row of output fc (f32[B,1]).
 	FcRow = 1
 	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
-	ArenaBytes = 19844
+	ArenaBytes = 12676
 	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
-	LowerBoundBytes = 19556
+	LowerBoundBytes = 12388
 	// The plan per func:
 	//
-	//	func infer: arena 5760 B, lower bound 5760 B, naive 19344 B, int arena 0 B
-	//	func eval: arena 5760 B, lower bound 5760 B, naive 19380 B, int arena 0 B
-	//	func train: arena 19844 B, lower bound 19556 B, naive 55944 B, int arena 0 B
+	//	func infer: arena 5376 B, lower bound 5376 B, naive 19344 B, int arena 0 B
+	//	func eval: arena 5376 B, lower bound 5376 B, naive 19380 B, int arena 0 B
+	//	func train: arena 12676 B, lower bound 12388 B, naive 55944 B, int arena 0 B
 	//
 	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
 	NaiveBytes = 55944
@@ -73,7 +73,7 @@ func New(seed uint64) *Model {
 		state:    make([]float32, 1930),
 		buffers:  make([]float32, 0),
 		counters: make([]int64, 0),
-		arena:    make([]float32, 4961),
+		arena:    make([]float32, 3169),
 		iarena:   make([]int32, 0),
 		scratch:  make([]float32, 0),
 		lr:       0.001,

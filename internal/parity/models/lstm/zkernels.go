@@ -410,9 +410,227 @@ func evalMean393(n int, dst []float32, x0 []float32) {
 	dst[0] = float32(s)
 }
 
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %13 = const {value=0.0} : f32[B,50]
+func trainConst13(dst []float32) {
+	for i := range dst {
+		dst[i] = 0.0
+	}
+}
+
+// lstm.dl:11:10: loss mse(fc, y)
+// train %14 = mean_grad %12 {axes=[0,1], shape=[-1,1]} : f32[B,1]
+func trainMeanGrad14(n int, dst []float32) {
+	c := float32(n)
+	d := dst[:n]
+	for i := range d {
+		d[i] = 1.0 / c
+	}
+}
+
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %11 = sigmoid %10 : f32[B,50]
-func trainSigmoid11(n int, dst []float32, x0 []float32) {
+// train %15 = slice %0 {axis=1, end=1, start=0, step=1} : f32[B,1,8]
+func trainSlice15(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %17 = slice %0 {axis=1, end=2, start=1, step=1} : f32[B,1,8]
+func trainSlice17(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[8:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %19 = slice %0 {axis=1, end=3, start=2, step=1} : f32[B,1,8]
+func trainSlice19(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[16:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %21 = slice %0 {axis=1, end=4, start=3, step=1} : f32[B,1,8]
+func trainSlice21(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[24:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %23 = slice %0 {axis=1, end=5, start=4, step=1} : f32[B,1,8]
+func trainSlice23(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[32:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %25 = slice %0 {axis=1, end=6, start=5, step=1} : f32[B,1,8]
+func trainSlice25(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[40:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %27 = slice %0 {axis=1, end=7, start=6, step=1} : f32[B,1,8]
+func trainSlice27(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[48:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %29 = slice %0 {axis=1, end=8, start=7, step=1} : f32[B,1,8]
+func trainSlice29(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[56:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %31 = slice %0 {axis=1, end=9, start=8, step=1} : f32[B,1,8]
+func trainSlice31(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[64:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %33 = slice %0 {axis=1, end=10, start=9, step=1} : f32[B,1,8]
+func trainSlice33(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[72:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %35 = slice %0 {axis=1, end=11, start=10, step=1} : f32[B,1,8]
+func trainSlice35(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[80:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %37 = slice %0 {axis=1, end=12, start=11, step=1} : f32[B,1,8]
+func trainSlice37(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[88:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %39 = slice %0 {axis=1, end=13, start=12, step=1} : f32[B,1,8]
+func trainSlice39(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[96:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %41 = slice %0 {axis=1, end=14, start=13, step=1} : f32[B,1,8]
+func trainSlice41(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[104:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %43 = slice %0 {axis=1, end=15, start=14, step=1} : f32[B,1,8]
+func trainSlice43(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[112:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %45 = slice %0 {axis=1, end=16, start=15, step=1} : f32[B,1,8]
+func trainSlice45(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[120:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %47 = slice %0 {axis=1, end=17, start=16, step=1} : f32[B,1,8]
+func trainSlice47(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[128:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %49 = slice %0 {axis=1, end=18, start=17, step=1} : f32[B,1,8]
+func trainSlice49(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[136:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %51 = slice %0 {axis=1, end=19, start=18, step=1} : f32[B,1,8]
+func trainSlice51(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[144:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %53 = slice %0 {axis=1, end=20, start=19, step=1} : f32[B,1,8]
+func trainSlice53(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*160:][:160]
+		pb := dst[o*8:][:8]
+		copy(pb, fb[152:][:8])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %61 = sigmoid %60 : f32[B,50]
+func trainSigmoid61(n int, dst []float32, x0 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	for i := range d {
@@ -421,8 +639,8 @@ func trainSigmoid11(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %13 = tanh %12 : f32[B,50]
-func trainTanh13(n int, dst []float32, x0 []float32) {
+// train %64 = tanh %62 : f32[B,50]
+func trainTanh64(n int, dst []float32, x0 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	for i := range d {
@@ -431,8 +649,8 @@ func trainTanh13(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %16 = fused %11, %13 {expr="tanh(mul(a0,a1))"} : f32[B,50]
-func trainFused16(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %66 = fused %61, %64 {expr="tanh(mul(a0,a1))"} : f32[B,50]
+func trainFused66(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -443,8 +661,8 @@ func trainFused16(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %17 = mul %15, %16 : f32[B,50]
-func trainMul17(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %67 = mul %65, %66 : f32[B,50]
+func trainMul67(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -454,8 +672,8 @@ func trainMul17(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %29 = fused %28, %11, %13, %22, %24 {expr="add(mul(a0,mul(a1,a2)),mul(a3,a4))"} : f32[B,50]
-func trainFused29(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
+// train %80 = fused %79, %61, %64, %73, %75 {expr="add(mul(a0,mul(a1,a2)),mul(a3,a4))"} : f32[B,50]
+func trainFused80(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -471,8 +689,8 @@ func trainFused29(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %43 = fused %42, %29, %36, %38 {expr="add(mul(a0,a1),mul(a2,a3))"} : f32[B,50]
-func trainFused43(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %95 = fused %94, %80, %88, %90 {expr="add(mul(a0,a1),mul(a2,a3))"} : f32[B,50]
+func trainFused95(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -486,8 +704,8 @@ func trainFused43(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %281 = fused %280, %267, %274, %276 {expr="tanh(add(mul(a0,a1),mul(a2,a3)))"} : f32[B,50]
-func trainFused281(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %350 = fused %349, %337, %343, %345 {expr="tanh(add(mul(a0,a1),mul(a2,a3)))"} : f32[B,50]
+func trainFused350(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -501,9 +719,209 @@ func trainFused281(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 	}
 }
 
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %354 = slice %353 {axis=1, end=1, start=0, step=1} : f32[B,1,50]
+func trainSlice354(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %356 = slice %353 {axis=1, end=2, start=1, step=1} : f32[B,1,50]
+func trainSlice356(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[50:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %358 = slice %353 {axis=1, end=3, start=2, step=1} : f32[B,1,50]
+func trainSlice358(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[100:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %360 = slice %353 {axis=1, end=4, start=3, step=1} : f32[B,1,50]
+func trainSlice360(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[150:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %362 = slice %353 {axis=1, end=5, start=4, step=1} : f32[B,1,50]
+func trainSlice362(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[200:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %364 = slice %353 {axis=1, end=6, start=5, step=1} : f32[B,1,50]
+func trainSlice364(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[250:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %366 = slice %353 {axis=1, end=7, start=6, step=1} : f32[B,1,50]
+func trainSlice366(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[300:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %368 = slice %353 {axis=1, end=8, start=7, step=1} : f32[B,1,50]
+func trainSlice368(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[350:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %370 = slice %353 {axis=1, end=9, start=8, step=1} : f32[B,1,50]
+func trainSlice370(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[400:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %372 = slice %353 {axis=1, end=10, start=9, step=1} : f32[B,1,50]
+func trainSlice372(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[450:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %374 = slice %353 {axis=1, end=11, start=10, step=1} : f32[B,1,50]
+func trainSlice374(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[500:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %376 = slice %353 {axis=1, end=12, start=11, step=1} : f32[B,1,50]
+func trainSlice376(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[550:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %378 = slice %353 {axis=1, end=13, start=12, step=1} : f32[B,1,50]
+func trainSlice378(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[600:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %380 = slice %353 {axis=1, end=14, start=13, step=1} : f32[B,1,50]
+func trainSlice380(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[650:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %382 = slice %353 {axis=1, end=15, start=14, step=1} : f32[B,1,50]
+func trainSlice382(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[700:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %384 = slice %353 {axis=1, end=16, start=15, step=1} : f32[B,1,50]
+func trainSlice384(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[750:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %386 = slice %353 {axis=1, end=17, start=16, step=1} : f32[B,1,50]
+func trainSlice386(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[800:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %388 = slice %353 {axis=1, end=18, start=17, step=1} : f32[B,1,50]
+func trainSlice388(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[850:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %390 = slice %353 {axis=1, end=19, start=18, step=1} : f32[B,1,50]
+func trainSlice390(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[900:][:50])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %392 = slice %353 {axis=1, end=20, start=19, step=1} : f32[B,1,50]
+func trainSlice392(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*1000:][:1000]
+		pb := dst[o*50:][:50]
+		copy(pb, fb[950:][:50])
+	}
+}
+
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
-// train %587 = matmul %584, %585, %586, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
-func trainMatmul587(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %670 = matmul %669, %10, %11, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
+func trainMatmul670(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for i := 0; i < n; i++ {
 		ar := x0[i*50:][:50]
 		c := dst[i:][:1]
@@ -516,28 +934,8 @@ func trainMatmul587(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:11:10: loss mse(fc, y)
-// train %588 = square %587 : f32[B,1]
-func trainSquare588(n int, dst []float32, x0 []float32) {
-	d := dst[:n]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a0[i]
-	}
-}
-
-// lstm.dl:11:10: loss mse(fc, y)
-// train %591 = mean_grad %590 {axes=[0,1], shape=[-1,1]} : f32[B,1]
-func trainMeanGrad591(n int, dst []float32) {
-	c := float32(n)
-	d := dst[:n]
-	for i := range d {
-		d[i] = 1.0 / c
-	}
-}
-
-// lstm.dl:11:10: loss mse(fc, y)
-// train %592 = fused %591, %587 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
-func trainFused592(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+// train %671 = fused %14, %670 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
+func trainFused671(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -552,24 +950,19 @@ func trainFused592(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 	dst1[0] = float32(s)
 }
 
-// lstm.dl:9:10: fc = linear(lstm2, 50, 1)
-// train %595 = matmul %592, %585 : f32[B,50]
-func trainMatmul595(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*50:][:50]
-		clear(c)
-		for p, av := range x0[i:][:1] {
-			br := x1[p*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+// lstm.dl:11:10: loss mse(fc, y)
+// train %674 = square %670 : f32[B,1]
+func trainSquare674(n int, dst []float32, x0 []float32) {
+	d := dst[:n]
+	a0 := x0[:len(d)]
+	for i := range d {
+		d[i] = a0[i] * a0[i]
 	}
 }
 
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
-// train %596 = matmul %592, %584 {ta=true} : f32[1,50]
-func trainMatmul596(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %676 = matmul %671, %669 {ta=true} : f32[1,50]
+func trainMatmul676(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p:][:1]
@@ -583,9 +976,24 @@ func trainMatmul596(n int, dst []float32, x0 []float32, x1 []float32) {
 	}
 }
 
+// lstm.dl:9:10: fc = linear(lstm2, 50, 1)
+// train %677 = matmul %671, %10 : f32[B,50]
+func trainMatmul677(n int, dst []float32, x0 []float32, x1 []float32) {
+	for i := 0; i < n; i++ {
+		c := dst[i*50:][:50]
+		clear(c)
+		for p, av := range x0[i:][:1] {
+			br := x1[p*50:][:50]
+			for j, bv := range br {
+				c[j] += av * bv
+			}
+		}
+	}
+}
+
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %597 = fused %583, %595, %580 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
-func trainFused597(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %678 = fused %668, %677, %666 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused678(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -597,8 +1005,8 @@ func trainFused597(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %598 = fused %582, %597, %569 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
-func trainFused598(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+// train %679 = fused %666, %677, %668 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused679(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -610,8 +1018,8 @@ func trainFused598(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %602 = concat %601, %598, %600, %599 {axis=1} : f32[B,200]
-func trainConcat602(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %683 = concat %682, %680, %681, %679 {axis=1} : f32[B,200]
+func trainConcat683(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*200:][:50], x0[o*50:][:50])
 		copy(dst[o*200+50:][:50], x1[o*50:][:50])
@@ -621,8 +1029,8 @@ func trainConcat602(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %603 = matmul %602, %305 : f32[B,50]
-func trainMatmul603(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %685 = matmul %683, %7 : f32[B,50]
+func trainMatmul685(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -636,8 +1044,8 @@ func trainMatmul603(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %605 = fused %597, %582, %570, %603, %566 {expr="add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))"} : f32[B,50]
-func trainFused605(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
+// train %686 = fused %678, %667, %657, %685, %654 {expr="add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))"} : f32[B,50]
+func trainFused686(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -653,24 +1061,8 @@ func trainFused605(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %612 = matmul %610, %557 {ta=true} : f32[200,50]
-func trainMatmul612(n int, dst []float32, x0 []float32, x1 []float32) {
-	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %757 = fused %330, %756, %313, %315 {expr="sigmoid_grad(a0,mul(a1,mul(a2,a3)))"} : f32[B,50]
-func trainFused757(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %824 = fused %415, %822, %398, %401 {expr="sigmoid_grad(a0,mul(a1,mul(a2,a3)))"} : f32[B,50]
+func trainFused824(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
 	a0 := x0[:len(d)]
 	a1 := x1[:len(d)]
@@ -684,16 +1076,8 @@ func trainFused757(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %769 = const {value=0.0} : f32[B,50]
-func trainConst769(dst []float32) {
-	for i := range dst {
-		dst[i] = 0.0
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %772 = concat %771, %764, %755, %747, %738, %729, %720, %711, %702, %693, %684, %676, %667, %658, %649, %640, %631, %622, %613, %604 {axis=1} : f32[B,20,200]
-func trainConcat772(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32, x10 []float32, x11 []float32, x12 []float32, x13 []float32, x14 []float32, x15 []float32, x16 []float32, x17 []float32, x18 []float32, x19 []float32) {
+// train %836 = concat %835, %828, %820, %812, %804, %796, %788, %780, %772, %764, %756, %748, %740, %732, %724, %716, %708, %700, %692, %684 {axis=1} : f32[B,20,200]
+func trainConcat836(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32, x10 []float32, x11 []float32, x12 []float32, x13 []float32, x14 []float32, x15 []float32, x16 []float32, x17 []float32, x18 []float32, x19 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*4000:][:200], x0[o*200:][:200])
 		copy(dst[o*4000+200:][:200], x1[o*200:][:200])
@@ -726,8 +1110,8 @@ func trainConcat772(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %775 = matmul %772, %304 : f32[B,20,50]
-func trainMatmul775(n int, dst []float32, x0 []float32, x1 []float32) {
+// train %878 = matmul %836, %6 : f32[B,20,50]
+func trainMatmul878(n int, dst []float32, x0 []float32, x1 []float32) {
 	for i := 0; i < n*20; i++ {
 		c := dst[i*50:][:50]
 		clear(c)
@@ -740,99 +1124,173 @@ func trainMatmul775(n int, dst []float32, x0 []float32, x1 []float32) {
 	}
 }
 
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %776 = slice %303 {axis=1, end=1, start=0, step=1} : f32[B,1,50]
-func trainSlice776(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[:50])
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %928 = fused %920, %349, %338, %919, %927, %335 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused928(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	d := dst[:n*50]
+	a0 := x0[:len(d)]
+	a1 := x1[:len(d)]
+	a2 := x2[:len(d)]
+	a3 := x3[:len(d)]
+	a4 := x4[:len(d)]
+	a5 := x5[:len(d)]
+	for i := range d {
+		t0 := a0[i] * a1[i]
+		t1 := a3[i] + a4[i]
+		t2 := t1 * a5[i]
+		t3 := t2 * (1 - a2[i]*a2[i])
+		d[i] = t0 + t3
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %929 = fused %335, %919, %927, %338 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused929(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	d := dst[:n*50]
+	a0 := x0[:len(d)]
+	a1 := x1[:len(d)]
+	a2 := x2[:len(d)]
+	a3 := x3[:len(d)]
+	for i := range d {
+		t0 := a1[i] + a2[i]
+		t1 := t0 * a3[i]
+		d[i] = t1 * a0[i] * (1 - a0[i])
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1121 = matmul %1084, %18 {ta=true} : f32[200,8]
+func trainMatmul1121(n int, dst []float32, x0 []float32, x1 []float32) {
+	clear(dst)
+	for p := 0; p < n; p++ {
+		ar := x0[p*200:][:200]
+		br := x1[p*8:][:8]
+		for i, av := range ar {
+			c := dst[i*8:][:8]
+			for j, bv := range br {
+				c[j] += av * bv
+			}
+		}
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1129 = matmul %1082, %16, %1121, %1122, %1123, %1124, %1125, %1126, %1127, %1128 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
+func trainMatmul1129(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+	clear(dst)
+	for p := 0; p < n; p++ {
+		ar := x0[p*200:][:200]
+		br := x1[p*8:][:8]
+		for i, av := range ar {
+			c := dst[i*8:][:8]
+			for j, bv := range br {
+				c[j] += av * bv
+			}
+		}
+	}
+	d := dst[:1600]
+	a0 := dst[:len(d)]
+	a1 := x2[:len(d)]
+	a2 := x3[:len(d)]
+	a3 := x4[:len(d)]
+	a4 := x5[:len(d)]
+	a5 := x6[:len(d)]
+	a6 := x7[:len(d)]
+	a7 := x8[:len(d)]
+	a8 := x9[:len(d)]
+	for i := range d {
+		t0 := a0[i] + a1[i]
+		t1 := t0 + a2[i]
+		t2 := t1 + a3[i]
+		t3 := t2 + a4[i]
+		t4 := t3 + a5[i]
+		t5 := t4 + a6[i]
+		t6 := t5 + a7[i]
+		d[i] = t6 + a8[i]
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1137 = matmul %1100, %34, %1129, %1130, %1131, %1132, %1133, %1134, %1135, %1136 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
+func trainMatmul1137(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+	clear(dst)
+	for p := 0; p < n; p++ {
+		ar := x0[p*200:][:200]
+		br := x1[p*8:][:8]
+		for i, av := range ar {
+			c := dst[i*8:][:8]
+			for j, bv := range br {
+				c[j] += av * bv
+			}
+		}
+	}
+	d := dst[:1600]
+	a0 := dst[:len(d)]
+	a1 := x2[:len(d)]
+	a2 := x3[:len(d)]
+	a3 := x4[:len(d)]
+	a4 := x5[:len(d)]
+	a5 := x6[:len(d)]
+	a6 := x7[:len(d)]
+	a7 := x8[:len(d)]
+	a8 := x9[:len(d)]
+	for i := range d {
+		t0 := a1[i] + a0[i]
+		t1 := t0 + a2[i]
+		t2 := t1 + a3[i]
+		t3 := t2 + a4[i]
+		t4 := t3 + a5[i]
+		t5 := t4 + a6[i]
+		t6 := t5 + a7[i]
+		d[i] = t6 + a8[i]
+	}
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1140 = matmul %1116, %50, %1137, %1138, %1139 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,8]
+func trainMatmul1140(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
+	clear(dst)
+	for p := 0; p < n; p++ {
+		ar := x0[p*200:][:200]
+		br := x1[p*8:][:8]
+		for i, av := range ar {
+			c := dst[i*8:][:8]
+			for j, bv := range br {
+				c[j] += av * bv
+			}
+		}
+	}
+	d := dst[:1600]
+	a0 := dst[:len(d)]
+	a1 := x2[:len(d)]
+	a2 := x3[:len(d)]
+	a3 := x4[:len(d)]
+	for i := range d {
+		t0 := a1[i] + a0[i]
+		t1 := t0 + a2[i]
+		d[i] = t1 + a3[i]
 	}
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %780 = slice %303 {axis=1, end=2, start=1, step=1} : f32[B,1,50]
-func trainSlice780(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[50:][:50])
+// train %1141 = matmul %691, %642 {ta=true} : f32[200,50]
+func trainMatmul1141(n int, dst []float32, x0 []float32, x1 []float32) {
+	clear(dst)
+	for p := 0; p < n; p++ {
+		ar := x0[p*200:][:200]
+		br := x1[p*50:][:50]
+		for i, av := range ar {
+			c := dst[i*50:][:50]
+			for j, bv := range br {
+				c[j] += av * bv
+			}
+		}
 	}
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %785 = slice %303 {axis=1, end=3, start=2, step=1} : f32[B,1,50]
-func trainSlice785(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[100:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %790 = slice %303 {axis=1, end=4, start=3, step=1} : f32[B,1,50]
-func trainSlice790(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[150:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %795 = slice %303 {axis=1, end=5, start=4, step=1} : f32[B,1,50]
-func trainSlice795(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[200:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %800 = slice %303 {axis=1, end=6, start=5, step=1} : f32[B,1,50]
-func trainSlice800(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[250:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %805 = slice %303 {axis=1, end=7, start=6, step=1} : f32[B,1,50]
-func trainSlice805(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[300:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %810 = slice %303 {axis=1, end=8, start=7, step=1} : f32[B,1,50]
-func trainSlice810(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[350:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %815 = slice %303 {axis=1, end=9, start=8, step=1} : f32[B,1,50]
-func trainSlice815(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[400:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %820 = matmul %779, %777, %784, %789, %794, %799, %804, %809, %814, %819 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
-func trainMatmul820(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %1149 = matmul %683, %658, %1141, %1142, %1143, %1144, %1145, %1146, %1147, %1148 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
+func trainMatmul1149(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -867,88 +1325,8 @@ func trainMatmul820(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %821 = slice %303 {axis=1, end=10, start=9, step=1} : f32[B,1,50]
-func trainSlice821(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[450:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %825 = slice %303 {axis=1, end=11, start=10, step=1} : f32[B,1,50]
-func trainSlice825(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[500:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %830 = slice %303 {axis=1, end=12, start=11, step=1} : f32[B,1,50]
-func trainSlice830(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[550:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %835 = slice %303 {axis=1, end=13, start=12, step=1} : f32[B,1,50]
-func trainSlice835(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[600:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %840 = slice %303 {axis=1, end=14, start=13, step=1} : f32[B,1,50]
-func trainSlice840(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[650:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %845 = slice %303 {axis=1, end=15, start=14, step=1} : f32[B,1,50]
-func trainSlice845(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[700:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %850 = slice %303 {axis=1, end=16, start=15, step=1} : f32[B,1,50]
-func trainSlice850(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[750:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %855 = slice %303 {axis=1, end=17, start=16, step=1} : f32[B,1,50]
-func trainSlice855(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[800:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %860 = matmul %824, %822, %820, %829, %834, %839, %844, %849, %854, %859 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
-func trainMatmul860(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
+// train %1157 = matmul %755, %530, %1149, %1150, %1151, %1152, %1153, %1154, %1155, %1156 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
+func trainMatmul1157(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -983,64 +1361,8 @@ func trainMatmul860(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %861 = slice %303 {axis=1, end=18, start=17, step=1} : f32[B,1,50]
-func trainSlice861(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[850:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %865 = slice %303 {axis=1, end=19, start=18, step=1} : f32[B,1,50]
-func trainSlice865(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[900:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %870 = slice %303 {axis=1, end=20, start=19, step=1} : f32[B,1,50]
-func trainSlice870(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*1000:][:1000]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[950:][:50])
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %875 = matmul %864, %862, %860, %869, %874 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,50]
-func trainMatmul875(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
-	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
-	d := dst[:10000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		d[i] = t1 + a3[i]
-	}
-}
-
-// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
-// train %878 = matmul %753, %333, %877, %763 {epilogue="add(add(a1,a0),a2)", ta=true} : f32[200,50]
-func trainMatmul878(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+// train %1159 = matmul %819, %418, %1157, %1158 {epilogue="add(add(a1,a0),a2)", ta=true} : f32[200,50]
+func trainMatmul1159(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
@@ -1062,343 +1384,21 @@ func trainMatmul878(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	}
 }
 
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %927 = fused %919, %280, %268, %900, %925, %264 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
-func trainFused927(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	a5 := x5[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		t1 := a3[i] + a4[i]
-		t2 := t1 * a5[i]
-		t3 := t2 * (1 - a2[i]*a2[i])
-		d[i] = t0 + t3
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %929 = fused %264, %900, %925, %268 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
-func trainFused929(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a2[i]
-		t1 := t0 * a3[i]
-		d[i] = t1 * a0[i] * (1 - a0[i])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1096 = slice %0 {axis=1, end=1, start=0, step=1} : f32[B,1,8]
-func trainSlice1096(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1100 = slice %0 {axis=1, end=2, start=1, step=1} : f32[B,1,8]
-func trainSlice1100(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[8:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1104 = matmul %1103, %1101 {ta=true} : f32[200,8]
-func trainMatmul1104(n int, dst []float32, x0 []float32, x1 []float32) {
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %1179 = matmul %874, %389, %1176, %1177, %1178 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,50]
+func trainMatmul1179(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	clear(dst)
 	for p := 0; p < n; p++ {
 		ar := x0[p*200:][:200]
-		br := x1[p*8:][:8]
+		br := x1[p*50:][:50]
 		for i, av := range ar {
-			c := dst[i*8:][:8]
+			c := dst[i*50:][:50]
 			for j, bv := range br {
 				c[j] += av * bv
 			}
 		}
 	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1105 = slice %0 {axis=1, end=3, start=2, step=1} : f32[B,1,8]
-func trainSlice1105(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[16:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1110 = slice %0 {axis=1, end=4, start=3, step=1} : f32[B,1,8]
-func trainSlice1110(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[24:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1115 = slice %0 {axis=1, end=5, start=4, step=1} : f32[B,1,8]
-func trainSlice1115(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[32:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1120 = slice %0 {axis=1, end=6, start=5, step=1} : f32[B,1,8]
-func trainSlice1120(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[40:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1125 = slice %0 {axis=1, end=7, start=6, step=1} : f32[B,1,8]
-func trainSlice1125(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[48:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1130 = slice %0 {axis=1, end=8, start=7, step=1} : f32[B,1,8]
-func trainSlice1130(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[56:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1135 = slice %0 {axis=1, end=9, start=8, step=1} : f32[B,1,8]
-func trainSlice1135(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[64:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1140 = matmul %1099, %1097, %1104, %1109, %1114, %1119, %1124, %1129, %1134, %1139 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
-func trainMatmul1140(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
-	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*8:][:8]
-		for i, av := range ar {
-			c := dst[i*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
-	d := dst[:1600]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a0[i] + a1[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1141 = slice %0 {axis=1, end=10, start=9, step=1} : f32[B,1,8]
-func trainSlice1141(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[72:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1145 = slice %0 {axis=1, end=11, start=10, step=1} : f32[B,1,8]
-func trainSlice1145(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[80:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1150 = slice %0 {axis=1, end=12, start=11, step=1} : f32[B,1,8]
-func trainSlice1150(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[88:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1155 = slice %0 {axis=1, end=13, start=12, step=1} : f32[B,1,8]
-func trainSlice1155(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[96:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1160 = slice %0 {axis=1, end=14, start=13, step=1} : f32[B,1,8]
-func trainSlice1160(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[104:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1165 = slice %0 {axis=1, end=15, start=14, step=1} : f32[B,1,8]
-func trainSlice1165(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[112:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1170 = slice %0 {axis=1, end=16, start=15, step=1} : f32[B,1,8]
-func trainSlice1170(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[120:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1175 = slice %0 {axis=1, end=17, start=16, step=1} : f32[B,1,8]
-func trainSlice1175(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[128:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1180 = matmul %1144, %1142, %1140, %1149, %1154, %1159, %1164, %1169, %1174, %1179 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
-func trainMatmul1180(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
-	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*8:][:8]
-		for i, av := range ar {
-			c := dst[i*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
-	d := dst[:1600]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1181 = slice %0 {axis=1, end=18, start=17, step=1} : f32[B,1,8]
-func trainSlice1181(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[136:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1185 = slice %0 {axis=1, end=19, start=18, step=1} : f32[B,1,8]
-func trainSlice1185(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[144:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1190 = slice %0 {axis=1, end=20, start=19, step=1} : f32[B,1,8]
-func trainSlice1190(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*160:][:160]
-		pb := dst[o*8:][:8]
-		copy(pb, fb[152:][:8])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// train %1195 = matmul %1184, %1182, %1180, %1189, %1194 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,8]
-func trainMatmul1195(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
-	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*8:][:8]
-		for i, av := range ar {
-			c := dst[i*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
-	d := dst[:1600]
+	d := dst[:10000]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
 	a2 := x3[:len(d)]

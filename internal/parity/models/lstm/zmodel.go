@@ -19,14 +19,14 @@ const (
 	// FcRow is the number of elements per row of output fc (f32[B,1]).
 	FcRow = 1
 	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
-	ArenaBytes = 1226116
+	ArenaBytes = 561604
 	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
-	LowerBoundBytes = 1221604
+	LowerBoundBytes = 560004
 	// The plan per func:
 	//
 	//	func infer: arena 86336 B, lower bound 85600 B, naive 584000 B, int arena 0 B
 	//	func eval: arena 86336 B, lower bound 85600 B, naive 584036 B, int arena 0 B
-	//	func train: arena 1226116 B, lower bound 1221604 B, naive 3687432 B, int arena 0 B
+	//	func train: arena 561604 B, lower bound 560004 B, naive 3687432 B, int arena 0 B
 	//
 	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
 	NaiveBytes = 3687432
@@ -73,7 +73,7 @@ func New(seed uint64) *Model {
 		state:    make([]float32, 64902),
 		buffers:  make([]float32, 0),
 		counters: make([]int64, 0),
-		arena:    make([]float32, 306529),
+		arena:    make([]float32, 140401),
 		iarena:   make([]int32, 0),
 		scratch:  make([]float32, 0),
 		lr:       0.001,
