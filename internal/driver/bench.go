@@ -60,11 +60,7 @@ func runBench(e *env, args []string) error {
 	case bf.peak <= 0:
 		return usagef("-peak must be positive, got %g", bf.peak)
 	}
-	name, src, err := readModel(fs)
-	if err != nil {
-		return err
-	}
-	opts, err := cf.options(name)
+	name, src, opts, err := cf.load(fs)
 	if err != nil {
 		return err
 	}

@@ -22,11 +22,7 @@ func runBuild(e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	name, src, err := readModel(fs)
-	if err != nil {
-		return err
-	}
-	opts, err := cf.options(name)
+	name, src, opts, err := cf.load(fs)
 	if err != nil {
 		return err
 	}

@@ -73,3 +73,13 @@ func (c *compileFlags) options(dlFile string) (Options, error) {
 	opts.Passes = cfg
 	return opts, nil
 }
+
+// load reads the model file named by the single argument and turns the
+// flags into compile options for it.
+func (c *compileFlags) load(fs *flag.FlagSet) (name string, src []byte, opts Options, err error) {
+	if name, src, err = readModel(fs); err != nil {
+		return "", nil, Options{}, err
+	}
+	opts, err = c.options(name)
+	return name, src, opts, err
+}

@@ -17,11 +17,7 @@ func runIR(e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	name, src, err := readModel(fs)
-	if err != nil {
-		return err
-	}
-	opts, err := cf.options(name)
+	name, src, opts, err := cf.load(fs)
 	if err != nil {
 		return err
 	}
