@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"github.com/dave/jennifer/jen"
+	"github.com/dlc-lang/dlc/codegen/asm"
 	"github.com/dlc-lang/dlc/ir"
 )
 
@@ -25,6 +26,9 @@ func pair(a ir.Attrs, key string, def int) (int, int) {
 //	forward      out[o] = Σ_k w[o,k]·col[k]        (row axpy)
 //	grad weight  dw[o,k] += dot(dy[o], col[k])
 //	grad input   dcol[k] = Σ_o w[o,k]·dy[o], then dx += col2im(dcol)
+//
+// When the shapes fit (gemmFits), each is one GEMM kernel call per sample
+// (gemm.go): out = w·col, dcol = wᵀ·dy, dw += dy·colᵀ (col packed).
 type convGeom struct {
 	n                 dim
 	c, h, w           int
@@ -125,6 +129,13 @@ func emitConv2d(k *kernel) error {
 	g := newConvGeom(v.Attrs, v.Args[0].Type.Shape, v.Args[1].Type.Shape, v.Type.Shape)
 	x, w := k.arg(0), k.arg(1)
 	k.scratch = g.taps() * g.pixels()
+	if gemmFits(g.pixels(), g.taps()) {
+		name := k.g.gemm(asm.GEMMSpec{N: g.pixels(), K: g.taps()})
+		k.add(g.samples(k, x, "dst",
+			g.im2col(k, "xb"),
+			id(name).Call(lit(g.o), id(w), id("tmp"), id("yb"))))
+		return k.emitEpilogue()
+	}
 	k.add(g.samples(k, x, "dst",
 		g.im2col(k, "xb"),
 		jen.Clear(id("yb")),
@@ -142,6 +153,13 @@ func emitConv2dGradInput(k *kernel) error {
 	dy, w := k.arg(0), k.arg(1)
 	k.scratch = g.taps() * g.pixels()
 	k.add(jen.Clear(id("dst")))
+	if gemmFits(g.pixels(), g.o) {
+		name := k.g.gemm(asm.GEMMSpec{N: g.pixels(), K: g.o, TransA: true})
+		k.add(g.samples(k, "dst", dy,
+			id(name).Call(lit(g.taps()), id(w), id("yb"), id("tmp")),
+			g.col2im(k, "xb")))
+		return k.emitEpilogue()
+	}
 	k.add(g.samples(k, "dst", dy,
 		g.tapLoop("tmp", w, []jen.Code{jen.Clear(id("cr"))},
 			jen.For(jen.List(id("j"), id("gv")).Op(":=").Range().Id("gr")).Block(
@@ -158,6 +176,16 @@ func emitConv2dGradWeight(k *kernel) error {
 	x, dy := k.arg(0), k.arg(1)
 	k.scratch = g.taps() * g.pixels()
 	k.add(jen.Clear(id("dst")))
+	if cols := g.taps() * g.pixels(); gemmFits(g.taps(), g.pixels()) {
+		// dw += dy_b·col_bᵀ, with col_bᵀ packed after col_b in scratch.
+		k.scratch = 2 * cols
+		name := k.g.gemm(asm.GEMMSpec{N: g.taps(), K: g.pixels(), TransB: true, PackedB: true, Accumulate: true})
+		k.add(g.samples(k, x, dy,
+			g.im2col(k, "xb"),
+			id(name+"PackB").Call(window("tmp", L(cols), lit(cols)), window("tmp", L(0), lit(cols))),
+			id(name).Call(lit(g.o), id("yb"), window("tmp", L(cols), lit(cols)), id("dst"))))
+		return nil
+	}
 	body := id("dst").Index(L(0).plus("o", g.taps()).plus("t", 1).code()).Op("+=").Add(k.g.helper("dot")).Call(id("gr"), id("cr"))
 	k.add(g.samples(k, x, dy,
 		g.im2col(k, "xb"),

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/dlc-lang/dlc/codegen/asm"
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/passes"
 )
@@ -66,6 +67,9 @@ func Generate(p *ir.Program, opts Options) (map[string][]byte, error) {
 		}
 		out[name] = b.Bytes()
 	}
+	for name, b := range g.raw {
+		out[name] = b
+	}
 	return out, nil
 }
 
@@ -91,6 +95,10 @@ type gen struct {
 	helpers      map[string]bool   // kernel helpers used (helpers.go)
 	apiUsed      map[string]bool   // entry-point helpers used (api.go)
 	calls        map[*ir.Value]*call
+
+	gemms    []asm.GEMMSpec    // GEMM kernels used, in order of first use (gemm.go)
+	gemmSeen map[string]bool   // names of gemms
+	raw      map[string][]byte // files rendered elsewhere (the GEMM kernels)
 }
 
 // call is how a run method invokes the kernel of one value.
@@ -101,7 +109,8 @@ type call struct {
 
 func newGen(p *ir.Program, opts Options) (*gen, error) {
 	g := &gen{p: p, opts: opts, files: map[string]*jen.File{}, kernelByBody: map[string]string{},
-		helpers: map[string]bool{}, apiUsed: map[string]bool{}, calls: map[*ir.Value]*call{}}
+		helpers: map[string]bool{}, apiUsed: map[string]bool{}, calls: map[*ir.Value]*call{},
+		gemmSeen: map[string]bool{}, raw: map[string][]byte{}}
 	var err error
 	if g.float, err = floatType(p); err != nil {
 		return nil, err
@@ -209,6 +218,9 @@ func (g *gen) build() error {
 		kern.Line()
 	}
 	g.emitHelpers(kern)
+	if err := g.emitGEMMFiles(); err != nil {
+		return err
+	}
 	if g.p.Lookup("train") != nil {
 		optim := g.newFile(fileOptim)
 		if err := g.emitOptimizer(optim); err != nil {

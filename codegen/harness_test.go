@@ -164,7 +164,7 @@ func buildDriver(progs []*harnessProgram) (*driver, error) {
 	if err := os.WriteFile(filepath.Join(abs, "driver", "main.go"), src.Bytes(), 0o644); err != nil {
 		return d, err
 	}
-	cmd := exec.Command("go", "build", "-o", d.bin, "./"+filepath.ToSlash(filepath.Join(dir, "driver")))
+	cmd := exec.Command("go", "build", "-tags", harnessTags, "-o", d.bin, "./"+filepath.ToSlash(filepath.Join(dir, "driver")))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return d, fmt.Errorf("go build: %v\n%s", err, out)
 	}
@@ -173,7 +173,7 @@ func buildDriver(progs []*harnessProgram) (*driver, error) {
 
 // vet runs go vet on the generated packages.
 func (d *driver) vet(progs []*harnessProgram) error {
-	args := []string{"vet"}
+	args := []string{"vet", "-tags", harnessTags}
 	rel, _ := filepath.Rel(mustGetwd(), d.dir)
 	for _, hp := range progs {
 		args = append(args, "./"+filepath.ToSlash(filepath.Join(rel, hp.Name)))

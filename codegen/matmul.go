@@ -15,6 +15,9 @@ import (
 // Leading axes of a rank>2 a fold into the rows; the contracted axis may be
 // the batch axis (aᵀ·b with both batched).
 func emitMatMul(k *kernel) error {
+	if done, err := emitMatMulGEMM(k); done || err != nil {
+		return err
+	}
 	v := k.v
 	as := dims(v.Args[0].Type.Shape)
 	bs := dims(v.Args[1].Type.Shape)

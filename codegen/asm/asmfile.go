@@ -3,13 +3,13 @@ package asm
 import (
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
-	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/ir"
-	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/pass"
 	"github.com/mmcloughlin/avo/printer"
 	"github.com/mmcloughlin/avo/reg"
@@ -24,22 +24,59 @@ type asmOutput struct {
 // goTag is the build constraint of the assembly and its Go declarations.
 const goTag = "amd64 && gc && !purego"
 
-// buildAsm emits both variants of every spec with assembly through avo,
-// allocates registers and prints the .s file and its stubs.
+// buildAsm emits the dispatcher and both variants of every spec with
+// assembly through avo, allocates registers and prints the .s file and its
+// stubs. Specs compile in parallel, each in its own build.Context (avo's
+// allocator takes time quadratic in a function's size), and are printed
+// in order.
 func buildAsm(cfg Config, specs []GEMMSpec) (*asmOutput, error) {
-	c := build.NewContext()
-	c.ConstraintExpr("amd64,gc,!purego")
-	var masks operand.Mem
-	if needsMaskTable(specs) {
-		masks = maskTable(c)
+	head := build.NewContext()
+	head.ConstraintExpr("amd64,gc,!purego")
+	f, err := head.Result()
+	if err != nil {
+		return nil, err
 	}
+	var asmSpecs []GEMMSpec
 	for _, s := range specs {
-		if !hasAsm(s) {
-			continue
+		if hasAsm(s) {
+			asmSpecs = append(asmSpecs, s)
 		}
-		emitDispatcher(c, s)
-		emitGEMM(c, s, isaAVX512, newAVX512(c, s.F64), s.variant(variantAVX512))
-		emitGEMM(c, s, isaAVX2, newAVX2(c, s.F64, masks), s.variant(variantAVX2))
+	}
+	files := make([]*ir.File, len(asmSpecs))
+	errs := make([]error, len(asmSpecs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, s := range asmSpecs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			files[i], errs[i] = compileSpec(s)
+		}()
+	}
+	wg.Wait()
+	for i, sf := range files {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("gemm %s: %w", asmSpecs[i].Name, errs[i])
+		}
+		f.Sections = append(f.Sections, sf.Sections...)
+	}
+	if err := pass.IncludeTextFlagHeader(f); err != nil {
+		return nil, err
+	}
+	return printAsm(cfg, f)
+}
+
+// compileSpec builds and compiles the assembly functions of s.
+func compileSpec(s GEMMSpec) (*ir.File, error) {
+	c := build.NewContext()
+	emitDispatcher(c, s.Name, s.signature(), wrapperDoc(s), s.variant)
+	emitGEMM(c, s, isaAVX512, newAVX512(c, s.F64), s.variant(variantAVX512))
+	emitGEMM(c, s, isaAVX2, newAVX2(c, s.F64), s.variant(variantAVX2))
+	if hasAsmPack(s) {
+		emitDispatcher(c, s.packName(), s.packSignature(), packDoc(s), s.packVariant)
+		emitPack(c, s, isaAVX512, newPackAVX512(c), s.packVariant(variantAVX512))
+		emitPack(c, s, isaAVX2, newPackAVX2(c), s.packVariant(variantAVX2))
 	}
 	f, err := c.Result()
 	if err != nil {
@@ -48,8 +85,15 @@ func buildAsm(cfg Config, specs []GEMMSpec) (*asmOutput, error) {
 	if err := pass.Concat(pass.Compile, pass.FunctionPass(checkVEXRegisters)).Execute(f); err != nil {
 		return nil, err
 	}
+	return f, nil
+}
+
+// printAsm prints f and its stubs and collects the ISA extensions of each
+// variant.
+func printAsm(cfg Config, f *ir.File) (*asmOutput, error) {
 	pc := printer.Config{Name: cfg.GeneratedBy, Pkg: cfg.Pkg}
 	out := &asmOutput{isa: map[string][]string{}}
+	var err error
 	if out.asm, err = printer.NewGoAsm(pc).Print(f); err != nil {
 		return nil, err
 	}
@@ -62,35 +106,6 @@ func buildAsm(cfg Config, specs []GEMMSpec) (*asmOutput, error) {
 		}
 	}
 	return out, nil
-}
-
-// maskTable adds gemmMask<>, eight 32-bit words of all ones then eight of
-// zeros: loading 8 words at word 8-w gives a VMASKMOVPS mask of w words.
-func maskTable(c *build.Context) operand.Mem {
-	m := c.StaticGlobal("gemmMask")
-	c.DataAttributes(attr.RODATA | attr.NOPTR)
-	for i := 0; i < 2*maskWords; i++ {
-		w := uint32(0)
-		if i < maskWords {
-			w = 0xffffffff
-		}
-		c.AppendDatum(operand.U32(w))
-	}
-	return m
-}
-
-// needsMaskTable reports whether an AVX2 variant has a partial vector.
-func needsMaskTable(specs []GEMMSpec) bool {
-	for _, s := range specs {
-		if !hasAsm(s) {
-			continue
-		}
-		p := planGEMM(s, isaAVX2)
-		if p.groups[len(p.groups)-1].masked(p.lanes) {
-			return true
-		}
-	}
-	return false
 }
 
 // checkVEXRegisters fails when avo gave an AVX2 variant a vector register

@@ -24,26 +24,26 @@ var cpuFlags = map[string]string{
 	"AVX512BW": "HasAVX512BW", "AVX512VL": "HasAVX512VL",
 }
 
-// emitDispatcher adds the exported kernel s.Name in assembly: it jumps to
+// emitDispatcher adds the exported routine name in assembly: it jumps to
 // the AVX-512 variant, else the AVX2 one, else the Go twin, as the flags
 // set at init say. The variants share its arguments, so a tail jump
 // forwards them: a call costs one well-predicted branch more than calling
 // a variant directly, while a Go wrapper could not be inlined (three calls)
-// and would add a call.
-func emitDispatcher(c *build.Context, s GEMMSpec) {
-	c.Function(s.Name)
+// and would add a call. variant names the implementations.
+func emitDispatcher(c *build.Context, name, signature string, doc []string, variant func(suffix string) string) {
+	c.Function(name)
 	c.Attributes(attr.NOSPLIT)
-	c.SignatureExpr(s.signature())
+	c.SignatureExpr(signature)
 	c.Pragma("noescape")
-	c.Doc(wrapperDoc(s)...)
+	c.Doc(doc...)
 	for _, x := range isas {
 		c.CMPB(operand.NewDataAddr(operand.Symbol{Name: "·" + x.flag}, 0), operand.U8(0))
 		c.JNE(operand.LabelRef(strings.ToLower(x.name))) // if useX: goto x
 	}
-	tailJump(c, s.variant(variantGeneric))
+	tailJump(c, variant(variantGeneric))
 	for _, x := range isas {
 		c.Label(strings.ToLower(x.name))
-		tailJump(c, s.variant(x.name))
+		tailJump(c, variant(x.name))
 	}
 }
 
@@ -99,6 +99,13 @@ func renderPureGo(cfg Config, specs []GEMMSpec, untagged bool) ([]byte, error) {
 	f := newGoFile(cfg, tag)
 	for _, s := range specs {
 		goWrapper(f, s)
+		if hasAsmPack(s) {
+			for _, l := range packDoc(s) {
+				f.Comment(l)
+			}
+			f.Func().Id(s.packName()).Params(jen.List(jen.Id("bp"), jen.Id("b")).Index().Id(s.elem())).Block(
+				jen.Id(s.packVariant(variantGeneric)).Call(jen.Id("bp"), jen.Id("b")))
+		}
 	}
 	return render(f)
 }

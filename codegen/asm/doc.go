@@ -3,20 +3,57 @@
 //
 // It is ordinary Go that builds on every GOARCH: it only writes assembly
 // text, through avo's build.Context (virtual registers, register
-// allocation, frame and stub checks). Generate takes a package name and a
-// list of kernel specs and returns a Unit, the files to drop into that
-// package:
+// allocation, frame and stub checks). Generate takes a package name and
+// GEMM specs and returns a Unit, whose Files are dropped into that package:
 //
-//	zgemm_amd64.s       the kernels: an AVX-512 and an AVX2+FMA variant each
-//	zgemm_amd64.go      their body-less stubs (amd64 && gc && !purego)
-//	zgemm_dispatch.go   the exported wrappers, which pick a variant once at
-//	                    init via golang.org/x/sys/cpu (same tag)
-//	zgemm_purego.go     the wrappers calling the Go twins (!amd64 || !gc || purego)
-//	zgemm_generic.go    the Go twins, used by the purego build and as the
-//	                    fallback on amd64 CPUs without AVX2 and FMA
+//	zgemm_amd64.s             per kernel: an exported dispatcher, an AVX-512
+//	                          and an AVX2+FMA variant, and for PackedB the
+//	                          same three for the B packing routine
+//	zgemm_amd64.go            their body-less declarations and doc comments
+//	zgemm_dispatch_amd64.go   useAVX512 and useAVX2, set at init from
+//	                          golang.org/x/sys/cpu and the ISA extensions avo
+//	                          found in the variants
+//	zgemm_purego.go           the exported kernels as calls of the Go twins
+//	                          (!amd64 || !gc || purego)
+//	zgemm_generic.go          the Go twins, also the fallback on amd64 CPUs
+//	                          without AVX2 and FMA (no build tag)
+//
+// The dispatcher tests one flag and tail-jumps to a variant, so a call
+// costs one predictable branch over calling the variant. The generated
+// package declares useAVX512 and useAVX2; kernel names must not clash
+// with them or with the variants' names (name + "AVX512", "AVX2",
+// "Generic", first letter lowered).
+//
+// Kernels (see GEMMSpec): C[m,N] = A·B with m a run-time row count, N and
+// K constants, and an epilogue adding C, a bias and applying relu. The
+// AVX-512 variant keeps rows×v zmm accumulators (v ≤ 4 vectors of 16
+// columns, rows up to 16, within 32 registers), broadcasts A(i,p) and
+// FMAs it with v vectors of B(p,·), unrolls K (fully up to 8 steps),
+// masks the last partial vector with a k-register and handles leftover
+// rows in blocks of 8, 4, 2, 1; with 4 < N ≤ 8 it fills the lanes with
+// two steps of K at once (gemm_pairs.go). The AVX2 variant does the same with at
+// most 16 ymm registers (2 vectors of 8 × 6 rows) and VMASKMOVPS; a pass
+// rejects any register avo's allocator would put beyond Y15. When B is
+// larger than 1 MiB, K is swept in blocks of about 256 steps through C.
+//
+// Layouts: A is [m,K] or, with TransA, [K,m] (dYᵀ·X); B is [K,N] or, with
+// TransB, [N,K] (X·Wᵀ with W [out,in]). A transposed B is strided along
+// the vectors, so TransB kernels have assembly only with PackedB: the
+// kernel reads Bᵀ as written by the generated NamePackB (an in-register
+// 16×16 transpose), to be called once per weight update. TransB without
+// PackedB, and float64 packing, exist in Go only.
+//
+// Rounding: each element is summed in the reference loop's order (p
+// ascending, then C, bias, relu), with FMAs, except that blocked kernels
+// with Accumulate add the initial C first and paired kernels sum even and
+// odd steps apart. Generated code reads no global
+// in the variants (masks come from immediates), so it assembles with
+// -dynlink.
 //
 // The twin of each kernel is its specification: its doc comment is the
-// reference loop, and tests compare the assembly against it.
+// reference loop. Package asmtest (internal) writes test packages that
+// check every variant against a float64 reference with guarded buffers,
+// and package gemmbench holds the kernels of dlc's models with benchmarks.
 //
 // Package asm must not import the rest of dlc; codegen calls it.
 package asm

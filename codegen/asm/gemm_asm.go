@@ -41,6 +41,9 @@ type gemmAsm struct {
 
 	// Vector registers, reused by every block: accumulators by row, B.
 	accRegs, bRegs, zeroRegs [][]reg.VecVirtual
+
+	pairs    *pairState    // when plan.pairs
+	pairRows *pairRowState // when plan.pairRows
 }
 
 // emitGEMM adds the function name(m, a, b, c [, bias]) computing s with x.
@@ -55,6 +58,12 @@ func emitGEMM(c *build.Context, s GEMMSpec, x *isa, e vecEmitter, name string) {
 		c.Comment(s.Source)
 	}
 	g.loadArgs()
+	if g.plan.pairs {
+		g.pairSetup()
+	}
+	if g.plan.pairRows {
+		g.pairRowSetup()
+	}
 	g.kBlocks()
 	c.VZEROUPPER()
 	c.RET()

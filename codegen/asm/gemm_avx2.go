@@ -10,31 +10,54 @@ import (
 // that VEX encodings reach, explicit broadcasts and VMASKMOVPS tails. It
 // needs AVX and FMA3 (no AVX2 integer instruction is used).
 type avx2 struct {
-	c     *build.Context
-	fp    fpOps
-	size  int
-	masks operand.Mem    // gemmMask<>: 8 words of -1, then 8 of 0
-	mask  reg.VecVirtual // sign bits of the partial vector's lanes, once setMask ran
-	t     reg.VecVirtual // broadcast of A(i,p), or a masked load
+	c    *build.Context
+	fp   fpOps
+	size int
+	mask reg.VecVirtual // sign bits of the partial vector's lanes, once setMask ran
+	t    reg.VecVirtual // broadcast of A(i,p), or a masked load
 }
 
-// maskWords is the number of all-ones and then all-zeros 32-bit words in
-// the mask table; a load at word 8-w gives w leading all-ones words.
-const maskWords = 8
-
-func newAVX2(c *build.Context, f64 bool, masks operand.Mem) vecEmitter {
+func newAVX2(c *build.Context, f64 bool) vecEmitter {
 	size := 4
 	if f64 {
 		size = 8
 	}
-	return &avx2{c: c, fp: newFPOps(c, f64), size: size, masks: masks, mask: c.YMM(), t: c.YMM()}
+	return &avx2{c: c, fp: newFPOps(c, f64), size: size, mask: c.YMM(), t: c.YMM()}
 }
 
 func (e *avx2) vec() reg.VecVirtual { return e.c.YMM() }
 
 func (e *avx2) setMask(tail int) {
-	words := tail * e.size / 4
-	e.c.VMOVDQU(e.masks.Offset(4*(maskWords-words)), e.mask) // mask = -1 for lanes < tail, 0 beyond
+	setMaskYMM(e.c, e.mask, tail*e.size/4)
+}
+
+// setMaskYMM sets y to a VMASKMOVPS mask of its first words 32-bit words,
+// from immediates: kernels read no global, which would clobber R15 when
+// dynamic linking.
+func setMaskYMM(c *build.Context, y reg.VecVirtual, words int) {
+	qword := func(k int) operand.U64 {
+		var q uint64
+		if 2*k < words {
+			q |= 0xffffffff
+		}
+		if 2*k+1 < words {
+			q |= 0xffffffff << 32
+		}
+		return operand.U64(q)
+	}
+	t := c.GP64()
+	half := func(x reg.Register, k int) {
+		c.MOVQ(qword(k), t)               // t = words 2k, 2k+1
+		c.VMOVQ(t, x)                     // x = t, 0 above
+		c.MOVQ(qword(k+1), t)             // t = words 2k+2, 2k+3
+		c.VPINSRQ(operand.U8(1), t, x, x) // x[64:128] = t
+	}
+	half(y.AsX(), 0) // y = words 0..3, 0 above
+	if words > 4 {
+		hi := c.XMM()
+		half(hi, 2)
+		c.VINSERTF128(operand.U8(1), hi, y, y) // y[128:256] = words 4..7
+	}
 }
 
 func (e *avx2) load(m operand.Mem, y reg.VecVirtual, masked bool) {

@@ -8,6 +8,14 @@ import (
 // block computes rows×v accumulators C(i:i+rows, col:col+v*lanes) over
 // the steps of kb and moves arow and crow down by rows.
 func (g *gemmAsm) block(rows, v int, masked bool, kb kBlock) {
+	if g.plan.pairs {
+		g.pairBlock(rows, kb)
+		return
+	}
+	if g.plan.pairRows {
+		g.pairRowBlock(rows)
+		return
+	}
 	c, s := g.c, g.s
 	c.Commentf("block of %d row(s) x %d vector(s)", rows, v)
 	accs := make([][]reg.VecVirtual, rows)

@@ -18,9 +18,11 @@ func renderGeneric(cfg Config, specs []GEMMSpec) ([]byte, error) {
 	return render(f)
 }
 
-// genericGEMM adds the Go twin of s: row i of C is summed in s[:] by rank-1
-// updates (or dot products for an unpacked Bᵀ), then finished like the
-// assembly's epilogue, so both add in the reference loop's order.
+// genericGEMM adds the Go twin of s. It computes C in tiles of up to
+// twinRows×twinCols elements, each summed in scalar accumulators in the
+// reference loop's order (p ascending, then C, bias and relu), so that Go
+// keeps them in registers: about four times fewer loads and stores than
+// updating a row of C per step.
 func genericGEMM(f *jen.File, s GEMMSpec) {
 	name := s.variant(variantGeneric)
 	f.Comment(fmt.Sprintf("%s is %s in Go:", name, s.Name))
@@ -28,74 +30,117 @@ func genericGEMM(f *jen.File, s GEMMSpec) {
 	for _, l := range referenceLoop(s) {
 		f.Comment("\t" + l)
 	}
-	T := jen.Id(s.elem())
-	body := []jen.Code{
-		jen.Var().Id("s").Index(jen.Lit(s.N)).Add(T),
-		forLt("i", jen.Id("m")).Block(append(append([]jen.Code{
-			jen.Clear(jen.Id("s").Index(jen.Op(":"))),
-		}, genericRow(s)...), genericEpilogue(s)...)...),
+	rowLoop := func(rows int) []jen.Code {
+		var cs []jen.Code
+		if s.N >= twinCols {
+			cs = append(cs, jen.For(jen.Op(";").Id("j").Op("+").Lit(twinCols).Op("<=").Lit(s.N).Op(";").Id("j").Op("+=").Lit(twinCols)).Block(twinTile(s, rows, twinCols)...))
+		}
+		if s.N%twinCols != 0 {
+			cs = append(cs, jen.For(jen.Op(";").Id("j").Op("<").Lit(s.N).Op(";").Id("j").Op("++")).Block(twinTile(s, rows, 1)...))
+		}
+		return append([]jen.Code{jen.Id("j").Op(":=").Lit(0)}, cs...)
 	}
-	f.Func().Id(name).Params(gemmParams(s)...).Block(body...)
+	f.Func().Id(name).Params(gemmParams(s)...).Block(
+		jen.Id("i").Op(":=").Lit(0),
+		jen.For(jen.Op(";").Id("i").Op("+").Lit(twinRows).Op("<=").Id("m").Op(";").Id("i").Op("+=").Lit(twinRows)).Block(rowLoop(twinRows)...),
+		jen.For(jen.Op(";").Id("i").Op("<").Id("m").Op(";").Id("i").Op("++")).Block(rowLoop(1)...),
+	)
 }
 
-// genericRow sums row i of A·B into s.
-func genericRow(s GEMMSpec) []jen.Code {
-	N, K := jen.Lit(s.N), jen.Lit(s.K)
-	aip := jen.Id("a").Index(jen.Id("p").Op("*").Id("m").Op("+").Id("i")) // A(i,p) with TransA
-	var pre []jen.Code
-	if !s.TransA {
-		pre = []jen.Code{jen.Id("ar").Op(":=").Id("a").Index(jen.Id("i").Op("*").Add(K).Op(":").Id("i").Op("*").Add(K).Op("+").Add(K))}
-		aip = jen.Id("ar").Index(jen.Id("p"))
+// Tile of the Go twins: twinRows·twinCols accumulators, twinRows loads of
+// A and twinCols of B per step, within Go's 15 free float registers.
+const twinRows, twinCols = 2, 4
+
+// twinTile returns the code computing C(i:i+rows, j:j+cols).
+func twinTile(s GEMMSpec, rows, cols int) []jen.Code {
+	K, N := jen.Lit(s.K), jen.Lit(s.N)
+	id := func(f string, a ...any) *jen.Statement { return jen.Id(fmt.Sprintf(f, a...)) }
+	plus := func(v string, k int) *jen.Statement {
+		if k == 0 {
+			return jen.Id(v)
+		}
+		return jen.Parens(jen.Id(v).Op("+").Lit(k))
 	}
-	if !s.readsPackedB() {
-		return append(pre, jen.For(jen.Id("j").Op(":=").Range().Id("s")).Block(
-			jen.Id("br").Op(":=").Id("b").Index(jen.Id("j").Op("*").Add(K).Op(":").Id("j").Op("*").Add(K).Op("+").Add(K)),
-			jen.Var().Id("d").Id(s.elem()),
-			jen.For(jen.List(jen.Id("p"), jen.Id("bv")).Op(":=").Range().Id("br")).Block(
-				jen.Id("d").Op("+=").Add(aip).Op("*").Id("bv"),
-			),
-			jen.Id("s").Index(jen.Id("j")).Op("=").Id("d"),
-		))
+	var code, accs, step []jen.Code
+	for r := range rows {
+		for q := range cols {
+			accs = append(accs, id("c%d%d", r, q))
+		}
 	}
-	return append(pre, forLt("p", K).Block(
-		jen.Id("av").Op(":=").Add(aip),
-		jen.Id("br").Op(":=").Id("b").Index(jen.Id("p").Op("*").Add(N).Op(":").Id("p").Op("*").Add(N).Op("+").Add(N)),
-		jen.For(jen.List(jen.Id("j"), jen.Id("bv")).Op(":=").Range().Id("br")).Block(
-			jen.Id("s").Index(jen.Id("j")).Op("+=").Id("av").Op("*").Id("bv"),
-		),
-	))
+	code = append(code, jen.Var().List(accs...).Id(s.elem()))
+	// Rows of A, and rows of B when it is not packed, as slices of length K.
+	for r := range rows {
+		if !s.TransA {
+			code = append(code, id("a%d", r).Op(":=").Id("a").Index(plus("i", r).Op("*").Add(K).Op(":").Add(plus("i", r)).Op("*").Add(K).Op("+").Add(K)))
+		}
+	}
+	for q := range cols {
+		if !s.readsPackedB() {
+			code = append(code, id("b%d", q).Op(":=").Id("b").Index(plus("j", q).Op("*").Add(K).Op(":").Add(plus("j", q)).Op("*").Add(K).Op("+").Add(K)))
+		}
+	}
+	if s.readsPackedB() {
+		step = append(step, jen.Id("bq").Op(":=").Id("b").Index(jen.Id("p").Op("*").Add(N).Op("+").Id("j").Op(":").Id("p").Op("*").Add(N).Op("+").Id("j").Op("+").Lit(cols)))
+	}
+	for r := range rows {
+		x := id("a%d", r).Index(jen.Id("p"))
+		if s.TransA {
+			x = jen.Id("a").Index(jen.Id("p").Op("*").Id("m").Op("+").Add(plus("i", r)))
+		}
+		step = append(step, id("x%d", r).Op(":=").Add(x))
+	}
+	for q := range cols {
+		y := id("b%d", q).Index(jen.Id("p"))
+		if s.readsPackedB() {
+			y = jen.Id("bq").Index(jen.Lit(q))
+		}
+		step = append(step, id("y%d", q).Op(":=").Add(y))
+	}
+	for r := range rows {
+		for q := range cols {
+			step = append(step, id("c%d%d", r, q).Op("+=").Add(id("x%d", r)).Op("*").Add(id("y%d", q)))
+		}
+	}
+	code = append(code, forLt("p", K).Block(step...))
+	// Epilogue, element by element as in the reference loop.
+	for r := range rows {
+		for q := range cols {
+			cij := jen.Id("c").Index(plus("i", r).Op("*").Add(N).Op("+").Id("j").Op("+").Lit(q))
+			if q == 0 {
+				cij = jen.Id("c").Index(plus("i", r).Op("*").Add(N).Op("+").Id("j"))
+			}
+			v := id("c%d%d", r, q)
+			if s.Accumulate {
+				code = append(code, v.Clone().Op("+=").Add(cij))
+			}
+			if s.Bias {
+				code = append(code, v.Clone().Op("+=").Id("bias").Index(plus("j", q)))
+			}
+			if s.Relu {
+				code = append(code, jen.If(v.Clone().Op("<").Lit(0)).Block(v.Clone().Op("=").Lit(0)))
+			}
+			code = append(code, cij.Clone().Op("=").Add(v.Clone()))
+		}
+	}
+	return code
 }
 
-// genericEpilogue adds C and bias to s, applies relu and stores row i.
-func genericEpilogue(s GEMMSpec) []jen.Code {
-	N := jen.Lit(s.N)
-	fin := []jen.Code{jen.Id("v").Op(":=").Id("s").Index(jen.Id("j"))}
-	if s.Accumulate {
-		fin = append(fin, jen.Id("v").Op("+=").Id("cr").Index(jen.Id("j")))
-	}
-	if s.Bias {
-		fin = append(fin, jen.Id("v").Op("+=").Id("bias").Index(jen.Id("j")))
-	}
-	if s.Relu {
-		fin = append(fin, jen.If(jen.Id("v").Op("<").Lit(0)).Block(jen.Id("v").Op("=").Lit(0)))
-	}
-	fin = append(fin, jen.Id("cr").Index(jen.Id("j")).Op("=").Id("v"))
-	return []jen.Code{
-		jen.Id("cr").Op(":=").Id("c").Index(jen.Id("i").Op("*").Add(N).Op(":").Id("i").Op("*").Add(N).Op("+").Add(N)),
-		jen.For(jen.Id("j").Op(":=").Range().Id("cr")).Block(fin...),
-	}
-}
-
-// packB adds NamePackB, which lays B [N,K] out as Bᵀ [K,N] for the kernel.
+// packB adds the Go twin of the packing routine of s, which lays B [N,K]
+// out as Bᵀ [K,N] for the kernel; it is the routine itself when there is
+// no assembly.
 func packB(f *jen.File, s GEMMSpec) {
 	N, K := jen.Lit(s.N), jen.Lit(s.K)
-	f.Comment(fmt.Sprintf("%s packs B [%d,%d] into bp [%d,%d] for %s:", s.packName(), s.N, s.K, s.K, s.N, s.Name))
-	f.Comment("")
-	f.Comment(fmt.Sprintf("\tbp[p*%d+j] = b[j*%d+p] for j < %d, p < %d", s.N, s.K, s.N, s.K))
-	f.Comment("")
-	f.Comment(fmt.Sprintf("It needs len(bp) ≥ %d and len(b) ≥ %d.", s.N*s.K, s.N*s.K))
+	name := s.packName()
+	if hasAsmPack(s) {
+		name = s.packVariant(variantGeneric)
+		f.Comment(fmt.Sprintf("%s is %s in Go.", name, s.packName()))
+	} else {
+		for _, l := range packDoc(s) {
+			f.Comment(l)
+		}
+	}
 	T := jen.Index().Id(s.elem())
-	f.Func().Id(s.packName()).Params(jen.List(jen.Id("bp"), jen.Id("b")).Add(T)).Block(
+	f.Func().Id(name).Params(jen.List(jen.Id("bp"), jen.Id("b")).Add(T)).Block(
 		jen.Id("bp").Op("=").Id("bp").Index(jen.Op(":").Lit(s.N*s.K)),
 		forLt("j", N).Block(
 			jen.Id("br").Op(":=").Id("b").Index(jen.Id("j").Op("*").Add(K).Op(":").Id("j").Op("*").Add(K).Op("+").Add(K)),
@@ -104,6 +149,17 @@ func packB(f *jen.File, s GEMMSpec) {
 			),
 		),
 	)
+}
+
+// packDoc returns the doc comment lines of the packing routine of s.
+func packDoc(s GEMMSpec) []string {
+	return []string{
+		fmt.Sprintf("%s packs B [%d,%d] into bp [%d,%d] for %s:", s.packName(), s.N, s.K, s.K, s.N, s.Name),
+		"",
+		fmt.Sprintf("\tbp[p*%d+j] = b[j*%d+p] for j < %d, p < %d", s.N, s.K, s.N, s.K),
+		"",
+		fmt.Sprintf("It needs len(bp) ≥ %d and len(b) ≥ %d, bp not overlapping b.", s.N*s.K, s.N*s.K),
+	}
 }
 
 // referenceLoop returns the loop that defines s, one source line each.

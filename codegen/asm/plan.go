@@ -16,6 +16,9 @@ type gemmPlan struct {
 	groups []panelGroup // left to right
 	unroll int          // K steps per loop iteration; blocks with no more steps are unrolled fully
 	kc     int          // K steps per sweep of C; K when not blocked
+	pairs  bool         // steps in pairs in one vector (gemm_pairs.go)
+	// rows in pairs in one vector (gemm_pairrows.go)
+	pairRows bool
 }
 
 // A panelGroup is a run of count adjacent panels of the same shape.
@@ -94,6 +97,17 @@ func planGEMM(s GEMMSpec, x *isa) gemmPlan {
 		p.kc = blockK(s.K)
 	}
 	p.unroll = chooseUnroll(p.kc - 1)
+	if usePairs(s, x, p.kc) {
+		p.pairs = true
+		p.unroll = chooseUnroll(s.K/2 - 1)
+		p.groups = []panelGroup{{v: 1, count: 1, rows: maxRows, tail: s.N}}
+		return p
+	}
+	if usePairRows(s, x, p.kc) {
+		p.pairRows = true
+		p.groups = []panelGroup{{v: 1, count: 1, rows: pairRowRows, tail: s.N}}
+		return p
+	}
 	col := 0
 	for _, v := range splitPanels(ceilDiv(s.N, lanes), maxVecs[x.regs]) {
 		g := panelGroup{col: col, v: v, count: 1, tail: lanes}

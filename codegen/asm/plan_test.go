@@ -67,9 +67,11 @@ func TestPlanGEMM(t *testing.T) {
 	for _, n := range []int{1, 6, 7, 8, 10, 16, 17, 25, 33, 50, 64, 65, 84, 96, 120, 128, 150, 200, 400, 1024} {
 		for _, f64 := range []bool{false, true} {
 			for _, x := range isas {
-				s := GEMMSpec{Name: "g", N: n, K: 300, F64: f64}
-				p := planGEMM(s, x)
-				t.Run(fmt.Sprintf("N%d/F64=%t/%s", n, f64, x.name), func(t *testing.T) { checkPlan(t, s, x, p) })
+				for _, ta := range []bool{false, true} {
+					s := GEMMSpec{Name: "g", N: n, K: 300, F64: f64, TransA: ta}
+					p := planGEMM(s, x)
+					t.Run(fmt.Sprintf("N%d/F64=%t/TransA=%t/%s", n, f64, ta, x.name), func(t *testing.T) { checkPlan(t, s, x, p) })
+				}
 			}
 		}
 	}
@@ -94,6 +96,12 @@ func checkPlan(t *testing.T, s GEMMSpec, x *isa, p gemmPlan) {
 		if x == isaAVX2 && g.masked(p.lanes) {
 			regs++
 		}
+		switch {
+		case p.pairs:
+			regs = g.rows + 7 // t, bv, a, 4 permutations
+		case p.pairRows:
+			regs = g.rows/2 + 9 // t, bv, a, 3 permutations, bias, zero
+		}
 		if regs > x.regs || g.rows < 1 {
 			t.Errorf("group %d: %d rows x %d vectors need %d registers of %d", i, g.rows, g.v, regs, x.regs)
 		}
@@ -104,5 +112,48 @@ func checkPlan(t *testing.T, s GEMMSpec, x *isa, p gemmPlan) {
 	}
 	if p.sweptBytes(s.size()) < s.N*s.size() {
 		t.Errorf("sweptBytes %d < row bytes %d", p.sweptBytes(s.size()), s.N*s.size())
+	}
+}
+
+func TestUsePairs(t *testing.T) {
+	for _, tc := range []struct {
+		s    GEMMSpec
+		x    *isa
+		want bool
+	}{
+		{GEMMSpec{N: 8, K: 200}, isaAVX512, true},
+		{GEMMSpec{N: 5, K: 2, TransB: true, PackedB: true}, isaAVX512, true},
+		{GEMMSpec{N: 4, K: 200}, isaAVX512, false},               // a quarter of the lanes: pairs would not fill them
+		{GEMMSpec{N: 9, K: 200}, isaAVX512, false},               // two steps do not fit 16 lanes
+		{GEMMSpec{N: 8, K: 1}, isaAVX512, false},                 // no pair
+		{GEMMSpec{N: 8, K: 200}, isaAVX2, false},                 // AVX-512 only
+		{GEMMSpec{N: 8, K: 200, TransA: true}, isaAVX512, false}, // A(i,p), A(i,p+1) not adjacent
+		{GEMMSpec{N: 8, K: 200, TransB: true}, isaAVX512, false}, // B not packed
+		{GEMMSpec{N: 8, K: 200, F64: true}, isaAVX512, false},
+	} {
+		if got := usePairs(tc.s, tc.x, tc.s.K); got != tc.want {
+			t.Errorf("%+v on %s: %t, want %t", tc.s, tc.x.name, got, tc.want)
+		}
+	}
+}
+
+func TestUsePairRows(t *testing.T) {
+	for _, tc := range []struct {
+		s    GEMMSpec
+		x    *isa
+		want bool
+	}{
+		{GEMMSpec{N: 8, K: 32, TransA: true}, isaAVX512, true},
+		{GEMMSpec{N: 5, K: 1, TransA: true, TransB: true, PackedB: true}, isaAVX512, true},
+		{GEMMSpec{N: 8, K: 32}, isaAVX512, false}, // A(i,p), A(i+1,p) not adjacent
+		{GEMMSpec{N: 4, K: 32, TransA: true}, isaAVX512, false},
+		{GEMMSpec{N: 9, K: 32, TransA: true}, isaAVX512, false},
+		{GEMMSpec{N: 8, K: 32, TransA: true}, isaAVX2, false},
+		{GEMMSpec{N: 8, K: 32, TransA: true, TransB: true}, isaAVX512, false},
+		{GEMMSpec{N: 8, K: 32, TransA: true, F64: true}, isaAVX512, false},
+	} {
+		if got := usePairRows(tc.s, tc.x, tc.s.K); got != tc.want {
+			t.Errorf("%+v on %s: %t, want %t", tc.s, tc.x.name, got, tc.want)
+		}
 	}
 }

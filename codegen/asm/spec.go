@@ -94,6 +94,17 @@ func (s GEMMSpec) variant(suffix string) string {
 // packName returns the name of the generated B packing routine.
 func (s GEMMSpec) packName() string { return s.Name + "PackB" }
 
+// packVariant returns the name of one implementation of the packing
+// routine, as variant does for the kernel.
+func (s GEMMSpec) packVariant(suffix string) string {
+	return GEMMSpec{Name: s.packName()}.variant(suffix)
+}
+
+// packSignature is the Go signature of the packing routine.
+func (s GEMMSpec) packSignature() string {
+	return fmt.Sprintf("func(bp, b []%s)", s.elem())
+}
+
 // maxDim bounds N and K so that every address offset fits in 32 bits.
 const maxDim = 1 << 16
 
@@ -121,7 +132,7 @@ func validateSpecs(specs []GEMMSpec) error {
 		}
 		names := []string{s.Name, s.variant(variantAVX512), s.variant(variantAVX2), s.variant(variantGeneric)}
 		if s.PackedB {
-			names = append(names, s.packName())
+			names = append(names, s.packName(), s.packVariant(variantAVX512), s.packVariant(variantAVX2), s.packVariant(variantGeneric))
 		}
 		for _, n := range names {
 			if prev, ok := seen[n]; ok {

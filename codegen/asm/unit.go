@@ -80,6 +80,10 @@ func (u *Unit) Files(base string) map[string][]byte {
 // unpacked Bᵀ exist in Go only: their B is strided along the vectors.
 func hasAsm(s GEMMSpec) bool { return s.readsPackedB() }
 
+// hasAsmPack reports whether the packing routine of s gets assembly
+// variants: for float32 only.
+func hasAsmPack(s GEMMSpec) bool { return s.PackedB && !s.F64 }
+
 func hasAnyAsm(specs []GEMMSpec) bool {
 	for _, s := range specs {
 		if hasAsm(s) {

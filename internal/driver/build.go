@@ -65,7 +65,7 @@ func writePackage(dir string, files map[string][]byte) error {
 		return err
 	}
 	for _, ent := range entries {
-		if _, keep := files[ent.Name()]; keep || ent.IsDir() || !strings.HasSuffix(ent.Name(), ".go") {
+		if _, keep := files[ent.Name()]; keep || ent.IsDir() || !(strings.HasSuffix(ent.Name(), ".go") || strings.HasSuffix(ent.Name(), ".s")) {
 			continue
 		}
 		path := filepath.Join(dir, ent.Name())

@@ -17,15 +17,9 @@ func inferAdd5(dst []float32, x0 []float32, x1 []float32) {
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %6 = matmul %0, %1, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,24,200]
-func inferMatmul6(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n*24; i++ {
-		ar := x0[i*5:][:5]
-		c := dst[i*200:][:200]
-		for j := range c {
-			s := dot(ar, x1[j*5:][:5])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul6(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm200x5TBPBiasPackB(tmp[:1000], x1)
+	gemm200x5TBPBias(n*24, x0, tmp, dst, x2)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
@@ -93,14 +87,14 @@ func inferSlice14(n int, dst []float32, x0 []float32) {
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %16 = matmul %13, %2, %15 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
-func inferMatmul16(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*50:][:50]
-		c := dst[i*200:][:200]
-		for j := range c {
-			s := dot(ar, x1[j*50:][:50])
-			c[j] = x2[i*200+j] + s
-		}
+func inferMatmul16(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm200x50TBPPackB(tmp[:10000], x1)
+	gemm200x50TBP(n, x0, tmp, dst)
+	d := dst[:n*200]
+	a0 := dst[:len(d)]
+	a1 := x2[:len(d)]
+	for i := range d {
+		d[i] = a1[i] + a0[i]
 	}
 }
 
@@ -407,28 +401,16 @@ func inferConcat244(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // infer %250 = matmul %244, %245, %249 {epilogue="add(a0,a1)", tb=true} : f32[B,24,200]
-func inferMatmul250(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n*24; i++ {
-		ar := x0[i*50:][:50]
-		c := dst[i*200:][:200]
-		for j := range c {
-			s := dot(ar, x1[j*50:][:50])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul250(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm200x50TBPBiasPackB(tmp[:10000], x1)
+	gemm200x50TBPBias(n*24, x0, tmp, dst, x2)
 }
 
 // lstm.dl:13:12: pred = dense(last, 1) as fc
 // infer %466 = matmul %463, %464, %465 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
-func inferMatmul466(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*50:][:50]
-		c := dst[i:][:1]
-		for j := range c {
-			s := dot(ar, x1[j*50:][:50])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul466(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm1x50TBPBiasPackB(tmp[:50], x1)
+	gemm1x50TBPBias(n, x0, tmp, dst, x2)
 }
 
 // lstm.dl:15:10: loss mse(pred, y)
@@ -547,15 +529,16 @@ func trainFused337(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 
 // lstm.dl:13:12: pred = dense(last, 1) as fc
 // train %703 = matmul %700, %701, %702, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
-func trainMatmul703(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*50:][:50]
-		c := dst[i:][:1]
-		for j := range c {
-			s := dot(ar, x1[j*50:][:50])
-			t0 := s + x2[j]
-			c[j] = t0 - x3[i+j]
-		}
+func trainMatmul703(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	gemm1x50TBPPackB(tmp[:50], x1)
+	gemm1x50TBP(n, x0, tmp, dst)
+	d := dst[:n]
+	a0 := dst[:len(d)]
+	s1 := x2[0]
+	a2 := x3[:len(d)]
+	for i := range d {
+		t0 := a0[i] + s1
+		d[i] = t0 - a2[i]
 	}
 }
 
@@ -599,31 +582,19 @@ func trainFused708(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 // lstm.dl:13:12: pred = dense(last, 1) as fc
 // train %711 = matmul %708, %701 : f32[B,50]
 func trainMatmul711(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*50:][:50]
-		clear(c)
-		for p, av := range x0[i:][:1] {
-			br := x1[p*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm50x1(n, x0, x1, dst)
 }
 
 // lstm.dl:13:12: pred = dense(last, 1) as fc
 // train %712 = matmul %708, %700 {ta=true} : f32[1,50]
 func trainMatmul712(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p:][:1]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm50x32TAAcc(1, x0[p*1:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(1, x0[p*1:], x1[p*50:], dst)
 	}
 }
 
@@ -667,16 +638,7 @@ func trainConcat718(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %719 = matmul %718, %365 : f32[B,50]
 func trainMatmul719(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*50:][:50]
-		clear(c)
-		for p, av := range x0[i*200:][:200] {
-			br := x1[p*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm50x200(n, x0, x1, dst)
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
@@ -700,15 +662,12 @@ func trainFused721(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 // train %728 = matmul %726, %673 {ta=true} : f32[200,50]
 func trainMatmul728(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 }
 
@@ -776,16 +735,7 @@ func trainConcat924(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %927 = matmul %924, %364 : f32[B,24,50]
 func trainMatmul927(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n*24; i++ {
-		c := dst[i*50:][:50]
-		clear(c)
-		for p, av := range x0[i*200:][:200] {
-			br := x1[p*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm50x200(n*24, x0, x1, dst)
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
@@ -882,15 +832,12 @@ func trainSlice967(n int, dst []float32, x0 []float32) {
 // train %972 = matmul %931, %929, %936, %941, %946, %951, %956, %961, %966, %971 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
 func trainMatmul972(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	a0 := dst[:len(d)]
@@ -998,15 +945,12 @@ func trainSlice1007(n int, dst []float32, x0 []float32) {
 // train %1012 = matmul %976, %974, %972, %981, %986, %991, %996, %1001, %1006, %1011 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
 func trainMatmul1012(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	a0 := dst[:len(d)]
@@ -1104,15 +1048,12 @@ func trainSlice1042(n int, dst []float32, x0 []float32) {
 // train %1047 = matmul %1016, %1014, %1012, %1021, %1026, %1031, %1036, %1041, %1046 {epilogue="add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)", ta=true} : f32[200,50]
 func trainMatmul1047(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	a0 := dst[:len(d)]
@@ -1138,15 +1079,12 @@ func trainMatmul1047(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 // train %1050 = matmul %869, %449, %1049, %879, %888, %897, %906, %915 {epilogue="add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6)", ta=true} : f32[200,50]
 func trainMatmul1050(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	a0 := dst[:len(d)]
@@ -1224,15 +1162,12 @@ func trainSlice1316(n int, dst []float32, x0 []float32) {
 // train %1320 = matmul %1319, %1317 {ta=true} : f32[200,5]
 func trainMatmul1320(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*5:][:5]
-		for i, av := range ar {
-			c := dst[i*5:][:5]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm5x32TAAcc(200, x0[p*200:], x1[p*5:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
 }
 
@@ -1310,15 +1245,12 @@ func trainSlice1351(n int, dst []float32, x0 []float32) {
 // train %1356 = matmul %1315, %1313, %1320, %1325, %1330, %1335, %1340, %1345, %1350, %1355 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,5]
 func trainMatmul1356(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*5:][:5]
-		for i, av := range ar {
-			c := dst[i*5:][:5]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm5x32TAAcc(200, x0[p*200:], x1[p*5:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
 	d := dst[:1000]
 	a0 := dst[:len(d)]
@@ -1426,15 +1358,12 @@ func trainSlice1391(n int, dst []float32, x0 []float32) {
 // train %1396 = matmul %1360, %1358, %1356, %1365, %1370, %1375, %1380, %1385, %1390, %1395 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,5]
 func trainMatmul1396(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*5:][:5]
-		for i, av := range ar {
-			c := dst[i*5:][:5]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm5x32TAAcc(200, x0[p*200:], x1[p*5:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
 	d := dst[:1000]
 	a0 := dst[:len(d)]
@@ -1532,15 +1461,12 @@ func trainSlice1426(n int, dst []float32, x0 []float32) {
 // train %1431 = matmul %1400, %1398, %1396, %1405, %1410, %1415, %1420, %1425, %1430 {epilogue="add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)", ta=true} : f32[200,5]
 func trainMatmul1431(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*5:][:5]
-		for i, av := range ar {
-			c := dst[i*5:][:5]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm5x32TAAcc(200, x0[p*200:], x1[p*5:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
 	d := dst[:1000]
 	a0 := dst[:len(d)]
@@ -1560,25 +1486,6 @@ func trainMatmul1431(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		t5 := t4 + a6[i]
 		d[i] = t5 + a7[i]
 	}
-}
-
-// dot is Σ a[i]·b[i] over len(a) elements, with four accumulators.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		a4 := a[i : i+4 : i+4]
-		b4 := b[i : i+4 : i+4]
-		s0 += a4[0] * b4[0]
-		s1 += a4[1] * b4[1]
-		s2 += a4[2] * b4[2]
-		s3 += a4[3] * b4[3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + (s2 + s3)
 }
 
 // sigmoid is the logistic function, computed without overflow.

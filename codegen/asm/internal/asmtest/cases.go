@@ -78,6 +78,19 @@ func OddCases() []Case {
 		{Name: "BiasRelu", Bias: true, Relu: true},
 		{Name: "All", TransA: true, Accumulate: true, Bias: true, Relu: true},
 	}
+	// Steps in pairs (AVX-512, 4 < N ≤ 8), K even and odd.
+	cs = append(cs,
+		Case{Spec: asm.GEMMSpec{Name: "Pair5x2", N: 5, K: 2}, M: 33},
+		Case{Spec: asm.GEMMSpec{Name: "Pair8x3", N: 8, K: 3, Accumulate: true}, M: 33},
+		Case{Spec: asm.GEMMSpec{Name: "Pair6x25", N: 6, K: 25, TransB: true, PackedB: true, Bias: true, Relu: true}, M: 33},
+		Case{Spec: asm.GEMMSpec{Name: "Pair8x200", N: 8, K: 200, Accumulate: true, Bias: true}, M: 33},
+		Case{Spec: asm.GEMMSpec{Name: "Pair7x18", N: 7, K: 18}, M: 33},
+		// Rows in pairs (AVX-512, TransA, 4 < N ≤ 8).
+		Case{Spec: asm.GEMMSpec{Name: "PairRows8x32", N: 8, K: 32, TransA: true, Accumulate: true}, M: 67},
+		Case{Spec: asm.GEMMSpec{Name: "PairRows5x7", N: 5, K: 7, TransA: true, Bias: true, Relu: true}, M: 67},
+		Case{Spec: asm.GEMMSpec{Name: "PairRows6x1", N: 6, K: 1, TransA: true}, M: 67},
+		Case{Spec: asm.GEMMSpec{Name: "PairRows8x9", N: 8, K: 9, TransA: true, TransB: true, PackedB: true, Accumulate: true, Bias: true}, M: 67},
+	)
 	// Panel loops that end the sweep, and K in several blocks.
 	cs = append(cs,
 		Case{Spec: asm.GEMMSpec{Name: "Wide128x5", N: 128, K: 5}, M: 17},
@@ -85,7 +98,8 @@ func OddCases() []Case {
 		Case{Spec: asm.GEMMSpec{Name: "Blocked7x40000", N: 7, K: 40000, Accumulate: true}, M: 9},
 		Case{Spec: asm.GEMMSpec{Name: "Blocked5x52429", N: 5, K: 52429, Bias: true}, M: 9}, // no divisor in 128..384
 		Case{Spec: asm.GEMMSpec{Name: "Blocked33x8000", N: 33, K: 8000, TransA: true, Bias: true, Relu: true}, M: 9},
-		Case{Spec: asm.GEMMSpec{Name: "Blocked130x1100F64", N: 130, K: 1100, TransA: true, Accumulate: true, F64: true}, M: 9},
+		Case{Spec: asm.GEMMSpec{Name: "Blocked130x1100F64", N: 130, K: 1100, TransA: true, Accumulate: true, Bias: true, Relu: true, F64: true}, M: 9},
+		Case{Spec: asm.GEMMSpec{Name: "Blocked130x2100", N: 130, K: 2100, TransA: true, Bias: true, Relu: true}, M: 9},
 	)
 	for _, o := range opts {
 		for _, nk := range [][2]int{{7, 33}, {33, 17}, {65, 1}, {17, 65}} {

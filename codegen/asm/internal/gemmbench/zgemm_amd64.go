@@ -37,6 +37,25 @@ func fwdMlp10x10AVX512(m int, a []float32, b []float32, c []float32, bias []floa
 //go:noescape
 func fwdMlp10x10AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
+// FwdMlp10x10PackB packs B [10,10] into bp [10,10] for FwdMlp10x10:
+//
+//	bp[p*10+j] = b[j*10+p] for j < 10, p < 10
+//
+// It needs len(bp) ≥ 100 and len(b) ≥ 100, bp not overlapping b.
+//
+//go:noescape
+func FwdMlp10x10PackB(bp []float32, b []float32)
+
+// fwdMlp10x10PackBAVX512 is FwdMlp10x10PackB for CPUs with AVX512.
+//
+//go:noescape
+func fwdMlp10x10PackBAVX512(bp []float32, b []float32)
+
+// fwdMlp10x10PackBAVX2 is FwdMlp10x10PackB for CPUs with AVX2.
+//
+//go:noescape
+func fwdMlp10x10PackBAVX2(bp []float32, b []float32)
+
 // DXMlp10x10 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -122,6 +141,25 @@ func fwdMlp10x1AVX512(m int, a []float32, b []float32, c []float32, bias []float
 //
 //go:noescape
 func fwdMlp10x1AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
+
+// FwdMlp10x1PackB packs B [1,10] into bp [10,1] for FwdMlp10x1:
+//
+//	bp[p*1+j] = b[j*10+p] for j < 1, p < 10
+//
+// It needs len(bp) ≥ 10 and len(b) ≥ 10, bp not overlapping b.
+//
+//go:noescape
+func FwdMlp10x1PackB(bp []float32, b []float32)
+
+// fwdMlp10x1PackBAVX512 is FwdMlp10x1PackB for CPUs with AVX512.
+//
+//go:noescape
+func fwdMlp10x1PackBAVX512(bp []float32, b []float32)
+
+// fwdMlp10x1PackBAVX2 is FwdMlp10x1PackB for CPUs with AVX2.
+//
+//go:noescape
+func fwdMlp10x1PackBAVX2(bp []float32, b []float32)
 
 // DXMlp10x1 sets c = a·b for m rows. It is
 //
@@ -212,6 +250,25 @@ func fwdFc1B64AVX512(m int, a []float32, b []float32, c []float32, bias []float3
 //go:noescape
 func fwdFc1B64AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
+// FwdFc1B64PackB packs B [120,400] into bp [400,120] for FwdFc1B64:
+//
+//	bp[p*120+j] = b[j*400+p] for j < 120, p < 400
+//
+// It needs len(bp) ≥ 48000 and len(b) ≥ 48000, bp not overlapping b.
+//
+//go:noescape
+func FwdFc1B64PackB(bp []float32, b []float32)
+
+// fwdFc1B64PackBAVX512 is FwdFc1B64PackB for CPUs with AVX512.
+//
+//go:noescape
+func fwdFc1B64PackBAVX512(bp []float32, b []float32)
+
+// fwdFc1B64PackBAVX2 is FwdFc1B64PackB for CPUs with AVX2.
+//
+//go:noescape
+func fwdFc1B64PackBAVX2(bp []float32, b []float32)
+
 // DXFc1B64 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -300,6 +357,25 @@ func fwdFc1B32AVX512(m int, a []float32, b []float32, c []float32, bias []float3
 //
 //go:noescape
 func fwdFc1B32AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
+
+// FwdFc1B32PackB packs B [120,400] into bp [400,120] for FwdFc1B32:
+//
+//	bp[p*120+j] = b[j*400+p] for j < 120, p < 400
+//
+// It needs len(bp) ≥ 48000 and len(b) ≥ 48000, bp not overlapping b.
+//
+//go:noescape
+func FwdFc1B32PackB(bp []float32, b []float32)
+
+// fwdFc1B32PackBAVX512 is FwdFc1B32PackB for CPUs with AVX512.
+//
+//go:noescape
+func fwdFc1B32PackBAVX512(bp []float32, b []float32)
+
+// fwdFc1B32PackBAVX2 is FwdFc1B32PackB for CPUs with AVX2.
+//
+//go:noescape
+func fwdFc1B32PackBAVX2(bp []float32, b []float32)
 
 // DXFc1B32 sets c = a·b for m rows. It is
 //
@@ -390,6 +466,25 @@ func fwdFc2B32AVX512(m int, a []float32, b []float32, c []float32, bias []float3
 //go:noescape
 func fwdFc2B32AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
+// FwdFc2B32PackB packs B [84,120] into bp [120,84] for FwdFc2B32:
+//
+//	bp[p*84+j] = b[j*120+p] for j < 84, p < 120
+//
+// It needs len(bp) ≥ 10080 and len(b) ≥ 10080, bp not overlapping b.
+//
+//go:noescape
+func FwdFc2B32PackB(bp []float32, b []float32)
+
+// fwdFc2B32PackBAVX512 is FwdFc2B32PackB for CPUs with AVX512.
+//
+//go:noescape
+func fwdFc2B32PackBAVX512(bp []float32, b []float32)
+
+// fwdFc2B32PackBAVX2 is FwdFc2B32PackB for CPUs with AVX2.
+//
+//go:noescape
+func fwdFc2B32PackBAVX2(bp []float32, b []float32)
+
 // DXFc2B32 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -475,6 +570,25 @@ func fwdFc3B32AVX512(m int, a []float32, b []float32, c []float32, bias []float3
 //
 //go:noescape
 func fwdFc3B32AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
+
+// FwdFc3B32PackB packs B [10,84] into bp [84,10] for FwdFc3B32:
+//
+//	bp[p*10+j] = b[j*84+p] for j < 10, p < 84
+//
+// It needs len(bp) ≥ 840 and len(b) ≥ 840, bp not overlapping b.
+//
+//go:noescape
+func FwdFc3B32PackB(bp []float32, b []float32)
+
+// fwdFc3B32PackBAVX512 is FwdFc3B32PackB for CPUs with AVX512.
+//
+//go:noescape
+func fwdFc3B32PackBAVX512(bp []float32, b []float32)
+
+// fwdFc3B32PackBAVX2 is FwdFc3B32PackB for CPUs with AVX2.
+//
+//go:noescape
+func fwdFc3B32PackBAVX2(bp []float32, b []float32)
 
 // DXFc3B32 sets c = a·b for m rows. It is
 //
@@ -565,6 +679,25 @@ func fwdConv1ImgAVX512(m int, a []float32, b []float32, c []float32, bias []floa
 //go:noescape
 func fwdConv1ImgAVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
+// FwdConv1ImgPackB packs B [6,25] into bp [25,6] for FwdConv1Img:
+//
+//	bp[p*6+j] = b[j*25+p] for j < 6, p < 25
+//
+// It needs len(bp) ≥ 150 and len(b) ≥ 150, bp not overlapping b.
+//
+//go:noescape
+func FwdConv1ImgPackB(bp []float32, b []float32)
+
+// fwdConv1ImgPackBAVX512 is FwdConv1ImgPackB for CPUs with AVX512.
+//
+//go:noescape
+func fwdConv1ImgPackBAVX512(bp []float32, b []float32)
+
+// fwdConv1ImgPackBAVX2 is FwdConv1ImgPackB for CPUs with AVX2.
+//
+//go:noescape
+func fwdConv1ImgPackBAVX2(bp []float32, b []float32)
+
 // DXConv1Img sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -653,6 +786,25 @@ func fwdConv2ImgAVX512(m int, a []float32, b []float32, c []float32, bias []floa
 //
 //go:noescape
 func fwdConv2ImgAVX2(m int, a []float32, b []float32, c []float32, bias []float32)
+
+// FwdConv2ImgPackB packs B [16,150] into bp [150,16] for FwdConv2Img:
+//
+//	bp[p*16+j] = b[j*150+p] for j < 16, p < 150
+//
+// It needs len(bp) ≥ 2400 and len(b) ≥ 2400, bp not overlapping b.
+//
+//go:noescape
+func FwdConv2ImgPackB(bp []float32, b []float32)
+
+// fwdConv2ImgPackBAVX512 is FwdConv2ImgPackB for CPUs with AVX512.
+//
+//go:noescape
+func fwdConv2ImgPackBAVX512(bp []float32, b []float32)
+
+// fwdConv2ImgPackBAVX2 is FwdConv2ImgPackB for CPUs with AVX2.
+//
+//go:noescape
+func fwdConv2ImgPackBAVX2(bp []float32, b []float32)
 
 // DXConv2Img sets c = a·b for m rows. It is
 //
@@ -743,6 +895,25 @@ func fwdConv1B32AVX512(m int, a []float32, b []float32, c []float32, bias []floa
 //go:noescape
 func fwdConv1B32AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
+// FwdConv1B32PackB packs B [6,25] into bp [25,6] for FwdConv1B32:
+//
+//	bp[p*6+j] = b[j*25+p] for j < 6, p < 25
+//
+// It needs len(bp) ≥ 150 and len(b) ≥ 150, bp not overlapping b.
+//
+//go:noescape
+func FwdConv1B32PackB(bp []float32, b []float32)
+
+// fwdConv1B32PackBAVX512 is FwdConv1B32PackB for CPUs with AVX512.
+//
+//go:noescape
+func fwdConv1B32PackBAVX512(bp []float32, b []float32)
+
+// fwdConv1B32PackBAVX2 is FwdConv1B32PackB for CPUs with AVX2.
+//
+//go:noescape
+func fwdConv1B32PackBAVX2(bp []float32, b []float32)
+
 // DXConv1B32 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -832,6 +1003,25 @@ func fwdConv2B32AVX512(m int, a []float32, b []float32, c []float32, bias []floa
 //go:noescape
 func fwdConv2B32AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
+// FwdConv2B32PackB packs B [16,150] into bp [150,16] for FwdConv2B32:
+//
+//	bp[p*16+j] = b[j*150+p] for j < 16, p < 150
+//
+// It needs len(bp) ≥ 2400 and len(b) ≥ 2400, bp not overlapping b.
+//
+//go:noescape
+func FwdConv2B32PackB(bp []float32, b []float32)
+
+// fwdConv2B32PackBAVX512 is FwdConv2B32PackB for CPUs with AVX512.
+//
+//go:noescape
+func fwdConv2B32PackBAVX512(bp []float32, b []float32)
+
+// fwdConv2B32PackBAVX2 is FwdConv2B32PackB for CPUs with AVX2.
+//
+//go:noescape
+func fwdConv2B32PackBAVX2(bp []float32, b []float32)
+
 // DXConv2B32 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -917,6 +1107,25 @@ func fwdLstmHhAVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func fwdLstmHhAVX2(m int, a []float32, b []float32, c []float32)
+
+// FwdLstmHhPackB packs B [200,50] into bp [50,200] for FwdLstmHh:
+//
+//	bp[p*200+j] = b[j*50+p] for j < 200, p < 50
+//
+// It needs len(bp) ≥ 10000 and len(b) ≥ 10000, bp not overlapping b.
+//
+//go:noescape
+func FwdLstmHhPackB(bp []float32, b []float32)
+
+// fwdLstmHhPackBAVX512 is FwdLstmHhPackB for CPUs with AVX512.
+//
+//go:noescape
+func fwdLstmHhPackBAVX512(bp []float32, b []float32)
+
+// fwdLstmHhPackBAVX2 is FwdLstmHhPackB for CPUs with AVX2.
+//
+//go:noescape
+func fwdLstmHhPackBAVX2(bp []float32, b []float32)
 
 // DXLstmHh sets c = a·b for m rows. It is
 //
@@ -1004,6 +1213,25 @@ func fwdLstmIh1AVX512(m int, a []float32, b []float32, c []float32, bias []float
 //
 //go:noescape
 func fwdLstmIh1AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
+
+// FwdLstmIh1PackB packs B [200,8] into bp [8,200] for FwdLstmIh1:
+//
+//	bp[p*200+j] = b[j*8+p] for j < 200, p < 8
+//
+// It needs len(bp) ≥ 1600 and len(b) ≥ 1600, bp not overlapping b.
+//
+//go:noescape
+func FwdLstmIh1PackB(bp []float32, b []float32)
+
+// fwdLstmIh1PackBAVX512 is FwdLstmIh1PackB for CPUs with AVX512.
+//
+//go:noescape
+func fwdLstmIh1PackBAVX512(bp []float32, b []float32)
+
+// fwdLstmIh1PackBAVX2 is FwdLstmIh1PackB for CPUs with AVX2.
+//
+//go:noescape
+func fwdLstmIh1PackBAVX2(bp []float32, b []float32)
 
 // DXLstmIh1 sets c = a·b for m rows. It is
 //

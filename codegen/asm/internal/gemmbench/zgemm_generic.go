@@ -18,35 +18,153 @@ package gemmbench
 //		}
 //	}
 func fwdMlp10x10Generic(m int, a, b, c []float32, bias []float32) {
-	var s [10]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*10 : i*10+10]
-		for p := 0; p < 10; p++ {
-			av := ar[p]
-			br := b[p*10 : p*10+10]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*10 : i*10+10]
+			a1 := a[(i+1)*10 : (i+1)*10+10]
+			for p := 0; p < 10; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*10+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*10+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*10+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*10+j+3] = c03
+			c10 += bias[j]
+			if c10 < 0 {
+				c10 = 0
+			}
+			c[(i+1)*10+j] = c10
+			c11 += bias[(j + 1)]
+			if c11 < 0 {
+				c11 = 0
+			}
+			c[(i+1)*10+j+1] = c11
+			c12 += bias[(j + 2)]
+			if c12 < 0 {
+				c12 = 0
+			}
+			c[(i+1)*10+j+2] = c12
+			c13 += bias[(j + 3)]
+			if c13 < 0 {
+				c13 = 0
+			}
+			c[(i+1)*10+j+3] = c13
 		}
-		cr := c[i*10 : i*10+10]
-		for j := range cr {
-			v := s[j]
-			v += bias[j]
-			if v < 0 {
-				v = 0
+		for ; j < 10; j++ {
+			var c00, c10 float32
+			a0 := a[i*10 : i*10+10]
+			a1 := a[(i+1)*10 : (i+1)*10+10]
+			for p := 0; p < 10; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
 			}
-			cr[j] = v
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*10+j] = c00
+			c10 += bias[j]
+			if c10 < 0 {
+				c10 = 0
+			}
+			c[(i+1)*10+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*10 : i*10+10]
+			for p := 0; p < 10; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*10+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*10+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*10+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*10+j+3] = c03
+		}
+		for ; j < 10; j++ {
+			var c00 float32
+			a0 := a[i*10 : i*10+10]
+			for p := 0; p < 10; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a0[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*10+j] = c00
 		}
 	}
 }
 
-// FwdMlp10x10PackB packs B [10,10] into bp [10,10] for FwdMlp10x10:
-//
-//	bp[p*10+j] = b[j*10+p] for j < 10, p < 10
-//
-// It needs len(bp) ≥ 100 and len(b) ≥ 100.
-func FwdMlp10x10PackB(bp, b []float32) {
+// fwdMlp10x10PackBGeneric is FwdMlp10x10PackB in Go.
+func fwdMlp10x10PackBGeneric(bp, b []float32) {
 	bp = bp[:100]
 	for j := 0; j < 10; j++ {
 		br := b[j*10 : j*10+10]
@@ -68,21 +186,87 @@ func FwdMlp10x10PackB(bp, b []float32) {
 //		}
 //	}
 func dXMlp10x10Generic(m int, a, b, c []float32) {
-	var s [10]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*10 : i*10+10]
-		for p := 0; p < 10; p++ {
-			av := ar[p]
-			br := b[p*10 : p*10+10]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*10 : i*10+10]
+			a1 := a[(i+1)*10 : (i+1)*10+10]
+			for p := 0; p < 10; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*10+j] = c00
+			c[i*10+j+1] = c01
+			c[i*10+j+2] = c02
+			c[i*10+j+3] = c03
+			c[(i+1)*10+j] = c10
+			c[(i+1)*10+j+1] = c11
+			c[(i+1)*10+j+2] = c12
+			c[(i+1)*10+j+3] = c13
 		}
-		cr := c[i*10 : i*10+10]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+		for ; j < 10; j++ {
+			var c00, c10 float32
+			a0 := a[i*10 : i*10+10]
+			a1 := a[(i+1)*10 : (i+1)*10+10]
+			for p := 0; p < 10; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c[i*10+j] = c00
+			c[(i+1)*10+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*10 : i*10+10]
+			for p := 0; p < 10; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*10+j] = c00
+			c[i*10+j+1] = c01
+			c[i*10+j+2] = c02
+			c[i*10+j+3] = c03
+		}
+		for ; j < 10; j++ {
+			var c00 float32
+			a0 := a[i*10 : i*10+10]
+			for p := 0; p < 10; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a0[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c[i*10+j] = c00
 		}
 	}
 }
@@ -99,20 +283,81 @@ func dXMlp10x10Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func dWMlp10x10Generic(m int, a, b, c []float32) {
-	var s [10]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		for p := 0; p < 32; p++ {
-			av := a[p*m+i]
-			br := b[p*10 : p*10+10]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*10+j] = c00
+			c[i*10+j+1] = c01
+			c[i*10+j+2] = c02
+			c[i*10+j+3] = c03
+			c[(i+1)*10+j] = c10
+			c[(i+1)*10+j+1] = c11
+			c[(i+1)*10+j+2] = c12
+			c[(i+1)*10+j+3] = c13
 		}
-		cr := c[i*10 : i*10+10]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+		for ; j < 10; j++ {
+			var c00, c10 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c[i*10+j] = c00
+			c[(i+1)*10+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*10+j] = c00
+			c[i*10+j+1] = c01
+			c[i*10+j+2] = c02
+			c[i*10+j+3] = c03
+		}
+		for ; j < 10; j++ {
+			var c00 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c[i*10+j] = c00
 		}
 	}
 }
@@ -130,32 +375,46 @@ func dWMlp10x10Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func fwdMlp10x1Generic(m int, a, b, c []float32, bias []float32) {
-	var s [1]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*10 : i*10+10]
-		for p := 0; p < 10; p++ {
-			av := ar[p]
-			br := b[p*1 : p*1+1]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j < 1; j++ {
+			var c00, c10 float32
+			a0 := a[i*10 : i*10+10]
+			a1 := a[(i+1)*10 : (i+1)*10+10]
+			for p := 0; p < 10; p++ {
+				bq := b[p*1+j : p*1+j+1]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
 			}
+			c00 += bias[j]
+			c[i*1+j] = c00
+			c10 += bias[j]
+			c[(i+1)*1+j] = c10
 		}
-		cr := c[i*1 : i*1+1]
-		for j := range cr {
-			v := s[j]
-			v += bias[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j < 1; j++ {
+			var c00 float32
+			a0 := a[i*10 : i*10+10]
+			for p := 0; p < 10; p++ {
+				bq := b[p*1+j : p*1+j+1]
+				x0 := a0[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += bias[j]
+			c[i*1+j] = c00
 		}
 	}
 }
 
-// FwdMlp10x1PackB packs B [1,10] into bp [10,1] for FwdMlp10x1:
-//
-//	bp[p*1+j] = b[j*10+p] for j < 1, p < 10
-//
-// It needs len(bp) ≥ 10 and len(b) ≥ 10.
-func FwdMlp10x1PackB(bp, b []float32) {
+// fwdMlp10x1PackBGeneric is FwdMlp10x1PackB in Go.
+func fwdMlp10x1PackBGeneric(bp, b []float32) {
 	bp = bp[:10]
 	for j := 0; j < 1; j++ {
 		br := b[j*10 : j*10+10]
@@ -177,21 +436,87 @@ func FwdMlp10x1PackB(bp, b []float32) {
 //		}
 //	}
 func dXMlp10x1Generic(m int, a, b, c []float32) {
-	var s [10]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*1 : i*1+1]
-		for p := 0; p < 1; p++ {
-			av := ar[p]
-			br := b[p*10 : p*10+10]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*1 : i*1+1]
+			a1 := a[(i+1)*1 : (i+1)*1+1]
+			for p := 0; p < 1; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*10+j] = c00
+			c[i*10+j+1] = c01
+			c[i*10+j+2] = c02
+			c[i*10+j+3] = c03
+			c[(i+1)*10+j] = c10
+			c[(i+1)*10+j+1] = c11
+			c[(i+1)*10+j+2] = c12
+			c[(i+1)*10+j+3] = c13
 		}
-		cr := c[i*10 : i*10+10]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+		for ; j < 10; j++ {
+			var c00, c10 float32
+			a0 := a[i*1 : i*1+1]
+			a1 := a[(i+1)*1 : (i+1)*1+1]
+			for p := 0; p < 1; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c[i*10+j] = c00
+			c[(i+1)*10+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*1 : i*1+1]
+			for p := 0; p < 1; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*10+j] = c00
+			c[i*10+j+1] = c01
+			c[i*10+j+2] = c02
+			c[i*10+j+3] = c03
+		}
+		for ; j < 10; j++ {
+			var c00 float32
+			a0 := a[i*1 : i*1+1]
+			for p := 0; p < 1; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a0[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c[i*10+j] = c00
 		}
 	}
 }
@@ -208,20 +533,81 @@ func dXMlp10x1Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func dWMlp10x1Generic(m int, a, b, c []float32) {
-	var s [10]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		for p := 0; p < 32; p++ {
-			av := a[p*m+i]
-			br := b[p*10 : p*10+10]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*10+j] = c00
+			c[i*10+j+1] = c01
+			c[i*10+j+2] = c02
+			c[i*10+j+3] = c03
+			c[(i+1)*10+j] = c10
+			c[(i+1)*10+j+1] = c11
+			c[(i+1)*10+j+2] = c12
+			c[(i+1)*10+j+3] = c13
 		}
-		cr := c[i*10 : i*10+10]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+		for ; j < 10; j++ {
+			var c00, c10 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c[i*10+j] = c00
+			c[(i+1)*10+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*10+j] = c00
+			c[i*10+j+1] = c01
+			c[i*10+j+2] = c02
+			c[i*10+j+3] = c03
+		}
+		for ; j < 10; j++ {
+			var c00 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c[i*10+j] = c00
 		}
 	}
 }
@@ -242,35 +628,115 @@ func dWMlp10x1Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func fwdFc1B64Generic(m int, a, b, c []float32, bias []float32) {
-	var s [120]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*400 : i*400+400]
-		for p := 0; p < 400; p++ {
-			av := ar[p]
-			br := b[p*120 : p*120+120]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 120; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*400 : i*400+400]
+			a1 := a[(i+1)*400 : (i+1)*400+400]
+			for p := 0; p < 400; p++ {
+				bq := b[p*120+j : p*120+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*120+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*120+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*120+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*120+j+3] = c03
+			c10 += bias[j]
+			if c10 < 0 {
+				c10 = 0
+			}
+			c[(i+1)*120+j] = c10
+			c11 += bias[(j + 1)]
+			if c11 < 0 {
+				c11 = 0
+			}
+			c[(i+1)*120+j+1] = c11
+			c12 += bias[(j + 2)]
+			if c12 < 0 {
+				c12 = 0
+			}
+			c[(i+1)*120+j+2] = c12
+			c13 += bias[(j + 3)]
+			if c13 < 0 {
+				c13 = 0
+			}
+			c[(i+1)*120+j+3] = c13
 		}
-		cr := c[i*120 : i*120+120]
-		for j := range cr {
-			v := s[j]
-			v += bias[j]
-			if v < 0 {
-				v = 0
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 120; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*400 : i*400+400]
+			for p := 0; p < 400; p++ {
+				bq := b[p*120+j : p*120+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
 			}
-			cr[j] = v
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*120+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*120+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*120+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*120+j+3] = c03
 		}
 	}
 }
 
-// FwdFc1B64PackB packs B [120,400] into bp [400,120] for FwdFc1B64:
-//
-//	bp[p*120+j] = b[j*400+p] for j < 120, p < 400
-//
-// It needs len(bp) ≥ 48000 and len(b) ≥ 48000.
-func FwdFc1B64PackB(bp, b []float32) {
+// fwdFc1B64PackBGeneric is FwdFc1B64PackB in Go.
+func fwdFc1B64PackBGeneric(bp, b []float32) {
 	bp = bp[:48000]
 	for j := 0; j < 120; j++ {
 		br := b[j*400 : j*400+400]
@@ -292,21 +758,61 @@ func FwdFc1B64PackB(bp, b []float32) {
 //		}
 //	}
 func dXFc1B64Generic(m int, a, b, c []float32) {
-	var s [400]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*120 : i*120+120]
-		for p := 0; p < 120; p++ {
-			av := ar[p]
-			br := b[p*400 : p*400+400]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 400; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*120 : i*120+120]
+			a1 := a[(i+1)*120 : (i+1)*120+120]
+			for p := 0; p < 120; p++ {
+				bq := b[p*400+j : p*400+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*400+j] = c00
+			c[i*400+j+1] = c01
+			c[i*400+j+2] = c02
+			c[i*400+j+3] = c03
+			c[(i+1)*400+j] = c10
+			c[(i+1)*400+j+1] = c11
+			c[(i+1)*400+j+2] = c12
+			c[(i+1)*400+j+3] = c13
 		}
-		cr := c[i*400 : i*400+400]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 400; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*120 : i*120+120]
+			for p := 0; p < 120; p++ {
+				bq := b[p*400+j : p*400+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*400+j] = c00
+			c[i*400+j+1] = c01
+			c[i*400+j+2] = c02
+			c[i*400+j+3] = c03
 		}
 	}
 }
@@ -323,20 +829,58 @@ func dXFc1B64Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func dWFc1B64Generic(m int, a, b, c []float32) {
-	var s [400]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		for p := 0; p < 64; p++ {
-			av := a[p*m+i]
-			br := b[p*400 : p*400+400]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 400; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 64; p++ {
+				bq := b[p*400+j : p*400+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*400+j] = c00
+			c[i*400+j+1] = c01
+			c[i*400+j+2] = c02
+			c[i*400+j+3] = c03
+			c[(i+1)*400+j] = c10
+			c[(i+1)*400+j+1] = c11
+			c[(i+1)*400+j+2] = c12
+			c[(i+1)*400+j+3] = c13
 		}
-		cr := c[i*400 : i*400+400]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 400; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 64; p++ {
+				bq := b[p*400+j : p*400+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*400+j] = c00
+			c[i*400+j+1] = c01
+			c[i*400+j+2] = c02
+			c[i*400+j+3] = c03
 		}
 	}
 }
@@ -357,35 +901,115 @@ func dWFc1B64Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func fwdFc1B32Generic(m int, a, b, c []float32, bias []float32) {
-	var s [120]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*400 : i*400+400]
-		for p := 0; p < 400; p++ {
-			av := ar[p]
-			br := b[p*120 : p*120+120]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 120; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*400 : i*400+400]
+			a1 := a[(i+1)*400 : (i+1)*400+400]
+			for p := 0; p < 400; p++ {
+				bq := b[p*120+j : p*120+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*120+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*120+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*120+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*120+j+3] = c03
+			c10 += bias[j]
+			if c10 < 0 {
+				c10 = 0
+			}
+			c[(i+1)*120+j] = c10
+			c11 += bias[(j + 1)]
+			if c11 < 0 {
+				c11 = 0
+			}
+			c[(i+1)*120+j+1] = c11
+			c12 += bias[(j + 2)]
+			if c12 < 0 {
+				c12 = 0
+			}
+			c[(i+1)*120+j+2] = c12
+			c13 += bias[(j + 3)]
+			if c13 < 0 {
+				c13 = 0
+			}
+			c[(i+1)*120+j+3] = c13
 		}
-		cr := c[i*120 : i*120+120]
-		for j := range cr {
-			v := s[j]
-			v += bias[j]
-			if v < 0 {
-				v = 0
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 120; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*400 : i*400+400]
+			for p := 0; p < 400; p++ {
+				bq := b[p*120+j : p*120+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
 			}
-			cr[j] = v
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*120+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*120+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*120+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*120+j+3] = c03
 		}
 	}
 }
 
-// FwdFc1B32PackB packs B [120,400] into bp [400,120] for FwdFc1B32:
-//
-//	bp[p*120+j] = b[j*400+p] for j < 120, p < 400
-//
-// It needs len(bp) ≥ 48000 and len(b) ≥ 48000.
-func FwdFc1B32PackB(bp, b []float32) {
+// fwdFc1B32PackBGeneric is FwdFc1B32PackB in Go.
+func fwdFc1B32PackBGeneric(bp, b []float32) {
 	bp = bp[:48000]
 	for j := 0; j < 120; j++ {
 		br := b[j*400 : j*400+400]
@@ -407,21 +1031,61 @@ func FwdFc1B32PackB(bp, b []float32) {
 //		}
 //	}
 func dXFc1B32Generic(m int, a, b, c []float32) {
-	var s [400]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*120 : i*120+120]
-		for p := 0; p < 120; p++ {
-			av := ar[p]
-			br := b[p*400 : p*400+400]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 400; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*120 : i*120+120]
+			a1 := a[(i+1)*120 : (i+1)*120+120]
+			for p := 0; p < 120; p++ {
+				bq := b[p*400+j : p*400+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*400+j] = c00
+			c[i*400+j+1] = c01
+			c[i*400+j+2] = c02
+			c[i*400+j+3] = c03
+			c[(i+1)*400+j] = c10
+			c[(i+1)*400+j+1] = c11
+			c[(i+1)*400+j+2] = c12
+			c[(i+1)*400+j+3] = c13
 		}
-		cr := c[i*400 : i*400+400]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 400; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*120 : i*120+120]
+			for p := 0; p < 120; p++ {
+				bq := b[p*400+j : p*400+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*400+j] = c00
+			c[i*400+j+1] = c01
+			c[i*400+j+2] = c02
+			c[i*400+j+3] = c03
 		}
 	}
 }
@@ -438,20 +1102,58 @@ func dXFc1B32Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func dWFc1B32Generic(m int, a, b, c []float32) {
-	var s [400]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		for p := 0; p < 32; p++ {
-			av := a[p*m+i]
-			br := b[p*400 : p*400+400]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 400; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*400+j : p*400+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*400+j] = c00
+			c[i*400+j+1] = c01
+			c[i*400+j+2] = c02
+			c[i*400+j+3] = c03
+			c[(i+1)*400+j] = c10
+			c[(i+1)*400+j+1] = c11
+			c[(i+1)*400+j+2] = c12
+			c[(i+1)*400+j+3] = c13
 		}
-		cr := c[i*400 : i*400+400]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 400; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*400+j : p*400+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*400+j] = c00
+			c[i*400+j+1] = c01
+			c[i*400+j+2] = c02
+			c[i*400+j+3] = c03
 		}
 	}
 }
@@ -472,35 +1174,115 @@ func dWFc1B32Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func fwdFc2B32Generic(m int, a, b, c []float32, bias []float32) {
-	var s [84]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*120 : i*120+120]
-		for p := 0; p < 120; p++ {
-			av := ar[p]
-			br := b[p*84 : p*84+84]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 84; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*120 : i*120+120]
+			a1 := a[(i+1)*120 : (i+1)*120+120]
+			for p := 0; p < 120; p++ {
+				bq := b[p*84+j : p*84+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*84+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*84+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*84+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*84+j+3] = c03
+			c10 += bias[j]
+			if c10 < 0 {
+				c10 = 0
+			}
+			c[(i+1)*84+j] = c10
+			c11 += bias[(j + 1)]
+			if c11 < 0 {
+				c11 = 0
+			}
+			c[(i+1)*84+j+1] = c11
+			c12 += bias[(j + 2)]
+			if c12 < 0 {
+				c12 = 0
+			}
+			c[(i+1)*84+j+2] = c12
+			c13 += bias[(j + 3)]
+			if c13 < 0 {
+				c13 = 0
+			}
+			c[(i+1)*84+j+3] = c13
 		}
-		cr := c[i*84 : i*84+84]
-		for j := range cr {
-			v := s[j]
-			v += bias[j]
-			if v < 0 {
-				v = 0
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 84; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*120 : i*120+120]
+			for p := 0; p < 120; p++ {
+				bq := b[p*84+j : p*84+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
 			}
-			cr[j] = v
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*84+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*84+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*84+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*84+j+3] = c03
 		}
 	}
 }
 
-// FwdFc2B32PackB packs B [84,120] into bp [120,84] for FwdFc2B32:
-//
-//	bp[p*84+j] = b[j*120+p] for j < 84, p < 120
-//
-// It needs len(bp) ≥ 10080 and len(b) ≥ 10080.
-func FwdFc2B32PackB(bp, b []float32) {
+// fwdFc2B32PackBGeneric is FwdFc2B32PackB in Go.
+func fwdFc2B32PackBGeneric(bp, b []float32) {
 	bp = bp[:10080]
 	for j := 0; j < 84; j++ {
 		br := b[j*120 : j*120+120]
@@ -522,21 +1304,61 @@ func FwdFc2B32PackB(bp, b []float32) {
 //		}
 //	}
 func dXFc2B32Generic(m int, a, b, c []float32) {
-	var s [120]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*84 : i*84+84]
-		for p := 0; p < 84; p++ {
-			av := ar[p]
-			br := b[p*120 : p*120+120]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 120; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*84 : i*84+84]
+			a1 := a[(i+1)*84 : (i+1)*84+84]
+			for p := 0; p < 84; p++ {
+				bq := b[p*120+j : p*120+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*120+j] = c00
+			c[i*120+j+1] = c01
+			c[i*120+j+2] = c02
+			c[i*120+j+3] = c03
+			c[(i+1)*120+j] = c10
+			c[(i+1)*120+j+1] = c11
+			c[(i+1)*120+j+2] = c12
+			c[(i+1)*120+j+3] = c13
 		}
-		cr := c[i*120 : i*120+120]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 120; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*84 : i*84+84]
+			for p := 0; p < 84; p++ {
+				bq := b[p*120+j : p*120+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*120+j] = c00
+			c[i*120+j+1] = c01
+			c[i*120+j+2] = c02
+			c[i*120+j+3] = c03
 		}
 	}
 }
@@ -553,20 +1375,58 @@ func dXFc2B32Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func dWFc2B32Generic(m int, a, b, c []float32) {
-	var s [120]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		for p := 0; p < 32; p++ {
-			av := a[p*m+i]
-			br := b[p*120 : p*120+120]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 120; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*120+j : p*120+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*120+j] = c00
+			c[i*120+j+1] = c01
+			c[i*120+j+2] = c02
+			c[i*120+j+3] = c03
+			c[(i+1)*120+j] = c10
+			c[(i+1)*120+j+1] = c11
+			c[(i+1)*120+j+2] = c12
+			c[(i+1)*120+j+3] = c13
 		}
-		cr := c[i*120 : i*120+120]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 120; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*120+j : p*120+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*120+j] = c00
+			c[i*120+j+1] = c01
+			c[i*120+j+2] = c02
+			c[i*120+j+3] = c03
 		}
 	}
 }
@@ -584,32 +1444,108 @@ func dWFc2B32Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func fwdFc3B32Generic(m int, a, b, c []float32, bias []float32) {
-	var s [10]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*84 : i*84+84]
-		for p := 0; p < 84; p++ {
-			av := ar[p]
-			br := b[p*10 : p*10+10]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*84 : i*84+84]
+			a1 := a[(i+1)*84 : (i+1)*84+84]
+			for p := 0; p < 84; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c00 += bias[j]
+			c[i*10+j] = c00
+			c01 += bias[(j + 1)]
+			c[i*10+j+1] = c01
+			c02 += bias[(j + 2)]
+			c[i*10+j+2] = c02
+			c03 += bias[(j + 3)]
+			c[i*10+j+3] = c03
+			c10 += bias[j]
+			c[(i+1)*10+j] = c10
+			c11 += bias[(j + 1)]
+			c[(i+1)*10+j+1] = c11
+			c12 += bias[(j + 2)]
+			c[(i+1)*10+j+2] = c12
+			c13 += bias[(j + 3)]
+			c[(i+1)*10+j+3] = c13
 		}
-		cr := c[i*10 : i*10+10]
-		for j := range cr {
-			v := s[j]
-			v += bias[j]
-			cr[j] = v
+		for ; j < 10; j++ {
+			var c00, c10 float32
+			a0 := a[i*84 : i*84+84]
+			a1 := a[(i+1)*84 : (i+1)*84+84]
+			for p := 0; p < 84; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += bias[j]
+			c[i*10+j] = c00
+			c10 += bias[j]
+			c[(i+1)*10+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*84 : i*84+84]
+			for p := 0; p < 84; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += bias[j]
+			c[i*10+j] = c00
+			c01 += bias[(j + 1)]
+			c[i*10+j+1] = c01
+			c02 += bias[(j + 2)]
+			c[i*10+j+2] = c02
+			c03 += bias[(j + 3)]
+			c[i*10+j+3] = c03
+		}
+		for ; j < 10; j++ {
+			var c00 float32
+			a0 := a[i*84 : i*84+84]
+			for p := 0; p < 84; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a0[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += bias[j]
+			c[i*10+j] = c00
 		}
 	}
 }
 
-// FwdFc3B32PackB packs B [10,84] into bp [84,10] for FwdFc3B32:
-//
-//	bp[p*10+j] = b[j*84+p] for j < 10, p < 84
-//
-// It needs len(bp) ≥ 840 and len(b) ≥ 840.
-func FwdFc3B32PackB(bp, b []float32) {
+// fwdFc3B32PackBGeneric is FwdFc3B32PackB in Go.
+func fwdFc3B32PackBGeneric(bp, b []float32) {
 	bp = bp[:840]
 	for j := 0; j < 10; j++ {
 		br := b[j*84 : j*84+84]
@@ -631,21 +1567,61 @@ func FwdFc3B32PackB(bp, b []float32) {
 //		}
 //	}
 func dXFc3B32Generic(m int, a, b, c []float32) {
-	var s [84]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*10 : i*10+10]
-		for p := 0; p < 10; p++ {
-			av := ar[p]
-			br := b[p*84 : p*84+84]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 84; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*10 : i*10+10]
+			a1 := a[(i+1)*10 : (i+1)*10+10]
+			for p := 0; p < 10; p++ {
+				bq := b[p*84+j : p*84+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*84+j] = c00
+			c[i*84+j+1] = c01
+			c[i*84+j+2] = c02
+			c[i*84+j+3] = c03
+			c[(i+1)*84+j] = c10
+			c[(i+1)*84+j+1] = c11
+			c[(i+1)*84+j+2] = c12
+			c[(i+1)*84+j+3] = c13
 		}
-		cr := c[i*84 : i*84+84]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 84; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*10 : i*10+10]
+			for p := 0; p < 10; p++ {
+				bq := b[p*84+j : p*84+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*84+j] = c00
+			c[i*84+j+1] = c01
+			c[i*84+j+2] = c02
+			c[i*84+j+3] = c03
 		}
 	}
 }
@@ -662,20 +1638,58 @@ func dXFc3B32Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func dWFc3B32Generic(m int, a, b, c []float32) {
-	var s [84]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		for p := 0; p < 32; p++ {
-			av := a[p*m+i]
-			br := b[p*84 : p*84+84]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 84; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*84+j : p*84+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*84+j] = c00
+			c[i*84+j+1] = c01
+			c[i*84+j+2] = c02
+			c[i*84+j+3] = c03
+			c[(i+1)*84+j] = c10
+			c[(i+1)*84+j+1] = c11
+			c[(i+1)*84+j+2] = c12
+			c[(i+1)*84+j+3] = c13
 		}
-		cr := c[i*84 : i*84+84]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 84; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*84+j : p*84+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*84+j] = c00
+			c[i*84+j+1] = c01
+			c[i*84+j+2] = c02
+			c[i*84+j+3] = c03
 		}
 	}
 }
@@ -696,35 +1710,153 @@ func dWFc3B32Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func fwdConv1ImgGeneric(m int, a, b, c []float32, bias []float32) {
-	var s [6]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*25 : i*25+25]
-		for p := 0; p < 25; p++ {
-			av := ar[p]
-			br := b[p*6 : p*6+6]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 6; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*25 : i*25+25]
+			a1 := a[(i+1)*25 : (i+1)*25+25]
+			for p := 0; p < 25; p++ {
+				bq := b[p*6+j : p*6+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*6+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*6+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*6+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*6+j+3] = c03
+			c10 += bias[j]
+			if c10 < 0 {
+				c10 = 0
+			}
+			c[(i+1)*6+j] = c10
+			c11 += bias[(j + 1)]
+			if c11 < 0 {
+				c11 = 0
+			}
+			c[(i+1)*6+j+1] = c11
+			c12 += bias[(j + 2)]
+			if c12 < 0 {
+				c12 = 0
+			}
+			c[(i+1)*6+j+2] = c12
+			c13 += bias[(j + 3)]
+			if c13 < 0 {
+				c13 = 0
+			}
+			c[(i+1)*6+j+3] = c13
 		}
-		cr := c[i*6 : i*6+6]
-		for j := range cr {
-			v := s[j]
-			v += bias[j]
-			if v < 0 {
-				v = 0
+		for ; j < 6; j++ {
+			var c00, c10 float32
+			a0 := a[i*25 : i*25+25]
+			a1 := a[(i+1)*25 : (i+1)*25+25]
+			for p := 0; p < 25; p++ {
+				bq := b[p*6+j : p*6+j+1]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
 			}
-			cr[j] = v
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*6+j] = c00
+			c10 += bias[j]
+			if c10 < 0 {
+				c10 = 0
+			}
+			c[(i+1)*6+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 6; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*25 : i*25+25]
+			for p := 0; p < 25; p++ {
+				bq := b[p*6+j : p*6+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*6+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*6+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*6+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*6+j+3] = c03
+		}
+		for ; j < 6; j++ {
+			var c00 float32
+			a0 := a[i*25 : i*25+25]
+			for p := 0; p < 25; p++ {
+				bq := b[p*6+j : p*6+j+1]
+				x0 := a0[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*6+j] = c00
 		}
 	}
 }
 
-// FwdConv1ImgPackB packs B [6,25] into bp [25,6] for FwdConv1Img:
-//
-//	bp[p*6+j] = b[j*25+p] for j < 6, p < 25
-//
-// It needs len(bp) ≥ 150 and len(b) ≥ 150.
-func FwdConv1ImgPackB(bp, b []float32) {
+// fwdConv1ImgPackBGeneric is FwdConv1ImgPackB in Go.
+func fwdConv1ImgPackBGeneric(bp, b []float32) {
 	bp = bp[:150]
 	for j := 0; j < 6; j++ {
 		br := b[j*25 : j*25+25]
@@ -746,21 +1878,87 @@ func FwdConv1ImgPackB(bp, b []float32) {
 //		}
 //	}
 func dXConv1ImgGeneric(m int, a, b, c []float32) {
-	var s [25]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*6 : i*6+6]
-		for p := 0; p < 6; p++ {
-			av := ar[p]
-			br := b[p*25 : p*25+25]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 25; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*6 : i*6+6]
+			a1 := a[(i+1)*6 : (i+1)*6+6]
+			for p := 0; p < 6; p++ {
+				bq := b[p*25+j : p*25+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*25+j] = c00
+			c[i*25+j+1] = c01
+			c[i*25+j+2] = c02
+			c[i*25+j+3] = c03
+			c[(i+1)*25+j] = c10
+			c[(i+1)*25+j+1] = c11
+			c[(i+1)*25+j+2] = c12
+			c[(i+1)*25+j+3] = c13
 		}
-		cr := c[i*25 : i*25+25]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+		for ; j < 25; j++ {
+			var c00, c10 float32
+			a0 := a[i*6 : i*6+6]
+			a1 := a[(i+1)*6 : (i+1)*6+6]
+			for p := 0; p < 6; p++ {
+				bq := b[p*25+j : p*25+j+1]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c[i*25+j] = c00
+			c[(i+1)*25+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 25; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*6 : i*6+6]
+			for p := 0; p < 6; p++ {
+				bq := b[p*25+j : p*25+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*25+j] = c00
+			c[i*25+j+1] = c01
+			c[i*25+j+2] = c02
+			c[i*25+j+3] = c03
+		}
+		for ; j < 25; j++ {
+			var c00 float32
+			a0 := a[i*6 : i*6+6]
+			for p := 0; p < 6; p++ {
+				bq := b[p*25+j : p*25+j+1]
+				x0 := a0[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c[i*25+j] = c00
 		}
 	}
 }
@@ -777,20 +1975,81 @@ func dXConv1ImgGeneric(m int, a, b, c []float32) {
 //		}
 //	}
 func dWConv1ImgGeneric(m int, a, b, c []float32) {
-	var s [25]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		for p := 0; p < 784; p++ {
-			av := a[p*m+i]
-			br := b[p*25 : p*25+25]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 25; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 784; p++ {
+				bq := b[p*25+j : p*25+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*25+j] = c00
+			c[i*25+j+1] = c01
+			c[i*25+j+2] = c02
+			c[i*25+j+3] = c03
+			c[(i+1)*25+j] = c10
+			c[(i+1)*25+j+1] = c11
+			c[(i+1)*25+j+2] = c12
+			c[(i+1)*25+j+3] = c13
 		}
-		cr := c[i*25 : i*25+25]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+		for ; j < 25; j++ {
+			var c00, c10 float32
+			for p := 0; p < 784; p++ {
+				bq := b[p*25+j : p*25+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c[i*25+j] = c00
+			c[(i+1)*25+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 25; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 784; p++ {
+				bq := b[p*25+j : p*25+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*25+j] = c00
+			c[i*25+j+1] = c01
+			c[i*25+j+2] = c02
+			c[i*25+j+3] = c03
+		}
+		for ; j < 25; j++ {
+			var c00 float32
+			for p := 0; p < 784; p++ {
+				bq := b[p*25+j : p*25+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c[i*25+j] = c00
 		}
 	}
 }
@@ -811,35 +2070,115 @@ func dWConv1ImgGeneric(m int, a, b, c []float32) {
 //		}
 //	}
 func fwdConv2ImgGeneric(m int, a, b, c []float32, bias []float32) {
-	var s [16]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*150 : i*150+150]
-		for p := 0; p < 150; p++ {
-			av := ar[p]
-			br := b[p*16 : p*16+16]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 16; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*150 : i*150+150]
+			a1 := a[(i+1)*150 : (i+1)*150+150]
+			for p := 0; p < 150; p++ {
+				bq := b[p*16+j : p*16+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*16+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*16+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*16+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*16+j+3] = c03
+			c10 += bias[j]
+			if c10 < 0 {
+				c10 = 0
+			}
+			c[(i+1)*16+j] = c10
+			c11 += bias[(j + 1)]
+			if c11 < 0 {
+				c11 = 0
+			}
+			c[(i+1)*16+j+1] = c11
+			c12 += bias[(j + 2)]
+			if c12 < 0 {
+				c12 = 0
+			}
+			c[(i+1)*16+j+2] = c12
+			c13 += bias[(j + 3)]
+			if c13 < 0 {
+				c13 = 0
+			}
+			c[(i+1)*16+j+3] = c13
 		}
-		cr := c[i*16 : i*16+16]
-		for j := range cr {
-			v := s[j]
-			v += bias[j]
-			if v < 0 {
-				v = 0
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 16; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*150 : i*150+150]
+			for p := 0; p < 150; p++ {
+				bq := b[p*16+j : p*16+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
 			}
-			cr[j] = v
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*16+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*16+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*16+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*16+j+3] = c03
 		}
 	}
 }
 
-// FwdConv2ImgPackB packs B [16,150] into bp [150,16] for FwdConv2Img:
-//
-//	bp[p*16+j] = b[j*150+p] for j < 16, p < 150
-//
-// It needs len(bp) ≥ 2400 and len(b) ≥ 2400.
-func FwdConv2ImgPackB(bp, b []float32) {
+// fwdConv2ImgPackBGeneric is FwdConv2ImgPackB in Go.
+func fwdConv2ImgPackBGeneric(bp, b []float32) {
 	bp = bp[:2400]
 	for j := 0; j < 16; j++ {
 		br := b[j*150 : j*150+150]
@@ -861,21 +2200,87 @@ func FwdConv2ImgPackB(bp, b []float32) {
 //		}
 //	}
 func dXConv2ImgGeneric(m int, a, b, c []float32) {
-	var s [150]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*16 : i*16+16]
-		for p := 0; p < 16; p++ {
-			av := ar[p]
-			br := b[p*150 : p*150+150]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 150; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*16 : i*16+16]
+			a1 := a[(i+1)*16 : (i+1)*16+16]
+			for p := 0; p < 16; p++ {
+				bq := b[p*150+j : p*150+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*150+j] = c00
+			c[i*150+j+1] = c01
+			c[i*150+j+2] = c02
+			c[i*150+j+3] = c03
+			c[(i+1)*150+j] = c10
+			c[(i+1)*150+j+1] = c11
+			c[(i+1)*150+j+2] = c12
+			c[(i+1)*150+j+3] = c13
 		}
-		cr := c[i*150 : i*150+150]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+		for ; j < 150; j++ {
+			var c00, c10 float32
+			a0 := a[i*16 : i*16+16]
+			a1 := a[(i+1)*16 : (i+1)*16+16]
+			for p := 0; p < 16; p++ {
+				bq := b[p*150+j : p*150+j+1]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c[i*150+j] = c00
+			c[(i+1)*150+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 150; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*16 : i*16+16]
+			for p := 0; p < 16; p++ {
+				bq := b[p*150+j : p*150+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*150+j] = c00
+			c[i*150+j+1] = c01
+			c[i*150+j+2] = c02
+			c[i*150+j+3] = c03
+		}
+		for ; j < 150; j++ {
+			var c00 float32
+			a0 := a[i*16 : i*16+16]
+			for p := 0; p < 16; p++ {
+				bq := b[p*150+j : p*150+j+1]
+				x0 := a0[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c[i*150+j] = c00
 		}
 	}
 }
@@ -892,20 +2297,81 @@ func dXConv2ImgGeneric(m int, a, b, c []float32) {
 //		}
 //	}
 func dWConv2ImgGeneric(m int, a, b, c []float32) {
-	var s [150]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		for p := 0; p < 100; p++ {
-			av := a[p*m+i]
-			br := b[p*150 : p*150+150]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 150; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 100; p++ {
+				bq := b[p*150+j : p*150+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*150+j] = c00
+			c[i*150+j+1] = c01
+			c[i*150+j+2] = c02
+			c[i*150+j+3] = c03
+			c[(i+1)*150+j] = c10
+			c[(i+1)*150+j+1] = c11
+			c[(i+1)*150+j+2] = c12
+			c[(i+1)*150+j+3] = c13
 		}
-		cr := c[i*150 : i*150+150]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+		for ; j < 150; j++ {
+			var c00, c10 float32
+			for p := 0; p < 100; p++ {
+				bq := b[p*150+j : p*150+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c[i*150+j] = c00
+			c[(i+1)*150+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 150; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 100; p++ {
+				bq := b[p*150+j : p*150+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*150+j] = c00
+			c[i*150+j+1] = c01
+			c[i*150+j+2] = c02
+			c[i*150+j+3] = c03
+		}
+		for ; j < 150; j++ {
+			var c00 float32
+			for p := 0; p < 100; p++ {
+				bq := b[p*150+j : p*150+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c[i*150+j] = c00
 		}
 	}
 }
@@ -926,35 +2392,153 @@ func dWConv2ImgGeneric(m int, a, b, c []float32) {
 //		}
 //	}
 func fwdConv1B32Generic(m int, a, b, c []float32, bias []float32) {
-	var s [6]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*25 : i*25+25]
-		for p := 0; p < 25; p++ {
-			av := ar[p]
-			br := b[p*6 : p*6+6]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 6; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*25 : i*25+25]
+			a1 := a[(i+1)*25 : (i+1)*25+25]
+			for p := 0; p < 25; p++ {
+				bq := b[p*6+j : p*6+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*6+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*6+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*6+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*6+j+3] = c03
+			c10 += bias[j]
+			if c10 < 0 {
+				c10 = 0
+			}
+			c[(i+1)*6+j] = c10
+			c11 += bias[(j + 1)]
+			if c11 < 0 {
+				c11 = 0
+			}
+			c[(i+1)*6+j+1] = c11
+			c12 += bias[(j + 2)]
+			if c12 < 0 {
+				c12 = 0
+			}
+			c[(i+1)*6+j+2] = c12
+			c13 += bias[(j + 3)]
+			if c13 < 0 {
+				c13 = 0
+			}
+			c[(i+1)*6+j+3] = c13
 		}
-		cr := c[i*6 : i*6+6]
-		for j := range cr {
-			v := s[j]
-			v += bias[j]
-			if v < 0 {
-				v = 0
+		for ; j < 6; j++ {
+			var c00, c10 float32
+			a0 := a[i*25 : i*25+25]
+			a1 := a[(i+1)*25 : (i+1)*25+25]
+			for p := 0; p < 25; p++ {
+				bq := b[p*6+j : p*6+j+1]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
 			}
-			cr[j] = v
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*6+j] = c00
+			c10 += bias[j]
+			if c10 < 0 {
+				c10 = 0
+			}
+			c[(i+1)*6+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 6; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*25 : i*25+25]
+			for p := 0; p < 25; p++ {
+				bq := b[p*6+j : p*6+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*6+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*6+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*6+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*6+j+3] = c03
+		}
+		for ; j < 6; j++ {
+			var c00 float32
+			a0 := a[i*25 : i*25+25]
+			for p := 0; p < 25; p++ {
+				bq := b[p*6+j : p*6+j+1]
+				x0 := a0[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*6+j] = c00
 		}
 	}
 }
 
-// FwdConv1B32PackB packs B [6,25] into bp [25,6] for FwdConv1B32:
-//
-//	bp[p*6+j] = b[j*25+p] for j < 6, p < 25
-//
-// It needs len(bp) ≥ 150 and len(b) ≥ 150.
-func FwdConv1B32PackB(bp, b []float32) {
+// fwdConv1B32PackBGeneric is FwdConv1B32PackB in Go.
+func fwdConv1B32PackBGeneric(bp, b []float32) {
 	bp = bp[:150]
 	for j := 0; j < 6; j++ {
 		br := b[j*25 : j*25+25]
@@ -976,21 +2560,87 @@ func FwdConv1B32PackB(bp, b []float32) {
 //		}
 //	}
 func dXConv1B32Generic(m int, a, b, c []float32) {
-	var s [25]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*6 : i*6+6]
-		for p := 0; p < 6; p++ {
-			av := ar[p]
-			br := b[p*25 : p*25+25]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 25; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*6 : i*6+6]
+			a1 := a[(i+1)*6 : (i+1)*6+6]
+			for p := 0; p < 6; p++ {
+				bq := b[p*25+j : p*25+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*25+j] = c00
+			c[i*25+j+1] = c01
+			c[i*25+j+2] = c02
+			c[i*25+j+3] = c03
+			c[(i+1)*25+j] = c10
+			c[(i+1)*25+j+1] = c11
+			c[(i+1)*25+j+2] = c12
+			c[(i+1)*25+j+3] = c13
 		}
-		cr := c[i*25 : i*25+25]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+		for ; j < 25; j++ {
+			var c00, c10 float32
+			a0 := a[i*6 : i*6+6]
+			a1 := a[(i+1)*6 : (i+1)*6+6]
+			for p := 0; p < 6; p++ {
+				bq := b[p*25+j : p*25+j+1]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c[i*25+j] = c00
+			c[(i+1)*25+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 25; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*6 : i*6+6]
+			for p := 0; p < 6; p++ {
+				bq := b[p*25+j : p*25+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*25+j] = c00
+			c[i*25+j+1] = c01
+			c[i*25+j+2] = c02
+			c[i*25+j+3] = c03
+		}
+		for ; j < 25; j++ {
+			var c00 float32
+			a0 := a[i*6 : i*6+6]
+			for p := 0; p < 6; p++ {
+				bq := b[p*25+j : p*25+j+1]
+				x0 := a0[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c[i*25+j] = c00
 		}
 	}
 }
@@ -1007,20 +2657,81 @@ func dXConv1B32Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func dWConv1B32Generic(m int, a, b, c []float32) {
-	var s [25]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		for p := 0; p < 25088; p++ {
-			av := a[p*m+i]
-			br := b[p*25 : p*25+25]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 25; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 25088; p++ {
+				bq := b[p*25+j : p*25+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*25+j] = c00
+			c[i*25+j+1] = c01
+			c[i*25+j+2] = c02
+			c[i*25+j+3] = c03
+			c[(i+1)*25+j] = c10
+			c[(i+1)*25+j+1] = c11
+			c[(i+1)*25+j+2] = c12
+			c[(i+1)*25+j+3] = c13
 		}
-		cr := c[i*25 : i*25+25]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+		for ; j < 25; j++ {
+			var c00, c10 float32
+			for p := 0; p < 25088; p++ {
+				bq := b[p*25+j : p*25+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c[i*25+j] = c00
+			c[(i+1)*25+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 25; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 25088; p++ {
+				bq := b[p*25+j : p*25+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*25+j] = c00
+			c[i*25+j+1] = c01
+			c[i*25+j+2] = c02
+			c[i*25+j+3] = c03
+		}
+		for ; j < 25; j++ {
+			var c00 float32
+			for p := 0; p < 25088; p++ {
+				bq := b[p*25+j : p*25+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c[i*25+j] = c00
 		}
 	}
 }
@@ -1041,35 +2752,115 @@ func dWConv1B32Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func fwdConv2B32Generic(m int, a, b, c []float32, bias []float32) {
-	var s [16]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*150 : i*150+150]
-		for p := 0; p < 150; p++ {
-			av := ar[p]
-			br := b[p*16 : p*16+16]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 16; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*150 : i*150+150]
+			a1 := a[(i+1)*150 : (i+1)*150+150]
+			for p := 0; p < 150; p++ {
+				bq := b[p*16+j : p*16+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*16+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*16+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*16+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*16+j+3] = c03
+			c10 += bias[j]
+			if c10 < 0 {
+				c10 = 0
+			}
+			c[(i+1)*16+j] = c10
+			c11 += bias[(j + 1)]
+			if c11 < 0 {
+				c11 = 0
+			}
+			c[(i+1)*16+j+1] = c11
+			c12 += bias[(j + 2)]
+			if c12 < 0 {
+				c12 = 0
+			}
+			c[(i+1)*16+j+2] = c12
+			c13 += bias[(j + 3)]
+			if c13 < 0 {
+				c13 = 0
+			}
+			c[(i+1)*16+j+3] = c13
 		}
-		cr := c[i*16 : i*16+16]
-		for j := range cr {
-			v := s[j]
-			v += bias[j]
-			if v < 0 {
-				v = 0
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 16; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*150 : i*150+150]
+			for p := 0; p < 150; p++ {
+				bq := b[p*16+j : p*16+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
 			}
-			cr[j] = v
+			c00 += bias[j]
+			if c00 < 0 {
+				c00 = 0
+			}
+			c[i*16+j] = c00
+			c01 += bias[(j + 1)]
+			if c01 < 0 {
+				c01 = 0
+			}
+			c[i*16+j+1] = c01
+			c02 += bias[(j + 2)]
+			if c02 < 0 {
+				c02 = 0
+			}
+			c[i*16+j+2] = c02
+			c03 += bias[(j + 3)]
+			if c03 < 0 {
+				c03 = 0
+			}
+			c[i*16+j+3] = c03
 		}
 	}
 }
 
-// FwdConv2B32PackB packs B [16,150] into bp [150,16] for FwdConv2B32:
-//
-//	bp[p*16+j] = b[j*150+p] for j < 16, p < 150
-//
-// It needs len(bp) ≥ 2400 and len(b) ≥ 2400.
-func FwdConv2B32PackB(bp, b []float32) {
+// fwdConv2B32PackBGeneric is FwdConv2B32PackB in Go.
+func fwdConv2B32PackBGeneric(bp, b []float32) {
 	bp = bp[:2400]
 	for j := 0; j < 16; j++ {
 		br := b[j*150 : j*150+150]
@@ -1091,21 +2882,87 @@ func FwdConv2B32PackB(bp, b []float32) {
 //		}
 //	}
 func dXConv2B32Generic(m int, a, b, c []float32) {
-	var s [150]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*16 : i*16+16]
-		for p := 0; p < 16; p++ {
-			av := ar[p]
-			br := b[p*150 : p*150+150]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 150; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*16 : i*16+16]
+			a1 := a[(i+1)*16 : (i+1)*16+16]
+			for p := 0; p < 16; p++ {
+				bq := b[p*150+j : p*150+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*150+j] = c00
+			c[i*150+j+1] = c01
+			c[i*150+j+2] = c02
+			c[i*150+j+3] = c03
+			c[(i+1)*150+j] = c10
+			c[(i+1)*150+j+1] = c11
+			c[(i+1)*150+j+2] = c12
+			c[(i+1)*150+j+3] = c13
 		}
-		cr := c[i*150 : i*150+150]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+		for ; j < 150; j++ {
+			var c00, c10 float32
+			a0 := a[i*16 : i*16+16]
+			a1 := a[(i+1)*16 : (i+1)*16+16]
+			for p := 0; p < 16; p++ {
+				bq := b[p*150+j : p*150+j+1]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c[i*150+j] = c00
+			c[(i+1)*150+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 150; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*16 : i*16+16]
+			for p := 0; p < 16; p++ {
+				bq := b[p*150+j : p*150+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*150+j] = c00
+			c[i*150+j+1] = c01
+			c[i*150+j+2] = c02
+			c[i*150+j+3] = c03
+		}
+		for ; j < 150; j++ {
+			var c00 float32
+			a0 := a[i*16 : i*16+16]
+			for p := 0; p < 16; p++ {
+				bq := b[p*150+j : p*150+j+1]
+				x0 := a0[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c[i*150+j] = c00
 		}
 	}
 }
@@ -1122,20 +2979,81 @@ func dXConv2B32Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func dWConv2B32Generic(m int, a, b, c []float32) {
-	var s [150]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		for p := 0; p < 3200; p++ {
-			av := a[p*m+i]
-			br := b[p*150 : p*150+150]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 150; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 3200; p++ {
+				bq := b[p*150+j : p*150+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*150+j] = c00
+			c[i*150+j+1] = c01
+			c[i*150+j+2] = c02
+			c[i*150+j+3] = c03
+			c[(i+1)*150+j] = c10
+			c[(i+1)*150+j+1] = c11
+			c[(i+1)*150+j+2] = c12
+			c[(i+1)*150+j+3] = c13
 		}
-		cr := c[i*150 : i*150+150]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+		for ; j < 150; j++ {
+			var c00, c10 float32
+			for p := 0; p < 3200; p++ {
+				bq := b[p*150+j : p*150+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c[i*150+j] = c00
+			c[(i+1)*150+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 150; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 3200; p++ {
+				bq := b[p*150+j : p*150+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*150+j] = c00
+			c[i*150+j+1] = c01
+			c[i*150+j+2] = c02
+			c[i*150+j+3] = c03
+		}
+		for ; j < 150; j++ {
+			var c00 float32
+			for p := 0; p < 3200; p++ {
+				bq := b[p*150+j : p*150+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c[i*150+j] = c00
 		}
 	}
 }
@@ -1153,32 +3071,79 @@ func dWConv2B32Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func fwdLstmHhGeneric(m int, a, b, c []float32) {
-	var s [200]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*50 : i*50+50]
-		for p := 0; p < 50; p++ {
-			av := ar[p]
-			br := b[p*200 : p*200+200]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 200; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*50 : i*50+50]
+			a1 := a[(i+1)*50 : (i+1)*50+50]
+			for p := 0; p < 50; p++ {
+				bq := b[p*200+j : p*200+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c00 += c[i*200+j]
+			c[i*200+j] = c00
+			c01 += c[i*200+j+1]
+			c[i*200+j+1] = c01
+			c02 += c[i*200+j+2]
+			c[i*200+j+2] = c02
+			c03 += c[i*200+j+3]
+			c[i*200+j+3] = c03
+			c10 += c[(i+1)*200+j]
+			c[(i+1)*200+j] = c10
+			c11 += c[(i+1)*200+j+1]
+			c[(i+1)*200+j+1] = c11
+			c12 += c[(i+1)*200+j+2]
+			c[(i+1)*200+j+2] = c12
+			c13 += c[(i+1)*200+j+3]
+			c[(i+1)*200+j+3] = c13
 		}
-		cr := c[i*200 : i*200+200]
-		for j := range cr {
-			v := s[j]
-			v += cr[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 200; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*50 : i*50+50]
+			for p := 0; p < 50; p++ {
+				bq := b[p*200+j : p*200+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*200+j]
+			c[i*200+j] = c00
+			c01 += c[i*200+j+1]
+			c[i*200+j+1] = c01
+			c02 += c[i*200+j+2]
+			c[i*200+j+2] = c02
+			c03 += c[i*200+j+3]
+			c[i*200+j+3] = c03
 		}
 	}
 }
 
-// FwdLstmHhPackB packs B [200,50] into bp [50,200] for FwdLstmHh:
-//
-//	bp[p*200+j] = b[j*50+p] for j < 200, p < 50
-//
-// It needs len(bp) ≥ 10000 and len(b) ≥ 10000.
-func FwdLstmHhPackB(bp, b []float32) {
+// fwdLstmHhPackBGeneric is FwdLstmHhPackB in Go.
+func fwdLstmHhPackBGeneric(bp, b []float32) {
 	bp = bp[:10000]
 	for j := 0; j < 200; j++ {
 		br := b[j*50 : j*50+50]
@@ -1200,21 +3165,87 @@ func FwdLstmHhPackB(bp, b []float32) {
 //		}
 //	}
 func dXLstmHhGeneric(m int, a, b, c []float32) {
-	var s [50]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*200 : i*200+200]
-		for p := 0; p < 200; p++ {
-			av := ar[p]
-			br := b[p*50 : p*50+50]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*200 : i*200+200]
+			a1 := a[(i+1)*200 : (i+1)*200+200]
+			for p := 0; p < 200; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*50+j] = c00
+			c[i*50+j+1] = c01
+			c[i*50+j+2] = c02
+			c[i*50+j+3] = c03
+			c[(i+1)*50+j] = c10
+			c[(i+1)*50+j+1] = c11
+			c[(i+1)*50+j+2] = c12
+			c[(i+1)*50+j+3] = c13
 		}
-		cr := c[i*50 : i*50+50]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+		for ; j < 50; j++ {
+			var c00, c10 float32
+			a0 := a[i*200 : i*200+200]
+			a1 := a[(i+1)*200 : (i+1)*200+200]
+			for p := 0; p < 200; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c[i*50+j] = c00
+			c[(i+1)*50+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*200 : i*200+200]
+			for p := 0; p < 200; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*50+j] = c00
+			c[i*50+j+1] = c01
+			c[i*50+j+2] = c02
+			c[i*50+j+3] = c03
+		}
+		for ; j < 50; j++ {
+			var c00 float32
+			a0 := a[i*200 : i*200+200]
+			for p := 0; p < 200; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a0[p]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c[i*50+j] = c00
 		}
 	}
 }
@@ -1232,21 +3263,96 @@ func dXLstmHhGeneric(m int, a, b, c []float32) {
 //		}
 //	}
 func dWLstmHhGeneric(m int, a, b, c []float32) {
-	var s [50]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		for p := 0; p < 32; p++ {
-			av := a[p*m+i]
-			br := b[p*50 : p*50+50]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+			c11 += c[(i+1)*50+j+1]
+			c[(i+1)*50+j+1] = c11
+			c12 += c[(i+1)*50+j+2]
+			c[(i+1)*50+j+2] = c12
+			c13 += c[(i+1)*50+j+3]
+			c[(i+1)*50+j+3] = c13
 		}
-		cr := c[i*50 : i*50+50]
-		for j := range cr {
-			v := s[j]
-			v += cr[j]
-			cr[j] = v
+		for ; j < 50; j++ {
+			var c00, c10 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+		}
+		for ; j < 50; j++ {
+			var c00 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
 		}
 	}
 }
@@ -1264,32 +3370,79 @@ func dWLstmHhGeneric(m int, a, b, c []float32) {
 //		}
 //	}
 func fwdLstmIh1Generic(m int, a, b, c []float32, bias []float32) {
-	var s [200]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*8 : i*8+8]
-		for p := 0; p < 8; p++ {
-			av := ar[p]
-			br := b[p*200 : p*200+200]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 200; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*8 : i*8+8]
+			a1 := a[(i+1)*8 : (i+1)*8+8]
+			for p := 0; p < 8; p++ {
+				bq := b[p*200+j : p*200+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c00 += bias[j]
+			c[i*200+j] = c00
+			c01 += bias[(j + 1)]
+			c[i*200+j+1] = c01
+			c02 += bias[(j + 2)]
+			c[i*200+j+2] = c02
+			c03 += bias[(j + 3)]
+			c[i*200+j+3] = c03
+			c10 += bias[j]
+			c[(i+1)*200+j] = c10
+			c11 += bias[(j + 1)]
+			c[(i+1)*200+j+1] = c11
+			c12 += bias[(j + 2)]
+			c[(i+1)*200+j+2] = c12
+			c13 += bias[(j + 3)]
+			c[(i+1)*200+j+3] = c13
 		}
-		cr := c[i*200 : i*200+200]
-		for j := range cr {
-			v := s[j]
-			v += bias[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 200; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*8 : i*8+8]
+			for p := 0; p < 8; p++ {
+				bq := b[p*200+j : p*200+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += bias[j]
+			c[i*200+j] = c00
+			c01 += bias[(j + 1)]
+			c[i*200+j+1] = c01
+			c02 += bias[(j + 2)]
+			c[i*200+j+2] = c02
+			c03 += bias[(j + 3)]
+			c[i*200+j+3] = c03
 		}
 	}
 }
 
-// FwdLstmIh1PackB packs B [200,8] into bp [8,200] for FwdLstmIh1:
-//
-//	bp[p*200+j] = b[j*8+p] for j < 200, p < 8
-//
-// It needs len(bp) ≥ 1600 and len(b) ≥ 1600.
-func FwdLstmIh1PackB(bp, b []float32) {
+// fwdLstmIh1PackBGeneric is FwdLstmIh1PackB in Go.
+func fwdLstmIh1PackBGeneric(bp, b []float32) {
 	bp = bp[:1600]
 	for j := 0; j < 200; j++ {
 		br := b[j*8 : j*8+8]
@@ -1311,21 +3464,61 @@ func FwdLstmIh1PackB(bp, b []float32) {
 //		}
 //	}
 func dXLstmIh1Generic(m int, a, b, c []float32) {
-	var s [8]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*200 : i*200+200]
-		for p := 0; p < 200; p++ {
-			av := ar[p]
-			br := b[p*8 : p*8+8]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 8; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*200 : i*200+200]
+			a1 := a[(i+1)*200 : (i+1)*200+200]
+			for p := 0; p < 200; p++ {
+				bq := b[p*8+j : p*8+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*8+j] = c00
+			c[i*8+j+1] = c01
+			c[i*8+j+2] = c02
+			c[i*8+j+3] = c03
+			c[(i+1)*8+j] = c10
+			c[(i+1)*8+j+1] = c11
+			c[(i+1)*8+j+2] = c12
+			c[(i+1)*8+j+3] = c13
 		}
-		cr := c[i*8 : i*8+8]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 8; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*200 : i*200+200]
+			for p := 0; p < 200; p++ {
+				bq := b[p*8+j : p*8+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*8+j] = c00
+			c[i*8+j+1] = c01
+			c[i*8+j+2] = c02
+			c[i*8+j+3] = c03
 		}
 	}
 }
@@ -1343,21 +3536,70 @@ func dXLstmIh1Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func dWLstmIh1Generic(m int, a, b, c []float32) {
-	var s [8]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		for p := 0; p < 32; p++ {
-			av := a[p*m+i]
-			br := b[p*8 : p*8+8]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 8; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*8+j : p*8+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c00 += c[i*8+j]
+			c[i*8+j] = c00
+			c01 += c[i*8+j+1]
+			c[i*8+j+1] = c01
+			c02 += c[i*8+j+2]
+			c[i*8+j+2] = c02
+			c03 += c[i*8+j+3]
+			c[i*8+j+3] = c03
+			c10 += c[(i+1)*8+j]
+			c[(i+1)*8+j] = c10
+			c11 += c[(i+1)*8+j+1]
+			c[(i+1)*8+j+1] = c11
+			c12 += c[(i+1)*8+j+2]
+			c[(i+1)*8+j+2] = c12
+			c13 += c[(i+1)*8+j+3]
+			c[(i+1)*8+j+3] = c13
 		}
-		cr := c[i*8 : i*8+8]
-		for j := range cr {
-			v := s[j]
-			v += cr[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 8; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*8+j : p*8+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*8+j]
+			c[i*8+j] = c00
+			c01 += c[i*8+j+1]
+			c[i*8+j+1] = c01
+			c02 += c[i*8+j+2]
+			c[i*8+j+2] = c02
+			c03 += c[i*8+j+3]
+			c[i*8+j+3] = c03
 		}
 	}
 }
@@ -1374,21 +3616,61 @@ func dWLstmIh1Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func square16Generic(m int, a, b, c []float32) {
-	var s [16]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*16 : i*16+16]
-		for p := 0; p < 16; p++ {
-			av := ar[p]
-			br := b[p*16 : p*16+16]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 16; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*16 : i*16+16]
+			a1 := a[(i+1)*16 : (i+1)*16+16]
+			for p := 0; p < 16; p++ {
+				bq := b[p*16+j : p*16+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*16+j] = c00
+			c[i*16+j+1] = c01
+			c[i*16+j+2] = c02
+			c[i*16+j+3] = c03
+			c[(i+1)*16+j] = c10
+			c[(i+1)*16+j+1] = c11
+			c[(i+1)*16+j+2] = c12
+			c[(i+1)*16+j+3] = c13
 		}
-		cr := c[i*16 : i*16+16]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 16; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*16 : i*16+16]
+			for p := 0; p < 16; p++ {
+				bq := b[p*16+j : p*16+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*16+j] = c00
+			c[i*16+j+1] = c01
+			c[i*16+j+2] = c02
+			c[i*16+j+3] = c03
 		}
 	}
 }
@@ -1405,21 +3687,61 @@ func square16Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func square32Generic(m int, a, b, c []float32) {
-	var s [32]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*32 : i*32+32]
-		for p := 0; p < 32; p++ {
-			av := ar[p]
-			br := b[p*32 : p*32+32]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 32; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*32 : i*32+32]
+			a1 := a[(i+1)*32 : (i+1)*32+32]
+			for p := 0; p < 32; p++ {
+				bq := b[p*32+j : p*32+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*32+j] = c00
+			c[i*32+j+1] = c01
+			c[i*32+j+2] = c02
+			c[i*32+j+3] = c03
+			c[(i+1)*32+j] = c10
+			c[(i+1)*32+j+1] = c11
+			c[(i+1)*32+j+2] = c12
+			c[(i+1)*32+j+3] = c13
 		}
-		cr := c[i*32 : i*32+32]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 32; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*32 : i*32+32]
+			for p := 0; p < 32; p++ {
+				bq := b[p*32+j : p*32+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*32+j] = c00
+			c[i*32+j+1] = c01
+			c[i*32+j+2] = c02
+			c[i*32+j+3] = c03
 		}
 	}
 }
@@ -1436,21 +3758,61 @@ func square32Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func square64Generic(m int, a, b, c []float32) {
-	var s [64]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*64 : i*64+64]
-		for p := 0; p < 64; p++ {
-			av := ar[p]
-			br := b[p*64 : p*64+64]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 64; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*64 : i*64+64]
+			a1 := a[(i+1)*64 : (i+1)*64+64]
+			for p := 0; p < 64; p++ {
+				bq := b[p*64+j : p*64+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*64+j] = c00
+			c[i*64+j+1] = c01
+			c[i*64+j+2] = c02
+			c[i*64+j+3] = c03
+			c[(i+1)*64+j] = c10
+			c[(i+1)*64+j+1] = c11
+			c[(i+1)*64+j+2] = c12
+			c[(i+1)*64+j+3] = c13
 		}
-		cr := c[i*64 : i*64+64]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 64; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*64 : i*64+64]
+			for p := 0; p < 64; p++ {
+				bq := b[p*64+j : p*64+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*64+j] = c00
+			c[i*64+j+1] = c01
+			c[i*64+j+2] = c02
+			c[i*64+j+3] = c03
 		}
 	}
 }
@@ -1467,21 +3829,61 @@ func square64Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func square128Generic(m int, a, b, c []float32) {
-	var s [128]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*128 : i*128+128]
-		for p := 0; p < 128; p++ {
-			av := ar[p]
-			br := b[p*128 : p*128+128]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 128; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*128 : i*128+128]
+			a1 := a[(i+1)*128 : (i+1)*128+128]
+			for p := 0; p < 128; p++ {
+				bq := b[p*128+j : p*128+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*128+j] = c00
+			c[i*128+j+1] = c01
+			c[i*128+j+2] = c02
+			c[i*128+j+3] = c03
+			c[(i+1)*128+j] = c10
+			c[(i+1)*128+j+1] = c11
+			c[(i+1)*128+j+2] = c12
+			c[(i+1)*128+j+3] = c13
 		}
-		cr := c[i*128 : i*128+128]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 128; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*128 : i*128+128]
+			for p := 0; p < 128; p++ {
+				bq := b[p*128+j : p*128+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*128+j] = c00
+			c[i*128+j+1] = c01
+			c[i*128+j+2] = c02
+			c[i*128+j+3] = c03
 		}
 	}
 }
@@ -1498,21 +3900,61 @@ func square128Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func square256Generic(m int, a, b, c []float32) {
-	var s [256]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*256 : i*256+256]
-		for p := 0; p < 256; p++ {
-			av := ar[p]
-			br := b[p*256 : p*256+256]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 256; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*256 : i*256+256]
+			a1 := a[(i+1)*256 : (i+1)*256+256]
+			for p := 0; p < 256; p++ {
+				bq := b[p*256+j : p*256+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*256+j] = c00
+			c[i*256+j+1] = c01
+			c[i*256+j+2] = c02
+			c[i*256+j+3] = c03
+			c[(i+1)*256+j] = c10
+			c[(i+1)*256+j+1] = c11
+			c[(i+1)*256+j+2] = c12
+			c[(i+1)*256+j+3] = c13
 		}
-		cr := c[i*256 : i*256+256]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 256; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*256 : i*256+256]
+			for p := 0; p < 256; p++ {
+				bq := b[p*256+j : p*256+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*256+j] = c00
+			c[i*256+j+1] = c01
+			c[i*256+j+2] = c02
+			c[i*256+j+3] = c03
 		}
 	}
 }
@@ -1529,21 +3971,61 @@ func square256Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func square512Generic(m int, a, b, c []float32) {
-	var s [512]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*512 : i*512+512]
-		for p := 0; p < 512; p++ {
-			av := ar[p]
-			br := b[p*512 : p*512+512]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 512; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*512 : i*512+512]
+			a1 := a[(i+1)*512 : (i+1)*512+512]
+			for p := 0; p < 512; p++ {
+				bq := b[p*512+j : p*512+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*512+j] = c00
+			c[i*512+j+1] = c01
+			c[i*512+j+2] = c02
+			c[i*512+j+3] = c03
+			c[(i+1)*512+j] = c10
+			c[(i+1)*512+j+1] = c11
+			c[(i+1)*512+j+2] = c12
+			c[(i+1)*512+j+3] = c13
 		}
-		cr := c[i*512 : i*512+512]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 512; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*512 : i*512+512]
+			for p := 0; p < 512; p++ {
+				bq := b[p*512+j : p*512+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*512+j] = c00
+			c[i*512+j+1] = c01
+			c[i*512+j+2] = c02
+			c[i*512+j+3] = c03
 		}
 	}
 }
@@ -1560,21 +4042,61 @@ func square512Generic(m int, a, b, c []float32) {
 //		}
 //	}
 func square1024Generic(m int, a, b, c []float32) {
-	var s [1024]float32
-	for i := 0; i < m; i++ {
-		clear(s[:])
-		ar := a[i*1024 : i*1024+1024]
-		for p := 0; p < 1024; p++ {
-			av := ar[p]
-			br := b[p*1024 : p*1024+1024]
-			for j, bv := range br {
-				s[j] += av * bv
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 1024; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			a0 := a[i*1024 : i*1024+1024]
+			a1 := a[(i+1)*1024 : (i+1)*1024+1024]
+			for p := 0; p < 1024; p++ {
+				bq := b[p*1024+j : p*1024+j+4]
+				x0 := a0[p]
+				x1 := a1[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
 			}
+			c[i*1024+j] = c00
+			c[i*1024+j+1] = c01
+			c[i*1024+j+2] = c02
+			c[i*1024+j+3] = c03
+			c[(i+1)*1024+j] = c10
+			c[(i+1)*1024+j+1] = c11
+			c[(i+1)*1024+j+2] = c12
+			c[(i+1)*1024+j+3] = c13
 		}
-		cr := c[i*1024 : i*1024+1024]
-		for j := range cr {
-			v := s[j]
-			cr[j] = v
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 1024; j += 4 {
+			var c00, c01, c02, c03 float32
+			a0 := a[i*1024 : i*1024+1024]
+			for p := 0; p < 1024; p++ {
+				bq := b[p*1024+j : p*1024+j+4]
+				x0 := a0[p]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c[i*1024+j] = c00
+			c[i*1024+j+1] = c01
+			c[i*1024+j+2] = c02
+			c[i*1024+j+3] = c03
 		}
 	}
 }

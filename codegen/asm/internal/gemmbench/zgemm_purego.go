@@ -27,6 +27,15 @@ func FwdMlp10x10(m int, a, b, c []float32, bias []float32) {
 	fwdMlp10x10Generic(m, a, b, c, bias)
 }
 
+// FwdMlp10x10PackB packs B [10,10] into bp [10,10] for FwdMlp10x10:
+//
+//	bp[p*10+j] = b[j*10+p] for j < 10, p < 10
+//
+// It needs len(bp) ≥ 100 and len(b) ≥ 100, bp not overlapping b.
+func FwdMlp10x10PackB(bp, b []float32) {
+	fwdMlp10x10PackBGeneric(bp, b)
+}
+
 // DXMlp10x10 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -81,6 +90,15 @@ func DWMlp10x10(m int, a, b, c []float32) {
 // b is Bᵀ as packed by FwdMlp10x1PackB from B [1,10].
 func FwdMlp10x1(m int, a, b, c []float32, bias []float32) {
 	fwdMlp10x1Generic(m, a, b, c, bias)
+}
+
+// FwdMlp10x1PackB packs B [1,10] into bp [10,1] for FwdMlp10x1:
+//
+//	bp[p*1+j] = b[j*10+p] for j < 1, p < 10
+//
+// It needs len(bp) ≥ 10 and len(b) ≥ 10, bp not overlapping b.
+func FwdMlp10x1PackB(bp, b []float32) {
+	fwdMlp10x1PackBGeneric(bp, b)
 }
 
 // DXMlp10x1 sets c = a·b for m rows. It is
@@ -142,6 +160,15 @@ func FwdFc1B64(m int, a, b, c []float32, bias []float32) {
 	fwdFc1B64Generic(m, a, b, c, bias)
 }
 
+// FwdFc1B64PackB packs B [120,400] into bp [400,120] for FwdFc1B64:
+//
+//	bp[p*120+j] = b[j*400+p] for j < 120, p < 400
+//
+// It needs len(bp) ≥ 48000 and len(b) ≥ 48000, bp not overlapping b.
+func FwdFc1B64PackB(bp, b []float32) {
+	fwdFc1B64PackBGeneric(bp, b)
+}
+
 // DXFc1B64 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -199,6 +226,15 @@ func DWFc1B64(m int, a, b, c []float32) {
 // b is Bᵀ as packed by FwdFc1B32PackB from B [120,400].
 func FwdFc1B32(m int, a, b, c []float32, bias []float32) {
 	fwdFc1B32Generic(m, a, b, c, bias)
+}
+
+// FwdFc1B32PackB packs B [120,400] into bp [400,120] for FwdFc1B32:
+//
+//	bp[p*120+j] = b[j*400+p] for j < 120, p < 400
+//
+// It needs len(bp) ≥ 48000 and len(b) ≥ 48000, bp not overlapping b.
+func FwdFc1B32PackB(bp, b []float32) {
+	fwdFc1B32PackBGeneric(bp, b)
 }
 
 // DXFc1B32 sets c = a·b for m rows. It is
@@ -260,6 +296,15 @@ func FwdFc2B32(m int, a, b, c []float32, bias []float32) {
 	fwdFc2B32Generic(m, a, b, c, bias)
 }
 
+// FwdFc2B32PackB packs B [84,120] into bp [120,84] for FwdFc2B32:
+//
+//	bp[p*84+j] = b[j*120+p] for j < 84, p < 120
+//
+// It needs len(bp) ≥ 10080 and len(b) ≥ 10080, bp not overlapping b.
+func FwdFc2B32PackB(bp, b []float32) {
+	fwdFc2B32PackBGeneric(bp, b)
+}
+
 // DXFc2B32 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -314,6 +359,15 @@ func DWFc2B32(m int, a, b, c []float32) {
 // b is Bᵀ as packed by FwdFc3B32PackB from B [10,84].
 func FwdFc3B32(m int, a, b, c []float32, bias []float32) {
 	fwdFc3B32Generic(m, a, b, c, bias)
+}
+
+// FwdFc3B32PackB packs B [10,84] into bp [84,10] for FwdFc3B32:
+//
+//	bp[p*10+j] = b[j*84+p] for j < 10, p < 84
+//
+// It needs len(bp) ≥ 840 and len(b) ≥ 840, bp not overlapping b.
+func FwdFc3B32PackB(bp, b []float32) {
+	fwdFc3B32PackBGeneric(bp, b)
 }
 
 // DXFc3B32 sets c = a·b for m rows. It is
@@ -375,6 +429,15 @@ func FwdConv1Img(m int, a, b, c []float32, bias []float32) {
 	fwdConv1ImgGeneric(m, a, b, c, bias)
 }
 
+// FwdConv1ImgPackB packs B [6,25] into bp [25,6] for FwdConv1Img:
+//
+//	bp[p*6+j] = b[j*25+p] for j < 6, p < 25
+//
+// It needs len(bp) ≥ 150 and len(b) ≥ 150, bp not overlapping b.
+func FwdConv1ImgPackB(bp, b []float32) {
+	fwdConv1ImgPackBGeneric(bp, b)
+}
+
 // DXConv1Img sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -432,6 +495,15 @@ func DWConv1Img(m int, a, b, c []float32) {
 // b is Bᵀ as packed by FwdConv2ImgPackB from B [16,150].
 func FwdConv2Img(m int, a, b, c []float32, bias []float32) {
 	fwdConv2ImgGeneric(m, a, b, c, bias)
+}
+
+// FwdConv2ImgPackB packs B [16,150] into bp [150,16] for FwdConv2Img:
+//
+//	bp[p*16+j] = b[j*150+p] for j < 16, p < 150
+//
+// It needs len(bp) ≥ 2400 and len(b) ≥ 2400, bp not overlapping b.
+func FwdConv2ImgPackB(bp, b []float32) {
+	fwdConv2ImgPackBGeneric(bp, b)
 }
 
 // DXConv2Img sets c = a·b for m rows. It is
@@ -493,6 +565,15 @@ func FwdConv1B32(m int, a, b, c []float32, bias []float32) {
 	fwdConv1B32Generic(m, a, b, c, bias)
 }
 
+// FwdConv1B32PackB packs B [6,25] into bp [25,6] for FwdConv1B32:
+//
+//	bp[p*6+j] = b[j*25+p] for j < 6, p < 25
+//
+// It needs len(bp) ≥ 150 and len(b) ≥ 150, bp not overlapping b.
+func FwdConv1B32PackB(bp, b []float32) {
+	fwdConv1B32PackBGeneric(bp, b)
+}
+
 // DXConv1B32 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -552,6 +633,15 @@ func FwdConv2B32(m int, a, b, c []float32, bias []float32) {
 	fwdConv2B32Generic(m, a, b, c, bias)
 }
 
+// FwdConv2B32PackB packs B [16,150] into bp [150,16] for FwdConv2B32:
+//
+//	bp[p*16+j] = b[j*150+p] for j < 16, p < 150
+//
+// It needs len(bp) ≥ 2400 and len(b) ≥ 2400, bp not overlapping b.
+func FwdConv2B32PackB(bp, b []float32) {
+	fwdConv2B32PackBGeneric(bp, b)
+}
+
 // DXConv2B32 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -606,6 +696,15 @@ func DWConv2B32(m int, a, b, c []float32) {
 // b is Bᵀ as packed by FwdLstmHhPackB from B [200,50].
 func FwdLstmHh(m int, a, b, c []float32) {
 	fwdLstmHhGeneric(m, a, b, c)
+}
+
+// FwdLstmHhPackB packs B [200,50] into bp [50,200] for FwdLstmHh:
+//
+//	bp[p*200+j] = b[j*50+p] for j < 200, p < 50
+//
+// It needs len(bp) ≥ 10000 and len(b) ≥ 10000, bp not overlapping b.
+func FwdLstmHhPackB(bp, b []float32) {
+	fwdLstmHhPackBGeneric(bp, b)
 }
 
 // DXLstmHh sets c = a·b for m rows. It is
@@ -663,6 +762,15 @@ func DWLstmHh(m int, a, b, c []float32) {
 // b is Bᵀ as packed by FwdLstmIh1PackB from B [200,8].
 func FwdLstmIh1(m int, a, b, c []float32, bias []float32) {
 	fwdLstmIh1Generic(m, a, b, c, bias)
+}
+
+// FwdLstmIh1PackB packs B [200,8] into bp [8,200] for FwdLstmIh1:
+//
+//	bp[p*200+j] = b[j*8+p] for j < 200, p < 8
+//
+// It needs len(bp) ≥ 1600 and len(b) ≥ 1600, bp not overlapping b.
+func FwdLstmIh1PackB(bp, b []float32) {
+	fwdLstmIh1PackBGeneric(bp, b)
 }
 
 // DXLstmIh1 sets c = a·b for m rows. It is

@@ -94,10 +94,10 @@ func checkCall[T elem](tc gemmCase[T], m int, rng *rand.Rand) error {
 	if tc.packedB {
 		bk = newGuarded[T](tc.n*tc.k, rng)
 		tc.pack(bk.data, b.data)
-		bk.snapshot()
-		if err := b.unchanged("b, by pack"); err != nil {
+		if err := checkPack(tc, b, bk); err != nil {
 			return err
 		}
+		bk.snapshot()
 	}
 	want, scale := reference(tc, m, a.data, b.data, c.data, bias.data)
 	twin := newGuarded[T](len(c.data), rng)
@@ -119,6 +119,25 @@ func checkCall[T elem](tc gemmCase[T], m int, rng *rand.Rand) error {
 		}
 		if d := math.Abs(float64(c.data[i]) - float64(twin.data[i])); !(d <= 2*tol*scale[i]) {
 			return fmt.Errorf("c[%d] = %v, Go twin %v", i, c.data[i], twin.data[i])
+		}
+	}
+	return nil
+}
+
+// checkPack checks that bp holds exactly Bᵀ and nothing was written
+// outside it or into b.
+func checkPack[T elem](tc gemmCase[T], b, bp *guarded[T]) error {
+	if err := b.unchanged("b, by pack"); err != nil {
+		return err
+	}
+	if err := bp.guardsIntact(); err != nil {
+		return fmt.Errorf("pack: %v", err)
+	}
+	for j := 0; j < tc.n; j++ {
+		for p := 0; p < tc.k; p++ {
+			if got, want := bp.data[p*tc.n+j], b.data[j*tc.k+p]; !same(got, want) {
+				return fmt.Errorf("pack: bp[%d*%d+%d] = %v, want b[%d*%d+%d] = %v", p, tc.n, j, got, j, tc.k, p, want)
+			}
 		}
 	}
 	return nil
@@ -229,7 +248,7 @@ func (g *guarded[T]) guardsIntact() error {
 	n := len(g.data)
 	for i := range g.all {
 		if (i < guard || i >= guard+n) && !same(g.all[i], guardValue[T]()) {
-			return fmt.Errorf("c written outside [0,%d) at %d", n, i-guard)
+			return fmt.Errorf("written outside [0,%d) at %d", n, i-guard)
 		}
 	}
 	return nil

@@ -83,7 +83,7 @@ func (m *Model) runInfer(n int, x []float32, fc []float32) error {
 	inferAvgpool2d19(n, m.arena[1024:][:n*64], m.arena[:n*256])
 	inferConv2d21(n, m.arena[:n*64], m.scratch[:576], m.arena[1024:][:n*64], m.params[1408:][:2304])
 	inferMean22(n, m.arena[256:][:n*16], m.arena[:n*64])
-	inferMatmul25(n, fc, m.arena[256:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
+	inferMatmul25(n, fc, m.scratch[:160], m.arena[256:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
 	return nil
 }
 
@@ -96,7 +96,7 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 	inferAvgpool2d19(n, m.arena[1024:][:n*64], m.arena[:n*256])
 	inferConv2d21(n, m.arena[:n*64], m.scratch[:576], m.arena[1024:][:n*64], m.params[1408:][:2304])
 	inferMean22(n, m.arena[256:][:n*16], m.arena[:n*64])
-	inferMatmul25(n, m.arena[:n*10], m.arena[256:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
+	inferMatmul25(n, m.arena[:n*10], m.scratch[:160], m.arena[256:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
 	if err := evalCrossEntropy27(n, m.arena[48:][:n], m.arena[:n*10], y); err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	inferMean22(n, m.arena[17920:][:n*16], m.arena[17664:][:n*64])
 	trainDropoutMask37(uint64(m.step), m.arena[17984:][:n*16])
 	trainMul38(n, m.arena[18048:][:n*16], m.arena[17920:][:n*16], m.arena[17984:][:n*16])
-	inferMatmul25(n, m.arena[17920:][:n*10], m.arena[18048:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
+	inferMatmul25(n, m.arena[17920:][:n*10], m.scratch[:160], m.arena[18048:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
 	if err := evalCrossEntropy27(n, m.arena[17968:][:n], m.arena[17920:][:n*10], y); err != nil {
 		return err
 	}
@@ -142,10 +142,10 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainBroadcast53(n, m.arena[17920:][:n*64], m.arena[18176:][:n*16])
 	trainReluGrad54(n, m.arena[18176:][:n*64], m.arena[17664:][:n*64], m.arena[17920:][:n*64])
 	trainConv2dGradInput55(n, m.arena[18432:][:n*64], m.scratch[:576], m.arena[18176:][:n*64], m.params[1408:][:2304])
-	trainConv2dGradWeight56(n, m.grads[1408:][:2304], m.scratch[:576], m.arena[17408:][:n*64], m.arena[18176:][:n*64])
+	trainConv2dGradWeight56(n, m.grads[1408:][:2304], m.scratch[:1152], m.arena[17408:][:n*64], m.arena[18176:][:n*64])
 	trainAvgpool2dGrad57(n, m.arena[17408:][:n*256], m.arena[18432:][:n*64])
 	trainReluGrad58(n, m.arena[18432:][:n*256], m.grads[1392:][:16], m.arena[16384:][:n*256], m.arena[17408:][:n*256])
-	trainConv2dGradWeight61(n, m.grads[240:][:1152], m.scratch[:1152], m.arena[24576:][:n*512], m.arena[18432:][:n*256])
+	trainConv2dGradWeight61(n, m.grads[240:][:1152], m.scratch[:2304], m.arena[24576:][:n*512], m.arena[18432:][:n*256])
 	trainConv2dGradInput62(n, m.arena[26624:][:n*512], m.scratch[:1152], m.arena[18432:][:n*256], m.params[240:][:1152], m.arena[24576:][:n*512])
 	trainMaxpool2dGradIdx63(n, m.arena[16384:][:n*2048], m.grads[232:][:8], m.iarena[:n*512], m.arena[26624:][:n*512])
 	trainMul66(n, m.arena[24576:][:n*2048], m.grads[224:][:8], m.arena[16384:][:n*2048], m.arena[8192:][:n*2048])
@@ -156,7 +156,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainNeg74(n, m.arena[:n*2048], m.arena[8192:][:8], m.arena[24576:][:n*2048])
 	trainMeanGrad72(n, m.arena[:n*2048], m.arena[8192:][:8])
 	trainAdd77(n, m.arena[8192:][:n*2048], m.grads[216:][:8], m.arena[24576:][:n*2048], m.arena[:n*2048])
-	trainConv2dGradWeight80(n, m.grads[:216], m.scratch[:6912], x, m.arena[8192:][:n*2048])
+	trainConv2dGradWeight80(n, m.grads[:216], m.scratch[:13824], x, m.arena[8192:][:n*2048])
 	copy(m.buffers[:8], m.arena[32816:][:8])
 	copy(m.buffers[8:][:8], m.arena[32832:][:8])
 	return nil

@@ -41,17 +41,7 @@ func inferConv2d13(n int, dst []float32, tmp []float32, x0 []float32, x1 []float
 				}
 			}
 		}
-		clear(yb)
-		for t := 0; t < 27; t++ {
-			cr := tmp[t*256:][:256]
-			for o := 0; o < 8; o++ {
-				gr := yb[o*256:][:256]
-				wv := x1[o*27+t]
-				for j, cv := range cr {
-					gr[j] += wv * cv
-				}
-			}
-		}
+		gemm256x27(8, x1, tmp, yb)
 	}
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 8; i1++ {
@@ -126,17 +116,7 @@ func inferConv2d18(n int, dst []float32, tmp []float32, x0 []float32, x1 []float
 				}
 			}
 		}
-		clear(yb)
-		for t := 0; t < 72; t++ {
-			cr := tmp[t*16:][:16]
-			for o := 0; o < 16; o++ {
-				gr := yb[o*16:][:16]
-				wv := x1[o*72+t]
-				for j, cv := range cr {
-					gr[j] += wv * cv
-				}
-			}
-		}
+		gemm16x72(16, x1, tmp, yb)
 	}
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 16; i1++ {
@@ -197,17 +177,7 @@ func inferConv2d21(n int, dst []float32, tmp []float32, x0 []float32, x1 []float
 				}
 			}
 		}
-		clear(yb)
-		for t := 0; t < 144; t++ {
-			cr := tmp[t*4:][:4]
-			for o := 0; o < 16; o++ {
-				gr := yb[o*4:][:4]
-				wv := x1[o*144+t]
-				for j, cv := range cr {
-					gr[j] += wv * cv
-				}
-			}
-		}
+		gemm4x144(16, x1, tmp, yb)
 	}
 	d := dst[:n*64]
 	a0 := dst[:len(d)]
@@ -231,15 +201,9 @@ func inferMean22(n int, dst []float32, x0 []float32) {
 
 // cnn_bn.dl:16:10: fc = linear(drop1, 16, 10)
 // infer %25 = matmul %22, %23, %24 {epilogue="add(a0,a1)", tb=true} : f32[B,10]
-func inferMatmul25(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*16:][:16]
-		c := dst[i*10:][:10]
-		for j := range c {
-			s := dot(ar, x1[j*16:][:16])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul25(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm10x16TBPBiasPackB(tmp[:160], x1)
+	gemm10x16TBPBias(n, x0, tmp, dst, x2)
 }
 
 // cnn_bn.dl:18:10: loss cross_entropy(fc, y)
@@ -301,17 +265,7 @@ func trainConv2d5(n int, dst []float32, tmp []float32, x0 []float32, x1 []float3
 				}
 			}
 		}
-		clear(yb)
-		for t := 0; t < 27; t++ {
-			cr := tmp[t*256:][:256]
-			for o := 0; o < 8; o++ {
-				gr := yb[o*256:][:256]
-				wv := x1[o*27+t]
-				for j, cv := range cr {
-					gr[j] += wv * cv
-				}
-			}
-		}
+		gemm256x27(8, x1, tmp, yb)
 	}
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 8; i1++ {
@@ -564,31 +518,19 @@ func trainCrossEntropyGrad46(n int, dst []float32, dst1 []float32, x0 []float32,
 // train %49 = matmul %46, %38 {ta=true} : f32[10,16]
 func trainMatmul49(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*10:][:10]
-		br := x1[p*16:][:16]
-		for i, av := range ar {
-			c := dst[i*16:][:16]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm16x4TAAcc(10, x0[p*10:], x1[p*16:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm16x1TAAcc(10, x0[p*10:], x1[p*16:], dst)
 	}
 }
 
 // cnn_bn.dl:16:10: fc = linear(drop1, 16, 10)
 // train %50 = matmul %46, %39, %37 {epilogue="mul(a0,a1)"} : f32[B,16]
 func trainMatmul50(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*16:][:16]
-		clear(c)
-		for p, av := range x0[i*10:][:10] {
-			br := x1[p*16:][:16]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm16x10(n, x0, x1, dst)
 	d := dst[:n*16]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
@@ -637,17 +579,7 @@ func trainConv2dGradInput55(n int, dst []float32, tmp []float32, x0 []float32, x
 	for b := 0; b < n; b++ {
 		xb := dst[b*64:][:64]
 		yb := x0[b*64:][:64]
-		for t := 0; t < 144; t++ {
-			cr := tmp[t*4:][:4]
-			clear(cr)
-			for o := 0; o < 16; o++ {
-				gr := yb[o*4:][:4]
-				wv := x1[o*144+t]
-				for j, gv := range gr {
-					cr[j] += wv * gv
-				}
-			}
-		}
+		gemm4x16TA(144, x1, yb, tmp)
 		for c := 0; c < 16; c++ {
 			xp := xb[c*4:][:4]
 			for p := 0; p < 3; p++ {
@@ -692,13 +624,8 @@ func trainConv2dGradWeight56(n int, dst []float32, tmp []float32, x0 []float32, 
 				}
 			}
 		}
-		for t := 0; t < 144; t++ {
-			cr := tmp[t*4:][:4]
-			for o := 0; o < 16; o++ {
-				gr := yb[o*4:][:4]
-				dst[o*144+t] += dot(gr, cr)
-			}
-		}
+		gemm144x4TBPAccPackB(tmp[576:][:576], tmp[:576])
+		gemm144x4TBPAcc(16, yb, tmp[576:][:576], dst)
 	}
 }
 
@@ -772,13 +699,8 @@ func trainConv2dGradWeight61(n int, dst []float32, tmp []float32, x0 []float32, 
 				}
 			}
 		}
-		for t := 0; t < 72; t++ {
-			cr := tmp[t*16:][:16]
-			for o := 0; o < 16; o++ {
-				gr := yb[o*16:][:16]
-				dst[o*72+t] += dot(gr, cr)
-			}
-		}
+		gemm72x16TBPAccPackB(tmp[1152:][:1152], tmp[:1152])
+		gemm72x16TBPAcc(16, yb, tmp[1152:][:1152], dst)
 	}
 }
 
@@ -789,17 +711,7 @@ func trainConv2dGradInput62(n int, dst []float32, tmp []float32, x0 []float32, x
 	for b := 0; b < n; b++ {
 		xb := dst[b*512:][:512]
 		yb := x0[b*256:][:256]
-		for t := 0; t < 72; t++ {
-			cr := tmp[t*16:][:16]
-			clear(cr)
-			for o := 0; o < 16; o++ {
-				gr := yb[o*16:][:16]
-				wv := x1[o*72+t]
-				for j, gv := range gr {
-					cr[j] += wv * gv
-				}
-			}
-		}
+		gemm16x16TA(72, x1, yb, tmp)
 		for c := 0; c < 8; c++ {
 			xp := xb[c*64:][:64]
 			for p := 0; p < 3; p++ {
@@ -1013,13 +925,8 @@ func trainConv2dGradWeight80(n int, dst []float32, tmp []float32, x0 []float32, 
 				}
 			}
 		}
-		for t := 0; t < 27; t++ {
-			cr := tmp[t*256:][:256]
-			for o := 0; o < 8; o++ {
-				gr := yb[o*256:][:256]
-				dst[o*27+t] += dot(gr, cr)
-			}
-		}
+		gemm27x256TBPAccPackB(tmp[6912:][:6912], tmp[:6912])
+		gemm27x256TBPAcc(8, yb, tmp[6912:][:6912], dst)
 	}
 }
 
@@ -1036,25 +943,6 @@ func convRange(in, out, stride, off int) (lo, hi int) {
 		hi = min(out, (lim+stride-1)/stride)
 	}
 	return lo, max(lo, hi)
-}
-
-// dot is Σ a[i]·b[i] over len(a) elements, with four accumulators.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		a4 := a[i : i+4 : i+4]
-		b4 := b[i : i+4 : i+4]
-		s0 += a4[0] * b4[0]
-		s1 += a4[1] * b4[1]
-		s2 += a4[2] * b4[2]
-		s3 += a4[3] * b4[3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + (s2 + s3)
 }
 
 // dropoutUniform is the counter-based stream of dropout masks, a uniform number in [0,1)

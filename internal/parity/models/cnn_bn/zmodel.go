@@ -75,7 +75,7 @@ func New(seed uint64) *Model {
 		counters: make([]int64, 1),
 		arena:    make([]float32, 32849),
 		iarena:   make([]int32, 2048),
-		scratch:  make([]float32, 6912),
+		scratch:  make([]float32, 13824),
 		lr:       0.001,
 	}
 	rng := runtime.NewRNG(seed)

@@ -52,15 +52,9 @@ func inferGather11(n int, dst []float32, x0 []float32, x1 []int32) error {
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // infer %12 = matmul %11, %2, %4 {epilogue="add(a0,a1)", tb=true} : f32[B,6,36]
-func inferMatmul12(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n*6; i++ {
-		ar := x0[i*8:][:8]
-		c := dst[i*36:][:36]
-		for j := range c {
-			s := dot(ar, x1[j*8:][:8])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul12(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm36x8TBPBiasPackB(tmp[:288], x1)
+	gemm36x8TBPBias(n*6, x0, tmp, dst, x2)
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
@@ -151,15 +145,9 @@ func inferSlice20(n int, dst []float32, x0 []float32) {
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // infer %25 = matmul %19, %3, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,36]
-func inferMatmul25(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*12:][:12]
-		c := dst[i*36:][:36]
-		for j := range c {
-			s := dot(ar, x1[j*12:][:12])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul25(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm36x12TBPBiasPackB(tmp[:432], x1)
+	gemm36x12TBPBias(n, x0, tmp, dst, x2)
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
@@ -469,15 +457,12 @@ func trainSquare106(n int, dst []float32, x0 []float32) {
 // train %108 = matmul %103, %101 {ta=true} : f32[1,12]
 func trainMatmul108(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p:][:1]
-		br := x1[p*12:][:12]
-		for i, av := range ar {
-			c := dst[i*12:][:12]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm12x4TAAcc(1, x0[p*1:], x1[p*12:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm12x1TAAcc(1, x0[p*1:], x1[p*12:], dst)
 	}
 }
 
@@ -570,16 +555,7 @@ func trainConcat114(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %117 = matmul %114, %4, %109, %99 {epilogue="add(mul(a1,a2),a0)"} : f32[B,12]
 func trainMatmul117(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*12:][:12]
-		clear(c)
-		for p, av := range x0[i*36:][:36] {
-			br := x1[p*12:][:12]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm12x36(n, x0, x1, dst)
 	d := dst[:n*12]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
@@ -728,16 +704,7 @@ func trainFused176(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 [
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %188 = matmul %172, %3 : f32[B,6,8]
 func trainMatmul188(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n*6; i++ {
-		c := dst[i*8:][:8]
-		clear(c)
-		for p, av := range x0[i*36:][:36] {
-			br := x1[p*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm8x36(n*6, x0, x1, dst)
 }
 
 // gru.dl:6:11: emb = embedding(x, 20, 8)
@@ -761,15 +728,12 @@ func trainScatterAdd190(n int, dst []float32, x0 []int32, x1 []float32) error {
 // train %191 = matmul %180, %18 {ta=true} : f32[36,8]
 func trainMatmul191(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*36:][:36]
-		br := x1[p*8:][:8]
-		for i, av := range ar {
-			c := dst[i*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm8x4TAAcc(36, x0[p*36:], x1[p*8:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm8x1TAAcc(36, x0[p*36:], x1[p*8:], dst)
 	}
 }
 
@@ -777,15 +741,12 @@ func trainMatmul191(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %196 = matmul %178, %16, %191, %192, %193, %194, %195 {epilogue="add(add(add(add(add(a0,a1),a2),a3),a4),a5)", ta=true} : f32[36,8]
 func trainMatmul196(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*36:][:36]
-		br := x1[p*8:][:8]
-		for i, av := range ar {
-			c := dst[i*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm8x4TAAcc(36, x0[p*36:], x1[p*8:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm8x1TAAcc(36, x0[p*36:], x1[p*8:], dst)
 	}
 	d := dst[:288]
 	a0 := dst[:len(d)]
@@ -807,15 +768,12 @@ func trainMatmul196(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // train %197 = matmul %124, %75 {ta=true} : f32[36,12]
 func trainMatmul197(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*36:][:36]
-		br := x1[p*12:][:12]
-		for i, av := range ar {
-			c := dst[i*12:][:12]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm12x4TAAcc(36, x0[p*36:], x1[p*12:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm12x1TAAcc(36, x0[p*36:], x1[p*12:], dst)
 	}
 }
 
@@ -823,15 +781,12 @@ func trainMatmul197(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %201 = matmul %114, %93, %197, %198, %199, %200 {epilogue="add(add(add(add(a0,a1),a2),a3),a4)", ta=true} : f32[36,12]
 func trainMatmul201(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*36:][:36]
-		br := x1[p*12:][:12]
-		for i, av := range ar {
-			c := dst[i*12:][:12]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm12x4TAAcc(36, x0[p*36:], x1[p*12:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm12x1TAAcc(36, x0[p*36:], x1[p*12:], dst)
 	}
 	d := dst[:432]
 	a0 := dst[:len(d)]

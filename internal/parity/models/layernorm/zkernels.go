@@ -9,15 +9,9 @@ import (
 
 // layernorm.dl:8:11: fc1 = linear(x, 10, 16)
 // infer %3 = matmul %0, %1, %2 {epilogue="add(a0,a1)", tb=true} : f32[B,16]
-func inferMatmul3(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*10:][:10]
-		c := dst[i*16:][:16]
-		for j := range c {
-			s := dot(ar, x1[j*10:][:10])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul3(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm16x10TBPBiasPackB(tmp[:160], x1)
+	gemm16x10TBPBias(n, x0, tmp, dst, x2)
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
@@ -81,15 +75,9 @@ func inferFused10(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 
 // layernorm.dl:11:11: fc2 = linear(h, 16, 3)
 // infer %13 = matmul %10, %11, %12 {epilogue="add(a0,a1)", tb=true} : f32[B,3]
-func inferMatmul13(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*16:][:16]
-		c := dst[i*3:][:3]
-		for j := range c {
-			s := dot(ar, x1[j*16:][:16])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul13(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm3x16TBPBiasPackB(tmp[:48], x1)
+	gemm3x16TBPBias(n, x0, tmp, dst, x2)
 }
 
 // layernorm.dl:12:12: logp = log_softmax(fc2)
@@ -266,31 +254,19 @@ func trainCrossEntropyGrad22(n int, dst []float32, dst1 []float32, x0 []float32,
 // train %25 = matmul %22, %14 {ta=true} : f32[3,16]
 func trainMatmul25(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*3:][:3]
-		br := x1[p*16:][:16]
-		for i, av := range ar {
-			c := dst[i*16:][:16]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm16x4TAAcc(3, x0[p*3:], x1[p*16:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm16x1TAAcc(3, x0[p*3:], x1[p*16:], dst)
 	}
 }
 
 // layernorm.dl:11:11: fc2 = linear(h, 16, 3)
 // train %26 = matmul %22, %15, %13 {epilogue="gelu_grad(a1,a0)"} : f32[B,16]
 func trainMatmul26(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*16:][:16]
-		clear(c)
-		for p, av := range x0[i*3:][:3] {
-			br := x1[p*16:][:16]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm16x3(n, x0, x1, dst)
 	d := dst[:n*16]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
@@ -448,35 +424,13 @@ func trainAdd40(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32
 // train %43 = matmul %40, %0 {ta=true} : f32[16,10]
 func trainMatmul43(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*16:][:16]
-		br := x1[p*10:][:10]
-		for i, av := range ar {
-			c := dst[i*10:][:10]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm10x4TAAcc(16, x0[p*16:], x1[p*10:], dst)
 	}
-}
-
-// dot is Σ a[i]·b[i] over len(a) elements, with four accumulators.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		a4 := a[i : i+4 : i+4]
-		b4 := b[i : i+4 : i+4]
-		s0 += a4[0] * b4[0]
-		s1 += a4[1] * b4[1]
-		s2 += a4[2] * b4[2]
-		s3 += a4[3] * b4[3]
+	for ; p < n; p += 1 {
+		gemm10x1TAAcc(16, x0[p*16:], x1[p*10:], dst)
 	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + (s2 + s3)
 }
 
 // gelu is x·Φ(x), the exact (erf) form.

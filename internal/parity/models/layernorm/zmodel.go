@@ -75,7 +75,7 @@ func New(seed uint64) *Model {
 		counters: make([]int64, 0),
 		arena:    make([]float32, 353),
 		iarena:   make([]int32, 0),
-		scratch:  make([]float32, 0),
+		scratch:  make([]float32, 160),
 		lr:       0.1,
 	}
 	rng := runtime.NewRNG(seed)

@@ -28,17 +28,7 @@ func inferConv2d4(n int, dst []float64, tmp []float64, x0 []float64, x1 []float6
 				}
 			}
 		}
-		clear(yb)
-		for t := 0; t < 25; t++ {
-			cr := tmp[t*784:][:784]
-			for o := 0; o < 6; o++ {
-				gr := yb[o*784:][:784]
-				wv := x1[o*25+t]
-				for j, cv := range cr {
-					gr[j] += wv * cv
-				}
-			}
-		}
+		gemm784x25(6, x1, tmp, yb)
 	}
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 6; i1++ {
@@ -102,17 +92,7 @@ func inferConv2d9(n int, dst []float64, tmp []float64, x0 []float64, x1 []float6
 				}
 			}
 		}
-		clear(yb)
-		for t := 0; t < 150; t++ {
-			cr := tmp[t*100:][:100]
-			for o := 0; o < 16; o++ {
-				gr := yb[o*100:][:100]
-				wv := x1[o*150+t]
-				for j, cv := range cr {
-					gr[j] += wv * cv
-				}
-			}
-		}
+		gemm100x150(16, x1, tmp, yb)
 	}
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 16; i1++ {
@@ -157,43 +137,23 @@ func inferMaxpool2d10(n int, dst []float64, x0 []float64) {
 
 // lenet.dl:9:29: h = pool2 |> flatten |> linear(400, 120) as fc1 |> relu |> linear(120, 84) as fc2 |> relu
 // infer %14 = matmul %11, %12, %13 {epilogue="relu(add(a0,a1))", tb=true} : f64[B,120]
-func inferMatmul14(n int, dst []float64, x0 []float64, x1 []float64, x2 []float64) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*400:][:400]
-		c := dst[i*120:][:120]
-		for j := range c {
-			s := dot(ar, x1[j*400:][:400])
-			t0 := s + x2[j]
-			c[j] = max(t0, 0)
-		}
-	}
+func inferMatmul14(n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
+	gemm120x400TBPBiasReluPackB(tmp[:48000], x1)
+	gemm120x400TBPBiasRelu(n, x0, tmp, dst, x2)
 }
 
 // lenet.dl:9:64: h = pool2 |> flatten |> linear(400, 120) as fc1 |> relu |> linear(120, 84) as fc2 |> relu
 // infer %17 = matmul %14, %15, %16 {epilogue="relu(add(a0,a1))", tb=true} : f64[B,84]
-func inferMatmul17(n int, dst []float64, x0 []float64, x1 []float64, x2 []float64) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*120:][:120]
-		c := dst[i*84:][:84]
-		for j := range c {
-			s := dot(ar, x1[j*120:][:120])
-			t0 := s + x2[j]
-			c[j] = max(t0, 0)
-		}
-	}
+func inferMatmul17(n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
+	gemm84x120TBPBiasReluPackB(tmp[:10080], x1)
+	gemm84x120TBPBiasRelu(n, x0, tmp, dst, x2)
 }
 
 // lenet.dl:10:11: fc3 = linear(h, 84, 10)
 // infer %20 = matmul %17, %18, %19 {epilogue="add(a0,a1)", tb=true} : f64[B,10]
-func inferMatmul20(n int, dst []float64, x0 []float64, x1 []float64, x2 []float64) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*84:][:84]
-		c := dst[i*10:][:10]
-		for j := range c {
-			s := dot(ar, x1[j*84:][:84])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul20(n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
+	gemm10x84TBPBiasPackB(tmp[:840], x1)
+	gemm10x84TBPBias(n, x0, tmp, dst, x2)
 }
 
 // lenet.dl:12:10: loss cross_entropy(fc3, y)
@@ -342,31 +302,19 @@ func trainCrossEntropyGrad28(n int, dst []float64, dst1 []float64, x0 []float64,
 // train %31 = matmul %28, %20 {ta=true} : f64[10,84]
 func trainMatmul31(n int, dst []float64, x0 []float64, x1 []float64) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*10:][:10]
-		br := x1[p*84:][:84]
-		for i, av := range ar {
-			c := dst[i*84:][:84]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm84x4TAAcc(10, x0[p*10:], x1[p*84:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm84x1TAAcc(10, x0[p*10:], x1[p*84:], dst)
 	}
 }
 
 // lenet.dl:10:11: fc3 = linear(h, 84, 10)
 // train %32 = matmul %28, %21, %20 {epilogue="relu_grad(a1,a0)"} : f64[B,84]
 func trainMatmul32(n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
-	for i := 0; i < n; i++ {
-		c := dst[i*84:][:84]
-		clear(c)
-		for p, av := range x0[i*10:][:10] {
-			br := x1[p*84:][:84]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm84x10(n, x0, x1, dst)
 	d := dst[:n*84]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
@@ -386,31 +334,19 @@ func trainMatmul32(n int, dst []float64, dst1 []float64, x0 []float64, x1 []floa
 // train %35 = matmul %32, %17 {ta=true} : f64[84,120]
 func trainMatmul35(n int, dst []float64, x0 []float64, x1 []float64) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*84:][:84]
-		br := x1[p*120:][:120]
-		for i, av := range ar {
-			c := dst[i*120:][:120]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm120x4TAAcc(84, x0[p*84:], x1[p*120:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm120x1TAAcc(84, x0[p*84:], x1[p*120:], dst)
 	}
 }
 
 // lenet.dl:9:64: h = pool2 |> flatten |> linear(400, 120) as fc1 |> relu |> linear(120, 84) as fc2 |> relu
 // train %36 = matmul %32, %18, %17 {epilogue="relu_grad(a1,a0)"} : f64[B,120]
 func trainMatmul36(n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
-	for i := 0; i < n; i++ {
-		c := dst[i*120:][:120]
-		clear(c)
-		for p, av := range x0[i*84:][:84] {
-			br := x1[p*120:][:120]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm120x84(n, x0, x1, dst)
 	d := dst[:n*120]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
@@ -430,31 +366,19 @@ func trainMatmul36(n int, dst []float64, dst1 []float64, x0 []float64, x1 []floa
 // train %39 = matmul %36, %14 {ta=true} : f64[120,400]
 func trainMatmul39(n int, dst []float64, x0 []float64, x1 []float64) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*120:][:120]
-		br := x1[p*400:][:400]
-		for i, av := range ar {
-			c := dst[i*400:][:400]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm400x4TAAcc(120, x0[p*120:], x1[p*400:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm400x1TAAcc(120, x0[p*120:], x1[p*400:], dst)
 	}
 }
 
 // lenet.dl:9:29: h = pool2 |> flatten |> linear(400, 120) as fc1 |> relu |> linear(120, 84) as fc2 |> relu
 // train %41 = matmul %36, %15, %40 {epilogue="relu_grad(a1,a0)"} : f64[B,400]
 func trainMatmul41(n int, dst []float64, x0 []float64, x1 []float64, x2 []float64) {
-	for i := 0; i < n; i++ {
-		c := dst[i*400:][:400]
-		clear(c)
-		for p, av := range x0[i*120:][:120] {
-			br := x1[p*400:][:400]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm400x120(n, x0, x1, dst)
 	d := dst[:n*400]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
@@ -507,13 +431,8 @@ func trainConv2dGradWeight46(n int, dst []float64, tmp []float64, x0 []float64, 
 				}
 			}
 		}
-		for t := 0; t < 150; t++ {
-			cr := tmp[t*100:][:100]
-			for o := 0; o < 16; o++ {
-				gr := yb[o*100:][:100]
-				dst[o*150+t] += dot(gr, cr)
-			}
-		}
+		gemm150x100TBPAccPackB(tmp[15000:][:15000], tmp[:15000])
+		gemm150x100TBPAcc(16, yb, tmp[15000:][:15000], dst)
 	}
 }
 
@@ -524,17 +443,7 @@ func trainConv2dGradInput47(n int, dst []float64, tmp []float64, x0 []float64, x
 	for b := 0; b < n; b++ {
 		xb := dst[b*1176:][:1176]
 		yb := x0[b*1600:][:1600]
-		for t := 0; t < 150; t++ {
-			cr := tmp[t*100:][:100]
-			clear(cr)
-			for o := 0; o < 16; o++ {
-				gr := yb[o*100:][:100]
-				wv := x1[o*150+t]
-				for j, gv := range gr {
-					cr[j] += wv * gv
-				}
-			}
-		}
+		gemm100x16TA(150, x1, yb, tmp)
 		for c := 0; c < 6; c++ {
 			xp := xb[c*196:][:196]
 			for p := 0; p < 5; p++ {
@@ -591,17 +500,7 @@ func trainConv2dGradInput51(n int, dst []float64, tmp []float64, x0 []float64, x
 	for b := 0; b < n; b++ {
 		xb := dst[b*1024:][:1024]
 		yb := x0[b*4704:][:4704]
-		for t := 0; t < 25; t++ {
-			cr := tmp[t*784:][:784]
-			clear(cr)
-			for o := 0; o < 6; o++ {
-				gr := yb[o*784:][:784]
-				wv := x1[o*25+t]
-				for j, gv := range gr {
-					cr[j] += wv * gv
-				}
-			}
-		}
+		gemm784x6TA(25, x1, yb, tmp)
 		for c := 0; c < 1; c++ {
 			xp := xb[c*1024:][:1024]
 			for p := 0; p < 5; p++ {
@@ -645,13 +544,8 @@ func trainConv2dGradWeight52(n int, dst []float64, tmp []float64, x0 []float64, 
 				}
 			}
 		}
-		for t := 0; t < 25; t++ {
-			cr := tmp[t*784:][:784]
-			for o := 0; o < 6; o++ {
-				gr := yb[o*784:][:784]
-				dst[o*25+t] += dot(gr, cr)
-			}
-		}
+		gemm25x784TBPAccPackB(tmp[19600:][:19600], tmp[:19600])
+		gemm25x784TBPAcc(6, yb, tmp[19600:][:19600], dst)
 	}
 }
 
@@ -668,25 +562,6 @@ func convRange(in, out, stride, off int) (lo, hi int) {
 		hi = min(out, (lim+stride-1)/stride)
 	}
 	return lo, max(lo, hi)
-}
-
-// dot is Σ a[i]·b[i] over len(a) elements, with four accumulators.
-func dot(a, b []float64) float64 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		a4 := a[i : i+4 : i+4]
-		b4 := b[i : i+4 : i+4]
-		s0 += a4[0] * b4[0]
-		s1 += a4[1] * b4[1]
-		s2 += a4[2] * b4[2]
-		s3 += a4[3] * b4[3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + (s2 + s3)
 }
 
 // idError reports an id or class label outside [0, limit).

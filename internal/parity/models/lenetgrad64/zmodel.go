@@ -75,7 +75,7 @@ func New(seed uint64) *Model {
 		counters: make([]int64, 0),
 		arena:    make([]float64, 23521),
 		iarena:   make([]int32, 6304),
-		scratch:  make([]float64, 19600),
+		scratch:  make([]float64, 48000),
 		lr:       0.001,
 	}
 	rng := runtime.NewRNG(seed)

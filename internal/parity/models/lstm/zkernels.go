@@ -17,15 +17,9 @@ func inferAdd5(dst []float32, x0 []float32, x1 []float32) {
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // infer %6 = matmul %0, %1, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,20,200]
-func inferMatmul6(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n*20; i++ {
-		ar := x0[i*8:][:8]
-		c := dst[i*200:][:200]
-		for j := range c {
-			s := dot(ar, x1[j*8:][:8])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul6(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm200x8TBPBiasPackB(tmp[:1600], x1)
+	gemm200x8TBPBias(n*20, x0, tmp, dst, x2)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
@@ -93,14 +87,14 @@ func inferSlice14(n int, dst []float32, x0 []float32) {
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // infer %16 = matmul %13, %2, %15 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
-func inferMatmul16(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*50:][:50]
-		c := dst[i*200:][:200]
-		for j := range c {
-			s := dot(ar, x1[j*50:][:50])
-			c[j] = x2[i*200+j] + s
-		}
+func inferMatmul16(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm200x50TBPPackB(tmp[:10000], x1)
+	gemm200x50TBP(n, x0, tmp, dst)
+	d := dst[:n*200]
+	a0 := dst[:len(d)]
+	a1 := x2[:len(d)]
+	for i := range d {
+		d[i] = a1[i] + a0[i]
 	}
 }
 
@@ -363,28 +357,16 @@ func inferConcat204(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
 // infer %210 = matmul %204, %205, %209 {epilogue="add(a0,a1)", tb=true} : f32[B,20,200]
-func inferMatmul210(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n*20; i++ {
-		ar := x0[i*50:][:50]
-		c := dst[i*200:][:200]
-		for j := range c {
-			s := dot(ar, x1[j*50:][:50])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul210(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm200x50TBPBiasPackB(tmp[:10000], x1)
+	gemm200x50TBPBias(n*20, x0, tmp, dst, x2)
 }
 
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
 // infer %390 = matmul %387, %388, %389 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
-func inferMatmul390(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*50:][:50]
-		c := dst[i:][:1]
-		for j := range c {
-			s := dot(ar, x1[j*50:][:50])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul390(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm1x50TBPBiasPackB(tmp[:50], x1)
+	gemm1x50TBPBias(n, x0, tmp, dst, x2)
 }
 
 // lstm.dl:11:10: loss mse(fc, y)
@@ -921,15 +903,16 @@ func trainSlice392(n int, dst []float32, x0 []float32) {
 
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
 // train %670 = matmul %669, %10, %11, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
-func trainMatmul670(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*50:][:50]
-		c := dst[i:][:1]
-		for j := range c {
-			s := dot(ar, x1[j*50:][:50])
-			t0 := s + x2[j]
-			c[j] = t0 - x3[i+j]
-		}
+func trainMatmul670(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	gemm1x50TBPPackB(tmp[:50], x1)
+	gemm1x50TBP(n, x0, tmp, dst)
+	d := dst[:n]
+	a0 := dst[:len(d)]
+	s1 := x2[0]
+	a2 := x3[:len(d)]
+	for i := range d {
+		t0 := a0[i] + s1
+		d[i] = t0 - a2[i]
 	}
 }
 
@@ -964,31 +947,19 @@ func trainSquare674(n int, dst []float32, x0 []float32) {
 // train %676 = matmul %671, %669 {ta=true} : f32[1,50]
 func trainMatmul676(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p:][:1]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm50x4TAAcc(1, x0[p*1:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(1, x0[p*1:], x1[p*50:], dst)
 	}
 }
 
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
 // train %677 = matmul %671, %10 : f32[B,50]
 func trainMatmul677(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*50:][:50]
-		clear(c)
-		for p, av := range x0[i:][:1] {
-			br := x1[p*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm50x1(n, x0, x1, dst)
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
@@ -1031,16 +1002,7 @@ func trainConcat683(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
 // train %685 = matmul %683, %7 : f32[B,50]
 func trainMatmul685(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*50:][:50]
-		clear(c)
-		for p, av := range x0[i*200:][:200] {
-			br := x1[p*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm50x200(n, x0, x1, dst)
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
@@ -1112,16 +1074,7 @@ func trainConcat836(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
 // train %878 = matmul %836, %6 : f32[B,20,50]
 func trainMatmul878(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n*20; i++ {
-		c := dst[i*50:][:50]
-		clear(c)
-		for p, av := range x0[i*200:][:200] {
-			br := x1[p*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm50x200(n*20, x0, x1, dst)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
@@ -1162,15 +1115,12 @@ func trainFused929(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 // train %1121 = matmul %1084, %18 {ta=true} : f32[200,8]
 func trainMatmul1121(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*8:][:8]
-		for i, av := range ar {
-			c := dst[i*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm8x4TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 }
 
@@ -1178,15 +1128,12 @@ func trainMatmul1121(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %1129 = matmul %1082, %16, %1121, %1122, %1123, %1124, %1125, %1126, %1127, %1128 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
 func trainMatmul1129(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*8:][:8]
-		for i, av := range ar {
-			c := dst[i*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm8x4TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
 	a0 := dst[:len(d)]
@@ -1214,15 +1161,12 @@ func trainMatmul1129(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 // train %1137 = matmul %1100, %34, %1129, %1130, %1131, %1132, %1133, %1134, %1135, %1136 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
 func trainMatmul1137(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*8:][:8]
-		for i, av := range ar {
-			c := dst[i*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm8x4TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
 	a0 := dst[:len(d)]
@@ -1250,15 +1194,12 @@ func trainMatmul1137(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 // train %1140 = matmul %1116, %50, %1137, %1138, %1139 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,8]
 func trainMatmul1140(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*8:][:8]
-		for i, av := range ar {
-			c := dst[i*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm8x4TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
 	a0 := dst[:len(d)]
@@ -1276,15 +1217,12 @@ func trainMatmul1140(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 // train %1141 = matmul %691, %642 {ta=true} : f32[200,50]
 func trainMatmul1141(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 }
 
@@ -1292,15 +1230,12 @@ func trainMatmul1141(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %1149 = matmul %683, %658, %1141, %1142, %1143, %1144, %1145, %1146, %1147, %1148 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
 func trainMatmul1149(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	a0 := dst[:len(d)]
@@ -1328,15 +1263,12 @@ func trainMatmul1149(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 // train %1157 = matmul %755, %530, %1149, %1150, %1151, %1152, %1153, %1154, %1155, %1156 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
 func trainMatmul1157(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	a0 := dst[:len(d)]
@@ -1364,15 +1296,12 @@ func trainMatmul1157(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 // train %1159 = matmul %819, %418, %1157, %1158 {epilogue="add(add(a1,a0),a2)", ta=true} : f32[200,50]
 func trainMatmul1159(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	a0 := dst[:len(d)]
@@ -1388,15 +1317,12 @@ func trainMatmul1159(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 // train %1179 = matmul %874, %389, %1176, %1177, %1178 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,50]
 func trainMatmul1179(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+4 <= n; p += 4 {
+		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	a0 := dst[:len(d)]
@@ -1408,25 +1334,6 @@ func trainMatmul1179(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		t1 := t0 + a2[i]
 		d[i] = t1 + a3[i]
 	}
-}
-
-// dot is Σ a[i]·b[i] over len(a) elements, with four accumulators.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		a4 := a[i : i+4 : i+4]
-		b4 := b[i : i+4 : i+4]
-		s0 += a4[0] * b4[0]
-		s1 += a4[1] * b4[1]
-		s2 += a4[2] * b4[2]
-		s3 += a4[3] * b4[3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + (s2 + s3)
 }
 
 // sigmoid is the logistic function, computed without overflow.

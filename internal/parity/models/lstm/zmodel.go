@@ -75,7 +75,7 @@ func New(seed uint64) *Model {
 		counters: make([]int64, 0),
 		arena:    make([]float32, 140401),
 		iarena:   make([]int32, 0),
-		scratch:  make([]float32, 0),
+		scratch:  make([]float32, 10000),
 		lr:       0.001,
 	}
 	rng := runtime.NewRNG(seed)

@@ -6,16 +6,9 @@ import "math"
 
 // mlp.dl:6:11: fc1 = dense(x, 10, activation=relu)
 // infer %3 = matmul %0, %1, %2 {epilogue="relu(add(a0,a1))", tb=true} : f32[B,10]
-func inferMatmul3(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*10:][:10]
-		c := dst[i*10:][:10]
-		for j := range c {
-			s := dot(ar, x1[j*10:][:10])
-			t0 := s + x2[j]
-			c[j] = max(t0, 0)
-		}
-	}
+func inferMatmul3(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm10x10TBPBiasReluPackB(tmp[:100], x1)
+	gemm10x10TBPBiasRelu(n, x0, tmp, dst, x2)
 }
 
 // mlp.dl:8:11: fc3 = dense(fc2, 1)
@@ -113,15 +106,12 @@ func trainFused15(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float
 // train %18 = matmul %15, %7 {ta=true} : f32[1,10]
 func trainMatmul18(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p:][:1]
-		br := x1[p*10:][:10]
-		for i, av := range ar {
-			c := dst[i*10:][:10]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+8 <= n; p += 8 {
+		gemm10x8TAAcc(1, x0[p*1:], x1[p*10:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm10x1TAAcc(1, x0[p*1:], x1[p*10:], dst)
 	}
 }
 
@@ -157,31 +147,19 @@ func trainMatmul19(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 // train %22 = matmul %19, %4 {ta=true} : f32[10,10]
 func trainMatmul22(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*10:][:10]
-		br := x1[p*10:][:10]
-		for i, av := range ar {
-			c := dst[i*10:][:10]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+8 <= n; p += 8 {
+		gemm10x8TAAcc(10, x0[p*10:], x1[p*10:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm10x1TAAcc(10, x0[p*10:], x1[p*10:], dst)
 	}
 }
 
 // mlp.dl:7:11: fc2 = dense(fc1, 10, activation=relu)
 // train %23 = matmul %19, %5, %4 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
 func trainMatmul23(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*10:][:10]
-		clear(c)
-		for p, av := range x0[i*10:][:10] {
-			br := x1[p*10:][:10]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm10x10(n, x0, x1, dst)
 	d := dst[:n*10]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]

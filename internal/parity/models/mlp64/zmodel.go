@@ -75,7 +75,7 @@ func New(seed uint64) *Model {
 		counters: make([]int64, 0),
 		arena:    make([]float64, 257),
 		iarena:   make([]int32, 0),
-		scratch:  make([]float64, 0),
+		scratch:  make([]float64, 100),
 		lr:       0.001,
 	}
 	rng := runtime.NewRNG(seed)

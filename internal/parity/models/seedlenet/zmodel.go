@@ -75,7 +75,7 @@ func New(seed uint64) *Model {
 		counters: make([]int64, 0),
 		arena:    make([]float32, 376321),
 		iarena:   make([]int32, 100864),
-		scratch:  make([]float32, 19600),
+		scratch:  make([]float32, 48000),
 		lr:       0.001,
 	}
 	rng := runtime.NewRNG(seed)

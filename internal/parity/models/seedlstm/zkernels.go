@@ -17,15 +17,9 @@ func inferAdd5(dst []float32, x0 []float32, x1 []float32) {
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %6 = matmul %0, %1, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,20,200]
-func inferMatmul6(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n*20; i++ {
-		ar := x0[i*8:][:8]
-		c := dst[i*200:][:200]
-		for j := range c {
-			s := dot(ar, x1[j*8:][:8])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul6(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm200x8TBPBiasPackB(tmp[:1600], x1)
+	gemm200x8TBPBias(n*20, x0, tmp, dst, x2)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
@@ -93,14 +87,14 @@ func inferSlice14(n int, dst []float32, x0 []float32) {
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %16 = matmul %13, %2, %15 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
-func inferMatmul16(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*50:][:50]
-		c := dst[i*200:][:200]
-		for j := range c {
-			s := dot(ar, x1[j*50:][:50])
-			c[j] = x2[i*200+j] + s
-		}
+func inferMatmul16(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm200x50TBPPackB(tmp[:10000], x1)
+	gemm200x50TBP(n, x0, tmp, dst)
+	d := dst[:n*200]
+	a0 := dst[:len(d)]
+	a1 := x2[:len(d)]
+	for i := range d {
+		d[i] = a1[i] + a0[i]
 	}
 }
 
@@ -363,28 +357,16 @@ func inferConcat204(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // infer %210 = matmul %204, %205, %209 {epilogue="add(a0,a1)", tb=true} : f32[B,20,200]
-func inferMatmul210(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n*20; i++ {
-		ar := x0[i*50:][:50]
-		c := dst[i*200:][:200]
-		for j := range c {
-			s := dot(ar, x1[j*50:][:50])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul210(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm200x50TBPBiasPackB(tmp[:10000], x1)
+	gemm200x50TBPBias(n*20, x0, tmp, dst, x2)
 }
 
 // lstm.dl:10:12: pred = dense(last, 1) as fc
 // infer %390 = matmul %387, %388, %389 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
-func inferMatmul390(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*50:][:50]
-		c := dst[i:][:1]
-		for j := range c {
-			s := dot(ar, x1[j*50:][:50])
-			c[j] = s + x2[j]
-		}
-	}
+func inferMatmul390(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	gemm1x50TBPBiasPackB(tmp[:50], x1)
+	gemm1x50TBPBias(n, x0, tmp, dst, x2)
 }
 
 // lstm.dl:12:10: loss mse(pred, y)
@@ -503,15 +485,16 @@ func trainFused281(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 
 // lstm.dl:10:12: pred = dense(last, 1) as fc
 // train %587 = matmul %584, %585, %586, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
-func trainMatmul587(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	for i := 0; i < n; i++ {
-		ar := x0[i*50:][:50]
-		c := dst[i:][:1]
-		for j := range c {
-			s := dot(ar, x1[j*50:][:50])
-			t0 := s + x2[j]
-			c[j] = t0 - x3[i+j]
-		}
+func trainMatmul587(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	gemm1x50TBPPackB(tmp[:50], x1)
+	gemm1x50TBP(n, x0, tmp, dst)
+	d := dst[:n]
+	a0 := dst[:len(d)]
+	s1 := x2[0]
+	a2 := x3[:len(d)]
+	for i := range d {
+		t0 := a0[i] + s1
+		d[i] = t0 - a2[i]
 	}
 }
 
@@ -555,31 +538,19 @@ func trainFused592(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 // lstm.dl:10:12: pred = dense(last, 1) as fc
 // train %595 = matmul %592, %585 : f32[B,50]
 func trainMatmul595(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*50:][:50]
-		clear(c)
-		for p, av := range x0[i:][:1] {
-			br := x1[p*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm50x1(n, x0, x1, dst)
 }
 
 // lstm.dl:10:12: pred = dense(last, 1) as fc
 // train %596 = matmul %592, %584 {ta=true} : f32[1,50]
 func trainMatmul596(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p:][:1]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm50x32TAAcc(1, x0[p*1:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(1, x0[p*1:], x1[p*50:], dst)
 	}
 }
 
@@ -623,16 +594,7 @@ func trainConcat602(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // train %603 = matmul %602, %305 : f32[B,50]
 func trainMatmul603(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n; i++ {
-		c := dst[i*50:][:50]
-		clear(c)
-		for p, av := range x0[i*200:][:200] {
-			br := x1[p*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm50x200(n, x0, x1, dst)
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
@@ -656,15 +618,12 @@ func trainFused605(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 // train %612 = matmul %610, %557 {ta=true} : f32[200,50]
 func trainMatmul612(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 }
 
@@ -728,16 +687,7 @@ func trainConcat772(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // train %775 = matmul %772, %304 : f32[B,20,50]
 func trainMatmul775(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i := 0; i < n*20; i++ {
-		c := dst[i*50:][:50]
-		clear(c)
-		for p, av := range x0[i*200:][:200] {
-			br := x1[p*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
-	}
+	gemm50x200(n*20, x0, x1, dst)
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
@@ -834,15 +784,12 @@ func trainSlice815(n int, dst []float32, x0 []float32) {
 // train %820 = matmul %779, %777, %784, %789, %794, %799, %804, %809, %814, %819 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
 func trainMatmul820(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	a0 := dst[:len(d)]
@@ -950,15 +897,12 @@ func trainSlice855(n int, dst []float32, x0 []float32) {
 // train %860 = matmul %824, %822, %820, %829, %834, %839, %844, %849, %854, %859 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,50]
 func trainMatmul860(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	a0 := dst[:len(d)]
@@ -1016,15 +960,12 @@ func trainSlice870(n int, dst []float32, x0 []float32) {
 // train %875 = matmul %864, %862, %860, %869, %874 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,50]
 func trainMatmul875(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	a0 := dst[:len(d)]
@@ -1042,15 +983,12 @@ func trainMatmul875(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // train %878 = matmul %753, %333, %877, %763 {epilogue="add(add(a1,a0),a2)", ta=true} : f32[200,50]
 func trainMatmul878(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*50:][:50]
-		for i, av := range ar {
-			c := dst[i*50:][:50]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	a0 := dst[:len(d)]
@@ -1120,15 +1058,12 @@ func trainSlice1100(n int, dst []float32, x0 []float32) {
 // train %1104 = matmul %1103, %1101 {ta=true} : f32[200,8]
 func trainMatmul1104(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*8:][:8]
-		for i, av := range ar {
-			c := dst[i*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm8x32TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 }
 
@@ -1206,15 +1141,12 @@ func trainSlice1135(n int, dst []float32, x0 []float32) {
 // train %1140 = matmul %1099, %1097, %1104, %1109, %1114, %1119, %1124, %1129, %1134, %1139 {epilogue="add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
 func trainMatmul1140(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*8:][:8]
-		for i, av := range ar {
-			c := dst[i*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm8x32TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
 	a0 := dst[:len(d)]
@@ -1322,15 +1254,12 @@ func trainSlice1175(n int, dst []float32, x0 []float32) {
 // train %1180 = matmul %1144, %1142, %1140, %1149, %1154, %1159, %1164, %1169, %1174, %1179 {epilogue="add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)", ta=true} : f32[200,8]
 func trainMatmul1180(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32, x7 []float32, x8 []float32, x9 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*8:][:8]
-		for i, av := range ar {
-			c := dst[i*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm8x32TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
 	a0 := dst[:len(d)]
@@ -1388,15 +1317,12 @@ func trainSlice1190(n int, dst []float32, x0 []float32) {
 // train %1195 = matmul %1184, %1182, %1180, %1189, %1194 {epilogue="add(add(add(a1,a0),a2),a3)", ta=true} : f32[200,8]
 func trainMatmul1195(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	clear(dst)
-	for p := 0; p < n; p++ {
-		ar := x0[p*200:][:200]
-		br := x1[p*8:][:8]
-		for i, av := range ar {
-			c := dst[i*8:][:8]
-			for j, bv := range br {
-				c[j] += av * bv
-			}
-		}
+	p := 0
+	for ; p+32 <= n; p += 32 {
+		gemm8x32TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p < n; p += 1 {
+		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
 	a0 := dst[:len(d)]
@@ -1408,25 +1334,6 @@ func trainMatmul1195(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		t1 := t0 + a2[i]
 		d[i] = t1 + a3[i]
 	}
-}
-
-// dot is Σ a[i]·b[i] over len(a) elements, with four accumulators.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		a4 := a[i : i+4 : i+4]
-		b4 := b[i : i+4 : i+4]
-		s0 += a4[0] * b4[0]
-		s1 += a4[1] * b4[1]
-		s2 += a4[2] * b4[2]
-		s3 += a4[3] * b4[3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + (s2 + s3)
 }
 
 // sigmoid is the logistic function, computed without overflow.

@@ -1,0 +1,118 @@
+package asm
+
+import (
+	"fmt"
+
+	"github.com/mmcloughlin/avo/attr"
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// A transposer emits the isa-specific part of a B packing routine: T×T
+// tiles are loaded by rows, transposed in registers and stored by columns.
+type transposer interface {
+	tile() int                                                          // T
+	setMasks(rows, cols int)                                            // lanes of partial tiles, 0 if none
+	load(m operand.Mem, v reg.VecVirtual, masked bool)                  // v = m[:T] (masked: the partial columns)
+	store(v reg.VecVirtual, m operand.Mem, masked bool)                 // m[:T] = v (masked: the partial rows)
+	transpose(c *build.Context, rows []reg.VecVirtual) []reg.VecVirtual // columns of the tile
+	vec() reg.VecVirtual
+	zero(v reg.VecVirtual)
+}
+
+// packEmitter emits one variant of the packing routine of a spec:
+//
+//	for j0 := 0; j0 < N; j0 += T {        // tile rows, the last one partial
+//		for p0 := 0; p0 < K; p0 += T {    // tile columns, the last one partial
+//			bp[p0:p0+T, j0:j0+T] = transpose(b[j0:j0+T, p0:p0+T])
+//		}
+//	}
+type packEmitter struct {
+	c        *build.Context
+	s        GEMMSpec
+	t        transposer
+	bp, b    reg.GPVirtual // tile row origins; advance by T rows of B
+	src, dst reg.GPVirtual // current tile
+	rows     []reg.VecVirtual
+	labels   int
+}
+
+// emitPack adds the function name(bp, b) packing B for s with t.
+func emitPack(c *build.Context, s GEMMSpec, x *isa, t transposer, name string) {
+	c.Function(name)
+	c.Attributes(attr.NOSPLIT)
+	c.SignatureExpr(s.packSignature())
+	c.Pragma("noescape")
+	c.Doc(fmt.Sprintf("%s is %s for CPUs with %s.", name, s.packName(), x.name))
+	p := &packEmitter{c: c, s: s, t: t}
+	p.bp, p.b, p.src, p.dst = c.GP64(), c.GP64(), c.GP64(), c.GP64()
+	c.Load(c.Param("bp").Base(), p.bp)
+	c.Load(c.Param("b").Base(), p.b)
+	for range t.tile() {
+		p.rows = append(p.rows, t.vec())
+	}
+	T := t.tile()
+	t.setMasks(s.N%T, s.K%T)
+	p.loop(s.N/T, func() {
+		p.tileRow(T)
+		c.ADDQ(operand.U32(T*s.K*4), p.b) // b = &B(j0+T, 0)
+		c.ADDQ(operand.U32(T*4), p.bp)    // bp = &Bᵀ(0, j0+T)
+	})
+	if r := s.N % T; r > 0 {
+		p.tileRow(r)
+	}
+	c.VZEROUPPER()
+	c.RET()
+}
+
+// loop emits body n times, in a counted loop when n > 1.
+func (p *packEmitter) loop(n int, body func()) {
+	if n == 0 {
+		return
+	}
+	if n == 1 {
+		body()
+		return
+	}
+	p.labels++
+	label := fmt.Sprintf("tiles%d", p.labels)
+	cnt := p.c.GP64()
+	p.c.MOVQ(operand.U32(n), cnt) // cnt = n
+	p.c.Label(label)
+	body()
+	p.c.DECQ(cnt)
+	p.c.JNZ(operand.LabelRef(label)) // if --cnt != 0: again
+}
+
+// tileRow packs rows j0..j0+rows of B, tile by tile.
+func (p *packEmitter) tileRow(rows int) {
+	c, s, T := p.c, p.s, p.t.tile()
+	c.Commentf("%d row(s) of B", rows)
+	c.MOVQ(p.b, p.src)  // src = &B(j0, 0)
+	c.MOVQ(p.bp, p.dst) // dst = &Bᵀ(0, j0)
+	p.loop(s.K/T, func() {
+		p.tile(rows, T)
+		c.ADDQ(operand.U32(T*4), p.src)     // src = &B(j0, p0+T)
+		c.ADDQ(operand.U32(T*s.N*4), p.dst) // dst = &Bᵀ(p0+T, j0)
+	})
+	if cols := s.K % T; cols > 0 {
+		p.tile(rows, cols)
+	}
+}
+
+// tile transposes the rows×cols tile at src into dst.
+func (p *packEmitter) tile(rows, cols int) {
+	s, T := p.s, p.t.tile()
+	for r, v := range p.rows {
+		if r < rows {
+			p.t.load(operand.Mem{Base: p.src, Disp: r * s.K * 4}, v, cols < T) // v = B(j0+r, p0:p0+T)
+		} else {
+			p.t.zero(v) // a row beyond B: its lanes are not stored
+		}
+	}
+	cs := p.t.transpose(p.c, p.rows)
+	for q := 0; q < cols; q++ {
+		p.t.store(cs[q], operand.Mem{Base: p.dst, Disp: q * s.N * 4}, rows < T) // Bᵀ(p0+q, j0:j0+T) = cs[q]
+	}
+}

@@ -1,0 +1,203 @@
+package codegen
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/dlc-lang/dlc/codegen/asm"
+	"github.com/dlc-lang/dlc/ir"
+)
+
+// Matrix products with constant N and K go through the GEMM kernels of
+// package asm: AVX-512 and AVX2+FMA assembly picked at init, with a pure-Go
+// twin under the purego tag and on other architectures. codegen emits the
+// kernels' files next to zkernels.go (gemmBase + "_amd64.s", ...) and the
+// kernel of a product calls them:
+//
+//	a·b      matmul, conv2d (w·col per sample), conv2d_grad_input (wᵀ·dy)
+//	a·bᵀ     matmul (x·Wᵀ): b is packed into the scratch block once per call
+//	         (asm kernels read Bᵀ packed; unpacked Bᵀ is Go-only), and
+//	         conv2d_grad_weight (dy·colᵀ, accumulated over the samples)
+//	aᵀ·b     matmul (dYᵀ·X): a contracted batch axis is cut into chunks of
+//	         constant length, accumulated into dst
+//	aᵀ·bᵀ    scalar loops (no kernel variant for it)
+//
+// A matmul epilogue that is exactly add(a0, bias), relu(a0) or
+// relu(add(a0, bias)) with bias a row of N is done by the kernel; any other
+// epilogue runs as the usual loop over dst afterwards.
+//
+// The rule for tiny shapes: a product keeps its scalar loops when
+// N·K < gemmMinWork (too small for the call and the packing to pay off).
+
+// gemmBase is the base name of the kernel files.
+const gemmBase = "zgemm"
+
+// gemmMinWork is the smallest N·K that goes through a GEMM kernel.
+const gemmMinWork = 16
+
+// useGEMM turns the GEMM kernels on; tests may clear it to compare.
+var useGEMM = true
+
+// gemm registers spec s (Name left empty) and returns the name of its
+// kernel; identical specs share one kernel.
+func (g *gen) gemm(s asm.GEMMSpec) string {
+	s.F64 = g.float == ir.F64
+	s.Name = gemmName(s)
+	if _, ok := g.gemmSeen[s.Name]; !ok {
+		g.gemmSeen[s.Name] = true
+		g.gemms = append(g.gemms, s)
+	}
+	return s.Name
+}
+
+// gemmName names a kernel after its spec, e.g. gemm10x10TBPBiasRelu for
+// N=10, K=10, TransB, PackedB, Bias and Relu.
+func gemmName(s asm.GEMMSpec) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "gemm%dx%d", s.N, s.K)
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{s.TransA, "TA"}, {s.TransB, "TB"}, {s.PackedB, "P"}, {s.Accumulate, "Acc"}, {s.Bias, "Bias"}, {s.Relu, "Relu"}} {
+		if f.on {
+			b.WriteString(f.name)
+		}
+	}
+	return b.String()
+}
+
+// gemmFits reports whether constant dims n, k can be a GEMM kernel's.
+func gemmFits(n, k int) bool {
+	return useGEMM && n >= 1 && k >= 1 && n*k >= gemmMinWork && n <= 1<<16 && k <= 1<<16
+}
+
+// emitGEMMFiles renders the kernels registered with gemm into g.raw.
+func (g *gen) emitGEMMFiles() error {
+	if len(g.gemms) == 0 {
+		return nil
+	}
+	u, err := asm.Config{Pkg: g.opts.Package, GeneratedBy: "dlc build " + g.sourceName()}.Generate(g.gemms)
+	if err != nil {
+		return err
+	}
+	for name, b := range u.Files(gemmBase) {
+		g.raw[name] = b
+	}
+	return nil
+}
+
+// gemmEpilogue maps v's epilogue onto the kernel's Bias and Relu: ok when
+// the epilogue is absent, add(a0,a1)/add(a1,a0), relu(a0) or relu of such
+// an add, with a1 a non-literal row of n elements; bias is a1's parameter.
+func (k *kernel) gemmEpilogue(n int) (bias string, relu, ok bool) {
+	e, _ := ir.Epilogue(k.v)
+	if e == nil {
+		return "", false, true
+	}
+	s := e.String()
+	if strings.HasPrefix(s, "relu(") && strings.HasSuffix(s, ")") {
+		relu, s = true, s[len("relu("):len(s)-1]
+	}
+	switch s {
+	case "a0":
+		return "", relu, relu
+	case "add(a0,a1)", "add(a1,a0)":
+	default:
+		return "", false, false
+	}
+	i := k.v.Op.Arity()
+	if len(k.v.Args) != i+1 {
+		return "", false, false
+	}
+	a := k.v.Args[i]
+	sh := a.Type.Shape
+	if inlinable(a) || sh.Batched() || sh.Elems(1) != n || sh[len(sh)-1] != n {
+		return "", false, false
+	}
+	return k.arg(i), relu, true
+}
+
+// emitMatMulGEMM emits v through GEMM kernels when its shape allows it and
+// reports whether it did.
+func emitMatMulGEMM(k *kernel) (bool, error) {
+	v := k.v
+	as := dims(v.Args[0].Type.Shape)
+	bs := dims(v.Args[1].Type.Shape)
+	ta, tb := v.Attrs.Bool("ta"), v.Attrs.Bool("tb")
+	// b is a weight [K,N] or [N,K], or with ta [K,N] sharing a's batched K.
+	if len(bs) != 2 || (bs[0].b && !ta) || bs[1].b || (ta && tb) {
+		return false, nil
+	}
+	var m, kk dim
+	if ta {
+		if len(as) != 2 {
+			return false, nil
+		}
+		kk, m = as[0], as[1]
+	} else {
+		m, kk = prod(as[:len(as)-1]), as[len(as)-1]
+	}
+	N := bs[1].k
+	if tb {
+		N = bs[0].k
+	}
+	a, b := k.arg(0), k.arg(1)
+	if !ta {
+		K := kk.k
+		if kk.b || !gemmFits(N, K) {
+			return false, nil
+		}
+		bias, relu, fused := k.gemmEpilogue(N)
+		s := asm.GEMMSpec{N: N, K: K, TransB: tb, PackedB: tb}
+		if fused {
+			s.Bias, s.Relu = bias != "", relu
+		}
+		name := k.g.gemm(s)
+		bArg := id(b)
+		if tb {
+			k.scratch = N * K
+			k.add(id(name+"PackB").Call(window("tmp", L(0), lit(N*K)), id(b)))
+			bArg = id("tmp")
+		}
+		args := []jen.Code{k.size(m), id(a), bArg, id("dst")}
+		if s.Bias {
+			args = append(args, id(bias))
+		}
+		k.add(id(name).Call(args...))
+		if fused {
+			return true, nil
+		}
+		return true, k.emitEpilogue()
+	}
+	// aᵀ·b: a [K,M], b [K,N], the contracted K = kk possibly n·c.
+	if m.b {
+		return false, nil
+	}
+	M := m.k
+	if !kk.b {
+		if !gemmFits(N, kk.k) {
+			return false, nil
+		}
+		name := k.g.gemm(asm.GEMMSpec{N: N, K: kk.k, TransA: true})
+		k.add(id(name).Call(lit(M), id(a), id(b), id("dst")))
+		return true, k.emitEpilogue()
+	}
+	// K = n·c: chunks of the compiled batch's rows, then of c rows.
+	c := kk.k
+	chunk := c * k.g.p.Batch
+	if !gemmFits(N, chunk) {
+		return false, nil
+	}
+	big := k.g.gemm(asm.GEMMSpec{N: N, K: chunk, TransA: true, Accumulate: true})
+	small := k.g.gemm(asm.GEMMSpec{N: N, K: c, TransA: true, Accumulate: true})
+	call := func(name string) jen.Code {
+		return id(name).Call(lit(M), id(a).Index(id("p").Op("*").Lit(M), jen.Empty()), id(b).Index(id("p").Op("*").Lit(N), jen.Empty()), id("dst"))
+	}
+	k.add(jen.Clear(id("dst")), define("p", lit(0)))
+	if big != small {
+		k.add(jen.For(jen.Op(";").Id("p").Op("+").Lit(chunk).Op("<=").Add(k.size(kk)).Op(";").Id("p").Op("+=").Lit(chunk)).Block(call(big)))
+	}
+	k.add(jen.For(jen.Op(";").Id("p").Op("<").Add(k.size(kk)).Op(";").Id("p").Op("+=").Lit(c)).Block(call(small)))
+	return true, k.emitEpilogue()
+}
