@@ -157,7 +157,7 @@ func listSchedule(f *ir.Func) []*ir.Value {
 	}
 	score := func(v *ir.Value) int {
 		if size(v) == 0 && v.Op != ir.OpReshape {
-			return 1 << 40 // sources cost nothing: run them as soon as they can
+			return 1 << 30 // sources cost nothing: run them as soon as they can
 		}
 		freed := 0
 		for _, a := range v.Args {

@@ -13,18 +13,18 @@ import (
 // Operands are in Go assembler order: sources first, destination last.
 type fpOps struct {
 	c       *build.Context
-	movu    func(...operand.Op)             // VMOVUPS src, dst
-	movuZ   func(m, k, dst operand.Op)      // VMOVUPS.Z src, k, dst: dst = k ? src : 0
-	maskmov func(src, mask, dst operand.Op) // VMASKMOVPS: lanes with the mask's sign bit set
-	bcast   func(...operand.Op)             // VBROADCASTSS m, dst: dst[:] = m
-	mul     func(...operand.Op)             // VMULPS x, y, dst: dst = x*y
-	mulBcst func(...operand.Op)             // VMULPS.BCST m, y, dst: dst = m*y
-	fma     func(...operand.Op)             // VFMADD231PS x, y, acc: acc += x*y
-	fmaBcst func(...operand.Op)             // VFMADD231PS.BCST m, y, acc: acc += m*y
-	add     func(...operand.Op)             // VADDPS x, y, dst: dst = y + x
-	addZ    func(m, x, k, dst operand.Op)   // VADDPS.Z m, x, k, dst: dst = k ? x + m : 0
-	max     func(...operand.Op)             // VMAXPS x, y, dst: dst = y > x ? y : x (x if NaN)
-	xor     func(...operand.Op) (*ir.Instruction, error)
+	movu    func(...operand.Op)                          // VMOVUPS src, dst
+	movuZ   func(m, k, dst operand.Op)                   // VMOVUPS.Z src, k, dst: dst = k ? src : 0
+	maskmov func(src, mask, dst operand.Op)              // VMASKMOVPS: lanes with the mask's sign bit set
+	bcast   func(...operand.Op)                          // VBROADCASTSS m, dst: dst[:] = m
+	mul     func(...operand.Op)                          // VMULPS x, y, dst: dst = x*y
+	mulBcst func(...operand.Op)                          // VMULPS.BCST m, y, dst: dst = m*y
+	fma     func(...operand.Op)                          // VFMADD231PS x, y, acc: acc += x*y
+	fmaBcst func(...operand.Op)                          // VFMADD231PS.BCST m, y, acc: acc += m*y
+	add     func(...operand.Op)                          // VADDPS x, y, dst: dst = y + x
+	addZ    func(m, x, k, dst operand.Op)                // VADDPS.Z m, x, k, dst: dst = k ? x + m : 0
+	max     func(...operand.Op)                          // VMAXPS x, y, dst: dst = y > x ? y : x (x if NaN)
+	xor     func(...operand.Op) (*ir.Instruction, error) // VPXORD x, y, dst, built for zero
 }
 
 // newFPOps returns the instructions for float64 when f64, else float32.
