@@ -106,6 +106,24 @@ func (g convGeom) samples(k *kernel, x, y string, body ...jen.Code) jen.Code {
 	return loop("b", k.size(g.n), append(head, body...)...)
 }
 
+// parSamples is samples split over the pool's threads (each sample is
+// independent and uses its chunk's scratch), or samples when the kernel
+// cannot be parallel. work is the floating-point work of one sample.
+func (g convGeom) parSamples(k *kernel, x, y string, work int, body ...jen.Code) jen.Code {
+	head := []jen.Code{
+		define("xb", window(x, L(0).plus("b", g.inSize()), lit(g.inSize()))),
+		define("yb", window(y, L(0).plus("b", g.o*g.pixels()), lit(g.o*g.pixels()))),
+	}
+	rows := loopFrom("b", id("lo"), id("hi"), append(head, body...)...)
+	if c, ok := k.parallel(k.size(g.n), work, k.scratch, []jen.Code{rows}); ok {
+		return c
+	}
+	return g.samples(k, x, y, body...)
+}
+
+// work is the floating-point work of one sample's product.
+func (g convGeom) work() int { return 2 * g.o * g.taps() * g.pixels() }
+
 // tapLoop renders the loop over the rows t of col (with cr the row of
 // slice cols) and, inside it, over the output channels o (with wv =
 // w[o,t] and gr the row o of the sample's output or output gradient yb):
@@ -131,12 +149,12 @@ func emitConv2d(k *kernel) error {
 	k.scratch = g.taps() * g.pixels()
 	if gemmFits(g.pixels(), g.taps()) {
 		name := k.g.gemm(asm.GEMMSpec{N: g.pixels(), K: g.taps()})
-		k.add(g.samples(k, x, "dst",
+		k.add(g.parSamples(k, x, "dst", g.work(),
 			g.im2col(k, "xb"),
 			id(name).Call(lit(g.o), id(w), id("tmp"), id("yb"))))
 		return k.emitEpilogue()
 	}
-	k.add(g.samples(k, x, "dst",
+	k.add(g.parSamples(k, x, "dst", g.work(),
 		g.im2col(k, "xb"),
 		jen.Clear(id("yb")),
 		g.tapLoop("tmp", w, nil,
@@ -155,12 +173,12 @@ func emitConv2dGradInput(k *kernel) error {
 	k.add(jen.Clear(id("dst")))
 	if gemmFits(g.pixels(), g.o) {
 		name := k.g.gemm(asm.GEMMSpec{N: g.pixels(), K: g.o, TransA: true})
-		k.add(g.samples(k, "dst", dy,
+		k.add(g.parSamples(k, "dst", dy, g.work(),
 			id(name).Call(lit(g.taps()), id(w), id("yb"), id("tmp")),
 			g.col2im(k, "xb")))
 		return k.emitEpilogue()
 	}
-	k.add(g.samples(k, "dst", dy,
+	k.add(g.parSamples(k, "dst", dy, g.work(),
 		g.tapLoop("tmp", w, []jen.Code{jen.Clear(id("cr"))},
 			jen.For(jen.List(id("j"), id("gv")).Op(":=").Range().Id("gr")).Block(
 				id("cr").Index(id("j")).Op("+=").Id("wv").Op("*").Id("gv"))),
@@ -180,6 +198,18 @@ func emitConv2dGradWeight(k *kernel) error {
 		// dw += dy_b·col_bᵀ, with col_bᵀ packed after col_b in scratch.
 		k.scratch = 2 * cols
 		name := k.g.gemm(asm.GEMMSpec{N: g.taps(), K: g.pixels(), TransB: true, PackedB: true, Accumulate: true})
+		// On threads: chunks of output channels, each chunk redoing the
+		// im2col of every sample in its own scratch, so that dw[o] sums
+		// the samples in the same order whatever the chunks.
+		rows := g.samples(k, x, dy,
+			g.im2col(k, "xb"),
+			id(name+"PackB").Call(window("tmp", L(cols), lit(cols)), window("tmp", L(0), lit(cols))),
+			id(name).Call(id("hi").Op("-").Id("lo"), id("yb").Index(id("lo").Op("*").Lit(g.pixels()), jen.Empty()),
+				window("tmp", L(cols), lit(cols)), id("dst").Index(id("lo").Op("*").Lit(g.taps()), jen.Empty())))
+		if c, ok := k.parallel(lit(g.o), k.g.p.Batch*2*cols, 2*cols, []jen.Code{rows}); ok {
+			k.add(c)
+			return nil
+		}
 		k.add(g.samples(k, x, dy,
 			g.im2col(k, "xb"),
 			id(name+"PackB").Call(window("tmp", L(cols), lit(cols)), window("tmp", L(0), lit(cols))),

@@ -160,11 +160,20 @@ func emitMatMulGEMM(k *kernel) (bool, error) {
 			k.add(id(name+"PackB").Call(window("tmp", L(0), lit(N*K)), id(b)))
 			bArg = id("tmp")
 		}
-		args := []jen.Code{k.size(m), id(a), bArg, id("dst")}
+		args := []jen.Code{id("hi").Op("-").Id("lo"), id(a).Index(id("lo").Op("*").Lit(K), jen.Empty()), bArg, id("dst").Index(id("lo").Op("*").Lit(N), jen.Empty())}
 		if s.Bias {
 			args = append(args, id(bias))
 		}
-		k.add(id(name).Call(args...))
+		// Rows are independent: chunks of rows go to the pool's threads.
+		if c, ok := k.parallel(k.size(m), 2*N*K, 0, []jen.Code{id(name).Call(args...)}); ok {
+			k.add(c)
+		} else {
+			args = []jen.Code{k.size(m), id(a), bArg, id("dst")}
+			if s.Bias {
+				args = append(args, id(bias))
+			}
+			k.add(id(name).Call(args...))
+		}
 		if fused {
 			return true, nil
 		}

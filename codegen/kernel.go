@@ -31,6 +31,12 @@ type kernel struct {
 
 	usesN, usesStep, errs bool
 	scratch               int // elements of scratch memory (parameter tmp) the kernel needs
+
+	// par marks a parallel kernel (parallel.go): it takes jb *job first
+	// and, when parScratch > 0, the whole scratch block as tmp, parScratch
+	// elements per chunk.
+	par        bool
+	parScratch int
 }
 
 // arg registers argument i of the value as a parameter and returns its name.
@@ -114,6 +120,9 @@ func (g *gen) ft() *jen.Statement { return g.T(g.float) }
 // signature renders the kernel's parameter list.
 func (k *kernel) signature() []jen.Code {
 	var ps []jen.Code
+	if k.par {
+		ps = append(ps, id("jb").Op("*").Id("job"))
+	}
 	if k.usesN {
 		ps = append(ps, id("n").Int())
 	}

@@ -49,9 +49,12 @@ func (g *gen) emitModel(file *jen.File) {
 		id("step").Int64().Comment("training steps taken"),
 		id("gradRows").Int().Comment("rows of the last TrainStep, for InputGrad"),
 		id("tensors").Index().Id("Tensor"),
+		id("job").Id("job").Comment("the loop of the parallel kernel that runs, and the thread pool"),
 	)
 	file.Line()
 	g.emitNew(file)
+	_, _, scratch := g.arenaSizes()
+	g.emitJob(file, scratch)
 	g.emitAccessors(file)
 }
 
@@ -185,6 +188,7 @@ func (g *gen) emitNew(file *jen.File) {
 		body = append(body, define("rng", jen.Qual(runtimePath, "NewRNG").Call(id("seed"))))
 	}
 	body = append(body, inits...)
+	body = append(body, id("m").Dot("job").Dot("body").Op("=").Id("m").Dot("job").Dot("exec"))
 	body = append(body, id("m").Dot("tensors").Op("=").Index().Id("Tensor").Add(lines(tensors...)))
 	body = append(body, jen.Return(id("m")))
 	seed := id("seed")

@@ -92,6 +92,9 @@ func (g *gen) emitRun(file *jen.File, f *ir.Func) error {
 			}
 		}
 		args := []jen.Code{}
+		if c.k.par {
+			args = append(args, jen.Op("&").Id("m").Dot("job"))
+		}
 		if c.k.usesN {
 			args = append(args, id("n"))
 		}
@@ -102,7 +105,9 @@ func (g *gen) emitRun(file *jen.File, f *ir.Func) error {
 		for _, cv := range c.k.companions {
 			args = append(args, g.view(f, cv))
 		}
-		if c.k.scratch > 0 {
+		if c.k.parScratch > 0 {
+			args = append(args, id("m").Dot("scratch"))
+		} else if c.k.scratch > 0 {
 			args = append(args, window("m.scratch", L(0), lit(c.k.scratch)))
 		}
 		for _, a := range c.k.args {

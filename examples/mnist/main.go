@@ -21,7 +21,7 @@ func main() {
 	cfg := defaultConfig()
 	flag.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "training epochs")
 	flag.IntVar(&cfg.Batch, "batch", cfg.Batch, fmt.Sprintf("batch size, 1 to %d (the batch lenet.dl was built with)", model.MaxBatch))
-	flag.IntVar(&cfg.Threads, "threads", cfg.Threads, "reserved: the generated package has no thread setting yet and runs on one core")
+	flag.IntVar(&cfg.Threads, "threads", cfg.Threads, "threads of the model's kernels (0: GOMAXPROCS); the results are the same for any count")
 	flag.StringVar(&cfg.Out, "out", cfg.Out, "output folder for curve.png and lenet.safetensors")
 	flag.BoolVar(&cfg.Augment, "augment", cfg.Augment, "shift training images by up to 2 pixels (seeded)")
 	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed for initialization, shuffling and augmentation")

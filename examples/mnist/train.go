@@ -23,7 +23,7 @@ const (
 type config struct {
 	Epochs   int
 	Batch    int
-	Threads  int // reserved: the generated package has no thread setting
+	Threads  int // threads of the model's kernels (Model.SetThreads); results do not depend on it
 	Out      string
 	Augment  bool
 	Seed     uint64
@@ -114,6 +114,7 @@ func run(cfg config) (*result, error) {
 // epoch.
 func fit(cfg config, trainSet, testSet dlcrt.Dataset[float32, int32], stdout io.Writer) (*result, error) {
 	m := model.New(cfg.Seed)
+	m.SetThreads(cfg.Threads)
 	res := &result{Model: m}
 	steps := (trainSet.Len() + cfg.Batch - 1) / cfg.Batch
 	var bar *progress

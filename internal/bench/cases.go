@@ -41,6 +41,10 @@ func Cases() []Case {
 		return s
 	}
 	mlp, lenet, lstm := seedmlp.New(1), seedlenet.New(1), seedlstm.New(1)
+	// lenet2 is lenet on 2 threads (SetThreads): the same results, split
+	// over the samples of the convolutions and the rows of the products.
+	lenet2 := seedlenet.New(1)
+	lenet2.SetThreads(2)
 	mx, my := fill(seedmlp.MaxBatch*seedmlp.XRow, -1, 1), fill(seedmlp.MaxBatch*seedmlp.YRow, 0, 1)
 	lx, ly := fill(seedlenet.MaxBatch*seedlenet.XRow, -1, 1), labels(seedlenet.MaxBatch, seedlenet.LogitsRow)
 	sx, sy := fill(seedlstm.MaxBatch*seedlstm.XRow, -1, 1), fill(seedlstm.MaxBatch*seedlstm.YRow, 0, 1)
@@ -51,6 +55,7 @@ func Cases() []Case {
 	return []Case{
 		{"mlp_train_b32", "mlp", "train", seedmlp.MaxBatch, train(func() (float32, error) { return mlp.TrainStep(mx, my) })},
 		{"lenet_train_b64", "lenet", "train", seedlenet.MaxBatch, train(func() (float32, error) { return lenet.TrainStep(lx, ly) })},
+		{"lenet_train_b64_t2", "lenet", "train", seedlenet.MaxBatch, train(func() (float32, error) { return lenet2.TrainStep(lx, ly) })},
 		{"lstm_train_b32", "lstm", "train", seedlstm.MaxBatch, train(func() (float32, error) { return lstm.TrainStep(sx, sy) })},
 		{"mlp_infer_b1", "mlp", "infer", 1, func() error { return mlp.Forward(mx[:seedmlp.XRow], mout) }},
 		{"lenet_infer_b1", "lenet", "infer", 1, func() error { return lenet.Forward(lx[:seedlenet.XRow], lout) }},

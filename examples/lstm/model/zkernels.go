@@ -17,9 +17,19 @@ func inferAdd5(dst []float32, x0 []float32, x1 []float32) {
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %6 = matmul %0, %1, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,24,200]
-func inferMatmul6(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul6(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm200x5TBPBiasPackB(tmp[:1000], x1)
-	gemm200x5TBPBias(n*24, x0, tmp, dst, x2)
+	{
+		jb.set(n, n*24, 17, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x5TBPBias(hi-lo, x0[lo*5:], tmp, dst[lo*200:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
@@ -87,9 +97,19 @@ func inferSlice14(n int, dst []float32, x0 []float32) {
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %16 = matmul %13, %2, %15 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
-func inferMatmul16(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul16(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm200x50TBPPackB(tmp[:10000], x1)
-	gemm200x50TBP(n, x0, tmp, dst)
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 	d := dst[:n*200]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
@@ -401,16 +421,36 @@ func inferConcat244(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // infer %250 = matmul %244, %245, %249 {epilogue="add(a0,a1)", tb=true} : f32[B,24,200]
-func inferMatmul250(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul250(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm200x50TBPBiasPackB(tmp[:10000], x1)
-	gemm200x50TBPBias(n*24, x0, tmp, dst, x2)
+	{
+		jb.set(n, n*24, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBPBias(hi-lo, x0[lo*50:], tmp, dst[lo*200:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lstm.dl:13:12: pred = dense(last, 1) as fc
 // infer %466 = matmul %463, %464, %465 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
-func inferMatmul466(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul466(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm1x50TBPBiasPackB(tmp[:50], x1)
-	gemm1x50TBPBias(n, x0, tmp, dst, x2)
+	{
+		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm1x50TBPBias(hi-lo, x0[lo*50:], tmp, dst[lo*1:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lstm.dl:15:10: loss mse(pred, y)
@@ -529,9 +569,19 @@ func trainFused337(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 
 // lstm.dl:13:12: pred = dense(last, 1) as fc
 // train %703 = matmul %700, %701, %702, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
-func trainMatmul703(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+func trainMatmul703(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	gemm1x50TBPPackB(tmp[:50], x1)
-	gemm1x50TBP(n, x0, tmp, dst)
+	{
+		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm1x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*1:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 	d := dst[:n]
 	a0 := dst[:len(d)]
 	s1 := x2[0]
@@ -581,8 +631,16 @@ func trainFused708(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 
 // lstm.dl:13:12: pred = dense(last, 1) as fc
 // train %711 = matmul %708, %701 : f32[B,50]
-func trainMatmul711(n int, dst []float32, x0 []float32, x1 []float32) {
-	gemm50x1(n, x0, x1, dst)
+func trainMatmul711(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
+	{
+		jb.set(n, n, 328, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			gemm50x1(hi-lo, x0[lo*1:], x1, dst[lo*50:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lstm.dl:13:12: pred = dense(last, 1) as fc
@@ -637,8 +695,16 @@ func trainConcat718(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %719 = matmul %718, %365 : f32[B,50]
-func trainMatmul719(n int, dst []float32, x0 []float32, x1 []float32) {
-	gemm50x200(n, x0, x1, dst)
+func trainMatmul719(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
+	{
+		jb.set(n, n, 2, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			gemm50x200(hi-lo, x0[lo*200:], x1, dst[lo*50:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
@@ -734,8 +800,16 @@ func trainConcat924(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %927 = matmul %924, %364 : f32[B,24,50]
-func trainMatmul927(n int, dst []float32, x0 []float32, x1 []float32) {
-	gemm50x200(n*24, x0, x1, dst)
+func trainMatmul927(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
+	{
+		jb.set(n, n*24, 2, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			gemm50x200(hi-lo, x0[lo*200:], x1, dst[lo*50:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]

@@ -77,26 +77,26 @@ func (m *Model) InputGrad(name string) []float32 {
 // runInfer runs func infer on n rows.
 func (m *Model) runInfer(n int, x []float32, fc []float32) error {
 	inferFused10(m.arena[8192:][:8], m.buffers[8:][:8])
-	inferConv2d13(n, m.arena[:n*2048], m.scratch[:6912], x, m.params[:216], m.params[216:][:8], m.buffers[:8], m.arena[8192:][:8], m.params[224:][:8], m.params[232:][:8])
+	inferConv2d13(&m.job, n, m.arena[:n*2048], m.scratch, x, m.params[:216], m.params[216:][:8], m.buffers[:8], m.arena[8192:][:8], m.params[224:][:8], m.params[232:][:8])
 	inferMaxpool2d14(n, m.arena[8192:][:n*512], m.arena[:n*2048])
-	inferConv2d18(n, m.arena[:n*256], m.scratch[:1152], m.arena[8192:][:n*512], m.params[240:][:1152], m.params[1392:][:16])
+	inferConv2d18(&m.job, n, m.arena[:n*256], m.scratch, m.arena[8192:][:n*512], m.params[240:][:1152], m.params[1392:][:16])
 	inferAvgpool2d19(n, m.arena[1024:][:n*64], m.arena[:n*256])
-	inferConv2d21(n, m.arena[:n*64], m.scratch[:576], m.arena[1024:][:n*64], m.params[1408:][:2304])
+	inferConv2d21(&m.job, n, m.arena[:n*64], m.scratch, m.arena[1024:][:n*64], m.params[1408:][:2304])
 	inferMean22(n, m.arena[256:][:n*16], m.arena[:n*64])
-	inferMatmul25(n, fc, m.scratch[:160], m.arena[256:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
+	inferMatmul25(&m.job, n, fc, m.scratch[:160], m.arena[256:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
 	return nil
 }
 
 // runEval runs func eval on n rows.
 func (m *Model) runEval(n int, x []float32, y []int32) error {
 	inferFused10(m.arena[8192:][:8], m.buffers[8:][:8])
-	inferConv2d13(n, m.arena[:n*2048], m.scratch[:6912], x, m.params[:216], m.params[216:][:8], m.buffers[:8], m.arena[8192:][:8], m.params[224:][:8], m.params[232:][:8])
+	inferConv2d13(&m.job, n, m.arena[:n*2048], m.scratch, x, m.params[:216], m.params[216:][:8], m.buffers[:8], m.arena[8192:][:8], m.params[224:][:8], m.params[232:][:8])
 	inferMaxpool2d14(n, m.arena[8192:][:n*512], m.arena[:n*2048])
-	inferConv2d18(n, m.arena[:n*256], m.scratch[:1152], m.arena[8192:][:n*512], m.params[240:][:1152], m.params[1392:][:16])
+	inferConv2d18(&m.job, n, m.arena[:n*256], m.scratch, m.arena[8192:][:n*512], m.params[240:][:1152], m.params[1392:][:16])
 	inferAvgpool2d19(n, m.arena[1024:][:n*64], m.arena[:n*256])
-	inferConv2d21(n, m.arena[:n*64], m.scratch[:576], m.arena[1024:][:n*64], m.params[1408:][:2304])
+	inferConv2d21(&m.job, n, m.arena[:n*64], m.scratch, m.arena[1024:][:n*64], m.params[1408:][:2304])
 	inferMean22(n, m.arena[256:][:n*16], m.arena[:n*64])
-	inferMatmul25(n, m.arena[:n*10], m.scratch[:160], m.arena[256:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
+	inferMatmul25(&m.job, n, m.arena[:n*10], m.scratch[:160], m.arena[256:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
 	if err := evalCrossEntropy27(n, m.arena[48:][:n], m.arena[:n*10], y); err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 
 // runTrain runs func train on n rows.
 func (m *Model) runTrain(n int, x []float32, y []int32) error {
-	trainConv2d5(n, m.arena[:n*2048], m.scratch[:6912], x, m.params[:216], m.params[216:][:8])
+	trainConv2d5(&m.job, n, m.arena[:n*2048], m.scratch, x, m.params[:216], m.params[216:][:8])
 	trainMean10(n, m.arena[32768:][:8], m.arena[:n*2048])
 	trainFused11(n, m.arena[8192:][:n*2048], m.arena[:n*2048], m.arena[32768:][:8])
 	trainMean10(n, m.arena[17408:][:8], m.arena[8192:][:n*2048])
@@ -121,13 +121,13 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainFused23(m.arena[32832:][:8], m.buffers[8:][:8], m.arena[16384:][:8])
 	trainFused26(n, m.arena[16384:][:n*2048], m.arena[8192:][:n*2048], m.params[224:][:8], m.params[232:][:8])
 	trainMaxpool2d27(n, m.arena[24576:][:n*512], m.iarena[:n*512], m.arena[16384:][:n*2048])
-	inferConv2d18(n, m.arena[16384:][:n*256], m.scratch[:1152], m.arena[24576:][:n*512], m.params[240:][:1152], m.params[1392:][:16])
+	inferConv2d18(&m.job, n, m.arena[16384:][:n*256], m.scratch, m.arena[24576:][:n*512], m.params[240:][:1152], m.params[1392:][:16])
 	inferAvgpool2d19(n, m.arena[17408:][:n*64], m.arena[16384:][:n*256])
-	inferConv2d21(n, m.arena[17664:][:n*64], m.scratch[:576], m.arena[17408:][:n*64], m.params[1408:][:2304])
+	inferConv2d21(&m.job, n, m.arena[17664:][:n*64], m.scratch, m.arena[17408:][:n*64], m.params[1408:][:2304])
 	inferMean22(n, m.arena[17920:][:n*16], m.arena[17664:][:n*64])
 	trainDropoutMask37(uint64(m.step), m.arena[17984:][:n*16])
 	trainMul38(n, m.arena[18048:][:n*16], m.arena[17920:][:n*16], m.arena[17984:][:n*16])
-	inferMatmul25(n, m.arena[17920:][:n*10], m.scratch[:160], m.arena[18048:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
+	inferMatmul25(&m.job, n, m.arena[17920:][:n*10], m.scratch[:160], m.arena[18048:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
 	if err := evalCrossEntropy27(n, m.arena[17968:][:n], m.arena[17920:][:n*10], y); err != nil {
 		return err
 	}
@@ -137,16 +137,16 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 		return err
 	}
 	trainMatmul49(n, m.grads[3712:][:160], m.arena[18112:][:n*10], m.arena[18048:][:n*16])
-	trainMatmul50(n, m.arena[17920:][:n*16], m.arena[18112:][:n*10], m.params[3712:][:160], m.arena[17984:][:n*16])
+	trainMatmul50(&m.job, n, m.arena[17920:][:n*16], m.arena[18112:][:n*10], m.params[3712:][:160], m.arena[17984:][:n*16])
 	trainScale52(n, m.arena[18176:][:n*16], m.arena[17920:][:n*16])
 	trainBroadcast53(n, m.arena[17920:][:n*64], m.arena[18176:][:n*16])
 	trainReluGrad54(n, m.arena[18176:][:n*64], m.arena[17664:][:n*64], m.arena[17920:][:n*64])
-	trainConv2dGradInput55(n, m.arena[18432:][:n*64], m.scratch[:576], m.arena[18176:][:n*64], m.params[1408:][:2304])
-	trainConv2dGradWeight56(n, m.grads[1408:][:2304], m.scratch[:1152], m.arena[17408:][:n*64], m.arena[18176:][:n*64])
+	trainConv2dGradInput55(&m.job, n, m.arena[18432:][:n*64], m.scratch, m.arena[18176:][:n*64], m.params[1408:][:2304])
+	trainConv2dGradWeight56(&m.job, n, m.grads[1408:][:2304], m.scratch, m.arena[17408:][:n*64], m.arena[18176:][:n*64])
 	trainAvgpool2dGrad57(n, m.arena[17408:][:n*256], m.arena[18432:][:n*64])
 	trainReluGrad58(n, m.arena[18432:][:n*256], m.grads[1392:][:16], m.arena[16384:][:n*256], m.arena[17408:][:n*256])
-	trainConv2dGradWeight61(n, m.grads[240:][:1152], m.scratch[:2304], m.arena[24576:][:n*512], m.arena[18432:][:n*256])
-	trainConv2dGradInput62(n, m.arena[26624:][:n*512], m.scratch[:1152], m.arena[18432:][:n*256], m.params[240:][:1152], m.arena[24576:][:n*512])
+	trainConv2dGradWeight61(&m.job, n, m.grads[240:][:1152], m.scratch, m.arena[24576:][:n*512], m.arena[18432:][:n*256])
+	trainConv2dGradInput62(&m.job, n, m.arena[26624:][:n*512], m.scratch, m.arena[18432:][:n*256], m.params[240:][:1152], m.arena[24576:][:n*512])
 	trainMaxpool2dGradIdx63(n, m.arena[16384:][:n*2048], m.grads[232:][:8], m.iarena[:n*512], m.arena[26624:][:n*512])
 	trainMul66(n, m.arena[24576:][:n*2048], m.grads[224:][:8], m.arena[16384:][:n*2048], m.arena[8192:][:n*2048])
 	trainFused69(n, m.arena[8192:][:n*2048], m.arena[24576:][:8], m.arena[16384:][:n*2048], m.params[224:][:8], m.arena[:n*2048], m.arena[32768:][:8])
@@ -156,7 +156,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainNeg74(n, m.arena[:n*2048], m.arena[8192:][:8], m.arena[24576:][:n*2048])
 	trainMeanGrad72(n, m.arena[:n*2048], m.arena[8192:][:8])
 	trainAdd77(n, m.arena[8192:][:n*2048], m.grads[216:][:8], m.arena[24576:][:n*2048], m.arena[:n*2048])
-	trainConv2dGradWeight80(n, m.grads[:216], m.scratch[:13824], x, m.arena[8192:][:n*2048])
+	trainConv2dGradWeight80(&m.job, n, m.grads[:216], m.scratch, x, m.arena[8192:][:n*2048])
 	copy(m.buffers[:8], m.arena[32816:][:8])
 	copy(m.buffers[8:][:8], m.arena[32832:][:8])
 	return nil

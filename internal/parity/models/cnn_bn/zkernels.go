@@ -21,27 +21,36 @@ func inferFused10(dst []float32, x0 []float32) {
 
 // cnn_bn.dl:8:13: conv1 = conv2d(x, 3, 8, 3, stride=1, padding=1)
 // infer %13 = conv2d %0, %1, %3, %8, %10, %11, %12 {dilation=[1,1], epilogue="relu(add(mul(mul(sub(add(a0,a1),a2),a3),a4),a5))", pad=[1,1], stride=[1,1]} : f32[B,8,16,16]
-func inferConv2d13(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
-	for b := 0; b < n; b++ {
-		xb := x0[b*768:][:768]
-		yb := dst[b*2048:][:2048]
-		for c := 0; c < 3; c++ {
-			xp := xb[c*256:][:256]
-			for p := 0; p < 3; p++ {
-				i0, i1 := convRange(16, 16, 1, p-1)
-				for q := 0; q < 3; q++ {
-					j0, j1 := convRange(16, 16, 1, q-1)
-					cr := tmp[c*2304+p*768+q*256:][:256]
-					clear(cr)
-					for i := i0; i < i1; i++ {
-						seg := cr[i*16+j0 : i*16+j1]
-						xr := xp[i*16+p*16+j0+q-17:]
-						copy(seg, xr)
+func inferConv2d13(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
+	{
+		jb.set(n, n, 1, 6912, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := lo; b < hi; b++ {
+				xb := x0[b*768:][:768]
+				yb := dst[b*2048:][:2048]
+				for c := 0; c < 3; c++ {
+					xp := xb[c*256:][:256]
+					for p := 0; p < 3; p++ {
+						i0, i1 := convRange(16, 16, 1, p-1)
+						for q := 0; q < 3; q++ {
+							j0, j1 := convRange(16, 16, 1, q-1)
+							cr := tmp[c*2304+p*768+q*256:][:256]
+							clear(cr)
+							for i := i0; i < i1; i++ {
+								seg := cr[i*16+j0 : i*16+j1]
+								xr := xp[i*16+p*16+j0+q-17:]
+								copy(seg, xr)
+							}
+						}
 					}
 				}
+				gemm256x27(8, x1, tmp, yb)
 			}
-		}
-		gemm256x27(8, x1, tmp, yb)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 8; i1++ {
@@ -94,29 +103,38 @@ func inferMaxpool2d14(n int, dst []float32, x0 []float32) {
 
 // cnn_bn.dl:11:13: conv2 = conv2d(pool1, 8, 16, 3, stride=2, padding=1, dilation=1)
 // infer %18 = conv2d %14, %15, %17 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[1,1], stride=[2,2]} : f32[B,16,4,4]
-func inferConv2d18(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for b := 0; b < n; b++ {
-		xb := x0[b*512:][:512]
-		yb := dst[b*256:][:256]
-		for c := 0; c < 8; c++ {
-			xp := xb[c*64:][:64]
-			for p := 0; p < 3; p++ {
-				i0, i1 := convRange(8, 4, 2, p-1)
-				for q := 0; q < 3; q++ {
-					j0, j1 := convRange(8, 4, 2, q-1)
-					cr := tmp[c*144+p*48+q*16:][:16]
-					clear(cr)
-					for i := i0; i < i1; i++ {
-						seg := cr[i*4+j0 : i*4+j1]
-						xr := xp[i*16+p*8+j0*2+q-9:]
-						for j := range seg {
-							seg[j] = xr[j*2]
+func inferConv2d18(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 1, 1152, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := lo; b < hi; b++ {
+				xb := x0[b*512:][:512]
+				yb := dst[b*256:][:256]
+				for c := 0; c < 8; c++ {
+					xp := xb[c*64:][:64]
+					for p := 0; p < 3; p++ {
+						i0, i1 := convRange(8, 4, 2, p-1)
+						for q := 0; q < 3; q++ {
+							j0, j1 := convRange(8, 4, 2, q-1)
+							cr := tmp[c*144+p*48+q*16:][:16]
+							clear(cr)
+							for i := i0; i < i1; i++ {
+								seg := cr[i*4+j0 : i*4+j1]
+								xr := xp[i*16+p*8+j0*2+q-9:]
+								for j := range seg {
+									seg[j] = xr[j*2]
+								}
+							}
 						}
 					}
 				}
+				gemm16x72(16, x1, tmp, yb)
 			}
-		}
-		gemm16x72(16, x1, tmp, yb)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 16; i1++ {
@@ -157,27 +175,36 @@ func inferAvgpool2d19(n int, dst []float32, x0 []float32) {
 
 // cnn_bn.dl:13:13: conv3 = conv2d(pool2, 16, 16, 3, padding=2, dilation=2, bias=false)
 // infer %21 = conv2d %19, %20 {dilation=[2,2], epilogue="relu(a0)", pad=[2,2], stride=[1,1]} : f32[B,16,2,2]
-func inferConv2d21(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
-	for b := 0; b < n; b++ {
-		xb := x0[b*64:][:64]
-		yb := dst[b*64:][:64]
-		for c := 0; c < 16; c++ {
-			xp := xb[c*4:][:4]
-			for p := 0; p < 3; p++ {
-				i0, i1 := convRange(2, 2, 1, p*2-2)
-				for q := 0; q < 3; q++ {
-					j0, j1 := convRange(2, 2, 1, q*2-2)
-					cr := tmp[c*36+p*12+q*4:][:4]
-					clear(cr)
-					for i := i0; i < i1; i++ {
-						seg := cr[i*2+j0 : i*2+j1]
-						xr := xp[i*2+p*4+j0+q*2-6:]
-						copy(seg, xr)
+func inferConv2d21(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+	{
+		jb.set(n, n, 2, 576, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := lo; b < hi; b++ {
+				xb := x0[b*64:][:64]
+				yb := dst[b*64:][:64]
+				for c := 0; c < 16; c++ {
+					xp := xb[c*4:][:4]
+					for p := 0; p < 3; p++ {
+						i0, i1 := convRange(2, 2, 1, p*2-2)
+						for q := 0; q < 3; q++ {
+							j0, j1 := convRange(2, 2, 1, q*2-2)
+							cr := tmp[c*36+p*12+q*4:][:4]
+							clear(cr)
+							for i := i0; i < i1; i++ {
+								seg := cr[i*2+j0 : i*2+j1]
+								xr := xp[i*2+p*4+j0+q*2-6:]
+								copy(seg, xr)
+							}
+						}
 					}
 				}
+				gemm4x144(16, x1, tmp, yb)
 			}
-		}
-		gemm4x144(16, x1, tmp, yb)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	d := dst[:n*64]
 	a0 := dst[:len(d)]
@@ -201,9 +228,19 @@ func inferMean22(n int, dst []float32, x0 []float32) {
 
 // cnn_bn.dl:16:10: fc = linear(drop1, 16, 10)
 // infer %25 = matmul %22, %23, %24 {epilogue="add(a0,a1)", tb=true} : f32[B,10]
-func inferMatmul25(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm10x16TBPBiasPackB(tmp[:160], x1)
-	gemm10x16TBPBias(n, x0, tmp, dst, x2)
+	{
+		jb.set(n, n, 103, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm10x16TBPBias(hi-lo, x0[lo*16:], tmp, dst[lo*10:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // cnn_bn.dl:18:10: loss cross_entropy(fc, y)
@@ -245,27 +282,36 @@ func evalMean28(n int, dst []float32, x0 []float32) {
 
 // cnn_bn.dl:8:13: conv1 = conv2d(x, 3, 8, 3, stride=1, padding=1)
 // train %5 = conv2d %0, %2, %4 {dilation=[1,1], epilogue="add(a0,a1)", pad=[1,1], stride=[1,1]} : f32[B,8,16,16]
-func trainConv2d5(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for b := 0; b < n; b++ {
-		xb := x0[b*768:][:768]
-		yb := dst[b*2048:][:2048]
-		for c := 0; c < 3; c++ {
-			xp := xb[c*256:][:256]
-			for p := 0; p < 3; p++ {
-				i0, i1 := convRange(16, 16, 1, p-1)
-				for q := 0; q < 3; q++ {
-					j0, j1 := convRange(16, 16, 1, q-1)
-					cr := tmp[c*2304+p*768+q*256:][:256]
-					clear(cr)
-					for i := i0; i < i1; i++ {
-						seg := cr[i*16+j0 : i*16+j1]
-						xr := xp[i*16+p*16+j0+q-17:]
-						copy(seg, xr)
+func trainConv2d5(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 1, 6912, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := lo; b < hi; b++ {
+				xb := x0[b*768:][:768]
+				yb := dst[b*2048:][:2048]
+				for c := 0; c < 3; c++ {
+					xp := xb[c*256:][:256]
+					for p := 0; p < 3; p++ {
+						i0, i1 := convRange(16, 16, 1, p-1)
+						for q := 0; q < 3; q++ {
+							j0, j1 := convRange(16, 16, 1, q-1)
+							cr := tmp[c*2304+p*768+q*256:][:256]
+							clear(cr)
+							for i := i0; i < i1; i++ {
+								seg := cr[i*16+j0 : i*16+j1]
+								xr := xp[i*16+p*16+j0+q-17:]
+								copy(seg, xr)
+							}
+						}
 					}
 				}
+				gemm256x27(8, x1, tmp, yb)
 			}
-		}
-		gemm256x27(8, x1, tmp, yb)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 8; i1++ {
@@ -529,8 +575,16 @@ func trainMatmul49(n int, dst []float32, x0 []float32, x1 []float32) {
 
 // cnn_bn.dl:16:10: fc = linear(drop1, 16, 10)
 // train %50 = matmul %46, %39, %37 {epilogue="mul(a0,a1)"} : f32[B,16]
-func trainMatmul50(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm16x10(n, x0, x1, dst)
+func trainMatmul50(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 103, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			gemm16x10(hi-lo, x0[lo*10:], x1, dst[lo*16:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 	d := dst[:n*16]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
@@ -574,58 +628,76 @@ func trainReluGrad54(n int, dst []float32, x0 []float32, x1 []float32) {
 
 // cnn_bn.dl:13:13: conv3 = conv2d(pool2, 16, 16, 3, padding=2, dilation=2, bias=false)
 // train %55 = conv2d_grad_input %54, %34 {dilation=[2,2], pad=[2,2], shape=[-1,16,2,2], stride=[1,1]} : f32[B,16,2,2]
-func trainConv2dGradInput55(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+func trainConv2dGradInput55(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for b := 0; b < n; b++ {
-		xb := dst[b*64:][:64]
-		yb := x0[b*64:][:64]
-		gemm4x16TA(144, x1, yb, tmp)
-		for c := 0; c < 16; c++ {
-			xp := xb[c*4:][:4]
-			for p := 0; p < 3; p++ {
-				i0, i1 := convRange(2, 2, 1, p*2-2)
-				for q := 0; q < 3; q++ {
-					j0, j1 := convRange(2, 2, 1, q*2-2)
-					cr := tmp[c*36+p*12+q*4:][:4]
-					for i := i0; i < i1; i++ {
-						seg := cr[i*2+j0 : i*2+j1]
-						xr := xp[i*2+p*4+j0+q*2-6:]
-						xr = xr[:len(seg)]
-						for j, v := range seg {
-							xr[j] += v
+	{
+		jb.set(n, n, 2, 576, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := lo; b < hi; b++ {
+				xb := dst[b*64:][:64]
+				yb := x0[b*64:][:64]
+				gemm4x16TA(144, x1, yb, tmp)
+				for c := 0; c < 16; c++ {
+					xp := xb[c*4:][:4]
+					for p := 0; p < 3; p++ {
+						i0, i1 := convRange(2, 2, 1, p*2-2)
+						for q := 0; q < 3; q++ {
+							j0, j1 := convRange(2, 2, 1, q*2-2)
+							cr := tmp[c*36+p*12+q*4:][:4]
+							for i := i0; i < i1; i++ {
+								seg := cr[i*2+j0 : i*2+j1]
+								xr := xp[i*2+p*4+j0+q*2-6:]
+								xr = xr[:len(seg)]
+								for j, v := range seg {
+									xr[j] += v
+								}
+							}
 						}
 					}
 				}
 			}
-		}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // cnn_bn.dl:13:13: conv3 = conv2d(pool2, 16, 16, 3, padding=2, dilation=2, bias=false)
 // train %56 = conv2d_grad_weight %33, %54 {dilation=[2,2], pad=[2,2], shape=[16,16,3,3], stride=[1,1]} : f32[16,16,3,3]
-func trainConv2dGradWeight56(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+func trainConv2dGradWeight56(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for b := 0; b < n; b++ {
-		xb := x0[b*64:][:64]
-		yb := x1[b*64:][:64]
-		for c := 0; c < 16; c++ {
-			xp := xb[c*4:][:4]
-			for p := 0; p < 3; p++ {
-				i0, i1 := convRange(2, 2, 1, p*2-2)
-				for q := 0; q < 3; q++ {
-					j0, j1 := convRange(2, 2, 1, q*2-2)
-					cr := tmp[c*36+p*12+q*4:][:4]
-					clear(cr)
-					for i := i0; i < i1; i++ {
-						seg := cr[i*2+j0 : i*2+j1]
-						xr := xp[i*2+p*4+j0+q*2-6:]
-						copy(seg, xr)
+	{
+		jb.set(n, 16, 8, 1152, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := 0; b < n; b++ {
+				xb := x0[b*64:][:64]
+				yb := x1[b*64:][:64]
+				for c := 0; c < 16; c++ {
+					xp := xb[c*4:][:4]
+					for p := 0; p < 3; p++ {
+						i0, i1 := convRange(2, 2, 1, p*2-2)
+						for q := 0; q < 3; q++ {
+							j0, j1 := convRange(2, 2, 1, q*2-2)
+							cr := tmp[c*36+p*12+q*4:][:4]
+							clear(cr)
+							for i := i0; i < i1; i++ {
+								seg := cr[i*2+j0 : i*2+j1]
+								xr := xp[i*2+p*4+j0+q*2-6:]
+								copy(seg, xr)
+							}
+						}
 					}
 				}
+				gemm144x4TBPAccPackB(tmp[576:][:576], tmp[:576])
+				gemm144x4TBPAcc(hi-lo, yb[lo*4:], tmp[576:][:576], dst[lo*144:])
 			}
-		}
-		gemm144x4TBPAccPackB(tmp[576:][:576], tmp[:576])
-		gemm144x4TBPAcc(16, yb, tmp[576:][:576], dst)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -676,59 +748,77 @@ func trainReluGrad58(n int, dst []float32, dst1 []float32, x0 []float32, x1 []fl
 
 // cnn_bn.dl:11:13: conv2 = conv2d(pool1, 8, 16, 3, stride=2, padding=1, dilation=1)
 // train %61 = conv2d_grad_weight %27, %58 {dilation=[1,1], pad=[1,1], shape=[16,8,3,3], stride=[2,2]} : f32[16,8,3,3]
-func trainConv2dGradWeight61(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+func trainConv2dGradWeight61(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for b := 0; b < n; b++ {
-		xb := x0[b*512:][:512]
-		yb := x1[b*256:][:256]
-		for c := 0; c < 8; c++ {
-			xp := xb[c*64:][:64]
-			for p := 0; p < 3; p++ {
-				i0, i1 := convRange(8, 4, 2, p-1)
-				for q := 0; q < 3; q++ {
-					j0, j1 := convRange(8, 4, 2, q-1)
-					cr := tmp[c*144+p*48+q*16:][:16]
-					clear(cr)
-					for i := i0; i < i1; i++ {
-						seg := cr[i*4+j0 : i*4+j1]
-						xr := xp[i*16+p*8+j0*2+q-9:]
-						for j := range seg {
-							seg[j] = xr[j*2]
+	{
+		jb.set(n, 16, 4, 2304, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := 0; b < n; b++ {
+				xb := x0[b*512:][:512]
+				yb := x1[b*256:][:256]
+				for c := 0; c < 8; c++ {
+					xp := xb[c*64:][:64]
+					for p := 0; p < 3; p++ {
+						i0, i1 := convRange(8, 4, 2, p-1)
+						for q := 0; q < 3; q++ {
+							j0, j1 := convRange(8, 4, 2, q-1)
+							cr := tmp[c*144+p*48+q*16:][:16]
+							clear(cr)
+							for i := i0; i < i1; i++ {
+								seg := cr[i*4+j0 : i*4+j1]
+								xr := xp[i*16+p*8+j0*2+q-9:]
+								for j := range seg {
+									seg[j] = xr[j*2]
+								}
+							}
 						}
 					}
 				}
+				gemm72x16TBPAccPackB(tmp[1152:][:1152], tmp[:1152])
+				gemm72x16TBPAcc(hi-lo, yb[lo*16:], tmp[1152:][:1152], dst[lo*72:])
 			}
-		}
-		gemm72x16TBPAccPackB(tmp[1152:][:1152], tmp[:1152])
-		gemm72x16TBPAcc(16, yb, tmp[1152:][:1152], dst)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // cnn_bn.dl:11:13: conv2 = conv2d(pool1, 8, 16, 3, stride=2, padding=1, dilation=1)
 // train %62 = conv2d_grad_input %58, %29, %27 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[1,1], shape=[-1,8,8,8], stride=[2,2]} : f32[B,8,8,8]
-func trainConv2dGradInput62(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func trainConv2dGradInput62(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	clear(dst)
-	for b := 0; b < n; b++ {
-		xb := dst[b*512:][:512]
-		yb := x0[b*256:][:256]
-		gemm16x16TA(72, x1, yb, tmp)
-		for c := 0; c < 8; c++ {
-			xp := xb[c*64:][:64]
-			for p := 0; p < 3; p++ {
-				i0, i1 := convRange(8, 4, 2, p-1)
-				for q := 0; q < 3; q++ {
-					j0, j1 := convRange(8, 4, 2, q-1)
-					cr := tmp[c*144+p*48+q*16:][:16]
-					for i := i0; i < i1; i++ {
-						seg := cr[i*4+j0 : i*4+j1]
-						xr := xp[i*16+p*8+j0*2+q-9:]
-						for j, v := range seg {
-							xr[j*2] += v
+	{
+		jb.set(n, n, 1, 1152, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := lo; b < hi; b++ {
+				xb := dst[b*512:][:512]
+				yb := x0[b*256:][:256]
+				gemm16x16TA(72, x1, yb, tmp)
+				for c := 0; c < 8; c++ {
+					xp := xb[c*64:][:64]
+					for p := 0; p < 3; p++ {
+						i0, i1 := convRange(8, 4, 2, p-1)
+						for q := 0; q < 3; q++ {
+							j0, j1 := convRange(8, 4, 2, q-1)
+							cr := tmp[c*144+p*48+q*16:][:16]
+							for i := i0; i < i1; i++ {
+								seg := cr[i*4+j0 : i*4+j1]
+								xr := xp[i*16+p*8+j0*2+q-9:]
+								for j, v := range seg {
+									xr[j*2] += v
+								}
+							}
 						}
 					}
 				}
 			}
-		}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	d := dst[:n*512]
 	a0 := dst[:len(d)]
@@ -904,29 +994,38 @@ func trainAdd77(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32
 
 // cnn_bn.dl:8:13: conv1 = conv2d(x, 3, 8, 3, stride=1, padding=1)
 // train %80 = conv2d_grad_weight %0, %77 {dilation=[1,1], pad=[1,1], shape=[8,3,3,3], stride=[1,1]} : f32[8,3,3,3]
-func trainConv2dGradWeight80(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+func trainConv2dGradWeight80(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for b := 0; b < n; b++ {
-		xb := x0[b*768:][:768]
-		yb := x1[b*2048:][:2048]
-		for c := 0; c < 3; c++ {
-			xp := xb[c*256:][:256]
-			for p := 0; p < 3; p++ {
-				i0, i1 := convRange(16, 16, 1, p-1)
-				for q := 0; q < 3; q++ {
-					j0, j1 := convRange(16, 16, 1, q-1)
-					cr := tmp[c*2304+p*768+q*256:][:256]
-					clear(cr)
-					for i := i0; i < i1; i++ {
-						seg := cr[i*16+j0 : i*16+j1]
-						xr := xp[i*16+p*16+j0+q-17:]
-						copy(seg, xr)
+	{
+		jb.set(n, 8, 1, 13824, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := 0; b < n; b++ {
+				xb := x0[b*768:][:768]
+				yb := x1[b*2048:][:2048]
+				for c := 0; c < 3; c++ {
+					xp := xb[c*256:][:256]
+					for p := 0; p < 3; p++ {
+						i0, i1 := convRange(16, 16, 1, p-1)
+						for q := 0; q < 3; q++ {
+							j0, j1 := convRange(16, 16, 1, q-1)
+							cr := tmp[c*2304+p*768+q*256:][:256]
+							clear(cr)
+							for i := i0; i < i1; i++ {
+								seg := cr[i*16+j0 : i*16+j1]
+								xr := xp[i*16+p*16+j0+q-17:]
+								copy(seg, xr)
+							}
+						}
 					}
 				}
+				gemm27x256TBPAccPackB(tmp[6912:][:6912], tmp[:6912])
+				gemm27x256TBPAcc(hi-lo, yb[lo*256:], tmp[6912:][:6912], dst[lo*27:])
 			}
-		}
-		gemm27x256TBPAccPackB(tmp[6912:][:6912], tmp[:6912])
-		gemm27x256TBPAcc(8, yb, tmp[6912:][:6912], dst)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 

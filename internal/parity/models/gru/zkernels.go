@@ -52,9 +52,19 @@ func inferGather11(n int, dst []float32, x0 []float32, x1 []int32) error {
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // infer %12 = matmul %11, %2, %4 {epilogue="add(a0,a1)", tb=true} : f32[B,6,36]
-func inferMatmul12(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul12(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm36x8TBPBiasPackB(tmp[:288], x1)
-	gemm36x8TBPBias(n*6, x0, tmp, dst, x2)
+	{
+		jb.set(n, n*6, 57, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm36x8TBPBias(hi-lo, x0[lo*8:], tmp, dst[lo*36:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
@@ -145,9 +155,19 @@ func inferSlice20(n int, dst []float32, x0 []float32) {
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // infer %25 = matmul %19, %3, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,36]
-func inferMatmul25(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm36x12TBPBiasPackB(tmp[:432], x1)
-	gemm36x12TBPBias(n, x0, tmp, dst, x2)
+	{
+		jb.set(n, n, 38, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm36x12TBPBias(hi-lo, x0[lo*12:], tmp, dst[lo*36:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
@@ -554,8 +574,16 @@ func trainConcat114(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %117 = matmul %114, %4, %109, %99 {epilogue="add(mul(a1,a2),a0)"} : f32[B,12]
-func trainMatmul117(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	gemm12x36(n, x0, x1, dst)
+func trainMatmul117(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	{
+		jb.set(n, n, 38, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			gemm12x36(hi-lo, x0[lo*36:], x1, dst[lo*12:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 	d := dst[:n*12]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
@@ -703,8 +731,16 @@ func trainFused176(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 [
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %188 = matmul %172, %3 : f32[B,6,8]
-func trainMatmul188(n int, dst []float32, x0 []float32, x1 []float32) {
-	gemm8x36(n*6, x0, x1, dst)
+func trainMatmul188(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
+	{
+		jb.set(n, n*6, 57, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			gemm8x36(hi-lo, x0[lo*36:], x1, dst[lo*8:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // gru.dl:6:11: emb = embedding(x, 20, 8)

@@ -9,9 +9,19 @@ import (
 
 // layernorm.dl:8:11: fc1 = linear(x, 10, 16)
 // infer %3 = matmul %0, %1, %2 {epilogue="add(a0,a1)", tb=true} : f32[B,16]
-func inferMatmul3(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul3(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm16x10TBPBiasPackB(tmp[:160], x1)
-	gemm16x10TBPBias(n, x0, tmp, dst, x2)
+	{
+		jb.set(n, n, 103, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm16x10TBPBias(hi-lo, x0[lo*10:], tmp, dst[lo*16:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
@@ -75,9 +85,19 @@ func inferFused10(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 
 // layernorm.dl:11:11: fc2 = linear(h, 16, 3)
 // infer %13 = matmul %10, %11, %12 {epilogue="add(a0,a1)", tb=true} : f32[B,3]
-func inferMatmul13(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul13(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm3x16TBPBiasPackB(tmp[:48], x1)
-	gemm3x16TBPBias(n, x0, tmp, dst, x2)
+	{
+		jb.set(n, n, 342, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm3x16TBPBias(hi-lo, x0[lo*16:], tmp, dst[lo*3:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // layernorm.dl:12:12: logp = log_softmax(fc2)

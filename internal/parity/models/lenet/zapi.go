@@ -75,25 +75,25 @@ func (m *Model) InputGrad(name string) []float32 {
 
 // runInfer runs func infer on n rows.
 func (m *Model) runInfer(n int, x []float32, fc3 []float32) error {
-	inferConv2d4(n, m.arena[:n*4704], m.scratch[:19600], x, m.params[:150], m.params[150:][:6])
+	inferConv2d4(&m.job, n, m.arena[:n*4704], m.scratch, x, m.params[:150], m.params[150:][:6])
 	inferMaxpool2d5(n, m.arena[18816:][:n*1176], m.arena[:n*4704])
-	inferConv2d9(n, m.arena[:n*1600], m.scratch[:15000], m.arena[18816:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
+	inferConv2d9(&m.job, n, m.arena[:n*1600], m.scratch, m.arena[18816:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	inferMaxpool2d10(n, m.arena[6400:][:n*400], m.arena[:n*1600])
-	inferMatmul14(n, m.arena[:n*120], m.scratch[:48000], m.arena[6400:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
-	inferMatmul17(n, m.arena[480:][:n*84], m.scratch[:10080], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
-	inferMatmul20(n, fc3, m.scratch[:840], m.arena[480:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	inferMatmul14(&m.job, n, m.arena[:n*120], m.scratch[:48000], m.arena[6400:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
+	inferMatmul17(&m.job, n, m.arena[480:][:n*84], m.scratch[:10080], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul20(&m.job, n, fc3, m.scratch[:840], m.arena[480:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
 	return nil
 }
 
 // runEval runs func eval on n rows.
 func (m *Model) runEval(n int, x []float32, y []int32) error {
-	inferConv2d4(n, m.arena[:n*4704], m.scratch[:19600], x, m.params[:150], m.params[150:][:6])
+	inferConv2d4(&m.job, n, m.arena[:n*4704], m.scratch, x, m.params[:150], m.params[150:][:6])
 	inferMaxpool2d5(n, m.arena[18816:][:n*1176], m.arena[:n*4704])
-	inferConv2d9(n, m.arena[:n*1600], m.scratch[:15000], m.arena[18816:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
+	inferConv2d9(&m.job, n, m.arena[:n*1600], m.scratch, m.arena[18816:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	inferMaxpool2d10(n, m.arena[6400:][:n*400], m.arena[:n*1600])
-	inferMatmul14(n, m.arena[:n*120], m.scratch[:48000], m.arena[6400:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
-	inferMatmul17(n, m.arena[480:][:n*84], m.scratch[:10080], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
-	inferMatmul20(n, m.arena[:n*10], m.scratch[:840], m.arena[480:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	inferMatmul14(&m.job, n, m.arena[:n*120], m.scratch[:48000], m.arena[6400:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
+	inferMatmul17(&m.job, n, m.arena[480:][:n*84], m.scratch[:10080], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul20(&m.job, n, m.arena[:n*10], m.scratch[:840], m.arena[480:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
 	if err := evalCrossEntropy22(n, m.arena[48:][:n], m.arena[:n*10], y); err != nil {
 		return err
 	}
@@ -103,13 +103,13 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 
 // runTrain runs func train on n rows.
 func (m *Model) runTrain(n int, x []float32, y []int32) error {
-	inferConv2d4(n, m.arena[4704:][:n*4704], m.scratch[:19600], x, m.params[:150], m.params[150:][:6])
+	inferConv2d4(&m.job, n, m.arena[4704:][:n*4704], m.scratch, x, m.params[:150], m.params[150:][:6])
 	trainMaxpool2d6(n, m.arena[:n*1176], m.iarena[:n*1176], m.arena[4704:][:n*4704])
-	inferConv2d9(n, m.arena[6304:][:n*1600], m.scratch[:15000], m.arena[:n*1176], m.params[156:][:2400], m.params[2556:][:16])
+	inferConv2d9(&m.job, n, m.arena[6304:][:n*1600], m.scratch, m.arena[:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	trainMaxpool2d12(n, m.arena[4704:][:n*400], m.iarena[4704:][:n*400], m.arena[6304:][:n*1600])
-	inferMatmul14(n, m.arena[6304:][:n*120], m.scratch[:48000], m.arena[4704:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
-	inferMatmul17(n, m.arena[6784:][:n*84], m.scratch[:10080], m.arena[6304:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
-	inferMatmul20(n, m.arena[7120:][:n*10], m.scratch[:840], m.arena[6784:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	inferMatmul14(&m.job, n, m.arena[6304:][:n*120], m.scratch[:48000], m.arena[4704:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
+	inferMatmul17(&m.job, n, m.arena[6784:][:n*84], m.scratch[:10080], m.arena[6304:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul20(&m.job, n, m.arena[7120:][:n*10], m.scratch[:840], m.arena[6784:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
 	if err := evalCrossEntropy22(n, m.arena[7168:][:n], m.arena[7120:][:n*10], y); err != nil {
 		return err
 	}
@@ -123,12 +123,12 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainMatmul35(n, m.grads[50692:][:10080], m.arena[7264:][:n*84], m.arena[6304:][:n*120])
 	trainMatmul36(n, m.arena[6784:][:n*120], m.grads[50572:][:120], m.arena[7264:][:n*84], m.params[50692:][:10080], m.arena[6304:][:n*120])
 	trainMatmul39(n, m.grads[2572:][:48000], m.arena[6784:][:n*120], m.arena[4704:][:n*400])
-	trainMatmul41(n, m.arena[11104:][:n*400], m.arena[6784:][:n*120], m.params[2572:][:48000], m.arena[4704:][:n*400])
+	trainMatmul41(&m.job, n, m.arena[11104:][:n*400], m.arena[6784:][:n*120], m.params[2572:][:48000], m.arena[4704:][:n*400])
 	trainMaxpool2dGradIdx43(n, m.arena[4704:][:n*1600], m.grads[2556:][:16], m.iarena[4704:][:n*400], m.arena[11104:][:n*400])
-	trainConv2dGradWeight46(n, m.grads[156:][:2400], m.scratch[:30000], m.arena[:n*1176], m.arena[4704:][:n*1600])
-	trainConv2dGradInput47(n, m.arena[18816:][:n*1176], m.scratch[:15000], m.arena[4704:][:n*1600], m.params[156:][:2400], m.arena[:n*1176])
+	trainConv2dGradWeight46(&m.job, n, m.grads[156:][:2400], m.scratch, m.arena[:n*1176], m.arena[4704:][:n*1600])
+	trainConv2dGradInput47(&m.job, n, m.arena[18816:][:n*1176], m.scratch, m.arena[4704:][:n*1600], m.params[156:][:2400], m.arena[:n*1176])
 	trainMaxpool2dGradIdx48(n, m.arena[:n*4704], m.grads[150:][:6], m.iarena[:n*1176], m.arena[18816:][:n*1176])
-	trainConv2dGradWeight51(n, m.grads[:150], m.scratch[:39200], x, m.arena[:n*4704])
+	trainConv2dGradWeight51(&m.job, n, m.grads[:150], m.scratch, x, m.arena[:n*4704])
 	return nil
 }
 

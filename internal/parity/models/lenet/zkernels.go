@@ -9,26 +9,35 @@ import (
 
 // lenet.dl:7:18: pool1 = x |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
 // infer %4 = conv2d %0, %1, %3 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f32[B,6,28,28]
-func inferConv2d4(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for b := 0; b < n; b++ {
-		xb := x0[b*1024:][:1024]
-		yb := dst[b*4704:][:4704]
-		for c := 0; c < 1; c++ {
-			xp := xb[c*1024:][:1024]
-			for p := 0; p < 5; p++ {
-				i0, i1 := convRange(32, 28, 1, p)
-				for q := 0; q < 5; q++ {
-					j0, j1 := convRange(32, 28, 1, q)
-					cr := tmp[c*19600+p*3920+q*784:][:784]
-					for i := i0; i < i1; i++ {
-						seg := cr[i*28+j0 : i*28+j1]
-						xr := xp[i*32+p*32+j0+q:]
-						copy(seg, xr)
+func inferConv2d4(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 1, 19600, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := lo; b < hi; b++ {
+				xb := x0[b*1024:][:1024]
+				yb := dst[b*4704:][:4704]
+				for c := 0; c < 1; c++ {
+					xp := xb[c*1024:][:1024]
+					for p := 0; p < 5; p++ {
+						i0, i1 := convRange(32, 28, 1, p)
+						for q := 0; q < 5; q++ {
+							j0, j1 := convRange(32, 28, 1, q)
+							cr := tmp[c*19600+p*3920+q*784:][:784]
+							for i := i0; i < i1; i++ {
+								seg := cr[i*28+j0 : i*28+j1]
+								xr := xp[i*32+p*32+j0+q:]
+								copy(seg, xr)
+							}
+						}
 					}
 				}
+				gemm784x25(6, x1, tmp, yb)
 			}
-		}
-		gemm784x25(6, x1, tmp, yb)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 6; i1++ {
@@ -73,26 +82,35 @@ func inferMaxpool2d5(n int, dst []float32, x0 []float32) {
 
 // lenet.dl:8:22: pool2 = pool1 |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // infer %9 = conv2d %5, %6, %8 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f32[B,16,10,10]
-func inferConv2d9(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for b := 0; b < n; b++ {
-		xb := x0[b*1176:][:1176]
-		yb := dst[b*1600:][:1600]
-		for c := 0; c < 6; c++ {
-			xp := xb[c*196:][:196]
-			for p := 0; p < 5; p++ {
-				i0, i1 := convRange(14, 10, 1, p)
-				for q := 0; q < 5; q++ {
-					j0, j1 := convRange(14, 10, 1, q)
-					cr := tmp[c*2500+p*500+q*100:][:100]
-					for i := i0; i < i1; i++ {
-						seg := cr[i*10+j0 : i*10+j1]
-						xr := xp[i*14+p*14+j0+q:]
-						copy(seg, xr)
+func inferConv2d9(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 1, 15000, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := lo; b < hi; b++ {
+				xb := x0[b*1176:][:1176]
+				yb := dst[b*1600:][:1600]
+				for c := 0; c < 6; c++ {
+					xp := xb[c*196:][:196]
+					for p := 0; p < 5; p++ {
+						i0, i1 := convRange(14, 10, 1, p)
+						for q := 0; q < 5; q++ {
+							j0, j1 := convRange(14, 10, 1, q)
+							cr := tmp[c*2500+p*500+q*100:][:100]
+							for i := i0; i < i1; i++ {
+								seg := cr[i*10+j0 : i*10+j1]
+								xr := xp[i*14+p*14+j0+q:]
+								copy(seg, xr)
+							}
+						}
 					}
 				}
+				gemm100x150(16, x1, tmp, yb)
 			}
-		}
-		gemm100x150(16, x1, tmp, yb)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 16; i1++ {
@@ -137,23 +155,53 @@ func inferMaxpool2d10(n int, dst []float32, x0 []float32) {
 
 // lenet.dl:9:29: h = pool2 |> flatten |> linear(400, 120) as fc1 |> relu |> linear(120, 84) as fc2 |> relu
 // infer %14 = matmul %11, %12, %13 {epilogue="relu(add(a0,a1))", tb=true} : f32[B,120]
-func inferMatmul14(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul14(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm120x400TBPBiasReluPackB(tmp[:48000], x1)
-	gemm120x400TBPBiasRelu(n, x0, tmp, dst, x2)
+	{
+		jb.set(n, n, 1, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm120x400TBPBiasRelu(hi-lo, x0[lo*400:], tmp, dst[lo*120:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lenet.dl:9:64: h = pool2 |> flatten |> linear(400, 120) as fc1 |> relu |> linear(120, 84) as fc2 |> relu
 // infer %17 = matmul %14, %15, %16 {epilogue="relu(add(a0,a1))", tb=true} : f32[B,84]
-func inferMatmul17(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul17(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm84x120TBPBiasReluPackB(tmp[:10080], x1)
-	gemm84x120TBPBiasRelu(n, x0, tmp, dst, x2)
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm84x120TBPBiasRelu(hi-lo, x0[lo*120:], tmp, dst[lo*84:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lenet.dl:10:11: fc3 = linear(h, 84, 10)
 // infer %20 = matmul %17, %18, %19 {epilogue="add(a0,a1)", tb=true} : f32[B,10]
-func inferMatmul20(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul20(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm10x84TBPBiasPackB(tmp[:840], x1)
-	gemm10x84TBPBias(n, x0, tmp, dst, x2)
+	{
+		jb.set(n, n, 20, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm10x84TBPBias(hi-lo, x0[lo*84:], tmp, dst[lo*10:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lenet.dl:12:10: loss cross_entropy(fc3, y)
@@ -377,8 +425,16 @@ func trainMatmul39(n int, dst []float32, x0 []float32, x1 []float32) {
 
 // lenet.dl:9:29: h = pool2 |> flatten |> linear(400, 120) as fc1 |> relu |> linear(120, 84) as fc2 |> relu
 // train %41 = matmul %36, %15, %40 {epilogue="relu_grad(a1,a0)"} : f32[B,400]
-func trainMatmul41(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm400x120(n, x0, x1, dst)
+func trainMatmul41(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 1, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			gemm400x120(hi-lo, x0[lo*120:], x1, dst[lo*400:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 	d := dst[:n*400]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
@@ -411,57 +467,75 @@ func trainMaxpool2dGradIdx43(n int, dst []float32, dst1 []float32, x0 []int32, x
 
 // lenet.dl:8:22: pool2 = pool1 |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // train %46 = conv2d_grad_weight %6, %43 {dilation=[1,1], pad=[0,0], shape=[16,6,5,5], stride=[1,1]} : f32[16,6,5,5]
-func trainConv2dGradWeight46(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+func trainConv2dGradWeight46(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for b := 0; b < n; b++ {
-		xb := x0[b*1176:][:1176]
-		yb := x1[b*1600:][:1600]
-		for c := 0; c < 6; c++ {
-			xp := xb[c*196:][:196]
-			for p := 0; p < 5; p++ {
-				i0, i1 := convRange(14, 10, 1, p)
-				for q := 0; q < 5; q++ {
-					j0, j1 := convRange(14, 10, 1, q)
-					cr := tmp[c*2500+p*500+q*100:][:100]
-					for i := i0; i < i1; i++ {
-						seg := cr[i*10+j0 : i*10+j1]
-						xr := xp[i*14+p*14+j0+q:]
-						copy(seg, xr)
+	{
+		jb.set(n, 16, 1, 30000, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := 0; b < n; b++ {
+				xb := x0[b*1176:][:1176]
+				yb := x1[b*1600:][:1600]
+				for c := 0; c < 6; c++ {
+					xp := xb[c*196:][:196]
+					for p := 0; p < 5; p++ {
+						i0, i1 := convRange(14, 10, 1, p)
+						for q := 0; q < 5; q++ {
+							j0, j1 := convRange(14, 10, 1, q)
+							cr := tmp[c*2500+p*500+q*100:][:100]
+							for i := i0; i < i1; i++ {
+								seg := cr[i*10+j0 : i*10+j1]
+								xr := xp[i*14+p*14+j0+q:]
+								copy(seg, xr)
+							}
+						}
 					}
 				}
+				gemm150x100TBPAccPackB(tmp[15000:][:15000], tmp[:15000])
+				gemm150x100TBPAcc(hi-lo, yb[lo*100:], tmp[15000:][:15000], dst[lo*150:])
 			}
-		}
-		gemm150x100TBPAccPackB(tmp[15000:][:15000], tmp[:15000])
-		gemm150x100TBPAcc(16, yb, tmp[15000:][:15000], dst)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // lenet.dl:8:22: pool2 = pool1 |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // train %47 = conv2d_grad_input %43, %8, %6 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[0,0], shape=[-1,6,14,14], stride=[1,1]} : f32[B,6,14,14]
-func trainConv2dGradInput47(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func trainConv2dGradInput47(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	clear(dst)
-	for b := 0; b < n; b++ {
-		xb := dst[b*1176:][:1176]
-		yb := x0[b*1600:][:1600]
-		gemm100x16TA(150, x1, yb, tmp)
-		for c := 0; c < 6; c++ {
-			xp := xb[c*196:][:196]
-			for p := 0; p < 5; p++ {
-				i0, i1 := convRange(14, 10, 1, p)
-				for q := 0; q < 5; q++ {
-					j0, j1 := convRange(14, 10, 1, q)
-					cr := tmp[c*2500+p*500+q*100:][:100]
-					for i := i0; i < i1; i++ {
-						seg := cr[i*10+j0 : i*10+j1]
-						xr := xp[i*14+p*14+j0+q:]
-						xr = xr[:len(seg)]
-						for j, v := range seg {
-							xr[j] += v
+	{
+		jb.set(n, n, 1, 15000, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := lo; b < hi; b++ {
+				xb := dst[b*1176:][:1176]
+				yb := x0[b*1600:][:1600]
+				gemm100x16TA(150, x1, yb, tmp)
+				for c := 0; c < 6; c++ {
+					xp := xb[c*196:][:196]
+					for p := 0; p < 5; p++ {
+						i0, i1 := convRange(14, 10, 1, p)
+						for q := 0; q < 5; q++ {
+							j0, j1 := convRange(14, 10, 1, q)
+							cr := tmp[c*2500+p*500+q*100:][:100]
+							for i := i0; i < i1; i++ {
+								seg := cr[i*10+j0 : i*10+j1]
+								xr := xp[i*14+p*14+j0+q:]
+								xr = xr[:len(seg)]
+								for j, v := range seg {
+									xr[j] += v
+								}
+							}
 						}
 					}
 				}
 			}
-		}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	d := dst[:n*1176]
 	a0 := dst[:len(d)]
@@ -495,28 +569,37 @@ func trainMaxpool2dGradIdx48(n int, dst []float32, dst1 []float32, x0 []int32, x
 
 // lenet.dl:7:18: pool1 = x |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
 // train %51 = conv2d_grad_weight %0, %48 {dilation=[1,1], pad=[0,0], shape=[6,1,5,5], stride=[1,1]} : f32[6,1,5,5]
-func trainConv2dGradWeight51(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+func trainConv2dGradWeight51(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	for b := 0; b < n; b++ {
-		xb := x0[b*1024:][:1024]
-		yb := x1[b*4704:][:4704]
-		for c := 0; c < 1; c++ {
-			xp := xb[c*1024:][:1024]
-			for p := 0; p < 5; p++ {
-				i0, i1 := convRange(32, 28, 1, p)
-				for q := 0; q < 5; q++ {
-					j0, j1 := convRange(32, 28, 1, q)
-					cr := tmp[c*19600+p*3920+q*784:][:784]
-					for i := i0; i < i1; i++ {
-						seg := cr[i*28+j0 : i*28+j1]
-						xr := xp[i*32+p*32+j0+q:]
-						copy(seg, xr)
+	{
+		jb.set(n, 6, 1, 39200, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.scratch(lo)
+			for b := 0; b < n; b++ {
+				xb := x0[b*1024:][:1024]
+				yb := x1[b*4704:][:4704]
+				for c := 0; c < 1; c++ {
+					xp := xb[c*1024:][:1024]
+					for p := 0; p < 5; p++ {
+						i0, i1 := convRange(32, 28, 1, p)
+						for q := 0; q < 5; q++ {
+							j0, j1 := convRange(32, 28, 1, q)
+							cr := tmp[c*19600+p*3920+q*784:][:784]
+							for i := i0; i < i1; i++ {
+								seg := cr[i*28+j0 : i*28+j1]
+								xr := xp[i*32+p*32+j0+q:]
+								copy(seg, xr)
+							}
+						}
 					}
 				}
+				gemm25x784TBPAccPackB(tmp[19600:][:19600], tmp[:19600])
+				gemm25x784TBPAcc(hi-lo, yb[lo*784:], tmp[19600:][:19600], dst[lo*25:])
 			}
-		}
-		gemm25x784TBPAccPackB(tmp[19600:][:19600], tmp[:19600])
-		gemm25x784TBPAcc(6, yb, tmp[19600:][:19600], dst)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 

@@ -61,6 +61,7 @@ type Model struct {
 	step     int64 // training steps taken
 	gradRows int   // rows of the last TrainStep, for InputGrad
 	tensors  []Tensor
+	job      job // the loop of the parallel kernel that runs, and the thread pool
 }
 
 // New returns a model whose parameters and buffers are initialized as the source declares
@@ -89,6 +90,7 @@ func New(seed uint64) *Model {
 	runtime.Uniform(m.params[60772:][:84], rng, -0.09128709291752768, 0.09128709291752768)
 	runtime.Uniform(m.params[60856:][:840], rng, -0.1091089451179962, 0.1091089451179962)
 	runtime.Uniform(m.params[61696:][:10], rng, -0.1091089451179962, 0.1091089451179962)
+	m.job.body = m.job.exec
 	m.tensors = []Tensor{
 		{Name: "conv1.weight", Shape: []int{6, 1, 5, 5}, Data: m.params[:150]},
 		{Name: "conv1.bias", Shape: []int{6}, Data: m.params[150:][:6]},
@@ -102,6 +104,59 @@ func New(seed uint64) *Model {
 		{Name: "fc3.bias", Shape: []int{10}, Data: m.params[61696:][:10]},
 	}
 	return m
+}
+
+// job is the parallel loop of the kernel that runs: the kernel sets its arguments and run,
+// a func literal that captures nothing; body, the method value exec built once by New, is what
+// the pool calls, so a loop allocates nothing.
+type job struct {
+	pool                *runtime.Pool // nil: one thread
+	n                   int           // batch size
+	rows, grain, chunks int           // the loop: ForGrain(rows, grain) in chunks chunks
+	size                int           // scratch elements per chunk
+	tmp                 []float64     // scratch: chunk c uses tmp[c*size:][:size]
+	f                   [8][]float64  // the kernel's slices
+	run                 func(jb *job, lo, hi int)
+	body                func(lo, hi int)
+}
+
+// exec runs rows [lo, hi) of the loop.
+func (jb *job) exec(lo, hi int) {
+	jb.run(jb, lo, hi)
+}
+
+// set prepares a loop over rows rows of grain grain.
+func (jb *job) set(n, rows, grain, size int, tmp []float64, f [8][]float64, run func(*job, int, int)) {
+	jb.n, jb.rows, jb.grain, jb.size = n, rows, grain, size
+	jb.tmp, jb.f, jb.run = tmp, f, run
+	jb.chunks = jb.pool.Chunks(rows, grain)
+}
+
+// scratch returns the scratch of the chunk that starts at row lo (chunks as runtime.Pool cuts them).
+func (jb *job) scratch(lo int) []float64 {
+	c := 0
+	if jb.chunks > 1 {
+		q, r := jb.rows/jb.chunks, jb.rows%jb.chunks
+		if lo < r*(q+1) {
+			c = lo / (q + 1)
+		} else {
+			c = r + (lo-r*(q+1))/q
+		}
+	}
+	return jb.tmp[c*jb.size:][:jb.size]
+}
+
+// SetThreads sets the number of threads the heavy kernels (convolutions, large matrix
+// products) run on, splitting them over independent rows: results are bit-identical for
+// every thread count. n <= 0 means runtime.GOMAXPROCS(0). A new Model runs on 1 thread.
+// The worker goroutines stop when the Model becomes unreachable. SetThreads allocates; it
+// must not be called during another method.
+func (m *Model) SetThreads(n int) {
+	p := runtime.NewPool(n)
+	m.job.pool = p
+	if need := p.Threads() * 48000; len(m.scratch) < need {
+		m.scratch = make([]float64, need)
+	}
 }
 
 // Params returns views of the parameters, then the float buffers, in declaration order.

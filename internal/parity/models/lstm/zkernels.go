@@ -17,9 +17,19 @@ func inferAdd5(dst []float32, x0 []float32, x1 []float32) {
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // infer %6 = matmul %0, %1, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,20,200]
-func inferMatmul6(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul6(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm200x8TBPBiasPackB(tmp[:1600], x1)
-	gemm200x8TBPBias(n*20, x0, tmp, dst, x2)
+	{
+		jb.set(n, n*20, 11, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x8TBPBias(hi-lo, x0[lo*8:], tmp, dst[lo*200:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
@@ -87,9 +97,19 @@ func inferSlice14(n int, dst []float32, x0 []float32) {
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // infer %16 = matmul %13, %2, %15 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
-func inferMatmul16(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul16(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm200x50TBPPackB(tmp[:10000], x1)
-	gemm200x50TBP(n, x0, tmp, dst)
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 	d := dst[:n*200]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
@@ -357,16 +377,36 @@ func inferConcat204(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
 // infer %210 = matmul %204, %205, %209 {epilogue="add(a0,a1)", tb=true} : f32[B,20,200]
-func inferMatmul210(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul210(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm200x50TBPBiasPackB(tmp[:10000], x1)
-	gemm200x50TBPBias(n*20, x0, tmp, dst, x2)
+	{
+		jb.set(n, n*20, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBPBias(hi-lo, x0[lo*50:], tmp, dst[lo*200:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
 // infer %390 = matmul %387, %388, %389 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
-func inferMatmul390(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul390(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm1x50TBPBiasPackB(tmp[:50], x1)
-	gemm1x50TBPBias(n, x0, tmp, dst, x2)
+	{
+		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm1x50TBPBias(hi-lo, x0[lo*50:], tmp, dst[lo*1:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lstm.dl:11:10: loss mse(fc, y)
@@ -903,9 +943,19 @@ func trainSlice392(n int, dst []float32, x0 []float32) {
 
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
 // train %670 = matmul %669, %10, %11, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
-func trainMatmul670(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+func trainMatmul670(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	gemm1x50TBPPackB(tmp[:50], x1)
-	gemm1x50TBP(n, x0, tmp, dst)
+	{
+		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm1x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*1:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 	d := dst[:n]
 	a0 := dst[:len(d)]
 	s1 := x2[0]
@@ -958,8 +1008,16 @@ func trainMatmul676(n int, dst []float32, x0 []float32, x1 []float32) {
 
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
 // train %677 = matmul %671, %10 : f32[B,50]
-func trainMatmul677(n int, dst []float32, x0 []float32, x1 []float32) {
-	gemm50x1(n, x0, x1, dst)
+func trainMatmul677(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
+	{
+		jb.set(n, n, 328, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			gemm50x1(hi-lo, x0[lo*1:], x1, dst[lo*50:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
@@ -1001,8 +1059,16 @@ func trainConcat683(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
 // train %685 = matmul %683, %7 : f32[B,50]
-func trainMatmul685(n int, dst []float32, x0 []float32, x1 []float32) {
-	gemm50x200(n, x0, x1, dst)
+func trainMatmul685(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
+	{
+		jb.set(n, n, 2, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			gemm50x200(hi-lo, x0[lo*200:], x1, dst[lo*50:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
@@ -1073,8 +1139,16 @@ func trainConcat836(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
 // train %878 = matmul %836, %6 : f32[B,20,50]
-func trainMatmul878(n int, dst []float32, x0 []float32, x1 []float32) {
-	gemm50x200(n*20, x0, x1, dst)
+func trainMatmul878(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
+	{
+		jb.set(n, n*20, 2, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			gemm50x200(hi-lo, x0[lo*200:], x1, dst[lo*50:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)

@@ -6,9 +6,19 @@ import "math"
 
 // mlp_sgd.dl:6:11: fc1 = dense(x, 10, activation=relu)
 // infer %3 = matmul %0, %1, %2 {epilogue="relu(add(a0,a1))", tb=true} : f32[B,10]
-func inferMatmul3(n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferMatmul3(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	gemm10x10TBPBiasReluPackB(tmp[:100], x1)
-	gemm10x10TBPBiasRelu(n, x0, tmp, dst, x2)
+	{
+		jb.set(n, n, 164, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.tmp
+			_ = tmp
+			gemm10x10TBPBiasRelu(hi-lo, x0[lo*10:], tmp, dst[lo*10:], x2)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 }
 
 // mlp_sgd.dl:8:11: fc3 = dense(fc2, 1)

@@ -1,0 +1,164 @@
+package codegen
+
+import (
+	"strconv"
+
+	"github.com/dave/jennifer/jen"
+	rt "github.com/dlc-lang/dlc/runtime"
+)
+
+// Parallel kernels. A Model owns a runtime.Pool (SetThreads; a new Model
+// runs on one thread) and one job, the loop of the kernel that runs: a
+// Model runs one kernel at a time. A parallel kernel takes jb *job first,
+// stores its slices in jb.f and a non-capturing func literal in jb.run,
+// then runs jb.body (the method value jb.exec, built once in New) through
+// the pool: no allocation per call.
+//
+// Loops are split only over independent rows (the samples of a
+// convolution, the rows of a GEMM), each row computed by the same code
+// whatever the chunk, so results are bit-identical for every thread count.
+// Chunk c of a loop that needs scratch memory uses tmp[c·size:][:size]; the
+// model's scratch block holds Threads such blocks (SetThreads grows it).
+
+// jobSlots is the number of slices a job carries.
+const jobSlots = 8
+
+// parallel renders the outer part of a loop over rows [0, rows) split
+// across the pool: each row costs work floating-point operations and, when
+// size > 0, a chunk needs size elements of scratch. body renders the loop
+// over [lo, hi), with the kernel's slice parameters, n and (when size > 0)
+// tmp, the chunk's scratch, in scope. ok is false when the kernel's
+// parameters do not fit a job; the caller then emits the serial loop.
+func (k *kernel) parallel(rows jen.Code, work, size int, body []jen.Code) (jen.Code, bool) {
+	if !k.g.parOK() {
+		return nil, false
+	}
+	// The slices: dst, companions, args (tmp is passed apart).
+	names := []string{"dst"}
+	for i := range k.companions {
+		names = append(names, "dst"+strconv.Itoa(i+1))
+	}
+	for i, a := range k.args {
+		if a.Type.DType != k.g.float {
+			return nil, false
+		}
+		names = append(names, "x"+strconv.Itoa(i))
+	}
+	if len(names) > jobSlots || len(k.companions) > 0 || k.v.Type.DType != k.g.float {
+		return nil, false
+	}
+	k.par = true
+	k.usesN = true
+	if size > 0 {
+		k.parScratch = size
+	}
+	var slots, locals, uses []jen.Code
+	for i, nm := range names {
+		slots = append(slots, id(nm))
+		locals = append(locals, id(nm))
+		uses = append(uses, id("jb").Dot("f").Index(lit(i)))
+	}
+	inner := []jen.Code{
+		define("n", id("jb").Dot("n")),
+		jen.List(locals...).Op(":=").List(uses...),
+	}
+	blanks := []jen.Code{id("_")}
+	used := []jen.Code{id("n")}
+	for _, nm := range names {
+		blanks = append(blanks, id("_"))
+		used = append(used, id(nm))
+	}
+	inner = append(inner, jen.List(blanks...).Op("=").List(used...))
+	if size > 0 {
+		inner = append(inner, define("tmp", id("jb").Dot("scratch").Call(id("lo"))))
+	} else if k.scratch > 0 {
+		inner = append(inner, define("tmp", id("jb").Dot("tmp")), id("_").Op("=").Id("tmp"))
+	}
+	inner = append(inner, body...)
+	tmp := jen.Nil()
+	if k.scratch > 0 {
+		tmp = id("tmp")
+	}
+	fn := jen.Func().Params(id("jb").Op("*").Id("job"), jen.List(id("lo"), id("hi")).Int()).Block(inner...)
+	return jen.Block(
+		id("jb").Dot("set").Call(id("n"), rows, jen.Lit(rt.Grain(work)), jen.Lit(size), tmp,
+			jen.Index(jen.Lit(jobSlots)).Index().Add(k.g.ft()).Values(slots...), fn),
+		id("jb").Dot("pool").Dot("ForGrain").Call(id("jb").Dot("rows"), id("jb").Dot("grain"), id("jb").Dot("body")),
+	), true
+}
+
+// parOK reports whether kernels may be parallel.
+func (g *gen) parOK() bool { return useParallel }
+
+// useParallel turns parallel kernels on; tests may clear it.
+var useParallel = true
+
+// hasPar reports whether any kernel of the model is parallel.
+func (g *gen) hasPar() bool {
+	for _, c := range g.calls {
+		if c.k.par {
+			return true
+		}
+	}
+	return false
+}
+
+// emitJob emits the job type and SetThreads.
+func (g *gen) emitJob(file *jen.File, scratch int) {
+	ft := g.ft()
+	slice := jen.Index().Add(ft)
+	jb := func() *jen.Statement { return id("jb") }
+	file.Comment("job is the parallel loop of the kernel that runs: the kernel sets its arguments and run,")
+	file.Comment("a func literal that captures nothing; body, the method value exec built once by New, is what")
+	file.Comment("the pool calls, so a loop allocates nothing.")
+	file.Type().Id("job").Struct(
+		id("pool").Op("*").Qual(runtimePath, "Pool").Comment("nil: one thread"),
+		id("n").Int().Comment("batch size"),
+		jen.List(id("rows"), id("grain"), id("chunks")).Int().Comment("the loop: ForGrain(rows, grain) in chunks chunks"),
+		id("size").Int().Comment("scratch elements per chunk"),
+		id("tmp").Add(slice.Clone()).Comment("scratch: chunk c uses tmp[c*size:][:size]"),
+		id("f").Index(jen.Lit(jobSlots)).Add(slice.Clone()).Comment("the kernel's slices"),
+		id("run").Func().Params(id("jb").Op("*").Id("job"), jen.List(id("lo"), id("hi")).Int()),
+		id("body").Func().Params(jen.List(id("lo"), id("hi")).Int()),
+	)
+	file.Line()
+	file.Comment("exec runs rows [lo, hi) of the loop.")
+	file.Func().Params(jb().Op("*").Id("job")).Id("exec").Params(jen.List(id("lo"), id("hi")).Int()).Block(
+		id("jb").Dot("run").Call(id("jb"), id("lo"), id("hi")))
+	file.Line()
+	file.Comment("set prepares a loop over rows rows of grain grain.")
+	file.Func().Params(jb().Op("*").Id("job")).Id("set").Params(
+		jen.List(id("n"), id("rows"), id("grain"), id("size")).Int(), id("tmp").Add(slice.Clone()),
+		id("f").Index(jen.Lit(jobSlots)).Add(slice.Clone()), id("run").Func().Params(jen.Op("*").Id("job"), jen.Int(), jen.Int())).Block(
+		jen.List(jb().Dot("n"), jb().Dot("rows"), jb().Dot("grain"), jb().Dot("size")).Op("=").List(id("n"), id("rows"), id("grain"), id("size")),
+		jen.List(jb().Dot("tmp"), jb().Dot("f"), jb().Dot("run")).Op("=").List(id("tmp"), id("f"), id("run")),
+		jb().Dot("chunks").Op("=").Add(jb().Dot("pool").Dot("Chunks").Call(id("rows"), id("grain"))),
+	)
+	file.Line()
+	file.Comment("scratch returns the scratch of the chunk that starts at row lo (chunks as runtime.Pool cuts them).")
+	file.Func().Params(jb().Op("*").Id("job")).Id("scratch").Params(id("lo").Int()).Add(slice.Clone()).Block(
+		define("c", lit(0)),
+		jen.If(jb().Dot("chunks").Op(">").Lit(1)).Block(
+			jen.List(id("q"), id("r")).Op(":=").List(jb().Dot("rows").Op("/").Add(jb().Dot("chunks")), jb().Dot("rows").Op("%").Add(jb().Dot("chunks"))),
+			jen.If(id("lo").Op("<").Id("r").Op("*").Parens(id("q").Op("+").Lit(1))).Block(
+				id("c").Op("=").Id("lo").Op("/").Parens(id("q").Op("+").Lit(1)),
+			).Else().Block(
+				id("c").Op("=").Id("r").Op("+").Parens(id("lo").Op("-").Id("r").Op("*").Parens(id("q").Op("+").Lit(1))).Op("/").Id("q"),
+			),
+		),
+		jen.Return(jb().Dot("tmp").Index(id("c").Op("*").Add(jb().Dot("size")), jen.Empty()).Index(jen.Empty(), jb().Dot("size"))),
+	)
+	file.Line()
+	file.Comment("SetThreads sets the number of threads the heavy kernels (convolutions, large matrix")
+	file.Comment("products) run on, splitting them over independent rows: results are bit-identical for")
+	file.Comment("every thread count. n <= 0 means runtime.GOMAXPROCS(0). A new Model runs on 1 thread.")
+	file.Comment("The worker goroutines stop when the Model becomes unreachable. SetThreads allocates; it")
+	file.Comment("must not be called during another method.")
+	file.Func().Params(id("m").Op("*").Id("Model")).Id("SetThreads").Params(id("n").Int()).Block(
+		define("p", jen.Qual(runtimePath, "NewPool").Call(id("n"))),
+		id("m").Dot("job").Dot("pool").Op("=").Id("p"),
+		jen.If(id("need").Op(":=").Id("p").Dot("Threads").Call().Op("*").Lit(scratch), id("len").Call(id("m").Dot("scratch")).Op("<").Id("need")).Block(
+			id("m").Dot("scratch").Op("=").Make(slice.Clone(), id("need"))),
+	)
+	file.Line()
+}
