@@ -3,7 +3,6 @@ package passes
 import (
 	"flag"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,20 +65,7 @@ func checkAutodiffGolden(t *testing.T, file string) {
 	}
 	checkVerifiesAndRoundTrips(t, p)
 	got := p.String()
-	if want := txtarFile(ar, "want.ir"); updating() {
-		if want == nil {
-			ar.Files = append(ar.Files, txtar.File{Name: "want.ir"})
-			want = &ar.Files[len(ar.Files)-1]
-		}
-		want.Data = []byte(got)
-		if err := os.WriteFile(file, txtar.Format(ar), 0o666); err != nil {
-			t.Fatal(err)
-		}
-	} else if want == nil {
-		t.Errorf("no want.ir; run go test -update")
-	} else if string(want.Data) != got {
-		t.Errorf("autodiff output differs from want.ir (go test -update rewrites it):\n%s", got)
-	}
+	checkWantIR(t, file, ar, "autodiff", got)
 	checkFiniteDifferences(t, fwd, p, awayEnv(p), inputs)
 }
 

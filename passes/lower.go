@@ -3,6 +3,7 @@ package passes
 import (
 	"fmt"
 	"sort"
+	"strconv"
 
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/dlc-lang/dlc/dsl"
@@ -103,11 +104,10 @@ func (l *lowerer) pickModel(file *dsl.File) *dsl.Model {
 		}
 		names = append(names, m.Name.Name)
 	}
-	msg := fmt.Sprintf("no model named %q", l.opts.Model)
-	if s := dsl.Suggest(l.opts.Model, names); s != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	for i, n := range names {
+		names[i] = strconv.Quote(n)
 	}
-	l.errorf(file.Models[0].Pos, "%s", msg)
+	l.unknownf(file.Models[0].Pos, strconv.Quote(l.opts.Model), names, "no model named %q", l.opts.Model)
 	return nil
 }
 
@@ -300,19 +300,29 @@ func (l *lowerer) output(s *dsl.OutputStmt) {
 }
 
 func (l *lowerer) unknownName(id *dsl.Ident) {
-	var names []string
-	for n := range l.scope {
-		names = append(names, n)
+	names := append(sortedNames(l.scope), sortedNames(l.consts)...)
+	sort.Strings(names)
+	l.unknownf(id.Pos, id.Name, names, "undefined: %s", id.Name)
+}
+
+// unknownf reports an unknown name at pos, suggesting the nearest of the
+// candidates: "(did you mean relu?)".
+func (l *lowerer) unknownf(pos lexer.Position, name string, candidates []string, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if s := dsl.Suggest(name, candidates); s != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", s)
 	}
-	for n := range l.consts {
+	l.errorf(pos, "%s", msg)
+}
+
+// sortedNames returns the keys of m in order.
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	msg := fmt.Sprintf("undefined: %s", id.Name)
-	if s := dsl.Suggest(id.Name, names); s != "" {
-		msg += fmt.Sprintf(" (did you mean %s?)", s)
-	}
-	l.errorf(id.Pos, "%s", msg)
+	return names
 }
 
 // eliminateDeadCode drops values that no result depends on.

@@ -1,11 +1,6 @@
 package passes
 
-import (
-	"fmt"
-	"sort"
-
-	"github.com/dlc-lang/dlc/dsl"
-)
+import "github.com/dlc-lang/dlc/dsl"
 
 // param is one formal parameter of a DSL function or layer.
 type param struct {
@@ -101,16 +96,7 @@ func (l *lowerer) bind(c *dsl.Call, piped *value, sig []param) (map[string]value
 func (l *lowerer) bindConst(c *dsl.Call, sigs map[string][]param) (map[string]value, bool) {
 	sig, found := sigs[c.Func.Name]
 	if !found {
-		var names []string
-		for n := range sigs {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		msg := fmt.Sprintf("unknown function %s", c.Func.Name)
-		if s := dsl.Suggest(c.Func.Name, names); s != "" {
-			msg += fmt.Sprintf(" (did you mean %s?)", s)
-		}
-		l.errorf(c.Func.Pos, "%s", msg)
+		l.unknownf(c.Func.Pos, c.Func.Name, sortedNames(sigs), "unknown function %s", c.Func.Name)
 		return nil, false
 	}
 	return l.bind(c, nil, sig)
@@ -148,11 +134,7 @@ func (l *lowerer) unknownArg(c *dsl.Call, a *dsl.Arg, sig []param) {
 	for i, p := range sig {
 		names[i] = p.name
 	}
-	msg := fmt.Sprintf("%s has no argument %s", c.Func.Name, a.Name.Name)
-	if s := dsl.Suggest(a.Name.Name, names); s != "" {
-		msg += fmt.Sprintf(" (did you mean %s?)", s)
-	}
-	l.errorf(a.Name.Pos, "%s", msg)
+	l.unknownf(a.Name.Pos, a.Name.Name, names, "%s has no argument %s", c.Func.Name, a.Name.Name)
 }
 
 func (l *lowerer) checkKind(c *dsl.Call, p param, v value, at dsl.Node) bool {

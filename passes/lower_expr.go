@@ -2,7 +2,6 @@ package passes
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/dlc-lang/dlc/dsl"
@@ -194,16 +193,7 @@ func (l *lowerer) call(c *dsl.Call, piped *value, name string) (value, bool) {
 }
 
 func (l *lowerer) unknownFunc(c *dsl.Call) {
-	names := make([]string, 0, len(builtins))
-	for n := range builtins {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	msg := fmt.Sprintf("unknown function or layer %s", c.Func.Name)
-	if s := dsl.Suggest(c.Func.Name, names); s != "" {
-		msg += fmt.Sprintf(" (did you mean %s?)", s)
-	}
-	l.errorf(c.Func.Pos, "%s", msg)
+	l.unknownf(c.Func.Pos, c.Func.Name, sortedNames(builtins), "unknown function or layer %s", c.Func.Name)
 }
 
 // index lowers x[i, a:b:s, ..., :]: one slice per restricted axis, then a

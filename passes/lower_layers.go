@@ -1,10 +1,8 @@
 package passes
 
 import (
-	"fmt"
 	"math"
 
-	"github.com/dlc-lang/dlc/dsl"
 	"github.com/dlc-lang/dlc/ir"
 )
 
@@ -129,11 +127,7 @@ func (l *lowerer) activation(c *callCtx, name string, x *ir.Value) (value, bool)
 	op, ok := activationOps[name]
 	if !ok {
 		names := []string{"none", "relu", "sigmoid", "tanh", "gelu", "leaky_relu", "softmax", "log_softmax"}
-		msg := fmt.Sprintf("%s: unknown activation %s", c.call.Func.Name, name)
-		if s := dsl.Suggest(name, names); s != "" {
-			msg += fmt.Sprintf(" (did you mean %s?)", s)
-		}
-		l.errorf(c.pos(), "%s", msg)
+		l.unknownf(c.pos(), name, names, "%s: unknown activation %s", c.call.Func.Name, name)
 		return value{}, false
 	}
 	var attrs ir.Attrs

@@ -67,6 +67,9 @@ func TestLowerErrors(t *testing.T) {
 // golden text form, and that the text parses back to the same program.
 func TestLowerModels(t *testing.T) {
 	files, _ := filepath.Glob("../testdata/models/*.dl")
+	if len(files) < 3 {
+		t.Fatalf("found %d models under testdata/models, want the three seed models at least", len(files))
+	}
 	for _, path := range files {
 		name := strings.TrimSuffix(filepath.Base(path), ".dl")
 		t.Run(name, func(t *testing.T) {

@@ -47,20 +47,7 @@ func checkPassGolden(t *testing.T, ps pass, file string) {
 	}
 	checkVerifiesAndRoundTrips(t, p)
 	got := p.String()
-	if want := txtarFile(ar, "want.ir"); updating() {
-		if want == nil {
-			ar.Files = append(ar.Files, txtar.File{Name: "want.ir"})
-			want = &ar.Files[len(ar.Files)-1]
-		}
-		want.Data = []byte(got)
-		if err := os.WriteFile(file, txtar.Format(ar), 0o666); err != nil {
-			t.Fatal(err)
-		}
-	} else if want == nil {
-		t.Errorf("no want.ir; run go test -update")
-	} else if string(want.Data) != got {
-		t.Errorf("%s output differs from want.ir (go test -update rewrites it):\n%s", ps.name, got)
-	}
+	checkWantIR(t, file, ar, ps.name, got)
 	checkSameResults(t, orig, p)
 }
 
@@ -99,5 +86,27 @@ func checkSameResults(t *testing.T, a, b *ir.Program) {
 				}
 			}
 		}
+	}
+}
+
+// checkWantIR compares a pass's output with the archive's want.ir, or
+// rewrites it under -update.
+func checkWantIR(t *testing.T, file string, ar *txtar.Archive, pass, got string) {
+	t.Helper()
+	want := txtarFile(ar, "want.ir")
+	switch {
+	case updating():
+		if want == nil {
+			ar.Files = append(ar.Files, txtar.File{Name: "want.ir"})
+			want = &ar.Files[len(ar.Files)-1]
+		}
+		want.Data = []byte(got)
+		if err := os.WriteFile(file, txtar.Format(ar), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	case want == nil:
+		t.Errorf("no want.ir; run go test -update")
+	case string(want.Data) != got:
+		t.Errorf("%s output differs from want.ir (go test -update rewrites it):\n%s", pass, got)
 	}
 }
