@@ -110,6 +110,7 @@ func (g *gen) emitTrainStep(file *jen.File, f *ir.Func) error {
 	args := g.entryArgs(f)
 	fail := func(err jen.Code) jen.Code { return jen.Return(lit(0), err) }
 	body := g.checkArgs("train step", args, fail)
+	body = append(body, g.keepChecks(fail)...)
 	call := []jen.Code{id("n")}
 	for _, a := range args {
 		call = append(call, id(a.local))
@@ -135,6 +136,7 @@ func (g *gen) emitTrainStep(file *jen.File, f *ir.Func) error {
 	file.Func().Params(id("m").Op("*").Id("Model")).Id("TrainStep").Params(g.params(args)...).Params(g.ft(), jen.Error()).Block(body...)
 	file.Line()
 	g.emitInputGrad(file, f)
+	g.emitSetDropoutMask(file)
 	return nil
 }
 

@@ -33,6 +33,9 @@ func (k *kernel) companionDst(op ir.Op) string {
 
 // emitCompanionSums reduces dst, the finished value, into each sum
 // companion: one more loop inside the same kernel, over memory just written.
+// A sum that keeps one unbatched group of axes (a bias gradient: the
+// channels of [N,C,H,W], the columns of [N,F]) is split over the pool's
+// threads by result element, each summed in the serial order.
 func (k *kernel) emitCompanionSums() error {
 	for i, c := range k.companions {
 		if c.Op != ir.OpSum {
@@ -43,9 +46,80 @@ func (k *kernel) emitCompanionSums() error {
 		if err != nil {
 			return err
 		}
-		k.reduceInto(c.Op, newReduction(k, "dst", x, axes), fmt.Sprintf("dst%d", i+1))
+		r := newReduction(k, "dst", x, axes)
+		if y, ok := k.scatteredSum(axes); ok {
+			r = newReduction(k, k.arg(1), y, axes)
+		}
+		out := fmt.Sprintf("dst%d", i+1)
+		if len(r.kept) == 1 && !r.kept[0].d.b && len(r.red) > 0 {
+			kept := r.kept[0].d.k
+			work := x.Elems(k.g.p.Batch) / max(kept, 1)
+			if code, ok := k.parallel(lit(kept), work, 0, []jen.Code{loopFrom("o0", id("lo"), id("hi"), r.sumBody(out)...)}); ok {
+				k.add(code)
+				continue
+			}
+		}
+		k.reduceInto(c.Op, r, out)
 	}
 	return nil
+}
+
+// scatteredSum reports whether a sum of a maxpool2d_grad_idx kernel's
+// result over axes may read its dy instead: without an epilogue the
+// result holds each dy once, added into zeros, so a sum over both plane
+// axes (and any others) is the sum of dy over the same axes, with a
+// quarter of the reads for 2×2 windows. It returns dy's shape.
+func (k *kernel) scatteredSum(axes []int) (ir.Shape, bool) {
+	if k.v.Op != ir.OpMaxPool2dGradIdx {
+		return nil, false
+	}
+	if e, _ := ir.Epilogue(k.v); e != nil {
+		return nil, false
+	}
+	plane := 0
+	for _, a := range axes {
+		if a >= 2 {
+			plane++
+		}
+	}
+	if plane != 2 {
+		return nil, false
+	}
+	return k.v.Args[1].Type.Shape, true
+}
+
+// sumBody renders the sum of one result element o0 of r into out. When
+// the innermost reduced group is contiguous, of constant length divisible
+// by 4, four float64 accumulators take every fourth element (the serial
+// chain of float64 adds, not the loads, bounds the plain loop) and are
+// added pairwise at the end: the same order for every thread count.
+func (r *reduction) sumBody(out string) []jen.Code {
+	last := r.red[len(r.red)-1]
+	if last.stride != 1 || last.d.b || last.d.k%4 != 0 || last.d.k < 8 {
+		body := []jen.Code{define("s", jen.Lit(0.0))}
+		body = append(body, r.each(false, func(e jen.Code, _ lin) []jen.Code {
+			return []jen.Code{id("s").Op("+=").Float64().Call(e)}
+		})...)
+		return append(body, id(out).Index(r.outOff.code()).Op("=").Add(r.k.g.ft()).Call(id("s")))
+	}
+	off := r.inBase
+	for i, gr := range r.red[:len(r.red)-1] {
+		off = off.plus(fmt.Sprintf("r%d", i), gr.stride)
+	}
+	var adds []jen.Code
+	for i := range 4 {
+		adds = append(adds, id(fmt.Sprintf("s%d", i)).Op("+=").Float64().Call(id("row").Index(lit(i))))
+	}
+	body := []jen.Code{
+		define("row", window(r.x, off, lit(last.d.k))),
+		jen.For(jen.Len(id("row")).Op(">=").Lit(4)).Block(append(adds, id("row").Op("=").Id("row").Index(lit(4), jen.Empty()))...),
+	}
+	for i := len(r.red) - 2; i >= 0; i-- {
+		body = []jen.Code{loop(fmt.Sprintf("r%d", i), r.k.size(r.red[i].d), body...)}
+	}
+	body = append([]jen.Code{jen.List(id("s0"), id("s1"), id("s2"), id("s3")).Op(":=").List(jen.Lit(0.0), jen.Lit(0.0), jen.Lit(0.0), jen.Lit(0.0))}, body...)
+	return append(body, id(out).Index(r.outOff.code()).Op("=").Add(r.k.g.ft()).Call(
+		jen.Parens(id("s0").Op("+").Id("s1")).Op("+").Parens(id("s2").Op("+").Id("s3"))))
 }
 
 // poolArgmaxStore stores the window's maximum offset into the argmax
@@ -59,18 +133,27 @@ func (k *kernel) poolArgmaxStore(g poolGeom) []jen.Code {
 		Op("=").Int32().Call(id("arg"))}
 }
 
-// emitMaxPool2dGradIdx (idx, dy) {shape} adds each dy at its plane offset.
+// emitMaxPool2dGradIdx (idx, dy) {shape} adds each dy at its plane offset,
+// plane by plane (a plane's offsets stay inside it), split over the pool's
+// threads.
 func emitMaxPool2dGradIdx(k *kernel) error {
 	v := k.v
 	out, dys := v.Type.Shape, v.Args[1].Type.Shape
 	plane, oplane := out[2]*out[3], dys[2]*dys[3]
 	idx, dy := k.arg(0), k.arg(1)
-	k.add(jen.Clear(id("dst")),
-		loop("pl", k.size(prod(dims(out[:2]))),
-			define("xp", window("dst", L(0).plus("pl", plane), lit(plane))),
-			define("ip", window(idx, L(0).plus("pl", oplane), lit(oplane))),
-			jen.For(jen.List(id("o"), id("d")).Op(":=").Range().Add(window(dy, L(0).plus("pl", oplane), lit(oplane)))).Block(
-				id("xp").Index(id("ip").Index(id("o"))).Op("+=").Id("d"))))
+	planes := prod(dims(out[:2]))
+	body := []jen.Code{
+		define("xp", window("dst", L(0).plus("pl", plane), lit(plane))),
+		jen.Clear(id("xp")),
+		define("ip", window(idx, L(0).plus("pl", oplane), lit(oplane))),
+		jen.For(jen.List(id("o"), id("d")).Op(":=").Range().Add(window(dy, L(0).plus("pl", oplane), lit(oplane)))).Block(
+			id("xp").Index(id("ip").Index(id("o"))).Op("+=").Id("d")),
+	}
+	if code, ok := k.parallel(k.size(planes), plane+2*oplane, 0, []jen.Code{loopFrom("pl", id("lo"), id("hi"), body...)}); ok {
+		k.add(code)
+	} else {
+		k.add(loop("pl", k.size(planes), body...))
+	}
 	return k.emitEpilogue()
 }
 

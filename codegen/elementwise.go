@@ -14,6 +14,7 @@ type operand struct {
 	name    string
 	literal jen.Code
 	strides []int
+	offset  int // of element 0 in the slice (slice views)
 }
 
 // contiguous are the row-major strides of ds (the batch axis, axis 0, never
@@ -52,7 +53,7 @@ func collapse(ds []dim, ops []operand) ([]dim, []operand) {
 	var ndst []int
 	nops := make([]operand, len(ops))
 	for j := range ops {
-		nops[j] = operand{name: ops[j].name, literal: ops[j].literal}
+		nops[j] = operand{name: ops[j].name, literal: ops[j].literal, offset: ops[j].offset}
 	}
 	for i := range ds {
 		if !keep(i) {
@@ -98,7 +99,7 @@ func (k *kernel) stridedMap(ds []dim, ops []operand, f func(args []jen.Code) jen
 		for j, o := range ops {
 			args[j] = o.literal
 			if o.literal == nil {
-				args[j] = id(o.name).Index(lit(0))
+				args[j] = id(o.name).Index(lit(o.offset))
 			}
 		}
 		e := f(args)
@@ -107,22 +108,22 @@ func (k *kernel) stridedMap(ds []dim, ops []operand, f func(args []jen.Code) jen
 		return
 	}
 	dstStrides := contiguous(ds)
-	offset := func(st []int) lin {
-		l := L(0)
+	offset := func(st []int, base int) lin {
+		l := L(base)
 		for a := 0; a < r-1; a++ {
 			l = l.plus(fmt.Sprintf("i%d", a), st[a])
 		}
 		return l
 	}
 	var inner []jen.Code
-	inner = append(inner, define("d", window("dst", offset(dstStrides), k.size(ds[r-1]))))
+	inner = append(inner, define("d", window("dst", offset(dstStrides, 0), k.size(ds[r-1]))))
 	args := make([]jen.Code, len(ops))
 	for j, o := range ops {
 		if o.literal != nil {
 			args[j] = o.literal
 			continue
 		}
-		off := offset(o.strides)
+		off := offset(o.strides, o.offset)
 		switch s := o.strides[r-1]; s {
 		case 0:
 			name := fmt.Sprintf("s%d", j)
@@ -160,12 +161,11 @@ func sliceFrom(s string, off lin) *jen.Statement {
 func emitElementwise(k *kernel) error {
 	v := k.v
 	ops := make([]operand, len(v.Args))
-	for i, a := range v.Args {
-		if inlinable(a) {
-			ops[i] = operand{literal: k.g.operandLit(root(a))}
-			continue
-		}
-		ops[i] = operand{name: k.arg(i), strides: broadcastStrides(a.Type.Shape, v.Type.Shape)}
+	for i := range v.Args {
+		ops[i] = k.argOperand(i, v.Type.Shape)
+	}
+	if done, err := k.vectorElementwise(ops); done || err != nil {
+		return err
 	}
 	var err error
 	k.stridedMap(dims(v.Type.Shape), ops, func(args []jen.Code) jen.Code {

@@ -71,3 +71,61 @@ func (k *kernel) rowEpilogue(x jen.Code, n int) (code jen.Code, stmts []jen.Code
 	}
 	return c, k.takeLoopStmts(), true
 }
+
+// sampleEpilogue renders v's epilogue over sample b of dst only (the
+// elements dst[b·S:][:S] of an output [B, ...]), for a kernel that works
+// sample by sample: the epilogue then runs while the sample is in cache, on
+// the sample's thread. Each argument with a batch axis is sliced at sample
+// b; the others are read whole. ok is false when the output has no leading
+// batch axis. The code is nil without an epilogue. Call it before
+// k.parallel: it registers the epilogue's arguments.
+func (k *kernel) sampleEpilogue(b string) (code jen.Code, ok bool, err error) {
+	return k.sampleEpilogueFrom(b, nil)
+}
+
+// sampleEpilogueFrom is sampleEpilogue reading the product, a0, from
+// operand from (a per-sample slice with its own strides over the sample's
+// axes) instead of dst; nil means dst.
+func (k *kernel) sampleEpilogueFrom(b string, from *operand) (code jen.Code, ok bool, err error) {
+	e, _ := ir.Epilogue(k.v)
+	if e == nil {
+		return nil, true, nil
+	}
+	out := k.v.Type.Shape
+	if len(out) < 2 || out[0] != ir.B {
+		return nil, false, nil
+	}
+	inner := dims(out[1:])
+	size := prod(inner).k
+	ops := k.epilogueOperands()
+	shadows := []jen.Code{define("dst", window("dst", L(0).plus(b, size), lit(size)))}
+	seen := map[string]bool{"dst": true}
+	per := make([]operand, len(ops))
+	for i, o := range ops {
+		if o.literal != nil {
+			per[i] = o
+			continue
+		}
+		per[i] = operand{name: o.name, strides: o.strides[1:]}
+		if i == 0 && from != nil {
+			per[i] = *from
+			continue
+		}
+		if s0 := o.strides[0]; s0 != 0 && !seen[o.name] {
+			seen[o.name] = true
+			shadows = append(shadows, define(o.name, id(o.name).Index(L(0).plus(b, s0).code(), jen.Empty())))
+		}
+	}
+	saved := k.body
+	k.body = nil
+	k.stridedMap(inner, per, func(args []jen.Code) jen.Code {
+		c, cerr := k.exprCode(e, args)
+		if cerr != nil {
+			err = cerr
+		}
+		return c
+	})
+	body := k.body
+	k.body = saved
+	return jen.Block(append(shadows, body...)...), true, err
+}

@@ -17,30 +17,39 @@ import (
 // testProgram is a program the execution tests build and compare with the
 // reference interpreter.
 type testProgram struct {
-	name string
-	prog *ir.Program
+	name   string
+	prog   *ir.Program
+	poison bool // generate with Options.Poison
 }
 
 var optimizerLine = regexp.MustCompile(`(?m)^optimizer .*$`)
 
 // testPrograms are the programs of the execution tests: every op (ops.ir),
 // an MLP with a hand-written backward pass under each optimizer and in
-// f64, and a conv net whose backward pass passes.Autodiff derives.
+// f64, a conv net whose backward pass passes.Autodiff derives, and that
+// conv net through the whole pass pipeline with each optional pass off in
+// turn (pipelinePrograms).
 func testPrograms(t testing.TB) []testProgram {
+	return append(basePrograms(t), pipelinePrograms(t)...)
+}
+
+// basePrograms are testPrograms without the pipeline variants: the tests
+// of generation itself (determinism, imports, GEMM use) need only these.
+func basePrograms(t testing.TB) []testProgram {
 	mlp := readTestdata(t, "mlp.ir")
 	withOpt := func(opt string) string { return optimizerLine.ReplaceAllString(mlp, "optimizer "+opt) }
 	progs := []testProgram{
-		{"ops", parseProgram(t, readTestdata(t, "ops.ir"))},
-		{"ops64", parseProgram(t, strings.ReplaceAll(readTestdata(t, "ops.ir"), "f32", "f64"))},
-		{"mlp", parseProgram(t, mlp)},
-		{"mlp64", parseProgram(t, strings.ReplaceAll(mlp, "f32", "f64"))},
-		{"mlpsgd", parseProgram(t, withOpt("sgd {lr=0.05, momentum=0.9, nesterov=1.0, weight_decay=0.01}"))},
-		{"mlpsgddamp", parseProgram(t, withOpt("sgd {lr=0.1, momentum=0.5, dampening=0.2}"))},
-		{"mlpsgdplain", parseProgram(t, withOpt("sgd {lr=0.1}"))},
-		{"mlpadamw", parseProgram(t, withOpt("adamw {lr=0.01, beta1=0.8, beta2=0.99, eps=1e-07, weight_decay=0.05, amsgrad=1.0}"))},
-		{"mlprmsprop", parseProgram(t, withOpt("rmsprop {lr=0.01, alpha=0.9, momentum=0.5, centered=1.0, weight_decay=0.001}"))},
-		{"mlprmsplain", parseProgram(t, withOpt("rmsprop {lr=0.01}"))},
-		{"convnet", withAutodiff(t, parseProgram(t, readTestdata(t, "convnet.ir")))},
+		{"ops", parseProgram(t, readTestdata(t, "ops.ir")), false},
+		{"ops64", parseProgram(t, strings.ReplaceAll(readTestdata(t, "ops.ir"), "f32", "f64")), false},
+		{"mlp", parseProgram(t, mlp), false},
+		{"mlp64", parseProgram(t, strings.ReplaceAll(mlp, "f32", "f64")), false},
+		{"mlpsgd", parseProgram(t, withOpt("sgd {lr=0.05, momentum=0.9, nesterov=1.0, weight_decay=0.01}")), false},
+		{"mlpsgddamp", parseProgram(t, withOpt("sgd {lr=0.1, momentum=0.5, dampening=0.2}")), false},
+		{"mlpsgdplain", parseProgram(t, withOpt("sgd {lr=0.1}")), false},
+		{"mlpadamw", parseProgram(t, withOpt("adamw {lr=0.01, beta1=0.8, beta2=0.99, eps=1e-07, weight_decay=0.05, amsgrad=1.0}")), false},
+		{"mlprmsprop", parseProgram(t, withOpt("rmsprop {lr=0.01, alpha=0.9, momentum=0.5, centered=1.0, weight_decay=0.001}")), false},
+		{"mlprmsplain", parseProgram(t, withOpt("rmsprop {lr=0.01}")), false},
+		{"convnet", withAutodiff(t, parseProgram(t, readTestdata(t, "convnet.ir"))), false},
 	}
 	return progs
 }

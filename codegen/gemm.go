@@ -16,8 +16,10 @@ import (
 // kernel of a product calls them:
 //
 //	a·b      matmul, conv2d (w·col per sample), conv2d_grad_input (wᵀ·dy)
-//	a·bᵀ     matmul (x·Wᵀ): b is packed into the scratch block once per call
-//	         (asm kernels read Bᵀ packed; unpacked Bᵀ is Go-only), and
+//	a·bᵀ     matmul (x·Wᵀ): asm kernels read Bᵀ packed (unpacked Bᵀ is
+//	         Go-only): a weight W is packed once per parameter update into
+//	         the model (packed.go), any other b into the scratch block per
+//	         call; and
 //	         conv2d_grad_weight (dy·colᵀ, accumulated over the samples)
 //	aᵀ·b     matmul (dYᵀ·X): a contracted batch axis is cut into chunks of
 //	         constant length, accumulated into dst
@@ -72,8 +74,12 @@ func gemmFits(n, k int) bool {
 	return useGEMM && n >= 1 && k >= 1 && n*k >= gemmMinWork && n <= 1<<16 && k <= 1<<16
 }
 
-// emitGEMMFiles renders the kernels registered with gemm into g.raw.
+// emitGEMMFiles renders the kernels registered with gemm into g.raw, and
+// the elementwise kernels (vector.go).
 func (g *gen) emitGEMMFiles() error {
+	if err := g.emitElemFiles(); err != nil {
+		return err
+	}
 	if len(g.gemms) == 0 {
 		return nil
 	}
@@ -156,8 +162,14 @@ func emitMatMulGEMM(k *kernel) (bool, error) {
 		name := k.g.gemm(s)
 		bArg := id(b)
 		if tb {
+			// tmp holds Bᵀ packed: for a weight, the model's packed copy
+			// (packed.go), else the scratch block, packed here.
 			k.scratch = N * K
-			k.add(id(name+"PackB").Call(window("tmp", L(0), lit(N*K)), id(b)))
+			if i, ok := k.g.packedWeight(v.Args[1], name+"PackB", N*K); ok {
+				k.pack = i + 1
+			} else {
+				k.add(id(name+"PackB").Call(window("tmp", L(0), lit(N*K)), id(b)))
+			}
 			bArg = id("tmp")
 		}
 		args := []jen.Code{id("hi").Op("-").Id("lo"), id(a).Index(id("lo").Op("*").Lit(K), jen.Empty()), bArg, id("dst").Index(id("lo").Op("*").Lit(N), jen.Empty())}
@@ -177,7 +189,7 @@ func emitMatMulGEMM(k *kernel) (bool, error) {
 		if fused {
 			return true, nil
 		}
-		return true, k.emitEpilogue()
+		return true, k.vectorEpilogue()
 	}
 	// aᵀ·b: a [K,M], b [K,N], the contracted K = kk possibly n·c.
 	if m.b {
@@ -190,7 +202,7 @@ func emitMatMulGEMM(k *kernel) (bool, error) {
 		}
 		name := k.g.gemm(asm.GEMMSpec{N: N, K: kk.k, TransA: true})
 		k.add(id(name).Call(lit(M), id(a), id(b), id("dst")))
-		return true, k.emitEpilogue()
+		return true, k.vectorEpilogue()
 	}
 	// K = n·c: chunks of the compiled batch's rows, then of c rows.
 	c := kk.k
@@ -208,5 +220,5 @@ func emitMatMulGEMM(k *kernel) (bool, error) {
 		k.add(jen.For(jen.Op(";").Id("p").Op("+").Lit(chunk).Op("<=").Add(k.size(kk)).Op(";").Id("p").Op("+=").Lit(chunk)).Block(call(big)))
 	}
 	k.add(jen.For(jen.Op(";").Id("p").Op("<").Add(k.size(kk)).Op(";").Id("p").Op("+=").Lit(c)).Block(call(small)))
-	return true, k.emitEpilogue()
+	return true, k.vectorEpilogue()
 }

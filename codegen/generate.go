@@ -99,6 +99,12 @@ type gen struct {
 	gemms    []asm.GEMMSpec    // GEMM kernels used, in order of first use (gemm.go)
 	gemmSeen map[string]bool   // names of gemms
 	raw      map[string][]byte // files rendered elsewhere (the GEMM kernels)
+
+	elems       []asm.ElemSpec    // vector elementwise kernels, in order of first use (vector.go)
+	elemSeen    map[string]string // kernel names by expression
+	elemHelpers map[string]bool   // float32 math helpers of the elementwise files used
+	packs       []packedW         // weights packed once per update (packed.go)
+	packSeen    map[string]int    // index in packs by routine and parameter offset
 }
 
 // call is how a run method invokes the kernel of one value.

@@ -93,7 +93,7 @@ func TestGoldenQuotesSource(t *testing.T) {
 // TestGenerateDeterministic generates every test program twice, from two
 // separately parsed copies, and checks that the bytes agree and are gofmt'd.
 func TestGenerateDeterministic(t *testing.T) {
-	first, second := testPrograms(t), testPrograms(t)
+	first, second := basePrograms(t), basePrograms(t)
 	for i, tp := range first {
 		a, err := Generate(tp.prog, Options{Package: tp.name})
 		if err != nil {
@@ -132,7 +132,7 @@ func TestGeneratedVet(t *testing.T) {
 // standard library, the runtime and golang.org/x/sys/cpu (the GEMM
 // kernels' CPU dispatch).
 func TestGeneratedImports(t *testing.T) {
-	for _, tp := range testPrograms(t) {
+	for _, tp := range basePrograms(t) {
 		files, err := Generate(tp.prog, Options{Package: tp.name})
 		if err != nil {
 			t.Fatal(err)

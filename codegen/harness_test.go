@@ -77,9 +77,9 @@ type harnessProgram struct {
 }
 
 // newHarnessProgram generates p as package name.
-func newHarnessProgram(t testing.TB, name string, p *ir.Program) *harnessProgram {
+func newHarnessProgram(t testing.TB, name string, p *ir.Program, poison bool) *harnessProgram {
 	t.Helper()
-	files, err := Generate(p, Options{Package: name, Source: name + ".dl"})
+	files, err := Generate(p, Options{Package: name, Source: name + ".dl", Poison: poison})
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -229,7 +229,7 @@ func sharedDriver(t *testing.T) (*driver, []*harnessProgram) {
 	t.Helper()
 	buildOnce.Do(func() {
 		for _, tp := range testPrograms(t) {
-			builtProgs = append(builtProgs, newHarnessProgram(t, tp.name, tp.prog))
+			builtProgs = append(builtProgs, newHarnessProgram(t, tp.name, tp.prog, tp.poison))
 		}
 		built, buildErr = buildDriver(builtProgs)
 	})

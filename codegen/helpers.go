@@ -69,6 +69,12 @@ var helperDecls = map[string]func(g *gen) jen.Code{
 			jen.Return(jen.Id("max").Call(id("z"), lit(0)).Op("-").Id("z").Op("*").Id("y").Op("+").
 				Qual("math", "Log1p").Call(jen.Qual("math", "Exp").Call(jen.Op("-").Qual("math", "Abs").Call(id("z"))))))
 	},
+	"bceLogits32": func(g *gen) jen.Code {
+		return g.tFunc("bceLogits32", "bceLogits32 is bceLogits in float32, e^-|z| by exp32.", "z", "y").Block(
+			jen.Return(jen.Id("max").Call(id("z"), lit(0)).Op("-").Id("z").Op("*").Id("y").Op("+").
+				Float32().Call(jen.Qual("math", "Log1p").Call(jen.Float64().Call(
+				g.elemHelper("exp32").Call(jen.Op("-").Id("max").Call(id("z"), jen.Op("-").Id("z"))))))))
+	},
 	"bceLogitsGrad": func(g *gen) jen.Code {
 		return f64Func("bceLogitsGrad", "bceLogitsGrad is dy·(sigmoid(z) - y).", "z", "y", "dy").Block(
 			jen.Return(id("dy").Op("*").Parens(g.helper("sigmoid").Call(id("z")).Op("-").Id("y"))))

@@ -10,7 +10,7 @@ import (
 // kernel is one generated function under construction: it computes one IR
 // value into dst from the slices of its arguments.
 //
-//	func name(n int, step uint64, dst []T, tmp []T, x0 []T, x1 []int32, ...) error
+//	func name(n int, step uint64, keep []T, dst []T, tmp []T, x0 []T, x1 []int32, ...) error
 //
 // n (the batch size) appears when the body uses it, step when it draws
 // random numbers, tmp when it needs scratch memory (the model's scratch
@@ -30,7 +30,10 @@ type kernel struct {
 	loopStmts []jen.Code
 
 	usesN, usesStep, errs bool
-	scratch               int // elements of scratch memory (parameter tmp) the kernel needs
+	keep                  int               // 1 + the dropout layer whose fixed mask the kernel takes as keep, or 0
+	scratch               int               // elements of scratch memory (parameter tmp) the kernel needs
+	pack                  int               // 1 + the packed weight (g.packs) passed as tmp instead of scratch, or 0
+	views                 map[int]sliceView // arguments read in place through slice views (sliceview.go)
 
 	// par marks a parallel kernel (parallel.go): it takes jb *job first
 	// and, when parScratch > 0, the whole scratch block as tmp, parScratch
@@ -128,6 +131,9 @@ func (k *kernel) signature() []jen.Code {
 	}
 	if k.usesStep {
 		ps = append(ps, id("step").Uint64())
+	}
+	if k.keep > 0 {
+		ps = append(ps, id("keep").Index().Add(k.g.ft()))
 	}
 	ps = append(ps, id("dst").Index().Add(k.g.T(k.v.Type.DType)))
 	for i, c := range k.companions {

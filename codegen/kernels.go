@@ -101,15 +101,16 @@ func neededConsts(f *ir.Func) map[*ir.Value]bool {
 func (g *gen) buildKernels(f *ir.Func) error {
 	need := neededConsts(f)
 	companions := companionsOf(f)
+	views := g.sliceViews(f)
 	for _, v := range f.Values {
-		if viewOps[v.Op] || (v.Op == ir.OpConst && !need[v]) || ir.IsCompanion(v) {
-			continue // companions are written by their producer's kernel
+		if viewOps[v.Op] || (v.Op == ir.OpConst && !need[v]) || ir.IsCompanion(v) || views.elided[v] {
+			continue // companions are written by their producer's kernel, elided slices read in place
 		}
 		emit, ok := emitters[v.Op]
 		if !ok {
 			return fmt.Errorf("v%d: no kernel for op %s", v.ID, v.Op)
 		}
-		k := &kernel{g: g, v: v, companions: companions[v]}
+		k := &kernel{g: g, v: v, companions: companions[v], views: views.args[v]}
 		if err := emit(k); err == nil {
 			err = k.emitCompanionSums()
 		} else {

@@ -1,6 +1,8 @@
 package codegen
 
 import (
+	"slices"
+
 	"github.com/dave/jennifer/jen"
 	"github.com/dlc-lang/dlc/ir"
 )
@@ -90,14 +92,26 @@ func emitConcat(k *kernel) error {
 // emitDropoutMask draws a mask of 1/(1-p) with probability 1-p, else 0:
 // element i is kept when dropoutUniform(seed, step, i) >= p, the
 // reference interpreter's counter-based stream (interp.DropoutUniform).
+// In the train func a mask fixed by SetDropoutMask (parameter keep,
+// checked to match dst by TrainStep) replaces the draw.
 func emitDropoutMask(k *kernel) error {
 	v := k.v
 	p := v.Attrs.Float("p", 0)
 	k.usesStep = true
-	keep := k.g.helper("dropoutUniform").Call(jen.Uint64().Call(lit(v.Attrs.Int("seed", 0))), id("step"), jen.Uint64().Call(id("i")))
-	k.add(rangeOver("i", id("dst"),
-		jen.If(jen.Add(keep).Op(">=").Add(flit(p))).Block(
+	draw := rangeOver("i", id("dst"),
+		jen.If(jen.Add(k.g.helper("dropoutUniform").Call(jen.Uint64().Call(lit(v.Attrs.Int("seed", 0))), id("step"), jen.Uint64().Call(id("i")))).Op(">=").Add(flit(p))).Block(
 			id("dst").Index(id("i")).Op("=").Add(flit(1/(1-p)))).Else().Block(
-			id("dst").Index(id("i")).Op("=").Lit(0))))
+			id("dst").Index(id("i")).Op("=").Lit(0)))
+	if k.g.p.Lookup("train") != nil && slices.Contains(k.g.p.Lookup("train").Values, v) {
+		k.keep = k.g.dropIndex(v.Attrs.Str("layer")) + 1
+	}
+	if k.keep == 0 {
+		k.add(draw)
+		return nil
+	}
+	k.add(jen.If(id("keep").Op("!=").Nil()).Block(
+		define("kp", id("keep").Index(jen.Empty(), jen.Len(id("dst")))),
+		rangeOver("i", id("dst"), id("dst").Index(id("i")).Op("=").Id("kp").Index(id("i")).Op("*").Add(flit(1/(1-p))))).
+		Else().Block(draw))
 	return nil
 }

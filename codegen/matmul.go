@@ -52,7 +52,7 @@ func emitMatMul(k *kernel) error {
 		K := kk.k
 		prod := k.g.helper("dot").Call(id("ar"), window(b, L(0).plus("j", K), lit(K)))
 		store := []jen.Code{id("c").Index(id("j")).Op("=").Add(prod)}
-		if e, stmts, ok := k.rowEpilogue(id("s"), N); ok && ir.HasEpilogue(v) {
+		if e, stmts, ok := k.rowEpilogue(id("s"), N); ok && ir.HasEpilogue(v) && !k.hasViews() {
 			store = append(append([]jen.Code{define("s", prod)}, stmts...), id("c").Index(id("j")).Op("=").Add(e))
 			epilogueDone = true
 		}
@@ -82,5 +82,5 @@ func emitMatMul(k *kernel) error {
 	if epilogueDone {
 		return nil
 	}
-	return k.emitEpilogue()
+	return k.vectorEpilogue()
 }

@@ -36,7 +36,7 @@ func (g *gen) emitModel(file *jen.File) {
 	file.Line()
 	file.Commentf("Model is the %s model. New allocates all its memory; Forward, TrainStep and", g.p.Name)
 	file.Comment("Evaluate allocate nothing. A Model is not safe for concurrent use.")
-	file.Type().Id("Model").Struct(
+	file.Type().Id("Model").Struct(append([]jen.Code{
 		id("params").Index().Add(ft).Comment("parameter block, Params order"),
 		id("grads").Index().Add(ft).Comment("gradient block, laid out like params"),
 		id("state").Index().Add(ft).Comment("optimizer state: one block like params per state tensor"),
@@ -50,7 +50,7 @@ func (g *gen) emitModel(file *jen.File) {
 		id("gradRows").Int().Comment("rows of the last TrainStep, for InputGrad"),
 		id("tensors").Index().Id("Tensor"),
 		id("job").Id("job").Comment("the loop of the parallel kernel that runs, and the thread pool"),
-	)
+	}, append(g.keepField(), g.packFields()...)...)...)
 	file.Line()
 	g.emitNew(file)
 	_, _, scratch := g.arenaSizes()
@@ -164,12 +164,12 @@ func (g *gen) emitNew(file *jen.File) {
 		return id(name).Op(":").Make(jen.Index().Add(t), lit(n))
 	}
 	body := []jen.Code{
-		define("m", jen.Op("&").Id("Model").Add(lines(
+		define("m", jen.Op("&").Id("Model").Add(lines(append([]jen.Code{
 			alloc("params", ft, g.pSize), alloc("grads", ft, g.pSize), alloc("state", ft, len(g.stateKeys())*g.pSize),
 			alloc("buffers", ft, g.bSize), alloc("counters", jen.Int64(), len(g.counters)),
 			alloc("arena", ft, arena), alloc("iarena", jen.Int32(), iarena), alloc("scratch", ft, scratch),
 			id("lr").Op(":").Add(flit(lr)),
-		))),
+		}, append(g.keepAlloc(), g.packAlloc()...)...)...))),
 	}
 	needRNG := false
 	var inits, tensors []jen.Code
@@ -260,13 +260,24 @@ func (g *gen) emitAccessors(file *jen.File) {
 	recv := func() *jen.Statement { return jen.Func().Params(id("m").Op("*").Id("Model")) }
 	file.Comment("Params returns views of the parameters, then the float buffers, in declaration order.")
 	file.Comment("The views share the model's memory; the slice itself must not be modified.")
-	file.Add(recv().Id("Params").Params().Index().Id("Tensor").Block(jen.Return(id("m").Dot("tensors"))))
+	changed := []jen.Code{}
+	if len(g.packs) > 0 {
+		file.Comment("Changes made through the views before the next Forward, Evaluate or TrainStep take effect;")
+		file.Comment("after that call, ask for the views again or call ParamsChanged before changing them again.")
+		changed = g.markStale()
+	}
+	file.Add(recv().Id("Params").Params().Index().Id("Tensor").Block(append(changed, jen.Return(id("m").Dot("tensors")))...))
 	file.Line()
 	file.Comment("Grads returns the gradient block of the last TrainStep, laid out like ParamBlock.")
 	file.Add(recv().Id("Grads").Params().Index().Add(ft).Block(jen.Return(id("m").Dot("grads"))))
 	file.Line()
 	file.Comment("ParamBlock returns all parameters as one slice (the model's memory), in Params order.")
-	file.Add(recv().Id("ParamBlock").Params().Index().Add(ft).Block(jen.Return(id("m").Dot("params"))))
+	if len(g.packs) > 0 {
+		file.Comment("Changes made through it take effect as for Params: see ParamsChanged.")
+	}
+	file.Add(recv().Id("ParamBlock").Params().Index().Add(ft).Block(append(g.markStale(), jen.Return(id("m").Dot("params")))...))
+	file.Line()
+	g.emitRepack(file)
 	file.Line()
 	file.Comment("SetLR sets the optimizer's learning rate.")
 	file.Add(recv().Id("SetLR").Params(id("lr").Add(ft)).Block(id("m").Dot("lr").Op("=").Id("lr")))
@@ -309,6 +320,9 @@ func (g *gen) emitSaveLoad(file *jen.File) {
 	if g.p.Optimizer != nil && g.p.Lookup("train") != nil {
 		for s, key := range g.stateKeys() {
 			for i, q := range g.p.Params {
+				if q.Frozen {
+					continue // never stepped: no state, as in torch.optim
+				}
 				slots = append(slots, slot("optimizer.state."+q.Name+"."+key, q.Type.Shape,
 					window("m.state", L(s*g.pSize+g.pOff[i]), lit(q.Type.Shape.Elems(1))), "optimizer"))
 			}
@@ -332,9 +346,9 @@ func (g *gen) emitSaveLoad(file *jen.File) {
 	file.Comment("Load reads a safetensors file written by Save or a plain PyTorch state_dict (which leaves the")
 	file.Comment("optimizer state alone). It checks every tensor's name, dtype and shape before changing")
 	file.Comment("anything: on an error the model is unchanged. F32 and F64 data load into either build.")
-	file.Func().Params(id("m").Op("*").Id("Model")).Id("Load").Params(id("r").Qual("io", "Reader")).Error().Block(
+	file.Func().Params(id("m").Op("*").Id("Model")).Id("Load").Params(id("r").Qual("io", "Reader")).Error().Block(append(g.markStale(),
 		jen.If(id("err").Op(":=").Qual(runtimePath, "LoadTensors").Call(id("r"), id("m").Dot("slots").Call()), id("err").Op("!=").Nil()).Block(
 			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(pkg+": load: %w"), id("err")))),
-		jen.Return(jen.Nil()))
+		jen.Return(jen.Nil()))...)
 	file.Line()
 }

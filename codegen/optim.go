@@ -113,6 +113,7 @@ func (g *gen) emitOptimizer(file *jen.File) error {
 			append([]jen.Code{define("gv", id("g").Index(id("i")))}, step...)...))
 		body = append(body, jen.Block(block...))
 	}
+	body = append(body, g.markStale()...) // the packed weights (packed.go)
 	file.Commentf("optimize applies one %s step with torch.optim's formulas to every parameter that has a", o.Kind)
 	file.Comment("gradient, as one loop over the parameter, gradient and state blocks. m.step counts this step.")
 	file.Comment("Hyper-parameters: " + hyperDoc(h) + ".")
@@ -179,7 +180,8 @@ func (g *gen) adam(decoupled bool, h map[string]float64) (pre, step []jen.Code) 
 	pre = []jen.Code{
 		define("t", jen.Float64().Call(id("m").Dot("step"))),
 		define("stepSize", jen.Add(ft).Call(jen.Float64().Call(id("lr")).Op("/").Parens(lit(1).Op("-").Qual("math", "Pow").Call(flit(b1), id("t"))))),
-		define("bc2", jen.Qual("math", "Sqrt").Call(lit(1).Op("-").Qual("math", "Pow").Call(flit(b2), id("t")))),
+		// 1/sqrt(1 - β2^t), so that each element multiplies rather than divides.
+		define("rbc2", jen.Add(ft).Call(lit(1).Op("/").Qual("math", "Sqrt").Call(lit(1).Op("-").Qual("math", "Pow").Call(flit(b2), id("t"))))),
 	}
 	if decoupled {
 		if wd := h["weight_decay"]; wd != 0 {
@@ -198,7 +200,7 @@ func (g *gen) adam(decoupled bool, h map[string]float64) (pre, step []jen.Code) 
 			id("vv").Op("=").Id("vmax").Index(id("i")))
 	}
 	step = append(step,
-		define("denom", jen.Add(ft).Call(g.sqrt(id("vv")).Op("/").Id("bc2")).Op("+").Add(flit(eps))),
+		define("denom", jen.Add(ft).Call(g.sqrt(id("vv"))).Op("*").Id("rbc2").Op("+").Add(flit(eps))),
 		id("p").Index(id("i")).Op("=").Id("pv").Op("-").Id("stepSize").Op("*").Id("m1").Index(id("i")).Op("/").Id("denom"))
 	return pre, step
 }

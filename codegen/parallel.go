@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/dlc-lang/dlc/ir"
 	rt "github.com/dlc-lang/dlc/runtime"
 )
 
@@ -20,8 +21,12 @@ import (
 // Chunk c of a loop that needs scratch memory uses tmp[c·size:][:size]; the
 // model's scratch block holds Threads such blocks (SetThreads grows it).
 
-// jobSlots is the number of slices a job carries.
-const jobSlots = 8
+// jobSlots is the number of float slices a job carries, jobIntSlots the
+// number of int32 slices (argmax indices, labels).
+const (
+	jobSlots    = 8
+	jobIntSlots = 2
+)
 
 // parallel renders the outer part of a loop over rows [0, rows) split
 // across the pool: each row costs work floating-point operations and, when
@@ -29,22 +34,32 @@ const jobSlots = 8
 // over [lo, hi), with the kernel's slice parameters, n and (when size > 0)
 // tmp, the chunk's scratch, in scope. ok is false when the kernel's
 // parameters do not fit a job; the caller then emits the serial loop.
+// A kernel may render several parallel loops, one after the other.
 func (k *kernel) parallel(rows jen.Code, work, size int, body []jen.Code) (jen.Code, bool) {
 	if !k.g.parOK() {
 		return nil, false
 	}
 	// The slices: dst, companions, args (tmp is passed apart).
-	names := []string{"dst"}
-	for i := range k.companions {
-		names = append(names, "dst"+strconv.Itoa(i+1))
+	var fnames, inames []string
+	add := func(name string, t ir.DType) bool {
+		switch t {
+		case k.g.float:
+			fnames = append(fnames, name)
+		case ir.I32:
+			inames = append(inames, name)
+		default:
+			return false
+		}
+		return true
+	}
+	ok := add("dst", k.v.Type.DType)
+	for i, c := range k.companions {
+		ok = ok && add("dst"+strconv.Itoa(i+1), c.Type.DType)
 	}
 	for i, a := range k.args {
-		if a.Type.DType != k.g.float {
-			return nil, false
-		}
-		names = append(names, "x"+strconv.Itoa(i))
+		ok = ok && add("x"+strconv.Itoa(i), a.Type.DType)
 	}
-	if len(names) > jobSlots || len(k.companions) > 0 || k.v.Type.DType != k.g.float {
+	if !ok || len(fnames) > jobSlots || len(inames) > jobIntSlots {
 		return nil, false
 	}
 	k.par = true
@@ -52,22 +67,25 @@ func (k *kernel) parallel(rows jen.Code, work, size int, body []jen.Code) (jen.C
 	if size > 0 {
 		k.parScratch = size
 	}
-	var slots, locals, uses []jen.Code
-	for i, nm := range names {
-		slots = append(slots, id(nm))
-		locals = append(locals, id(nm))
-		uses = append(uses, id("jb").Dot("f").Index(lit(i)))
-	}
-	inner := []jen.Code{
-		define("n", id("jb").Dot("n")),
-		jen.List(locals...).Op(":=").List(uses...),
-	}
-	blanks := []jen.Code{id("_")}
+	inner := []jen.Code{define("n", id("jb").Dot("n"))}
 	used := []jen.Code{id("n")}
-	for _, nm := range names {
-		blanks = append(blanks, id("_"))
-		used = append(used, id(nm))
+	blanks := []jen.Code{id("_")}
+	bind := func(names []string, field string) []jen.Code {
+		var slots, locals, uses []jen.Code
+		for i, nm := range names {
+			slots = append(slots, id(nm))
+			locals = append(locals, id(nm))
+			uses = append(uses, id("jb").Dot(field).Index(lit(i)))
+			used = append(used, id(nm))
+			blanks = append(blanks, id("_"))
+		}
+		if len(names) > 0 {
+			inner = append(inner, jen.List(locals...).Op(":=").List(uses...))
+		}
+		return slots
 	}
+	fslots := bind(fnames, "f")
+	islots := bind(inames, "i")
 	inner = append(inner, jen.List(blanks...).Op("=").List(used...))
 	if size > 0 {
 		inner = append(inner, define("tmp", id("jb").Dot("scratch").Call(id("lo"))))
@@ -79,10 +97,11 @@ func (k *kernel) parallel(rows jen.Code, work, size int, body []jen.Code) (jen.C
 	if k.scratch > 0 {
 		tmp = id("tmp")
 	}
+	ints := jen.Index(lit(jobIntSlots)).Index().Int32().Values(islots...)
 	fn := jen.Func().Params(id("jb").Op("*").Id("job"), jen.List(id("lo"), id("hi")).Int()).Block(inner...)
 	return jen.Block(
 		id("jb").Dot("set").Call(id("n"), rows, jen.Lit(rt.Grain(work)), jen.Lit(size), tmp,
-			jen.Index(jen.Lit(jobSlots)).Index().Add(k.g.ft()).Values(slots...), fn),
+			jen.Index(jen.Lit(jobSlots)).Index().Add(k.g.ft()).Values(fslots...), ints, fn),
 		id("jb").Dot("pool").Dot("ForGrain").Call(id("jb").Dot("rows"), id("jb").Dot("grain"), id("jb").Dot("body")),
 	), true
 }
@@ -116,8 +135,10 @@ func (g *gen) emitJob(file *jen.File, scratch int) {
 		id("n").Int().Comment("batch size"),
 		jen.List(id("rows"), id("grain"), id("chunks")).Int().Comment("the loop: ForGrain(rows, grain) in chunks chunks"),
 		id("size").Int().Comment("scratch elements per chunk"),
+		id("at").Int().Comment("the first sample of the group a grouped loop works on"),
 		id("tmp").Add(slice.Clone()).Comment("scratch: chunk c uses tmp[c*size:][:size]"),
 		id("f").Index(jen.Lit(jobSlots)).Add(slice.Clone()).Comment("the kernel's slices"),
+		id("i").Index(jen.Lit(jobIntSlots)).Index().Int32().Comment("the kernel's int32 slices"),
 		id("run").Func().Params(id("jb").Op("*").Id("job"), jen.List(id("lo"), id("hi")).Int()),
 		id("body").Func().Params(jen.List(id("lo"), id("hi")).Int()),
 	)
@@ -129,9 +150,10 @@ func (g *gen) emitJob(file *jen.File, scratch int) {
 	file.Comment("set prepares a loop over rows rows of grain grain.")
 	file.Func().Params(jb().Op("*").Id("job")).Id("set").Params(
 		jen.List(id("n"), id("rows"), id("grain"), id("size")).Int(), id("tmp").Add(slice.Clone()),
-		id("f").Index(jen.Lit(jobSlots)).Add(slice.Clone()), id("run").Func().Params(jen.Op("*").Id("job"), jen.Int(), jen.Int())).Block(
+		id("f").Index(jen.Lit(jobSlots)).Add(slice.Clone()), id("i").Index(jen.Lit(jobIntSlots)).Index().Int32(),
+		id("run").Func().Params(jen.Op("*").Id("job"), jen.Int(), jen.Int())).Block(
 		jen.List(jb().Dot("n"), jb().Dot("rows"), jb().Dot("grain"), jb().Dot("size")).Op("=").List(id("n"), id("rows"), id("grain"), id("size")),
-		jen.List(jb().Dot("tmp"), jb().Dot("f"), jb().Dot("run")).Op("=").List(id("tmp"), id("f"), id("run")),
+		jen.List(jb().Dot("tmp"), jb().Dot("f"), jb().Dot("i"), jb().Dot("run")).Op("=").List(id("tmp"), id("f"), id("i"), id("run")),
 		jb().Dot("chunks").Op("=").Add(jb().Dot("pool").Dot("Chunks").Call(id("rows"), id("grain"))),
 	)
 	file.Line()

@@ -1,6 +1,8 @@
 package codegen
 
 import (
+	"fmt"
+
 	"github.com/dave/jennifer/jen"
 	"github.com/dlc-lang/dlc/ir"
 )
@@ -57,15 +59,158 @@ func (g poolGeom) argmaxWindow(k *kernel) []jen.Code {
 	}
 }
 
-// emitMaxPool2d emits max pooling; padding never wins.
+// emitMaxPool2d emits max pooling; padding never wins. Windows that never
+// clip get straight-line, branch-free code (fastWindows); planes are split
+// over the pool's threads.
 func emitMaxPool2d(k *kernel) error {
 	v := k.v
 	g := newPoolGeom(v.Attrs, v.Args[0].Type.Shape, v.Type.Shape)
 	x := k.arg(0)
+	if g.noClip() {
+		body := append(g.fastArgmax(k), id("op").Index(L(0).plus("i", g.ow).plus("j", 1).code()).Op("=").Id("w").Index(id("a")))
+		var head []jen.Code
+		if d := k.companionDst(ir.OpMaxPool2dArgmax); d != "" {
+			head = append(head, define("ip", window(d, L(0).plus("pl", g.oh*g.ow), lit(g.oh*g.ow))))
+			body = append(body, id("ip").Index(L(0).plus("i", g.ow).plus("j", 1).code()).Op("=").Int32().Call(id("base").Op("+").Id("a")))
+		}
+		k.add(g.overPlanes(k, 3*g.kh*g.kw*g.oh*g.ow, append(head, g.fastWindows(x, "dst", body)...)...))
+		return nil
+	}
 	body := append(g.argmaxWindow(k), id("op").Index(L(0).plus("i", g.ow).plus("j", 1).code()).Op("=").Id("best"))
 	body = append(body, k.poolArgmaxStore(g)...)
 	k.add(g.windows(k, x, "dst", body))
 	return nil
+}
+
+// noClip reports whether every window lies inside the input: no padding
+// and no window past the last row or column.
+func (g poolGeom) noClip() bool {
+	return g.ph == 0 && g.pw == 0 && (g.oh-1)*g.sh+g.kh <= g.h && (g.ow-1)*g.sw+g.kw <= g.w
+}
+
+// span is the number of plane elements from a window's first tap to its
+// last, inclusive.
+func (g poolGeom) span() int { return (g.kh-1)*g.w + g.kw }
+
+// taps are the plane offsets of a window's taps from its first, row by row.
+func (g poolGeom) taps() []int {
+	var t []int
+	for p := range g.kh {
+		for q := range g.kw {
+			t = append(t, p*g.w+q)
+		}
+	}
+	return t
+}
+
+// overPlanes renders a loop over planes pl (split over the pool's threads when
+// it has enough work; each plane costs work operations) around body.
+func (g poolGeom) overPlanes(k *kernel, work int, body ...jen.Code) jen.Code {
+	if c, ok := k.parallel(k.size(g.planes), work, 0, []jen.Code{loopFrom("pl", id("lo"), id("hi"), body...)}); ok {
+		return c
+	}
+	return loop("pl", k.size(g.planes), body...)
+}
+
+// fastWindows renders, inside the loop over planes, the loops over the
+// output elements (i, j) of windows that never clip, with xp and op the
+// input and output planes, base the plane offset of the window's first tap
+// and w the window's span of the input plane.
+func (g poolGeom) fastWindows(xs, os string, body []jen.Code) []jen.Code {
+	return []jen.Code{
+		define("xp", window(xs, L(0).plus("pl", g.h*g.w), lit(g.h*g.w))),
+		define("op", window(os, L(0).plus("pl", g.oh*g.ow), lit(g.oh*g.ow))),
+		loop("i", lit(g.oh),
+			loop("j", lit(g.ow), append([]jen.Code{
+				define("base", L(0).plus("i", g.sh*g.w).plus("j", g.sw).code()),
+				define("w", window("xp", L(0).plus("base", 1), lit(g.span()))),
+			}, body...)...)),
+	}
+}
+
+// fastArgmax renders the search of a window's maximum for fastWindows,
+// leaving in a its offset from base. The first maximum wins: each tap
+// replaces the maximum when strictly greater, selected with integer masks
+// rather than branches. When the window holds a NaN (its sum is NaN: a
+// NaN, or +Inf with -Inf), a second, exact search runs PyTorch's rule: a
+// value replaces the maximum when it is greater or NaN, so the last NaN
+// wins.
+func (g poolGeom) fastArgmax(k *kernel) []jen.Code {
+	taps := g.taps()
+	b2i := k.g.helper("b2i")
+	w := func(o jen.Code) *jen.Statement { return id("w").Index(o) }
+	// A tournament: each match keeps the earlier side unless the later
+	// one is strictly greater, so the winner is the first maximum, and
+	// the chain of dependent loads is log2(taps) long.
+	type cand struct {
+		name string // "" for the constant offset c
+		c    int
+	}
+	val := func(c cand) jen.Code {
+		if c.name == "" {
+			return lit(c.c)
+		}
+		return id(c.name)
+	}
+	var code []jen.Code
+	cands := make([]cand, len(taps))
+	for i, o := range taps {
+		cands[i] = cand{c: o}
+	}
+	v := 0
+	for len(cands) > 1 {
+		var next []cand
+		for i := 0; i+1 < len(cands); i += 2 {
+			l, r := cands[i], cands[i+1]
+			mask := jen.Op("-").Add(b2i.Clone().Call(w(val(r)).Op(">").Add(w(val(l)))))
+			var e jen.Code
+			switch {
+			case l.name == "" && r.name == "" && l.c == 0:
+				e = lit(r.c).Op("&").Add(mask)
+			case l.name == "" && r.name == "":
+				e = lit(l.c).Op("^").Lit(l.c ^ r.c).Op("&").Add(mask)
+			default:
+				e = jen.Add(val(l)).Op("^").Parens(jen.Add(val(l)).Op("^").Add(val(r))).Op("&").Add(mask)
+			}
+			name := fmt.Sprintf("a%d", v)
+			v++
+			code = append(code, define(name, e))
+			next = append(next, cand{name: name})
+		}
+		if len(cands)%2 == 1 {
+			next = append(next, cands[len(cands)-1])
+		}
+		cands = next
+	}
+	code = append(code, define("a", val(cands[0])))
+	if len(taps) == 1 {
+		return code
+	}
+	var sum *jen.Statement
+	var list []jen.Code
+	for i, o := range taps {
+		list = append(list, lit(o))
+		if i == 0 {
+			sum = w(lit(o))
+		} else {
+			sum = sum.Op("+").Add(w(lit(o)))
+		}
+	}
+	code = append(code, jen.If(id("s").Op(":=").Add(sum), id("s").Op("!=").Id("s")).Block(
+		id("a").Op("=").Lit(0),
+		jen.For(jen.List(id("_"), id("o")).Op(":=").Range().Index(jen.Op("...")).Int().Values(list...)).Block(
+			jen.If(id("v").Op(":=").Add(w(id("o"))), id("v").Op(">").Add(w(id("a"))).Op("||").Id("v").Op("!=").Id("v")).Block(
+				id("a").Op("=").Id("o")))))
+	return code
+}
+
+func init() {
+	helperDecls["b2i"] = func(g *gen) jen.Code {
+		return jen.Comment("b2i is 1 for true and 0 for false; the compiler makes it a SETcc, no branch.").Line().
+			Func().Id("b2i").Params(id("b").Bool()).Int().Block(
+			jen.If(id("b")).Block(jen.Return(lit(1))),
+			jen.Return(lit(0)))
+	}
 }
 
 // emitMaxPool2dGrad (x, dy) adds each dy to the input element its window's
@@ -89,11 +234,22 @@ func (g poolGeom) divisor() jen.Code {
 		Parens(jen.Id("min").Call(id("wx").Op("+").Lit(g.kw), lit(g.w+g.pw)).Op("-").Id("wx")))
 }
 
-// emitAvgPool2d emits average pooling, summing in float64.
+// emitAvgPool2d emits average pooling, summing in float64. Windows that
+// never clip sum their taps unrolled, planes split over the threads.
 func emitAvgPool2d(k *kernel) error {
 	v := k.v
 	g := newPoolGeom(v.Attrs, v.Args[0].Type.Shape, v.Type.Shape)
 	x := k.arg(0)
+	if g.noClip() && g.kh*g.kw <= 16 {
+		sum := jen.Float64().Call(id("w").Index(lit(0)))
+		for _, o := range g.taps()[1:] {
+			sum = sum.Op("+").Float64().Call(id("w").Index(lit(o)))
+		}
+		body := []jen.Code{id("op").Index(L(0).plus("i", g.ow).plus("j", 1).code()).Op("=").Add(k.g.ft()).Call(
+			jen.Parens(sum).Op("/").Lit(float64(g.kh * g.kw)))}
+		k.add(g.overPlanes(k, 2*g.kh*g.kw*g.oh*g.ow, g.fastWindows(x, "dst", body)...))
+		return nil
+	}
 	body := []jen.Code{
 		define("s", jen.Lit(0.0)),
 		loopFrom("y", id("ya"), id("yb"),
@@ -111,6 +267,16 @@ func emitAvgPool2dGrad(k *kernel) error {
 	v := k.v
 	g := newPoolGeom(v.Attrs, v.Type.Shape, v.Args[0].Type.Shape)
 	dy := k.arg(0)
+	if g.noClip() && g.kh*g.kw <= 16 {
+		// Planes apart: the windows of a plane write only that plane.
+		body := []jen.Code{define("gv", k.g.ft().Call(jen.Float64().Call(id("op").Index(L(0).plus("i", g.ow).plus("j", 1).code())).Op("/").Lit(float64(g.kh*g.kw))))}
+		for _, o := range g.taps() {
+			body = append(body, id("w").Index(lit(o)).Op("+=").Id("gv"))
+		}
+		inner := append([]jen.Code{jen.Clear(window("dst", L(0).plus("pl", g.h*g.w), lit(g.h*g.w)))}, g.fastWindows("dst", dy, body)...)
+		k.add(g.overPlanes(k, 2*g.kh*g.kw*g.oh*g.ow+g.h*g.w, inner...))
+		return nil
+	}
 	k.add(jen.Clear(id("dst")))
 	body := []jen.Code{
 		define("gv", k.g.ft().Call(jen.Float64().Call(id("op").Index(L(0).plus("i", g.ow).plus("j", 1).code())).Op("/").Add(g.divisor()))),

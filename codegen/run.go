@@ -79,7 +79,7 @@ func (g *gen) emitRun(file *jen.File, f *ir.Func) error {
 	for _, a := range g.entryArgs(f) {
 		params = append(params, id(a.local).Index().Add(g.T(a.typ.DType)))
 	}
-	var body []jen.Code
+	body := g.repackIfStale(f)
 	for _, v := range f.Values {
 		c := g.calls[v]
 		if c == nil {
@@ -101,12 +101,17 @@ func (g *gen) emitRun(file *jen.File, f *ir.Func) error {
 		if c.k.usesStep {
 			args = append(args, jen.Uint64().Call(id("m").Dot("step")))
 		}
+		if c.k.keep > 0 {
+			args = append(args, id("m").Dot("keep").Index(lit(c.k.keep-1)))
+		}
 		args = append(args, g.view(f, v))
 		for _, cv := range c.k.companions {
 			args = append(args, g.view(f, cv))
 		}
 		if c.k.parScratch > 0 {
 			args = append(args, id("m").Dot("scratch"))
+		} else if c.k.pack > 0 {
+			args = append(args, g.packedView(c.k.pack-1))
 		} else if c.k.scratch > 0 {
 			args = append(args, window("m.scratch", L(0), lit(c.k.scratch)))
 		}

@@ -9,15 +9,17 @@ import (
 
 // scalarRules give the Go expression of each elementwise op on one element,
 // the twin of ir's float64 op.Scalar. Arithmetic runs in the program's float
-// type; transcendental functions and the losses run in float64 through the
+// type; exp, sigmoid and tanh run in float32 through
+// the helpers of the elementwise kernels (vector.go) in float32 programs;
+// other transcendental functions and the losses run in float64 through the
 // helpers of helpers.go.
 var scalarRules = map[ir.Op]func(g *gen, a ir.Attrs, x []jen.Code) jen.Code{
 	ir.OpNeg:    func(g *gen, _ ir.Attrs, x []jen.Code) jen.Code { return jen.Op("-").Add(x[0]) },
-	ir.OpExp:    mathCall("Exp"),
+	ir.OpExp:    f32Call("exp32", mathCall("Exp")),
 	ir.OpLog:    mathCall("Log"),
 	ir.OpSqrt:   mathCall("Sqrt"),
 	ir.OpAbs:    mathCall("Abs"),
-	ir.OpTanh:   mathCall("Tanh"),
+	ir.OpTanh:   f32Call("tanh32", mathCall("Tanh")),
 	ir.OpSign:   helperCall("sign"),
 	ir.OpSquare: func(g *gen, _ ir.Attrs, x []jen.Code) jen.Code { return binary(x[0], "*", x[0]) },
 	ir.OpRecip:  func(g *gen, _ ir.Attrs, x []jen.Code) jen.Code { return binary(lit(1), "/", x[0]) },
@@ -25,7 +27,7 @@ var scalarRules = map[ir.Op]func(g *gen, a ir.Attrs, x []jen.Code) jen.Code{
 	ir.OpLeakyRelu: func(g *gen, a ir.Attrs, x []jen.Code) jen.Code {
 		return g.helper("leakyRelu").Call(x[0], flit(a.Float("alpha", 0.01)))
 	},
-	ir.OpSigmoid: helper64Call("sigmoid"),
+	ir.OpSigmoid: f32Call("sigmoid32", helper64Call("sigmoid")),
 	ir.OpGelu:    helper64Call("gelu"),
 	ir.OpScale: func(g *gen, a ir.Attrs, x []jen.Code) jen.Code {
 		return binary(x[0], "*", flit(a.Float("value", 1)))
@@ -49,11 +51,22 @@ var scalarRules = map[ir.Op]func(g *gen, a ir.Attrs, x []jen.Code) jen.Code{
 	ir.OpTanhGrad: func(g *gen, _ ir.Attrs, x []jen.Code) jen.Code {
 		return binary(x[1], "*", jen.Parens(binary(lit(1), "-", binary(x[0], "*", x[0]))))
 	},
-	ir.OpGeluGrad:      helper64Call("geluGrad"),
-	ir.OpBCE:           helper64Call("bce"),
-	ir.OpBCEGrad:       helper64Call("bceGrad"),
-	ir.OpBCELogits:     helper64Call("bceLogits"),
-	ir.OpBCELogitsGrad: helper64Call("bceLogitsGrad"),
+	ir.OpGeluGrad: helper64Call("geluGrad"),
+	ir.OpBCE:      helper64Call("bce"),
+	ir.OpBCEGrad:  helper64Call("bceGrad"),
+	ir.OpBCELogits: func(g *gen, a ir.Attrs, x []jen.Code) jen.Code {
+		if g.float != ir.F32 {
+			return helper64Call("bceLogits")(g, a, x)
+		}
+		return g.helper("bceLogits32").Call(x...)
+	},
+	ir.OpBCELogitsGrad: func(g *gen, a ir.Attrs, x []jen.Code) jen.Code {
+		if g.float != ir.F32 {
+			return helper64Call("bceLogitsGrad")(g, a, x)
+		}
+		// dy·(sigmoid(z) - y) in float32.
+		return binary(x[2], "*", jen.Parens(binary(g.elemHelper("sigmoid32").Call(x[0]), "-", x[1])))
+	},
 }
 
 // scalar renders op(args) for the elementwise value v.
@@ -80,6 +93,17 @@ func binaryRule(op string) func(*gen, ir.Attrs, []jen.Code) jen.Code {
 func mathCall(fn string) func(*gen, ir.Attrs, []jen.Code) jen.Code {
 	return func(g *gen, _ ir.Attrs, x []jen.Code) jen.Code {
 		return g.in64(jen.Qual("math", fn), x)
+	}
+}
+
+// f32Call calls the float32 helper name of the elementwise kernels' file
+// (vector.go) in float32 programs, else rule.
+func f32Call(name string, rule func(*gen, ir.Attrs, []jen.Code) jen.Code) func(*gen, ir.Attrs, []jen.Code) jen.Code {
+	return func(g *gen, a ir.Attrs, x []jen.Code) jen.Code {
+		if g.float == ir.F32 {
+			return g.elemHelper(name).Call(x...)
+		}
+		return rule(g, a, x)
 	}
 }
 

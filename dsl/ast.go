@@ -45,7 +45,8 @@ type Model struct {
 }
 
 // Stmt is a statement in a model body: *BatchStmt, *ConstStmt, *InputStmt,
-// *ParamStmt, *AssignStmt, *OutputStmt, *LossStmt or *OptimizerStmt.
+// *ParamStmt, *AssignStmt, *OutputStmt, *LossStmt, *OptimizerStmt or
+// *FreezeStmt.
 type Stmt interface {
 	Node
 	stmtNode()
@@ -111,6 +112,15 @@ type OptimizerStmt struct {
 	Call *Call
 }
 
+// FreezeStmt is freeze Name, ...: parameters that training leaves alone,
+// each named by its layer (all of the layer's parameters) or in full
+// (layer.weight). A name's Ident holds the dotted name.
+type FreezeStmt struct {
+	Span
+	Names []*Ident
+}
+
+func (*FreezeStmt) stmtNode()    {}
 func (*BatchStmt) stmtNode()     {}
 func (*ConstStmt) stmtNode()     {}
 func (*InputStmt) stmtNode()     {}

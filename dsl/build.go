@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
 )
@@ -34,6 +35,12 @@ func (b *builder) stmt(g stmtG) Stmt {
 		return &LossStmt{Span: span(g.Pos, g.EndPos), Call: b.callee(g.Call)}
 	case *optimizerG:
 		return &OptimizerStmt{Span: span(g.Pos, g.EndPos), Call: b.callee(g.Call)}
+	case *freezeG:
+		s := &FreezeStmt{Span: span(g.Pos, g.EndPos)}
+		for _, n := range g.Names {
+			s.Names = append(s.Names, &Ident{Span: span(n.Pos, n.EndPos), Name: strings.Join(n.Parts, ".")})
+		}
+		return s
 	case *assignG:
 		return &AssignStmt{Span: span(g.Pos, g.EndPos), Name: b.ident(g.Name), Value: b.expr(g.Value)}
 	}

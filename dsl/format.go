@@ -161,6 +161,12 @@ func stmtHead(s Stmt) (string, Expr) {
 		return "loss ", nil
 	case *OptimizerStmt:
 		return "optimizer ", nil
+	case *FreezeStmt:
+		names := make([]string, len(s.Names))
+		for i, n := range s.Names {
+			names[i] = n.Name
+		}
+		return "freeze " + strings.Join(names, ", "), nil
 	}
 	return "", nil
 }

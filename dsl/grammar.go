@@ -16,7 +16,7 @@ var stmtParser = participle.MustBuild[stmtRoot](
 	participle.Elide(elided...),
 	participle.Union[stmtG](
 		&batchG{}, &constG{}, &inputG{}, &paramG{},
-		&outputG{}, &lossG{}, &optimizerG{}, &assignG{},
+		&outputG{}, &lossG{}, &optimizerG{}, &freezeG{}, &assignG{},
 	),
 	// No backtracking once a branch has consumed a token: the grammar is
 	// LL(1), and a failed branch then reports where it failed rather than
@@ -73,6 +73,18 @@ type optimizerG struct {
 	Call        *calleeG `parser:"'optimizer' @@"`
 }
 
+type freezeG struct {
+	Pos, EndPos lexer.Position
+	Names       []*dottedG `parser:"'freeze' @@ ( ',' @@ )*"`
+}
+
+// dottedG is a name with dots: a layer (conv1) or one of its parameters
+// (conv1.weight).
+type dottedG struct {
+	Pos, EndPos lexer.Position
+	Parts       []string `parser:"@Ident ( '.' @Ident )*"`
+}
+
 type assignG struct {
 	Pos, EndPos lexer.Position
 	Name        *identG `parser:"@@ '='"`
@@ -86,6 +98,7 @@ func (*paramG) stmtG()     {}
 func (*outputG) stmtG()    {}
 func (*lossG) stmtG()      {}
 func (*optimizerG) stmtG() {}
+func (*freezeG) stmtG()    {}
 func (*assignG) stmtG()    {}
 
 // typeG is a tensor type: f32[B, 10].

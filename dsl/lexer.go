@@ -10,7 +10,7 @@ import (
 // keywords are reserved: they cannot name models, values or arguments.
 var keywords = []string{
 	"model", "batch", "const", "input", "target", "param", "output",
-	"loss", "optimizer", "as", "true", "false",
+	"loss", "optimizer", "freeze", "as", "true", "false",
 }
 
 // dlLexer splits model source into tokens. Comment, Whitespace, Invalid and
@@ -26,7 +26,7 @@ var dlLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "String", Pattern: `"(?:\\.|[^"\\\n])*"`},
 	{Name: "BadString", Pattern: `"(?:\\.|[^"\\\n])*`},
 	{Name: "Ident", Pattern: `[A-Za-z_][A-Za-z0-9_]*`},
-	{Name: "Punct", Pattern: `\|>|\*\*|\.\.\.|[-+*/@=:,()\[\]{}]`},
+	{Name: "Punct", Pattern: `\|>|\*\*|\.\.\.|[-+*/@=:,.()\[\]{}]`},
 	{Name: "Invalid", Pattern: `.`},
 })
 

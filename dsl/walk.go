@@ -70,6 +70,10 @@ func children(n Node) []Node {
 		add(n.Call)
 	case *OptimizerStmt:
 		add(n.Call)
+	case *FreezeStmt:
+		for _, name := range n.Names {
+			add(name)
+		}
 	case *TensorType:
 		for _, d := range n.Dims {
 			add(d)

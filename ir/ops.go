@@ -101,7 +101,7 @@ const (
 	OpNLLGrad          // (labels, dy) {shape}: -dy[n] at [n, label], zero elsewhere
 	OpGather           // (table, ids): table[ids[...], :] (embedding lookup)
 	OpScatterAdd       // (ids, dy) {shape}: zeros(shape) with dy rows added at ids
-	OpDropoutMask      // {p, seed, shape}: 1/(1-p) with probability 1-p, else 0; drawn anew each step
+	OpDropoutMask      // {p, seed, layer}: 1/(1-p) with probability 1-p, else 0; drawn anew each step unless the layer's keep mask is given
 	OpCast             // {dtype}
 
 	numOps

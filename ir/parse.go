@@ -170,6 +170,13 @@ func (p *parser) parseParam(kw string) error {
 		q.Init.Args = append(q.Init.Args, f)
 	}
 	p.next()
+	if p.peek() == "frozen" {
+		if kw != "param" {
+			return fmt.Errorf("buffer %s: only parameters can be frozen", q.Name)
+		}
+		p.next()
+		q.Frozen = true
+	}
 	if q.Pos, err = p.parsePos(); err != nil {
 		return err
 	}

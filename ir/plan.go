@@ -72,15 +72,36 @@ func (l Loc) String() string {
 // parameter, gradient and buffer blocks. Integer entries (counters such as
 // a batch norm's num_batches_tracked) take no room in the block; their
 // offset is -1.
+//
+// Frozen parameters come after all the others, so that the trainable ones
+// are the block's first TrainableElems elements: the optimizer's one flat
+// loop covers them and nothing else.
 func Layout(ps []*Param) (offsets []int, total int) {
 	offsets = make([]int, len(ps))
-	for i, q := range ps {
-		if !q.Type.DType.IsFloat() {
-			offsets[i] = -1
-			continue
+	for _, frozen := range []bool{false, true} {
+		for i, q := range ps {
+			if q.Frozen != frozen {
+				continue
+			}
+			if !q.Type.DType.IsFloat() {
+				offsets[i] = -1
+				continue
+			}
+			offsets[i] = total
+			total += q.Type.Shape.Elems(1)
 		}
-		offsets[i] = total
-		total += q.Type.Shape.Elems(1)
 	}
 	return offsets, total
+}
+
+// TrainableElems is the number of leading elements of Layout's block
+// that hold parameters that are not frozen.
+func TrainableElems(ps []*Param) int {
+	n := 0
+	for _, q := range ps {
+		if !q.Frozen && q.Type.DType.IsFloat() {
+			n += q.Type.Shape.Elems(1)
+		}
+	}
+	return n
 }

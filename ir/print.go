@@ -65,7 +65,11 @@ func printParam(b *bytes.Buffer, kw string, q *Param) {
 	for i, a := range q.Init.Args {
 		args[i] = FormatFloat(a)
 	}
-	fmt.Fprintf(b, "%s %s %v init=%s(%s)%s\n", kw, q.Name, q.Type, q.Init.Kind, strings.Join(args, ","), posSuffix(q.Pos))
+	frozen := ""
+	if q.Frozen {
+		frozen = " frozen"
+	}
+	fmt.Fprintf(b, "%s %s %v init=%s(%s)%s%s\n", kw, q.Name, q.Type, q.Init.Kind, strings.Join(args, ","), frozen, posSuffix(q.Pos))
 }
 
 func hyperString(h map[string]float64) string {

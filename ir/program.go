@@ -39,6 +39,10 @@ type Param struct {
 	Type Type
 	Init Init
 	Pos  Pos
+	// Frozen parameters are not trained: no gradient is computed for them
+	// and the optimizer leaves them (and their state) alone, as PyTorch
+	// does for requires_grad=False. Printed as "frozen" after init.
+	Frozen bool
 }
 
 // Init says how a Param is initialized: Kind is one of zeros, ones, constant(v),

@@ -24,7 +24,8 @@ func GradResult(name string) string { return "grad." + name }
 // walks the values in reverse schedule order applying one rule per op from
 // gradRules, and sums the contributions of a value's several uses. It adds
 // a result "grad.<param>" for every trainable parameter, in p.Params order,
-// then "grad.<input>" for each of opts.Inputs; buffers get none.
+// then "grad.<input>" for each of opts.Inputs; buffers and frozen
+// parameters get none, so nothing is computed for them alone.
 //
 // Only values on a path from a parameter (or requested input) to the loss
 // are differentiated; a parameter or input with no such path gets a zero
@@ -96,11 +97,14 @@ type gradLeaf struct {
 	typ  ir.Type
 }
 
-// gradLeaves lists the trainable parameters, then the requested inputs,
-// checking that each input exists and is a float tensor.
+// gradLeaves lists the trainable (not frozen) parameters, then the
+// requested inputs, checking that each input exists and is a float tensor.
 func gradLeaves(p *ir.Program, opts AutodiffOptions) ([]gradLeaf, error) {
 	var leaves []gradLeaf
 	for _, q := range p.Params {
+		if q.Frozen {
+			continue
+		}
 		leaves = append(leaves, gradLeaf{ir.OpParam, q.Name, q.Type})
 	}
 	for _, name := range opts.Inputs {

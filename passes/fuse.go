@@ -11,7 +11,9 @@ import (
 //     whose {expr} is the scalar expression over its arguments (ir.Expr),
 //     e.g. relu_grad(a0, mul(a1, a2)): one loop, one pass over memory;
 //   - a matmul or conv2d whose only user is such a chain takes it as an
-//     epilogue applied as the product is stored: bias add + activation.
+//     epilogue applied as the product is stored: bias add + activation;
+//   - a slice read only by such loops is marked {view=true}: it is read in
+//     place rather than copied (fuse_views.go).
 //
 // Cost rules: a producer is folded into its users only when it has the
 // users' shape (no recomputation per broadcast element) and either it has
@@ -23,6 +25,7 @@ func Fuse(p *ir.Program) error {
 		fuseElementwise(f)
 		fuseEpilogues(f)
 		eliminateDeadCode(f)
+		markSliceViews(f)
 	}
 	return nil
 }

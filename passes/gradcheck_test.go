@@ -404,6 +404,12 @@ func checkFiniteDifferences(t *testing.T, fwd, p *ir.Program, env interp.Env, in
 		}
 	}
 	for _, q := range p.Params {
+		if q.Frozen {
+			if res[GradResult(q.Name)] != nil {
+				t.Errorf("frozen %s has a gradient result", q.Name)
+			}
+			continue
+		}
 		check(q.Name, env.Params[q.Name])
 	}
 	for _, name := range inputs {

@@ -43,7 +43,8 @@ func Lower(file *dsl.File, opts LowerOptions) (*ir.Program, error) {
 			return nil, l.errs.Err()
 		}
 		if i == 0 {
-			l.frozen = true // later modes must find the parameters the first one made
+			l.sealed = true // later modes must find the parameters the first one made
+			l.freeze()
 		}
 	}
 	l.prog.Funcs = []*ir.Func{l.funcs["infer"], l.funcs["eval"]}
@@ -63,7 +64,7 @@ type lowerer struct {
 	model  *dsl.Model
 	prog   *ir.Program
 	params map[string]*ir.Param // parameters and buffers by name
-	frozen bool                 // parameters may no longer be created
+	sealed bool                 // parameters may no longer be created
 	funcs  map[string]*ir.Func
 
 	consts   map[string]value
@@ -184,7 +185,7 @@ func (l *lowerer) addParam(p *ir.Param, buffer bool, pos lexer.Position) *ir.Par
 		}
 		return q
 	}
-	if l.frozen {
+	if l.sealed {
 		panic(fmt.Sprintf("lower: parameter %s appeared only in mode %s", p.Name, l.mode))
 	}
 	l.params[p.Name] = p

@@ -38,8 +38,8 @@ var layers = map[string]builtin{
 	"embedding": {layer: true, lower: lowerEmbedding, sig: []param{{name: "ids", kind: kTensor, required: true},
 		{name: "num_embeddings", kind: kNumber, integer: true, required: true},
 		{name: "embedding_dim", kind: kNumber, integer: true, required: true}}},
-	"lstm": rnnLayer(lowerLSTM),
-	"gru":  rnnLayer(lowerGRU),
+	"lstm": rnnLayer(lowerLSTM, true),
+	"gru":  rnnLayer(lowerGRU, false),
 }
 
 // newParam declares the layer's parameter c.name+"."+suffix and returns a
@@ -258,7 +258,8 @@ func lowerDropout(l *lowerer, c *callCtx) (value, bool) {
 		return tensorVal(x), true
 	}
 	l.b.Pos = irPos(c.pos())
-	mask := l.b.Source(ir.OpDropoutMask, x.Type, ir.Attrs{"p": p, "seed": seed})
+	// layer names the mask for SetDropoutMask (and interp.Env.Masks).
+	mask := l.b.Source(ir.OpDropoutMask, x.Type, ir.Attrs{"p": p, "seed": seed, "layer": c.name})
 	return l.op(c.pos(), ir.OpMul, nil, x, mask)
 }
 

@@ -7,11 +7,26 @@ import (
 	"github.com/dlc-lang/dlc/ir"
 )
 
-func rnnLayer(fn func(l *lowerer, c *callCtx, e *emitter, x *ir.Value, k, H int) *ir.Value) builtin {
-	return builtin{layer: true, sig: []param{tensorX,
+// rnnState is a layer's given initial state, per stacked layer: nil
+// where the state starts at zero.
+type rnnState struct{ h, c []*ir.Value }
+
+// rnnCell lowers stacked layer k of a recurrent layer from its input
+// sequence x and initial state h0, c0 (nil: zero), returning the last
+// hidden state and leaving the whole sequence in e.lastSeq.
+type rnnCell func(l *lowerer, c *callCtx, e *emitter, x *ir.Value, k, H int, h0, c0 *ir.Value) *ir.Value
+
+// rnnLayer is lstm (cellState set: h0 and c0) or gru (h0 only).
+func rnnLayer(fn rnnCell, cellState bool) builtin {
+	sig := []param{tensorX,
 		{name: "hidden_size", kind: kNumber, integer: true, required: true},
 		{name: "num_layers", kind: kNumber, integer: true, def: numVal(1, true)},
-		{name: "return_sequences", kind: kBool, def: value{kind: kBool}}},
+		{name: "return_sequences", kind: kBool, def: value{kind: kBool}},
+		{name: "h0", kind: kTensor}}
+	if cellState {
+		sig = append(sig, param{name: "c0", kind: kTensor})
+	}
+	return builtin{layer: true, sig: sig,
 		lower: func(l *lowerer, c *callCtx) (value, bool) {
 			x := c.x()
 			if x.Type.Shape.Rank() != 3 || !x.Type.Shape.Batched() || !x.Type.DType.IsFloat() {
@@ -24,10 +39,18 @@ func rnnLayer(fn func(l *lowerer, c *callCtx, e *emitter, x *ir.Value, k, H int)
 				return value{}, false
 			}
 			e := &emitter{l: l, pos: c.pos()}
+			h0, ok := l.rnnInitial(c, e, "h0", x.Type.DType, layers, H)
+			if !ok {
+				return value{}, false
+			}
+			c0, ok := l.rnnInitial(c, e, "c0", x.Type.DType, layers, H)
+			if !ok {
+				return value{}, false
+			}
 			seq := x
 			var last *ir.Value
 			for k := 0; k < layers && !e.bad; k++ {
-				last = fn(l, c, e, seq, k, H)
+				last = fn(l, c, e, seq, k, H, h0[k], c0[k])
 				seq = e.lastSeq
 			}
 			if c.args["return_sequences"].b {
@@ -35,6 +58,36 @@ func rnnLayer(fn func(l *lowerer, c *callCtx, e *emitter, x *ir.Value, k, H int)
 			}
 			return e.result()(last)
 		}}
+}
+
+// rnnInitial splits the initial state argument name (h0 or c0) into one
+// [B, H] state per stacked layer: the argument is [B, num_layers, H] (the
+// batch-first transpose of PyTorch's (num_layers, B, H)) or, for one
+// layer, [B, H] too. Absent, every layer starts at zero (nil).
+func (l *lowerer) rnnInitial(c *callCtx, e *emitter, name string, d ir.DType, layers, H int) ([]*ir.Value, bool) {
+	out := make([]*ir.Value, layers)
+	if !c.has(name) {
+		return out, true
+	}
+	s := c.args[name].t
+	t := s.Type
+	switch {
+	case t.DType != d || !t.Shape.Batched():
+	case t.Shape.Rank() == 2 && layers == 1 && t.Shape[1] == H:
+		out[0] = s
+		return out, true
+	case t.Shape.Rank() == 3 && t.Shape[1] == layers && t.Shape[2] == H:
+		for k := range out {
+			out[k] = e.step(s, k)
+		}
+		return out, !e.bad
+	}
+	want := fmt.Sprintf("%s[%s, %d, %d]", d, l.batchSym, layers, H)
+	if layers == 1 {
+		want += fmt.Sprintf(" or %s[%s, %d]", d, l.batchSym, H)
+	}
+	l.errorf(c.pos(), "%s: %s must be %s (batch, layers, hidden), got %v", c.call.Func.Name, name, want, t)
+	return nil, false
 }
 
 // rnnParams declares one layer's weight_ih_lK [G*H, in], weight_hh_lK
@@ -72,13 +125,14 @@ func (e *emitter) collect(hs []*ir.Value, H int) *ir.Value {
 
 // lowerLSTM unrolls layer k of torch.nn.LSTM over the sequence: the input
 // projection for all steps is one matrix product, then each step adds
-// h·W_hhᵀ and applies the gates i, f, g, o. h₀ = c₀ = 0.
-func lowerLSTM(l *lowerer, c *callCtx, e *emitter, x *ir.Value, k, H int) *ir.Value {
+// h·W_hhᵀ and applies the gates i, f, g, o. A zero h₀ or c₀ (nil) folds
+// away the first step's product or forget gate.
+func lowerLSTM(l *lowerer, c *callCtx, e *emitter, x *ir.Value, k, H int, h0, c0 *ir.Value) *ir.Value {
 	d := x.Type.DType
 	T, in := x.Type.Shape[1], x.Type.Shape[2]
 	wih, whh, bih, bhh := l.rnnParams(c, k, 4, in, H, d)
 	xw := e.op(ir.OpAdd, nil, e.op(ir.OpMatMul, ir.Attrs{"tb": true}, x, wih), e.op(ir.OpAdd, nil, bih, bhh))
-	var h, cell *ir.Value
+	h, cell := h0, c0
 	hs := make([]*ir.Value, 0, T)
 	for t := 0; t < T && !e.bad; t++ {
 		g := e.step(xw, t)
@@ -103,12 +157,12 @@ func lowerLSTM(l *lowerer, c *callCtx, e *emitter, x *ir.Value, k, H int) *ir.Va
 
 // lowerGRU unrolls layer k of torch.nn.GRU (gates r, z, n):
 // n = tanh(x·W_inᵀ + b_in + r ⊙ (h·W_hnᵀ + b_hn)), h' = n + z ⊙ (h - n).
-func lowerGRU(l *lowerer, c *callCtx, e *emitter, x *ir.Value, k, H int) *ir.Value {
+func lowerGRU(l *lowerer, c *callCtx, e *emitter, x *ir.Value, k, H int, h0, _ *ir.Value) *ir.Value {
 	d := x.Type.DType
 	T, in := x.Type.Shape[1], x.Type.Shape[2]
 	wih, whh, bih, bhh := l.rnnParams(c, k, 3, in, H, d)
 	xw := e.op(ir.OpAdd, nil, e.op(ir.OpMatMul, ir.Attrs{"tb": true}, x, wih), bih)
-	var h *ir.Value
+	h := h0
 	hs := make([]*ir.Value, 0, T)
 	for t := 0; t < T && !e.bad; t++ {
 		gx := e.step(xw, t)

@@ -126,6 +126,13 @@ func (pl *planner) intervals() []*interval {
 			if iv := index[root(a)]; iv != nil {
 				iv.end = i
 			}
+			// A slice read in place ({view=true}, see fuse_views.go)
+			// keeps its argument alive for its users.
+			for r := root(a); r.Op == ir.OpSlice && r.Attrs.Bool("view"); r = root(r.Args[0]) {
+				if iv := index[root(r.Args[0])]; iv != nil {
+					iv.end = i
+				}
+			}
 		}
 		if v.Op == ir.OpReshape {
 			continue

@@ -39,6 +39,10 @@ func checkPlan(t *testing.T, p *ir.Program, f *ir.Func) {
 		last[owner(v)] = max(last[owner(v)], i)
 		for _, a := range v.Args {
 			last[owner(a)] = max(last[owner(a)], i)
+			// A slice read in place keeps its argument alive (fuse_views.go).
+			for s := owner(a); s.Op == ir.OpSlice && s.Attrs.Bool("view"); s = owner(s.Args[0]) {
+				last[owner(s.Args[0])] = max(last[owner(s.Args[0])], i)
+			}
 		}
 	}
 	for _, r := range f.Results {

@@ -55,5 +55,14 @@
 // check every variant against a float64 reference with guarded buffers,
 // and package gemmbench holds the kernels of dlc's models with benchmarks.
 //
+// Elementwise kernels (ElemSpec, GenerateElem; files zelem_*): dst[i] =
+// f(a0[i], ...) over contiguous float32 slices, f a fused expression
+// (ElemExpr: arithmetic, relu and its gradient, exp, sigmoid, tanh and
+// their gradients). Each is one vector loop with a masked tail: AVX-512
+// (k-mask, VSCALEFPS, VRCP14PS refined by Newton-Raphson) and AVX2+FMA
+// (VMASKMOVPS), constants kept in registers as far as they fit, and a Go
+// twin whose float32 exp32, sigmoid32 and tanh32 (elem_math.go) follow the
+// same algorithms. Their dispatch flags are elemAVX512 and elemAVX2.
+//
 // Package asm must not import the rest of dlc; codegen calls it.
 package asm

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dlc-lang/dlc/internal/driver"
+	"github.com/dlc-lang/dlc/internal/parity/models/seedfinetune"
 	"github.com/dlc-lang/dlc/internal/parity/models/seedlenet"
 	"github.com/dlc-lang/dlc/internal/parity/models/seedlenetpoison"
 	"github.com/dlc-lang/dlc/internal/parity/models/seedlstm"
@@ -38,6 +39,7 @@ func TestGeneratedMatchesInterp(t *testing.T) {
 		{"mlp", "mlp", func() *model { return wrap[float32, float32, float32](seedmlp.New(7)) }},
 		{"lenet", "lenet", func() *model { return wrap[float32, float32, int32](seedlenet.New(7)) }},
 		{"lstm", "lstm", func() *model { return wrap[float32, float32, float32](seedlstm.New(7)) }},
+		{"finetune", "finetune", func() *model { return wrap[float32, float32, int32](seedfinetune.New(7)) }},
 		{"mlp-poison", "mlp", func() *model { return wrap[float32, float32, float32](seedmlppoison.New(7)) }},
 		{"lenet-poison", "lenet", func() *model { return wrap[float32, float32, int32](seedlenetpoison.New(7)) }},
 	} {
@@ -132,8 +134,14 @@ func checkAgainstInterp(t *testing.T, p *ir.Program, m *model, n int) {
 		compare(t, fmt.Sprintf("step %d: loss", step+1), []float64{loss}, want["loss"].Data, diffTol)
 		g := m.grads()
 		params, grads := map[string][]float64{}, map[string][]float64{}
+		frozen := map[string][]float64{} // parameters without a gradient, as before the step
 		for _, v := range views {
 			if v.Buffer {
+				continue
+			}
+			if want["grad."+v.Name] == nil {
+				frozen[v.Name] = append([]float64(nil), v.Data...)
+				compare(t, fmt.Sprintf("step %d: grad block of frozen %s", step+1, v.Name), g[v.Off:v.Off+len(v.Data)], make([]float64, len(v.Data)), tol{})
 				continue
 			}
 			grads[v.Name] = g[v.Off : v.Off+len(v.Data)]
@@ -144,11 +152,21 @@ func checkAgainstInterp(t *testing.T, p *ir.Program, m *model, n int) {
 			t.Fatal(err)
 		}
 		for _, v := range m.params(t) {
-			if !v.Buffer {
+			switch {
+			case frozen[v.Name] != nil:
+				compare(t, fmt.Sprintf("step %d: frozen %s", step+1, v.Name), v.Data, frozen[v.Name], tol{})
+			case !v.Buffer:
 				compare(t, fmt.Sprintf("step %d: %s", step+1, v.Name), v.Data, params[v.Name], diffTol)
 			}
 		}
 		f := m.saved(t)
+		for name := range frozen {
+			for _, ten := range f.Tensors {
+				if strings.HasPrefix(ten.Name, "optimizer.state."+name+".") {
+					t.Errorf("frozen %s has optimizer state %s in the saved file", name, ten.Name)
+				}
+			}
+		}
 		for k, w := range state {
 			param, slot, _ := strings.Cut(k, "/")
 			compare(t, fmt.Sprintf("step %d: state %s.%s", step+1, param, slot), values(t, f, "optimizer.state."+param+"."+slot), w, diffTol)

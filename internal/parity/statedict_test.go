@@ -10,14 +10,16 @@ import (
 	"testing"
 
 	"github.com/dlc-lang/dlc/internal/parity/models/cnn_bn"
+	"github.com/dlc-lang/dlc/internal/parity/models/pad_bn"
 	dlcrt "github.com/dlc-lang/dlc/runtime"
 )
 
-// allCases is genCases and cnn_bn, whose train step is not comparable
-// with the fixture's but whose files are.
+// allCases is genCases and the models of TestGeneratedTrainMode, whose
+// Forward differs from their train-mode output but whose files compare.
 func allCases() []genCase {
-	return append(genCases[:len(genCases):len(genCases)], genCase{"cnn_bn", "cnn_bn",
-		func() *model { return wrap[float32, float32, int32](cnn_bn.New(1)) }, parityTol})
+	return append(genCases[:len(genCases):len(genCases)],
+		genCase{"cnn_bn", "cnn_bn", func() *model { return wrap[float32, float32, int32](cnn_bn.New(1)) }, parityTol},
+		genCase{"pad_bn", "pad_bn", func() *model { return wrap[float32, float32, int32](pad_bn.New(1)) }, parityTol})
 }
 
 // trained returns c's model loaded from the PyTorch state_dict after one

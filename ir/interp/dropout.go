@@ -1,11 +1,26 @@
 package interp
 
+import "fmt"
+
 // evalDropoutMask fills a tensor of the value's shape with DropoutMask's
-// values for the value's {p, seed} and the environment's step.
+// values for the value's {p, seed} and the environment's step, or with
+// the layer's keep mask from Env.Masks scaled by 1/(1-p).
 func evalDropoutMask(c *call) (*Tensor, error) {
 	p := c.v.Attrs.Float("p", 0)
 	seed := c.v.Attrs.Int("seed", 0)
 	out := NewTensor(c.out...)
+	if keep, ok := c.env.Masks[c.v.Attrs.Str("layer")]; ok {
+		if len(keep.Data) != len(out.Data) {
+			return nil, fmt.Errorf("dropout mask of layer %q has %d elements, want %d (shape %v)", c.v.Attrs.Str("layer"), len(keep.Data), len(out.Data), c.out)
+		}
+		for i, k := range keep.Data {
+			if k != 0 && k != 1 {
+				return nil, fmt.Errorf("dropout mask of layer %q: element %d is %v, want 0 or 1", c.v.Attrs.Str("layer"), i, k)
+			}
+			out.Data[i] = k / (1 - p)
+		}
+		return out, nil
+	}
 	for i := range out.Data {
 		out.Data[i] = DropoutMask(p, seed, c.env.Step, i)
 	}

@@ -14,6 +14,11 @@ type Env struct {
 	Inputs map[string]*Tensor
 	Params map[string]*Tensor
 	Step   int
+	// Masks fixes the keep masks of dropout layers by layer name (the
+	// dropout_mask's layer attribute): 0/1 tensors of the mask's shape,
+	// used scaled by 1/(1-p) instead of a draw, as generated code's
+	// SetDropoutMask does.
+	Masks map[string]*Tensor
 }
 
 // call is one op application: the value, its evaluated arguments and the

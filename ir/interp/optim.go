@@ -14,8 +14,11 @@ import (
 // square_avg, grad_avg, momentum_buffer (RMSprop).
 func StateKey(param, slot string) string { return param + "/" + slot }
 
-// Step applies one update of opt to every parameter in params, in place,
-// with the gradient of the same name in grads. state holds the optimizer's
+// Step applies one update of opt to every parameter in params that has a
+// gradient of the same name in grads, in place; a parameter without one
+// (a frozen parameter) is left alone with no state, as torch.optim skips
+// parameters whose grad is None. A gradient without a parameter is an
+// error. state holds the optimizer's
 // per-parameter buffers under StateKey names; Step creates them when absent,
 // as torch.optim does lazily on the first step. step is the 1-based number
 // of this update (torch's state['step'] after it is incremented), used for
@@ -34,8 +37,11 @@ func Step(opt *ir.Optimizer, params, grads, state map[string][]float64, step int
 	if _, ok := h.get("lr"); !ok {
 		return fmt.Errorf("%s needs a learning rate", opt.Kind)
 	}
-	names := make([]string, 0, len(params))
-	for name := range params {
+	names := make([]string, 0, len(grads))
+	for name := range grads {
+		if _, ok := params[name]; !ok {
+			return fmt.Errorf("gradient %s has no parameter", name)
+		}
 		names = append(names, name)
 	}
 	sort.Strings(names)

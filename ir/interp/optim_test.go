@@ -110,11 +110,34 @@ func TestOptimizerErrors(t *testing.T) {
 		{&ir.Optimizer{Kind: "lion"}, p, 1, `unknown optimizer "lion"`},
 		{&ir.Optimizer{Kind: "sgd"}, p, 1, "sgd needs a learning rate"},
 		{&ir.Optimizer{Kind: "adam"}, p, 0, "optimizer step 0 is not positive"},
-		{&ir.Optimizer{Kind: "adam"}, map[string][]float64{}, 1, "parameter w has 1 elements but its gradient 0"},
+		{&ir.Optimizer{Kind: "adam"}, map[string][]float64{"w": {}}, 1, "parameter w has 1 elements but its gradient 0"},
+		{&ir.Optimizer{Kind: "adam"}, map[string][]float64{"v": {1}}, 1, "gradient v has no parameter"},
 	} {
 		err := Step(tc.opt, map[string][]float64{"w": {1}}, tc.grads, map[string][]float64{}, tc.step)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+}
+
+// TestStepSkipsFrozen checks that a parameter without a gradient (frozen)
+// is neither decayed nor given state.
+func TestStepSkipsFrozen(t *testing.T) {
+	params := map[string][]float64{"w": {1, 2}, "frozen": {3}}
+	state := map[string][]float64{}
+	opt := &ir.Optimizer{Kind: "sgd", Hyper: map[string]float64{"lr": 0.1, "momentum": 0.9, "weight_decay": 0.5}}
+	if err := Step(opt, params, map[string][]float64{"w": {0, 0}}, state, 1); err != nil {
+		t.Fatal(err)
+	}
+	if params["frozen"][0] != 3 {
+		t.Errorf("frozen parameter moved to %v", params["frozen"][0])
+	}
+	if params["w"][0] == 1 {
+		t.Error("weight decay did not move the trainable parameter")
+	}
+	for k := range state {
+		if strings.HasPrefix(k, "frozen/") {
+			t.Errorf("frozen parameter has state %s", k)
 		}
 	}
 }

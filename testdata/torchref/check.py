@@ -139,6 +139,15 @@ def pool2(x, fn):
     return fn(x.reshape(B, C, H // 2, 2, W // 2, 2), axis=(3, 5))
 
 
+def pool(x, k, s, p, fn, pad_value):
+    """k x k windows with stride s over x padded by p with pad_value (max: -inf; avg: 0, count_include_pad)."""
+    B, C, H, W = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=pad_value)
+    Ho, Wo = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
+    win = np.stack([xp[:, :, i:i + s * (Ho - 1) + 1:s, j:j + s * (Wo - 1) + 1:s] for i in range(k) for j in range(k)])
+    return fn(win, axis=0)
+
+
 def relu(x):
     return np.maximum(x, 0)
 
@@ -163,12 +172,14 @@ def f_lenet(P, x, y, train=True):
     return acts, f3, nll(log_softmax(f3), y)
 
 
-def lstm(x, P, n):
+def lstm(x, P, n, k=0, h0=None, c0=None):
     B, T, _ = x.shape
-    Wi, Wh = P[n + ".weight_ih_l0"], P[n + ".weight_hh_l0"]
-    b = P[n + ".bias_ih_l0"] + P[n + ".bias_hh_l0"]
+    Wi, Wh = P[n + f".weight_ih_l{k}"], P[n + f".weight_hh_l{k}"]
+    b = P[n + f".bias_ih_l{k}"] + P[n + f".bias_hh_l{k}"]
     H = Wh.shape[1]
-    h = np.zeros((B, H)); c = np.zeros((B, H)); seq = []
+    h = np.zeros((B, H)) if h0 is None else h0
+    c = np.zeros((B, H)) if c0 is None else c0
+    seq = []
     for t in range(T):
         gt = x[:, t] @ Wi.T + h @ Wh.T + b
         i, f, g, o = sigmoid(gt[:, :H]), sigmoid(gt[:, H:2 * H]), np.tanh(gt[:, 2 * H:3 * H]), sigmoid(gt[:, 3 * H:])
@@ -211,6 +222,26 @@ def f_cnn(P, x, y, train=True, mask=None, stats=None):
     return acts, out, nll(log_softmax(out), y)
 
 
+def f_pad_bn(P, x, y, train=True, mask=None, stats=None):
+    c = conv2d(x, P["conv.weight"], P["conv.bias"], 1, 1)
+    p = pool(relu(c), 3, 2, 1, np.max, -np.inf)
+    a = pool(p, 3, 2, 1, np.mean, 0.0)
+    h = linear(a.reshape(a.shape[0], -1), P, "fc1")
+    if train:
+        mean, var = h.mean(axis=0), h.var(axis=0)
+        if stats is not None:
+            n = h.shape[0]
+            stats["bn.running_mean"] = 0.9 * P["bn.running_mean"] + 0.1 * mean
+            stats["bn.running_var"] = 0.9 * P["bn.running_var"] + 0.1 * var * n / (n - 1)
+    else:
+        mean, var = P["bn.running_mean"], P["bn.running_var"]
+    n_ = (h - mean) / np.sqrt(var + 1e-5) * P["bn.weight"] + P["bn.bias"]
+    d = relu(n_) * mask / 0.5 if train else relu(n_)
+    out = linear(d, P, "fc2")
+    acts = [("conv", c), ("pool", p), ("avg", a), ("fc1", h), ("bn", n_), ("drop", d), ("fc2", out)]
+    return acts, out, nll(log_softmax(out), y)
+
+
 def f_gru(P, ids, y, train=True):
     e = P["emb.weight"][ids]
     B, T, _ = e.shape
@@ -229,6 +260,34 @@ def f_gru(P, ids, y, train=True):
     out = linear(h, P, "fc")
     acts = [("emb", e), ("gru.output", seq), ("gru.h_n", h[None]), ("gru", h), ("fc", out)]
     return acts, out, np.mean((out - y) ** 2)
+
+
+def gru(x, P, n, h0):
+    B, T, _ = x.shape
+    Wi, Wh, bi, bh = (P[n + ".weight_ih_l0"], P[n + ".weight_hh_l0"], P[n + ".bias_ih_l0"], P[n + ".bias_hh_l0"])
+    H = Wh.shape[1]
+    h = h0; seq = []
+    for t in range(T):
+        gi = x[:, t] @ Wi.T + bi
+        gh = h @ Wh.T + bh
+        r = sigmoid(gi[:, :H] + gh[:, :H])
+        z = sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
+        nn_ = np.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
+        h = (1 - z) * nn_ + z * h
+        seq.append(h)
+    return np.stack(seq, 1), h
+
+
+def f_rnn_state(P, x, y, train=True):
+    flat = x.reshape(x.shape[0], -1)
+    h0 = np.tanh(linear(flat, P, "init_h")).reshape(-1, 2, 6)
+    c0 = linear(flat, P, "init_c").reshape(-1, 2, 6)
+    s1, _, _ = lstm(x, P, "lstm", 0, h0[:, 0], c0[:, 0])
+    s2, _, _ = lstm(s1, P, "lstm", 1, h0[:, 1], c0[:, 1])
+    g0 = np.tanh(linear(flat, P, "init_g"))
+    _, last = gru(s2, P, "gru", g0)
+    out = linear(last, P, "fc")
+    return [("lstm.output", s2), ("gru", last), ("fc", out)], out, np.mean((out - y) ** 2)
 
 
 def f_ln(P, x, y, train=True):
@@ -306,7 +365,8 @@ def mlp_backward(P, x, y):
 
 # ----------------------------------------------------------------------------------------------
 
-FWD = {"mlp": f_mlp, "lenet": f_lenet, "lstm": f_lstm, "cnn_bn": f_cnn, "gru": f_gru, "layernorm": f_ln}
+FWD = {"mlp": f_mlp, "lenet": f_lenet, "lstm": f_lstm, "cnn_bn": f_cnn, "gru": f_gru, "layernorm": f_ln, "pad_bn": f_pad_bn,
+       "rnn_state": f_rnn_state}
 OPT = {
     "mlp": ("adam", dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)),
     "mlp_sgd": ("sgd", dict(lr=0.01, momentum=0.9, dampening=0, nesterov=True, weight_decay=1e-4)),
@@ -317,6 +377,8 @@ OPT = {
     "cnn_bn": ("adam", dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)),
     "gru": ("adam", dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)),
     "layernorm": ("sgd", dict(lr=0.1, momentum=0, dampening=0, nesterov=False, weight_decay=0)),
+    "pad_bn": ("sgd", dict(lr=0.05, momentum=0.9, dampening=0, nesterov=False, weight_decay=0)),
+    "rnn_state": ("adam", dict(lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)),
 }
 BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
@@ -342,13 +404,16 @@ def check_case(case):
     y = T["target/y"]
     y = y if y.dtype == np.int64 else y.astype(np.float64)
     kw = {}
-    if case == "cnn_bn":
-        kw = {"mask": T["mask/drop1"].astype(np.float64)}
+    masks = group(T, "mask")
+    if masks:
+        (mask,) = masks.values()
+        kw = {"mask": mask.astype(np.float64)}
     stats = {}
-    acts, out, loss = fwd(P, x, y, True, **(dict(kw, stats=stats) if case == "cnn_bn" else kw))
+    batchnorm = any(k.endswith("running_mean") for k in param)
+    acts, out, loss = fwd(P, x, y, True, **(dict(kw, stats=stats) if batchnorm else kw))
     want_acts = group(T, "act")
     ok(sorted(n for n, _ in acts) == sorted(want_acts), f"{case}: act names")
-    tol = dict(rtol=1e-4, atol=2e-5) if case in ("lstm", "lenet", "cnn_bn") else {}
+    tol = dict(rtol=1e-4, atol=2e-5) if case in ("lstm", "lenet", "cnn_bn", "pad_bn") else {}
     for n, a in acts:
         if n in want_acts:
             close(f"{case}: act/{n}", a, want_acts[n], **tol)
@@ -393,11 +458,11 @@ def check_case(case):
         ok(state["step"].dtype == np.int64 and int(state["step"]) == 1, f"{case}: state/step")
 
     # batchnorm statistics and eval forward with step-1 parameters and buffers
-    if case == "cnn_bn":
+    if batchnorm:
         for k, v in stats.items():
             close(f"{case}: step1/{k}", v, step1[k], rtol=1e-5, atol=1e-6)
-        ok(int(step1["bn1.num_batches_tracked"]) == 1 and int(param["bn1.num_batches_tracked"]) == 0,
-           f"{case}: num_batches_tracked")
+        nbt = [k for k in param if k.endswith("num_batches_tracked")]
+        ok(all(int(step1[k]) == 1 and int(param[k]) == 0 for k in nbt), f"{case}: num_batches_tracked")
     Pe = {k: v.astype(np.float64) for k, v in step1.items() if not k.endswith("num_batches_tracked")}
     _, eo, _ = fwd(Pe, x, y, False, **kw)
     (ename, eval_out), = group(T, "eval_output").items()

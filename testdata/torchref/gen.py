@@ -150,6 +150,62 @@ class GRUNet(Traced):
         return r("fc", self.fc(last))                       # [B,1]
 
 
+class PadBN(Traced):
+    """x [B,2,9,9] -> conv Conv2d(2,4,3,padding="same") relu -> max_pool2d(3, stride 2, padding 1) [B,4,5,5]
+    -> avg_pool2d(3, stride 2, padding 1, count_include_pad) [B,4,3,3] -> flatten -> fc1 Linear(36,12)
+    -> bn BatchNorm1d(12) -> relu -> dropout(0.5, fixed mask mask/drop) -> fc2 Linear(12,3)."""
+    p_drop = 0.5
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, padding="same")
+        self.fc1 = nn.Linear(36, 12)
+        self.bn = nn.BatchNorm1d(12)
+        self.fc2 = nn.Linear(12, 3)
+        self.mask = None
+
+    def forward(self, x):
+        r = self.rec
+        c = r("conv", self.conv(x))
+        p = r("pool", F.max_pool2d(F.relu(c), 3, stride=2, padding=1))
+        a = r("avg", F.avg_pool2d(p, 3, stride=2, padding=1))
+        h = r("fc1", self.fc1(a.flatten(1)))
+        n = r("bn", self.bn(h))
+        d = F.relu(n)
+        if self.training:
+            d = d * self.mask / (1.0 - self.p_drop)
+        r("drop", d)
+        return r("fc2", self.fc2(d))
+
+
+class RNNState(Traced):
+    """Recurrent layers from a given initial state computed from the input: x [B,5,4];
+    h0 = tanh(init_h(flatten x)) and c0 = init_c(flatten x), each [B,12] viewed as [B,2,6] (batch-first),
+    transposed to PyTorch's (num_layers, B, H) for a 2-layer LSTM(4,6); its sequence feeds GRU(6,5) from
+    h0 = tanh(init_g(flatten x)); last step -> fc Linear(5,1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.init_h = nn.Linear(20, 12)
+        self.init_c = nn.Linear(20, 12)
+        self.lstm = nn.LSTM(4, 6, num_layers=2, batch_first=True)
+        self.init_g = nn.Linear(20, 5)
+        self.gru = nn.GRU(6, 5, batch_first=True)
+        self.fc = nn.Linear(5, 1)
+
+    def forward(self, x):
+        r = self.rec
+        flat = x.flatten(1)
+        h0 = torch.tanh(self.init_h(flat)).reshape(-1, 2, 6).transpose(0, 1).contiguous()
+        c0 = self.init_c(flat).reshape(-1, 2, 6).transpose(0, 1).contiguous()
+        seq, _ = self.lstm(x, (h0, c0))
+        r("lstm.output", seq)                               # [B,5,6]
+        g0 = torch.tanh(self.init_g(flat)).unsqueeze(0)     # [1,B,5]
+        seq2, _ = self.gru(seq, g0)
+        last = r("gru", seq2[:, -1, :])                     # [B,5]
+        return r("fc", self.fc(last))                       # [B,1]
+
+
 class LNNet(Traced):
     """x [B,10] -> fc1 Linear(10,16) -> ln LayerNorm(16) -> gelu (erf) -> fc2 Linear(16,3) -> log_softmax."""
 
@@ -272,6 +328,17 @@ def gru_data(g):
     return torch.randint(0, 20, (4, 6), generator=g), torch.randn(4, 1, generator=g)
 
 
+def pad_bn_data(g):
+    x = torch.randn(4, 2, 9, 9, generator=g)
+    y = torch.randint(0, 3, (4,), generator=g)
+    mask = torch.bernoulli(torch.full((4, 12), 1.0 - PadBN.p_drop), generator=g)
+    return x, y, {"drop": mask}
+
+
+def rnn_state_data(g):
+    return torch.randn(4, 5, 4, generator=g), torch.randn(4, 1, generator=g)
+
+
 def ln_data(g):
     return torch.randn(4, 10, generator=g), torch.randint(0, 3, (4,), generator=g)
 
@@ -322,6 +389,24 @@ CASES = [
          input_desc="x I64 [4,6] randint(0,20) token ids; y F32 [4,1] randn",
          loss_desc="mse(fc, y), MSELoss mean",
          conventions=COMMON + GRU_CONV + ADAM_CONV),
+    dict(name="pad_bn", build=PadBN, data=pad_bn_data, loss=nn.CrossEntropyLoss(),
+         opt=lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+         opt_desc="sgd(lr=0.05, momentum=0.9, dampening=0, nesterov=false, weight_decay=0)", steps=1,
+         out_name="fc2", batch=4,
+         model_desc="conv=Conv2d(2,4,3,padding=same) relu max_pool2d(3,s2,p1) avg_pool2d(3,s2,p1) flatten "
+                    "fc1=Linear(36,12) bn=BatchNorm1d(12) relu dropout(0.5, fixed mask) fc2=Linear(12,3)",
+         input_desc="x F32 [4,2,9,9] randn; y I64 [4] randint(0,3); mask/drop F32 [4,12] bernoulli(0.5)",
+         loss_desc="cross_entropy(fc2, y), CrossEntropyLoss mean",
+         conventions=COMMON + BN_CONV + CE_CONV + SGD_CONV),
+    dict(name="rnn_state", build=RNNState, data=rnn_state_data, loss=nn.MSELoss(),
+         opt=lambda p: torch.optim.Adam(p, lr=1e-2),
+         opt_desc="adam(lr=0.01, betas=[0.9, 0.999], eps=1e-8, weight_decay=0)", steps=1,
+         out_name="fc", batch=4,
+         model_desc="init_h=Linear(20,12) tanh, init_c=Linear(20,12) -> (h0, c0) of lstm=LSTM(4,6,num_layers=2); "
+                    "init_g=Linear(20,5) tanh -> h0 of gru=GRU(6,5); last step fc=Linear(5,1)",
+         input_desc="x F32 [4,5,4] randn (batch_first); y F32 [4,1] randn",
+         loss_desc="mse(fc, y), MSELoss mean",
+         conventions=COMMON + LSTM_CONV + GRU_CONV + ADAM_CONV),
     dict(name="layernorm", build=LNNet, data=ln_data, loss=nn.NLLLoss(),
          opt=lambda p: torch.optim.SGD(p, lr=0.1),
          opt_desc="sgd(lr=0.1, momentum=0, dampening=0, nesterov=false, weight_decay=0)", steps=1,
@@ -430,7 +515,7 @@ def run_case(case):
     x, y = d[0], d[1]
     masks = d[2] if len(d) > 2 else {}
     if masks:
-        model.mask = masks["drop1"]
+        (model.mask,) = masks.values()  # the one dropout layer's fixed mask
     opt = case["opt"](model.parameters())
     pname = {p: n for n, p in model.named_parameters()}
     on = case["out_name"]

@@ -2,25 +2,19 @@
 
 package model
 
-import "math"
-
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %5 = add %3, %4 : f32[200]
 func inferAdd5(dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:200]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] + a1[i]
-	}
+	// elem0 = add(a0,a1)
+	elem0(d, x0[:len(d)], x1[:len(d)])
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %6 = matmul %0, %1, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,24,200]
 func inferMatmul6(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm200x5TBPBiasPackB(tmp[:1000], x1)
 	{
-		jb.set(n, n*24, 17, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n*24, 17, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -43,64 +37,24 @@ func inferSlice7(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %9 = slice %8 {axis=1, end=50, start=0, step=1} : f32[B,50]
-func inferSlice9(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*200:][:200]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[:50])
-	}
-}
-
-// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %10 = slice %8 {axis=1, end=150, start=100, step=1} : f32[B,50]
-func inferSlice10(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*200:][:200]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[100:][:50])
-	}
-}
-
-// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %11 = slice %8 {axis=1, end=200, start=150, step=1} : f32[B,50]
-func inferSlice11(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*200:][:200]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[150:][:50])
-	}
-}
-
-// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %12 = fused %9, %10 {expr="mul(sigmoid(a0),tanh(a1))"} : f32[B,50]
-func inferFused12(n int, dst []float32, x0 []float32, x1 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := float32(sigmoid(float64(a0[i])))
-		t1 := float32(math.Tanh(float64(a1[i])))
-		d[i] = t0 * t1
-	}
+func inferFused12(n int, dst []float32, x0 []float32) {
+	// elem1 = mul(sigmoid(a0),tanh(a1)), row by row
+	elem1(n, 50, dst[:n*50], 50, x0[:n*200-150], 200, x0[100:][:n*200-150], 200)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %14 = slice %6 {axis=1, end=2, start=1, step=1} : f32[B,1,200]
-func inferSlice14(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[200:][:200])
-	}
+// infer %13 = fused %11, %12 {expr="mul(sigmoid(a0),tanh(a1))"} : f32[B,50]
+func inferFused13(n int, dst []float32, x0 []float32, x1 []float32) {
+	// elem1 = mul(sigmoid(a0),tanh(a1)), row by row
+	elem1(n, 50, dst[:n*50], 50, x0[150:][:n*200-150], 200, x1[:n*50], 50)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %16 = matmul %13, %2, %15 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul16(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm200x50TBPPackB(tmp[:10000], x1)
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -110,282 +64,418 @@ func inferMatmul16(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
-	d := dst[:n*200]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	for i := range d {
-		d[i] = a1[i] + a0[i]
-	}
-}
-
-// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %20 = slice %16 {axis=1, end=100, start=50, step=1} : f32[B,50]
-func inferSlice20(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*200:][:200]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[50:][:50])
-	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[200:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %21 = fused %20, %12, %17, %18 {expr="add(mul(sigmoid(a0),a1),mul(sigmoid(a2),tanh(a3)))"} : f32[B,50]
-func inferFused21(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := float32(sigmoid(float64(a0[i])))
-		t1 := t0 * a1[i]
-		t2 := float32(sigmoid(float64(a2[i])))
-		t3 := float32(math.Tanh(float64(a3[i])))
-		t4 := t2 * t3
-		d[i] = t1 + t4
-	}
+func inferFused21(n int, dst []float32, x0 []float32, x1 []float32) {
+	// elem3 = add(mul(sigmoid(a0),a1),mul(sigmoid(a2),tanh(a3))), row by row
+	elem3(n, 50, dst[:n*50], 50, x0[50:][:n*200-150], 200, x1[:n*50], 50, x0[:n*200-150], 200, x0[100:][:n*200-150], 200)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %23 = slice %6 {axis=1, end=3, start=2, step=1} : f32[B,1,200]
-func inferSlice23(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[400:][:200])
+// infer %25 = matmul %22, %2, %24 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[400:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %32 = slice %6 {axis=1, end=4, start=3, step=1} : f32[B,1,200]
-func inferSlice32(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[600:][:200])
+// infer %34 = matmul %31, %2, %33 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul34(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[600:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %41 = slice %6 {axis=1, end=5, start=4, step=1} : f32[B,1,200]
-func inferSlice41(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[800:][:200])
+// infer %43 = matmul %40, %2, %42 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul43(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[800:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %50 = slice %6 {axis=1, end=6, start=5, step=1} : f32[B,1,200]
-func inferSlice50(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1000:][:200])
+// infer %52 = matmul %49, %2, %51 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul52(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1000:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %59 = slice %6 {axis=1, end=7, start=6, step=1} : f32[B,1,200]
-func inferSlice59(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1200:][:200])
+// infer %61 = matmul %58, %2, %60 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul61(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1200:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %68 = slice %6 {axis=1, end=8, start=7, step=1} : f32[B,1,200]
-func inferSlice68(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1400:][:200])
+// infer %70 = matmul %67, %2, %69 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul70(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1400:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %77 = slice %6 {axis=1, end=9, start=8, step=1} : f32[B,1,200]
-func inferSlice77(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1600:][:200])
+// infer %79 = matmul %76, %2, %78 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul79(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1600:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %86 = slice %6 {axis=1, end=10, start=9, step=1} : f32[B,1,200]
-func inferSlice86(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1800:][:200])
+// infer %88 = matmul %85, %2, %87 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul88(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1800:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %95 = slice %6 {axis=1, end=11, start=10, step=1} : f32[B,1,200]
-func inferSlice95(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2000:][:200])
+// infer %97 = matmul %94, %2, %96 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul97(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2000:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %104 = slice %6 {axis=1, end=12, start=11, step=1} : f32[B,1,200]
-func inferSlice104(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2200:][:200])
+// infer %106 = matmul %103, %2, %105 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul106(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2200:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %113 = slice %6 {axis=1, end=13, start=12, step=1} : f32[B,1,200]
-func inferSlice113(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2400:][:200])
+// infer %115 = matmul %112, %2, %114 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul115(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2400:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %122 = slice %6 {axis=1, end=14, start=13, step=1} : f32[B,1,200]
-func inferSlice122(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2600:][:200])
+// infer %124 = matmul %121, %2, %123 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul124(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2600:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %131 = slice %6 {axis=1, end=15, start=14, step=1} : f32[B,1,200]
-func inferSlice131(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2800:][:200])
+// infer %133 = matmul %130, %2, %132 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul133(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2800:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %140 = slice %6 {axis=1, end=16, start=15, step=1} : f32[B,1,200]
-func inferSlice140(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3000:][:200])
+// infer %142 = matmul %139, %2, %141 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul142(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3000:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %149 = slice %6 {axis=1, end=17, start=16, step=1} : f32[B,1,200]
-func inferSlice149(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3200:][:200])
+// infer %151 = matmul %148, %2, %150 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul151(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3200:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %158 = slice %6 {axis=1, end=18, start=17, step=1} : f32[B,1,200]
-func inferSlice158(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3400:][:200])
+// infer %160 = matmul %157, %2, %159 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul160(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3400:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %167 = slice %6 {axis=1, end=19, start=18, step=1} : f32[B,1,200]
-func inferSlice167(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3600:][:200])
+// infer %169 = matmul %166, %2, %168 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul169(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3600:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %176 = slice %6 {axis=1, end=20, start=19, step=1} : f32[B,1,200]
-func inferSlice176(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3800:][:200])
+// infer %178 = matmul %175, %2, %177 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul178(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3800:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %185 = slice %6 {axis=1, end=21, start=20, step=1} : f32[B,1,200]
-func inferSlice185(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[4000:][:200])
+// infer %187 = matmul %184, %2, %186 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul187(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[4000:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %194 = slice %6 {axis=1, end=22, start=21, step=1} : f32[B,1,200]
-func inferSlice194(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[4200:][:200])
+// infer %196 = matmul %193, %2, %195 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul196(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[4200:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %203 = slice %6 {axis=1, end=23, start=22, step=1} : f32[B,1,200]
-func inferSlice203(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[4400:][:200])
+// infer %205 = matmul %202, %2, %204 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul205(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[4400:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %212 = slice %6 {axis=1, end=24, start=23, step=1} : f32[B,1,200]
-func inferSlice212(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4800:][:4800]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[4600:][:200])
+// infer %214 = matmul %211, %2, %213 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul214(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[4600:][:n*4800-4600], 4800)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %219 = fused %217, %218, %210, %215, %216 {expr="mul(sigmoid(a0),tanh(add(mul(sigmoid(a1),a2),mul(sigmoid(a3),tanh(a4)))))"} : f32[B,50]
-func inferFused219(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	for i := range d {
-		t0 := float32(sigmoid(float64(a0[i])))
-		t1 := float32(sigmoid(float64(a1[i])))
-		t2 := t1 * a2[i]
-		t3 := float32(sigmoid(float64(a3[i])))
-		t4 := float32(math.Tanh(float64(a4[i])))
-		t5 := t3 * t4
-		t6 := t2 + t5
-		t7 := float32(math.Tanh(float64(t6)))
-		d[i] = t0 * t7
-	}
+func inferFused219(n int, dst []float32, x0 []float32, x1 []float32) {
+	// elem4 = mul(sigmoid(a0),tanh(add(mul(sigmoid(a1),a2),mul(sigmoid(a3),tanh(a4))))), row by row
+	elem4(n, 50, dst[:n*50], 50, x0[150:][:n*200-150], 200, x0[50:][:n*200-150], 200, x1[:n*50], 50, x0[:n*200-150], 200, x0[100:][:n*200-150], 200)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
@@ -422,9 +512,8 @@ func inferConcat244(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // infer %250 = matmul %244, %245, %249 {epilogue="add(a0,a1)", tb=true} : f32[B,24,200]
 func inferMatmul250(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm200x50TBPBiasPackB(tmp[:10000], x1)
 	{
-		jb.set(n, n*24, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n*24, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -439,9 +528,8 @@ func inferMatmul250(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // lstm.dl:13:12: pred = dense(last, 1) as fc
 // infer %466 = matmul %463, %464, %465 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
 func inferMatmul466(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm1x50TBPBiasPackB(tmp[:50], x1)
 	{
-		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -457,12 +545,8 @@ func inferMatmul466(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // eval %468 = fused %467, %1 {expr="square(sub(a0,a1))"} : f32[B,1]
 func evalFused468(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a0[i] - a1[i]
-		d[i] = t0 * t0
-	}
+	// elem5 = square(sub(a0,a1))
+	elem5(d, x0[:len(d)], x1[:len(d)])
 }
 
 // lstm.dl:15:10: loss mse(pred, y)
@@ -479,100 +563,84 @@ func evalMean469(n int, dst []float32, x0 []float32) {
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %11 = sigmoid %10 : f32[B,50]
 func trainSigmoid11(n int, dst []float32, x0 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = float32(sigmoid(float64(a0[i])))
-	}
+	// elem6 = sigmoid(a0), row by row
+	elem6(n, 50, dst[:n*50], 50, x0[:n*200-150], 200)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %13 = tanh %12 : f32[B,50]
 func trainTanh13(n int, dst []float32, x0 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = float32(math.Tanh(float64(a0[i])))
-	}
+	// elem7 = tanh(a0), row by row
+	elem7(n, 50, dst[:n*50], 50, x0[100:][:n*200-150], 200)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %15 = sigmoid %14 : f32[B,50]
+func trainSigmoid15(n int, dst []float32, x0 []float32) {
+	// elem6 = sigmoid(a0), row by row
+	elem6(n, 50, dst[:n*50], 50, x0[150:][:n*200-150], 200)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %16 = fused %11, %13 {expr="tanh(mul(a0,a1))"} : f32[B,50]
 func trainFused16(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		d[i] = float32(math.Tanh(float64(t0)))
-	}
+	// elem8 = tanh(mul(a0,a1))
+	elem8(d, x0[:len(d)], x1[:len(d)])
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %17 = mul %15, %16 : f32[B,50]
 func trainMul17(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a1[i]
-	}
+	// elem9 = mul(a0,a1)
+	elem9(d, x0[:len(d)], x1[:len(d)])
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %28 = sigmoid %27 : f32[B,50]
+func trainSigmoid28(n int, dst []float32, x0 []float32) {
+	// elem6 = sigmoid(a0), row by row
+	elem6(n, 50, dst[:n*50], 50, x0[50:][:n*200-150], 200)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %29 = fused %28, %11, %13, %22, %24 {expr="add(mul(a0,mul(a1,a2)),mul(a3,a4))"} : f32[B,50]
 func trainFused29(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a2[i]
-		t1 := a0[i] * t0
-		t2 := a3[i] * a4[i]
-		d[i] = t1 + t2
-	}
+	// elem10 = add(mul(a0,mul(a1,a2)),mul(a3,a4))
+	elem10(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)], x4[:len(d)])
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %30 = tanh %29 : f32[B,50]
+func trainTanh30(n int, dst []float32, x0 []float32) {
+	d := dst[:n*50]
+	// elem11 = tanh(a0)
+	elem11(d, x0[:len(d)])
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %43 = fused %42, %29, %36, %38 {expr="add(mul(a0,a1),mul(a2,a3))"} : f32[B,50]
 func trainFused43(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		t1 := a2[i] * a3[i]
-		d[i] = t0 + t1
-	}
+	// elem12 = add(mul(a0,a1),mul(a2,a3))
+	elem12(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)])
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %337 = fused %336, %323, %330, %332 {expr="tanh(add(mul(a0,a1),mul(a2,a3)))"} : f32[B,50]
 func trainFused337(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		t1 := a2[i] * a3[i]
-		t2 := t0 + t1
-		d[i] = float32(math.Tanh(float64(t2)))
-	}
+	// elem13 = tanh(add(mul(a0,a1),mul(a2,a3)))
+	elem13(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)])
 }
 
 // lstm.dl:13:12: pred = dense(last, 1) as fc
 // train %703 = matmul %700, %701, %702, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
 func trainMatmul703(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	gemm1x50TBPPackB(tmp[:50], x1)
 	{
-		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -596,10 +664,8 @@ func trainMatmul703(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // train %704 = square %703 : f32[B,1]
 func trainSquare704(n int, dst []float32, x0 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a0[i]
-	}
+	// elem14 = square(a0)
+	elem14(d, x0[:len(d)])
 }
 
 // lstm.dl:15:10: loss mse(pred, y)
@@ -616,12 +682,8 @@ func trainMeanGrad707(n int, dst []float32) {
 // train %708 = fused %707, %703 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
 func trainFused708(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a1[i] * 2.0
-		d[i] = a0[i] * t0
-	}
+	// elem15 = mul(a0,mul(a1,2))
+	elem15(d, x0[:len(d)], x1[:len(d)])
 	s := 0.0
 	for _, v := range dst[:n] {
 		s += float64(v)
@@ -633,7 +695,7 @@ func trainFused708(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 // train %711 = matmul %708, %701 : f32[B,50]
 func trainMatmul711(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 328, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 328, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -660,26 +722,16 @@ func trainMatmul712(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %713 = fused %699, %711, %696 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
 func trainFused713(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a2[i]
-		d[i] = t0 * (1 - a0[i]*a0[i])
-	}
+	// elem16 = tanh_grad(a0,mul(a1,a2))
+	elem16(d, x0[:len(d)], x1[:len(d)], x2[:len(d)])
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %714 = fused %698, %713, %685 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
 func trainFused714(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a2[i]
-		d[i] = t0 * a0[i] * (1 - a0[i])
-	}
+	// elem17 = sigmoid_grad(a0,mul(a1,a2))
+	elem17(d, x0[:len(d)], x1[:len(d)], x2[:len(d)])
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
@@ -697,7 +749,7 @@ func trainConcat718(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // train %719 = matmul %718, %365 : f32[B,50]
 func trainMatmul719(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 2, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -711,17 +763,8 @@ func trainMatmul719(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 // train %721 = fused %713, %698, %686, %719, %682 {expr="add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))"} : f32[B,50]
 func trainFused721(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		t1 := a3[i] * a4[i]
-		t2 := t1 * (1 - a2[i]*a2[i])
-		d[i] = t0 + t2
-	}
+	// elem18 = add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))
+	elem18(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)], x4[:len(d)])
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
@@ -741,15 +784,8 @@ func trainMatmul728(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %909 = fused %390, %908, %373, %375 {expr="sigmoid_grad(a0,mul(a1,mul(a2,a3)))"} : f32[B,50]
 func trainFused909(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a2[i] * a3[i]
-		t1 := a1[i] * t0
-		d[i] = t1 * a0[i] * (1 - a0[i])
-	}
+	// elem19 = sigmoid_grad(a0,mul(a1,mul(a2,a3)))
+	elem19(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)])
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
@@ -802,7 +838,7 @@ func trainConcat924(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 // train %927 = matmul %924, %364 : f32[B,24,50]
 func trainMatmul927(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n*24, 2, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*24, 2, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -833,12 +869,32 @@ func trainSlice932(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %934 = slice %924 {axis=1, end=2, start=1, step=1} : f32[B,1,200]
+func trainSlice934(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[200:][:200])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %937 = slice %363 {axis=1, end=3, start=2, step=1} : f32[B,1,50]
 func trainSlice937(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[100:][:50])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %939 = slice %924 {axis=1, end=3, start=2, step=1} : f32[B,1,200]
+func trainSlice939(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[400:][:200])
 	}
 }
 
@@ -853,12 +909,32 @@ func trainSlice942(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %944 = slice %924 {axis=1, end=4, start=3, step=1} : f32[B,1,200]
+func trainSlice944(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[600:][:200])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %947 = slice %363 {axis=1, end=5, start=4, step=1} : f32[B,1,50]
 func trainSlice947(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[200:][:50])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %949 = slice %924 {axis=1, end=5, start=4, step=1} : f32[B,1,200]
+func trainSlice949(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[800:][:200])
 	}
 }
 
@@ -873,12 +949,32 @@ func trainSlice952(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %954 = slice %924 {axis=1, end=6, start=5, step=1} : f32[B,1,200]
+func trainSlice954(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1000:][:200])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %957 = slice %363 {axis=1, end=7, start=6, step=1} : f32[B,1,50]
 func trainSlice957(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[300:][:50])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %959 = slice %924 {axis=1, end=7, start=6, step=1} : f32[B,1,200]
+func trainSlice959(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1200:][:200])
 	}
 }
 
@@ -893,12 +989,32 @@ func trainSlice962(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %964 = slice %924 {axis=1, end=8, start=7, step=1} : f32[B,1,200]
+func trainSlice964(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1400:][:200])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %967 = slice %363 {axis=1, end=9, start=8, step=1} : f32[B,1,50]
 func trainSlice967(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[400:][:50])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %969 = slice %924 {axis=1, end=9, start=8, step=1} : f32[B,1,200]
+func trainSlice969(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1600:][:200])
 	}
 }
 
@@ -914,25 +1030,8 @@ func trainMatmul972(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a0[i] + a1[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
+	// elem20 = add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)
+	elem20(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)], x9[:len(d)])
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
@@ -942,6 +1041,16 @@ func trainSlice973(n int, dst []float32, x0 []float32) {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[450:][:50])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %975 = slice %924 {axis=1, end=10, start=9, step=1} : f32[B,1,200]
+func trainSlice975(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1800:][:200])
 	}
 }
 
@@ -956,12 +1065,32 @@ func trainSlice977(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %979 = slice %924 {axis=1, end=11, start=10, step=1} : f32[B,1,200]
+func trainSlice979(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2000:][:200])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %982 = slice %363 {axis=1, end=12, start=11, step=1} : f32[B,1,50]
 func trainSlice982(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[550:][:50])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %984 = slice %924 {axis=1, end=12, start=11, step=1} : f32[B,1,200]
+func trainSlice984(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2200:][:200])
 	}
 }
 
@@ -976,12 +1105,32 @@ func trainSlice987(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %989 = slice %924 {axis=1, end=13, start=12, step=1} : f32[B,1,200]
+func trainSlice989(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2400:][:200])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %992 = slice %363 {axis=1, end=14, start=13, step=1} : f32[B,1,50]
 func trainSlice992(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[650:][:50])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %994 = slice %924 {axis=1, end=14, start=13, step=1} : f32[B,1,200]
+func trainSlice994(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2600:][:200])
 	}
 }
 
@@ -996,6 +1145,16 @@ func trainSlice997(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %999 = slice %924 {axis=1, end=15, start=14, step=1} : f32[B,1,200]
+func trainSlice999(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2800:][:200])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %1002 = slice %363 {axis=1, end=16, start=15, step=1} : f32[B,1,50]
 func trainSlice1002(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
@@ -1006,12 +1165,32 @@ func trainSlice1002(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %1004 = slice %924 {axis=1, end=16, start=15, step=1} : f32[B,1,200]
+func trainSlice1004(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3000:][:200])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %1007 = slice %363 {axis=1, end=17, start=16, step=1} : f32[B,1,50]
 func trainSlice1007(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[800:][:50])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %1009 = slice %924 {axis=1, end=17, start=16, step=1} : f32[B,1,200]
+func trainSlice1009(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3200:][:200])
 	}
 }
 
@@ -1027,25 +1206,8 @@ func trainMatmul1012(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
+	// elem21 = add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)
+	elem21(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)], x9[:len(d)])
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
@@ -1055,6 +1217,16 @@ func trainSlice1013(n int, dst []float32, x0 []float32) {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[850:][:50])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %1015 = slice %924 {axis=1, end=18, start=17, step=1} : f32[B,1,200]
+func trainSlice1015(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3400:][:200])
 	}
 }
 
@@ -1069,12 +1241,32 @@ func trainSlice1017(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %1019 = slice %924 {axis=1, end=19, start=18, step=1} : f32[B,1,200]
+func trainSlice1019(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3600:][:200])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %1022 = slice %363 {axis=1, end=20, start=19, step=1} : f32[B,1,50]
 func trainSlice1022(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[950:][:50])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %1024 = slice %924 {axis=1, end=20, start=19, step=1} : f32[B,1,200]
+func trainSlice1024(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3800:][:200])
 	}
 }
 
@@ -1089,12 +1281,32 @@ func trainSlice1027(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %1029 = slice %924 {axis=1, end=21, start=20, step=1} : f32[B,1,200]
+func trainSlice1029(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[4000:][:200])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %1032 = slice %363 {axis=1, end=22, start=21, step=1} : f32[B,1,50]
 func trainSlice1032(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[1050:][:50])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %1034 = slice %924 {axis=1, end=22, start=21, step=1} : f32[B,1,200]
+func trainSlice1034(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[4200:][:200])
 	}
 }
 
@@ -1109,12 +1321,32 @@ func trainSlice1037(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %1039 = slice %924 {axis=1, end=23, start=22, step=1} : f32[B,1,200]
+func trainSlice1039(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[4400:][:200])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
 // train %1042 = slice %363 {axis=1, end=24, start=23, step=1} : f32[B,1,50]
 func trainSlice1042(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1200:][:1200]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[1150:][:50])
+	}
+}
+
+// lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
+// train %1044 = slice %924 {axis=1, end=24, start=23, step=1} : f32[B,1,200]
+func trainSlice1044(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4800:][:4800]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[4600:][:200])
 	}
 }
 
@@ -1130,23 +1362,8 @@ func trainMatmul1047(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		d[i] = t5 + a7[i]
-	}
+	// elem22 = add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)
+	elem22(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)])
 }
 
 // lstm.dl:12:12: last = lstm(seq, 50) as lstm2                     // last step only: [B, 50]
@@ -1161,55 +1378,344 @@ func trainMatmul1050(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		d[i] = t4 + a6[i]
-	}
+	// elem23 = add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6)
+	elem23(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)])
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1099 = fused %337, %1075, %334 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused1099(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	// elem24 = tanh_grad(a0,mul(a1,a2)), row by row
+	elem24(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[1150:][:n*1200-1150], 1200, x2[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1101 = fused %334, %1075, %337 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused1101(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	// elem25 = sigmoid_grad(a0,mul(a1,a2)), row by row
+	elem25(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[1150:][:n*1200-1150], 1200, x2[:n*50], 50)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %1107 = fused %1099, %336, %324, %1076, %1105, %320 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
 func trainFused1107(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	a5 := x5[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		t1 := a3[i] + a4[i]
-		t2 := t1 * a5[i]
-		t3 := t2 * (1 - a2[i]*a2[i])
-		d[i] = t0 + t3
-	}
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[1100:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %1109 = fused %320, %1076, %1105, %324 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
 func trainFused1109(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a2[i]
-		t1 := t0 * a3[i]
-		d[i] = t1 * a0[i] * (1 - a0[i])
-	}
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[1100:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1116 = fused %1107, %322, %310, %1077, %1113, %306 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1116(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[1050:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1118 = fused %306, %1077, %1113, %310 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1118(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[1050:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1125 = fused %1116, %308, %296, %1078, %1122, %292 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1125(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[1000:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1127 = fused %292, %1078, %1122, %296 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1127(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[1000:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1134 = fused %1125, %294, %282, %1079, %1131, %278 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1134(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[950:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1136 = fused %278, %1079, %1131, %282 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1136(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[950:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1143 = fused %1134, %280, %268, %1080, %1140, %264 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1143(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[900:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1145 = fused %264, %1080, %1140, %268 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1145(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[900:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1152 = fused %1143, %266, %254, %1081, %1149, %250 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1152(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[850:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1154 = fused %250, %1081, %1149, %254 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1154(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[850:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1161 = fused %1152, %252, %240, %1082, %1158, %236 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1161(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[800:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1163 = fused %236, %1082, %1158, %240 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1163(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[800:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1170 = fused %1161, %238, %226, %1083, %1167, %222 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1170(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[750:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1172 = fused %222, %1083, %1167, %226 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1172(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[750:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1179 = fused %1170, %224, %212, %1084, %1176, %208 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1179(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[700:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1181 = fused %208, %1084, %1176, %212 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1181(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[700:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1187 = fused %1179, %210, %198, %1085, %1185, %194 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1187(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[650:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1189 = fused %194, %1085, %1185, %198 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1189(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[650:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1196 = fused %1187, %196, %184, %1086, %1193, %180 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1196(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[600:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1198 = fused %180, %1086, %1193, %184 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1198(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[600:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1205 = fused %1196, %182, %170, %1087, %1202, %166 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1205(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[550:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1207 = fused %166, %1087, %1202, %170 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1207(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[550:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1214 = fused %1205, %168, %156, %1088, %1211, %152 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1214(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[500:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1216 = fused %152, %1088, %1211, %156 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1216(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[500:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1223 = fused %1214, %154, %142, %1089, %1220, %138 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1223(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[450:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1225 = fused %138, %1089, %1220, %142 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1225(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[450:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1232 = fused %1223, %140, %128, %1090, %1229, %124 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1232(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[400:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1234 = fused %124, %1090, %1229, %128 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1234(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[400:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1241 = fused %1232, %126, %114, %1091, %1238, %110 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1241(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[350:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1243 = fused %110, %1091, %1238, %114 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1243(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[350:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1250 = fused %1241, %112, %100, %1092, %1247, %96 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1250(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[300:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1252 = fused %96, %1092, %1247, %100 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1252(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[300:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1258 = fused %1250, %98, %86, %1093, %1256, %82 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1258(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[250:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1260 = fused %82, %1093, %1256, %86 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1260(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[250:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1267 = fused %1258, %84, %72, %1094, %1264, %68 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1267(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[200:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1269 = fused %68, %1094, %1264, %72 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1269(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[200:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1276 = fused %1267, %70, %58, %1095, %1273, %54 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1276(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[150:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1278 = fused %54, %1095, %1273, %58 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1278(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[150:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1285 = fused %1276, %56, %44, %1096, %1282, %40 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1285(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[100:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1287 = fused %40, %1096, %1282, %44 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1287(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[100:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1294 = fused %1285, %42, %30, %1097, %1291, %26 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1294(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[50:][:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1296 = fused %26, %1097, %1291, %30 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1296(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[50:][:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1303 = fused %1294, %28, %16, %1098, %1300, %15 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1303(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[:n*1200-1150], 1200, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1304 = fused %15, %1098, %1300, %16 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1304(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*1200-1150], 1200, x2[:n*50], 50, x3[:n*50], 50)
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
@@ -1327,25 +1833,8 @@ func trainMatmul1356(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
 	d := dst[:1000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a0[i] + a1[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
+	// elem20 = add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)
+	elem20(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)], x9[:len(d)])
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
@@ -1440,25 +1929,8 @@ func trainMatmul1396(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
 	d := dst[:1000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
+	// elem21 = add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)
+	elem21(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)], x9[:len(d)])
 }
 
 // lstm.dl:11:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
@@ -1543,30 +2015,6 @@ func trainMatmul1431(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
 	d := dst[:1000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		d[i] = t5 + a7[i]
-	}
-}
-
-// sigmoid is the logistic function, computed without overflow.
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
+	// elem22 = add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)
+	elem22(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)])
 }

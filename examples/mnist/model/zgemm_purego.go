@@ -4,40 +4,40 @@
 
 package model
 
-// gemm784x25 sets c = a·b for m rows. It is
+// gemm896x25 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 784; j++ {
+//		for j := 0; j < 896; j++ {
 //			var s float32
 //			for p := 0; p < 25; p++ {
-//				s += a[i*25+p] * b[p*784+j]
+//				s += a[i*25+p] * b[p*896+j]
 //			}
-//			c[i*784+j] = s
+//			c[i*896+j] = s
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [m,25], b [25,784], c [m,784] in row-major order
-// (len(a) ≥ m*25, len(b) ≥ 19600, len(c) ≥ m*784), c overlapping no other argument.
-func gemm784x25(m int, a, b, c []float32) {
-	gemm784x25Generic(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [m,25], b [25,896], c [m,896] in row-major order
+// (len(a) ≥ m*25, len(b) ≥ 22400, len(c) ≥ m*896), c overlapping no other argument.
+func gemm896x25(m int, a, b, c []float32) {
+	gemm896x25Generic(m, a, b, c)
 }
 
-// gemm100x150 sets c = a·b for m rows. It is
+// gemm140x150 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 100; j++ {
+//		for j := 0; j < 140; j++ {
 //			var s float32
 //			for p := 0; p < 150; p++ {
-//				s += a[i*150+p] * b[p*100+j]
+//				s += a[i*150+p] * b[p*140+j]
 //			}
-//			c[i*100+j] = s
+//			c[i*140+j] = s
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [m,150], b [150,100], c [m,100] in row-major order
-// (len(a) ≥ m*150, len(b) ≥ 15000, len(c) ≥ m*100), c overlapping no other argument.
-func gemm100x150(m int, a, b, c []float32) {
-	gemm100x150Generic(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [m,150], b [150,140], c [m,140] in row-major order
+// (len(a) ≥ m*150, len(b) ≥ 21000, len(c) ≥ m*140), c overlapping no other argument.
+func gemm140x150(m int, a, b, c []float32) {
+	gemm140x150Generic(m, a, b, c)
 }
 
 // gemm120x400TBPBiasRelu sets c = relu(a·b + bias) for m rows. It is
@@ -301,78 +301,78 @@ func gemm400x120(m int, a, b, c []float32) {
 	gemm400x120Generic(m, a, b, c)
 }
 
-// gemm150x100TBPAcc sets c = c + a·b for m rows. It is
+// gemm16x140TBPAcc sets c = c + a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 150; j++ {
+//		for j := 0; j < 16; j++ {
 //			var s float32
-//			for p := 0; p < 100; p++ {
-//				s += a[i*100+p] * b[p*150+j]
+//			for p := 0; p < 140; p++ {
+//				s += a[i*140+p] * b[p*16+j]
 //			}
-//			s += c[i*150+j]
-//			c[i*150+j] = s
+//			s += c[i*16+j]
+//			c[i*16+j] = s
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [m,100], b [100,150], c [m,150] in row-major order
-// (len(a) ≥ m*100, len(b) ≥ 15000, len(c) ≥ m*150), c overlapping no other argument.
-// b is Bᵀ as packed by gemm150x100TBPAccPackB from B [150,100].
-func gemm150x100TBPAcc(m int, a, b, c []float32) {
-	gemm150x100TBPAccGeneric(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [m,140], b [140,16], c [m,16] in row-major order
+// (len(a) ≥ m*140, len(b) ≥ 2240, len(c) ≥ m*16), c overlapping no other argument.
+// b is Bᵀ as packed by gemm16x140TBPAccPackB from B [16,140].
+func gemm16x140TBPAcc(m int, a, b, c []float32) {
+	gemm16x140TBPAccGeneric(m, a, b, c)
 }
 
-// gemm150x100TBPAccPackB packs B [150,100] into bp [100,150] for gemm150x100TBPAcc:
+// gemm16x140TBPAccPackB packs B [16,140] into bp [140,16] for gemm16x140TBPAcc:
 //
-//	bp[p*150+j] = b[j*100+p] for j < 150, p < 100
+//	bp[p*16+j] = b[j*140+p] for j < 16, p < 140
 //
-// It needs len(bp) ≥ 15000 and len(b) ≥ 15000, bp not overlapping b.
-func gemm150x100TBPAccPackB(bp, b []float32) {
-	gemm150x100TBPAccPackBGeneric(bp, b)
+// It needs len(bp) ≥ 2240 and len(b) ≥ 2240, bp not overlapping b.
+func gemm16x140TBPAccPackB(bp, b []float32) {
+	gemm16x140TBPAccPackBGeneric(bp, b)
 }
 
-// gemm100x16TA sets c = aᵀ·b for m rows. It is
+// gemm140x16TA sets c = aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 100; j++ {
+//		for j := 0; j < 140; j++ {
 //			var s float32
 //			for p := 0; p < 16; p++ {
-//				s += a[p*m+i] * b[p*100+j]
+//				s += a[p*m+i] * b[p*140+j]
 //			}
-//			c[i*100+j] = s
+//			c[i*140+j] = s
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [16,m], b [16,100], c [m,100] in row-major order
-// (len(a) ≥ m*16, len(b) ≥ 1600, len(c) ≥ m*100), c overlapping no other argument.
-func gemm100x16TA(m int, a, b, c []float32) {
-	gemm100x16TAGeneric(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [16,m], b [16,140], c [m,140] in row-major order
+// (len(a) ≥ m*16, len(b) ≥ 2240, len(c) ≥ m*140), c overlapping no other argument.
+func gemm140x16TA(m int, a, b, c []float32) {
+	gemm140x16TAGeneric(m, a, b, c)
 }
 
-// gemm25x784TBPAcc sets c = c + a·b for m rows. It is
+// gemm6x896TBPAcc sets c = c + a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 25; j++ {
+//		for j := 0; j < 6; j++ {
 //			var s float32
-//			for p := 0; p < 784; p++ {
-//				s += a[i*784+p] * b[p*25+j]
+//			for p := 0; p < 896; p++ {
+//				s += a[i*896+p] * b[p*6+j]
 //			}
-//			s += c[i*25+j]
-//			c[i*25+j] = s
+//			s += c[i*6+j]
+//			c[i*6+j] = s
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [m,784], b [784,25], c [m,25] in row-major order
-// (len(a) ≥ m*784, len(b) ≥ 19600, len(c) ≥ m*25), c overlapping no other argument.
-// b is Bᵀ as packed by gemm25x784TBPAccPackB from B [25,784].
-func gemm25x784TBPAcc(m int, a, b, c []float32) {
-	gemm25x784TBPAccGeneric(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [m,896], b [896,6], c [m,6] in row-major order
+// (len(a) ≥ m*896, len(b) ≥ 5376, len(c) ≥ m*6), c overlapping no other argument.
+// b is Bᵀ as packed by gemm6x896TBPAccPackB from B [6,896].
+func gemm6x896TBPAcc(m int, a, b, c []float32) {
+	gemm6x896TBPAccGeneric(m, a, b, c)
 }
 
-// gemm25x784TBPAccPackB packs B [25,784] into bp [784,25] for gemm25x784TBPAcc:
+// gemm6x896TBPAccPackB packs B [6,896] into bp [896,6] for gemm6x896TBPAcc:
 //
-//	bp[p*25+j] = b[j*784+p] for j < 25, p < 784
+//	bp[p*6+j] = b[j*896+p] for j < 6, p < 896
 //
-// It needs len(bp) ≥ 19600 and len(b) ≥ 19600, bp not overlapping b.
-func gemm25x784TBPAccPackB(bp, b []float32) {
-	gemm25x784TBPAccPackBGeneric(bp, b)
+// It needs len(bp) ≥ 5376 and len(b) ≥ 5376, bp not overlapping b.
+func gemm6x896TBPAccPackB(bp, b []float32) {
+	gemm6x896TBPAccPackBGeneric(bp, b)
 }

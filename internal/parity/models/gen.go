@@ -14,11 +14,14 @@ package models
 //go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o gru -pkg gru ../../../testdata/torchref/gru.dl
 //go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o layernorm -pkg layernorm ../../../testdata/torchref/layernorm.dl
 //go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o cnn_bn -pkg cnn_bn ../../../testdata/torchref/cnn_bn.dl
+//go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o pad_bn -pkg pad_bn ../../../testdata/torchref/pad_bn.dl
+//go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o rnn_state -pkg rnn_state ../../../testdata/torchref/rnn_state.dl
 
 // The seed models of testdata/models, for the differential test against ir/interp.
 //go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o seedmlp -pkg seedmlp ../../../testdata/models/mlp.dl
 //go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o seedlenet -pkg seedlenet ../../../testdata/models/lenet.dl
 //go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o seedlstm -pkg seedlstm ../../../testdata/models/lstm.dl
+//go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o seedfinetune -pkg seedfinetune ../../../testdata/models/finetune.dl
 
 // LeNet in float64 with the gradient of its input, for the finite-difference check of -grad-input.
 //go:generate go run github.com/dlc-lang/dlc/cmd/dlc build -o lenetgrad64 -pkg lenetgrad64 -dtype f64 -grad-input x ../../../testdata/torchref/lenet.dl

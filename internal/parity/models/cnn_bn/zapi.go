@@ -50,6 +50,9 @@ func (m *Model) TrainStep(x []float32, y []int32) (float32, error) {
 	if err := checkLen("train step", "y", len(y), n*YRow); err != nil {
 		return 0, err
 	}
+	if m.keep[0] != nil && len(m.keep[0]) != n*16 {
+		return 0, fmt.Errorf("train step: the dropout mask of layer drop1 has %d rows, the step %d", len(m.keep[0])/16, n)
+	}
 	if err := m.runTrain(n, x, y); err != nil {
 		return 0, err
 	}
@@ -74,29 +77,68 @@ func (m *Model) InputGrad(name string) []float32 {
 	return nil
 }
 
+// SetDropoutMask fixes the keep mask of a dropout layer (drop1) for the following TrainSteps,
+// instead of a fresh draw each step: keep holds 0 or 1 per element, row-major over the layer's
+// input shape, for as many rows as the steps will have (TrainStep fails when the rows differ). Kept
+// elements are scaled by 1/(1-p), as PyTorch's dropout does. The mask is copied; a nil keep returns
+// the layer to random masks. Forward and Evaluate never drop.
+func (m *Model) SetDropoutMask(layer string, keep []float32) error {
+	var slot, row int
+	switch layer {
+	case "drop1":
+		slot, row = 0, 16
+	default:
+		return fmt.Errorf("SetDropoutMask: no dropout layer %q (the layers are drop1)", layer)
+	}
+	if keep == nil {
+		m.keep[slot] = nil
+		return nil
+	}
+	if len(keep) == 0 || len(keep)%row != 0 || len(keep) > MaxBatch*row {
+		return fmt.Errorf("SetDropoutMask: layer %s: the mask has %d elements, want 1 to MaxBatch (%d) rows of %d", layer, len(keep), MaxBatch, row)
+	}
+	for i, k := range keep {
+		if k != 0 && k != 1 {
+			return fmt.Errorf("SetDropoutMask: layer %s: element %d is %v, want 0 or 1", layer, i, k)
+		}
+	}
+	if cap(m.keep[slot]) < len(keep) {
+		m.keep[slot] = make([]float32, len(keep), MaxBatch*row)
+	}
+	m.keep[slot] = m.keep[slot][:len(keep)]
+	copy(m.keep[slot], keep)
+	return nil
+}
+
 // runInfer runs func infer on n rows.
 func (m *Model) runInfer(n int, x []float32, fc []float32) error {
+	if m.packStale {
+		m.repack()
+	}
 	inferFused10(m.arena[8192:][:8], m.buffers[8:][:8])
 	inferConv2d13(&m.job, n, m.arena[:n*2048], m.scratch, x, m.params[:216], m.params[216:][:8], m.buffers[:8], m.arena[8192:][:8], m.params[224:][:8], m.params[232:][:8])
-	inferMaxpool2d14(n, m.arena[8192:][:n*512], m.arena[:n*2048])
+	inferMaxpool2d14(&m.job, n, m.arena[8192:][:n*512], m.arena[:n*2048])
 	inferConv2d18(&m.job, n, m.arena[:n*256], m.scratch, m.arena[8192:][:n*512], m.params[240:][:1152], m.params[1392:][:16])
-	inferAvgpool2d19(n, m.arena[1024:][:n*64], m.arena[:n*256])
+	inferAvgpool2d19(&m.job, n, m.arena[1024:][:n*64], m.arena[:n*256])
 	inferConv2d21(&m.job, n, m.arena[:n*64], m.scratch, m.arena[1024:][:n*64], m.params[1408:][:2304])
 	inferMean22(n, m.arena[256:][:n*16], m.arena[:n*64])
-	inferMatmul25(&m.job, n, fc, m.scratch[:160], m.arena[256:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
+	inferMatmul25(&m.job, n, fc, m.packed[:160], m.arena[256:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
 	return nil
 }
 
 // runEval runs func eval on n rows.
 func (m *Model) runEval(n int, x []float32, y []int32) error {
+	if m.packStale {
+		m.repack()
+	}
 	inferFused10(m.arena[8192:][:8], m.buffers[8:][:8])
 	inferConv2d13(&m.job, n, m.arena[:n*2048], m.scratch, x, m.params[:216], m.params[216:][:8], m.buffers[:8], m.arena[8192:][:8], m.params[224:][:8], m.params[232:][:8])
-	inferMaxpool2d14(n, m.arena[8192:][:n*512], m.arena[:n*2048])
+	inferMaxpool2d14(&m.job, n, m.arena[8192:][:n*512], m.arena[:n*2048])
 	inferConv2d18(&m.job, n, m.arena[:n*256], m.scratch, m.arena[8192:][:n*512], m.params[240:][:1152], m.params[1392:][:16])
-	inferAvgpool2d19(n, m.arena[1024:][:n*64], m.arena[:n*256])
+	inferAvgpool2d19(&m.job, n, m.arena[1024:][:n*64], m.arena[:n*256])
 	inferConv2d21(&m.job, n, m.arena[:n*64], m.scratch, m.arena[1024:][:n*64], m.params[1408:][:2304])
 	inferMean22(n, m.arena[256:][:n*16], m.arena[:n*64])
-	inferMatmul25(&m.job, n, m.arena[:n*10], m.scratch[:160], m.arena[256:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
+	inferMatmul25(&m.job, n, m.arena[:n*10], m.packed[:160], m.arena[256:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
 	if err := evalCrossEntropy27(n, m.arena[48:][:n], m.arena[:n*10], y); err != nil {
 		return err
 	}
@@ -106,6 +148,9 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 
 // runTrain runs func train on n rows.
 func (m *Model) runTrain(n int, x []float32, y []int32) error {
+	if m.packStale {
+		m.repack()
+	}
 	trainConv2d5(&m.job, n, m.arena[:n*2048], m.scratch, x, m.params[:216], m.params[216:][:8])
 	trainMean10(n, m.arena[32768:][:8], m.arena[:n*2048])
 	trainFused11(n, m.arena[8192:][:n*2048], m.arena[:n*2048], m.arena[32768:][:8])
@@ -120,20 +165,20 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainFused23(m.arena[32816:][:8], m.buffers[:8], m.arena[32768:][:8])
 	trainFused23(m.arena[32832:][:8], m.buffers[8:][:8], m.arena[16384:][:8])
 	trainFused26(n, m.arena[16384:][:n*2048], m.arena[8192:][:n*2048], m.params[224:][:8], m.params[232:][:8])
-	trainMaxpool2d27(n, m.arena[24576:][:n*512], m.iarena[:n*512], m.arena[16384:][:n*2048])
+	trainMaxpool2d27(&m.job, n, m.arena[24576:][:n*512], m.iarena[:n*512], m.arena[16384:][:n*2048])
 	inferConv2d18(&m.job, n, m.arena[16384:][:n*256], m.scratch, m.arena[24576:][:n*512], m.params[240:][:1152], m.params[1392:][:16])
-	inferAvgpool2d19(n, m.arena[17408:][:n*64], m.arena[16384:][:n*256])
+	inferAvgpool2d19(&m.job, n, m.arena[17408:][:n*64], m.arena[16384:][:n*256])
 	inferConv2d21(&m.job, n, m.arena[17664:][:n*64], m.scratch, m.arena[17408:][:n*64], m.params[1408:][:2304])
 	inferMean22(n, m.arena[17920:][:n*16], m.arena[17664:][:n*64])
-	trainDropoutMask37(uint64(m.step), m.arena[17984:][:n*16])
+	trainDropoutMask37(uint64(m.step), m.keep[0], m.arena[17984:][:n*16])
 	trainMul38(n, m.arena[18048:][:n*16], m.arena[17920:][:n*16], m.arena[17984:][:n*16])
-	inferMatmul25(&m.job, n, m.arena[17920:][:n*10], m.scratch[:160], m.arena[18048:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
+	inferMatmul25(&m.job, n, m.arena[17920:][:n*10], m.packed[:160], m.arena[18048:][:n*16], m.params[3712:][:160], m.params[3872:][:10])
 	if err := evalCrossEntropy27(n, m.arena[17968:][:n], m.arena[17920:][:n*10], y); err != nil {
 		return err
 	}
 	evalMean28(n, m.arena[32848:][:1], m.arena[17968:][:n])
 	trainMeanGrad45(n, m.arena[17968:][:n])
-	if err := trainCrossEntropyGrad46(n, m.arena[18112:][:n*10], m.grads[3872:][:10], m.arena[17920:][:n*10], y, m.arena[17968:][:n]); err != nil {
+	if err := trainCrossEntropyGrad46(&m.job, n, m.arena[18112:][:n*10], m.grads[3872:][:10], m.arena[17920:][:n*10], y, m.arena[17968:][:n]); err != nil {
 		return err
 	}
 	trainMatmul49(n, m.grads[3712:][:160], m.arena[18112:][:n*10], m.arena[18048:][:n*16])
@@ -143,19 +188,19 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainReluGrad54(n, m.arena[18176:][:n*64], m.arena[17664:][:n*64], m.arena[17920:][:n*64])
 	trainConv2dGradInput55(&m.job, n, m.arena[18432:][:n*64], m.scratch, m.arena[18176:][:n*64], m.params[1408:][:2304])
 	trainConv2dGradWeight56(&m.job, n, m.grads[1408:][:2304], m.scratch, m.arena[17408:][:n*64], m.arena[18176:][:n*64])
-	trainAvgpool2dGrad57(n, m.arena[17408:][:n*256], m.arena[18432:][:n*64])
-	trainReluGrad58(n, m.arena[18432:][:n*256], m.grads[1392:][:16], m.arena[16384:][:n*256], m.arena[17408:][:n*256])
+	trainAvgpool2dGrad57(&m.job, n, m.arena[17408:][:n*256], m.arena[18432:][:n*64])
+	trainReluGrad58(&m.job, n, m.arena[18432:][:n*256], m.grads[1392:][:16], m.arena[16384:][:n*256], m.arena[17408:][:n*256])
 	trainConv2dGradWeight61(&m.job, n, m.grads[240:][:1152], m.scratch, m.arena[24576:][:n*512], m.arena[18432:][:n*256])
 	trainConv2dGradInput62(&m.job, n, m.arena[26624:][:n*512], m.scratch, m.arena[18432:][:n*256], m.params[240:][:1152], m.arena[24576:][:n*512])
-	trainMaxpool2dGradIdx63(n, m.arena[16384:][:n*2048], m.grads[232:][:8], m.iarena[:n*512], m.arena[26624:][:n*512])
-	trainMul66(n, m.arena[24576:][:n*2048], m.grads[224:][:8], m.arena[16384:][:n*2048], m.arena[8192:][:n*2048])
-	trainFused69(n, m.arena[8192:][:n*2048], m.arena[24576:][:8], m.arena[16384:][:n*2048], m.params[224:][:8], m.arena[:n*2048], m.arena[32768:][:8])
+	trainMaxpool2dGradIdx63(&m.job, n, m.arena[16384:][:n*2048], m.grads[232:][:8], m.iarena[:n*512], m.arena[26624:][:n*512])
+	trainMul66(&m.job, n, m.arena[24576:][:n*2048], m.grads[224:][:8], m.arena[16384:][:n*2048], m.arena[8192:][:n*2048])
+	trainFused69(&m.job, n, m.arena[8192:][:n*2048], m.arena[24576:][:8], m.arena[16384:][:n*2048], m.params[224:][:8], m.arena[:n*2048], m.arena[32768:][:8])
 	trainFused71(m.arena[24592:][:8], m.arena[24576:][:8], m.arena[32800:][:8], m.arena[32784:][:8])
 	trainMeanGrad72(n, m.arena[8192:][:n*2048], m.arena[24592:][:8])
 	trainFused73(n, m.arena[24576:][:n*2048], m.arena[16384:][:n*2048], m.params[224:][:8], m.arena[32800:][:8], m.arena[8192:][:n*2048], m.arena[:n*2048], m.arena[32768:][:8])
-	trainNeg74(n, m.arena[:n*2048], m.arena[8192:][:8], m.arena[24576:][:n*2048])
+	trainNeg74(&m.job, n, m.arena[:n*2048], m.arena[8192:][:8], m.arena[24576:][:n*2048])
 	trainMeanGrad72(n, m.arena[:n*2048], m.arena[8192:][:8])
-	trainAdd77(n, m.arena[8192:][:n*2048], m.grads[216:][:8], m.arena[24576:][:n*2048], m.arena[:n*2048])
+	trainAdd77(&m.job, n, m.arena[8192:][:n*2048], m.grads[216:][:8], m.arena[24576:][:n*2048], m.arena[:n*2048])
 	trainConv2dGradWeight80(&m.job, n, m.grads[:216], m.scratch, x, m.arena[8192:][:n*2048])
 	copy(m.buffers[:8], m.arena[32816:][:8])
 	copy(m.buffers[8:][:8], m.arena[32832:][:8])

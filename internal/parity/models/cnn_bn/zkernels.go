@@ -23,10 +23,10 @@ func inferFused10(dst []float32, x0 []float32) {
 // infer %13 = conv2d %0, %1, %3, %8, %10, %11, %12 {dilation=[1,1], epilogue="relu(add(mul(mul(sub(add(a0,a1),a2),a3),a4),a5))", pad=[1,1], stride=[1,1]} : f32[B,8,16,16]
 func inferConv2d13(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
 	{
-		jb.set(n, n, 1, 6912, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 6912, tmp, [8][]float32{dst, x0, x1, x2, x3, x4, x5, x6}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
-			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
-			_, _, _, _ = n, dst, x0, x1
+			dst, x0, x1, x2, x3, x4, x5, x6 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4], jb.f[5], jb.f[6], jb.f[7]
+			_, _, _, _, _, _, _, _, _ = n, dst, x0, x1, x2, x3, x4, x5, x6
 			tmp := jb.scratch(lo)
 			for b := lo; b < hi; b++ {
 				xb := x0[b*768:][:768]
@@ -48,56 +48,65 @@ func inferConv2d13(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 					}
 				}
 				gemm256x27(8, x1, tmp, yb)
+				{
+					dst := dst[b*2048:][:2048]
+					for i0 := 0; i0 < 8; i0++ {
+						d := dst[i0*256:][:256]
+						a0 := dst[i0*256:][:len(d)]
+						s1 := x2[i0]
+						s2 := x3[i0]
+						s3 := x4[i0]
+						s4 := x5[i0]
+						s5 := x6[i0]
+						for i := range d {
+							t0 := a0[i] + s1
+							t1 := t0 - s2
+							t2 := t1 * s3
+							t3 := t2 * s4
+							t4 := t3 + s5
+							d[i] = max(t4, 0)
+						}
+					}
+				}
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
-	}
-	for i0 := 0; i0 < n; i0++ {
-		for i1 := 0; i1 < 8; i1++ {
-			d := dst[i0*2048+i1*256:][:256]
-			a0 := dst[i0*2048+i1*256:][:len(d)]
-			s1 := x2[i1]
-			s2 := x3[i1]
-			s3 := x4[i1]
-			s4 := x5[i1]
-			s5 := x6[i1]
-			for i := range d {
-				t0 := a0[i] + s1
-				t1 := t0 - s2
-				t2 := t1 * s3
-				t3 := t2 * s4
-				t4 := t3 + s5
-				d[i] = max(t4, 0)
-			}
-		}
 	}
 }
 
 // cnn_bn.dl:10:28: pool1 = bn1 |> relu |> maxpool2d(2)
 // infer %14 = maxpool2d %13 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,8,8,8]
-func inferMaxpool2d14(n int, dst []float32, x0 []float32) {
-	for pl := 0; pl < n*8; pl++ {
-		xp := x0[pl*256:][:256]
-		op := dst[pl*64:][:64]
-		for i := 0; i < 8; i++ {
-			wy := i * 2
-			ya, yb := max(wy, 0), min(wy+2, 16)
-			for j := 0; j < 8; j++ {
-				wx := j * 2
-				xa, xb := max(wx, 0), min(wx+2, 16)
-				arg := ya*16 + xa
-				best := xp[arg]
-				for y := ya; y < yb; y++ {
-					row := xp[y*16:][:16]
-					for xx := xa; xx < xb; xx++ {
-						if v := row[xx]; v > best || math.IsNaN(float64(v)) {
-							best, arg = v, y*16+xx
+func inferMaxpool2d14(jb *job, n int, dst []float32, x0 []float32) {
+	{
+		jb.set(n, n*8, 43, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0 := jb.f[0], jb.f[1]
+			_, _, _ = n, dst, x0
+			for pl := lo; pl < hi; pl++ {
+				xp := x0[pl*256:][:256]
+				op := dst[pl*64:][:64]
+				for i := 0; i < 8; i++ {
+					for j := 0; j < 8; j++ {
+						base := i*32 + j*2
+						w := xp[base:][:18]
+						a0 := 1 & -b2i(w[1] > w[0])
+						a1 := 16 ^ 1&-b2i(w[17] > w[16])
+						a2 := a0 ^ (a0^a1)&-b2i(w[a1] > w[a0])
+						a := a2
+						if s := w[0] + w[1] + w[16] + w[17]; s != s {
+							a = 0
+							for _, o := range [...]int{0, 1, 16, 17} {
+								if v := w[o]; v > w[a] || v != v {
+									a = o
+								}
+							}
 						}
+						op[i*8+j] = w[a]
 					}
 				}
-				op[i*8+j] = best
 			}
-		}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -105,10 +114,10 @@ func inferMaxpool2d14(n int, dst []float32, x0 []float32) {
 // infer %18 = conv2d %14, %15, %17 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[1,1], stride=[2,2]} : f32[B,16,4,4]
 func inferConv2d18(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 1152, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 1152, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
-			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
-			_, _, _, _ = n, dst, x0, x1
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
 			tmp := jb.scratch(lo)
 			for b := lo; b < hi; b++ {
 				xb := x0[b*512:][:512]
@@ -132,44 +141,45 @@ func inferConv2d18(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 					}
 				}
 				gemm16x72(16, x1, tmp, yb)
+				{
+					dst := dst[b*256:][:256]
+					for i0 := 0; i0 < 16; i0++ {
+						d := dst[i0*16:][:16]
+						a0 := dst[i0*16:][:len(d)]
+						s1 := x2[i0]
+						for i := range d {
+							t0 := a0[i] + s1
+							d[i] = max(t0, 0)
+						}
+					}
+				}
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
-	}
-	for i0 := 0; i0 < n; i0++ {
-		for i1 := 0; i1 < 16; i1++ {
-			d := dst[i0*256+i1*16:][:16]
-			a0 := dst[i0*256+i1*16:][:len(d)]
-			s1 := x2[i1]
-			for i := range d {
-				t0 := a0[i] + s1
-				d[i] = max(t0, 0)
-			}
-		}
 	}
 }
 
 // cnn_bn.dl:12:30: pool2 = conv2 |> relu |> avgpool2d(2)
 // infer %19 = avgpool2d %18 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,16,2,2]
-func inferAvgpool2d19(n int, dst []float32, x0 []float32) {
-	for pl := 0; pl < n*16; pl++ {
-		xp := x0[pl*16:][:16]
-		op := dst[pl*4:][:4]
-		for i := 0; i < 2; i++ {
-			wy := i * 2
-			ya, yb := max(wy, 0), min(wy+2, 4)
-			for j := 0; j < 2; j++ {
-				wx := j * 2
-				xa, xb := max(wx, 0), min(wx+2, 4)
-				s := 0.0
-				for y := ya; y < yb; y++ {
-					for _, v := range xp[y*4+xa : y*4+xb] {
-						s += float64(v)
+func inferAvgpool2d19(jb *job, n int, dst []float32, x0 []float32) {
+	{
+		jb.set(n, n*16, 1024, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0 := jb.f[0], jb.f[1]
+			_, _, _ = n, dst, x0
+			for pl := lo; pl < hi; pl++ {
+				xp := x0[pl*16:][:16]
+				op := dst[pl*4:][:4]
+				for i := 0; i < 2; i++ {
+					for j := 0; j < 2; j++ {
+						base := i*8 + j*2
+						w := xp[base:][:6]
+						op[i*2+j] = float32((float64(w[0]) + float64(w[1]) + float64(w[4]) + float64(w[5])) / 4.0)
 					}
 				}
-				op[i*2+j] = float32(s / float64((min(wy+2, 4)-wy)*(min(wx+2, 4)-wx)))
 			}
-		}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -177,7 +187,7 @@ func inferAvgpool2d19(n int, dst []float32, x0 []float32) {
 // infer %21 = conv2d %19, %20 {dilation=[2,2], epilogue="relu(a0)", pad=[2,2], stride=[1,1]} : f32[B,16,2,2]
 func inferConv2d21(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 2, 576, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 576, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -202,14 +212,17 @@ func inferConv2d21(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 					}
 				}
 				gemm4x144(16, x1, tmp, yb)
+				{
+					dst := dst[b*64:][:64]
+					d := dst[:64]
+					a0 := dst[:len(d)]
+					for i := range d {
+						d[i] = max(a0[i], 0)
+					}
+				}
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
-	}
-	d := dst[:n*64]
-	a0 := dst[:len(d)]
-	for i := range d {
-		d[i] = max(a0[i], 0)
 	}
 }
 
@@ -229,9 +242,8 @@ func inferMean22(n int, dst []float32, x0 []float32) {
 // cnn_bn.dl:16:10: fc = linear(drop1, 16, 10)
 // infer %25 = matmul %22, %23, %24 {epilogue="add(a0,a1)", tb=true} : f32[B,10]
 func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm10x16TBPBiasPackB(tmp[:160], x1)
 	{
-		jb.set(n, n, 103, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 103, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -284,10 +296,10 @@ func evalMean28(n int, dst []float32, x0 []float32) {
 // train %5 = conv2d %0, %2, %4 {dilation=[1,1], epilogue="add(a0,a1)", pad=[1,1], stride=[1,1]} : f32[B,8,16,16]
 func trainConv2d5(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 6912, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 6912, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
-			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
-			_, _, _, _ = n, dst, x0, x1
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
 			tmp := jb.scratch(lo)
 			for b := lo; b < hi; b++ {
 				xb := x0[b*768:][:768]
@@ -309,19 +321,20 @@ func trainConv2d5(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1
 					}
 				}
 				gemm256x27(8, x1, tmp, yb)
+				{
+					dst := dst[b*2048:][:2048]
+					for i0 := 0; i0 < 8; i0++ {
+						d := dst[i0*256:][:256]
+						a0 := dst[i0*256:][:len(d)]
+						s1 := x2[i0]
+						for i := range d {
+							d[i] = a0[i] + s1
+						}
+					}
+				}
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
-	}
-	for i0 := 0; i0 < n; i0++ {
-		for i1 := 0; i1 < 8; i1++ {
-			d := dst[i0*2048+i1*256:][:256]
-			a0 := dst[i0*2048+i1*256:][:len(d)]
-			s1 := x2[i1]
-			for i := range d {
-				d[i] = a0[i] + s1
-			}
-		}
 	}
 }
 
@@ -371,10 +384,8 @@ func trainFused13(dst []float32, x0 []float32) {
 // train %14 = recip %13 : f32[1,8,1,1]
 func trainRecip14(dst []float32, x0 []float32) {
 	d := dst[:8]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = 1 / a0[i]
-	}
+	// elem0 = recip(a0)
+	elem0(d, x0[:len(d)])
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
@@ -434,13 +445,8 @@ func trainMul21(dst []float32, x0 []float32, x1 []float32) {
 // train %23 = fused %8, %22 {expr="add(scale{value=0.9}(a0),scale{value=0.1}(a1))"} : f32[8]
 func trainFused23(dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:8]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a0[i] * 0.9
-		t1 := a1[i] * 0.1
-		d[i] = t0 + t1
-	}
+	// elem1 = add(mul(a0,0.9),mul(a1,0.1))
+	elem1(d, x0[:len(d)], x1[:len(d)])
 }
 
 // cnn_bn.dl:10:20: pool1 = bn1 |> relu |> maxpool2d(2)
@@ -463,41 +469,58 @@ func trainFused26(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 
 // cnn_bn.dl:10:28: pool1 = bn1 |> relu |> maxpool2d(2)
 // train %27 = maxpool2d %26 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,8,8,8]
-func trainMaxpool2d27(n int, dst []float32, dst1 []int32, x0 []float32) {
-	for pl := 0; pl < n*8; pl++ {
-		xp := x0[pl*256:][:256]
-		op := dst[pl*64:][:64]
-		for i := 0; i < 8; i++ {
-			wy := i * 2
-			ya, yb := max(wy, 0), min(wy+2, 16)
-			for j := 0; j < 8; j++ {
-				wx := j * 2
-				xa, xb := max(wx, 0), min(wx+2, 16)
-				arg := ya*16 + xa
-				best := xp[arg]
-				for y := ya; y < yb; y++ {
-					row := xp[y*16:][:16]
-					for xx := xa; xx < xb; xx++ {
-						if v := row[xx]; v > best || math.IsNaN(float64(v)) {
-							best, arg = v, y*16+xx
+func trainMaxpool2d27(jb *job, n int, dst []float32, dst1 []int32, x0 []float32) {
+	{
+		jb.set(n, n*8, 43, 0, nil, [8][]float32{dst, x0}, [2][]int32{dst1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0 := jb.f[0], jb.f[1]
+			dst1 := jb.i[0]
+			_, _, _, _ = n, dst, x0, dst1
+			for pl := lo; pl < hi; pl++ {
+				ip := dst1[pl*64:][:64]
+				xp := x0[pl*256:][:256]
+				op := dst[pl*64:][:64]
+				for i := 0; i < 8; i++ {
+					for j := 0; j < 8; j++ {
+						base := i*32 + j*2
+						w := xp[base:][:18]
+						a0 := 1 & -b2i(w[1] > w[0])
+						a1 := 16 ^ 1&-b2i(w[17] > w[16])
+						a2 := a0 ^ (a0^a1)&-b2i(w[a1] > w[a0])
+						a := a2
+						if s := w[0] + w[1] + w[16] + w[17]; s != s {
+							a = 0
+							for _, o := range [...]int{0, 1, 16, 17} {
+								if v := w[o]; v > w[a] || v != v {
+									a = o
+								}
+							}
 						}
+						op[i*8+j] = w[a]
+						ip[i*8+j] = int32(base + a)
 					}
 				}
-				op[i*8+j] = best
-				dst1[pl*64:][:64][i*8+j] = int32(arg)
 			}
-		}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // cnn_bn.dl:15:13: drop1 = dropout(gap, p=0.25)
-// train %37 = dropout_mask {p=0.25, seed=0} : f32[B,16]
-func trainDropoutMask37(step uint64, dst []float32) {
-	for i := range dst {
-		if dropoutUniform(uint64(0), step, uint64(i)) >= 0.25 {
-			dst[i] = 1.3333333333333333
-		} else {
-			dst[i] = 0
+// train %37 = dropout_mask {layer="drop1", p=0.25, seed=0} : f32[B,16]
+func trainDropoutMask37(step uint64, keep []float32, dst []float32) {
+	if keep != nil {
+		kp := keep[:len(dst)]
+		for i := range dst {
+			dst[i] = kp[i] * 1.3333333333333333
+		}
+	} else {
+		for i := range dst {
+			if dropoutUniform(uint64(0), step, uint64(i)) >= 0.25 {
+				dst[i] = 1.3333333333333333
+			} else {
+				dst[i] = 0
+			}
 		}
 	}
 }
@@ -506,11 +529,8 @@ func trainDropoutMask37(step uint64, dst []float32) {
 // train %38 = mul %36, %37 : f32[B,16]
 func trainMul38(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*16]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a1[i]
-	}
+	// elem2 = mul(a0,a1)
+	elem2(d, x0[:len(d)], x1[:len(d)])
 }
 
 // cnn_bn.dl:18:10: loss cross_entropy(fc, y)
@@ -525,7 +545,7 @@ func trainMeanGrad45(n int, dst []float32) {
 
 // cnn_bn.dl:18:10: loss cross_entropy(fc, y)
 // train %46 = cross_entropy_grad %41, %1, %45 : f32[B,10]
-func trainCrossEntropyGrad46(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
+func trainCrossEntropyGrad46(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 10 {
@@ -550,12 +570,21 @@ func trainCrossEntropyGrad46(n int, dst []float32, dst1 []float32, x0 []float32,
 		}
 		dr[c] -= float32(g)
 	}
-	for o0 := 0; o0 < 10; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*10])
-		}
-		dst1[o0] = float32(s)
+	{
+		jb.set(n, 10, 8192, 0, nil, [8][]float32{dst, dst1, x0, x2}, [2][]int32{x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			x1 := jb.i[0]
+			_, _, _, _, _, _ = n, dst, dst1, x0, x2, x1
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*10])
+				}
+				dst1[o0] = float32(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	return nil
 }
@@ -577,7 +606,7 @@ func trainMatmul49(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %50 = matmul %46, %39, %37 {epilogue="mul(a0,a1)"} : f32[B,16]
 func trainMatmul50(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 103, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 103, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -586,21 +615,16 @@ func trainMatmul50(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	d := dst[:n*16]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a1[i]
-	}
+	// elem2 = mul(a0,a1)
+	elem2(d, d, x2[:len(d)])
 }
 
 // cnn_bn.dl:14:28: gap = conv3 |> relu |> global_avgpool2d
 // train %52 = scale %51 {value=0.25} : f32[B,16,1,1]
 func trainScale52(n int, dst []float32, x0 []float32) {
 	d := dst[:n*16]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * 0.25
-	}
+	// elem3 = mul(a0,0.25)
+	elem3(d, x0[:len(d)])
 }
 
 // cnn_bn.dl:14:28: gap = conv3 |> relu |> global_avgpool2d
@@ -619,19 +643,15 @@ func trainBroadcast53(n int, dst []float32, x0 []float32) {
 // train %54 = relu_grad %35, %53 : f32[B,16,2,2]
 func trainReluGrad54(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*64]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = reluGrad(a0[i], a1[i])
-	}
+	// elem4 = relu_grad(a0,a1)
+	elem4(d, x0[:len(d)], x1[:len(d)])
 }
 
 // cnn_bn.dl:13:13: conv3 = conv2d(pool2, 16, 16, 3, padding=2, dilation=2, bias=false)
 // train %55 = conv2d_grad_input %54, %34 {dilation=[2,2], pad=[2,2], shape=[-1,16,2,2], stride=[1,1]} : f32[B,16,2,2]
 func trainConv2dGradInput55(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
-	clear(dst)
 	{
-		jb.set(n, n, 2, 576, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 576, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -639,6 +659,7 @@ func trainConv2dGradInput55(jb *job, n int, dst []float32, tmp []float32, x0 []f
 			for b := lo; b < hi; b++ {
 				xb := dst[b*64:][:64]
 				yb := x0[b*64:][:64]
+				clear(xb)
 				gemm4x16TA(144, x1, yb, tmp)
 				for c := 0; c < 16; c++ {
 					xp := xb[c*4:][:4]
@@ -668,81 +689,112 @@ func trainConv2dGradInput55(jb *job, n int, dst []float32, tmp []float32, x0 []f
 // train %56 = conv2d_grad_weight %33, %54 {dilation=[2,2], pad=[2,2], shape=[16,16,3,3], stride=[1,1]} : f32[16,16,3,3]
 func trainConv2dGradWeight56(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	{
-		jb.set(n, 16, 8, 1152, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
-			_, _, _, _ = n, dst, x0, x1
-			tmp := jb.scratch(lo)
-			for b := 0; b < n; b++ {
-				xb := x0[b*64:][:64]
-				yb := x1[b*64:][:64]
-				for c := 0; c < 16; c++ {
-					xp := xb[c*4:][:4]
-					for p := 0; p < 3; p++ {
-						i0, i1 := convRange(2, 2, 1, p*2-2)
-						for q := 0; q < 3; q++ {
-							j0, j1 := convRange(2, 2, 1, q*2-2)
-							cr := tmp[c*36+p*12+q*4:][:4]
-							clear(cr)
-							for i := i0; i < i1; i++ {
-								seg := cr[i*2+j0 : i*2+j1]
-								xr := xp[i*2+p*4+j0+q*2-6:]
-								copy(seg, xr)
+	for g0 := 0; g0 < n; g0 += 4 {
+		gn := min(4, n-g0)
+		jb.at = g0
+		{
+			jb.set(n, gn, 19, 2880, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+				n := jb.n
+				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+				_, _, _, _ = n, dst, x0, x1
+				tmp := jb.scratch(lo)
+				g0 := jb.at
+				for s := lo; s < hi; s++ {
+					xb := x0[g0*64+s*64:][:64]
+					for c := 0; c < 16; c++ {
+						xp := xb[c*4:][:4]
+						for p := 0; p < 3; p++ {
+							i0, i1 := convRange(2, 2, 1, p*2-2)
+							for q := 0; q < 3; q++ {
+								j0, j1 := convRange(2, 2, 1, q*2-2)
+								cr := tmp[c*36+p*12+q*4:][:4]
+								clear(cr)
+								for i := i0; i < i1; i++ {
+									seg := cr[i*2+j0 : i*2+j1]
+									xr := xp[i*2+p*4+j0+q*2-6:]
+									copy(seg, xr)
+								}
 							}
 						}
 					}
+					gemm144x4TBPAccPackB(jb.tmp[576+s*576:][:576], tmp[:576])
 				}
-				gemm144x4TBPAccPackB(tmp[576:][:576], tmp[:576])
-				gemm144x4TBPAcc(hi-lo, yb[lo*4:], tmp[576:][:576], dst[lo*144:])
+			})
+			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+		}
+		{
+			jb.set(n, 16, 8, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+				n := jb.n
+				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+				_, _, _, _ = n, dst, x0, x1
+				tmp := jb.tmp
+				_ = tmp
+				g0 := jb.at
+				for s := 0; s < min(4, n-g0); s++ {
+					gemm144x4TBPAcc(hi-lo, x1[g0*64+s*64:][lo*4:], jb.tmp[576+s*576:][:576], dst[lo*144:])
+				}
+			})
+			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+		}
+	}
+}
+
+// cnn_bn.dl:12:30: pool2 = conv2 |> relu |> avgpool2d(2)
+// train %57 = avgpool2d_grad %55 {kernel=[2,2], pad=[0,0], shape=[-1,16,4,4], stride=[2,2]} : f32[B,16,4,4]
+func trainAvgpool2dGrad57(jb *job, n int, dst []float32, x0 []float32) {
+	{
+		jb.set(n, n*16, 683, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0 := jb.f[0], jb.f[1]
+			_, _, _ = n, dst, x0
+			for pl := lo; pl < hi; pl++ {
+				clear(dst[pl*16:][:16])
+				xp := dst[pl*16:][:16]
+				op := x0[pl*4:][:4]
+				for i := 0; i < 2; i++ {
+					for j := 0; j < 2; j++ {
+						base := i*8 + j*2
+						w := xp[base:][:6]
+						gv := float32(float64(op[i*2+j]) / 4.0)
+						w[0] += gv
+						w[1] += gv
+						w[4] += gv
+						w[5] += gv
+					}
+				}
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
-// cnn_bn.dl:12:30: pool2 = conv2 |> relu |> avgpool2d(2)
-// train %57 = avgpool2d_grad %55 {kernel=[2,2], pad=[0,0], shape=[-1,16,4,4], stride=[2,2]} : f32[B,16,4,4]
-func trainAvgpool2dGrad57(n int, dst []float32, x0 []float32) {
-	clear(dst)
-	for pl := 0; pl < n*16; pl++ {
-		xp := dst[pl*16:][:16]
-		op := x0[pl*4:][:4]
-		for i := 0; i < 2; i++ {
-			wy := i * 2
-			ya, yb := max(wy, 0), min(wy+2, 4)
-			for j := 0; j < 2; j++ {
-				wx := j * 2
-				xa, xb := max(wx, 0), min(wx+2, 4)
-				gv := float32(float64(op[i*2+j]) / float64((min(wy+2, 4)-wy)*(min(wx+2, 4)-wx)))
-				for y := ya; y < yb; y++ {
-					row := xp[y*4:][:4]
-					for xx := xa; xx < xb; xx++ {
-						row[xx] += gv
-					}
-				}
-			}
-		}
-	}
-}
-
 // cnn_bn.dl:12:22: pool2 = conv2 |> relu |> avgpool2d(2)
 // train %58 = relu_grad %32, %57 : f32[B,16,4,4]
-func trainReluGrad58(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+func trainReluGrad58(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*256]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = reluGrad(a0[i], a1[i])
-	}
-	for o0 := 0; o0 < 16; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			for _, v := range dst[o0*16+r0*256:][:16] {
-				s += float64(v)
+	// elem4 = relu_grad(a0,a1)
+	elem4(d, x0[:len(d)], x1[:len(d)])
+	{
+		jb.set(n, 16, 512, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, dst1, x0, x1
+			for o0 := lo; o0 < hi; o0++ {
+				s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+				for r0 := 0; r0 < n; r0++ {
+					row := dst[o0*16+r0*256:][:16]
+					for len(row) >= 4 {
+						s0 += float64(row[0])
+						s1 += float64(row[1])
+						s2 += float64(row[2])
+						s3 += float64(row[3])
+						row = row[4:]
+					}
+				}
+				dst1[o0] = float32((s0 + s1) + (s2 + s3))
 			}
-		}
-		dst1[o0] = float32(s)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -750,54 +802,71 @@ func trainReluGrad58(n int, dst []float32, dst1 []float32, x0 []float32, x1 []fl
 // train %61 = conv2d_grad_weight %27, %58 {dilation=[1,1], pad=[1,1], shape=[16,8,3,3], stride=[2,2]} : f32[16,8,3,3]
 func trainConv2dGradWeight61(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	{
-		jb.set(n, 16, 4, 2304, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
-			_, _, _, _ = n, dst, x0, x1
-			tmp := jb.scratch(lo)
-			for b := 0; b < n; b++ {
-				xb := x0[b*512:][:512]
-				yb := x1[b*256:][:256]
-				for c := 0; c < 8; c++ {
-					xp := xb[c*64:][:64]
-					for p := 0; p < 3; p++ {
-						i0, i1 := convRange(8, 4, 2, p-1)
-						for q := 0; q < 3; q++ {
-							j0, j1 := convRange(8, 4, 2, q-1)
-							cr := tmp[c*144+p*48+q*16:][:16]
-							clear(cr)
-							for i := i0; i < i1; i++ {
-								seg := cr[i*4+j0 : i*4+j1]
-								xr := xp[i*16+p*8+j0*2+q-9:]
-								for j := range seg {
-									seg[j] = xr[j*2]
+	for g0 := 0; g0 < n; g0 += 4 {
+		gn := min(4, n-g0)
+		jb.at = g0
+		{
+			jb.set(n, gn, 10, 5760, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+				n := jb.n
+				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+				_, _, _, _ = n, dst, x0, x1
+				tmp := jb.scratch(lo)
+				g0 := jb.at
+				for s := lo; s < hi; s++ {
+					xb := x0[g0*512+s*512:][:512]
+					for c := 0; c < 8; c++ {
+						xp := xb[c*64:][:64]
+						for p := 0; p < 3; p++ {
+							i0, i1 := convRange(8, 4, 2, p-1)
+							for q := 0; q < 3; q++ {
+								j0, j1 := convRange(8, 4, 2, q-1)
+								cr := tmp[c*144+p*48+q*16:][:16]
+								clear(cr)
+								for i := i0; i < i1; i++ {
+									seg := cr[i*4+j0 : i*4+j1]
+									xr := xp[i*16+p*8+j0*2+q-9:]
+									for j := range seg {
+										seg[j] = xr[j*2]
+									}
 								}
 							}
 						}
 					}
+					gemm72x16TBPAccPackB(jb.tmp[1152+s*1152:][:1152], tmp[:1152])
 				}
-				gemm72x16TBPAccPackB(tmp[1152:][:1152], tmp[:1152])
-				gemm72x16TBPAcc(hi-lo, yb[lo*16:], tmp[1152:][:1152], dst[lo*72:])
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+			})
+			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+		}
+		{
+			jb.set(n, 16, 4, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+				n := jb.n
+				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+				_, _, _, _ = n, dst, x0, x1
+				tmp := jb.tmp
+				_ = tmp
+				g0 := jb.at
+				for s := 0; s < min(4, n-g0); s++ {
+					gemm72x16TBPAcc(hi-lo, x1[g0*256+s*256:][lo*16:], jb.tmp[1152+s*1152:][:1152], dst[lo*72:])
+				}
+			})
+			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+		}
 	}
 }
 
 // cnn_bn.dl:11:13: conv2 = conv2d(pool1, 8, 16, 3, stride=2, padding=1, dilation=1)
 // train %62 = conv2d_grad_input %58, %29, %27 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[1,1], shape=[-1,8,8,8], stride=[2,2]} : f32[B,8,8,8]
 func trainConv2dGradInput62(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	clear(dst)
 	{
-		jb.set(n, n, 1, 1152, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 1152, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
-			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
-			_, _, _, _ = n, dst, x0, x1
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
 			tmp := jb.scratch(lo)
 			for b := lo; b < hi; b++ {
 				xb := dst[b*512:][:512]
 				yb := x0[b*256:][:256]
+				clear(xb)
 				gemm16x16TA(72, x1, yb, tmp)
 				for c := 0; c < 8; c++ {
 					xp := xb[c*64:][:64]
@@ -816,63 +885,100 @@ func trainConv2dGradInput62(jb *job, n int, dst []float32, tmp []float32, x0 []f
 						}
 					}
 				}
+				{
+					dst := dst[b*512:][:512]
+					x2 := x2[b*512:]
+					d := dst[:512]
+					a0 := dst[:len(d)]
+					a1 := x2[:len(d)]
+					for i := range d {
+						d[i] = reluGrad(a1[i], a0[i])
+					}
+				}
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
-	}
-	d := dst[:n*512]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	for i := range d {
-		d[i] = reluGrad(a1[i], a0[i])
 	}
 }
 
 // cnn_bn.dl:10:20: pool1 = bn1 |> relu |> maxpool2d(2)
 // train %63 = maxpool2d_grad_idx %28, %62 {shape=[-1,8,16,16]} : f32[B,8,16,16]
-func trainMaxpool2dGradIdx63(n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
-	clear(dst)
-	for pl := 0; pl < n*8; pl++ {
-		xp := dst[pl*256:][:256]
-		ip := x0[pl*64:][:64]
-		for o, d := range x1[pl*64:][:64] {
-			xp[ip[o]] += d
-		}
-	}
-	for o0 := 0; o0 < 8; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			for _, v := range dst[o0*256+r0*2048:][:256] {
-				s += float64(v)
+func trainMaxpool2dGradIdx63(jb *job, n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
+	{
+		jb.set(n, n*8, 86, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
+			x0 := jb.i[0]
+			_, _, _, _, _ = n, dst, dst1, x1, x0
+			for pl := lo; pl < hi; pl++ {
+				xp := dst[pl*256:][:256]
+				clear(xp)
+				ip := x0[pl*64:][:64]
+				for o, d := range x1[pl*64:][:64] {
+					xp[ip[o]] += d
+				}
 			}
-		}
-		dst1[o0] = float32(s)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
+	{
+		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
+			x0 := jb.i[0]
+			_, _, _, _, _ = n, dst, dst1, x1, x0
+			for o0 := lo; o0 < hi; o0++ {
+				s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+				for r0 := 0; r0 < n; r0++ {
+					row := x1[o0*64+r0*512:][:64]
+					for len(row) >= 4 {
+						s0 += float64(row[0])
+						s1 += float64(row[1])
+						s2 += float64(row[2])
+						s3 += float64(row[3])
+						row = row[4:]
+					}
+				}
+				dst1[o0] = float32((s0 + s1) + (s2 + s3))
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
 // train %66 = mul %63, %15 : f32[B,8,16,16]
-func trainMul66(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+func trainMul66(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*2048]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a1[i]
-	}
-	for o0 := 0; o0 < 8; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			for _, v := range dst[o0*256+r0*2048:][:256] {
-				s += float64(v)
+	// elem2 = mul(a0,a1)
+	elem2(d, x0[:len(d)], x1[:len(d)])
+	{
+		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, dst1, x0, x1
+			for o0 := lo; o0 < hi; o0++ {
+				s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+				for r0 := 0; r0 < n; r0++ {
+					row := dst[o0*256+r0*2048:][:256]
+					for len(row) >= 4 {
+						s0 += float64(row[0])
+						s1 += float64(row[1])
+						s2 += float64(row[2])
+						s3 += float64(row[3])
+						row = row[4:]
+					}
+				}
+				dst1[o0] = float32((s0 + s1) + (s2 + s3))
 			}
-		}
-		dst1[o0] = float32(s)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
 // train %69 = fused %63, %16, %5, %10 {expr="mul(mul(a0,a1),sub(a2,a3))"} : f32[B,8,16,16]
-func trainFused69(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+func trainFused69(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 8; i1++ {
 			d := dst[i0*2048+i1*256:][:256]
@@ -887,14 +993,27 @@ func trainFused69(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float
 			}
 		}
 	}
-	for o0 := 0; o0 < 8; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			for _, v := range dst[o0*256+r0*2048:][:256] {
-				s += float64(v)
+	{
+		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0, x1, x2, x3}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1, x2, x3 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4], jb.f[5]
+			_, _, _, _, _, _, _ = n, dst, dst1, x0, x1, x2, x3
+			for o0 := lo; o0 < hi; o0++ {
+				s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+				for r0 := 0; r0 < n; r0++ {
+					row := dst[o0*256+r0*2048:][:256]
+					for len(row) >= 4 {
+						s0 += float64(row[0])
+						s1 += float64(row[1])
+						s2 += float64(row[2])
+						s3 += float64(row[3])
+						row = row[4:]
+					}
+				}
+				dst1[o0] = float32((s0 + s1) + (s2 + s3))
 			}
-		}
-		dst1[o0] = float32(s)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -902,16 +1021,8 @@ func trainFused69(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float
 // train %71 = fused %70, %14, %13 {expr="div(scale{value=0.5}(neg(mul(a0,square(a1)))),a2)"} : f32[1,8,1,1]
 func trainFused71(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:8]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a1[i]
-		t1 := a0[i] * t0
-		t2 := -t1
-		t3 := t2 * 0.5
-		d[i] = t3 / a2[i]
-	}
+	// elem5 = div(mul(neg(mul(a0,square(a1))),0.5),a2)
+	elem5(d, x0[:len(d)], x1[:len(d)], x2[:len(d)])
 }
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
@@ -955,40 +1066,61 @@ func trainFused73(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 
 // cnn_bn.dl:9:11: bn1 = batchnorm2d(conv1, 8)
 // train %74 = neg %73 : f32[B,8,16,16]
-func trainNeg74(n int, dst []float32, dst1 []float32, x0 []float32) {
+func trainNeg74(jb *job, n int, dst []float32, dst1 []float32, x0 []float32) {
 	d := dst[:n*2048]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = -a0[i]
-	}
-	for o0 := 0; o0 < 8; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			for _, v := range dst[o0*256+r0*2048:][:256] {
-				s += float64(v)
+	// elem6 = neg(a0)
+	elem6(d, x0[:len(d)])
+	{
+		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, dst1, x0
+			for o0 := lo; o0 < hi; o0++ {
+				s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+				for r0 := 0; r0 < n; r0++ {
+					row := dst[o0*256+r0*2048:][:256]
+					for len(row) >= 4 {
+						s0 += float64(row[0])
+						s1 += float64(row[1])
+						s2 += float64(row[2])
+						s3 += float64(row[3])
+						row = row[4:]
+					}
+				}
+				dst1[o0] = float32((s0 + s1) + (s2 + s3))
 			}
-		}
-		dst1[o0] = float32(s)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // cnn_bn.dl:8:13: conv1 = conv2d(x, 3, 8, 3, stride=1, padding=1)
 // train %77 = add %73, %76 : f32[B,8,16,16]
-func trainAdd77(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+func trainAdd77(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*2048]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] + a1[i]
-	}
-	for o0 := 0; o0 < 8; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			for _, v := range dst[o0*256+r0*2048:][:256] {
-				s += float64(v)
+	// elem7 = add(a0,a1)
+	elem7(d, x0[:len(d)], x1[:len(d)])
+	{
+		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, dst1, x0, x1
+			for o0 := lo; o0 < hi; o0++ {
+				s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+				for r0 := 0; r0 < n; r0++ {
+					row := dst[o0*256+r0*2048:][:256]
+					for len(row) >= 4 {
+						s0 += float64(row[0])
+						s1 += float64(row[1])
+						s2 += float64(row[2])
+						s3 += float64(row[3])
+						row = row[4:]
+					}
+				}
+				dst1[o0] = float32((s0 + s1) + (s2 + s3))
 			}
-		}
-		dst1[o0] = float32(s)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -996,37 +1128,62 @@ func trainAdd77(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32
 // train %80 = conv2d_grad_weight %0, %77 {dilation=[1,1], pad=[1,1], shape=[8,3,3,3], stride=[1,1]} : f32[8,3,3,3]
 func trainConv2dGradWeight80(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	clear(dst)
-	{
-		jb.set(n, 8, 1, 13824, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
-			_, _, _, _ = n, dst, x0, x1
-			tmp := jb.scratch(lo)
-			for b := 0; b < n; b++ {
-				xb := x0[b*768:][:768]
-				yb := x1[b*2048:][:2048]
-				for c := 0; c < 3; c++ {
-					xp := xb[c*256:][:256]
-					for p := 0; p < 3; p++ {
-						i0, i1 := convRange(16, 16, 1, p-1)
-						for q := 0; q < 3; q++ {
-							j0, j1 := convRange(16, 16, 1, q-1)
-							cr := tmp[c*2304+p*768+q*256:][:256]
-							clear(cr)
-							for i := i0; i < i1; i++ {
-								seg := cr[i*16+j0 : i*16+j1]
-								xr := xp[i*16+p*16+j0+q-17:]
-								copy(seg, xr)
+	for g0 := 0; g0 < n; g0 += 4 {
+		gn := min(4, n-g0)
+		jb.at = g0
+		{
+			jb.set(n, gn, 2, 34560, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+				n := jb.n
+				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+				_, _, _, _ = n, dst, x0, x1
+				tmp := jb.scratch(lo)
+				g0 := jb.at
+				for s := lo; s < hi; s++ {
+					xb := x0[g0*768+s*768:][:768]
+					for c := 0; c < 3; c++ {
+						xp := xb[c*256:][:256]
+						for p := 0; p < 3; p++ {
+							i0, i1 := convRange(16, 16, 1, p-1)
+							for q := 0; q < 3; q++ {
+								j0, j1 := convRange(16, 16, 1, q-1)
+								cr := tmp[c*2304+p*768+q*256:][:256]
+								clear(cr)
+								for i := i0; i < i1; i++ {
+									seg := cr[i*16+j0 : i*16+j1]
+									xr := xp[i*16+p*16+j0+q-17:]
+									copy(seg, xr)
+								}
 							}
 						}
 					}
+					gemm27x256TBPAccPackB(jb.tmp[6912+s*6912:][:6912], tmp[:6912])
 				}
-				gemm27x256TBPAccPackB(tmp[6912:][:6912], tmp[:6912])
-				gemm27x256TBPAcc(hi-lo, yb[lo*256:], tmp[6912:][:6912], dst[lo*27:])
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+			})
+			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+		}
+		{
+			jb.set(n, 8, 1, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+				n := jb.n
+				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+				_, _, _, _ = n, dst, x0, x1
+				tmp := jb.tmp
+				_ = tmp
+				g0 := jb.at
+				for s := 0; s < min(4, n-g0); s++ {
+					gemm27x256TBPAcc(hi-lo, x1[g0*2048+s*2048:][lo*256:], jb.tmp[6912+s*6912:][:6912], dst[lo*27:])
+				}
+			})
+			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+		}
 	}
+}
+
+// b2i is 1 for true and 0 for false; the compiler makes it a SETcc, no branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // convRange is the range [lo, hi) of output positions i < out whose input

@@ -2,44 +2,11 @@
 
 package gru
 
-import (
-	"fmt"
-	"math"
-)
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// infer %8 = slice %5 {axis=0, end=12, start=0, step=1} : f32[12]
-func inferSlice8(dst []float32, x0 []float32) {
-	for o := 0; o < 1; o++ {
-		fb := x0[o*36:][:36]
-		pb := dst[o*12:][:12]
-		copy(pb, fb[:12])
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// infer %9 = slice %5 {axis=0, end=24, start=12, step=1} : f32[12]
-func inferSlice9(dst []float32, x0 []float32) {
-	for o := 0; o < 1; o++ {
-		fb := x0[o*36:][:36]
-		pb := dst[o*12:][:12]
-		copy(pb, fb[12:][:12])
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// infer %10 = slice %5 {axis=0, end=36, start=24, step=1} : f32[12]
-func inferSlice10(dst []float32, x0 []float32) {
-	for o := 0; o < 1; o++ {
-		fb := x0[o*36:][:36]
-		pb := dst[o*12:][:12]
-		copy(pb, fb[24:][:12])
-	}
-}
+import "fmt"
 
 // gru.dl:6:11: emb = embedding(x, 20, 8)
-// infer %11 = gather %1, %0 : f32[B,6,8]
-func inferGather11(n int, dst []float32, x0 []float32, x1 []int32) error {
+// infer %2 = gather %1, %0 : f32[B,6,8]
+func inferGather2(n int, dst []float32, x0 []float32, x1 []int32) error {
 	for i := 0; i < n*6; i++ {
 		c := int(x1[i])
 		if c < 0 || c >= 20 {
@@ -51,11 +18,10 @@ func inferGather11(n int, dst []float32, x0 []float32, x1 []int32) error {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %12 = matmul %11, %2, %4 {epilogue="add(a0,a1)", tb=true} : f32[B,6,36]
-func inferMatmul12(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm36x8TBPBiasPackB(tmp[:288], x1)
+// infer %7 = matmul %2, %3, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,6,36]
+func inferMatmul7(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n*6, 57, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 57, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -68,8 +34,8 @@ func inferMatmul12(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %13 = slice %12 {axis=1, end=1, start=0, step=1} : f32[B,1,36]
-func inferSlice13(n int, dst []float32, x0 []float32) {
+// infer %8 = slice %7 {axis=1, end=1, start=0, step=1} : f32[B,1,36]
+func inferSlice8(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*216:][:216]
 		pb := dst[o*36:][:36]
@@ -78,74 +44,22 @@ func inferSlice13(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %15 = slice %14 {axis=1, end=12, start=0, step=1} : f32[B,12]
-func inferSlice15(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*36:][:36]
-		pb := dst[o*12:][:12]
-		copy(pb, fb[:12])
-	}
+// infer %16 = fused %14, %10, %11, %15 {expr="tanh(add(a0,mul(sigmoid(add(a1,a2)),a3)))"} : f32[B,12]
+func inferFused16(n int, dst []float32, x0 []float32, x1 []float32) {
+	// elem0 = tanh(add(a0,mul(sigmoid(add(a1,a2)),a3))), row by row
+	elem0(n, 12, dst[:n*12], 12, x0[24:][:n*36-24], 36, x0[:n*36-24], 36, x1[:12], 0, x1[24:][:12], 0)
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %16 = slice %14 {axis=1, end=24, start=12, step=1} : f32[B,12]
-func inferSlice16(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*36:][:36]
-		pb := dst[o*12:][:12]
-		copy(pb, fb[12:][:12])
-	}
+// infer %17 = fused %16, %12, %13 {expr="sub(a0,mul(sigmoid(add(a1,a2)),a0))"} : f32[B,12]
+func inferFused17(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	// elem1 = sub(a0,mul(sigmoid(add(a1,a2)),a0)), row by row
+	elem1(n, 12, dst[:n*12], 12, x0[:n*12], 12, x1[12:][:n*36-24], 36, x2[12:][:12], 0)
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %17 = slice %14 {axis=1, end=36, start=24, step=1} : f32[B,12]
-func inferSlice17(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*36:][:36]
-		pb := dst[o*12:][:12]
-		copy(pb, fb[24:][:12])
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// infer %18 = fused %17, %15, %8, %10 {expr="tanh(add(a0,mul(sigmoid(add(a1,a2)),a3)))"} : f32[B,12]
-func inferFused18(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	for i0 := 0; i0 < n; i0++ {
-		d := dst[i0*12:][:12]
-		a0 := x0[i0*12:][:len(d)]
-		a1 := x1[i0*12:][:len(d)]
-		a2 := x2[:len(d)]
-		a3 := x3[:len(d)]
-		for i := range d {
-			t0 := a1[i] + a2[i]
-			t1 := float32(sigmoid(float64(t0)))
-			t2 := t1 * a3[i]
-			t3 := a0[i] + t2
-			d[i] = float32(math.Tanh(float64(t3)))
-		}
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// infer %19 = fused %18, %16, %9 {expr="sub(a0,mul(sigmoid(add(a1,a2)),a0))"} : f32[B,12]
-func inferFused19(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i0 := 0; i0 < n; i0++ {
-		d := dst[i0*12:][:12]
-		a0 := x0[i0*12:][:len(d)]
-		a1 := x1[i0*12:][:len(d)]
-		a2 := x2[:len(d)]
-		for i := range d {
-			t0 := a1[i] + a2[i]
-			t1 := float32(sigmoid(float64(t0)))
-			t2 := t1 * a0[i]
-			d[i] = a0[i] - t2
-		}
-	}
-}
-
-// gru.dl:7:11: gru = gru(emb, 12)
-// infer %20 = slice %12 {axis=1, end=2, start=1, step=1} : f32[B,1,36]
-func inferSlice20(n int, dst []float32, x0 []float32) {
+// infer %18 = slice %7 {axis=1, end=2, start=1, step=1} : f32[B,1,36]
+func inferSlice18(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*216:][:216]
 		pb := dst[o*36:][:36]
@@ -154,11 +68,10 @@ func inferSlice20(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %25 = matmul %19, %3, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,36]
-func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm36x12TBPBiasPackB(tmp[:432], x1)
+// infer %20 = matmul %17, %4, %6 {epilogue="add(a0,a1)", tb=true} : f32[B,36]
+func inferMatmul20(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 38, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 38, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -171,42 +84,22 @@ func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %29 = fused %24, %22, %26, %28 {expr="tanh(add(a0,mul(sigmoid(add(a1,a2)),a3)))"} : f32[B,12]
-func inferFused29(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a2[i]
-		t1 := float32(sigmoid(float64(t0)))
-		t2 := t1 * a3[i]
-		t3 := a0[i] + t2
-		d[i] = float32(math.Tanh(float64(t3)))
-	}
+// infer %27 = fused %25, %21, %22, %26 {expr="tanh(add(a0,mul(sigmoid(add(a1,a2)),a3)))"} : f32[B,12]
+func inferFused27(n int, dst []float32, x0 []float32, x1 []float32) {
+	// elem0 = tanh(add(a0,mul(sigmoid(add(a1,a2)),a3))), row by row
+	elem0(n, 12, dst[:n*12], 12, x0[24:][:n*36-24], 36, x0[:n*36-24], 36, x1[:n*36-24], 36, x1[24:][:n*36-24], 36)
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %30 = fused %29, %23, %27, %19 {expr="add(a0,mul(sigmoid(add(a1,a2)),sub(a3,a0)))"} : f32[B,12]
-func inferFused30(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a2[i]
-		t1 := float32(sigmoid(float64(t0)))
-		t2 := a3[i] - a0[i]
-		t3 := t1 * t2
-		d[i] = a0[i] + t3
-	}
+// infer %28 = fused %27, %23, %24, %17 {expr="add(a0,mul(sigmoid(add(a1,a2)),sub(a3,a0)))"} : f32[B,12]
+func inferFused28(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem2 = add(a0,mul(sigmoid(add(a1,a2)),sub(a3,a0))), row by row
+	elem2(n, 12, dst[:n*12], 12, x0[:n*12], 12, x1[12:][:n*36-24], 36, x2[12:][:n*36-24], 36, x3[:n*12], 12)
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %31 = slice %12 {axis=1, end=3, start=2, step=1} : f32[B,1,36]
-func inferSlice31(n int, dst []float32, x0 []float32) {
+// infer %29 = slice %7 {axis=1, end=3, start=2, step=1} : f32[B,1,36]
+func inferSlice29(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*216:][:216]
 		pb := dst[o*36:][:36]
@@ -215,8 +108,8 @@ func inferSlice31(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %42 = slice %12 {axis=1, end=4, start=3, step=1} : f32[B,1,36]
-func inferSlice42(n int, dst []float32, x0 []float32) {
+// infer %40 = slice %7 {axis=1, end=4, start=3, step=1} : f32[B,1,36]
+func inferSlice40(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*216:][:216]
 		pb := dst[o*36:][:36]
@@ -225,8 +118,8 @@ func inferSlice42(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %53 = slice %12 {axis=1, end=5, start=4, step=1} : f32[B,1,36]
-func inferSlice53(n int, dst []float32, x0 []float32) {
+// infer %51 = slice %7 {axis=1, end=5, start=4, step=1} : f32[B,1,36]
+func inferSlice51(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*216:][:216]
 		pb := dst[o*36:][:36]
@@ -235,8 +128,8 @@ func inferSlice53(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
-// infer %54 = slice %12 {axis=1, end=6, start=5, step=1} : f32[B,1,36]
-func inferSlice54(n int, dst []float32, x0 []float32) {
+// infer %62 = slice %7 {axis=1, end=6, start=5, step=1} : f32[B,1,36]
+func inferSlice62(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*216:][:216]
 		pb := dst[o*36:][:36]
@@ -245,7 +138,7 @@ func inferSlice54(n int, dst []float32, x0 []float32) {
 }
 
 // gru.dl:8:10: fc = linear(gru, 12, 1)
-// infer %75 = matmul %74, %6, %7 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
+// infer %75 = matmul %72, %73, %74 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
 func inferMatmul75(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		ar := x0[i*12:][:12]
@@ -261,12 +154,8 @@ func inferMatmul75(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 // eval %77 = fused %76, %1 {expr="square(sub(a0,a1))"} : f32[B,1]
 func evalFused77(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a0[i] - a1[i]
-		d[i] = t0 * t0
-	}
+	// elem3 = square(sub(a0,a1))
+	elem3(d, x0[:len(d)], x1[:len(d)])
 }
 
 // gru.dl:10:10: loss mse(fc, y)
@@ -287,6 +176,16 @@ func trainMeanGrad10(n int, dst []float32) {
 	d := dst[:n]
 	for i := range d {
 		d[i] = 1.0 / c
+	}
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %13 = slice %6 {axis=0, end=36, start=24, step=1, view=true} : f32[12]
+func trainSlice13(dst []float32, x0 []float32) {
+	for o := 0; o < 1; o++ {
+		fb := x0[o*36:][:36]
+		pb := dst[o*12:][:12]
+		copy(pb, fb[24:][:12])
 	}
 }
 
@@ -353,83 +252,59 @@ func trainSlice25(n int, dst []float32, x0 []float32) {
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %31 = fused %30, %11 {expr="sigmoid(add(a0,a1))"} : f32[B,12]
 func trainFused31(n int, dst []float32, x0 []float32, x1 []float32) {
-	for i0 := 0; i0 < n; i0++ {
-		d := dst[i0*12:][:12]
-		a0 := x0[i0*12:][:len(d)]
-		a1 := x1[:len(d)]
-		for i := range d {
-			t0 := a0[i] + a1[i]
-			d[i] = float32(sigmoid(float64(t0)))
-		}
-	}
+	// elem4 = sigmoid(add(a0,a1)), row by row
+	elem4(n, 12, dst[:n*12], 12, x0[:n*36-24], 36, x1[:12], 0)
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %34 = fused %32, %12 {expr="sigmoid(add(a0,a1))"} : f32[B,12]
+func trainFused34(n int, dst []float32, x0 []float32, x1 []float32) {
+	// elem4 = sigmoid(add(a0,a1)), row by row
+	elem4(n, 12, dst[:n*12], 12, x0[12:][:n*36-24], 36, x1[12:][:12], 0)
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %35 = fused %33, %31, %13 {expr="tanh(add(a0,mul(a1,a2)))"} : f32[B,12]
 func trainFused35(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i0 := 0; i0 < n; i0++ {
-		d := dst[i0*12:][:12]
-		a0 := x0[i0*12:][:len(d)]
-		a1 := x1[i0*12:][:len(d)]
-		a2 := x2[:len(d)]
-		for i := range d {
-			t0 := a1[i] * a2[i]
-			t1 := a0[i] + t0
-			d[i] = float32(math.Tanh(float64(t1)))
-		}
-	}
+	// elem5 = tanh(add(a0,mul(a1,a2))), row by row
+	elem5(n, 12, dst[:n*12], 12, x0[24:][:n*36-24], 36, x1[:n*12], 12, x2[:12], 0)
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %36 = fused %35, %34 {expr="sub(a0,mul(a1,a0))"} : f32[B,12]
 func trainFused36(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a0[i]
-		d[i] = a0[i] - t0
-	}
+	// elem6 = sub(a0,mul(a1,a0))
+	elem6(d, x0[:len(d)], x1[:len(d)])
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %44 = fused %39, %43 {expr="sigmoid(add(a0,a1))"} : f32[B,12]
 func trainFused44(n int, dst []float32, x0 []float32, x1 []float32) {
-	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a0[i] + a1[i]
-		d[i] = float32(sigmoid(float64(t0)))
-	}
+	// elem4 = sigmoid(add(a0,a1)), row by row
+	elem4(n, 12, dst[:n*12], 12, x0[:n*36-24], 36, x1[:n*36-24], 36)
+}
+
+// gru.dl:7:11: gru = gru(emb, 12)
+// train %47 = fused %40, %45 {expr="sigmoid(add(a0,a1))"} : f32[B,12]
+func trainFused47(n int, dst []float32, x0 []float32, x1 []float32) {
+	// elem4 = sigmoid(add(a0,a1)), row by row
+	elem4(n, 12, dst[:n*12], 12, x0[12:][:n*36-24], 36, x1[12:][:n*36-24], 36)
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %48 = fused %41, %44, %46 {expr="tanh(add(a0,mul(a1,a2)))"} : f32[B,12]
 func trainFused48(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a2[i]
-		t1 := a0[i] + t0
-		d[i] = float32(math.Tanh(float64(t1)))
-	}
+	// elem5 = tanh(add(a0,mul(a1,a2))), row by row
+	elem5(n, 12, dst[:n*12], 12, x0[24:][:n*36-24], 36, x1[:n*12], 12, x2[24:][:n*36-24], 36)
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %49 = fused %48, %47, %36 {expr="add(a0,mul(a1,sub(a2,a0)))"} : f32[B,12]
 func trainFused49(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := a2[i] - a0[i]
-		t1 := a1[i] * t0
-		d[i] = a0[i] + t1
-	}
+	// elem7 = add(a0,mul(a1,sub(a2,a0)))
+	elem7(d, x0[:len(d)], x1[:len(d)], x2[:len(d)])
 }
 
 // gru.dl:8:10: fc = linear(gru, 12, 1)
@@ -450,12 +325,8 @@ func trainMatmul102(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // train %103 = fused %10, %102 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
 func trainFused103(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a1[i] * 2.0
-		d[i] = a0[i] * t0
-	}
+	// elem8 = mul(a0,mul(a1,2))
+	elem8(d, x0[:len(d)], x1[:len(d)])
 	s := 0.0
 	for _, v := range dst[:n] {
 		s += float64(v)
@@ -467,10 +338,8 @@ func trainFused103(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 // train %106 = square %102 : f32[B,1]
 func trainSquare106(n int, dst []float32, x0 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a0[i]
-	}
+	// elem9 = square(a0)
+	elem9(d, x0[:len(d)])
 }
 
 // gru.dl:8:10: fc = linear(gru, 12, 1)
@@ -505,70 +374,55 @@ func trainMatmul109(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %110 = fused %100, %109, %99 {expr="tanh_grad(a0,add(a1,neg(mul(a1,a2))))"} : f32[B,12]
 func trainFused110(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a2[i]
-		t1 := -t0
-		t2 := a1[i] + t1
-		d[i] = t2 * (1 - a0[i]*a0[i])
-	}
+	// elem10 = tanh_grad(a0,add(a1,neg(mul(a1,a2))))
+	elem10(d, x0[:len(d)], x1[:len(d)], x2[:len(d)])
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %111 = fused %99, %109, %93, %100 {expr="sigmoid_grad(a0,mul(a1,sub(a2,a3)))"} : f32[B,12]
 func trainFused111(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a2[i] - a3[i]
-		t1 := a1[i] * t0
-		d[i] = t1 * a0[i] * (1 - a0[i])
-	}
+	// elem11 = sigmoid_grad(a0,mul(a1,sub(a2,a3)))
+	elem11(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)])
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %112 = fused %96, %110, %98 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
 func trainFused112(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a2[i]
-		d[i] = t0 * a0[i] * (1 - a0[i])
-	}
+	// elem12 = sigmoid_grad(a0,mul(a1,a2)), row by row
+	elem12(n, 12, dst[:n*12], 12, x0[:n*12], 12, x1[:n*12], 12, x2[24:][:n*36-24], 36)
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %113 = mul %110, %96 : f32[B,12]
 func trainMul113(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a1[i]
-	}
+	// elem13 = mul(a0,a1)
+	elem13(d, x0[:len(d)], x1[:len(d)])
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %114 = concat %112, %111, %113 {axis=1} : f32[B,36]
-func trainConcat114(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+func trainConcat114(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*36:][:12], x0[o*12:][:12])
 		copy(dst[o*36+12:][:12], x1[o*12:][:12])
 		copy(dst[o*36+24:][:12], x2[o*12:][:12])
 	}
-	for o0 := 0; o0 < 36; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*36])
-		}
-		dst1[o0] = float32(s)
+	{
+		jb.set(n, 36, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
+			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*36])
+				}
+				dst1[o0] = float32(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -576,7 +430,7 @@ func trainConcat114(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 // train %117 = matmul %114, %4, %109, %99 {epilogue="add(mul(a1,a2),a0)"} : f32[B,12]
 func trainMatmul117(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	{
-		jb.set(n, n, 38, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 38, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -585,13 +439,8 @@ func trainMatmul117(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	d := dst[:n*12]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a2[i]
-		d[i] = t0 + a0[i]
-	}
+	// elem14 = add(mul(a1,a2),a0)
+	elem14(d, d, x2[:len(d)], x3[:len(d)])
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
@@ -608,81 +457,81 @@ func trainConcat118(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // train %160 = fused %35, %157, %34 {expr="tanh_grad(a0,add(a1,mul(neg(a1),a2)))"} : f32[B,12]
 func trainFused160(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := -a1[i]
-		t1 := t0 * a2[i]
-		t2 := a1[i] + t1
-		d[i] = t2 * (1 - a0[i]*a0[i])
-	}
+	// elem15 = tanh_grad(a0,add(a1,mul(neg(a1),a2)))
+	elem15(d, x0[:len(d)], x1[:len(d)], x2[:len(d)])
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %161 = fused %34, %157, %35 {expr="sigmoid_grad(a0,mul(neg(a1),a2))"} : f32[B,12]
-func trainFused161(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+func trainFused161(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := -a1[i]
-		t1 := t0 * a2[i]
-		d[i] = t1 * a0[i] * (1 - a0[i])
-	}
-	for o0 := 0; o0 < 12; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*12])
-		}
-		dst1[o0] = float32(s)
+	// elem16 = sigmoid_grad(a0,mul(neg(a1),a2))
+	elem16(d, x0[:len(d)], x1[:len(d)], x2[:len(d)])
+	{
+		jb.set(n, 12, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
+			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*12])
+				}
+				dst1[o0] = float32(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %164 = fused %31, %160, %13 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
-func trainFused164(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i0 := 0; i0 < n; i0++ {
-		d := dst[i0*12:][:12]
-		a0 := x0[i0*12:][:len(d)]
-		a1 := x1[i0*12:][:len(d)]
-		a2 := x2[:len(d)]
-		for i := range d {
-			t0 := a1[i] * a2[i]
-			d[i] = t0 * a0[i] * (1 - a0[i])
-		}
-	}
-	for o0 := 0; o0 < 12; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*12])
-		}
-		dst1[o0] = float32(s)
+func trainFused164(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+	// elem12 = sigmoid_grad(a0,mul(a1,a2)), row by row
+	elem12(n, 12, dst[:n*12], 12, x0[:n*12], 12, x1[:n*12], 12, x2[:12], 0)
+	{
+		jb.set(n, 12, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
+			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*12])
+				}
+				dst1[o0] = float32(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %167 = mul %160, %31 : f32[B,12]
-func trainMul167(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+func trainMul167(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*12]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a1[i]
-	}
-	for o0 := 0; o0 < 12; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*12])
-		}
-		dst1[o0] = float32(s)
+	// elem13 = mul(a0,a1)
+	elem13(d, x0[:len(d)], x1[:len(d)])
+	{
+		jb.set(n, 12, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, dst1, x0, x1
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*12])
+				}
+				dst1[o0] = float32(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %172 = concat %171, %159, %149, %139, %129, %119 {axis=1} : f32[B,6,36]
-func trainConcat172(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+func trainConcat172(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*216:][:36], x0[o*36:][:36])
 		copy(dst[o*216+36:][:36], x1[o*36:][:36])
@@ -691,12 +540,20 @@ func trainConcat172(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 		copy(dst[o*216+144:][:36], x4[o*36:][:36])
 		copy(dst[o*216+180:][:36], x5[o*36:][:36])
 	}
-	for o0 := 0; o0 < 36; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n*6; r0++ {
-			s += float64(dst[o0+r0*36])
-		}
-		dst1[o0] = float32(s)
+	{
+		jb.set(n, 36, 1366, 0, nil, [8][]float32{dst, dst1, x0, x1, x2, x3, x4, x5}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1, x2, x3, x4, x5 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4], jb.f[5], jb.f[6], jb.f[7]
+			_, _, _, _, _, _, _, _, _ = n, dst, dst1, x0, x1, x2, x3, x4, x5
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n*6; r0++ {
+					s += float64(dst[o0+r0*36])
+				}
+				dst1[o0] = float32(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -714,26 +571,15 @@ func trainConcat175(dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 // train %176 = fused %116, %126, %136, %146, %156, %175 {expr="add(add(add(add(add(a0,a1),a2),a3),a4),a5)"} : f32[36]
 func trainFused176(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	d := dst[:36]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	a5 := x5[:len(d)]
-	for i := range d {
-		t0 := a0[i] + a1[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		d[i] = t3 + a5[i]
-	}
+	// elem17 = add(add(add(add(add(a0,a1),a2),a3),a4),a5)
+	elem17(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)])
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %188 = matmul %172, %3 : f32[B,6,8]
 func trainMatmul188(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n*6, 57, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 57, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -785,19 +631,8 @@ func trainMatmul196(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 		gemm8x1TAAcc(36, x0[p*36:], x1[p*8:], dst)
 	}
 	d := dst[:288]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	for i := range d {
-		t0 := a0[i] + a1[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		d[i] = t3 + a5[i]
-	}
+	// elem17 = add(add(add(add(add(a0,a1),a2),a3),a4),a5)
+	elem17(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)])
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
@@ -825,17 +660,8 @@ func trainMatmul201(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 		gemm12x1TAAcc(36, x0[p*36:], x1[p*12:], dst)
 	}
 	d := dst[:432]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	for i := range d {
-		t0 := a0[i] + a1[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		d[i] = t2 + a4[i]
-	}
+	// elem18 = add(add(add(add(a0,a1),a2),a3),a4)
+	elem18(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)])
 }
 
 // dot is Σ a[i]·b[i] over len(a) elements, with four accumulators.
@@ -860,13 +686,4 @@ func dot(a, b []float32) float32 {
 // idError reports an id or class label outside [0, limit).
 func idError(what string, i int, id int32, limit int) error {
 	return fmt.Errorf("gru: %s %d (element %d) is outside [0, %d)", what, id, i, limit)
-}
-
-// sigmoid is the logistic function, computed without overflow.
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
 }

@@ -75,26 +75,32 @@ func (m *Model) InputGrad(name string) []float32 {
 
 // runInfer runs func infer on n rows.
 func (m *Model) runInfer(n int, x []float32, logp []float32) error {
-	inferMatmul3(&m.job, n, m.arena[:n*16], m.scratch[:160], x, m.params[:160], m.params[160:][:16])
+	if m.packStale {
+		m.repack()
+	}
+	inferMatmul3(&m.job, n, m.arena[:n*16], m.packed[:160], x, m.params[:160], m.params[160:][:16])
 	inferMean6(n, m.arena[64:][:n], m.arena[:n*16])
 	inferFused7(n, m.arena[80:][:n*16], m.arena[:n*16], m.arena[64:][:n])
 	inferMean6(n, m.arena[144:][:n], m.arena[80:][:n*16])
 	inferFused9(n, m.arena[80:][:n], m.arena[144:][:n])
 	inferFused10(n, m.arena[96:][:n*16], m.arena[:n*16], m.arena[64:][:n], m.arena[80:][:n], m.params[176:][:16], m.params[192:][:16])
-	inferMatmul13(&m.job, n, m.arena[:n*3], m.scratch[:48], m.arena[96:][:n*16], m.params[208:][:48], m.params[256:][:3])
+	inferMatmul13(&m.job, n, m.arena[:n*3], m.packed[160:][:48], m.arena[96:][:n*16], m.params[208:][:48], m.params[256:][:3])
 	inferLogSoftmax14(n, logp, m.arena[:n*3])
 	return nil
 }
 
 // runEval runs func eval on n rows.
 func (m *Model) runEval(n int, x []float32, y []int32) error {
-	inferMatmul3(&m.job, n, m.arena[:n*16], m.scratch[:160], x, m.params[:160], m.params[160:][:16])
+	if m.packStale {
+		m.repack()
+	}
+	inferMatmul3(&m.job, n, m.arena[:n*16], m.packed[:160], x, m.params[:160], m.params[160:][:16])
 	inferMean6(n, m.arena[64:][:n], m.arena[:n*16])
 	inferFused7(n, m.arena[80:][:n*16], m.arena[:n*16], m.arena[64:][:n])
 	inferMean6(n, m.arena[144:][:n], m.arena[80:][:n*16])
 	inferFused9(n, m.arena[80:][:n], m.arena[144:][:n])
 	inferFused10(n, m.arena[96:][:n*16], m.arena[:n*16], m.arena[64:][:n], m.arena[80:][:n], m.params[176:][:16], m.params[192:][:16])
-	inferMatmul13(&m.job, n, m.arena[:n*3], m.scratch[:48], m.arena[96:][:n*16], m.params[208:][:48], m.params[256:][:3])
+	inferMatmul13(&m.job, n, m.arena[:n*3], m.packed[160:][:48], m.arena[96:][:n*16], m.params[208:][:48], m.params[256:][:3])
 	inferLogSoftmax14(n, m.arena[16:][:n*3], m.arena[:n*3])
 	if err := evalCrossEntropy16(n, m.arena[32:][:n], m.arena[:n*3], y); err != nil {
 		return err
@@ -105,7 +111,10 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 
 // runTrain runs func train on n rows.
 func (m *Model) runTrain(n int, x []float32, y []int32) error {
-	inferMatmul3(&m.job, n, m.arena[:n*16], m.scratch[:160], x, m.params[:160], m.params[160:][:16])
+	if m.packStale {
+		m.repack()
+	}
+	inferMatmul3(&m.job, n, m.arena[:n*16], m.packed[:160], x, m.params[:160], m.params[160:][:16])
 	inferMean6(n, m.arena[288:][:n], m.arena[:n*16])
 	inferFused7(n, m.arena[64:][:n*16], m.arena[:n*16], m.arena[288:][:n])
 	inferMean6(n, m.arena[128:][:n], m.arena[64:][:n*16])
@@ -114,25 +123,25 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainFused12(n, m.arena[64:][:n*16], m.arena[:n*16], m.arena[288:][:n], m.arena[320:][:n])
 	trainFused13(n, m.arena[128:][:n*16], m.arena[64:][:n*16], m.params[176:][:16], m.params[192:][:16])
 	trainGelu14(n, m.arena[192:][:n*16], m.arena[128:][:n*16])
-	inferMatmul13(&m.job, n, m.arena[256:][:n*3], m.scratch[:48], m.arena[192:][:n*16], m.params[208:][:48], m.params[256:][:3])
+	inferMatmul13(&m.job, n, m.arena[256:][:n*3], m.packed[160:][:48], m.arena[192:][:n*16], m.params[208:][:48], m.params[256:][:3])
 	if err := evalCrossEntropy16(n, m.arena[272:][:n], m.arena[256:][:n*3], y); err != nil {
 		return err
 	}
 	evalMean17(n, m.arena[352:][:1], m.arena[272:][:n])
 	trainMeanGrad21(n, m.arena[336:][:n])
-	if err := trainCrossEntropyGrad22(n, m.arena[272:][:n*3], m.grads[256:][:3], m.arena[256:][:n*3], y, m.arena[336:][:n]); err != nil {
+	if err := trainCrossEntropyGrad22(&m.job, n, m.arena[272:][:n*3], m.grads[256:][:3], m.arena[256:][:n*3], y, m.arena[336:][:n]); err != nil {
 		return err
 	}
 	trainMatmul25(n, m.grads[208:][:48], m.arena[272:][:n*3], m.arena[192:][:n*16])
-	trainMatmul26(n, m.arena[192:][:n*16], m.grads[192:][:16], m.arena[272:][:n*3], m.params[208:][:48], m.arena[128:][:n*16])
-	trainMul29(n, m.arena[128:][:n*16], m.grads[176:][:16], m.arena[192:][:n*16], m.arena[64:][:n*16])
+	trainMatmul26(&m.job, n, m.arena[192:][:n*16], m.grads[192:][:16], m.arena[272:][:n*3], m.params[208:][:48], m.arena[128:][:n*16])
+	trainMul29(&m.job, n, m.arena[128:][:n*16], m.grads[176:][:16], m.arena[192:][:n*16], m.arena[64:][:n*16])
 	trainFused32(n, m.arena[64:][:n*16], m.arena[128:][:n], m.arena[192:][:n*16], m.params[176:][:16], m.arena[:n*16], m.arena[288:][:n])
 	trainFused34(n, m.arena[144:][:n], m.arena[128:][:n], m.arena[320:][:n], m.arena[304:][:n])
 	trainFused35(n, m.arena[64:][:n*16], m.arena[192:][:n*16], m.params[176:][:16], m.arena[320:][:n], m.arena[144:][:n], m.arena[:n*16], m.arena[288:][:n])
 	trainNeg36(n, m.arena[:n*16], m.arena[128:][:n], m.arena[64:][:n*16])
 	trainScale38(n, m.arena[144:][:n], m.arena[128:][:n])
 	trainBroadcast39(n, m.arena[:n*16], m.arena[144:][:n])
-	trainAdd40(n, m.arena[128:][:n*16], m.grads[160:][:16], m.arena[64:][:n*16], m.arena[:n*16])
+	trainAdd40(&m.job, n, m.arena[128:][:n*16], m.grads[160:][:16], m.arena[64:][:n*16], m.arena[:n*16])
 	trainMatmul43(n, m.grads[:160], m.arena[128:][:n*16], x)
 	return nil
 }

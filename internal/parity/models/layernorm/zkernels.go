@@ -10,9 +10,8 @@ import (
 // layernorm.dl:8:11: fc1 = linear(x, 10, 16)
 // infer %3 = matmul %0, %1, %2 {epilogue="add(a0,a1)", tb=true} : f32[B,16]
 func inferMatmul3(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm16x10TBPBiasPackB(tmp[:160], x1)
 	{
-		jb.set(n, n, 103, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 103, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -86,9 +85,8 @@ func inferFused10(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 // layernorm.dl:11:11: fc2 = linear(h, 16, 3)
 // infer %13 = matmul %10, %11, %12 {epilogue="add(a0,a1)", tb=true} : f32[B,3]
 func inferMatmul13(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm3x16TBPBiasPackB(tmp[:48], x1)
 	{
-		jb.set(n, n, 342, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 342, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -177,10 +175,8 @@ func trainFused10(n int, dst []float32, x0 []float32) {
 // train %11 = recip %10 : f32[B,1]
 func trainRecip11(n int, dst []float32, x0 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = 1 / a0[i]
-	}
+	// elem0 = recip(a0)
+	elem0(d, x0[:len(d)])
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
@@ -201,16 +197,8 @@ func trainFused12(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
 // train %13 = fused %12, %5, %6 {expr="add(mul(a0,a1),a2)"} : f32[B,16]
 func trainFused13(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
-	for i0 := 0; i0 < n; i0++ {
-		d := dst[i0*16:][:16]
-		a0 := x0[i0*16:][:len(d)]
-		a1 := x1[:len(d)]
-		a2 := x2[:len(d)]
-		for i := range d {
-			t0 := a0[i] * a1[i]
-			d[i] = t0 + a2[i]
-		}
-	}
+	// elem1 = add(mul(a0,a1),a2), row by row
+	elem1(n, 16, dst[:n*16], 16, x0[:n*16], 16, x1[:16], 0, x2[:16], 0)
 }
 
 // layernorm.dl:10:9: h = gelu(ln)
@@ -235,7 +223,7 @@ func trainMeanGrad21(n int, dst []float32) {
 
 // layernorm.dl:14:10: loss nll(logp, y)
 // train %22 = cross_entropy_grad %17, %1, %21 : f32[B,3]
-func trainCrossEntropyGrad22(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
+func trainCrossEntropyGrad22(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 3 {
@@ -260,12 +248,21 @@ func trainCrossEntropyGrad22(n int, dst []float32, dst1 []float32, x0 []float32,
 		}
 		dr[c] -= float32(g)
 	}
-	for o0 := 0; o0 < 3; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*3])
-		}
-		dst1[o0] = float32(s)
+	{
+		jb.set(n, 3, 8192, 0, nil, [8][]float32{dst, dst1, x0, x2}, [2][]int32{x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			x1 := jb.i[0]
+			_, _, _, _, _, _ = n, dst, dst1, x0, x2, x1
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*3])
+				}
+				dst1[o0] = float32(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	return nil
 }
@@ -285,38 +282,59 @@ func trainMatmul25(n int, dst []float32, x0 []float32, x1 []float32) {
 
 // layernorm.dl:11:11: fc2 = linear(h, 16, 3)
 // train %26 = matmul %22, %15, %13 {epilogue="gelu_grad(a1,a0)"} : f32[B,16]
-func trainMatmul26(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm16x3(n, x0, x1, dst)
+func trainMatmul26(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 342, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, dst1, x0, x1
+			gemm16x3(hi-lo, x0[lo*3:], x1, dst[lo*16:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 	d := dst[:n*16]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
 	for i := range d {
 		d[i] = float32(geluGrad(float64(a1[i]), float64(a0[i])))
 	}
-	for o0 := 0; o0 < 16; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*16])
-		}
-		dst1[o0] = float32(s)
+	{
+		jb.set(n, 16, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
+			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*16])
+				}
+				dst1[o0] = float32(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
 // train %29 = mul %26, %12 : f32[B,16]
-func trainMul29(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+func trainMul29(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*16]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a1[i]
-	}
-	for o0 := 0; o0 < 16; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*16])
-		}
-		dst1[o0] = float32(s)
+	// elem2 = mul(a0,a1)
+	elem2(d, x0[:len(d)], x1[:len(d)])
+	{
+		jb.set(n, 16, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, dst1, x0, x1
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*16])
+				}
+				dst1[o0] = float32(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -348,17 +366,8 @@ func trainFused32(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float
 // train %34 = fused %33, %11, %10 {expr="scale{value=0.0625}(div(scale{value=0.5}(neg(mul(a0,square(a1)))),a2))"} : f32[B,1]
 func trainFused34(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a1[i]
-		t1 := a0[i] * t0
-		t2 := -t1
-		t3 := t2 * 0.5
-		t4 := t3 / a2[i]
-		d[i] = t4 * 0.0625
-	}
+	// elem3 = mul(div(mul(neg(mul(a0,square(a1))),0.5),a2),0.0625)
+	elem3(d, x0[:len(d)], x1[:len(d)], x2[:len(d)])
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
@@ -387,10 +396,8 @@ func trainFused35(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 // train %36 = neg %35 : f32[B,16]
 func trainNeg36(n int, dst []float32, dst1 []float32, x0 []float32) {
 	d := dst[:n*16]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = -a0[i]
-	}
+	// elem4 = neg(a0)
+	elem4(d, x0[:len(d)])
 	for o0 := 0; o0 < n; o0++ {
 		s := 0.0
 		for _, v := range dst[o0*16:][:16] {
@@ -404,10 +411,8 @@ func trainNeg36(n int, dst []float32, dst1 []float32, x0 []float32) {
 // train %38 = scale %37 {value=0.0625} : f32[B,1]
 func trainScale38(n int, dst []float32, x0 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * 0.0625
-	}
+	// elem5 = mul(a0,0.0625)
+	elem5(d, x0[:len(d)])
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
@@ -424,19 +429,24 @@ func trainBroadcast39(n int, dst []float32, x0 []float32) {
 
 // layernorm.dl:8:11: fc1 = linear(x, 10, 16)
 // train %40 = add %35, %39 : f32[B,16]
-func trainAdd40(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+func trainAdd40(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*16]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] + a1[i]
-	}
-	for o0 := 0; o0 < 16; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*16])
-		}
-		dst1[o0] = float32(s)
+	// elem6 = add(a0,a1)
+	elem6(d, x0[:len(d)], x1[:len(d)])
+	{
+		jb.set(n, 16, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, dst1, x0, x1
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*16])
+				}
+				dst1[o0] = float32(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 

@@ -2,27 +2,27 @@
 
 package lenet
 
-// gemm784x25Generic is gemm784x25 in Go:
+// gemm896x25Generic is gemm896x25 in Go:
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 784; j++ {
+//		for j := 0; j < 896; j++ {
 //			var s float32
 //			for p := 0; p < 25; p++ {
-//				s += a[i*25+p] * b[p*784+j]
+//				s += a[i*25+p] * b[p*896+j]
 //			}
-//			c[i*784+j] = s
+//			c[i*896+j] = s
 //		}
 //	}
-func gemm784x25Generic(m int, a, b, c []float32) {
+func gemm896x25Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
-		for ; j+4 <= 784; j += 4 {
+		for ; j+4 <= 896; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
 			a0 := a[i*25 : i*25+25]
 			a1 := a[(i+1)*25 : (i+1)*25+25]
 			for p := 0; p < 25; p++ {
-				bq := b[p*784+j : p*784+j+4]
+				bq := b[p*896+j : p*896+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -38,23 +38,23 @@ func gemm784x25Generic(m int, a, b, c []float32) {
 				c12 += x1 * y2
 				c13 += x1 * y3
 			}
-			c[i*784+j] = c00
-			c[i*784+j+1] = c01
-			c[i*784+j+2] = c02
-			c[i*784+j+3] = c03
-			c[(i+1)*784+j] = c10
-			c[(i+1)*784+j+1] = c11
-			c[(i+1)*784+j+2] = c12
-			c[(i+1)*784+j+3] = c13
+			c[i*896+j] = c00
+			c[i*896+j+1] = c01
+			c[i*896+j+2] = c02
+			c[i*896+j+3] = c03
+			c[(i+1)*896+j] = c10
+			c[(i+1)*896+j+1] = c11
+			c[(i+1)*896+j+2] = c12
+			c[(i+1)*896+j+3] = c13
 		}
 	}
 	for ; i < m; i++ {
 		j := 0
-		for ; j+4 <= 784; j += 4 {
+		for ; j+4 <= 896; j += 4 {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*25 : i*25+25]
 			for p := 0; p < 25; p++ {
-				bq := b[p*784+j : p*784+j+4]
+				bq := b[p*896+j : p*896+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -65,35 +65,35 @@ func gemm784x25Generic(m int, a, b, c []float32) {
 				c02 += x0 * y2
 				c03 += x0 * y3
 			}
-			c[i*784+j] = c00
-			c[i*784+j+1] = c01
-			c[i*784+j+2] = c02
-			c[i*784+j+3] = c03
+			c[i*896+j] = c00
+			c[i*896+j+1] = c01
+			c[i*896+j+2] = c02
+			c[i*896+j+3] = c03
 		}
 	}
 }
 
-// gemm100x150Generic is gemm100x150 in Go:
+// gemm140x150Generic is gemm140x150 in Go:
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 100; j++ {
+//		for j := 0; j < 140; j++ {
 //			var s float32
 //			for p := 0; p < 150; p++ {
-//				s += a[i*150+p] * b[p*100+j]
+//				s += a[i*150+p] * b[p*140+j]
 //			}
-//			c[i*100+j] = s
+//			c[i*140+j] = s
 //		}
 //	}
-func gemm100x150Generic(m int, a, b, c []float32) {
+func gemm140x150Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
-		for ; j+4 <= 100; j += 4 {
+		for ; j+4 <= 140; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
 			a0 := a[i*150 : i*150+150]
 			a1 := a[(i+1)*150 : (i+1)*150+150]
 			for p := 0; p < 150; p++ {
-				bq := b[p*100+j : p*100+j+4]
+				bq := b[p*140+j : p*140+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -109,23 +109,23 @@ func gemm100x150Generic(m int, a, b, c []float32) {
 				c12 += x1 * y2
 				c13 += x1 * y3
 			}
-			c[i*100+j] = c00
-			c[i*100+j+1] = c01
-			c[i*100+j+2] = c02
-			c[i*100+j+3] = c03
-			c[(i+1)*100+j] = c10
-			c[(i+1)*100+j+1] = c11
-			c[(i+1)*100+j+2] = c12
-			c[(i+1)*100+j+3] = c13
+			c[i*140+j] = c00
+			c[i*140+j+1] = c01
+			c[i*140+j+2] = c02
+			c[i*140+j+3] = c03
+			c[(i+1)*140+j] = c10
+			c[(i+1)*140+j+1] = c11
+			c[(i+1)*140+j+2] = c12
+			c[(i+1)*140+j+3] = c13
 		}
 	}
 	for ; i < m; i++ {
 		j := 0
-		for ; j+4 <= 100; j += 4 {
+		for ; j+4 <= 140; j += 4 {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*150 : i*150+150]
 			for p := 0; p < 150; p++ {
-				bq := b[p*100+j : p*100+j+4]
+				bq := b[p*140+j : p*140+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -136,10 +136,10 @@ func gemm100x150Generic(m int, a, b, c []float32) {
 				c02 += x0 * y2
 				c03 += x0 * y3
 			}
-			c[i*100+j] = c00
-			c[i*100+j+1] = c01
-			c[i*100+j+2] = c02
-			c[i*100+j+3] = c03
+			c[i*140+j] = c00
+			c[i*140+j+1] = c01
+			c[i*140+j+2] = c02
+			c[i*140+j+3] = c03
 		}
 	}
 }
@@ -1235,28 +1235,28 @@ func gemm400x120Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm150x100TBPAccGeneric is gemm150x100TBPAcc in Go:
+// gemm16x140TBPAccGeneric is gemm16x140TBPAcc in Go:
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 150; j++ {
+//		for j := 0; j < 16; j++ {
 //			var s float32
-//			for p := 0; p < 100; p++ {
-//				s += a[i*100+p] * b[p*150+j]
+//			for p := 0; p < 140; p++ {
+//				s += a[i*140+p] * b[p*16+j]
 //			}
-//			s += c[i*150+j]
-//			c[i*150+j] = s
+//			s += c[i*16+j]
+//			c[i*16+j] = s
 //		}
 //	}
-func gemm150x100TBPAccGeneric(m int, a, b, c []float32) {
+func gemm16x140TBPAccGeneric(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
-		for ; j+4 <= 150; j += 4 {
+		for ; j+4 <= 16; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
-			a0 := a[i*100 : i*100+100]
-			a1 := a[(i+1)*100 : (i+1)*100+100]
-			for p := 0; p < 100; p++ {
-				bq := b[p*150+j : p*150+j+4]
+			a0 := a[i*140 : i*140+140]
+			a1 := a[(i+1)*140 : (i+1)*140+140]
+			for p := 0; p < 140; p++ {
+				bq := b[p*16+j : p*16+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -1272,48 +1272,31 @@ func gemm150x100TBPAccGeneric(m int, a, b, c []float32) {
 				c12 += x1 * y2
 				c13 += x1 * y3
 			}
-			c00 += c[i*150+j]
-			c[i*150+j] = c00
-			c01 += c[i*150+j+1]
-			c[i*150+j+1] = c01
-			c02 += c[i*150+j+2]
-			c[i*150+j+2] = c02
-			c03 += c[i*150+j+3]
-			c[i*150+j+3] = c03
-			c10 += c[(i+1)*150+j]
-			c[(i+1)*150+j] = c10
-			c11 += c[(i+1)*150+j+1]
-			c[(i+1)*150+j+1] = c11
-			c12 += c[(i+1)*150+j+2]
-			c[(i+1)*150+j+2] = c12
-			c13 += c[(i+1)*150+j+3]
-			c[(i+1)*150+j+3] = c13
-		}
-		for ; j < 150; j++ {
-			var c00, c10 float32
-			a0 := a[i*100 : i*100+100]
-			a1 := a[(i+1)*100 : (i+1)*100+100]
-			for p := 0; p < 100; p++ {
-				bq := b[p*150+j : p*150+j+1]
-				x0 := a0[p]
-				x1 := a1[p]
-				y0 := bq[0]
-				c00 += x0 * y0
-				c10 += x1 * y0
-			}
-			c00 += c[i*150+j]
-			c[i*150+j] = c00
-			c10 += c[(i+1)*150+j]
-			c[(i+1)*150+j] = c10
+			c00 += c[i*16+j]
+			c[i*16+j] = c00
+			c01 += c[i*16+j+1]
+			c[i*16+j+1] = c01
+			c02 += c[i*16+j+2]
+			c[i*16+j+2] = c02
+			c03 += c[i*16+j+3]
+			c[i*16+j+3] = c03
+			c10 += c[(i+1)*16+j]
+			c[(i+1)*16+j] = c10
+			c11 += c[(i+1)*16+j+1]
+			c[(i+1)*16+j+1] = c11
+			c12 += c[(i+1)*16+j+2]
+			c[(i+1)*16+j+2] = c12
+			c13 += c[(i+1)*16+j+3]
+			c[(i+1)*16+j+3] = c13
 		}
 	}
 	for ; i < m; i++ {
 		j := 0
-		for ; j+4 <= 150; j += 4 {
+		for ; j+4 <= 16; j += 4 {
 			var c00, c01, c02, c03 float32
-			a0 := a[i*100 : i*100+100]
-			for p := 0; p < 100; p++ {
-				bq := b[p*150+j : p*150+j+4]
+			a0 := a[i*140 : i*140+140]
+			for p := 0; p < 140; p++ {
+				bq := b[p*16+j : p*16+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -1324,60 +1307,48 @@ func gemm150x100TBPAccGeneric(m int, a, b, c []float32) {
 				c02 += x0 * y2
 				c03 += x0 * y3
 			}
-			c00 += c[i*150+j]
-			c[i*150+j] = c00
-			c01 += c[i*150+j+1]
-			c[i*150+j+1] = c01
-			c02 += c[i*150+j+2]
-			c[i*150+j+2] = c02
-			c03 += c[i*150+j+3]
-			c[i*150+j+3] = c03
-		}
-		for ; j < 150; j++ {
-			var c00 float32
-			a0 := a[i*100 : i*100+100]
-			for p := 0; p < 100; p++ {
-				bq := b[p*150+j : p*150+j+1]
-				x0 := a0[p]
-				y0 := bq[0]
-				c00 += x0 * y0
-			}
-			c00 += c[i*150+j]
-			c[i*150+j] = c00
+			c00 += c[i*16+j]
+			c[i*16+j] = c00
+			c01 += c[i*16+j+1]
+			c[i*16+j+1] = c01
+			c02 += c[i*16+j+2]
+			c[i*16+j+2] = c02
+			c03 += c[i*16+j+3]
+			c[i*16+j+3] = c03
 		}
 	}
 }
 
-// gemm150x100TBPAccPackBGeneric is gemm150x100TBPAccPackB in Go.
-func gemm150x100TBPAccPackBGeneric(bp, b []float32) {
-	bp = bp[:15000]
-	for j := 0; j < 150; j++ {
-		br := b[j*100 : j*100+100]
+// gemm16x140TBPAccPackBGeneric is gemm16x140TBPAccPackB in Go.
+func gemm16x140TBPAccPackBGeneric(bp, b []float32) {
+	bp = bp[:2240]
+	for j := 0; j < 16; j++ {
+		br := b[j*140 : j*140+140]
 		for p, v := range br {
-			bp[p*150+j] = v
+			bp[p*16+j] = v
 		}
 	}
 }
 
-// gemm100x16TAGeneric is gemm100x16TA in Go:
+// gemm140x16TAGeneric is gemm140x16TA in Go:
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 100; j++ {
+//		for j := 0; j < 140; j++ {
 //			var s float32
 //			for p := 0; p < 16; p++ {
-//				s += a[p*m+i] * b[p*100+j]
+//				s += a[p*m+i] * b[p*140+j]
 //			}
-//			c[i*100+j] = s
+//			c[i*140+j] = s
 //		}
 //	}
-func gemm100x16TAGeneric(m int, a, b, c []float32) {
+func gemm140x16TAGeneric(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
-		for ; j+4 <= 100; j += 4 {
+		for ; j+4 <= 140; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
 			for p := 0; p < 16; p++ {
-				bq := b[p*100+j : p*100+j+4]
+				bq := b[p*140+j : p*140+j+4]
 				x0 := a[p*m+i]
 				x1 := a[p*m+(i+1)]
 				y0 := bq[0]
@@ -1393,22 +1364,22 @@ func gemm100x16TAGeneric(m int, a, b, c []float32) {
 				c12 += x1 * y2
 				c13 += x1 * y3
 			}
-			c[i*100+j] = c00
-			c[i*100+j+1] = c01
-			c[i*100+j+2] = c02
-			c[i*100+j+3] = c03
-			c[(i+1)*100+j] = c10
-			c[(i+1)*100+j+1] = c11
-			c[(i+1)*100+j+2] = c12
-			c[(i+1)*100+j+3] = c13
+			c[i*140+j] = c00
+			c[i*140+j+1] = c01
+			c[i*140+j+2] = c02
+			c[i*140+j+3] = c03
+			c[(i+1)*140+j] = c10
+			c[(i+1)*140+j+1] = c11
+			c[(i+1)*140+j+2] = c12
+			c[(i+1)*140+j+3] = c13
 		}
 	}
 	for ; i < m; i++ {
 		j := 0
-		for ; j+4 <= 100; j += 4 {
+		for ; j+4 <= 140; j += 4 {
 			var c00, c01, c02, c03 float32
 			for p := 0; p < 16; p++ {
-				bq := b[p*100+j : p*100+j+4]
+				bq := b[p*140+j : p*140+j+4]
 				x0 := a[p*m+i]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -1419,36 +1390,36 @@ func gemm100x16TAGeneric(m int, a, b, c []float32) {
 				c02 += x0 * y2
 				c03 += x0 * y3
 			}
-			c[i*100+j] = c00
-			c[i*100+j+1] = c01
-			c[i*100+j+2] = c02
-			c[i*100+j+3] = c03
+			c[i*140+j] = c00
+			c[i*140+j+1] = c01
+			c[i*140+j+2] = c02
+			c[i*140+j+3] = c03
 		}
 	}
 }
 
-// gemm25x784TBPAccGeneric is gemm25x784TBPAcc in Go:
+// gemm6x896TBPAccGeneric is gemm6x896TBPAcc in Go:
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 25; j++ {
+//		for j := 0; j < 6; j++ {
 //			var s float32
-//			for p := 0; p < 784; p++ {
-//				s += a[i*784+p] * b[p*25+j]
+//			for p := 0; p < 896; p++ {
+//				s += a[i*896+p] * b[p*6+j]
 //			}
-//			s += c[i*25+j]
-//			c[i*25+j] = s
+//			s += c[i*6+j]
+//			c[i*6+j] = s
 //		}
 //	}
-func gemm25x784TBPAccGeneric(m int, a, b, c []float32) {
+func gemm6x896TBPAccGeneric(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
-		for ; j+4 <= 25; j += 4 {
+		for ; j+4 <= 6; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
-			a0 := a[i*784 : i*784+784]
-			a1 := a[(i+1)*784 : (i+1)*784+784]
-			for p := 0; p < 784; p++ {
-				bq := b[p*25+j : p*25+j+4]
+			a0 := a[i*896 : i*896+896]
+			a1 := a[(i+1)*896 : (i+1)*896+896]
+			for p := 0; p < 896; p++ {
+				bq := b[p*6+j : p*6+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -1464,48 +1435,48 @@ func gemm25x784TBPAccGeneric(m int, a, b, c []float32) {
 				c12 += x1 * y2
 				c13 += x1 * y3
 			}
-			c00 += c[i*25+j]
-			c[i*25+j] = c00
-			c01 += c[i*25+j+1]
-			c[i*25+j+1] = c01
-			c02 += c[i*25+j+2]
-			c[i*25+j+2] = c02
-			c03 += c[i*25+j+3]
-			c[i*25+j+3] = c03
-			c10 += c[(i+1)*25+j]
-			c[(i+1)*25+j] = c10
-			c11 += c[(i+1)*25+j+1]
-			c[(i+1)*25+j+1] = c11
-			c12 += c[(i+1)*25+j+2]
-			c[(i+1)*25+j+2] = c12
-			c13 += c[(i+1)*25+j+3]
-			c[(i+1)*25+j+3] = c13
+			c00 += c[i*6+j]
+			c[i*6+j] = c00
+			c01 += c[i*6+j+1]
+			c[i*6+j+1] = c01
+			c02 += c[i*6+j+2]
+			c[i*6+j+2] = c02
+			c03 += c[i*6+j+3]
+			c[i*6+j+3] = c03
+			c10 += c[(i+1)*6+j]
+			c[(i+1)*6+j] = c10
+			c11 += c[(i+1)*6+j+1]
+			c[(i+1)*6+j+1] = c11
+			c12 += c[(i+1)*6+j+2]
+			c[(i+1)*6+j+2] = c12
+			c13 += c[(i+1)*6+j+3]
+			c[(i+1)*6+j+3] = c13
 		}
-		for ; j < 25; j++ {
+		for ; j < 6; j++ {
 			var c00, c10 float32
-			a0 := a[i*784 : i*784+784]
-			a1 := a[(i+1)*784 : (i+1)*784+784]
-			for p := 0; p < 784; p++ {
-				bq := b[p*25+j : p*25+j+1]
+			a0 := a[i*896 : i*896+896]
+			a1 := a[(i+1)*896 : (i+1)*896+896]
+			for p := 0; p < 896; p++ {
+				bq := b[p*6+j : p*6+j+1]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
 				c00 += x0 * y0
 				c10 += x1 * y0
 			}
-			c00 += c[i*25+j]
-			c[i*25+j] = c00
-			c10 += c[(i+1)*25+j]
-			c[(i+1)*25+j] = c10
+			c00 += c[i*6+j]
+			c[i*6+j] = c00
+			c10 += c[(i+1)*6+j]
+			c[(i+1)*6+j] = c10
 		}
 	}
 	for ; i < m; i++ {
 		j := 0
-		for ; j+4 <= 25; j += 4 {
+		for ; j+4 <= 6; j += 4 {
 			var c00, c01, c02, c03 float32
-			a0 := a[i*784 : i*784+784]
-			for p := 0; p < 784; p++ {
-				bq := b[p*25+j : p*25+j+4]
+			a0 := a[i*896 : i*896+896]
+			for p := 0; p < 896; p++ {
+				bq := b[p*6+j : p*6+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -1516,37 +1487,37 @@ func gemm25x784TBPAccGeneric(m int, a, b, c []float32) {
 				c02 += x0 * y2
 				c03 += x0 * y3
 			}
-			c00 += c[i*25+j]
-			c[i*25+j] = c00
-			c01 += c[i*25+j+1]
-			c[i*25+j+1] = c01
-			c02 += c[i*25+j+2]
-			c[i*25+j+2] = c02
-			c03 += c[i*25+j+3]
-			c[i*25+j+3] = c03
+			c00 += c[i*6+j]
+			c[i*6+j] = c00
+			c01 += c[i*6+j+1]
+			c[i*6+j+1] = c01
+			c02 += c[i*6+j+2]
+			c[i*6+j+2] = c02
+			c03 += c[i*6+j+3]
+			c[i*6+j+3] = c03
 		}
-		for ; j < 25; j++ {
+		for ; j < 6; j++ {
 			var c00 float32
-			a0 := a[i*784 : i*784+784]
-			for p := 0; p < 784; p++ {
-				bq := b[p*25+j : p*25+j+1]
+			a0 := a[i*896 : i*896+896]
+			for p := 0; p < 896; p++ {
+				bq := b[p*6+j : p*6+j+1]
 				x0 := a0[p]
 				y0 := bq[0]
 				c00 += x0 * y0
 			}
-			c00 += c[i*25+j]
-			c[i*25+j] = c00
+			c00 += c[i*6+j]
+			c[i*6+j] = c00
 		}
 	}
 }
 
-// gemm25x784TBPAccPackBGeneric is gemm25x784TBPAccPackB in Go.
-func gemm25x784TBPAccPackBGeneric(bp, b []float32) {
-	bp = bp[:19600]
-	for j := 0; j < 25; j++ {
-		br := b[j*784 : j*784+784]
+// gemm6x896TBPAccPackBGeneric is gemm6x896TBPAccPackB in Go.
+func gemm6x896TBPAccPackBGeneric(bp, b []float32) {
+	bp = bp[:5376]
+	for j := 0; j < 6; j++ {
+		br := b[j*896 : j*896+896]
 		for p, v := range br {
-			bp[p*25+j] = v
+			bp[p*6+j] = v
 		}
 	}
 }

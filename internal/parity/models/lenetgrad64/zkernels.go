@@ -11,72 +11,79 @@ import (
 // infer %4 = conv2d %0, %1, %3 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f64[B,6,28,28]
 func inferConv2d4(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 1, 19600, tmp, [8][]float64{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 27776, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
-			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
-			_, _, _, _ = n, dst, x0, x1
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
 			tmp := jb.scratch(lo)
 			for b := lo; b < hi; b++ {
 				xb := x0[b*1024:][:1024]
 				yb := dst[b*4704:][:4704]
 				for c := 0; c < 1; c++ {
-					xp := xb[c*1024:][:1024]
 					for p := 0; p < 5; p++ {
-						i0, i1 := convRange(32, 28, 1, p)
 						for q := 0; q < 5; q++ {
-							j0, j1 := convRange(32, 28, 1, q)
-							cr := tmp[c*19600+p*3920+q*784:][:784]
-							for i := i0; i < i1; i++ {
-								seg := cr[i*28+j0 : i*28+j1]
-								xr := xp[i*32+p*32+j0+q:]
-								copy(seg, xr)
+							cr := tmp[c*22400+p*4480+q*896:][:896]
+							m := copy(cr, xb[c*1024+p*32+q:])
+							_ = m
+						}
+					}
+				}
+				yw := tmp[22400:][:5376]
+				gemm896x25(6, x1, tmp[:22400], yw)
+				_ = yb
+				{
+					dst := dst[b*4704:][:4704]
+					for i0 := 0; i0 < 6; i0++ {
+						for i1 := 0; i1 < 28; i1++ {
+							d := dst[i0*784+i1*28:][:28]
+							a0 := yw[i0*896+i1*32:][:len(d)]
+							s1 := x2[i0]
+							for i := range d {
+								t0 := a0[i] + s1
+								d[i] = max(t0, 0)
 							}
 						}
 					}
 				}
-				gemm784x25(6, x1, tmp, yb)
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
-	}
-	for i0 := 0; i0 < n; i0++ {
-		for i1 := 0; i1 < 6; i1++ {
-			d := dst[i0*4704+i1*784:][:784]
-			a0 := dst[i0*4704+i1*784:][:len(d)]
-			s1 := x2[i1]
-			for i := range d {
-				t0 := a0[i] + s1
-				d[i] = max(t0, 0)
-			}
-		}
 	}
 }
 
 // lenet.dl:7:54: pool1 = x |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
 // infer %5 = maxpool2d %4 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f64[B,6,14,14]
-func inferMaxpool2d5(n int, dst []float64, x0 []float64) {
-	for pl := 0; pl < n*6; pl++ {
-		xp := x0[pl*784:][:784]
-		op := dst[pl*196:][:196]
-		for i := 0; i < 14; i++ {
-			wy := i * 2
-			ya, yb := max(wy, 0), min(wy+2, 28)
-			for j := 0; j < 14; j++ {
-				wx := j * 2
-				xa, xb := max(wx, 0), min(wx+2, 28)
-				arg := ya*28 + xa
-				best := xp[arg]
-				for y := ya; y < yb; y++ {
-					row := xp[y*28:][:28]
-					for xx := xa; xx < xb; xx++ {
-						if v := row[xx]; v > best || math.IsNaN(v) {
-							best, arg = v, y*28+xx
+func inferMaxpool2d5(jb *job, n int, dst []float64, x0 []float64) {
+	{
+		jb.set(n, n*6, 14, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0 := jb.f[0], jb.f[1]
+			_, _, _ = n, dst, x0
+			for pl := lo; pl < hi; pl++ {
+				xp := x0[pl*784:][:784]
+				op := dst[pl*196:][:196]
+				for i := 0; i < 14; i++ {
+					for j := 0; j < 14; j++ {
+						base := i*56 + j*2
+						w := xp[base:][:30]
+						a0 := 1 & -b2i(w[1] > w[0])
+						a1 := 28 ^ 1&-b2i(w[29] > w[28])
+						a2 := a0 ^ (a0^a1)&-b2i(w[a1] > w[a0])
+						a := a2
+						if s := w[0] + w[1] + w[28] + w[29]; s != s {
+							a = 0
+							for _, o := range [...]int{0, 1, 28, 29} {
+								if v := w[o]; v > w[a] || v != v {
+									a = o
+								}
+							}
 						}
+						op[i*14+j] = w[a]
 					}
 				}
-				op[i*14+j] = best
 			}
-		}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -84,81 +91,87 @@ func inferMaxpool2d5(n int, dst []float64, x0 []float64) {
 // infer %9 = conv2d %5, %6, %8 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f64[B,16,10,10]
 func inferConv2d9(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 1, 15000, tmp, [8][]float64{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 23240, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
-			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
-			_, _, _, _ = n, dst, x0, x1
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
 			tmp := jb.scratch(lo)
 			for b := lo; b < hi; b++ {
 				xb := x0[b*1176:][:1176]
 				yb := dst[b*1600:][:1600]
 				for c := 0; c < 6; c++ {
-					xp := xb[c*196:][:196]
 					for p := 0; p < 5; p++ {
-						i0, i1 := convRange(14, 10, 1, p)
 						for q := 0; q < 5; q++ {
-							j0, j1 := convRange(14, 10, 1, q)
-							cr := tmp[c*2500+p*500+q*100:][:100]
-							for i := i0; i < i1; i++ {
-								seg := cr[i*10+j0 : i*10+j1]
-								xr := xp[i*14+p*14+j0+q:]
-								copy(seg, xr)
+							cr := tmp[c*3500+p*700+q*140:][:140]
+							m := copy(cr, xb[c*196+p*14+q:])
+							_ = m
+						}
+					}
+				}
+				yw := tmp[21000:][:2240]
+				gemm140x150(16, x1, tmp[:21000], yw)
+				_ = yb
+				{
+					dst := dst[b*1600:][:1600]
+					for i0 := 0; i0 < 16; i0++ {
+						for i1 := 0; i1 < 10; i1++ {
+							d := dst[i0*100+i1*10:][:10]
+							a0 := yw[i0*140+i1*14:][:len(d)]
+							s1 := x2[i0]
+							for i := range d {
+								t0 := a0[i] + s1
+								d[i] = max(t0, 0)
 							}
 						}
 					}
 				}
-				gemm100x150(16, x1, tmp, yb)
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
-	}
-	for i0 := 0; i0 < n; i0++ {
-		for i1 := 0; i1 < 16; i1++ {
-			d := dst[i0*1600+i1*100:][:100]
-			a0 := dst[i0*1600+i1*100:][:len(d)]
-			s1 := x2[i1]
-			for i := range d {
-				t0 := a0[i] + s1
-				d[i] = max(t0, 0)
-			}
-		}
 	}
 }
 
 // lenet.dl:8:59: pool2 = pool1 |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // infer %10 = maxpool2d %9 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f64[B,16,5,5]
-func inferMaxpool2d10(n int, dst []float64, x0 []float64) {
-	for pl := 0; pl < n*16; pl++ {
-		xp := x0[pl*100:][:100]
-		op := dst[pl*25:][:25]
-		for i := 0; i < 5; i++ {
-			wy := i * 2
-			ya, yb := max(wy, 0), min(wy+2, 10)
-			for j := 0; j < 5; j++ {
-				wx := j * 2
-				xa, xb := max(wx, 0), min(wx+2, 10)
-				arg := ya*10 + xa
-				best := xp[arg]
-				for y := ya; y < yb; y++ {
-					row := xp[y*10:][:10]
-					for xx := xa; xx < xb; xx++ {
-						if v := row[xx]; v > best || math.IsNaN(v) {
-							best, arg = v, y*10+xx
+func inferMaxpool2d10(jb *job, n int, dst []float64, x0 []float64) {
+	{
+		jb.set(n, n*16, 110, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0 := jb.f[0], jb.f[1]
+			_, _, _ = n, dst, x0
+			for pl := lo; pl < hi; pl++ {
+				xp := x0[pl*100:][:100]
+				op := dst[pl*25:][:25]
+				for i := 0; i < 5; i++ {
+					for j := 0; j < 5; j++ {
+						base := i*20 + j*2
+						w := xp[base:][:12]
+						a0 := 1 & -b2i(w[1] > w[0])
+						a1 := 10 ^ 1&-b2i(w[11] > w[10])
+						a2 := a0 ^ (a0^a1)&-b2i(w[a1] > w[a0])
+						a := a2
+						if s := w[0] + w[1] + w[10] + w[11]; s != s {
+							a = 0
+							for _, o := range [...]int{0, 1, 10, 11} {
+								if v := w[o]; v > w[a] || v != v {
+									a = o
+								}
+							}
 						}
+						op[i*5+j] = w[a]
 					}
 				}
-				op[i*5+j] = best
 			}
-		}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // lenet.dl:9:29: h = pool2 |> flatten |> linear(400, 120) as fc1 |> relu |> linear(120, 84) as fc2 |> relu
 // infer %14 = matmul %11, %12, %13 {epilogue="relu(add(a0,a1))", tb=true} : f64[B,120]
 func inferMatmul14(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
-	gemm120x400TBPBiasReluPackB(tmp[:48000], x1)
 	{
-		jb.set(n, n, 1, 0, tmp, [8][]float64{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -173,9 +186,8 @@ func inferMatmul14(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x
 // lenet.dl:9:64: h = pool2 |> flatten |> linear(400, 120) as fc1 |> relu |> linear(120, 84) as fc2 |> relu
 // infer %17 = matmul %14, %15, %16 {epilogue="relu(add(a0,a1))", tb=true} : f64[B,84]
 func inferMatmul17(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
-	gemm84x120TBPBiasReluPackB(tmp[:10080], x1)
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float64{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -190,9 +202,8 @@ func inferMatmul17(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x
 // lenet.dl:10:11: fc3 = linear(h, 84, 10)
 // infer %20 = matmul %17, %18, %19 {epilogue="add(a0,a1)", tb=true} : f64[B,10]
 func inferMatmul20(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
-	gemm10x84TBPBiasPackB(tmp[:840], x1)
 	{
-		jb.set(n, n, 20, 0, tmp, [8][]float64{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 20, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -243,59 +254,79 @@ func evalMean23(n int, dst []float64, x0 []float64) {
 
 // lenet.dl:7:54: pool1 = x |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
 // train %6 = maxpool2d %5 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f64[B,6,14,14]
-func trainMaxpool2d6(n int, dst []float64, dst1 []int32, x0 []float64) {
-	for pl := 0; pl < n*6; pl++ {
-		xp := x0[pl*784:][:784]
-		op := dst[pl*196:][:196]
-		for i := 0; i < 14; i++ {
-			wy := i * 2
-			ya, yb := max(wy, 0), min(wy+2, 28)
-			for j := 0; j < 14; j++ {
-				wx := j * 2
-				xa, xb := max(wx, 0), min(wx+2, 28)
-				arg := ya*28 + xa
-				best := xp[arg]
-				for y := ya; y < yb; y++ {
-					row := xp[y*28:][:28]
-					for xx := xa; xx < xb; xx++ {
-						if v := row[xx]; v > best || math.IsNaN(v) {
-							best, arg = v, y*28+xx
+func trainMaxpool2d6(jb *job, n int, dst []float64, dst1 []int32, x0 []float64) {
+	{
+		jb.set(n, n*6, 14, 0, nil, [8][]float64{dst, x0}, [2][]int32{dst1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0 := jb.f[0], jb.f[1]
+			dst1 := jb.i[0]
+			_, _, _, _ = n, dst, x0, dst1
+			for pl := lo; pl < hi; pl++ {
+				ip := dst1[pl*196:][:196]
+				xp := x0[pl*784:][:784]
+				op := dst[pl*196:][:196]
+				for i := 0; i < 14; i++ {
+					for j := 0; j < 14; j++ {
+						base := i*56 + j*2
+						w := xp[base:][:30]
+						a0 := 1 & -b2i(w[1] > w[0])
+						a1 := 28 ^ 1&-b2i(w[29] > w[28])
+						a2 := a0 ^ (a0^a1)&-b2i(w[a1] > w[a0])
+						a := a2
+						if s := w[0] + w[1] + w[28] + w[29]; s != s {
+							a = 0
+							for _, o := range [...]int{0, 1, 28, 29} {
+								if v := w[o]; v > w[a] || v != v {
+									a = o
+								}
+							}
 						}
+						op[i*14+j] = w[a]
+						ip[i*14+j] = int32(base + a)
 					}
 				}
-				op[i*14+j] = best
-				dst1[pl*196:][:196][i*14+j] = int32(arg)
 			}
-		}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // lenet.dl:8:59: pool2 = pool1 |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // train %12 = maxpool2d %11 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f64[B,16,5,5]
-func trainMaxpool2d12(n int, dst []float64, dst1 []int32, x0 []float64) {
-	for pl := 0; pl < n*16; pl++ {
-		xp := x0[pl*100:][:100]
-		op := dst[pl*25:][:25]
-		for i := 0; i < 5; i++ {
-			wy := i * 2
-			ya, yb := max(wy, 0), min(wy+2, 10)
-			for j := 0; j < 5; j++ {
-				wx := j * 2
-				xa, xb := max(wx, 0), min(wx+2, 10)
-				arg := ya*10 + xa
-				best := xp[arg]
-				for y := ya; y < yb; y++ {
-					row := xp[y*10:][:10]
-					for xx := xa; xx < xb; xx++ {
-						if v := row[xx]; v > best || math.IsNaN(v) {
-							best, arg = v, y*10+xx
+func trainMaxpool2d12(jb *job, n int, dst []float64, dst1 []int32, x0 []float64) {
+	{
+		jb.set(n, n*16, 110, 0, nil, [8][]float64{dst, x0}, [2][]int32{dst1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0 := jb.f[0], jb.f[1]
+			dst1 := jb.i[0]
+			_, _, _, _ = n, dst, x0, dst1
+			for pl := lo; pl < hi; pl++ {
+				ip := dst1[pl*25:][:25]
+				xp := x0[pl*100:][:100]
+				op := dst[pl*25:][:25]
+				for i := 0; i < 5; i++ {
+					for j := 0; j < 5; j++ {
+						base := i*20 + j*2
+						w := xp[base:][:12]
+						a0 := 1 & -b2i(w[1] > w[0])
+						a1 := 10 ^ 1&-b2i(w[11] > w[10])
+						a2 := a0 ^ (a0^a1)&-b2i(w[a1] > w[a0])
+						a := a2
+						if s := w[0] + w[1] + w[10] + w[11]; s != s {
+							a = 0
+							for _, o := range [...]int{0, 1, 10, 11} {
+								if v := w[o]; v > w[a] || v != v {
+									a = o
+								}
+							}
 						}
+						op[i*5+j] = w[a]
+						ip[i*5+j] = int32(base + a)
 					}
 				}
-				op[i*5+j] = best
-				dst1[pl*25:][:25][i*5+j] = int32(arg)
 			}
-		}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -311,7 +342,7 @@ func trainMeanGrad27(n int, dst []float64) {
 
 // lenet.dl:12:10: loss cross_entropy(fc3, y)
 // train %28 = cross_entropy_grad %23, %1, %27 : f64[B,10]
-func trainCrossEntropyGrad28(n int, dst []float64, dst1 []float64, x0 []float64, x1 []int32, x2 []float64) error {
+func trainCrossEntropyGrad28(jb *job, n int, dst []float64, dst1 []float64, x0 []float64, x1 []int32, x2 []float64) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 10 {
@@ -336,12 +367,21 @@ func trainCrossEntropyGrad28(n int, dst []float64, dst1 []float64, x0 []float64,
 		}
 		dr[c] -= float64(g)
 	}
-	for o0 := 0; o0 < 10; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*10])
-		}
-		dst1[o0] = float64(s)
+	{
+		jb.set(n, 10, 8192, 0, nil, [8][]float64{dst, dst1, x0, x2}, [2][]int32{x1}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			x1 := jb.i[0]
+			_, _, _, _, _, _ = n, dst, dst1, x0, x2, x1
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*10])
+				}
+				dst1[o0] = float64(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	return nil
 }
@@ -361,20 +401,36 @@ func trainMatmul31(n int, dst []float64, x0 []float64, x1 []float64) {
 
 // lenet.dl:10:11: fc3 = linear(h, 84, 10)
 // train %32 = matmul %28, %21, %20 {epilogue="relu_grad(a1,a0)"} : f64[B,84]
-func trainMatmul32(n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
-	gemm84x10(n, x0, x1, dst)
+func trainMatmul32(jb *job, n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
+	{
+		jb.set(n, n, 20, 0, nil, [8][]float64{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, dst1, x0, x1
+			gemm84x10(hi-lo, x0[lo*10:], x1, dst[lo*84:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 	d := dst[:n*84]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
 	for i := range d {
 		d[i] = reluGrad(a1[i], a0[i])
 	}
-	for o0 := 0; o0 < 84; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*84])
-		}
-		dst1[o0] = float64(s)
+	{
+		jb.set(n, 84, 8192, 0, nil, [8][]float64{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
+			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*84])
+				}
+				dst1[o0] = float64(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -393,20 +449,36 @@ func trainMatmul35(n int, dst []float64, x0 []float64, x1 []float64) {
 
 // lenet.dl:9:64: h = pool2 |> flatten |> linear(400, 120) as fc1 |> relu |> linear(120, 84) as fc2 |> relu
 // train %36 = matmul %32, %18, %17 {epilogue="relu_grad(a1,a0)"} : f64[B,120]
-func trainMatmul36(n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
-	gemm120x84(n, x0, x1, dst)
+func trainMatmul36(jb *job, n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
+	{
+		jb.set(n, n, 2, 0, nil, [8][]float64{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, dst1, x0, x1
+			gemm120x84(hi-lo, x0[lo*84:], x1, dst[lo*120:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 	d := dst[:n*120]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
 	for i := range d {
 		d[i] = reluGrad(a1[i], a0[i])
 	}
-	for o0 := 0; o0 < 120; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*120])
-		}
-		dst1[o0] = float64(s)
+	{
+		jb.set(n, 120, 8192, 0, nil, [8][]float64{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
+			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*120])
+				}
+				dst1[o0] = float64(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -427,7 +499,7 @@ func trainMatmul39(n int, dst []float64, x0 []float64, x1 []float64) {
 // train %41 = matmul %36, %15, %40 {epilogue="relu_grad(a1,a0)"} : f64[B,400]
 func trainMatmul41(jb *job, n int, dst []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 1, 0, nil, [8][]float64{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 0, nil, [8][]float64{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -445,56 +517,86 @@ func trainMatmul41(jb *job, n int, dst []float64, x0 []float64, x1 []float64, x2
 
 // lenet.dl:8:51: pool2 = pool1 |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // train %43 = maxpool2d_grad_idx %13, %42 {shape=[-1,16,10,10]} : f64[B,16,10,10]
-func trainMaxpool2dGradIdx43(n int, dst []float64, dst1 []float64, x0 []int32, x1 []float64) {
-	clear(dst)
-	for pl := 0; pl < n*16; pl++ {
-		xp := dst[pl*100:][:100]
-		ip := x0[pl*25:][:25]
-		for o, d := range x1[pl*25:][:25] {
-			xp[ip[o]] += d
-		}
-	}
-	for o0 := 0; o0 < 16; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			for _, v := range dst[o0*100+r0*1600:][:100] {
-				s += float64(v)
+func trainMaxpool2dGradIdx43(jb *job, n int, dst []float64, dst1 []float64, x0 []int32, x1 []float64) {
+	{
+		jb.set(n, n*16, 219, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
+			x0 := jb.i[0]
+			_, _, _, _, _ = n, dst, dst1, x1, x0
+			for pl := lo; pl < hi; pl++ {
+				xp := dst[pl*100:][:100]
+				clear(xp)
+				ip := x0[pl*25:][:25]
+				for o, d := range x1[pl*25:][:25] {
+					xp[ip[o]] += d
+				}
 			}
-		}
-		dst1[o0] = float64(s)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
+	{
+		jb.set(n, 16, 82, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
+			x0 := jb.i[0]
+			_, _, _, _, _ = n, dst, dst1, x1, x0
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					for _, v := range x1[o0*25+r0*400:][:25] {
+						s += float64(v)
+					}
+				}
+				dst1[o0] = float64(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // lenet.dl:8:22: pool2 = pool1 |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // train %46 = conv2d_grad_weight %6, %43 {dilation=[1,1], pad=[0,0], shape=[16,6,5,5], stride=[1,1]} : f64[16,6,5,5]
 func trainConv2dGradWeight46(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64) {
-	clear(dst)
 	{
-		jb.set(n, 16, 1, 30000, tmp, [8][]float64{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, 150, 2, 27880, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
 			tmp := jb.scratch(lo)
+			dyw := tmp[21000:][:2240]
+			pk := tmp[23240:][:2240]
+			dwt := tmp[25480:][:2400]
+			clear(dwt)
 			for b := 0; b < n; b++ {
 				xb := x0[b*1176:][:1176]
 				yb := x1[b*1600:][:1600]
-				for c := 0; c < 6; c++ {
-					xp := xb[c*196:][:196]
-					for p := 0; p < 5; p++ {
-						i0, i1 := convRange(14, 10, 1, p)
-						for q := 0; q < 5; q++ {
-							j0, j1 := convRange(14, 10, 1, q)
-							cr := tmp[c*2500+p*500+q*100:][:100]
-							for i := i0; i < i1; i++ {
-								seg := cr[i*10+j0 : i*10+j1]
-								xr := xp[i*14+p*14+j0+q:]
-								copy(seg, xr)
+				for t := lo; t < hi; t++ {
+					r, c, p, q := t-lo, t/25, t/5%5, t%5
+					row := tmp[r*140:][:140]
+					m := copy(row, xb[c*196+p*14+q:])
+					clear(row[m:])
+				}
+				clear(dyw)
+				for o := 0; o < 16; o++ {
+					for i := 0; i < 10; i++ {
+						{
+							dr := dyw[o*140+i*14:][:10]
+							sr := yb[o*100+i*10:][:10][:len(dr)]
+							for j := range dr {
+								dr[j] = sr[j]
 							}
 						}
 					}
 				}
-				gemm150x100TBPAccPackB(tmp[15000:][:15000], tmp[:15000])
-				gemm150x100TBPAcc(hi-lo, yb[lo*100:], tmp[15000:][:15000], dst[lo*150:])
+				gemm16x140TBPAccPackB(pk, dyw)
+				gemm16x140TBPAcc(hi-lo, tmp, pk, dwt)
+			}
+			for t := lo; t < hi; t++ {
+				r := dwt[t*16+lo*-16:][:16]
+				for o := range r {
+					dst[o*150+t] = r[o]
+				}
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
@@ -504,75 +606,145 @@ func trainConv2dGradWeight46(jb *job, n int, dst []float64, tmp []float64, x0 []
 // lenet.dl:8:22: pool2 = pool1 |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // train %47 = conv2d_grad_input %43, %8, %6 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[0,0], shape=[-1,6,14,14], stride=[1,1]} : f64[B,6,14,14]
 func trainConv2dGradInput47(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
-	clear(dst)
 	{
-		jb.set(n, n, 1, 15000, tmp, [8][]float64{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 23240, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
-			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
-			_, _, _, _ = n, dst, x0, x1
+			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, x0, x1, x2
 			tmp := jb.scratch(lo)
 			for b := lo; b < hi; b++ {
 				xb := dst[b*1176:][:1176]
 				yb := x0[b*1600:][:1600]
-				gemm100x16TA(150, x1, yb, tmp)
-				for c := 0; c < 6; c++ {
-					xp := xb[c*196:][:196]
-					for p := 0; p < 5; p++ {
-						i0, i1 := convRange(14, 10, 1, p)
-						for q := 0; q < 5; q++ {
-							j0, j1 := convRange(14, 10, 1, q)
-							cr := tmp[c*2500+p*500+q*100:][:100]
-							for i := i0; i < i1; i++ {
-								seg := cr[i*10+j0 : i*10+j1]
-								xr := xp[i*14+p*14+j0+q:]
-								xr = xr[:len(seg)]
-								for j, v := range seg {
-									xr[j] += v
-								}
+				dyw := tmp[21000:][:2240]
+				clear(dyw)
+				for o := 0; o < 16; o++ {
+					for i := 0; i < 10; i++ {
+						{
+							dr := dyw[o*140+i*14:][:10]
+							sr := yb[o*100+i*10:][:10][:len(dr)]
+							for j := range dr {
+								dr[j] = sr[j]
 							}
 						}
+					}
+				}
+				gemm140x16TA(150, x1, dyw, tmp[:21000])
+				clear(xb)
+				for c := 0; c < 6; c++ {
+					for p := 0; p < 5; p++ {
+						base := c*196 + p*14
+						r := c*25 + p*5
+						for m := 0; m < 4; m++ {
+							if m >= 0 {
+								xb[base+m] += tmp[r*140+m]
+							}
+							if m-1 >= 0 {
+								xb[base+m] += tmp[r*140+140+m-1]
+							}
+							if m-2 >= 0 {
+								xb[base+m] += tmp[r*140+280+m-2]
+							}
+							if m-3 >= 0 {
+								xb[base+m] += tmp[r*140+420+m-3]
+							}
+							if m-4 >= 0 {
+								xb[base+m] += tmp[r*140+560+m-4]
+							}
+						}
+						xa := xb[base+4:][:136]
+						a0 := tmp[r*140+4:][:136]
+						a1 := tmp[r*140+143:][:136]
+						a2 := tmp[r*140+282:][:136]
+						a3 := tmp[r*140+421:][:136]
+						a4 := tmp[r*140+560:][:136]
+						for m := range xa {
+							xa[m] = xa[m] + a0[m] + a1[m] + a2[m] + a3[m] + a4[m]
+						}
+						for m := 140; m < min(144, len(xb)-base); m++ {
+							if m < 140 {
+								xb[base+m] += tmp[r*140+m]
+							}
+							if m-1 < 140 {
+								xb[base+m] += tmp[r*140+140+m-1]
+							}
+							if m-2 < 140 {
+								xb[base+m] += tmp[r*140+280+m-2]
+							}
+							if m-3 < 140 {
+								xb[base+m] += tmp[r*140+420+m-3]
+							}
+							if m-4 < 140 {
+								xb[base+m] += tmp[r*140+560+m-4]
+							}
+						}
+					}
+				}
+				{
+					dst := dst[b*1176:][:1176]
+					x2 := x2[b*1176:]
+					d := dst[:1176]
+					a0 := dst[:len(d)]
+					a1 := x2[:len(d)]
+					for i := range d {
+						d[i] = reluGrad(a1[i], a0[i])
 					}
 				}
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
-	d := dst[:n*1176]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	for i := range d {
-		d[i] = reluGrad(a1[i], a0[i])
-	}
 }
 
 // lenet.dl:7:46: pool1 = x |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
 // train %48 = maxpool2d_grad_idx %7, %47 {shape=[-1,6,28,28]} : f64[B,6,28,28]
-func trainMaxpool2dGradIdx48(n int, dst []float64, dst1 []float64, x0 []int32, x1 []float64) {
-	clear(dst)
-	for pl := 0; pl < n*6; pl++ {
-		xp := dst[pl*784:][:784]
-		ip := x0[pl*196:][:196]
-		for o, d := range x1[pl*196:][:196] {
-			xp[ip[o]] += d
-		}
-	}
-	for o0 := 0; o0 < 6; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			for _, v := range dst[o0*784+r0*4704:][:784] {
-				s += float64(v)
+func trainMaxpool2dGradIdx48(jb *job, n int, dst []float64, dst1 []float64, x0 []int32, x1 []float64) {
+	{
+		jb.set(n, n*6, 28, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
+			x0 := jb.i[0]
+			_, _, _, _, _ = n, dst, dst1, x1, x0
+			for pl := lo; pl < hi; pl++ {
+				xp := dst[pl*784:][:784]
+				clear(xp)
+				ip := x0[pl*196:][:196]
+				for o, d := range x1[pl*196:][:196] {
+					xp[ip[o]] += d
+				}
 			}
-		}
-		dst1[o0] = float64(s)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
+	{
+		jb.set(n, 6, 11, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
+			x0 := jb.i[0]
+			_, _, _, _, _ = n, dst, dst1, x1, x0
+			for o0 := lo; o0 < hi; o0++ {
+				s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+				for r0 := 0; r0 < n; r0++ {
+					row := x1[o0*196+r0*1176:][:196]
+					for len(row) >= 4 {
+						s0 += float64(row[0])
+						s1 += float64(row[1])
+						s2 += float64(row[2])
+						s3 += float64(row[3])
+						row = row[4:]
+					}
+				}
+				dst1[o0] = float64((s0 + s1) + (s2 + s3))
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
 // lenet.dl:7:18: pool1 = x |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
 // train %51 = conv2d_grad_input %48, %2 {dilation=[1,1], pad=[0,0], shape=[-1,1,32,32], stride=[1,1]} : f64[B,1,32,32]
 func trainConv2dGradInput51(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64) {
-	clear(dst)
 	{
-		jb.set(n, n, 1, 19600, tmp, [8][]float64{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 27776, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -580,21 +752,66 @@ func trainConv2dGradInput51(jb *job, n int, dst []float64, tmp []float64, x0 []f
 			for b := lo; b < hi; b++ {
 				xb := dst[b*1024:][:1024]
 				yb := x0[b*4704:][:4704]
-				gemm784x6TA(25, x1, yb, tmp)
+				dyw := tmp[22400:][:5376]
+				clear(dyw)
+				for o := 0; o < 6; o++ {
+					for i := 0; i < 28; i++ {
+						{
+							dr := dyw[o*896+i*32:][:28]
+							sr := yb[o*784+i*28:][:28][:len(dr)]
+							for j := range dr {
+								dr[j] = sr[j]
+							}
+						}
+					}
+				}
+				gemm896x6TA(25, x1, dyw, tmp[:22400])
+				clear(xb)
 				for c := 0; c < 1; c++ {
-					xp := xb[c*1024:][:1024]
 					for p := 0; p < 5; p++ {
-						i0, i1 := convRange(32, 28, 1, p)
-						for q := 0; q < 5; q++ {
-							j0, j1 := convRange(32, 28, 1, q)
-							cr := tmp[c*19600+p*3920+q*784:][:784]
-							for i := i0; i < i1; i++ {
-								seg := cr[i*28+j0 : i*28+j1]
-								xr := xp[i*32+p*32+j0+q:]
-								xr = xr[:len(seg)]
-								for j, v := range seg {
-									xr[j] += v
-								}
+						base := c*1024 + p*32
+						r := c*25 + p*5
+						for m := 0; m < 4; m++ {
+							if m >= 0 {
+								xb[base+m] += tmp[r*896+m]
+							}
+							if m-1 >= 0 {
+								xb[base+m] += tmp[r*896+896+m-1]
+							}
+							if m-2 >= 0 {
+								xb[base+m] += tmp[r*896+1792+m-2]
+							}
+							if m-3 >= 0 {
+								xb[base+m] += tmp[r*896+2688+m-3]
+							}
+							if m-4 >= 0 {
+								xb[base+m] += tmp[r*896+3584+m-4]
+							}
+						}
+						xa := xb[base+4:][:892]
+						a0 := tmp[r*896+4:][:892]
+						a1 := tmp[r*896+899:][:892]
+						a2 := tmp[r*896+1794:][:892]
+						a3 := tmp[r*896+2689:][:892]
+						a4 := tmp[r*896+3584:][:892]
+						for m := range xa {
+							xa[m] = xa[m] + a0[m] + a1[m] + a2[m] + a3[m] + a4[m]
+						}
+						for m := 896; m < min(900, len(xb)-base); m++ {
+							if m < 896 {
+								xb[base+m] += tmp[r*896+m]
+							}
+							if m-1 < 896 {
+								xb[base+m] += tmp[r*896+896+m-1]
+							}
+							if m-2 < 896 {
+								xb[base+m] += tmp[r*896+1792+m-2]
+							}
+							if m-3 < 896 {
+								xb[base+m] += tmp[r*896+2688+m-3]
+							}
+							if m-4 < 896 {
+								xb[base+m] += tmp[r*896+3584+m-4]
 							}
 						}
 					}
@@ -608,52 +825,57 @@ func trainConv2dGradInput51(jb *job, n int, dst []float64, tmp []float64, x0 []f
 // lenet.dl:7:18: pool1 = x |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
 // train %52 = conv2d_grad_weight %0, %48 {dilation=[1,1], pad=[0,0], shape=[6,1,5,5], stride=[1,1]} : f64[6,1,5,5]
 func trainConv2dGradWeight52(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64) {
-	clear(dst)
 	{
-		jb.set(n, 6, 1, 39200, tmp, [8][]float64{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, 25, 1, 33302, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
 			tmp := jb.scratch(lo)
+			dyw := tmp[22400:][:5376]
+			pk := tmp[27776:][:5376]
+			dwt := tmp[33152:][:150]
+			clear(dwt)
 			for b := 0; b < n; b++ {
 				xb := x0[b*1024:][:1024]
 				yb := x1[b*4704:][:4704]
-				for c := 0; c < 1; c++ {
-					xp := xb[c*1024:][:1024]
-					for p := 0; p < 5; p++ {
-						i0, i1 := convRange(32, 28, 1, p)
-						for q := 0; q < 5; q++ {
-							j0, j1 := convRange(32, 28, 1, q)
-							cr := tmp[c*19600+p*3920+q*784:][:784]
-							for i := i0; i < i1; i++ {
-								seg := cr[i*28+j0 : i*28+j1]
-								xr := xp[i*32+p*32+j0+q:]
-								copy(seg, xr)
+				for t := lo; t < hi; t++ {
+					r, c, p, q := t-lo, t/25, t/5%5, t%5
+					row := tmp[r*896:][:896]
+					m := copy(row, xb[c*1024+p*32+q:])
+					clear(row[m:])
+				}
+				clear(dyw)
+				for o := 0; o < 6; o++ {
+					for i := 0; i < 28; i++ {
+						{
+							dr := dyw[o*896+i*32:][:28]
+							sr := yb[o*784+i*28:][:28][:len(dr)]
+							for j := range dr {
+								dr[j] = sr[j]
 							}
 						}
 					}
 				}
-				gemm25x784TBPAccPackB(tmp[19600:][:19600], tmp[:19600])
-				gemm25x784TBPAcc(hi-lo, yb[lo*784:], tmp[19600:][:19600], dst[lo*25:])
+				gemm6x896TBPAccPackB(pk, dyw)
+				gemm6x896TBPAcc(hi-lo, tmp, pk, dwt)
+			}
+			for t := lo; t < hi; t++ {
+				r := dwt[t*6+lo*-6:][:6]
+				for o := range r {
+					dst[o*25+t] = r[o]
+				}
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
-// convRange is the range [lo, hi) of output positions i < out whose input
-// position i*stride + off lies in [0, in).
-func convRange(in, out, stride, off int) (lo, hi int) {
-	if off < 0 {
-		lo = (-off + stride - 1) / stride
+// b2i is 1 for true and 0 for false; the compiler makes it a SETcc, no branch.
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
-	hi = out
-	if lim := in - off; lim <= 0 {
-		hi = 0
-	} else {
-		hi = min(out, (lim+stride-1)/stride)
-	}
-	return lo, max(lo, hi)
+	return 0
 }
 
 // idError reports an id or class label outside [0, limit).

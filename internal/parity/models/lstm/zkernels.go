@@ -2,25 +2,19 @@
 
 package lstm
 
-import "math"
-
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // infer %5 = add %3, %4 : f32[200]
 func inferAdd5(dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:200]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] + a1[i]
-	}
+	// elem0 = add(a0,a1)
+	elem0(d, x0[:len(d)], x1[:len(d)])
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // infer %6 = matmul %0, %1, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,20,200]
 func inferMatmul6(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm200x8TBPBiasPackB(tmp[:1600], x1)
 	{
-		jb.set(n, n*20, 11, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n*20, 11, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -43,64 +37,24 @@ func inferSlice7(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %9 = slice %8 {axis=1, end=50, start=0, step=1} : f32[B,50]
-func inferSlice9(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*200:][:200]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[:50])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %10 = slice %8 {axis=1, end=150, start=100, step=1} : f32[B,50]
-func inferSlice10(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*200:][:200]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[100:][:50])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %11 = slice %8 {axis=1, end=200, start=150, step=1} : f32[B,50]
-func inferSlice11(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*200:][:200]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[150:][:50])
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // infer %12 = fused %9, %10 {expr="mul(sigmoid(a0),tanh(a1))"} : f32[B,50]
-func inferFused12(n int, dst []float32, x0 []float32, x1 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := float32(sigmoid(float64(a0[i])))
-		t1 := float32(math.Tanh(float64(a1[i])))
-		d[i] = t0 * t1
-	}
+func inferFused12(n int, dst []float32, x0 []float32) {
+	// elem1 = mul(sigmoid(a0),tanh(a1)), row by row
+	elem1(n, 50, dst[:n*50], 50, x0[:n*200-150], 200, x0[100:][:n*200-150], 200)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %14 = slice %6 {axis=1, end=2, start=1, step=1} : f32[B,1,200]
-func inferSlice14(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[200:][:200])
-	}
+// infer %13 = fused %11, %12 {expr="mul(sigmoid(a0),tanh(a1))"} : f32[B,50]
+func inferFused13(n int, dst []float32, x0 []float32, x1 []float32) {
+	// elem1 = mul(sigmoid(a0),tanh(a1)), row by row
+	elem1(n, 50, dst[:n*50], 50, x0[150:][:n*200-150], 200, x1[:n*50], 50)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // infer %16 = matmul %13, %2, %15 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul16(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm200x50TBPPackB(tmp[:10000], x1)
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -110,242 +64,346 @@ func inferMatmul16(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
-	d := dst[:n*200]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	for i := range d {
-		d[i] = a1[i] + a0[i]
-	}
-}
-
-// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %20 = slice %16 {axis=1, end=100, start=50, step=1} : f32[B,50]
-func inferSlice20(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*200:][:200]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[50:][:50])
-	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[200:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // infer %21 = fused %20, %12, %17, %18 {expr="add(mul(sigmoid(a0),a1),mul(sigmoid(a2),tanh(a3)))"} : f32[B,50]
-func inferFused21(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := float32(sigmoid(float64(a0[i])))
-		t1 := t0 * a1[i]
-		t2 := float32(sigmoid(float64(a2[i])))
-		t3 := float32(math.Tanh(float64(a3[i])))
-		t4 := t2 * t3
-		d[i] = t1 + t4
-	}
+func inferFused21(n int, dst []float32, x0 []float32, x1 []float32) {
+	// elem3 = add(mul(sigmoid(a0),a1),mul(sigmoid(a2),tanh(a3))), row by row
+	elem3(n, 50, dst[:n*50], 50, x0[50:][:n*200-150], 200, x1[:n*50], 50, x0[:n*200-150], 200, x0[100:][:n*200-150], 200)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %23 = slice %6 {axis=1, end=3, start=2, step=1} : f32[B,1,200]
-func inferSlice23(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[400:][:200])
+// infer %25 = matmul %22, %2, %24 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[400:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %32 = slice %6 {axis=1, end=4, start=3, step=1} : f32[B,1,200]
-func inferSlice32(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[600:][:200])
+// infer %34 = matmul %31, %2, %33 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul34(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[600:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %41 = slice %6 {axis=1, end=5, start=4, step=1} : f32[B,1,200]
-func inferSlice41(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[800:][:200])
+// infer %43 = matmul %40, %2, %42 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul43(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[800:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %50 = slice %6 {axis=1, end=6, start=5, step=1} : f32[B,1,200]
-func inferSlice50(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1000:][:200])
+// infer %52 = matmul %49, %2, %51 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul52(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1000:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %59 = slice %6 {axis=1, end=7, start=6, step=1} : f32[B,1,200]
-func inferSlice59(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1200:][:200])
+// infer %61 = matmul %58, %2, %60 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul61(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1200:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %68 = slice %6 {axis=1, end=8, start=7, step=1} : f32[B,1,200]
-func inferSlice68(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1400:][:200])
+// infer %70 = matmul %67, %2, %69 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul70(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1400:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %77 = slice %6 {axis=1, end=9, start=8, step=1} : f32[B,1,200]
-func inferSlice77(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1600:][:200])
+// infer %79 = matmul %76, %2, %78 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul79(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1600:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %86 = slice %6 {axis=1, end=10, start=9, step=1} : f32[B,1,200]
-func inferSlice86(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1800:][:200])
+// infer %88 = matmul %85, %2, %87 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul88(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1800:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %95 = slice %6 {axis=1, end=11, start=10, step=1} : f32[B,1,200]
-func inferSlice95(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2000:][:200])
+// infer %97 = matmul %94, %2, %96 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul97(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2000:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %104 = slice %6 {axis=1, end=12, start=11, step=1} : f32[B,1,200]
-func inferSlice104(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2200:][:200])
+// infer %106 = matmul %103, %2, %105 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul106(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2200:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %113 = slice %6 {axis=1, end=13, start=12, step=1} : f32[B,1,200]
-func inferSlice113(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2400:][:200])
+// infer %115 = matmul %112, %2, %114 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul115(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2400:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %122 = slice %6 {axis=1, end=14, start=13, step=1} : f32[B,1,200]
-func inferSlice122(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2600:][:200])
+// infer %124 = matmul %121, %2, %123 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul124(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2600:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %131 = slice %6 {axis=1, end=15, start=14, step=1} : f32[B,1,200]
-func inferSlice131(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2800:][:200])
+// infer %133 = matmul %130, %2, %132 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul133(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2800:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %140 = slice %6 {axis=1, end=16, start=15, step=1} : f32[B,1,200]
-func inferSlice140(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3000:][:200])
+// infer %142 = matmul %139, %2, %141 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul142(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3000:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %149 = slice %6 {axis=1, end=17, start=16, step=1} : f32[B,1,200]
-func inferSlice149(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3200:][:200])
+// infer %151 = matmul %148, %2, %150 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul151(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3200:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %158 = slice %6 {axis=1, end=18, start=17, step=1} : f32[B,1,200]
-func inferSlice158(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3400:][:200])
+// infer %160 = matmul %157, %2, %159 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul160(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3400:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %167 = slice %6 {axis=1, end=19, start=18, step=1} : f32[B,1,200]
-func inferSlice167(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3600:][:200])
+// infer %169 = matmul %166, %2, %168 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul169(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3600:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
-// infer %176 = slice %6 {axis=1, end=20, start=19, step=1} : f32[B,1,200]
-func inferSlice176(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3800:][:200])
+// infer %178 = matmul %175, %2, %177 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul178(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3800:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // infer %183 = fused %181, %182, %174, %179, %180 {expr="mul(sigmoid(a0),tanh(add(mul(sigmoid(a1),a2),mul(sigmoid(a3),tanh(a4)))))"} : f32[B,50]
-func inferFused183(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	for i := range d {
-		t0 := float32(sigmoid(float64(a0[i])))
-		t1 := float32(sigmoid(float64(a1[i])))
-		t2 := t1 * a2[i]
-		t3 := float32(sigmoid(float64(a3[i])))
-		t4 := float32(math.Tanh(float64(a4[i])))
-		t5 := t3 * t4
-		t6 := t2 + t5
-		t7 := float32(math.Tanh(float64(t6)))
-		d[i] = t0 * t7
-	}
+func inferFused183(n int, dst []float32, x0 []float32, x1 []float32) {
+	// elem4 = mul(sigmoid(a0),tanh(add(mul(sigmoid(a1),a2),mul(sigmoid(a3),tanh(a4))))), row by row
+	elem4(n, 50, dst[:n*50], 50, x0[150:][:n*200-150], 200, x0[50:][:n*200-150], 200, x1[:n*50], 50, x0[:n*200-150], 200, x0[100:][:n*200-150], 200)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
@@ -378,9 +436,8 @@ func inferConcat204(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
 // infer %210 = matmul %204, %205, %209 {epilogue="add(a0,a1)", tb=true} : f32[B,20,200]
 func inferMatmul210(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm200x50TBPBiasPackB(tmp[:10000], x1)
 	{
-		jb.set(n, n*20, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n*20, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -395,9 +452,8 @@ func inferMatmul210(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
 // infer %390 = matmul %387, %388, %389 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
 func inferMatmul390(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm1x50TBPBiasPackB(tmp[:50], x1)
 	{
-		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -413,12 +469,8 @@ func inferMatmul390(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // eval %392 = fused %391, %1 {expr="square(sub(a0,a1))"} : f32[B,1]
 func evalFused392(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a0[i] - a1[i]
-		d[i] = t0 * t0
-	}
+	// elem5 = square(sub(a0,a1))
+	elem5(d, x0[:len(d)], x1[:len(d)])
 }
 
 // lstm.dl:11:10: loss mse(fc, y)
@@ -653,92 +705,77 @@ func trainSlice53(n int, dst []float32, x0 []float32) {
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // train %61 = sigmoid %60 : f32[B,50]
 func trainSigmoid61(n int, dst []float32, x0 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = float32(sigmoid(float64(a0[i])))
-	}
+	// elem6 = sigmoid(a0), row by row
+	elem6(n, 50, dst[:n*50], 50, x0[:n*200-150], 200)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // train %64 = tanh %62 : f32[B,50]
 func trainTanh64(n int, dst []float32, x0 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = float32(math.Tanh(float64(a0[i])))
-	}
+	// elem7 = tanh(a0), row by row
+	elem7(n, 50, dst[:n*50], 50, x0[100:][:n*200-150], 200)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %65 = sigmoid %63 : f32[B,50]
+func trainSigmoid65(n int, dst []float32, x0 []float32) {
+	// elem6 = sigmoid(a0), row by row
+	elem6(n, 50, dst[:n*50], 50, x0[150:][:n*200-150], 200)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // train %66 = fused %61, %64 {expr="tanh(mul(a0,a1))"} : f32[B,50]
 func trainFused66(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		d[i] = float32(math.Tanh(float64(t0)))
-	}
+	// elem8 = tanh(mul(a0,a1))
+	elem8(d, x0[:len(d)], x1[:len(d)])
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // train %67 = mul %65, %66 : f32[B,50]
 func trainMul67(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a1[i]
-	}
+	// elem9 = mul(a0,a1)
+	elem9(d, x0[:len(d)], x1[:len(d)])
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %79 = sigmoid %77 : f32[B,50]
+func trainSigmoid79(n int, dst []float32, x0 []float32) {
+	// elem6 = sigmoid(a0), row by row
+	elem6(n, 50, dst[:n*50], 50, x0[50:][:n*200-150], 200)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // train %80 = fused %79, %61, %64, %73, %75 {expr="add(mul(a0,mul(a1,a2)),mul(a3,a4))"} : f32[B,50]
 func trainFused80(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a2[i]
-		t1 := a0[i] * t0
-		t2 := a3[i] * a4[i]
-		d[i] = t1 + t2
-	}
+	// elem10 = add(mul(a0,mul(a1,a2)),mul(a3,a4))
+	elem10(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)], x4[:len(d)])
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %81 = tanh %80 : f32[B,50]
+func trainTanh81(n int, dst []float32, x0 []float32) {
+	d := dst[:n*50]
+	// elem11 = tanh(a0)
+	elem11(d, x0[:len(d)])
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // train %95 = fused %94, %80, %88, %90 {expr="add(mul(a0,a1),mul(a2,a3))"} : f32[B,50]
 func trainFused95(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		t1 := a2[i] * a3[i]
-		d[i] = t0 + t1
-	}
+	// elem12 = add(mul(a0,a1),mul(a2,a3))
+	elem12(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)])
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // train %350 = fused %349, %337, %343, %345 {expr="tanh(add(mul(a0,a1),mul(a2,a3)))"} : f32[B,50]
 func trainFused350(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		t1 := a2[i] * a3[i]
-		t2 := t0 + t1
-		d[i] = float32(math.Tanh(float64(t2)))
-	}
+	// elem13 = tanh(add(mul(a0,a1),mul(a2,a3)))
+	elem13(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)])
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
@@ -944,9 +981,8 @@ func trainSlice392(n int, dst []float32, x0 []float32) {
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
 // train %670 = matmul %669, %10, %11, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
 func trainMatmul670(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	gemm1x50TBPPackB(tmp[:50], x1)
 	{
-		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -970,12 +1006,8 @@ func trainMatmul670(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // train %671 = fused %14, %670 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
 func trainFused671(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a1[i] * 2.0
-		d[i] = a0[i] * t0
-	}
+	// elem14 = mul(a0,mul(a1,2))
+	elem14(d, x0[:len(d)], x1[:len(d)])
 	s := 0.0
 	for _, v := range dst[:n] {
 		s += float64(v)
@@ -987,10 +1019,8 @@ func trainFused671(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 // train %674 = square %670 : f32[B,1]
 func trainSquare674(n int, dst []float32, x0 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a0[i]
-	}
+	// elem15 = square(a0)
+	elem15(d, x0[:len(d)])
 }
 
 // lstm.dl:9:10: fc = linear(lstm2, 50, 1)
@@ -1010,7 +1040,7 @@ func trainMatmul676(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %677 = matmul %671, %10 : f32[B,50]
 func trainMatmul677(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 328, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 328, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -1024,26 +1054,16 @@ func trainMatmul677(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 // train %678 = fused %668, %677, %666 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
 func trainFused678(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a2[i]
-		d[i] = t0 * (1 - a0[i]*a0[i])
-	}
+	// elem16 = tanh_grad(a0,mul(a1,a2))
+	elem16(d, x0[:len(d)], x1[:len(d)], x2[:len(d)])
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
 // train %679 = fused %666, %677, %668 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
 func trainFused679(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a2[i]
-		d[i] = t0 * a0[i] * (1 - a0[i])
-	}
+	// elem17 = sigmoid_grad(a0,mul(a1,a2))
+	elem17(d, x0[:len(d)], x1[:len(d)], x2[:len(d)])
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
@@ -1061,7 +1081,7 @@ func trainConcat683(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // train %685 = matmul %683, %7 : f32[B,50]
 func trainMatmul685(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 2, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -1075,32 +1095,16 @@ func trainMatmul685(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 // train %686 = fused %678, %667, %657, %685, %654 {expr="add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))"} : f32[B,50]
 func trainFused686(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		t1 := a3[i] * a4[i]
-		t2 := t1 * (1 - a2[i]*a2[i])
-		d[i] = t0 + t2
-	}
+	// elem18 = add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))
+	elem18(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)], x4[:len(d)])
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
 // train %824 = fused %415, %822, %398, %401 {expr="sigmoid_grad(a0,mul(a1,mul(a2,a3)))"} : f32[B,50]
 func trainFused824(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a2[i] * a3[i]
-		t1 := a1[i] * t0
-		d[i] = t1 * a0[i] * (1 - a0[i])
-	}
+	// elem19 = sigmoid_grad(a0,mul(a1,mul(a2,a3)))
+	elem19(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)])
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
@@ -1138,10 +1142,200 @@ func trainConcat836(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %841 = slice %836 {axis=1, end=2, start=1, step=1} : f32[B,1,200]
+func trainSlice841(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[200:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %843 = slice %836 {axis=1, end=3, start=2, step=1} : f32[B,1,200]
+func trainSlice843(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[400:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %845 = slice %836 {axis=1, end=4, start=3, step=1} : f32[B,1,200]
+func trainSlice845(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[600:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %847 = slice %836 {axis=1, end=5, start=4, step=1} : f32[B,1,200]
+func trainSlice847(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[800:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %849 = slice %836 {axis=1, end=6, start=5, step=1} : f32[B,1,200]
+func trainSlice849(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1000:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %851 = slice %836 {axis=1, end=7, start=6, step=1} : f32[B,1,200]
+func trainSlice851(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1200:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %853 = slice %836 {axis=1, end=8, start=7, step=1} : f32[B,1,200]
+func trainSlice853(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1400:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %855 = slice %836 {axis=1, end=9, start=8, step=1} : f32[B,1,200]
+func trainSlice855(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1600:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %857 = slice %836 {axis=1, end=10, start=9, step=1} : f32[B,1,200]
+func trainSlice857(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1800:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %859 = slice %836 {axis=1, end=11, start=10, step=1} : f32[B,1,200]
+func trainSlice859(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2000:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %861 = slice %836 {axis=1, end=12, start=11, step=1} : f32[B,1,200]
+func trainSlice861(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2200:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %863 = slice %836 {axis=1, end=13, start=12, step=1} : f32[B,1,200]
+func trainSlice863(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2400:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %865 = slice %836 {axis=1, end=14, start=13, step=1} : f32[B,1,200]
+func trainSlice865(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2600:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %867 = slice %836 {axis=1, end=15, start=14, step=1} : f32[B,1,200]
+func trainSlice867(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2800:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %869 = slice %836 {axis=1, end=16, start=15, step=1} : f32[B,1,200]
+func trainSlice869(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3000:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %871 = slice %836 {axis=1, end=17, start=16, step=1} : f32[B,1,200]
+func trainSlice871(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3200:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %873 = slice %836 {axis=1, end=18, start=17, step=1} : f32[B,1,200]
+func trainSlice873(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3400:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %875 = slice %836 {axis=1, end=19, start=18, step=1} : f32[B,1,200]
+func trainSlice875(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3600:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
+// train %877 = slice %836 {axis=1, end=20, start=19, step=1} : f32[B,1,200]
+func trainSlice877(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3800:][:200])
+	}
+}
+
+// lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
 // train %878 = matmul %836, %6 : f32[B,20,50]
 func trainMatmul878(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n*20, 2, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*20, 2, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -1152,37 +1346,283 @@ func trainMatmul878(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %920 = fused %350, %918, %348 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused920(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	// elem20 = tanh_grad(a0,mul(a1,a2)), row by row
+	elem20(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[950:][:n*1000-950], 1000, x2[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %921 = fused %348, %918, %350 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused921(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	// elem21 = sigmoid_grad(a0,mul(a1,a2)), row by row
+	elem21(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[950:][:n*1000-950], 1000, x2[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // train %928 = fused %920, %349, %338, %919, %927, %335 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
 func trainFused928(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	a5 := x5[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		t1 := a3[i] + a4[i]
-		t2 := t1 * a5[i]
-		t3 := t2 * (1 - a2[i]*a2[i])
-		d[i] = t0 + t3
-	}
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[900:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
 // train %929 = fused %335, %919, %927, %338 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
 func trainFused929(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a2[i]
-		t1 := t0 * a3[i]
-		d[i] = t1 * a0[i] * (1 - a0[i])
-	}
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[900:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %936 = fused %928, %336, %321, %915, %935, %318 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused936(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[850:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %937 = fused %318, %915, %935, %321 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused937(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[850:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %944 = fused %936, %319, %306, %913, %943, %303 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused944(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[800:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %945 = fused %303, %913, %943, %306 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused945(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[800:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %952 = fused %944, %304, %291, %911, %951, %288 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused952(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[750:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %953 = fused %288, %911, %951, %291 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused953(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[750:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %960 = fused %952, %289, %276, %909, %959, %273 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused960(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[700:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %961 = fused %273, %909, %959, %276 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused961(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[700:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %968 = fused %960, %274, %261, %907, %967, %258 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused968(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[650:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %969 = fused %258, %907, %967, %261 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused969(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[650:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %976 = fused %968, %259, %246, %905, %975, %243 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused976(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[600:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %977 = fused %243, %905, %975, %246 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused977(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[600:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %984 = fused %976, %244, %231, %903, %983, %228 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused984(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[550:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %985 = fused %228, %903, %983, %231 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused985(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[550:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %992 = fused %984, %229, %216, %901, %991, %213 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused992(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[500:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %993 = fused %213, %901, %991, %216 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused993(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[500:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1000 = fused %992, %214, %201, %899, %999, %198 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1000(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[450:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1001 = fused %198, %899, %999, %201 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1001(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[450:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1008 = fused %1000, %199, %186, %897, %1007, %183 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1008(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[400:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1009 = fused %183, %897, %1007, %186 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1009(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[400:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1016 = fused %1008, %184, %171, %895, %1015, %168 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1016(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[350:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1017 = fused %168, %895, %1015, %171 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1017(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[350:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1024 = fused %1016, %169, %156, %893, %1023, %153 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1024(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[300:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1025 = fused %153, %893, %1023, %156 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1025(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[300:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1032 = fused %1024, %154, %141, %891, %1031, %138 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1032(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[250:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1033 = fused %138, %891, %1031, %141 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1033(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[250:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1040 = fused %1032, %139, %126, %889, %1039, %123 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1040(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[200:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1041 = fused %123, %889, %1039, %126 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1041(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[200:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1048 = fused %1040, %124, %111, %887, %1047, %108 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1048(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[150:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1049 = fused %108, %887, %1047, %111 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1049(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[150:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1056 = fused %1048, %109, %96, %885, %1055, %93 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1056(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[100:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1057 = fused %93, %885, %1055, %96 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1057(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[100:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1064 = fused %1056, %94, %81, %883, %1063, %78 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1064(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[50:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1065 = fused %78, %883, %1063, %81 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1065(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[50:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1072 = fused %1064, %79, %66, %881, %1071, %65 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1072(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem22 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem22(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
+// train %1073 = fused %65, %881, %1071, %66 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1073(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem23 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem23(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
@@ -1210,25 +1650,8 @@ func trainMatmul1129(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a0[i] + a1[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
+	// elem24 = add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)
+	elem24(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)], x9[:len(d)])
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
@@ -1243,25 +1666,8 @@ func trainMatmul1137(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
+	// elem25 = add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)
+	elem25(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)], x9[:len(d)])
 }
 
 // lstm.dl:7:13: lstm1 = lstm(x, 50, return_sequences=true)
@@ -1276,15 +1682,8 @@ func trainMatmul1140(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		d[i] = t1 + a3[i]
-	}
+	// elem26 = add(add(add(a1,a0),a2),a3)
+	elem26(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)])
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
@@ -1312,25 +1711,8 @@ func trainMatmul1149(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a0[i] + a1[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
+	// elem24 = add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)
+	elem24(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)], x9[:len(d)])
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
@@ -1345,25 +1727,8 @@ func trainMatmul1157(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
+	// elem25 = add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)
+	elem25(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)], x9[:len(d)])
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
@@ -1378,13 +1743,8 @@ func trainMatmul1159(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		d[i] = t0 + a2[i]
-	}
+	// elem27 = add(add(a1,a0),a2)
+	elem27(d, d, x2[:len(d)], x3[:len(d)])
 }
 
 // lstm.dl:8:13: lstm2 = lstm(lstm1, 50)
@@ -1399,22 +1759,6 @@ func trainMatmul1179(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		d[i] = t1 + a3[i]
-	}
-}
-
-// sigmoid is the logistic function, computed without overflow.
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
+	// elem26 = add(add(add(a1,a0),a2),a3)
+	elem26(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)])
 }

@@ -7,9 +7,8 @@ import "math"
 // mlp.dl:6:11: fc1 = dense(x, 10, activation=relu)
 // infer %3 = matmul %0, %1, %2 {epilogue="relu(add(a0,a1))", tb=true} : f64[B,10]
 func inferMatmul3(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
-	gemm10x10TBPBiasReluPackB(tmp[:100], x1)
 	{
-		jb.set(n, n, 164, 0, tmp, [8][]float64{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 164, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -127,7 +126,7 @@ func trainMatmul18(n int, dst []float64, x0 []float64, x1 []float64) {
 
 // mlp.dl:8:11: fc3 = dense(fc2, 1)
 // train %19 = matmul %15, %8, %7 {epilogue="relu_grad(a1,a0)"} : f64[B,10]
-func trainMatmul19(n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
+func trainMatmul19(jb *job, n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
 	for i := 0; i < n; i++ {
 		c := dst[i*10:][:10]
 		clear(c)
@@ -144,12 +143,20 @@ func trainMatmul19(n int, dst []float64, dst1 []float64, x0 []float64, x1 []floa
 	for i := range d {
 		d[i] = reluGrad(a1[i], a0[i])
 	}
-	for o0 := 0; o0 < 10; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*10])
-		}
-		dst1[o0] = float64(s)
+	{
+		jb.set(n, 10, 4096, 0, nil, [8][]float64{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
+			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*10])
+				}
+				dst1[o0] = float64(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -168,20 +175,36 @@ func trainMatmul22(n int, dst []float64, x0 []float64, x1 []float64) {
 
 // mlp.dl:7:11: fc2 = dense(fc1, 10, activation=relu)
 // train %23 = matmul %19, %5, %4 {epilogue="relu_grad(a1,a0)"} : f64[B,10]
-func trainMatmul23(n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
-	gemm10x10(n, x0, x1, dst)
+func trainMatmul23(jb *job, n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
+	{
+		jb.set(n, n, 164, 0, nil, [8][]float64{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, dst1, x0, x1
+			gemm10x10(hi-lo, x0[lo*10:], x1, dst[lo*10:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 	d := dst[:n*10]
 	a0 := dst[:len(d)]
 	a1 := x2[:len(d)]
 	for i := range d {
 		d[i] = reluGrad(a1[i], a0[i])
 	}
-	for o0 := 0; o0 < 10; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*10])
-		}
-		dst1[o0] = float64(s)
+	{
+		jb.set(n, 10, 4096, 0, nil, [8][]float64{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
+			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*10])
+				}
+				dst1[o0] = float64(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 

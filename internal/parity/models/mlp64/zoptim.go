@@ -11,7 +11,7 @@ func (m *Model) optimize() {
 	lr := m.lr
 	t := float64(m.step)
 	stepSize := float64(float64(lr) / (1 - math.Pow(0.9, t)))
-	bc2 := math.Sqrt(1 - math.Pow(0.999, t))
+	rbc2 := float64(1 / math.Sqrt(1-math.Pow(0.999, t)))
 	{
 		p := m.params[:231]
 		g := m.grads[:231]
@@ -22,8 +22,9 @@ func (m *Model) optimize() {
 			m1[i] += 0.09999999999999998 * (gv - m1[i])
 			v[i] = 0.999*v[i] + 0.0010000000000000009*gv*gv
 			vv := v[i]
-			denom := float64(math.Sqrt(float64(vv))/bc2) + 1e-08
+			denom := float64(math.Sqrt(float64(vv)))*rbc2 + 1e-08
 			p[i] = pv - stepSize*m1[i]/denom
 		}
 	}
+	m.packStale = true
 }

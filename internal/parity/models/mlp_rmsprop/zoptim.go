@@ -27,4 +27,5 @@ func (m *Model) optimize() {
 			p[i] = pv - lr*buf[i]
 		}
 	}
+	m.packStale = true
 }

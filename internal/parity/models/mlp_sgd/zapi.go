@@ -75,16 +75,22 @@ func (m *Model) InputGrad(name string) []float32 {
 
 // runInfer runs func infer on n rows.
 func (m *Model) runInfer(n int, x []float32, out []float32) error {
-	inferMatmul3(&m.job, n, m.arena[:n*10], m.scratch[:100], x, m.params[:100], m.params[100:][:10])
-	inferMatmul3(&m.job, n, m.arena[80:][:n*10], m.scratch[:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
+	if m.packStale {
+		m.repack()
+	}
+	inferMatmul3(&m.job, n, m.arena[:n*10], m.packed[:100], x, m.params[:100], m.params[100:][:10])
+	inferMatmul3(&m.job, n, m.arena[80:][:n*10], m.packed[100:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
 	inferMatmul9(n, out, m.arena[80:][:n*10], m.params[220:][:10], m.params[230:][:1])
 	return nil
 }
 
 // runEval runs func eval on n rows.
 func (m *Model) runEval(n int, x []float32, y []float32) error {
-	inferMatmul3(&m.job, n, m.arena[:n*10], m.scratch[:100], x, m.params[:100], m.params[100:][:10])
-	inferMatmul3(&m.job, n, m.arena[80:][:n*10], m.scratch[:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
+	if m.packStale {
+		m.repack()
+	}
+	inferMatmul3(&m.job, n, m.arena[:n*10], m.packed[:100], x, m.params[:100], m.params[100:][:10])
+	inferMatmul3(&m.job, n, m.arena[80:][:n*10], m.packed[100:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
 	evalMatmul9(n, m.arena[:n], m.arena[80:][:n*10], m.params[220:][:10])
 	evalFused11(n, m.arena[16:][:n], m.arena[:n], m.params[230:][:1])
 	evalFused12(n, m.arena[32:][:n], m.arena[:n], m.params[230:][:1], y)
@@ -94,17 +100,20 @@ func (m *Model) runEval(n int, x []float32, y []float32) error {
 
 // runTrain runs func train on n rows.
 func (m *Model) runTrain(n int, x []float32, y []float32) error {
-	inferMatmul3(&m.job, n, m.arena[:n*10], m.scratch[:100], x, m.params[:100], m.params[100:][:10])
-	inferMatmul3(&m.job, n, m.arena[80:][:n*10], m.scratch[:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
+	if m.packStale {
+		m.repack()
+	}
+	inferMatmul3(&m.job, n, m.arena[:n*10], m.packed[:100], x, m.params[:100], m.params[100:][:10])
+	inferMatmul3(&m.job, n, m.arena[80:][:n*10], m.packed[100:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
 	evalMatmul9(n, m.arena[160:][:n], m.arena[80:][:n*10], m.params[220:][:10])
 	evalFused12(n, m.arena[176:][:n], m.arena[160:][:n], m.params[230:][:1], y)
 	evalMean13(n, m.arena[256:][:1], m.arena[176:][:n])
 	trainMeanGrad14(n, m.arena[176:][:n])
 	trainFused15(n, m.arena[240:][:n], m.grads[230:][:1], m.arena[160:][:n], m.params[230:][:1], y, m.arena[176:][:n])
 	trainMatmul18(n, m.grads[220:][:10], m.arena[240:][:n], m.arena[80:][:n*10])
-	trainMatmul19(n, m.arena[160:][:n*10], m.grads[210:][:10], m.arena[240:][:n], m.params[220:][:10], m.arena[80:][:n*10])
+	trainMatmul19(&m.job, n, m.arena[160:][:n*10], m.grads[210:][:10], m.arena[240:][:n], m.params[220:][:10], m.arena[80:][:n*10])
 	trainMatmul22(n, m.grads[110:][:100], m.arena[160:][:n*10], m.arena[:n*10])
-	trainMatmul23(n, m.arena[80:][:n*10], m.grads[100:][:10], m.arena[160:][:n*10], m.params[110:][:100], m.arena[:n*10])
+	trainMatmul23(&m.job, n, m.arena[80:][:n*10], m.grads[100:][:10], m.arena[160:][:n*10], m.params[110:][:100], m.arena[:n*10])
 	trainMatmul22(n, m.grads[:100], m.arena[80:][:n*10], x)
 	return nil
 }

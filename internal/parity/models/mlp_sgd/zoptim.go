@@ -25,4 +25,5 @@ func (m *Model) optimize() {
 			p[i] = pv - lr*gv
 		}
 	}
+	m.packStale = true
 }

@@ -4,61 +4,61 @@
 
 package seedlenet
 
-// gemm784x25 sets c = a·b for m rows. It is
+// gemm896x25 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 784; j++ {
+//		for j := 0; j < 896; j++ {
 //			var s float32
 //			for p := 0; p < 25; p++ {
-//				s += a[i*25+p] * b[p*784+j]
+//				s += a[i*25+p] * b[p*896+j]
 //			}
-//			c[i*784+j] = s
+//			c[i*896+j] = s
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [m,25], b [25,784], c [m,784] in row-major order
-// (len(a) ≥ m*25, len(b) ≥ 19600, len(c) ≥ m*784), c overlapping no other argument.
+// The caller guarantees m ≥ 0 and a [m,25], b [25,896], c [m,896] in row-major order
+// (len(a) ≥ m*25, len(b) ≥ 22400, len(c) ≥ m*896), c overlapping no other argument.
 //
 //go:noescape
-func gemm784x25(m int, a []float32, b []float32, c []float32)
+func gemm896x25(m int, a []float32, b []float32, c []float32)
 
-// gemm784x25AVX512 is gemm784x25 for CPUs with AVX512.
+// gemm896x25AVX512 is gemm896x25 for CPUs with AVX512.
 //
 //go:noescape
-func gemm784x25AVX512(m int, a []float32, b []float32, c []float32)
+func gemm896x25AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm784x25AVX2 is gemm784x25 for CPUs with AVX2.
+// gemm896x25AVX2 is gemm896x25 for CPUs with AVX2.
 //
 //go:noescape
-func gemm784x25AVX2(m int, a []float32, b []float32, c []float32)
+func gemm896x25AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm100x150 sets c = a·b for m rows. It is
+// gemm140x150 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 100; j++ {
+//		for j := 0; j < 140; j++ {
 //			var s float32
 //			for p := 0; p < 150; p++ {
-//				s += a[i*150+p] * b[p*100+j]
+//				s += a[i*150+p] * b[p*140+j]
 //			}
-//			c[i*100+j] = s
+//			c[i*140+j] = s
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [m,150], b [150,100], c [m,100] in row-major order
-// (len(a) ≥ m*150, len(b) ≥ 15000, len(c) ≥ m*100), c overlapping no other argument.
+// The caller guarantees m ≥ 0 and a [m,150], b [150,140], c [m,140] in row-major order
+// (len(a) ≥ m*150, len(b) ≥ 21000, len(c) ≥ m*140), c overlapping no other argument.
 //
 //go:noescape
-func gemm100x150(m int, a []float32, b []float32, c []float32)
+func gemm140x150(m int, a []float32, b []float32, c []float32)
 
-// gemm100x150AVX512 is gemm100x150 for CPUs with AVX512.
+// gemm140x150AVX512 is gemm140x150 for CPUs with AVX512.
 //
 //go:noescape
-func gemm100x150AVX512(m int, a []float32, b []float32, c []float32)
+func gemm140x150AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm100x150AVX2 is gemm100x150 for CPUs with AVX2.
+// gemm140x150AVX2 is gemm140x150 for CPUs with AVX2.
 //
 //go:noescape
-func gemm100x150AVX2(m int, a []float32, b []float32, c []float32)
+func gemm140x150AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm120x400TBPBiasRelu sets c = relu(a·b + bias) for m rows. It is
 //
@@ -471,128 +471,128 @@ func gemm400x120AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm400x120AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm150x100TBPAcc sets c = c + a·b for m rows. It is
+// gemm16x140TBPAcc sets c = c + a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 150; j++ {
+//		for j := 0; j < 16; j++ {
 //			var s float32
-//			for p := 0; p < 100; p++ {
-//				s += a[i*100+p] * b[p*150+j]
+//			for p := 0; p < 140; p++ {
+//				s += a[i*140+p] * b[p*16+j]
 //			}
-//			s += c[i*150+j]
-//			c[i*150+j] = s
+//			s += c[i*16+j]
+//			c[i*16+j] = s
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [m,100], b [100,150], c [m,150] in row-major order
-// (len(a) ≥ m*100, len(b) ≥ 15000, len(c) ≥ m*150), c overlapping no other argument.
-// b is Bᵀ as packed by gemm150x100TBPAccPackB from B [150,100].
+// The caller guarantees m ≥ 0 and a [m,140], b [140,16], c [m,16] in row-major order
+// (len(a) ≥ m*140, len(b) ≥ 2240, len(c) ≥ m*16), c overlapping no other argument.
+// b is Bᵀ as packed by gemm16x140TBPAccPackB from B [16,140].
 //
 //go:noescape
-func gemm150x100TBPAcc(m int, a []float32, b []float32, c []float32)
+func gemm16x140TBPAcc(m int, a []float32, b []float32, c []float32)
 
-// gemm150x100TBPAccAVX512 is gemm150x100TBPAcc for CPUs with AVX512.
+// gemm16x140TBPAccAVX512 is gemm16x140TBPAcc for CPUs with AVX512.
 //
 //go:noescape
-func gemm150x100TBPAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm16x140TBPAccAVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm150x100TBPAccAVX2 is gemm150x100TBPAcc for CPUs with AVX2.
+// gemm16x140TBPAccAVX2 is gemm16x140TBPAcc for CPUs with AVX2.
 //
 //go:noescape
-func gemm150x100TBPAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm16x140TBPAccAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm150x100TBPAccPackB packs B [150,100] into bp [100,150] for gemm150x100TBPAcc:
+// gemm16x140TBPAccPackB packs B [16,140] into bp [140,16] for gemm16x140TBPAcc:
 //
-//	bp[p*150+j] = b[j*100+p] for j < 150, p < 100
+//	bp[p*16+j] = b[j*140+p] for j < 16, p < 140
 //
-// It needs len(bp) ≥ 15000 and len(b) ≥ 15000, bp not overlapping b.
+// It needs len(bp) ≥ 2240 and len(b) ≥ 2240, bp not overlapping b.
 //
 //go:noescape
-func gemm150x100TBPAccPackB(bp []float32, b []float32)
+func gemm16x140TBPAccPackB(bp []float32, b []float32)
 
-// gemm150x100TBPAccPackBAVX512 is gemm150x100TBPAccPackB for CPUs with AVX512.
+// gemm16x140TBPAccPackBAVX512 is gemm16x140TBPAccPackB for CPUs with AVX512.
 //
 //go:noescape
-func gemm150x100TBPAccPackBAVX512(bp []float32, b []float32)
+func gemm16x140TBPAccPackBAVX512(bp []float32, b []float32)
 
-// gemm150x100TBPAccPackBAVX2 is gemm150x100TBPAccPackB for CPUs with AVX2.
+// gemm16x140TBPAccPackBAVX2 is gemm16x140TBPAccPackB for CPUs with AVX2.
 //
 //go:noescape
-func gemm150x100TBPAccPackBAVX2(bp []float32, b []float32)
+func gemm16x140TBPAccPackBAVX2(bp []float32, b []float32)
 
-// gemm100x16TA sets c = aᵀ·b for m rows. It is
+// gemm140x16TA sets c = aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 100; j++ {
+//		for j := 0; j < 140; j++ {
 //			var s float32
 //			for p := 0; p < 16; p++ {
-//				s += a[p*m+i] * b[p*100+j]
+//				s += a[p*m+i] * b[p*140+j]
 //			}
-//			c[i*100+j] = s
+//			c[i*140+j] = s
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [16,m], b [16,100], c [m,100] in row-major order
-// (len(a) ≥ m*16, len(b) ≥ 1600, len(c) ≥ m*100), c overlapping no other argument.
+// The caller guarantees m ≥ 0 and a [16,m], b [16,140], c [m,140] in row-major order
+// (len(a) ≥ m*16, len(b) ≥ 2240, len(c) ≥ m*140), c overlapping no other argument.
 //
 //go:noescape
-func gemm100x16TA(m int, a []float32, b []float32, c []float32)
+func gemm140x16TA(m int, a []float32, b []float32, c []float32)
 
-// gemm100x16TAAVX512 is gemm100x16TA for CPUs with AVX512.
+// gemm140x16TAAVX512 is gemm140x16TA for CPUs with AVX512.
 //
 //go:noescape
-func gemm100x16TAAVX512(m int, a []float32, b []float32, c []float32)
+func gemm140x16TAAVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm100x16TAAVX2 is gemm100x16TA for CPUs with AVX2.
+// gemm140x16TAAVX2 is gemm140x16TA for CPUs with AVX2.
 //
 //go:noescape
-func gemm100x16TAAVX2(m int, a []float32, b []float32, c []float32)
+func gemm140x16TAAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm25x784TBPAcc sets c = c + a·b for m rows. It is
+// gemm6x896TBPAcc sets c = c + a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
-//		for j := 0; j < 25; j++ {
+//		for j := 0; j < 6; j++ {
 //			var s float32
-//			for p := 0; p < 784; p++ {
-//				s += a[i*784+p] * b[p*25+j]
+//			for p := 0; p < 896; p++ {
+//				s += a[i*896+p] * b[p*6+j]
 //			}
-//			s += c[i*25+j]
-//			c[i*25+j] = s
+//			s += c[i*6+j]
+//			c[i*6+j] = s
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [m,784], b [784,25], c [m,25] in row-major order
-// (len(a) ≥ m*784, len(b) ≥ 19600, len(c) ≥ m*25), c overlapping no other argument.
-// b is Bᵀ as packed by gemm25x784TBPAccPackB from B [25,784].
+// The caller guarantees m ≥ 0 and a [m,896], b [896,6], c [m,6] in row-major order
+// (len(a) ≥ m*896, len(b) ≥ 5376, len(c) ≥ m*6), c overlapping no other argument.
+// b is Bᵀ as packed by gemm6x896TBPAccPackB from B [6,896].
 //
 //go:noescape
-func gemm25x784TBPAcc(m int, a []float32, b []float32, c []float32)
+func gemm6x896TBPAcc(m int, a []float32, b []float32, c []float32)
 
-// gemm25x784TBPAccAVX512 is gemm25x784TBPAcc for CPUs with AVX512.
+// gemm6x896TBPAccAVX512 is gemm6x896TBPAcc for CPUs with AVX512.
 //
 //go:noescape
-func gemm25x784TBPAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm6x896TBPAccAVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm25x784TBPAccAVX2 is gemm25x784TBPAcc for CPUs with AVX2.
+// gemm6x896TBPAccAVX2 is gemm6x896TBPAcc for CPUs with AVX2.
 //
 //go:noescape
-func gemm25x784TBPAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm6x896TBPAccAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm25x784TBPAccPackB packs B [25,784] into bp [784,25] for gemm25x784TBPAcc:
+// gemm6x896TBPAccPackB packs B [6,896] into bp [896,6] for gemm6x896TBPAcc:
 //
-//	bp[p*25+j] = b[j*784+p] for j < 25, p < 784
+//	bp[p*6+j] = b[j*896+p] for j < 6, p < 896
 //
-// It needs len(bp) ≥ 19600 and len(b) ≥ 19600, bp not overlapping b.
+// It needs len(bp) ≥ 5376 and len(b) ≥ 5376, bp not overlapping b.
 //
 //go:noescape
-func gemm25x784TBPAccPackB(bp []float32, b []float32)
+func gemm6x896TBPAccPackB(bp []float32, b []float32)
 
-// gemm25x784TBPAccPackBAVX512 is gemm25x784TBPAccPackB for CPUs with AVX512.
+// gemm6x896TBPAccPackBAVX512 is gemm6x896TBPAccPackB for CPUs with AVX512.
 //
 //go:noescape
-func gemm25x784TBPAccPackBAVX512(bp []float32, b []float32)
+func gemm6x896TBPAccPackBAVX512(bp []float32, b []float32)
 
-// gemm25x784TBPAccPackBAVX2 is gemm25x784TBPAccPackB for CPUs with AVX2.
+// gemm6x896TBPAccPackBAVX2 is gemm6x896TBPAccPackB for CPUs with AVX2.
 //
 //go:noescape
-func gemm25x784TBPAccPackBAVX2(bp []float32, b []float32)
+func gemm6x896TBPAccPackBAVX2(bp []float32, b []float32)

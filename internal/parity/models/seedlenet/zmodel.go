@@ -49,19 +49,21 @@ type Tensor struct {
 // Model is the lenet model. New allocates all its memory; Forward, TrainStep and
 // Evaluate allocate nothing. A Model is not safe for concurrent use.
 type Model struct {
-	params   []float32 // parameter block, Params order
-	grads    []float32 // gradient block, laid out like params
-	state    []float32 // optimizer state: one block like params per state tensor
-	buffers  []float32 // buffer block
-	counters []int64   // integer buffers (num_batches_tracked)
-	arena    []float32 // scratch for intermediate values
-	iarena   []int32   // scratch for integer values
-	scratch  []float32 // working memory of kernels (im2col)
-	lr       float32
-	step     int64 // training steps taken
-	gradRows int   // rows of the last TrainStep, for InputGrad
-	tensors  []Tensor
-	job      job // the loop of the parallel kernel that runs, and the thread pool
+	params    []float32 // parameter block, Params order
+	grads     []float32 // gradient block, laid out like params
+	state     []float32 // optimizer state: one block like params per state tensor
+	buffers   []float32 // buffer block
+	counters  []int64   // integer buffers (num_batches_tracked)
+	arena     []float32 // scratch for intermediate values
+	iarena    []int32   // scratch for integer values
+	scratch   []float32 // working memory of kernels (im2col)
+	lr        float32
+	step      int64 // training steps taken
+	gradRows  int   // rows of the last TrainStep, for InputGrad
+	tensors   []Tensor
+	job       job       // the loop of the parallel kernel that runs, and the thread pool
+	packed    []float32 // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
+	packStale bool      // packed may differ from params: the next run repacks
 }
 
 // New returns a model whose parameters and buffers are initialized as the source declares
@@ -69,15 +71,17 @@ type Model struct {
 // order: the same seed gives the same model.
 func New(seed uint64) *Model {
 	m := &Model{
-		params:   make([]float32, 61706),
-		grads:    make([]float32, 61706),
-		state:    make([]float32, 61706),
-		buffers:  make([]float32, 0),
-		counters: make([]int64, 0),
-		arena:    make([]float32, 376321),
-		iarena:   make([]int32, 100864),
-		scratch:  make([]float32, 48000),
-		lr:       0.001,
+		params:    make([]float32, 61706),
+		grads:     make([]float32, 61706),
+		state:     make([]float32, 61706),
+		buffers:   make([]float32, 0),
+		counters:  make([]int64, 0),
+		arena:     make([]float32, 376321),
+		iarena:    make([]int32, 100864),
+		scratch:   make([]float32, 48000),
+		lr:        0.001,
+		packed:    make([]float32, 58920),
+		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
 	runtime.Uniform(m.params[:150], rng, -0.2, 0.2)
@@ -114,8 +118,10 @@ type job struct {
 	n                   int           // batch size
 	rows, grain, chunks int           // the loop: ForGrain(rows, grain) in chunks chunks
 	size                int           // scratch elements per chunk
+	at                  int           // the first sample of the group a grouped loop works on
 	tmp                 []float32     // scratch: chunk c uses tmp[c*size:][:size]
 	f                   [8][]float32  // the kernel's slices
+	i                   [2][]int32    // the kernel's int32 slices
 	run                 func(jb *job, lo, hi int)
 	body                func(lo, hi int)
 }
@@ -126,9 +132,9 @@ func (jb *job) exec(lo, hi int) {
 }
 
 // set prepares a loop over rows rows of grain grain.
-func (jb *job) set(n, rows, grain, size int, tmp []float32, f [8][]float32, run func(*job, int, int)) {
+func (jb *job) set(n, rows, grain, size int, tmp []float32, f [8][]float32, i [2][]int32, run func(*job, int, int)) {
 	jb.n, jb.rows, jb.grain, jb.size = n, rows, grain, size
-	jb.tmp, jb.f, jb.run = tmp, f, run
+	jb.tmp, jb.f, jb.i, jb.run = tmp, f, i, run
 	jb.chunks = jb.pool.Chunks(rows, grain)
 }
 
@@ -161,7 +167,10 @@ func (m *Model) SetThreads(n int) {
 
 // Params returns views of the parameters, then the float buffers, in declaration order.
 // The views share the model's memory; the slice itself must not be modified.
+// Changes made through the views before the next Forward, Evaluate or TrainStep take effect;
+// after that call, ask for the views again or call ParamsChanged before changing them again.
 func (m *Model) Params() []Tensor {
+	m.packStale = true
 	return m.tensors
 }
 
@@ -171,8 +180,26 @@ func (m *Model) Grads() []float32 {
 }
 
 // ParamBlock returns all parameters as one slice (the model's memory), in Params order.
+// Changes made through it take effect as for Params: see ParamsChanged.
 func (m *Model) ParamBlock() []float32 {
+	m.packStale = true
 	return m.params
+}
+
+// repack packs the weights of the x·Wᵀ products from params into packed.
+func (m *Model) repack() {
+	gemm120x400TBPBiasReluPackB(m.packed[:48000], m.params[2572:][:48000])
+	gemm84x120TBPBiasReluPackB(m.packed[48000:][:10080], m.params[50692:][:10080])
+	gemm10x84TBPBiasPackB(m.packed[58080:][:840], m.params[60856:][:840])
+	m.packStale = false
+}
+
+// ParamsChanged tells the model that its parameters were changed through memory obtained
+// earlier from Params or ParamBlock: the model keeps derived copies of some weights (packed
+// for its matrix kernels), which the next Forward, Evaluate or TrainStep then rebuilds.
+// Params, ParamBlock and Load do this themselves.
+func (m *Model) ParamsChanged() {
+	m.packStale = true
 }
 
 // SetLR sets the optimizer's learning rate.
@@ -231,6 +258,7 @@ func (m *Model) Save(w io.Writer) error {
 // optimizer state alone). It checks every tensor's name, dtype and shape before changing
 // anything: on an error the model is unchanged. F32 and F64 data load into either build.
 func (m *Model) Load(r io.Reader) error {
+	m.packStale = true
 	if err := runtime.LoadTensors(r, m.slots()); err != nil {
 		return fmt.Errorf("seedlenet: load: %w", err)
 	}

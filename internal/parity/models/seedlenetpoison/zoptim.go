@@ -24,4 +24,5 @@ func (m *Model) optimize() {
 			p[i] = pv - lr*gv
 		}
 	}
+	m.packStale = true
 }

@@ -2,25 +2,19 @@
 
 package seedlstm
 
-import "math"
-
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %5 = add %3, %4 : f32[200]
 func inferAdd5(dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:200]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] + a1[i]
-	}
+	// elem0 = add(a0,a1)
+	elem0(d, x0[:len(d)], x1[:len(d)])
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %6 = matmul %0, %1, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,20,200]
 func inferMatmul6(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm200x8TBPBiasPackB(tmp[:1600], x1)
 	{
-		jb.set(n, n*20, 11, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n*20, 11, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -43,64 +37,24 @@ func inferSlice7(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %9 = slice %8 {axis=1, end=50, start=0, step=1} : f32[B,50]
-func inferSlice9(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*200:][:200]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[:50])
-	}
-}
-
-// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %10 = slice %8 {axis=1, end=150, start=100, step=1} : f32[B,50]
-func inferSlice10(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*200:][:200]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[100:][:50])
-	}
-}
-
-// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %11 = slice %8 {axis=1, end=200, start=150, step=1} : f32[B,50]
-func inferSlice11(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*200:][:200]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[150:][:50])
-	}
-}
-
-// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %12 = fused %9, %10 {expr="mul(sigmoid(a0),tanh(a1))"} : f32[B,50]
-func inferFused12(n int, dst []float32, x0 []float32, x1 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := float32(sigmoid(float64(a0[i])))
-		t1 := float32(math.Tanh(float64(a1[i])))
-		d[i] = t0 * t1
-	}
+func inferFused12(n int, dst []float32, x0 []float32) {
+	// elem1 = mul(sigmoid(a0),tanh(a1)), row by row
+	elem1(n, 50, dst[:n*50], 50, x0[:n*200-150], 200, x0[100:][:n*200-150], 200)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %14 = slice %6 {axis=1, end=2, start=1, step=1} : f32[B,1,200]
-func inferSlice14(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[200:][:200])
-	}
+// infer %13 = fused %11, %12 {expr="mul(sigmoid(a0),tanh(a1))"} : f32[B,50]
+func inferFused13(n int, dst []float32, x0 []float32, x1 []float32) {
+	// elem1 = mul(sigmoid(a0),tanh(a1)), row by row
+	elem1(n, 50, dst[:n*50], 50, x0[150:][:n*200-150], 200, x1[:n*50], 50)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %16 = matmul %13, %2, %15 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul16(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm200x50TBPPackB(tmp[:10000], x1)
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -110,242 +64,346 @@ func inferMatmul16(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
-	d := dst[:n*200]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	for i := range d {
-		d[i] = a1[i] + a0[i]
-	}
-}
-
-// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %20 = slice %16 {axis=1, end=100, start=50, step=1} : f32[B,50]
-func inferSlice20(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*200:][:200]
-		pb := dst[o*50:][:50]
-		copy(pb, fb[50:][:50])
-	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[200:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %21 = fused %20, %12, %17, %18 {expr="add(mul(sigmoid(a0),a1),mul(sigmoid(a2),tanh(a3)))"} : f32[B,50]
-func inferFused21(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := float32(sigmoid(float64(a0[i])))
-		t1 := t0 * a1[i]
-		t2 := float32(sigmoid(float64(a2[i])))
-		t3 := float32(math.Tanh(float64(a3[i])))
-		t4 := t2 * t3
-		d[i] = t1 + t4
-	}
+func inferFused21(n int, dst []float32, x0 []float32, x1 []float32) {
+	// elem3 = add(mul(sigmoid(a0),a1),mul(sigmoid(a2),tanh(a3))), row by row
+	elem3(n, 50, dst[:n*50], 50, x0[50:][:n*200-150], 200, x1[:n*50], 50, x0[:n*200-150], 200, x0[100:][:n*200-150], 200)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %23 = slice %6 {axis=1, end=3, start=2, step=1} : f32[B,1,200]
-func inferSlice23(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[400:][:200])
+// infer %25 = matmul %22, %2, %24 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[400:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %32 = slice %6 {axis=1, end=4, start=3, step=1} : f32[B,1,200]
-func inferSlice32(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[600:][:200])
+// infer %34 = matmul %31, %2, %33 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul34(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[600:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %41 = slice %6 {axis=1, end=5, start=4, step=1} : f32[B,1,200]
-func inferSlice41(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[800:][:200])
+// infer %43 = matmul %40, %2, %42 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul43(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[800:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %50 = slice %6 {axis=1, end=6, start=5, step=1} : f32[B,1,200]
-func inferSlice50(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1000:][:200])
+// infer %52 = matmul %49, %2, %51 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul52(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1000:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %59 = slice %6 {axis=1, end=7, start=6, step=1} : f32[B,1,200]
-func inferSlice59(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1200:][:200])
+// infer %61 = matmul %58, %2, %60 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul61(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1200:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %68 = slice %6 {axis=1, end=8, start=7, step=1} : f32[B,1,200]
-func inferSlice68(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1400:][:200])
+// infer %70 = matmul %67, %2, %69 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul70(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1400:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %77 = slice %6 {axis=1, end=9, start=8, step=1} : f32[B,1,200]
-func inferSlice77(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1600:][:200])
+// infer %79 = matmul %76, %2, %78 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul79(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1600:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %86 = slice %6 {axis=1, end=10, start=9, step=1} : f32[B,1,200]
-func inferSlice86(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[1800:][:200])
+// infer %88 = matmul %85, %2, %87 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul88(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[1800:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %95 = slice %6 {axis=1, end=11, start=10, step=1} : f32[B,1,200]
-func inferSlice95(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2000:][:200])
+// infer %97 = matmul %94, %2, %96 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul97(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2000:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %104 = slice %6 {axis=1, end=12, start=11, step=1} : f32[B,1,200]
-func inferSlice104(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2200:][:200])
+// infer %106 = matmul %103, %2, %105 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul106(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2200:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %113 = slice %6 {axis=1, end=13, start=12, step=1} : f32[B,1,200]
-func inferSlice113(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2400:][:200])
+// infer %115 = matmul %112, %2, %114 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul115(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2400:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %122 = slice %6 {axis=1, end=14, start=13, step=1} : f32[B,1,200]
-func inferSlice122(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2600:][:200])
+// infer %124 = matmul %121, %2, %123 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul124(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2600:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %131 = slice %6 {axis=1, end=15, start=14, step=1} : f32[B,1,200]
-func inferSlice131(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[2800:][:200])
+// infer %133 = matmul %130, %2, %132 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul133(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[2800:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %140 = slice %6 {axis=1, end=16, start=15, step=1} : f32[B,1,200]
-func inferSlice140(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3000:][:200])
+// infer %142 = matmul %139, %2, %141 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul142(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3000:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %149 = slice %6 {axis=1, end=17, start=16, step=1} : f32[B,1,200]
-func inferSlice149(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3200:][:200])
+// infer %151 = matmul %148, %2, %150 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul151(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3200:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %158 = slice %6 {axis=1, end=18, start=17, step=1} : f32[B,1,200]
-func inferSlice158(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3400:][:200])
+// infer %160 = matmul %157, %2, %159 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul160(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3400:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %167 = slice %6 {axis=1, end=19, start=18, step=1} : f32[B,1,200]
-func inferSlice167(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3600:][:200])
+// infer %169 = matmul %166, %2, %168 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul169(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3600:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
-// infer %176 = slice %6 {axis=1, end=20, start=19, step=1} : f32[B,1,200]
-func inferSlice176(n int, dst []float32, x0 []float32) {
-	for o := 0; o < n; o++ {
-		fb := x0[o*4000:][:4000]
-		pb := dst[o*200:][:200]
-		copy(pb, fb[3800:][:200])
+// infer %178 = matmul %175, %2, %177 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
+func inferMatmul178(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			gemm200x50TBP(hi-lo, x0[lo*50:], tmp, dst[lo*200:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
+	// elem2 = add(a1,a0), row by row
+	elem2(n, 200, dst[:n*200], 200, dst[:n*200], 200, x2[3800:][:n*4000-3800], 4000)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // infer %183 = fused %181, %182, %174, %179, %180 {expr="mul(sigmoid(a0),tanh(add(mul(sigmoid(a1),a2),mul(sigmoid(a3),tanh(a4)))))"} : f32[B,50]
-func inferFused183(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	for i := range d {
-		t0 := float32(sigmoid(float64(a0[i])))
-		t1 := float32(sigmoid(float64(a1[i])))
-		t2 := t1 * a2[i]
-		t3 := float32(sigmoid(float64(a3[i])))
-		t4 := float32(math.Tanh(float64(a4[i])))
-		t5 := t3 * t4
-		t6 := t2 + t5
-		t7 := float32(math.Tanh(float64(t6)))
-		d[i] = t0 * t7
-	}
+func inferFused183(n int, dst []float32, x0 []float32, x1 []float32) {
+	// elem4 = mul(sigmoid(a0),tanh(add(mul(sigmoid(a1),a2),mul(sigmoid(a3),tanh(a4))))), row by row
+	elem4(n, 50, dst[:n*50], 50, x0[150:][:n*200-150], 200, x0[50:][:n*200-150], 200, x1[:n*50], 50, x0[:n*200-150], 200, x0[100:][:n*200-150], 200)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
@@ -378,9 +436,8 @@ func inferConcat204(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // infer %210 = matmul %204, %205, %209 {epilogue="add(a0,a1)", tb=true} : f32[B,20,200]
 func inferMatmul210(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm200x50TBPBiasPackB(tmp[:10000], x1)
 	{
-		jb.set(n, n*20, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n*20, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -395,9 +452,8 @@ func inferMatmul210(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // lstm.dl:10:12: pred = dense(last, 1) as fc
 // infer %390 = matmul %387, %388, %389 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
 func inferMatmul390(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm1x50TBPBiasPackB(tmp[:50], x1)
 	{
-		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -413,12 +469,8 @@ func inferMatmul390(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // eval %392 = fused %391, %1 {expr="square(sub(a0,a1))"} : f32[B,1]
 func evalFused392(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a0[i] - a1[i]
-		d[i] = t0 * t0
-	}
+	// elem5 = square(sub(a0,a1))
+	elem5(d, x0[:len(d)], x1[:len(d)])
 }
 
 // lstm.dl:12:10: loss mse(pred, y)
@@ -435,100 +487,84 @@ func evalMean393(n int, dst []float32, x0 []float32) {
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %11 = sigmoid %10 : f32[B,50]
 func trainSigmoid11(n int, dst []float32, x0 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = float32(sigmoid(float64(a0[i])))
-	}
+	// elem6 = sigmoid(a0), row by row
+	elem6(n, 50, dst[:n*50], 50, x0[:n*200-150], 200)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %13 = tanh %12 : f32[B,50]
 func trainTanh13(n int, dst []float32, x0 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = float32(math.Tanh(float64(a0[i])))
-	}
+	// elem7 = tanh(a0), row by row
+	elem7(n, 50, dst[:n*50], 50, x0[100:][:n*200-150], 200)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %15 = sigmoid %14 : f32[B,50]
+func trainSigmoid15(n int, dst []float32, x0 []float32) {
+	// elem6 = sigmoid(a0), row by row
+	elem6(n, 50, dst[:n*50], 50, x0[150:][:n*200-150], 200)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %16 = fused %11, %13 {expr="tanh(mul(a0,a1))"} : f32[B,50]
 func trainFused16(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		d[i] = float32(math.Tanh(float64(t0)))
-	}
+	// elem8 = tanh(mul(a0,a1))
+	elem8(d, x0[:len(d)], x1[:len(d)])
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %17 = mul %15, %16 : f32[B,50]
 func trainMul17(n int, dst []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a1[i]
-	}
+	// elem9 = mul(a0,a1)
+	elem9(d, x0[:len(d)], x1[:len(d)])
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %28 = sigmoid %27 : f32[B,50]
+func trainSigmoid28(n int, dst []float32, x0 []float32) {
+	// elem6 = sigmoid(a0), row by row
+	elem6(n, 50, dst[:n*50], 50, x0[50:][:n*200-150], 200)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %29 = fused %28, %11, %13, %22, %24 {expr="add(mul(a0,mul(a1,a2)),mul(a3,a4))"} : f32[B,50]
 func trainFused29(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a2[i]
-		t1 := a0[i] * t0
-		t2 := a3[i] * a4[i]
-		d[i] = t1 + t2
-	}
+	// elem10 = add(mul(a0,mul(a1,a2)),mul(a3,a4))
+	elem10(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)], x4[:len(d)])
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %30 = tanh %29 : f32[B,50]
+func trainTanh30(n int, dst []float32, x0 []float32) {
+	d := dst[:n*50]
+	// elem11 = tanh(a0)
+	elem11(d, x0[:len(d)])
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %43 = fused %42, %29, %36, %38 {expr="add(mul(a0,a1),mul(a2,a3))"} : f32[B,50]
 func trainFused43(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		t1 := a2[i] * a3[i]
-		d[i] = t0 + t1
-	}
+	// elem12 = add(mul(a0,a1),mul(a2,a3))
+	elem12(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)])
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %281 = fused %280, %267, %274, %276 {expr="tanh(add(mul(a0,a1),mul(a2,a3)))"} : f32[B,50]
 func trainFused281(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		t1 := a2[i] * a3[i]
-		t2 := t0 + t1
-		d[i] = float32(math.Tanh(float64(t2)))
-	}
+	// elem13 = tanh(add(mul(a0,a1),mul(a2,a3)))
+	elem13(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)])
 }
 
 // lstm.dl:10:12: pred = dense(last, 1) as fc
 // train %587 = matmul %584, %585, %586, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
 func trainMatmul587(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	gemm1x50TBPPackB(tmp[:50], x1)
 	{
-		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -552,10 +588,8 @@ func trainMatmul587(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // train %588 = square %587 : f32[B,1]
 func trainSquare588(n int, dst []float32, x0 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	for i := range d {
-		d[i] = a0[i] * a0[i]
-	}
+	// elem14 = square(a0)
+	elem14(d, x0[:len(d)])
 }
 
 // lstm.dl:12:10: loss mse(pred, y)
@@ -572,12 +606,8 @@ func trainMeanGrad591(n int, dst []float32) {
 // train %592 = fused %591, %587 {expr="mul(a0,scale{value=2.0}(a1))"} : f32[B,1]
 func trainFused592(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	for i := range d {
-		t0 := a1[i] * 2.0
-		d[i] = a0[i] * t0
-	}
+	// elem15 = mul(a0,mul(a1,2))
+	elem15(d, x0[:len(d)], x1[:len(d)])
 	s := 0.0
 	for _, v := range dst[:n] {
 		s += float64(v)
@@ -589,7 +619,7 @@ func trainFused592(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 // train %595 = matmul %592, %585 : f32[B,50]
 func trainMatmul595(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 328, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 328, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -616,26 +646,16 @@ func trainMatmul596(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %597 = fused %583, %595, %580 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
 func trainFused597(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a2[i]
-		d[i] = t0 * (1 - a0[i]*a0[i])
-	}
+	// elem16 = tanh_grad(a0,mul(a1,a2))
+	elem16(d, x0[:len(d)], x1[:len(d)], x2[:len(d)])
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // train %598 = fused %582, %597, %569 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
 func trainFused598(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	for i := range d {
-		t0 := a1[i] * a2[i]
-		d[i] = t0 * a0[i] * (1 - a0[i])
-	}
+	// elem17 = sigmoid_grad(a0,mul(a1,a2))
+	elem17(d, x0[:len(d)], x1[:len(d)], x2[:len(d)])
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
@@ -653,7 +673,7 @@ func trainConcat602(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // train %603 = matmul %602, %305 : f32[B,50]
 func trainMatmul603(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 2, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -667,17 +687,8 @@ func trainMatmul603(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 // train %605 = fused %597, %582, %570, %603, %566 {expr="add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))"} : f32[B,50]
 func trainFused605(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		t1 := a3[i] * a4[i]
-		t2 := t1 * (1 - a2[i]*a2[i])
-		d[i] = t0 + t2
-	}
+	// elem18 = add(mul(a0,a1),tanh_grad(a2,mul(a3,a4)))
+	elem18(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)], x4[:len(d)])
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
@@ -697,15 +708,8 @@ func trainMatmul612(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %757 = fused %330, %756, %313, %315 {expr="sigmoid_grad(a0,mul(a1,mul(a2,a3)))"} : f32[B,50]
 func trainFused757(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a2[i] * a3[i]
-		t1 := a1[i] * t0
-		d[i] = t1 * a0[i] * (1 - a0[i])
-	}
+	// elem19 = sigmoid_grad(a0,mul(a1,mul(a2,a3)))
+	elem19(d, x0[:len(d)], x1[:len(d)], x2[:len(d)], x3[:len(d)])
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
@@ -754,7 +758,7 @@ func trainConcat772(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 // train %775 = matmul %772, %304 : f32[B,20,50]
 func trainMatmul775(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n*20, 2, 0, nil, [8][]float32{dst, x0, x1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*20, 2, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -785,12 +789,32 @@ func trainSlice780(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %782 = slice %772 {axis=1, end=2, start=1, step=1} : f32[B,1,200]
+func trainSlice782(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[200:][:200])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // train %785 = slice %303 {axis=1, end=3, start=2, step=1} : f32[B,1,50]
 func trainSlice785(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[100:][:50])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %787 = slice %772 {axis=1, end=3, start=2, step=1} : f32[B,1,200]
+func trainSlice787(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[400:][:200])
 	}
 }
 
@@ -805,12 +829,32 @@ func trainSlice790(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %792 = slice %772 {axis=1, end=4, start=3, step=1} : f32[B,1,200]
+func trainSlice792(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[600:][:200])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // train %795 = slice %303 {axis=1, end=5, start=4, step=1} : f32[B,1,50]
 func trainSlice795(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[200:][:50])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %797 = slice %772 {axis=1, end=5, start=4, step=1} : f32[B,1,200]
+func trainSlice797(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[800:][:200])
 	}
 }
 
@@ -825,12 +869,32 @@ func trainSlice800(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %802 = slice %772 {axis=1, end=6, start=5, step=1} : f32[B,1,200]
+func trainSlice802(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1000:][:200])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // train %805 = slice %303 {axis=1, end=7, start=6, step=1} : f32[B,1,50]
 func trainSlice805(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[300:][:50])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %807 = slice %772 {axis=1, end=7, start=6, step=1} : f32[B,1,200]
+func trainSlice807(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1200:][:200])
 	}
 }
 
@@ -845,12 +909,32 @@ func trainSlice810(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %812 = slice %772 {axis=1, end=8, start=7, step=1} : f32[B,1,200]
+func trainSlice812(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1400:][:200])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // train %815 = slice %303 {axis=1, end=9, start=8, step=1} : f32[B,1,50]
 func trainSlice815(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[400:][:50])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %817 = slice %772 {axis=1, end=9, start=8, step=1} : f32[B,1,200]
+func trainSlice817(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1600:][:200])
 	}
 }
 
@@ -866,25 +950,8 @@ func trainMatmul820(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a0[i] + a1[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
+	// elem20 = add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)
+	elem20(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)], x9[:len(d)])
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
@@ -894,6 +961,16 @@ func trainSlice821(n int, dst []float32, x0 []float32) {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[450:][:50])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %823 = slice %772 {axis=1, end=10, start=9, step=1} : f32[B,1,200]
+func trainSlice823(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[1800:][:200])
 	}
 }
 
@@ -908,12 +985,32 @@ func trainSlice825(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %827 = slice %772 {axis=1, end=11, start=10, step=1} : f32[B,1,200]
+func trainSlice827(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2000:][:200])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // train %830 = slice %303 {axis=1, end=12, start=11, step=1} : f32[B,1,50]
 func trainSlice830(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[550:][:50])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %832 = slice %772 {axis=1, end=12, start=11, step=1} : f32[B,1,200]
+func trainSlice832(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2200:][:200])
 	}
 }
 
@@ -928,12 +1025,32 @@ func trainSlice835(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %837 = slice %772 {axis=1, end=13, start=12, step=1} : f32[B,1,200]
+func trainSlice837(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2400:][:200])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // train %840 = slice %303 {axis=1, end=14, start=13, step=1} : f32[B,1,50]
 func trainSlice840(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[650:][:50])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %842 = slice %772 {axis=1, end=14, start=13, step=1} : f32[B,1,200]
+func trainSlice842(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2600:][:200])
 	}
 }
 
@@ -948,6 +1065,16 @@ func trainSlice845(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %847 = slice %772 {axis=1, end=15, start=14, step=1} : f32[B,1,200]
+func trainSlice847(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[2800:][:200])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // train %850 = slice %303 {axis=1, end=16, start=15, step=1} : f32[B,1,50]
 func trainSlice850(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
@@ -958,12 +1085,32 @@ func trainSlice850(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %852 = slice %772 {axis=1, end=16, start=15, step=1} : f32[B,1,200]
+func trainSlice852(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3000:][:200])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // train %855 = slice %303 {axis=1, end=17, start=16, step=1} : f32[B,1,50]
 func trainSlice855(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[800:][:50])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %857 = slice %772 {axis=1, end=17, start=16, step=1} : f32[B,1,200]
+func trainSlice857(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3200:][:200])
 	}
 }
 
@@ -979,25 +1126,8 @@ func trainMatmul860(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
+	// elem21 = add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)
+	elem21(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)], x9[:len(d)])
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
@@ -1007,6 +1137,16 @@ func trainSlice861(n int, dst []float32, x0 []float32) {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[850:][:50])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %863 = slice %772 {axis=1, end=18, start=17, step=1} : f32[B,1,200]
+func trainSlice863(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3400:][:200])
 	}
 }
 
@@ -1021,12 +1161,32 @@ func trainSlice865(n int, dst []float32, x0 []float32) {
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %867 = slice %772 {axis=1, end=19, start=18, step=1} : f32[B,1,200]
+func trainSlice867(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3600:][:200])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
 // train %870 = slice %303 {axis=1, end=20, start=19, step=1} : f32[B,1,50]
 func trainSlice870(n int, dst []float32, x0 []float32) {
 	for o := 0; o < n; o++ {
 		fb := x0[o*1000:][:1000]
 		pb := dst[o*50:][:50]
 		copy(pb, fb[950:][:50])
+	}
+}
+
+// lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
+// train %872 = slice %772 {axis=1, end=20, start=19, step=1} : f32[B,1,200]
+func trainSlice872(n int, dst []float32, x0 []float32) {
+	for o := 0; o < n; o++ {
+		fb := x0[o*4000:][:4000]
+		pb := dst[o*200:][:200]
+		copy(pb, fb[3800:][:200])
 	}
 }
 
@@ -1042,15 +1202,8 @@ func trainMatmul875(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		d[i] = t1 + a3[i]
-	}
+	// elem22 = add(add(add(a1,a0),a2),a3)
+	elem22(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)])
 }
 
 // lstm.dl:9:12: last = lstm(seq, 50) as lstm2                     // return_sequences defaults to false: last step [B, 50]
@@ -1065,47 +1218,288 @@ func trainMatmul878(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		d[i] = t0 + a2[i]
-	}
+	// elem23 = add(add(a1,a0),a2)
+	elem23(d, d, x2[:len(d)], x3[:len(d)])
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %919 = fused %281, %899, %278 {expr="tanh_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused919(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	// elem24 = tanh_grad(a0,mul(a1,a2)), row by row
+	elem24(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[950:][:n*1000-950], 1000, x2[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %921 = fused %278, %899, %281 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,50]
+func trainFused921(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+	// elem25 = sigmoid_grad(a0,mul(a1,a2)), row by row
+	elem25(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[950:][:n*1000-950], 1000, x2[:n*50], 50)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %927 = fused %919, %280, %268, %900, %925, %264 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
 func trainFused927(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	a4 := x4[:len(d)]
-	a5 := x5[:len(d)]
-	for i := range d {
-		t0 := a0[i] * a1[i]
-		t1 := a3[i] + a4[i]
-		t2 := t1 * a5[i]
-		t3 := t2 * (1 - a2[i]*a2[i])
-		d[i] = t0 + t3
-	}
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[900:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
 // train %929 = fused %264, %900, %925, %268 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
 func trainFused929(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
-	d := dst[:n*50]
-	a0 := x0[:len(d)]
-	a1 := x1[:len(d)]
-	a2 := x2[:len(d)]
-	a3 := x3[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a2[i]
-		t1 := t0 * a3[i]
-		d[i] = t1 * a0[i] * (1 - a0[i])
-	}
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[900:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %936 = fused %927, %266, %254, %901, %933, %250 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused936(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[850:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %938 = fused %250, %901, %933, %254 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused938(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[850:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %945 = fused %936, %252, %240, %902, %942, %236 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused945(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[800:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %947 = fused %236, %902, %942, %240 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused947(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[800:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %954 = fused %945, %238, %226, %903, %951, %222 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused954(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[750:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %956 = fused %222, %903, %951, %226 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused956(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[750:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %963 = fused %954, %224, %212, %904, %960, %208 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused963(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[700:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %965 = fused %208, %904, %960, %212 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused965(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[700:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %972 = fused %963, %210, %198, %905, %969, %194 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused972(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[650:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %974 = fused %194, %905, %969, %198 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused974(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[650:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %981 = fused %972, %196, %184, %906, %978, %180 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused981(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[600:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %983 = fused %180, %906, %978, %184 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused983(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[600:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %990 = fused %981, %182, %170, %907, %987, %166 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused990(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[550:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %992 = fused %166, %907, %987, %170 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused992(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[550:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %999 = fused %990, %168, %156, %908, %996, %152 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused999(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[500:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1001 = fused %152, %908, %996, %156 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1001(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[500:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1007 = fused %999, %154, %142, %909, %1005, %138 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1007(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[450:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1009 = fused %138, %909, %1005, %142 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1009(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[450:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1016 = fused %1007, %140, %128, %910, %1013, %124 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1016(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[400:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1018 = fused %124, %910, %1013, %128 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1018(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[400:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1025 = fused %1016, %126, %114, %911, %1022, %110 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1025(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[350:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1027 = fused %110, %911, %1022, %114 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1027(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[350:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1034 = fused %1025, %112, %100, %912, %1031, %96 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1034(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[300:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1036 = fused %96, %912, %1031, %100 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1036(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[300:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1043 = fused %1034, %98, %86, %913, %1040, %82 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1043(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[250:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1045 = fused %82, %913, %1040, %86 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1045(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[250:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1052 = fused %1043, %84, %72, %914, %1049, %68 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1052(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[200:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1054 = fused %68, %914, %1049, %72 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1054(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[200:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1061 = fused %1052, %70, %58, %915, %1058, %54 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1061(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[150:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1063 = fused %54, %915, %1058, %58 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1063(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[150:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1070 = fused %1061, %56, %44, %916, %1067, %40 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1070(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[100:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1072 = fused %40, %916, %1067, %44 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1072(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[100:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1078 = fused %1070, %42, %30, %917, %1076, %26 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1078(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[50:][:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1080 = fused %26, %917, %1076, %30 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1080(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[50:][:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1087 = fused %1078, %28, %16, %918, %1084, %15 {expr="add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5)))"} : f32[B,50]
+func trainFused1087(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+	// elem26 = add(mul(a0,a1),tanh_grad(a2,mul(add(a3,a4),a5))), row by row
+	elem26(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*50], 50, x2[:n*50], 50, x3[:n*1000-950], 1000, x4[:n*50], 50, x5[:n*50], 50)
+}
+
+// lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
+// train %1088 = fused %15, %918, %1084, %16 {expr="sigmoid_grad(a0,mul(add(a1,a2),a3))"} : f32[B,50]
+func trainFused1088(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+	// elem27 = sigmoid_grad(a0,mul(add(a1,a2),a3)), row by row
+	elem27(n, 50, dst[:n*50], 50, x0[:n*50], 50, x1[:n*1000-950], 1000, x2[:n*50], 50, x3[:n*50], 50)
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
@@ -1223,25 +1617,8 @@ func trainMatmul1140(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a0[i] + a1[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
+	// elem20 = add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)
+	elem20(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)], x9[:len(d)])
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
@@ -1336,25 +1713,8 @@ func trainMatmul1180(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	a4 := x5[:len(d)]
-	a5 := x6[:len(d)]
-	a6 := x7[:len(d)]
-	a7 := x8[:len(d)]
-	a8 := x9[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		t2 := t1 + a3[i]
-		t3 := t2 + a4[i]
-		t4 := t3 + a5[i]
-		t5 := t4 + a6[i]
-		t6 := t5 + a7[i]
-		d[i] = t6 + a8[i]
-	}
+	// elem21 = add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)
+	elem21(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)], x5[:len(d)], x6[:len(d)], x7[:len(d)], x8[:len(d)], x9[:len(d)])
 }
 
 // lstm.dl:8:11: seq = lstm(x, 50, return_sequences=true) as lstm1 // every step: [B, T, 50]
@@ -1399,22 +1759,6 @@ func trainMatmul1195(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	a2 := x3[:len(d)]
-	a3 := x4[:len(d)]
-	for i := range d {
-		t0 := a1[i] + a0[i]
-		t1 := t0 + a2[i]
-		d[i] = t1 + a3[i]
-	}
-}
-
-// sigmoid is the logistic function, computed without overflow.
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
+	// elem22 = add(add(add(a1,a0),a2),a3)
+	elem22(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)])
 }

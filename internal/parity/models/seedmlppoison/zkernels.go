@@ -7,9 +7,8 @@ import "math"
 // mlp.dl:10:11: fc1 = dense(x, H, activation=relu) // names the value and the layer: fc1.weight, fc1.bias
 // infer %3 = matmul %0, %1, %2 {epilogue="relu(add(a0,a1))", tb=true} : f32[B,10]
 func inferMatmul3(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm10x10TBPBiasReluPackB(tmp[:100], x1)
 	{
-		jb.set(n, n, 164, 0, tmp, [8][]float32{dst, x0, x1, x2}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 164, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -30,7 +29,7 @@ func inferMatmul9(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 		for j := range c {
 			s := dot(ar, x1[j*10:][:10])
 			t0 := s + x2[j]
-			c[j] = float32(sigmoid(float64(t0)))
+			c[j] = sigmoid32(t0)
 		}
 	}
 }
@@ -55,7 +54,7 @@ func evalFused11(n int, dst []float32, x0 []float32, x1 []float32) {
 	s1 := x1[0]
 	for i := range d {
 		t0 := a0[i] + s1
-		d[i] = float32(sigmoid(float64(t0)))
+		d[i] = sigmoid32(t0)
 	}
 }
 
@@ -68,7 +67,7 @@ func evalFused12(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32)
 	a2 := x2[:len(d)]
 	for i := range d {
 		t0 := a0[i] + s1
-		d[i] = float32(bceLogits(float64(t0), float64(a2[i])))
+		d[i] = bceLogits32(t0, a2[i])
 	}
 }
 
@@ -103,7 +102,7 @@ func trainFused15(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float
 	a3 := x3[:len(d)]
 	for i := range d {
 		t0 := a0[i] + s1
-		d[i] = float32(bceLogitsGrad(float64(t0), float64(a2[i]), float64(a3[i])))
+		d[i] = a3[i] * (sigmoid32(t0) - a2[i])
 	}
 	s := 0.0
 	for _, v := range dst[:n] {
@@ -127,7 +126,7 @@ func trainMatmul18(n int, dst []float32, x0 []float32, x1 []float32) {
 
 // mlp.dl:12:11: fc3 = dense(fc2, 1)
 // train %19 = matmul %15, %8, %7 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
-func trainMatmul19(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+func trainMatmul19(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*10:][:10]
 		clear(c)
@@ -139,17 +138,22 @@ func trainMatmul19(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 		}
 	}
 	d := dst[:n*10]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	for i := range d {
-		d[i] = reluGrad(a1[i], a0[i])
-	}
-	for o0 := 0; o0 < 10; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*10])
-		}
-		dst1[o0] = float32(s)
+	// elem0 = relu_grad(a1,a0)
+	elem0(d, d, x2[:len(d)])
+	{
+		jb.set(n, 10, 1024, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
+			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*10])
+				}
+				dst1[o0] = float32(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
@@ -168,31 +172,39 @@ func trainMatmul22(n int, dst []float32, x0 []float32, x1 []float32) {
 
 // mlp.dl:11:11: fc2 = dense(fc1, H, activation=relu)
 // train %23 = matmul %19, %5, %4 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
-func trainMatmul23(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
-	gemm10x10(n, x0, x1, dst)
+func trainMatmul23(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+	{
+		jb.set(n, n, 164, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
+			_, _, _, _, _ = n, dst, dst1, x0, x1
+			gemm10x10(hi-lo, x0[lo*10:], x1, dst[lo*10:])
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
 	d := dst[:n*10]
-	a0 := dst[:len(d)]
-	a1 := x2[:len(d)]
-	for i := range d {
-		d[i] = reluGrad(a1[i], a0[i])
-	}
-	for o0 := 0; o0 < 10; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			s += float64(dst[o0+r0*10])
-		}
-		dst1[o0] = float32(s)
+	// elem0 = relu_grad(a1,a0)
+	elem0(d, d, x2[:len(d)])
+	{
+		jb.set(n, 10, 1024, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
+			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
+			for o0 := lo; o0 < hi; o0++ {
+				s := 0.0
+				for r0 := 0; r0 < n; r0++ {
+					s += float64(dst[o0+r0*10])
+				}
+				dst1[o0] = float32(s)
+			}
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
-// bceLogits is the binary cross-entropy of sigmoid(z), max(z,0) - z·y + log(1+exp(-|z|)).
-func bceLogits(z, y float64) float64 {
-	return max(z, 0) - z*y + math.Log1p(math.Exp(-math.Abs(z)))
-}
-
-// bceLogitsGrad is dy·(sigmoid(z) - y).
-func bceLogitsGrad(z, y, dy float64) float64 {
-	return dy * (sigmoid(z) - y)
+// bceLogits32 is bceLogits in float32, e^-|z| by exp32.
+func bceLogits32(z, y float32) float32 {
+	return max(z, 0) - z*y + float32(math.Log1p(float64(exp32(-max(z, -z)))))
 }
 
 // dot is Σ a[i]·b[i] over len(a) elements, with four accumulators.
@@ -219,21 +231,4 @@ func poison(s []float32) {
 	for i := range s {
 		s[i] = float32(math.NaN())
 	}
-}
-
-// reluGrad is dy where x > 0, else dy·0.
-func reluGrad(x, dy float32) float32 {
-	if x > 0 {
-		return dy
-	}
-	return dy * 0
-}
-
-// sigmoid is the logistic function, computed without overflow.
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
 }
