@@ -103,6 +103,7 @@ type gen struct {
 	elems       []asm.ElemSpec    // vector elementwise kernels, in order of first use (vector.go)
 	elemSeen    map[string]string // kernel names by expression
 	elemHelpers map[string]bool   // float32 math helpers of the elementwise files used
+	multis      []asm.MultiSpec   // multi-output vector kernels: the optimizer update (optim.go)
 	packs       []packedW         // weights packed once per update (packed.go)
 	packSeen    map[string]int    // index in packs by routine and parameter offset
 }
@@ -224,16 +225,13 @@ func (g *gen) build() error {
 		kern.Line()
 	}
 	g.emitHelpers(kern)
-	if err := g.emitGEMMFiles(); err != nil {
-		return err
-	}
 	if g.p.Lookup("train") != nil {
 		optim := g.newFile(fileOptim)
 		if err := g.emitOptimizer(optim); err != nil {
 			return err
 		}
 	}
-	return nil
+	return g.emitGEMMFiles()
 }
 
 func (g *gen) sourceName() string {

@@ -115,18 +115,6 @@ var helperDecls = map[string]func(g *gen) jen.Code{
 			),
 			jen.Return(id("lo"), jen.Id("max").Call(id("lo"), id("hi"))))
 	},
-	"dropoutUniform": func(g *gen) jen.Code {
-		const golden = "0x9E3779B97F4A7C15"
-		return jen.Comment("dropoutUniform is the counter-based stream of dropout masks, a uniform number in [0,1)").Line().
-			Comment("that depends only on (seed, step, index): SplitMix64 of seed ^ step*golden ^ index.").Line().
-			Func().Id("dropoutUniform").Params(id("seed"), id("step"), id("index").Uint64()).Float64().Block(
-			define("z", id("seed").Op("^").Id("step").Op("*").Id(golden).Op("^").Id("index")),
-			id("z").Op("+=").Id(golden),
-			id("z").Op("=").Parens(id("z").Op("^").Id("z").Op(">>").Lit(30)).Op("*").Id("0xBF58476D1CE4E5B9"),
-			id("z").Op("=").Parens(id("z").Op("^").Id("z").Op(">>").Lit(27)).Op("*").Id("0x94D049BB133111EB"),
-			id("z").Op("^=").Id("z").Op(">>").Lit(31),
-			jen.Return(jen.Float64().Call(id("z").Op(">>").Lit(11)).Op("/").Parens(lit(1).Op("<<").Lit(53))))
-	},
 	"poison": func(g *gen) jen.Code {
 		return jen.Comment("poison fills s with NaN before a kernel writes it (dlc build -d=poison).").Line().
 			Func().Id("poison").Params(id("s").Index().Add(g.ft())).Block(

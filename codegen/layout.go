@@ -90,8 +90,8 @@ func emitConcat(k *kernel) error {
 }
 
 // emitDropoutMask draws a mask of 1/(1-p) with probability 1-p, else 0:
-// element i is kept when dropoutUniform(seed, step, i) >= p, the
-// reference interpreter's counter-based stream (interp.DropoutUniform).
+// element i is kept when runtime.DropoutUniform(seed, step, i) >= p, the
+// stream the reference interpreter draws from too.
 // In the train func a mask fixed by SetDropoutMask (parameter keep,
 // checked to match dst by TrainStep) replaces the draw.
 func emitDropoutMask(k *kernel) error {
@@ -99,7 +99,7 @@ func emitDropoutMask(k *kernel) error {
 	p := v.Attrs.Float("p", 0)
 	k.usesStep = true
 	draw := rangeOver("i", id("dst"),
-		jen.If(jen.Add(k.g.helper("dropoutUniform").Call(jen.Uint64().Call(lit(v.Attrs.Int("seed", 0))), id("step"), jen.Uint64().Call(id("i")))).Op(">=").Add(flit(p))).Block(
+		jen.If(jen.Add(jen.Qual(runtimePath, "DropoutUniform").Call(jen.Uint64().Call(lit(v.Attrs.Int("seed", 0))), id("step"), jen.Uint64().Call(id("i")))).Op(">=").Add(flit(p))).Block(
 			id("dst").Index(id("i")).Op("=").Add(flit(1/(1-p)))).Else().Block(
 			id("dst").Index(id("i")).Op("=").Lit(0)))
 	if k.g.p.Lookup("train") != nil && slices.Contains(k.g.p.Lookup("train").Values, v) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/dlc-lang/dlc/codegen/asm"
+	"github.com/dlc-lang/dlc/ir"
 )
 
 // hyperNames are the hyper-parameters each optimizer reads, torch.optim's
@@ -100,6 +102,25 @@ func (g *gen) emitOptimizer(file *jen.File) error {
 		pre, step = g.rmsprop(h)
 	}
 	body := append([]jen.Code{define("lr", id("m").Dot("lr"))}, pre...)
+	if useElemAsm && g.float == ir.F32 {
+		// One vector kernel (asm.MultiSpec) per range, with the loop above as its
+		// Go twin.
+		spec, scalars := optimStep(o.Kind, h, keys)
+		spec.Source = fmt.Sprintf("optimizer %s (%s)", o.Kind, hyperDoc(h))
+		g.multis = append(g.multis, spec)
+		for _, r := range ranges {
+			size := r[1] - r[0]
+			args := []jen.Code{window("m.params", L(r[0]), lit(size)), window("m.grads", L(r[0]), lit(size))}
+			for s := range keys {
+				args = append(args, window("m.state", L(s*g.pSize+r[0]), lit(size)))
+			}
+			for _, sc := range scalars {
+				args = append(args, id(sc))
+			}
+			body = append(body, id(spec.Name).Call(args...))
+		}
+		ranges = nil
+	}
 	for _, r := range ranges {
 		size := r[1] - r[0]
 		block := []jen.Code{
@@ -234,4 +255,96 @@ func (g *gen) rmsprop(h map[string]float64) (pre, step []jen.Code) {
 // sqrt renders math.Sqrt of a float-typed expression, in float64.
 func (g *gen) sqrt(e jen.Code) *jen.Statement {
 	return jen.Qual("math", "Sqrt").Call(jen.Float64().Call(e))
+}
+
+// optimStepName is the vector kernel of the optimizer update.
+const optimStepName = "optimStep"
+
+// optimStep returns the optimizer update as a multi-output vector kernel
+// over a0 = params, a1 = grads and the state blocks (keys, in order), and
+// the names of its scalar arguments (locals of optimize). Its expressions
+// are the loops of sgd, adam and rmsprop operation for operation, so the
+// kernel's Go twin is that loop and its assembly rounds the same way.
+func optimStep(kind string, h map[string]float64, keys []string) (asm.MultiSpec, []string) {
+	arg := func(i int) *asm.ElemExpr { return &asm.ElemExpr{Op: "arg", Arg: i} }
+	kl := func(x float64) *asm.ElemExpr { return &asm.ElemExpr{Op: "lit", Value: x} }
+	op := func(o string, a ...*asm.ElemExpr) *asm.ElemExpr { return &asm.ElemExpr{Op: o, Args: a} }
+	var scalars []string
+	sc := func(name string) *asm.ElemExpr {
+		i := slices.Index(scalars, name)
+		if i < 0 {
+			i = len(scalars)
+			scalars = append(scalars, name)
+		}
+		return &asm.ElemExpr{Op: "scalar", Arg: i}
+	}
+	state := func(key string) int { return 2 + slices.Index(keys, key) }
+	spec := asm.MultiSpec{Name: optimStepName, Slices: 2 + len(keys)}
+	out := func(slice int, e *asm.ElemExpr) { spec.Outs = append(spec.Outs, asm.MultiOut{Slice: slice, Expr: e}) }
+	p, gv := arg(0), arg(1)
+	if wd := h["weight_decay"]; wd != 0 && kind != "adamw" {
+		gv = op("add", gv, op("mul", kl(wd), p)) // g += wd·p
+	}
+	switch kind {
+	case "sgd":
+		if mom := h["momentum"]; mom != 0 {
+			buf := state("momentum_buffer")
+			b := op("add", op("mul", sc("mb"), arg(buf)), op("mul", sc("gb"), gv))
+			out(buf, b)
+			if h["nesterov"] != 0 {
+				gv = op("add", gv, op("mul", kl(mom), b))
+			} else {
+				gv = b
+			}
+		}
+		out(0, op("sub", p, op("mul", sc("lr"), gv)))
+	case "adam", "adamw":
+		b1, b2 := h["beta1"], h["beta2"]
+		if wd := h["weight_decay"]; kind == "adamw" && wd != 0 {
+			p = op("mul", p, sc("decay")) // p *= 1 - lr·wd
+		}
+		m1, v := state("exp_avg"), state("exp_avg_sq")
+		m1n := op("add", arg(m1), op("mul", kl(1-b1), op("sub", gv, arg(m1))))
+		vn := op("add", op("mul", kl(b2), arg(v)), op("mul", op("mul", kl(1-b2), gv), gv))
+		out(m1, m1n)
+		out(v, vn)
+		vv := vn
+		if h["amsgrad"] != 0 {
+			vmax := state("max_exp_avg_sq")
+			vv = op("max", arg(vmax), vn)
+			out(vmax, vv)
+		}
+		denom := op("add", op("mul", op("sqrt", vv), sc("rbc2")), kl(h["eps"]))
+		out(0, op("sub", p, op("div", op("mul", sc("stepSize"), m1n), denom)))
+	case "rmsprop":
+		alpha := h["alpha"]
+		sq := state("square_avg")
+		ms := op("add", op("mul", kl(alpha), arg(sq)), op("mul", op("mul", kl(1-alpha), gv), gv))
+		out(sq, ms)
+		if h["centered"] != 0 {
+			ga := state("grad_avg")
+			gan := op("add", arg(ga), op("mul", kl(1-alpha), op("sub", gv, arg(ga))))
+			out(ga, gan)
+			ms = op("sub", ms, op("mul", gan, gan))
+		}
+		avg := op("add", op("sqrt", ms), kl(h["eps"]))
+		if mom := h["momentum"]; mom > 0 {
+			buf := state("momentum_buffer")
+			b := op("add", op("mul", kl(mom), arg(buf)), op("div", gv, avg))
+			out(buf, b)
+			out(0, op("sub", p, op("mul", sc("lr"), b)))
+		} else {
+			out(0, op("sub", p, op("div", op("mul", sc("lr"), gv), avg)))
+		}
+	}
+	spec.Scalars = len(scalars)
+	doc := []string{"Arguments: a0 params, a1 grads"}
+	for i, k := range keys {
+		doc[0] += fmt.Sprintf(", a%d %s", i+2, k)
+	}
+	for i, n := range scalars {
+		doc[0] += fmt.Sprintf(", c%d %s", i, n)
+	}
+	spec.Doc = []string{doc[0] + "."}
+	return spec, scalars
 }

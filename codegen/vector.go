@@ -92,10 +92,10 @@ func (g *gen) elemHelper(name string) *jen.Statement {
 
 // emitElemFiles renders the vector kernels and helpers into g.raw.
 func (g *gen) emitElemFiles() error {
-	if len(g.elems) == 0 && len(g.elemHelpers) == 0 {
+	if len(g.elems) == 0 && len(g.multis) == 0 && len(g.elemHelpers) == 0 {
 		return nil
 	}
-	u, err := asm.Config{Pkg: g.opts.Package, GeneratedBy: "dlc build " + g.sourceName()}.GenerateElem(g.elems, sortedKeys(g.elemHelpers))
+	u, err := asm.Config{Pkg: g.opts.Package, GeneratedBy: "dlc build " + g.sourceName()}.GenerateElemMulti(g.elems, g.multis, sortedKeys(g.elemHelpers))
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@
 //     PyTorch names and layouts;
 //   - a seeded RNG with a documented stream, PyTorch's default
 //     initializers (KaimingUniform, FanInUniform, XavierUniform, Normal,
-//     ...) and a counter-based Stream for dropout masks;
+//     ...) and DropoutUniform, the counter-based stream of dropout masks;
 //   - a Pool of persistent workers for parallel loops with deterministic
 //     chunks (Pool.For);
 //   - View, to carve tensors out of a planned memory block;

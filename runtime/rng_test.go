@@ -126,40 +126,41 @@ func TestShuffle(t *testing.T) {
 	}
 }
 
-func TestStream(t *testing.T) {
-	s := NewStream(1, 2)
-	// Element i is the i+1'th SplitMix64 output from the key.
-	state := s.key
-	for i := range 100 {
-		state += golden
-		if got, want := s.Uint64(i), mix64(state); got != want {
-			t.Fatalf("element %d = %#x, want %#x", i, got, want)
+// TestDropoutUniform checks the stream against SplitMix64's published
+// first outputs for seed 0 (0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4,
+// 0x06c45d188009454f): with seed 0 and index 0, step s draws the state
+// (s+1)·golden, which is SplitMix64's (s+1)-th output; and that it is
+// uniform enough in [0, 1).
+func TestDropoutUniform(t *testing.T) {
+	for step, z := range []uint64{0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4, 0x06c45d188009454f} {
+		if got, want := DropoutUniform(0, uint64(step), 0), float64(z>>11)/(1<<53); got != want {
+			t.Errorf("step %d: got %v, want %v", step, got, want)
 		}
-	}
-	seen := make(map[uint64]bool)
-	for seed := range uint64(10) {
-		for step := range uint64(100) {
-			k := NewStream(seed, step).key
-			if seen[k] {
-				t.Fatalf("key of (%d, %d) repeats", seed, step)
-			}
-			seen[k] = true
-		}
-	}
-	if NewStream(1, 2) != s {
-		t.Error("NewStream is not deterministic")
 	}
 	var sum float64
 	const n = 100000
-	for i := range n {
-		u := float64(s.Float32(i))
-		v := s.Float64(i)
-		if u < 0 || u >= 1 || v < 0 || v >= 1 || math.Abs(u-v) > 0x1p-24 {
-			t.Fatalf("element %d: Float32 %v, Float64 %v", i, u, v)
+	for i := range uint64(n) {
+		u := DropoutUniform(3, 7, i)
+		if u < 0 || u >= 1 {
+			t.Fatalf("element %d: %v", i, u)
 		}
 		sum += u
 	}
-	if mean := sum / n; math.Abs(mean-0.5) > 5*math.Sqrt(1.0/12/n) {
-		t.Errorf("mean %v, want 0.5", mean)
+	if mean := sum / n; math.Abs(mean-0.5) > 0.005 {
+		t.Errorf("mean %v, want about 0.5", mean)
+	}
+}
+
+// TestEpochKey checks that epochs and seeds get distinct shuffle keys.
+func TestEpochKey(t *testing.T) {
+	seen := make(map[uint64]bool)
+	for seed := range uint64(10) {
+		for e := range uint64(100) {
+			k := epochKey(seed, e)
+			if seen[k] {
+				t.Fatalf("key of (%d, %d) repeats", seed, e)
+			}
+			seen[k] = true
+		}
 	}
 }

@@ -3,40 +3,30 @@ package runtime
 // golden is 2⁶⁴/φ, the SplitMix64 increment.
 const golden = 0x9e3779b97f4a7c15
 
-// Stream is a counter-based random stream for generated kernels, such as
-// dropout masks: element i's value is a pure function of (seed, step, i), so
-// masks are reproducible and independent of the number of threads and of
-// the order in which elements are visited.
+// DropoutUniform is the counter-based random stream behind the dropout
+// masks of generated models and of the reference interpreter: a uniform
+// number in [0,1) that depends only on (seed, step, index), so any element
+// can be drawn independently, in any order, on any thread:
 //
-// NewStream(seed, step) derives the key mix(mix(seed ^ golden) + step), and
-// element i is the i+1'th output of SplitMix64 started from that key:
-// mix(key + (i+1)*golden), with golden = 0x9e3779b97f4a7c15 and mix the
-// SplitMix64 finalizer. Distinct steps of one seed give distinct keys.
-type Stream struct {
-	key uint64
+//	z := seed ^ step*0x9E3779B97F4A7C15 ^ index
+//	z += 0x9E3779B97F4A7C15                       // SplitMix64 (Steele et al. 2014)
+//	z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
+//	z = (z ^ z>>27) * 0x94D049BB133111EB
+//	z ^= z >> 31
+//	u := float64(z>>11) / (1 << 53)               // top 53 bits, exact in float64
+//
+// with arithmetic modulo 2⁶⁴. A dropout layer keeps element index (the
+// flat row-major offset in its mask) at training step step when
+// DropoutUniform(seed, step, index) >= p; seed numbers the model's dropout
+// layers in source order.
+func DropoutUniform(seed, step, index uint64) float64 {
+	return float64(mix64(seed^step*golden^index+golden)>>11) / (1 << 53)
 }
 
-// NewStream returns the stream for training step step of a model seeded
-// with seed.
-func NewStream(seed, step uint64) Stream {
-	return Stream{key: mix64(mix64(seed^golden) + step)}
-}
-
-// Uint64 returns the 64 random bits of element i.
-func (s Stream) Uint64(i int) uint64 {
-	return mix64(s.key + (uint64(i)+1)*golden)
-}
-
-// Float32 returns element i as a uniform float32 in [0, 1), a multiple of
-// 2⁻²⁴. A dropout kernel keeps element i when s.Float32(i) >= p.
-func (s Stream) Float32(i int) float32 {
-	return float32(s.Uint64(i)>>40) * 0x1p-24
-}
-
-// Float64 returns element i as a uniform float64 in [0, 1), a multiple of
-// 2⁻⁵³.
-func (s Stream) Float64(i int) float64 {
-	return float64(s.Uint64(i)>>11) * 0x1p-53
+// epochKey seeds the shuffle of epoch epoch of a training loop seeded with
+// seed: mix(mix(seed ^ golden) + epoch), distinct for distinct epochs.
+func epochKey(seed, epoch uint64) uint64 {
+	return mix64(mix64(seed^golden) + epoch)
 }
 
 // mix64 is the SplitMix64 finalizer (Stafford's mix13), a bijection.

@@ -15,7 +15,8 @@ type Loop struct {
 	BatchSize int
 	// Seed seeds the shuffle. The order of epoch e (counted from 1) is a
 	// pure function of Seed, e and the number of samples: the identity
-	// permutation shuffled by an RNG seeded with NewStream(Seed, e)'s key.
+	// permutation shuffled by an RNG seeded with mix(mix(Seed ^ golden) + e),
+	// mix being SplitMix64's finalizer and golden its increment.
 	// So a run resumed at epoch e sees the same batches.
 	Seed uint64
 	// NoShuffle visits the samples in order.
@@ -74,7 +75,7 @@ func (l *Loop) Run(n int, step func(batch []int) (loss float64, err error)) (Epo
 			order[i] = i
 		}
 		if !l.NoShuffle {
-			rng.Seed(NewStream(l.Seed, uint64(e)).key)
+			rng.Seed(epochKey(l.Seed, uint64(e)))
 			rng.Shuffle(order)
 		}
 		stats, err := l.epoch(e, order, step)

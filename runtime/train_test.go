@@ -62,7 +62,7 @@ func TestRunBatchesAndShuffle(t *testing.T) {
 		t.Error("same seed, different batches")
 	}
 	var r RNG
-	r.Seed(NewStream(1, 3).key)
+	r.Seed(mix64(mix64(1^golden) + 3)) // the documented key of seed 1, epoch 3
 	want := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 	r.Shuffle(want)
 	if !slices.Equal(orders[2], want) {

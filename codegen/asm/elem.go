@@ -30,6 +30,7 @@ var elemArity = map[string]int{
 	"add": 2, "sub": 2, "mul": 2, "div": 2,
 	"neg": 1, "square": 1, "recip": 1, "relu": 1, "relu_grad": 2,
 	"exp": 1, "sigmoid": 1, "tanh": 1, "sigmoid_grad": 2, "tanh_grad": 2,
+	"sqrt": 1, "max": 2,
 }
 
 // ElemSupported reports whether e is made only of operations the
@@ -60,6 +61,8 @@ func (e *ElemExpr) String() string {
 		return "a" + strconv.Itoa(e.Arg)
 	case "lit":
 		return strconv.FormatFloat(float64(float32(e.Value)), 'g', -1, 32)
+	case "scalar":
+		return "c" + strconv.Itoa(e.Arg)
 	}
 	var b strings.Builder
 	b.WriteString(e.Op + "(")
@@ -192,6 +195,12 @@ func (e *ElemExpr) uses(op string) bool {
 // besides those the twins call, for other code of the package to use.
 // Files are named as for Generate, with base "zelem" typically.
 func (cfg Config) GenerateElem(specs []ElemSpec, helpers []string) (*Unit, error) {
+	return cfg.GenerateElemMulti(specs, nil, helpers)
+}
+
+// GenerateElemMulti is GenerateElem with multi-output kernels (MultiSpec)
+// besides, in the same files and dispatch.
+func (cfg Config) GenerateElemMulti(specs []ElemSpec, multis []MultiSpec, helpers []string) (*Unit, error) {
 	if cfg.GeneratedBy == "" {
 		cfg.GeneratedBy = "dlc"
 	}
@@ -201,21 +210,26 @@ func (cfg Config) GenerateElem(specs []ElemSpec, helpers []string) (*Unit, error
 			return nil, err
 		}
 	}
-	u := &Unit{}
-	var err error
-	if len(specs) > 0 {
-		var asmOK []bool
-		if u.Asm, u.Stubs, asmOK, err = buildElemAsm(cfg, specs); err != nil {
-			return nil, fmt.Errorf("asm: %w", err)
-		}
-		if u.Dispatch, err = renderElemDispatch(cfg, specs, asmOK); err != nil {
-			return nil, err
-		}
-		if u.PureGo, err = renderElemPureGo(cfg, specs); err != nil {
+	for _, s := range multis {
+		if err := s.validate(seen); err != nil {
 			return nil, err
 		}
 	}
-	if u.Generic, err = renderElemGeneric(cfg, specs, helpers); err != nil {
+	u := &Unit{}
+	var err error
+	if len(specs)+len(multis) > 0 {
+		var asmOK []bool
+		if u.Asm, u.Stubs, asmOK, err = buildElemAsm(cfg, specs, multis); err != nil {
+			return nil, fmt.Errorf("asm: %w", err)
+		}
+		if u.Dispatch, err = renderElemDispatch(cfg, specs, multis, asmOK); err != nil {
+			return nil, err
+		}
+		if u.PureGo, err = renderElemPureGo(cfg, specs, multis); err != nil {
+			return nil, err
+		}
+	}
+	if u.Generic, err = renderElemGeneric(cfg, specs, multis, helpers); err != nil {
 		return nil, err
 	}
 	return u, nil

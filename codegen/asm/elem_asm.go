@@ -21,16 +21,22 @@ import (
 // compileElem); asmOK[i] is false (Go only) when a variant does not fit
 // the registers even with every constant materialized at its use. Without
 // any assembly, asm and stubs are nil.
-func buildElemAsm(cfg Config, specs []ElemSpec) (asm, stubs []byte, asmOK []bool, err error) {
-	files := make([]*ir.File, len(specs))
+func buildElemAsm(cfg Config, specs []ElemSpec, multis []MultiSpec) (asm, stubs []byte, asmOK []bool, err error) {
+	files := make([]*ir.File, len(specs)+len(multis))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, s := range specs {
+	for i := range files {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			f, err := compileElem(s)
+			var f *ir.File
+			var err error
+			if i < len(specs) {
+				f, err = compileElem(specs[i])
+			} else {
+				f, err = compileMulti(multis[i-len(specs)])
+			}
 			if err == nil {
 				files[i] = f
 			}
@@ -43,7 +49,7 @@ func buildElemAsm(cfg Config, specs []ElemSpec) (asm, stubs []byte, asmOK []bool
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	asmOK = make([]bool, len(specs))
+	asmOK = make([]bool, len(files))
 	for i, sf := range files {
 		if sf != nil {
 			asmOK[i] = true
@@ -141,17 +147,18 @@ func emitElemDispatcher(c *build.Context, s ElemSpec) {
 // elemEmitter emits one variant's vector code. Operands of the helpers
 // are in math order (a op b); the instructions take them reversed.
 type elemEmitter struct {
-	c      *build.Context
-	z      bool                      // AVX-512 (zmm), else AVX2 (ymm)
-	consts map[uint32]reg.VecVirtual // hoisted constants by bit pattern
-	want   map[uint32]int            // uses of each constant in a dry run
-	args   map[int]reg.VecVirtual    // arguments loaded in this iteration
-	memo   map[string]reg.VecVirtual // subexpressions of this iteration
-	ptrs   []reg.GPVirtual
-	idx    reg.GPVirtual
-	kmask  reg.OpmaskVirtual // AVX-512 tail lanes
-	ymask  reg.VecVirtual    // AVX2 tail lanes (sign bits)
-	masked bool
+	c       *build.Context
+	z       bool                      // AVX-512 (zmm), else AVX2 (ymm)
+	consts  map[uint32]reg.VecVirtual // hoisted constants by bit pattern
+	want    map[uint32]int            // uses of each constant in a dry run
+	args    map[int]reg.VecVirtual    // arguments loaded in this iteration
+	memo    map[string]reg.VecVirtual // subexpressions of this iteration
+	ptrs    []reg.GPVirtual
+	scalars []reg.VecVirtual // MultiSpec scalar arguments, broadcast
+	idx     reg.GPVirtual
+	kmask   reg.OpmaskVirtual // AVX-512 tail lanes
+	ymask   reg.VecVirtual    // AVX2 tail lanes (sign bits)
+	masked  bool
 }
 
 func (e *elemEmitter) vec() reg.VecVirtual {
@@ -381,6 +388,8 @@ func (e *elemEmitter) expr(x *ElemExpr) reg.VecVirtual {
 		return e.load(x.Arg)
 	case "lit":
 		return e.kf(x.Value)
+	case "scalar":
+		return e.scalars[x.Arg]
 	}
 	key := x.String()
 	if v, ok := e.memo[key]; ok {
@@ -421,6 +430,11 @@ func (e *elemEmitter) expr(x *ElemExpr) reg.VecVirtual {
 		v = e.mul(e.mul(a[1], a[0]), e.sub(e.kf(1), a[0]))
 	case "tanh_grad": // dy·(1 - y·y)
 		v = e.mul(a[1], e.sub(e.kf(1), e.mul(a[0], a[0])))
+	case "sqrt":
+		v = e.vec()
+		e.c.VSQRTPS(a[0], v) // v = sqrt(a), correctly rounded
+	case "max": // max(a, b), b where either is NaN
+		v = e.maxNaN(a[0], a[1])
 	default:
 		panic("no vector rule for " + x.Op)
 	}

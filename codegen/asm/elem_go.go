@@ -3,6 +3,7 @@ package asm
 import (
 	"fmt"
 	"go/format"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -61,7 +62,7 @@ func comment(b *strings.Builder, lines []string) {
 
 // renderElemDispatch returns the flags (set at init) and the Go wrappers of
 // specs without assembly.
-func renderElemDispatch(cfg Config, specs []ElemSpec, asmOK []bool) ([]byte, error) {
+func renderElemDispatch(cfg Config, specs []ElemSpec, multis []MultiSpec, asmOK []bool) ([]byte, error) {
 	b := goHeader(cfg, goTag)
 	b.WriteString("import \"golang.org/x/sys/cpu\"\n\n")
 	b.WriteString("// The variant the elementwise kernels jump to, fixed at init; tests clear them to force the next.\n")
@@ -72,14 +73,24 @@ func renderElemDispatch(cfg Config, specs []ElemSpec, asmOK []bool) ([]byte, err
 			fmt.Fprintf(b, "func %s(%s) { %s }\n\n", s.Name, s.goParams(), s.call(variantGeneric))
 		}
 	}
+	for i, s := range multis {
+		if !asmOK[len(specs)+i] {
+			comment(b, multiDoc(s))
+			fmt.Fprintf(b, "func %s(%s) { %s }\n\n", s.Name, s.goParams(), s.call(variantGeneric))
+		}
+	}
 	return formatGo(b)
 }
 
 // renderElemPureGo returns the kernels as calls of their twins.
-func renderElemPureGo(cfg Config, specs []ElemSpec) ([]byte, error) {
+func renderElemPureGo(cfg Config, specs []ElemSpec, multis []MultiSpec) ([]byte, error) {
 	b := goHeader(cfg, "!amd64 || !gc || purego")
 	for _, s := range specs {
 		comment(b, elemDoc(s))
+		fmt.Fprintf(b, "func %s(%s) { %s }\n\n", s.Name, s.goParams(), s.call(variantGeneric))
+	}
+	for _, s := range multis {
+		comment(b, multiDoc(s))
 		fmt.Fprintf(b, "func %s(%s) { %s }\n\n", s.Name, s.goParams(), s.call(variantGeneric))
 	}
 	return formatGo(b)
@@ -87,7 +98,7 @@ func renderElemPureGo(cfg Config, specs []ElemSpec) ([]byte, error) {
 
 // renderElemGeneric returns the Go twins and the helpers they and the
 // package need.
-func renderElemGeneric(cfg Config, specs []ElemSpec, helpers []string) ([]byte, error) {
+func renderElemGeneric(cfg Config, specs []ElemSpec, multis []MultiSpec, helpers []string) ([]byte, error) {
 	need := map[string]bool{}
 	for _, h := range helpers {
 		if _, ok := elemHelperSrc[h]; !ok {
@@ -102,16 +113,27 @@ func renderElemGeneric(cfg Config, specs []ElemSpec, helpers []string) ([]byte, 
 			}
 		}
 	}
+	for _, s := range multis {
+		for op, h := range elemHelperOf {
+			if s.uses(op) {
+				need[h] = true
+			}
+		}
+	}
 	names := closeHelpers(need)
-	if len(specs) == 0 && len(names) == 0 {
+	if len(specs)+len(multis) == 0 && len(names) == 0 {
 		return nil, nil
 	}
 	b := goHeader(cfg, "")
+	useMath := slices.ContainsFunc(multis, func(s MultiSpec) bool { return s.uses("sqrt") })
 	for _, n := range names {
-		if n == "exp32" || n == "tanh32" {
-			b.WriteString("import \"math\"\n\n")
-			break
-		}
+		useMath = useMath || n == "exp32" || n == "tanh32"
+	}
+	for _, s := range specs {
+		useMath = useMath || s.Expr.uses("sqrt")
+	}
+	if useMath {
+		b.WriteString("import \"math\"\n\n")
 	}
 	for _, s := range specs {
 		name := s.variant(variantGeneric)
@@ -138,6 +160,9 @@ func renderElemGeneric(cfg Config, specs []ElemSpec, helpers []string) ([]byte, 
 		}
 		b.WriteString("}\n\n")
 	}
+	for _, s := range multis {
+		renderMultiGeneric(b, s)
+	}
 	for _, n := range names {
 		b.WriteString(elemHelperSrc[n] + "\n")
 	}
@@ -152,6 +177,8 @@ func goExpr(e *ElemExpr, temps map[string]string, stmts *[]string) string {
 		return fmt.Sprintf("a%d[i]", e.Arg)
 	case "lit":
 		return "float32(" + strconv.FormatFloat(float64(float32(e.Value)), 'g', -1, 32) + ")"
+	case "scalar":
+		return "c" + strconv.Itoa(e.Arg)
 	}
 	key := e.String()
 	if t, ok := temps[key]; ok {
@@ -183,6 +210,10 @@ func goExpr(e *ElemExpr, temps map[string]string, stmts *[]string) string {
 		v = x[1] + " * " + x[0] + " * (1 - " + x[0] + ")"
 	case "tanh_grad":
 		v = x[1] + " * (1 - " + x[0] + "*" + x[0] + ")"
+	case "sqrt":
+		v = "float32(math.Sqrt(float64(" + x[0] + ")))"
+	case "max":
+		v = "max(" + x[0] + ", " + x[1] + ")"
 	default:
 		v = elemHelperOf[e.Op] + "(" + strings.Join(x, ", ") + ")"
 	}

@@ -1,6 +1,10 @@
 package interp
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/dlc-lang/dlc/runtime"
+)
 
 // evalDropoutMask fills a tensor of the value's shape with DropoutMask's
 // values for the value's {p, seed} and the environment's step, or with
@@ -38,24 +42,9 @@ func DropoutMask(p float64, seed, step, index int) float64 {
 	return 0
 }
 
-// DropoutUniform is the counter-based random stream behind dropout masks:
-// a uniform number in [0,1) that depends only on (seed, step, index), so
-// any element can be drawn independently, in any order, on any thread:
-//
-//	z := uint64(seed) ^ uint64(step)*0x9E3779B97F4A7C15 ^ uint64(index)
-//	z += 0x9E3779B97F4A7C15                       // SplitMix64 (Steele et al. 2014)
-//	z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
-//	z = (z ^ z>>27) * 0x94D049BB133111EB
-//	z ^= z >> 31
-//	u := float64(z>>11) / (1 << 53)               // top 53 bits, exact in float64
-//
-// Arithmetic is modulo 2^64; a negative seed, step or index converts as Go's
-// uint64(int) does (two's complement).
+// DropoutUniform is runtime.DropoutUniform, the counter-based stream that
+// generated code draws its masks from, on ints (converted as Go's
+// uint64(int) does).
 func DropoutUniform(seed, step, index int) float64 {
-	z := uint64(seed) ^ uint64(step)*0x9E3779B97F4A7C15 ^ uint64(index)
-	z += 0x9E3779B97F4A7C15
-	z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
-	z = (z ^ z>>27) * 0x94D049BB133111EB
-	z ^= z >> 31
-	return float64(z>>11) / (1 << 53)
+	return runtime.DropoutUniform(uint64(seed), uint64(step), uint64(index))
 }

@@ -8162,3 +8162,190 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+// func optimStep(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32)
+TEXT ·optimStep(SB), NOSPLIT, $0-104
+	CMPB ·elemAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·elemAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·optimStepGeneric+0(SB)
+
+avx512:
+	JMP ·optimStepAVX512+0(SB)
+
+avx2:
+	JMP ·optimStepAVX2+0(SB)
+
+// func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32)
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·optimStepAVX512(SB), NOSPLIT, $0-104
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	MOVQ         a1_base+24(FP), DX
+	MOVQ         a2_base+48(FP), BX
+	MOVQ         a3_base+72(FP), SI
+	MOVSS        c0+96(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        c1+100(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVL         $0x322bcc77, DI
+	VPBROADCASTD DI, Z2
+	MOVL         $0x3a83126f, DI
+	VPBROADCASTD DI, Z3
+	MOVL         $0x3dcccccd, DI
+	VPBROADCASTD DI, Z4
+	MOVL         $0x3f7fbe77, DI
+	VPBROADCASTD DI, Z5
+	XORQ         DI, DI
+
+loop:
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (BX)(DI*1), Z6
+	VMOVUPS (DX)(DI*1), Z7
+	VSUBPS  Z6, Z7, Z8
+	VMULPS  Z8, Z4, Z8
+	VADDPS  Z8, Z6, Z6
+	VMOVUPS (SI)(DI*1), Z8
+	VMULPS  Z8, Z5, Z8
+	VMULPS  Z7, Z3, Z9
+	VMULPS  Z7, Z9, Z7
+	VADDPS  Z7, Z8, Z7
+	VMOVUPS (CX)(DI*1), Z8
+	VMULPS  Z6, Z1, Z9
+	VSQRTPS Z7, Z10
+	VMULPS  Z0, Z10, Z10
+	VADDPS  Z2, Z10, Z10
+	VDIVPS  Z10, Z9, Z9
+	VSUBPS  Z9, Z8, Z8
+	VMOVUPS Z6, (BX)(DI*1)
+	VMOVUPS Z7, (SI)(DI*1)
+	VMOVUPS Z8, (CX)(DI*1)
+	ADDQ    $0x00000040, DI
+	SUBQ    $0x00000010, AX
+	JMP     loop
+
+tail:
+	TESTQ     AX, AX
+	JZ        done
+	MOVL      $0x0000ffff, R8
+	BZHIL     AX, R8, AX
+	KMOVW     AX, K1
+	VMOVUPS.Z (BX)(DI*1), K1, Z6
+	VMOVUPS.Z (DX)(DI*1), K1, Z7
+	VSUBPS    Z6, Z7, Z8
+	VMULPS    Z8, Z4, Z4
+	VADDPS    Z4, Z6, Z4
+	VMOVUPS.Z (SI)(DI*1), K1, Z6
+	VMULPS    Z6, Z5, Z5
+	VMULPS    Z7, Z3, Z3
+	VMULPS    Z7, Z3, Z3
+	VADDPS    Z3, Z5, Z3
+	VMOVUPS.Z (CX)(DI*1), K1, Z5
+	VMULPS    Z4, Z1, Z1
+	VSQRTPS   Z3, Z6
+	VMULPS    Z0, Z6, Z0
+	VADDPS    Z2, Z0, Z0
+	VDIVPS    Z0, Z1, Z0
+	VSUBPS    Z0, Z5, Z0
+	VMOVUPS   Z4, K1, (BX)(DI*1)
+	VMOVUPS   Z3, K1, (SI)(DI*1)
+	VMOVUPS   Z0, K1, (CX)(DI*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·optimStepAVX2(SB), NOSPLIT, $0-104
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	MOVQ         a1_base+24(FP), DX
+	MOVQ         a2_base+48(FP), BX
+	MOVQ         a3_base+72(FP), SI
+	MOVSS        c0+96(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        c1+100(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVL         $0x322bcc77, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x3a83126f, DI
+	VMOVD        DI, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x3dcccccd, DI
+	VMOVD        DI, X4
+	VPBROADCASTD X4, Y4
+	MOVL         $0x3f7fbe77, DI
+	VMOVD        DI, X5
+	VPBROADCASTD X5, Y5
+	XORQ         DI, DI
+
+loop:
+	CMPQ    AX, $0x00000008
+	JL      tail
+	VMOVUPS (BX)(DI*1), Y6
+	VMOVUPS (DX)(DI*1), Y7
+	VSUBPS  Y6, Y7, Y8
+	VMULPS  Y8, Y4, Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS (SI)(DI*1), Y8
+	VMULPS  Y8, Y5, Y8
+	VMULPS  Y7, Y3, Y10
+	VMULPS  Y7, Y10, Y7
+	VADDPS  Y7, Y8, Y7
+	VMOVUPS (CX)(DI*1), Y8
+	VMULPS  Y6, Y1, Y10
+	VSQRTPS Y7, Y11
+	VMULPS  Y0, Y11, Y11
+	VADDPS  Y2, Y11, Y11
+	VDIVPS  Y11, Y10, Y10
+	VSUBPS  Y10, Y8, Y8
+	VMOVUPS Y6, (BX)(DI*1)
+	VMOVUPS Y7, (SI)(DI*1)
+	VMOVUPS Y8, (CX)(DI*1)
+	ADDQ    $0x00000020, DI
+	SUBQ    $0x00000008, AX
+	JMP     loop
+
+tail:
+	TESTQ        AX, AX
+	JZ           done
+	MOVQ         $0x0000000100000000, R8
+	VMOVQ        R8, X9
+	MOVQ         $0x0000000300000002, R8
+	VPINSRQ      $0x01, R8, X9, X9
+	MOVQ         $0x0000000500000004, R8
+	VMOVQ        R8, X6
+	MOVQ         $0x0000000700000006, R8
+	VPINSRQ      $0x01, R8, X6, X6
+	VINSERTI128  $0x01, X6, Y9, Y9
+	VMOVD        AX, X6
+	VPBROADCASTD X6, Y6
+	VPCMPGTD     Y9, Y6, Y6
+	VMASKMOVPS   (BX)(DI*1), Y6, Y7
+	VMASKMOVPS   (DX)(DI*1), Y6, Y8
+	VSUBPS       Y7, Y8, Y9
+	VMULPS       Y9, Y4, Y4
+	VADDPS       Y4, Y7, Y4
+	VMASKMOVPS   (SI)(DI*1), Y6, Y7
+	VMULPS       Y7, Y5, Y5
+	VMULPS       Y8, Y3, Y3
+	VMULPS       Y8, Y3, Y3
+	VADDPS       Y3, Y5, Y3
+	VMASKMOVPS   (CX)(DI*1), Y6, Y5
+	VMULPS       Y4, Y1, Y1
+	VSQRTPS      Y3, Y7
+	VMULPS       Y0, Y7, Y0
+	VADDPS       Y2, Y0, Y0
+	VDIVPS       Y0, Y1, Y0
+	VSUBPS       Y0, Y5, Y0
+	VMASKMOVPS   Y4, Y6, (BX)(DI*1)
+	VMASKMOVPS   Y3, Y6, (SI)(DI*1)
+	VMASKMOVPS   Y0, Y6, (CX)(DI*1)
+
+done:
+	VZEROUPPER
+	RET

@@ -179,3 +179,31 @@ func elem7AVX512(dst []float32, a0 []float32, a1 []float32)
 //
 //go:noescape
 func elem7AVX2(dst []float32, a0 []float32, a1 []float32)
+
+// optimStep updates a0, a1, a2, a3 elementwise. It is
+//
+//	for i := range a0 {
+//		a2[i] = add(a2,mul(0.1,sub(a1,a2)))
+//		a3[i] = add(mul(0.999,a3),mul(mul(0.001,a1),a1))
+//		a0[i] = sub(a0,div(mul(c1,add(a2,mul(0.1,sub(a1,a2)))),add(mul(sqrt(add(mul(0.999,a3),mul(mul(0.001,a1),a1))),c0),1e-08)))
+//	}
+//
+// with every right-hand side evaluated on the values at i on entry. The caller
+// guarantees len(ak) ≥ len(a0) and that the slices do not overlap.
+//
+// Arguments: a0 params, a1 grads, a2 exp_avg, a3 exp_avg_sq, c0 rbc2, c1 stepSize.
+//
+// Source: optimizer adam (amsgrad=0, beta1=0.9, beta2=0.999, eps=1e-08, lr=0.001, weight_decay=0)
+//
+//go:noescape
+func optimStep(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32)
+
+// optimStepAVX512 is optimStep for CPUs with AVX512.
+//
+//go:noescape
+func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32)
+
+// optimStepAVX2 is optimStep for CPUs with AVX2.
+//
+//go:noescape
+func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32)

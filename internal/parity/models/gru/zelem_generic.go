@@ -289,6 +289,31 @@ func elem18Generic(dst, a0, a1, a2, a3, a4 []float32) {
 	}
 }
 
+// optimStepGeneric is optimStep in Go.
+func optimStepGeneric(a0, a1, a2, a3 []float32, c0, c1 float32) {
+	a1 = a1[:len(a0)]
+	a2 = a2[:len(a0)]
+	a3 = a3[:len(a0)]
+	for i := range a0 {
+		t0 := a1[i] - a2[i]
+		t1 := float32(0.1) * t0
+		t2 := a2[i] + t1
+		t3 := float32(0.999) * a3[i]
+		t4 := float32(0.001) * a1[i]
+		t5 := t4 * a1[i]
+		t6 := t3 + t5
+		t7 := c1 * t2
+		t8 := float32(math.Sqrt(float64(t6)))
+		t9 := t8 * c0
+		t10 := t9 + float32(1e-08)
+		t11 := t7 / t10
+		t12 := a0[i] - t11
+		a2[i] = t2
+		a3[i] = t6
+		a0[i] = t12
+	}
+}
+
 // exp32 is e**x in float32: range reduction to |r| <= ln2/2, a degree-7
 // polynomial, and scaling by 2**n in two exact steps. NaN gives NaN, +Inf
 // +Inf, -Inf 0.

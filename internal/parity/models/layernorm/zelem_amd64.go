@@ -160,3 +160,29 @@ func elem6AVX512(dst []float32, a0 []float32, a1 []float32)
 //
 //go:noescape
 func elem6AVX2(dst []float32, a0 []float32, a1 []float32)
+
+// optimStep updates a0, a1 elementwise. It is
+//
+//	for i := range a0 {
+//		a0[i] = sub(a0,mul(c0,a1))
+//	}
+//
+// with every right-hand side evaluated on the values at i on entry. The caller
+// guarantees len(ak) ≥ len(a0) and that the slices do not overlap.
+//
+// Arguments: a0 params, a1 grads, c0 lr.
+//
+// Source: optimizer sgd (dampening=0, lr=0.1, momentum=0, nesterov=0, weight_decay=0)
+//
+//go:noescape
+func optimStep(a0 []float32, a1 []float32, c0 float32)
+
+// optimStepAVX512 is optimStep for CPUs with AVX512.
+//
+//go:noescape
+func optimStepAVX512(a0 []float32, a1 []float32, c0 float32)
+
+// optimStepAVX2 is optimStep for CPUs with AVX2.
+//
+//go:noescape
+func optimStepAVX2(a0 []float32, a1 []float32, c0 float32)

@@ -750,3 +750,102 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func optimStep(a0 []float32, a1 []float32, c0 float32)
+TEXT ·optimStep(SB), NOSPLIT, $0-52
+	CMPB ·elemAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·elemAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·optimStepGeneric+0(SB)
+
+avx512:
+	JMP ·optimStepAVX512+0(SB)
+
+avx2:
+	JMP ·optimStepAVX2+0(SB)
+
+// func optimStepAVX512(a0 []float32, a1 []float32, c0 float32)
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·optimStepAVX512(SB), NOSPLIT, $0-52
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	MOVQ         a1_base+24(FP), DX
+	MOVSS        c0+48(FP), X0
+	VBROADCASTSS X0, Z0
+	XORQ         BX, BX
+
+loop:
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (CX)(BX*1), Z1
+	VMOVUPS (DX)(BX*1), Z2
+	VMULPS  Z2, Z0, Z2
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (CX)(BX*1)
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, AX
+	JMP     loop
+
+tail:
+	TESTQ     AX, AX
+	JZ        done
+	MOVL      $0x0000ffff, SI
+	BZHIL     AX, SI, AX
+	KMOVW     AX, K1
+	VMOVUPS.Z (CX)(BX*1), K1, Z1
+	VMOVUPS.Z (DX)(BX*1), K1, Z2
+	VMULPS    Z2, Z0, Z0
+	VSUBPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)(BX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func optimStepAVX2(a0 []float32, a1 []float32, c0 float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·optimStepAVX2(SB), NOSPLIT, $0-52
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	MOVQ         a1_base+24(FP), DX
+	MOVSS        c0+48(FP), X0
+	VBROADCASTSS X0, Y0
+	XORQ         BX, BX
+
+loop:
+	CMPQ    AX, $0x00000008
+	JL      tail
+	VMOVUPS (CX)(BX*1), Y1
+	VMOVUPS (DX)(BX*1), Y2
+	VMULPS  Y2, Y0, Y2
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (CX)(BX*1)
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x00000008, AX
+	JMP     loop
+
+tail:
+	TESTQ        AX, AX
+	JZ           done
+	MOVQ         $0x0000000100000000, SI
+	VMOVQ        SI, X3
+	MOVQ         $0x0000000300000002, SI
+	VPINSRQ      $0x01, SI, X3, X3
+	MOVQ         $0x0000000500000004, SI
+	VMOVQ        SI, X1
+	MOVQ         $0x0000000700000006, SI
+	VPINSRQ      $0x01, SI, X1, X1
+	VINSERTI128  $0x01, X1, Y3, Y3
+	VMOVD        AX, X1
+	VPBROADCASTD X1, Y1
+	VPCMPGTD     Y3, Y1, Y1
+	VMASKMOVPS   (CX)(BX*1), Y1, Y2
+	VMASKMOVPS   (DX)(BX*1), Y1, Y3
+	VMULPS       Y3, Y0, Y0
+	VSUBPS       Y0, Y2, Y0
+	VMASKMOVPS   Y0, Y1, (CX)(BX*1)
+
+done:
+	VZEROUPPER
+	RET

@@ -82,3 +82,13 @@ func elem6Generic(dst, a0, a1 []float32) {
 		dst[i] = t0
 	}
 }
+
+// optimStepGeneric is optimStep in Go.
+func optimStepGeneric(a0, a1 []float32, c0 float32) {
+	a1 = a1[:len(a0)]
+	for i := range a0 {
+		t0 := c0 * a1[i]
+		t1 := a0[i] - t0
+		a0[i] = t1
+	}
+}

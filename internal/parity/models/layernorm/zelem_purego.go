@@ -78,3 +78,17 @@ func elem5(dst, a0 []float32) { elem5Generic(dst, a0) }
 // The caller guarantees len(ai) ≥ len(dst); dst is one of the arguments or overlaps none.
 // exp, sigmoid and tanh are exp32, sigmoid32 and tanh32 to a few ulp.
 func elem6(dst, a0, a1 []float32) { elem6Generic(dst, a0, a1) }
+
+// optimStep updates a0, a1 elementwise. It is
+//
+//	for i := range a0 {
+//		a0[i] = sub(a0,mul(c0,a1))
+//	}
+//
+// with every right-hand side evaluated on the values at i on entry. The caller
+// guarantees len(ak) ≥ len(a0) and that the slices do not overlap.
+//
+// Arguments: a0 params, a1 grads, c0 lr.
+//
+// Source: optimizer sgd (dampening=0, lr=0.1, momentum=0, nesterov=0, weight_decay=0)
+func optimStep(a0, a1 []float32, c0 float32) { optimStepGeneric(a0, a1, c0) }

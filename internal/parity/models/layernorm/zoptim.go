@@ -7,13 +7,6 @@ package layernorm
 // Hyper-parameters: dampening=0, lr=0.1, momentum=0, nesterov=0, weight_decay=0.
 func (m *Model) optimize() {
 	lr := m.lr
-	{
-		p := m.params[:259]
-		g := m.grads[:259]
-		for i, pv := range p {
-			gv := g[i]
-			p[i] = pv - lr*gv
-		}
-	}
+	optimStep(m.params[:259], m.grads[:259], lr)
 	m.packStale = true
 }

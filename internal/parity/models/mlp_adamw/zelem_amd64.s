@@ -108,3 +108,198 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func optimStep(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32, c2 float32)
+TEXT ·optimStep(SB), NOSPLIT, $0-108
+	CMPB ·elemAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·elemAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·optimStepGeneric+0(SB)
+
+avx512:
+	JMP ·optimStepAVX512+0(SB)
+
+avx2:
+	JMP ·optimStepAVX2+0(SB)
+
+// func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32, c2 float32)
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·optimStepAVX512(SB), NOSPLIT, $0-108
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	MOVQ         a1_base+24(FP), DX
+	MOVQ         a2_base+48(FP), BX
+	MOVQ         a3_base+72(FP), SI
+	MOVSS        c0+96(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        c1+100(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        c2+104(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVL         $0x33d6bf95, DI
+	VPBROADCASTD DI, Z3
+	MOVL         $0x3c23d70a, DI
+	VPBROADCASTD DI, Z4
+	MOVL         $0x3dcccccd, DI
+	VPBROADCASTD DI, Z5
+	MOVL         $0x3f7d70a4, DI
+	VPBROADCASTD DI, Z6
+	XORQ         DI, DI
+
+loop:
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (BX)(DI*1), Z7
+	VMOVUPS (DX)(DI*1), Z8
+	VSUBPS  Z7, Z8, Z9
+	VMULPS  Z9, Z5, Z9
+	VADDPS  Z9, Z7, Z7
+	VMOVUPS (SI)(DI*1), Z9
+	VMULPS  Z9, Z6, Z9
+	VMULPS  Z8, Z4, Z10
+	VMULPS  Z8, Z10, Z8
+	VADDPS  Z8, Z9, Z8
+	VMOVUPS (CX)(DI*1), Z9
+	VMULPS  Z0, Z9, Z9
+	VMULPS  Z7, Z2, Z10
+	VSQRTPS Z8, Z11
+	VMULPS  Z1, Z11, Z11
+	VADDPS  Z3, Z11, Z11
+	VDIVPS  Z11, Z10, Z10
+	VSUBPS  Z10, Z9, Z9
+	VMOVUPS Z7, (BX)(DI*1)
+	VMOVUPS Z8, (SI)(DI*1)
+	VMOVUPS Z9, (CX)(DI*1)
+	ADDQ    $0x00000040, DI
+	SUBQ    $0x00000010, AX
+	JMP     loop
+
+tail:
+	TESTQ     AX, AX
+	JZ        done
+	MOVL      $0x0000ffff, R8
+	BZHIL     AX, R8, AX
+	KMOVW     AX, K1
+	VMOVUPS.Z (BX)(DI*1), K1, Z7
+	VMOVUPS.Z (DX)(DI*1), K1, Z8
+	VSUBPS    Z7, Z8, Z9
+	VMULPS    Z9, Z5, Z5
+	VADDPS    Z5, Z7, Z5
+	VMOVUPS.Z (SI)(DI*1), K1, Z7
+	VMULPS    Z7, Z6, Z6
+	VMULPS    Z8, Z4, Z4
+	VMULPS    Z8, Z4, Z4
+	VADDPS    Z4, Z6, Z4
+	VMOVUPS.Z (CX)(DI*1), K1, Z6
+	VMULPS    Z0, Z6, Z0
+	VMULPS    Z5, Z2, Z2
+	VSQRTPS   Z4, Z6
+	VMULPS    Z1, Z6, Z1
+	VADDPS    Z3, Z1, Z1
+	VDIVPS    Z1, Z2, Z1
+	VSUBPS    Z1, Z0, Z0
+	VMOVUPS   Z5, K1, (BX)(DI*1)
+	VMOVUPS   Z4, K1, (SI)(DI*1)
+	VMOVUPS   Z0, K1, (CX)(DI*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32, c2 float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·optimStepAVX2(SB), NOSPLIT, $0-108
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	MOVQ         a1_base+24(FP), DX
+	MOVQ         a2_base+48(FP), BX
+	MOVQ         a3_base+72(FP), SI
+	MOVSS        c0+96(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        c1+100(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        c2+104(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVL         $0x33d6bf95, DI
+	VMOVD        DI, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x3c23d70a, DI
+	VMOVD        DI, X4
+	VPBROADCASTD X4, Y4
+	MOVL         $0x3dcccccd, DI
+	VMOVD        DI, X5
+	VPBROADCASTD X5, Y5
+	MOVL         $0x3f7d70a4, DI
+	VMOVD        DI, X6
+	VPBROADCASTD X6, Y6
+	XORQ         DI, DI
+
+loop:
+	CMPQ    AX, $0x00000008
+	JL      tail
+	VMOVUPS (BX)(DI*1), Y7
+	VMOVUPS (DX)(DI*1), Y8
+	VSUBPS  Y7, Y8, Y9
+	VMULPS  Y9, Y5, Y9
+	VADDPS  Y9, Y7, Y7
+	VMOVUPS (SI)(DI*1), Y9
+	VMULPS  Y9, Y6, Y9
+	VMULPS  Y8, Y4, Y11
+	VMULPS  Y8, Y11, Y8
+	VADDPS  Y8, Y9, Y8
+	VMOVUPS (CX)(DI*1), Y9
+	VMULPS  Y0, Y9, Y9
+	VMULPS  Y7, Y2, Y11
+	VSQRTPS Y8, Y12
+	VMULPS  Y1, Y12, Y12
+	VADDPS  Y3, Y12, Y12
+	VDIVPS  Y12, Y11, Y11
+	VSUBPS  Y11, Y9, Y9
+	VMOVUPS Y7, (BX)(DI*1)
+	VMOVUPS Y8, (SI)(DI*1)
+	VMOVUPS Y9, (CX)(DI*1)
+	ADDQ    $0x00000020, DI
+	SUBQ    $0x00000008, AX
+	JMP     loop
+
+tail:
+	TESTQ        AX, AX
+	JZ           done
+	MOVQ         $0x0000000100000000, R8
+	VMOVQ        R8, X10
+	MOVQ         $0x0000000300000002, R8
+	VPINSRQ      $0x01, R8, X10, X10
+	MOVQ         $0x0000000500000004, R8
+	VMOVQ        R8, X7
+	MOVQ         $0x0000000700000006, R8
+	VPINSRQ      $0x01, R8, X7, X7
+	VINSERTI128  $0x01, X7, Y10, Y10
+	VMOVD        AX, X7
+	VPBROADCASTD X7, Y7
+	VPCMPGTD     Y10, Y7, Y7
+	VMASKMOVPS   (BX)(DI*1), Y7, Y8
+	VMASKMOVPS   (DX)(DI*1), Y7, Y9
+	VSUBPS       Y8, Y9, Y10
+	VMULPS       Y10, Y5, Y5
+	VADDPS       Y5, Y8, Y5
+	VMASKMOVPS   (SI)(DI*1), Y7, Y8
+	VMULPS       Y8, Y6, Y6
+	VMULPS       Y9, Y4, Y4
+	VMULPS       Y9, Y4, Y4
+	VADDPS       Y4, Y6, Y4
+	VMASKMOVPS   (CX)(DI*1), Y7, Y6
+	VMULPS       Y0, Y6, Y0
+	VMULPS       Y5, Y2, Y2
+	VSQRTPS      Y4, Y6
+	VMULPS       Y1, Y6, Y1
+	VADDPS       Y3, Y1, Y1
+	VDIVPS       Y1, Y2, Y1
+	VSUBPS       Y1, Y0, Y0
+	VMASKMOVPS   Y5, Y7, (BX)(DI*1)
+	VMASKMOVPS   Y4, Y7, (SI)(DI*1)
+	VMASKMOVPS   Y0, Y7, (CX)(DI*1)
+
+done:
+	VZEROUPPER
+	RET

@@ -14,6 +14,32 @@ func elem0Generic(dst, a0, a1 []float32) {
 	}
 }
 
+// optimStepGeneric is optimStep in Go.
+func optimStepGeneric(a0, a1, a2, a3 []float32, c0, c1, c2 float32) {
+	a1 = a1[:len(a0)]
+	a2 = a2[:len(a0)]
+	a3 = a3[:len(a0)]
+	for i := range a0 {
+		t0 := a1[i] - a2[i]
+		t1 := float32(0.1) * t0
+		t2 := a2[i] + t1
+		t3 := float32(0.99) * a3[i]
+		t4 := float32(0.01) * a1[i]
+		t5 := t4 * a1[i]
+		t6 := t3 + t5
+		t7 := a0[i] * c0
+		t8 := c2 * t2
+		t9 := float32(math.Sqrt(float64(t6)))
+		t10 := t9 * c1
+		t11 := t10 + float32(1e-07)
+		t12 := t8 / t11
+		t13 := t7 - t12
+		a2[i] = t2
+		a3[i] = t6
+		a0[i] = t13
+	}
+}
+
 // exp32 is e**x in float32: range reduction to |r| <= ln2/2, a degree-7
 // polynomial, and scaling by 2**n in two exact steps. NaN gives NaN, +Inf
 // +Inf, -Inf 0.

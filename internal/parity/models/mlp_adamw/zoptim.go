@@ -13,20 +13,6 @@ func (m *Model) optimize() {
 	stepSize := float32(float64(lr) / (1 - math.Pow(0.9, t)))
 	rbc2 := float32(1 / math.Sqrt(1-math.Pow(0.99, t)))
 	decay := 1 - lr*0.05
-	{
-		p := m.params[:231]
-		g := m.grads[:231]
-		m1 := m.state[:231]
-		v := m.state[231:][:231]
-		for i, pv := range p {
-			gv := g[i]
-			pv *= decay
-			m1[i] += 0.09999999999999998 * (gv - m1[i])
-			v[i] = 0.99*v[i] + 0.010000000000000009*gv*gv
-			vv := v[i]
-			denom := float32(math.Sqrt(float64(vv)))*rbc2 + 1e-07
-			p[i] = pv - stepSize*m1[i]/denom
-		}
-	}
+	optimStep(m.params[:231], m.grads[:231], m.state[:231], m.state[231:][:231], decay, rbc2, stepSize)
 	m.packStale = true
 }

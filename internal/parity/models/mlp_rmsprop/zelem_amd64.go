@@ -25,3 +25,32 @@ func elem0AVX512(dst []float32, a0 []float32, a1 []float32)
 //
 //go:noescape
 func elem0AVX2(dst []float32, a0 []float32, a1 []float32)
+
+// optimStep updates a0, a1, a2, a3, a4 elementwise. It is
+//
+//	for i := range a0 {
+//		a2[i] = add(mul(0.9,a2),mul(mul(0.1,add(a1,mul(0.001,a0))),add(a1,mul(0.001,a0))))
+//		a4[i] = add(a4,mul(0.1,sub(add(a1,mul(0.001,a0)),a4)))
+//		a3[i] = add(mul(0.5,a3),div(add(a1,mul(0.001,a0)),add(sqrt(sub(add(mul(0.9,a2),mul(mul(0.1,add(a1,mul(0.001,a0))),add(a1,mul(0.001,a0)))),mul(add(a4,mul(0.1,sub(add(a1,mul(0.001,a0)),a4))),add(a4,mul(0.1,sub(add(a1,mul(0.001,a0)),a4)))))),1e-08)))
+//		a0[i] = sub(a0,mul(c0,add(mul(0.5,a3),div(add(a1,mul(0.001,a0)),add(sqrt(sub(add(mul(0.9,a2),mul(mul(0.1,add(a1,mul(0.001,a0))),add(a1,mul(0.001,a0)))),mul(add(a4,mul(0.1,sub(add(a1,mul(0.001,a0)),a4))),add(a4,mul(0.1,sub(add(a1,mul(0.001,a0)),a4)))))),1e-08)))))
+//	}
+//
+// with every right-hand side evaluated on the values at i on entry. The caller
+// guarantees len(ak) ≥ len(a0) and that the slices do not overlap.
+//
+// Arguments: a0 params, a1 grads, a2 square_avg, a3 momentum_buffer, a4 grad_avg, c0 lr.
+//
+// Source: optimizer rmsprop (alpha=0.9, centered=1, eps=1e-08, lr=0.001, momentum=0.5, weight_decay=0.001)
+//
+//go:noescape
+func optimStep(a0 []float32, a1 []float32, a2 []float32, a3 []float32, a4 []float32, c0 float32)
+
+// optimStepAVX512 is optimStep for CPUs with AVX512.
+//
+//go:noescape
+func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, a3 []float32, a4 []float32, c0 float32)
+
+// optimStepAVX2 is optimStep for CPUs with AVX2.
+//
+//go:noescape
+func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, a3 []float32, a4 []float32, c0 float32)

@@ -108,3 +108,221 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func optimStep(a0 []float32, a1 []float32, a2 []float32, a3 []float32, a4 []float32, c0 float32)
+TEXT ·optimStep(SB), NOSPLIT, $0-124
+	CMPB ·elemAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·elemAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·optimStepGeneric+0(SB)
+
+avx512:
+	JMP ·optimStepAVX512+0(SB)
+
+avx2:
+	JMP ·optimStepAVX2+0(SB)
+
+// func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, a3 []float32, a4 []float32, c0 float32)
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·optimStepAVX512(SB), NOSPLIT, $0-124
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	MOVQ         a1_base+24(FP), DX
+	MOVQ         a2_base+48(FP), BX
+	MOVQ         a3_base+72(FP), SI
+	MOVQ         a4_base+96(FP), DI
+	MOVSS        c0+120(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVL         $0x3dcccccd, R8
+	VPBROADCASTD R8, Z1
+	MOVL         $0x322bcc77, R8
+	VPBROADCASTD R8, Z2
+	MOVL         $0x3a83126f, R8
+	VPBROADCASTD R8, Z3
+	MOVL         $0x3f000000, R8
+	VPBROADCASTD R8, Z4
+	MOVL         $0x3f666666, R8
+	VPBROADCASTD R8, Z5
+	XORQ         R8, R8
+
+loop:
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (BX)(R8*1), Z6
+	VMULPS  Z6, Z5, Z6
+	VMOVUPS (DX)(R8*1), Z7
+	VMOVUPS (CX)(R8*1), Z8
+	VMULPS  Z8, Z3, Z9
+	VADDPS  Z9, Z7, Z7
+	VMULPS  Z7, Z1, Z9
+	VMULPS  Z7, Z9, Z9
+	VADDPS  Z9, Z6, Z6
+	VMOVUPS (DI)(R8*1), Z9
+	VSUBPS  Z9, Z7, Z10
+	VMULPS  Z10, Z1, Z10
+	VADDPS  Z10, Z9, Z9
+	VMOVUPS (SI)(R8*1), Z10
+	VMULPS  Z10, Z4, Z10
+	VMULPS  Z9, Z9, Z11
+	VSUBPS  Z11, Z6, Z11
+	VSQRTPS Z11, Z11
+	VADDPS  Z2, Z11, Z11
+	VDIVPS  Z11, Z7, Z7
+	VADDPS  Z7, Z10, Z7
+	VMULPS  Z7, Z0, Z10
+	VSUBPS  Z10, Z8, Z8
+	VMOVUPS Z6, (BX)(R8*1)
+	VMOVUPS Z9, (DI)(R8*1)
+	VMOVUPS Z7, (SI)(R8*1)
+	VMOVUPS Z8, (CX)(R8*1)
+	ADDQ    $0x00000040, R8
+	SUBQ    $0x00000010, AX
+	JMP     loop
+
+tail:
+	TESTQ     AX, AX
+	JZ        done
+	MOVL      $0x0000ffff, R9
+	BZHIL     AX, R9, AX
+	KMOVW     AX, K1
+	VMOVUPS.Z (BX)(R8*1), K1, Z6
+	VMULPS    Z6, Z5, Z5
+	VMOVUPS.Z (DX)(R8*1), K1, Z6
+	VMOVUPS.Z (CX)(R8*1), K1, Z7
+	VMULPS    Z7, Z3, Z3
+	VADDPS    Z3, Z6, Z3
+	VMULPS    Z3, Z1, Z6
+	VMULPS    Z3, Z6, Z6
+	VADDPS    Z6, Z5, Z5
+	VMOVUPS.Z (DI)(R8*1), K1, Z6
+	VSUBPS    Z6, Z3, Z8
+	VMULPS    Z8, Z1, Z1
+	VADDPS    Z1, Z6, Z1
+	VMOVUPS.Z (SI)(R8*1), K1, Z6
+	VMULPS    Z6, Z4, Z4
+	VMULPS    Z1, Z1, Z6
+	VSUBPS    Z6, Z5, Z6
+	VSQRTPS   Z6, Z6
+	VADDPS    Z2, Z6, Z2
+	VDIVPS    Z2, Z3, Z2
+	VADDPS    Z2, Z4, Z2
+	VMULPS    Z2, Z0, Z0
+	VSUBPS    Z0, Z7, Z0
+	VMOVUPS   Z5, K1, (BX)(R8*1)
+	VMOVUPS   Z1, K1, (DI)(R8*1)
+	VMOVUPS   Z2, K1, (SI)(R8*1)
+	VMOVUPS   Z0, K1, (CX)(R8*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, a3 []float32, a4 []float32, c0 float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·optimStepAVX2(SB), NOSPLIT, $0-124
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	MOVQ         a1_base+24(FP), DX
+	MOVQ         a2_base+48(FP), BX
+	MOVQ         a3_base+72(FP), SI
+	MOVQ         a4_base+96(FP), DI
+	MOVSS        c0+120(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVL         $0x3dcccccd, R8
+	VMOVD        R8, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x322bcc77, R8
+	VMOVD        R8, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x3a83126f, R8
+	VMOVD        R8, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x3f000000, R8
+	VMOVD        R8, X4
+	VPBROADCASTD X4, Y4
+	MOVL         $0x3f666666, R8
+	VMOVD        R8, X5
+	VPBROADCASTD X5, Y5
+	XORQ         R8, R8
+
+loop:
+	CMPQ    AX, $0x00000008
+	JL      tail
+	VMOVUPS (BX)(R8*1), Y6
+	VMULPS  Y6, Y5, Y6
+	VMOVUPS (DX)(R8*1), Y8
+	VMOVUPS (CX)(R8*1), Y9
+	VMULPS  Y9, Y3, Y10
+	VADDPS  Y10, Y8, Y8
+	VMULPS  Y8, Y1, Y10
+	VMULPS  Y8, Y10, Y10
+	VADDPS  Y10, Y6, Y6
+	VMOVUPS (DI)(R8*1), Y10
+	VSUBPS  Y10, Y8, Y11
+	VMULPS  Y11, Y1, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVUPS (SI)(R8*1), Y11
+	VMULPS  Y11, Y4, Y11
+	VMULPS  Y10, Y10, Y12
+	VSUBPS  Y12, Y6, Y12
+	VSQRTPS Y12, Y12
+	VADDPS  Y2, Y12, Y12
+	VDIVPS  Y12, Y8, Y8
+	VADDPS  Y8, Y11, Y8
+	VMULPS  Y8, Y0, Y11
+	VSUBPS  Y11, Y9, Y9
+	VMOVUPS Y6, (BX)(R8*1)
+	VMOVUPS Y10, (DI)(R8*1)
+	VMOVUPS Y8, (SI)(R8*1)
+	VMOVUPS Y9, (CX)(R8*1)
+	ADDQ    $0x00000020, R8
+	SUBQ    $0x00000008, AX
+	JMP     loop
+
+tail:
+	TESTQ        AX, AX
+	JZ           done
+	MOVQ         $0x0000000100000000, R9
+	VMOVQ        R9, X7
+	MOVQ         $0x0000000300000002, R9
+	VPINSRQ      $0x01, R9, X7, X7
+	MOVQ         $0x0000000500000004, R9
+	VMOVQ        R9, X6
+	MOVQ         $0x0000000700000006, R9
+	VPINSRQ      $0x01, R9, X6, X6
+	VINSERTI128  $0x01, X6, Y7, Y7
+	VMOVD        AX, X6
+	VPBROADCASTD X6, Y6
+	VPCMPGTD     Y7, Y6, Y6
+	VMASKMOVPS   (BX)(R8*1), Y6, Y7
+	VMULPS       Y7, Y5, Y5
+	VMASKMOVPS   (DX)(R8*1), Y6, Y7
+	VMASKMOVPS   (CX)(R8*1), Y6, Y8
+	VMULPS       Y8, Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       Y3, Y1, Y7
+	VMULPS       Y3, Y7, Y7
+	VADDPS       Y7, Y5, Y5
+	VMASKMOVPS   (DI)(R8*1), Y6, Y7
+	VSUBPS       Y7, Y3, Y9
+	VMULPS       Y9, Y1, Y1
+	VADDPS       Y1, Y7, Y1
+	VMASKMOVPS   (SI)(R8*1), Y6, Y7
+	VMULPS       Y7, Y4, Y4
+	VMULPS       Y1, Y1, Y7
+	VSUBPS       Y7, Y5, Y7
+	VSQRTPS      Y7, Y7
+	VADDPS       Y2, Y7, Y2
+	VDIVPS       Y2, Y3, Y2
+	VADDPS       Y2, Y4, Y2
+	VMULPS       Y2, Y0, Y0
+	VSUBPS       Y0, Y8, Y0
+	VMASKMOVPS   Y5, Y6, (BX)(R8*1)
+	VMASKMOVPS   Y1, Y6, (DI)(R8*1)
+	VMASKMOVPS   Y2, Y6, (SI)(R8*1)
+	VMASKMOVPS   Y0, Y6, (CX)(R8*1)
+
+done:
+	VZEROUPPER
+	RET

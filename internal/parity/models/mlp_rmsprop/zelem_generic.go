@@ -14,6 +14,38 @@ func elem0Generic(dst, a0, a1 []float32) {
 	}
 }
 
+// optimStepGeneric is optimStep in Go.
+func optimStepGeneric(a0, a1, a2, a3, a4 []float32, c0 float32) {
+	a1 = a1[:len(a0)]
+	a2 = a2[:len(a0)]
+	a3 = a3[:len(a0)]
+	a4 = a4[:len(a0)]
+	for i := range a0 {
+		t0 := float32(0.9) * a2[i]
+		t1 := float32(0.001) * a0[i]
+		t2 := a1[i] + t1
+		t3 := float32(0.1) * t2
+		t4 := t3 * t2
+		t5 := t0 + t4
+		t6 := t2 - a4[i]
+		t7 := float32(0.1) * t6
+		t8 := a4[i] + t7
+		t9 := float32(0.5) * a3[i]
+		t10 := t8 * t8
+		t11 := t5 - t10
+		t12 := float32(math.Sqrt(float64(t11)))
+		t13 := t12 + float32(1e-08)
+		t14 := t2 / t13
+		t15 := t9 + t14
+		t16 := c0 * t15
+		t17 := a0[i] - t16
+		a2[i] = t5
+		a4[i] = t8
+		a3[i] = t15
+		a0[i] = t17
+	}
+}
+
 // exp32 is e**x in float32: range reduction to |r| <= ln2/2, a degree-7
 // polynomial, and scaling by 2**n in two exact steps. NaN gives NaN, +Inf
 // +Inf, -Inf 0.

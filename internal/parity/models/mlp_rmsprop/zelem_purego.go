@@ -13,3 +13,20 @@ package mlp_rmsprop
 // The caller guarantees len(ai) ≥ len(dst); dst is one of the arguments or overlaps none.
 // exp, sigmoid and tanh are exp32, sigmoid32 and tanh32 to a few ulp.
 func elem0(dst, a0, a1 []float32) { elem0Generic(dst, a0, a1) }
+
+// optimStep updates a0, a1, a2, a3, a4 elementwise. It is
+//
+//	for i := range a0 {
+//		a2[i] = add(mul(0.9,a2),mul(mul(0.1,add(a1,mul(0.001,a0))),add(a1,mul(0.001,a0))))
+//		a4[i] = add(a4,mul(0.1,sub(add(a1,mul(0.001,a0)),a4)))
+//		a3[i] = add(mul(0.5,a3),div(add(a1,mul(0.001,a0)),add(sqrt(sub(add(mul(0.9,a2),mul(mul(0.1,add(a1,mul(0.001,a0))),add(a1,mul(0.001,a0)))),mul(add(a4,mul(0.1,sub(add(a1,mul(0.001,a0)),a4))),add(a4,mul(0.1,sub(add(a1,mul(0.001,a0)),a4)))))),1e-08)))
+//		a0[i] = sub(a0,mul(c0,add(mul(0.5,a3),div(add(a1,mul(0.001,a0)),add(sqrt(sub(add(mul(0.9,a2),mul(mul(0.1,add(a1,mul(0.001,a0))),add(a1,mul(0.001,a0)))),mul(add(a4,mul(0.1,sub(add(a1,mul(0.001,a0)),a4))),add(a4,mul(0.1,sub(add(a1,mul(0.001,a0)),a4)))))),1e-08)))))
+//	}
+//
+// with every right-hand side evaluated on the values at i on entry. The caller
+// guarantees len(ak) ≥ len(a0) and that the slices do not overlap.
+//
+// Arguments: a0 params, a1 grads, a2 square_avg, a3 momentum_buffer, a4 grad_avg, c0 lr.
+//
+// Source: optimizer rmsprop (alpha=0.9, centered=1, eps=1e-08, lr=0.001, momentum=0.5, weight_decay=0.001)
+func optimStep(a0, a1, a2, a3, a4 []float32, c0 float32) { optimStepGeneric(a0, a1, a2, a3, a4, c0) }

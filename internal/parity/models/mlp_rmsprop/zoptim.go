@@ -2,30 +2,11 @@
 
 package mlp_rmsprop
 
-import "math"
-
 // optimize applies one rmsprop step with torch.optim's formulas to every parameter that has a
 // gradient, as one loop over the parameter, gradient and state blocks. m.step counts this step.
 // Hyper-parameters: alpha=0.9, centered=1, eps=1e-08, lr=0.001, momentum=0.5, weight_decay=0.001.
 func (m *Model) optimize() {
 	lr := m.lr
-	{
-		p := m.params[:231]
-		g := m.grads[:231]
-		sq := m.state[:231]
-		buf := m.state[231:][:231]
-		ga := m.state[462:][:231]
-		for i, pv := range p {
-			gv := g[i]
-			gv += 0.001 * pv
-			sq[i] = 0.9*sq[i] + 0.09999999999999998*gv*gv
-			ms := sq[i]
-			ga[i] += 0.09999999999999998 * (gv - ga[i])
-			ms -= ga[i] * ga[i]
-			avg := float32(math.Sqrt(float64(ms))) + 1e-08
-			buf[i] = 0.5*buf[i] + gv/avg
-			p[i] = pv - lr*buf[i]
-		}
-	}
+	optimStep(m.params[:231], m.grads[:231], m.state[:231], m.state[231:][:231], m.state[462:][:231], lr)
 	m.packStale = true
 }

@@ -14,6 +14,25 @@ func elem0Generic(dst, a0, a1 []float32) {
 	}
 }
 
+// optimStepGeneric is optimStep in Go.
+func optimStepGeneric(a0, a1, a2 []float32, c0, c1, c2 float32) {
+	a1 = a1[:len(a0)]
+	a2 = a2[:len(a0)]
+	for i := range a0 {
+		t0 := c0 * a2[i]
+		t1 := float32(0.0001) * a0[i]
+		t2 := a1[i] + t1
+		t3 := c1 * t2
+		t4 := t0 + t3
+		t5 := float32(0.9) * t4
+		t6 := t2 + t5
+		t7 := c2 * t6
+		t8 := a0[i] - t7
+		a2[i] = t4
+		a0[i] = t8
+	}
+}
+
 // exp32 is e**x in float32: range reduction to |r| <= ln2/2, a degree-7
 // polynomial, and scaling by 2**n in two exact steps. NaN gives NaN, +Inf
 // +Inf, -Inf 0.

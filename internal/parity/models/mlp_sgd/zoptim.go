@@ -12,18 +12,6 @@ func (m *Model) optimize() {
 		// torch.optim.SGD starts the momentum buffer as a copy of the gradient
 		mb, gb = 0, 1
 	}
-	{
-		p := m.params[:231]
-		g := m.grads[:231]
-		buf := m.state[:231]
-		for i, pv := range p {
-			gv := g[i]
-			gv += 0.0001 * pv
-			b := mb*buf[i] + gb*gv
-			buf[i] = b
-			gv += 0.9 * b
-			p[i] = pv - lr*gv
-		}
-	}
+	optimStep(m.params[:231], m.grads[:231], m.state[:231], mb, gb, lr)
 	m.packStale = true
 }

@@ -329,3 +329,30 @@ func elem13AVX512(dst []float32, a0 []float32, a1 []float32)
 //
 //go:noescape
 func elem13AVX2(dst []float32, a0 []float32, a1 []float32)
+
+// optimStep updates a0, a1, a2 elementwise. It is
+//
+//	for i := range a0 {
+//		a2[i] = add(mul(c0,a2),mul(c1,a1))
+//		a0[i] = sub(a0,mul(c2,add(mul(c0,a2),mul(c1,a1))))
+//	}
+//
+// with every right-hand side evaluated on the values at i on entry. The caller
+// guarantees len(ak) ≥ len(a0) and that the slices do not overlap.
+//
+// Arguments: a0 params, a1 grads, a2 momentum_buffer, c0 mb, c1 gb, c2 lr.
+//
+// Source: optimizer sgd (dampening=0, lr=0.05, momentum=0.9, nesterov=0, weight_decay=0)
+//
+//go:noescape
+func optimStep(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
+
+// optimStepAVX512 is optimStep for CPUs with AVX512.
+//
+//go:noescape
+func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
+
+// optimStepAVX2 is optimStep for CPUs with AVX2.
+//
+//go:noescape
+func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)

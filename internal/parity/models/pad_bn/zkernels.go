@@ -4,6 +4,7 @@ package pad_bn
 
 import (
 	"fmt"
+	"github.com/dlc-lang/dlc/runtime"
 	"math"
 )
 
@@ -341,7 +342,7 @@ func trainDropoutMask32(step uint64, keep []float32, dst []float32) {
 		}
 	} else {
 		for i := range dst {
-			if dropoutUniform(uint64(0), step, uint64(i)) >= 0.5 {
+			if runtime.DropoutUniform(uint64(0), step, uint64(i)) >= 0.5 {
 				dst[i] = 2.0
 			} else {
 				dst[i] = 0
@@ -745,17 +746,6 @@ func convRange(in, out, stride, off int) (lo, hi int) {
 		hi = min(out, (lim+stride-1)/stride)
 	}
 	return lo, max(lo, hi)
-}
-
-// dropoutUniform is the counter-based stream of dropout masks, a uniform number in [0,1)
-// that depends only on (seed, step, index): SplitMix64 of seed ^ step*golden ^ index.
-func dropoutUniform(seed, step, index uint64) float64 {
-	z := seed ^ step*0x9E3779B97F4A7C15 ^ index
-	z += 0x9E3779B97F4A7C15
-	z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
-	z = (z ^ z>>27) * 0x94D049BB133111EB
-	z ^= z >> 31
-	return float64(z>>11) / (1 << 53)
 }
 
 // idError reports an id or class label outside [0, limit).

@@ -12,17 +12,6 @@ func (m *Model) optimize() {
 		// torch.optim.SGD starts the momentum buffer as a copy of the gradient
 		mb, gb = 0, 1
 	}
-	{
-		p := m.params[:583]
-		g := m.grads[:583]
-		buf := m.state[:583]
-		for i, pv := range p {
-			gv := g[i]
-			b := mb*buf[i] + gb*gv
-			buf[i] = b
-			gv = b
-			p[i] = pv - lr*gv
-		}
-	}
+	optimStep(m.params[:583], m.grads[:583], m.state[:583], mb, gb, lr)
 	m.packStale = true
 }

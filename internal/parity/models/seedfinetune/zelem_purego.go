@@ -13,3 +13,18 @@ package seedfinetune
 // The caller guarantees len(ai) ≥ len(dst); dst is one of the arguments or overlaps none.
 // exp, sigmoid and tanh are exp32, sigmoid32 and tanh32 to a few ulp.
 func elem0(dst, a0, a1 []float32) { elem0Generic(dst, a0, a1) }
+
+// optimStep updates a0, a1, a2 elementwise. It is
+//
+//	for i := range a0 {
+//		a2[i] = add(mul(c0,a2),mul(c1,add(a1,mul(0.01,a0))))
+//		a0[i] = sub(a0,mul(c2,add(mul(c0,a2),mul(c1,add(a1,mul(0.01,a0))))))
+//	}
+//
+// with every right-hand side evaluated on the values at i on entry. The caller
+// guarantees len(ak) ≥ len(a0) and that the slices do not overlap.
+//
+// Arguments: a0 params, a1 grads, a2 momentum_buffer, c0 mb, c1 gb, c2 lr.
+//
+// Source: optimizer sgd (dampening=0, lr=0.1, momentum=0.9, nesterov=0, weight_decay=0.01)
+func optimStep(a0, a1, a2 []float32, c0, c1, c2 float32) { optimStepGeneric(a0, a1, a2, c0, c1, c2) }

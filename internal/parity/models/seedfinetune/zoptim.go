@@ -12,18 +12,6 @@ func (m *Model) optimize() {
 		// torch.optim.SGD starts the momentum buffer as a copy of the gradient
 		mb, gb = 0, 1
 	}
-	{
-		p := m.params[:563]
-		g := m.grads[:563]
-		buf := m.state[:563]
-		for i, pv := range p {
-			gv := g[i]
-			gv += 0.01 * pv
-			b := mb*buf[i] + gb*gv
-			buf[i] = b
-			gv = b
-			p[i] = pv - lr*gv
-		}
-	}
+	optimStep(m.params[:563], m.grads[:563], m.state[:563], mb, gb, lr)
 	m.packStale = true
 }

@@ -108,3 +108,132 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func optimStep(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
+TEXT ·optimStep(SB), NOSPLIT, $0-84
+	CMPB ·elemAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·elemAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·optimStepGeneric+0(SB)
+
+avx512:
+	JMP ·optimStepAVX512+0(SB)
+
+avx2:
+	JMP ·optimStepAVX2+0(SB)
+
+// func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·optimStepAVX512(SB), NOSPLIT, $0-84
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	MOVQ         a1_base+24(FP), DX
+	MOVQ         a2_base+48(FP), BX
+	MOVSS        c0+72(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        c1+76(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        c2+80(FP), X2
+	VBROADCASTSS X2, Z2
+	XORQ         SI, SI
+
+loop:
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (BX)(SI*1), Z3
+	VMULPS  Z3, Z0, Z3
+	VMOVUPS (DX)(SI*1), Z4
+	VMULPS  Z4, Z1, Z4
+	VADDPS  Z4, Z3, Z3
+	VMOVUPS (CX)(SI*1), Z4
+	VMULPS  Z3, Z2, Z5
+	VSUBPS  Z5, Z4, Z4
+	VMOVUPS Z3, (BX)(SI*1)
+	VMOVUPS Z4, (CX)(SI*1)
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000010, AX
+	JMP     loop
+
+tail:
+	TESTQ     AX, AX
+	JZ        done
+	MOVL      $0x0000ffff, DI
+	BZHIL     AX, DI, AX
+	KMOVW     AX, K1
+	VMOVUPS.Z (BX)(SI*1), K1, Z3
+	VMULPS    Z3, Z0, Z0
+	VMOVUPS.Z (DX)(SI*1), K1, Z3
+	VMULPS    Z3, Z1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS.Z (CX)(SI*1), K1, Z1
+	VMULPS    Z0, Z2, Z2
+	VSUBPS    Z2, Z1, Z1
+	VMOVUPS   Z0, K1, (BX)(SI*1)
+	VMOVUPS   Z1, K1, (CX)(SI*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·optimStepAVX2(SB), NOSPLIT, $0-84
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	MOVQ         a1_base+24(FP), DX
+	MOVQ         a2_base+48(FP), BX
+	MOVSS        c0+72(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        c1+76(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        c2+80(FP), X2
+	VBROADCASTSS X2, Y2
+	XORQ         SI, SI
+
+loop:
+	CMPQ    AX, $0x00000008
+	JL      tail
+	VMOVUPS (BX)(SI*1), Y3
+	VMULPS  Y3, Y0, Y3
+	VMOVUPS (DX)(SI*1), Y5
+	VMULPS  Y5, Y1, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS (CX)(SI*1), Y5
+	VMULPS  Y3, Y2, Y6
+	VSUBPS  Y6, Y5, Y5
+	VMOVUPS Y3, (BX)(SI*1)
+	VMOVUPS Y5, (CX)(SI*1)
+	ADDQ    $0x00000020, SI
+	SUBQ    $0x00000008, AX
+	JMP     loop
+
+tail:
+	TESTQ        AX, AX
+	JZ           done
+	MOVQ         $0x0000000100000000, DI
+	VMOVQ        DI, X4
+	MOVQ         $0x0000000300000002, DI
+	VPINSRQ      $0x01, DI, X4, X4
+	MOVQ         $0x0000000500000004, DI
+	VMOVQ        DI, X3
+	MOVQ         $0x0000000700000006, DI
+	VPINSRQ      $0x01, DI, X3, X3
+	VINSERTI128  $0x01, X3, Y4, Y4
+	VMOVD        AX, X3
+	VPBROADCASTD X3, Y3
+	VPCMPGTD     Y4, Y3, Y3
+	VMASKMOVPS   (BX)(SI*1), Y3, Y4
+	VMULPS       Y4, Y0, Y0
+	VMASKMOVPS   (DX)(SI*1), Y3, Y4
+	VMULPS       Y4, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	VMASKMOVPS   (CX)(SI*1), Y3, Y1
+	VMULPS       Y0, Y2, Y2
+	VSUBPS       Y2, Y1, Y1
+	VMASKMOVPS   Y0, Y3, (BX)(SI*1)
+	VMASKMOVPS   Y1, Y3, (CX)(SI*1)
+
+done:
+	VZEROUPPER
+	RET

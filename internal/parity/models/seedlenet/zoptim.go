@@ -12,17 +12,6 @@ func (m *Model) optimize() {
 		// torch.optim.SGD starts the momentum buffer as a copy of the gradient
 		mb, gb = 0, 1
 	}
-	{
-		p := m.params[:61706]
-		g := m.grads[:61706]
-		buf := m.state[:61706]
-		for i, pv := range p {
-			gv := g[i]
-			b := mb*buf[i] + gb*gv
-			buf[i] = b
-			gv = b
-			p[i] = pv - lr*gv
-		}
-	}
+	optimStep(m.params[:61706], m.grads[:61706], m.state[:61706], mb, gb, lr)
 	m.packStale = true
 }

@@ -12,6 +12,21 @@ func elem0Generic(dst, a0, a1 []float32) {
 	}
 }
 
+// optimStepGeneric is optimStep in Go.
+func optimStepGeneric(a0, a1, a2 []float32, c0, c1, c2 float32) {
+	a1 = a1[:len(a0)]
+	a2 = a2[:len(a0)]
+	for i := range a0 {
+		t0 := c0 * a2[i]
+		t1 := c1 * a1[i]
+		t2 := t0 + t1
+		t3 := c2 * t2
+		t4 := a0[i] - t3
+		a2[i] = t2
+		a0[i] = t4
+	}
+}
+
 // reluGrad32 is dy where x > 0, else dy·0.
 func reluGrad32(x, dy float32) float32 {
 	if x > 0 {

@@ -13,3 +13,19 @@ package seedmlppoison
 // The caller guarantees len(ai) ≥ len(dst); dst is one of the arguments or overlaps none.
 // exp, sigmoid and tanh are exp32, sigmoid32 and tanh32 to a few ulp.
 func elem0(dst, a0, a1 []float32) { elem0Generic(dst, a0, a1) }
+
+// optimStep updates a0, a1, a2, a3 elementwise. It is
+//
+//	for i := range a0 {
+//		a2[i] = add(a2,mul(0.1,sub(a1,a2)))
+//		a3[i] = add(mul(0.999,a3),mul(mul(0.001,a1),a1))
+//		a0[i] = sub(a0,div(mul(c1,add(a2,mul(0.1,sub(a1,a2)))),add(mul(sqrt(add(mul(0.999,a3),mul(mul(0.001,a1),a1))),c0),1e-08)))
+//	}
+//
+// with every right-hand side evaluated on the values at i on entry. The caller
+// guarantees len(ak) ≥ len(a0) and that the slices do not overlap.
+//
+// Arguments: a0 params, a1 grads, a2 exp_avg, a3 exp_avg_sq, c0 rbc2, c1 stepSize.
+//
+// Source: optimizer adam (amsgrad=0, beta1=0.9, beta2=0.999, eps=1e-08, lr=0.001, weight_decay=0)
+func optimStep(a0, a1, a2, a3 []float32, c0, c1 float32) { optimStepGeneric(a0, a1, a2, a3, c0, c1) }

@@ -12,19 +12,6 @@ func (m *Model) optimize() {
 	t := float64(m.step)
 	stepSize := float32(float64(lr) / (1 - math.Pow(0.9, t)))
 	rbc2 := float32(1 / math.Sqrt(1-math.Pow(0.999, t)))
-	{
-		p := m.params[:231]
-		g := m.grads[:231]
-		m1 := m.state[:231]
-		v := m.state[231:][:231]
-		for i, pv := range p {
-			gv := g[i]
-			m1[i] += 0.09999999999999998 * (gv - m1[i])
-			v[i] = 0.999*v[i] + 0.0010000000000000009*gv*gv
-			vv := v[i]
-			denom := float32(math.Sqrt(float64(vv)))*rbc2 + 1e-08
-			p[i] = pv - stepSize*m1[i]/denom
-		}
-	}
+	optimStep(m.params[:231], m.grads[:231], m.state[:231], m.state[231:][:231], rbc2, stepSize)
 	m.packStale = true
 }
