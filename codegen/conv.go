@@ -313,6 +313,9 @@ func (g convGeom) wideCol2im(xs, cols string) jen.Code {
 func emitConv2d(k *kernel) error {
 	v := k.v
 	g := newConvGeom(v.Attrs, v.Args[0].Type.Shape, v.Args[1].Type.Shape, v.Type.Shape)
+	if ok, err := emitConv2dDirect(k, g); ok || err != nil {
+		return err
+	}
 	x, w := k.arg(0), k.arg(1)
 	k.scratch = g.taps() * g.pixels()
 	epi, perSample, err := k.sampleEpilogue("b")

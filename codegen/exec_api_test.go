@@ -156,6 +156,7 @@ func TestExecSaveLoad(t *testing.T) {
 		for range 2 {
 			s.add(Call{Op: "call", Kind: "train", Args: newDataset(p, 2, r).args(p, "train")})
 		}
+		s.add(Call{Op: "setlr", Args: [][]float64{{0.0625}}}) // saved as optimizer.lr
 		trained := s.add(Call{Op: "state"})
 		saved := s.add(Call{Op: "save"})
 		replies := d.run(t, Request{Program: name, Calls: s.calls})
@@ -184,8 +185,8 @@ func TestExecSaveLoad(t *testing.T) {
 		if got[loaded].Err != "" {
 			t.Fatalf("%s: load: %s", name, got[loaded].Err)
 		}
-		if !slices.Equal(got[back].Block, replies[trained].Block) || got[back].Step != 2 {
-			t.Errorf("%s: loaded model differs from the saved one (step %d)", name, got[back].Step)
+		if !slices.Equal(got[back].Block, replies[trained].Block) || got[back].Step != 2 || got[back].LR != 0.0625 {
+			t.Errorf("%s: loaded model differs from the saved one (step %d, lr %v)", name, got[back].Step, got[back].LR)
 		}
 		if !bytes.Equal(got[resaved].Data, file) {
 			t.Errorf("%s: saving the loaded model gives other bytes", name)

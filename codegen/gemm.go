@@ -80,6 +80,9 @@ func (g *gen) emitGEMMFiles() error {
 	if err := g.emitElemFiles(); err != nil {
 		return err
 	}
+	if err := g.emitConvFiles(); err != nil {
+		return err
+	}
 	if len(g.gemms) == 0 {
 		return nil
 	}

@@ -104,6 +104,8 @@ type gen struct {
 	elemSeen    map[string]string // kernel names by expression
 	elemHelpers map[string]bool   // float32 math helpers of the elementwise files used
 	multis      []asm.MultiSpec   // multi-output vector kernels: the optimizer update (optim.go)
+	convs       []asm.ConvSpec    // direct convolution kernels (conv_direct.go)
+	convSeen    map[string]string // their names by shape
 	packs       []packedW         // weights packed once per update (packed.go)
 	packSeen    map[string]int    // index in packs by routine and parameter offset
 }

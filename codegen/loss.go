@@ -38,6 +38,9 @@ func lseRow() []jen.Code {
 	}
 }
 
+// maxScratchClasses bounds the stack row of the vector cross-entropy.
+const maxScratchClasses = 4096
+
 // emitClassLoss emits cross_entropy (z, labels): lse(z) - z[label] per
 // row, and nll (logp, labels): -logp[label].
 func emitClassLoss(k *kernel) error {
@@ -47,9 +50,17 @@ func emitClassLoss(k *kernel) error {
 	z, labels := k.arg(0), k.arg(1)
 	ft := k.g.ft()
 	var body []jen.Code
-	if v.Op == ir.OpCrossEntropy {
+	switch {
+	case v.Op == ir.OpCrossEntropy && k.vectorRows(1) && classes <= maxScratchClasses:
+		// exp(z - m) into a scratch row on the stack, by a vector kernel.
+		k.add(jen.Var().Id("sc").Index(lit(classes)).Add(ft))
+		body = append(rowMax("zr"), k.g.expShift("sc[:]", "zr"))
+		body = append(body, rowSum("sc[:]")...)
+		body = append(body, id("dst").Index(id("r")).Op("=").Add(ft).Call(
+			jen.Float64().Call(id("m")).Op("+").Qual("math", "Log").Call(id("s")).Op("-").Float64().Call(id("zr").Index(id("c")))))
+	case v.Op == ir.OpCrossEntropy:
 		body = append(lseRow(), id("dst").Index(id("r")).Op("=").Add(ft).Call(id("lse").Op("-").Float64().Call(id("zr").Index(id("c")))))
-	} else {
+	default:
 		body = []jen.Code{id("dst").Index(id("r")).Op("=").Op("-").Id("zr").Index(id("c"))}
 	}
 	k.add(id("dst").Op("=").Id("dst").Index(jen.Empty(), k.size(rows)))
@@ -64,6 +75,19 @@ func emitCrossEntropyGrad(k *kernel) error {
 	rows, classes := dims(zs)[0], zs[1]
 	z, labels, dy := k.arg(0), k.arg(1), k.arg(2)
 	ft := k.g.ft()
+	if k.vectorRows(1) {
+		// dr = exp(z - m), s = Σ dr, dr *= g/s by vector kernels.
+		scale := k.g.rowKernel(1, 1, rowOp("mul", rowArg(0), rowScalar(0)))
+		body := append(rowMax("zr"),
+			define("g", jen.Float64().Call(id(dy).Index(id("r")))),
+			define("dr", window("dst", L(0).plus("r", classes), lit(classes))),
+			k.g.expShift("dr", "zr"))
+		body = append(body, rowSum("dr")...)
+		body = append(body, id(scale).Call(id("dr"), jen.Float32().Call(id("g").Op("/").Id("s"))),
+			id("dr").Index(id("c")).Op("-=").Add(ft).Call(id("g")))
+		k.add(k.rowLoop(rows, classes, z, labels, body...))
+		return nil
+	}
 	body := append(lseRow(),
 		define("g", jen.Float64().Call(id(dy).Index(id("r")))),
 		define("dr", window("dst", L(0).plus("r", classes), lit(classes))),

@@ -329,26 +329,45 @@ func (g *gen) emitSaveLoad(file *jen.File) {
 		}
 		slots = append(slots, jen.Values(field("Name", jen.Lit("optimizer.step")), field("Shape", shapeLit(nil)),
 			field("I64", jen.Op("&").Id("m").Dot("step")), field("Group", jen.Lit("optimizer"))))
+		// The learning rate is a group of its own, so that files without it
+		// (PyTorch state_dicts, older saves) still load their state.
+		slots = append(slots, slot("optimizer.lr", nil, id("lr"), "optimizer.lr"))
 	}
-	file.Comment("slots lists every tensor Save writes and Load reads, with the memory that holds it.")
-	file.Func().Params(id("m").Op("*").Id("Model")).Id("slots").Params().Index().Qual(runtimePath, "Slot").Block(
+	hasLR := g.p.Optimizer != nil && g.p.Lookup("train") != nil
+	lrParam, lrArg, lrBack := []jen.Code{}, []jen.Code{}, []jen.Code{}
+	if hasLR {
+		lrParam = []jen.Code{id("lr").Index().Add(g.ft())}
+		lrArg = []jen.Code{id("lr")}
+		lrBack = []jen.Code{id("m").Dot("lr").Op("=").Id("lr").Index(lit(0))}
+	}
+	lrDecl := func() []jen.Code {
+		if !hasLR {
+			return nil
+		}
+		return []jen.Code{define("lr", jen.Index().Add(g.ft()).Values(id("m").Dot("lr")))}
+	}
+	file.Comment("slots lists every tensor Save writes and Load reads, with the memory that holds it;")
+	file.Comment("lr holds the learning rate, which is not kept in a slice.")
+	file.Func().Params(id("m").Op("*").Id("Model")).Id("slots").Params(lrParam...).Index().Qual(runtimePath, "Slot").Block(
 		jen.Return(jen.Index().Qual(runtimePath, "Slot").Add(lines(slots...))))
 	file.Line()
 	pkg := g.opts.Package
 	file.Comment("Save writes the model as safetensors: the parameters and buffers under their PyTorch")
-	file.Comment("state_dict names, then the optimizer state as optimizer.state.<param>.<key> and the step")
-	file.Comment("count as optimizer.step (I64).")
-	file.Func().Params(id("m").Op("*").Id("Model")).Id("Save").Params(id("w").Qual("io", "Writer")).Error().Block(
-		jen.If(id("err").Op(":=").Qual(runtimePath, "SaveTensors").Call(id("w"), id("m").Dot("slots").Call(), jen.Nil()), id("err").Op("!=").Nil()).Block(
+	file.Comment("state_dict names, then the optimizer state as optimizer.state.<param>.<key>, the step")
+	file.Comment("count as optimizer.step (I64) and the learning rate as optimizer.lr.")
+	file.Func().Params(id("m").Op("*").Id("Model")).Id("Save").Params(id("w").Qual("io", "Writer")).Error().Block(append(lrDecl(),
+		jen.If(id("err").Op(":=").Qual(runtimePath, "SaveTensors").Call(id("w"), id("m").Dot("slots").Call(lrArg...), jen.Nil()), id("err").Op("!=").Nil()).Block(
 			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(pkg+": save: %w"), id("err")))),
-		jen.Return(jen.Nil()))
+		jen.Return(jen.Nil()))...)
 	file.Line()
 	file.Comment("Load reads a safetensors file written by Save or a plain PyTorch state_dict (which leaves the")
-	file.Comment("optimizer state alone). It checks every tensor's name, dtype and shape before changing")
-	file.Comment("anything: on an error the model is unchanged. F32 and F64 data load into either build.")
-	file.Func().Params(id("m").Op("*").Id("Model")).Id("Load").Params(id("r").Qual("io", "Reader")).Error().Block(append(g.markStale(),
-		jen.If(id("err").Op(":=").Qual(runtimePath, "LoadTensors").Call(id("r"), id("m").Dot("slots").Call()), id("err").Op("!=").Nil()).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(pkg+": load: %w"), id("err")))),
+	file.Comment("optimizer state and the learning rate alone). It checks every tensor's name, dtype and shape")
+	file.Comment("before changing anything: on an error the model is unchanged. F32 and F64 data load into")
+	file.Comment("either build.")
+	load := append(append(append(g.markStale(), lrDecl()...),
+		jen.If(id("err").Op(":=").Qual(runtimePath, "LoadTensors").Call(id("r"), id("m").Dot("slots").Call(lrArg...)), id("err").Op("!=").Nil()).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(pkg+": load: %w"), id("err"))))), lrBack...)
+	file.Func().Params(id("m").Op("*").Id("Model")).Id("Load").Params(id("r").Qual("io", "Reader")).Error().Block(append(load,
 		jen.Return(jen.Nil()))...)
 	file.Line()
 }

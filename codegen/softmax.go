@@ -1,9 +1,108 @@
 package codegen
 
 import (
+	"fmt"
+	"strconv"
+
 	"github.com/dave/jennifer/jen"
+	"github.com/dlc-lang/dlc/codegen/asm"
 	"github.com/dlc-lang/dlc/ir"
 )
+
+// Row kernels: softmax, log_softmax, their gradients and cross-entropy
+// work lane by lane (a row of classes). Over float32 programs, with the
+// lanes contiguous, the elementwise work of a lane (exp, scaling) is one
+// call of a vector kernel (asm.MultiSpec, scalars for the lane's maximum
+// or sum) and only the lane's max and sum stay Go loops, summing in
+// float64; exp is exp32 (a few ulp) instead of math.Exp in float64.
+
+// rowArg, rowScalar and rowOp build the expressions of row kernels.
+func rowArg(i int) *asm.ElemExpr    { return &asm.ElemExpr{Op: "arg", Arg: i} }
+func rowScalar(i int) *asm.ElemExpr { return &asm.ElemExpr{Op: "scalar", Arg: i} }
+func rowOp(op string, a ...*asm.ElemExpr) *asm.ElemExpr {
+	return &asm.ElemExpr{Op: op, Args: a}
+}
+
+// rowKernel registers the vector kernel a0 = e(a0..a{slices-1},
+// c0..c{scalars-1}) and returns its name; identical kernels share one.
+func (g *gen) rowKernel(slices, scalars int, e *asm.ElemExpr) string {
+	if g.elemSeen == nil {
+		g.elemSeen = map[string]string{}
+	}
+	key := fmt.Sprintf("row:%d:%d:%s", slices, scalars, e)
+	if name, ok := g.elemSeen[key]; ok {
+		return name
+	}
+	name := "rowk" + strconv.Itoa(len(g.multis))
+	g.elemSeen[key] = name
+	g.multis = append(g.multis, asm.MultiSpec{Name: name, Slices: slices, Scalars: scalars,
+		Outs: []asm.MultiOut{{Slice: 0, Expr: e}}})
+	return name
+}
+
+// vectorRows reports whether the lanes of k's value go through row kernels.
+func (k *kernel) vectorRows(inner int) bool {
+	return useElemAsm && k.g.float == ir.F32 && k.v.Type.DType == ir.F32 && inner == 1
+}
+
+// rowMax renders m := the maximum of row r (float32; NaN elements are
+// skipped unless first, as in the Go loops).
+func rowMax(r string) []jen.Code {
+	return []jen.Code{
+		define("m", id(r).Index(lit(0))),
+		jen.For(jen.List(id("_"), id("e")).Op(":=").Range().Id(r)).Block(
+			jen.If(id("e").Op(">").Id("m")).Block(id("m").Op("=").Id("e"))),
+	}
+}
+
+// rowSum renders s := the float64 sum of row r.
+func rowSum(r string) []jen.Code {
+	return []jen.Code{
+		define("s", jen.Lit(0.0)),
+		jen.For(jen.List(id("_"), id("e")).Op(":=").Range().Id(r)).Block(id("s").Op("+=").Float64().Call(id("e"))),
+	}
+}
+
+// expShift renders d = exp(x - m) over a row by a vector kernel.
+func (g *gen) expShift(d, x string) jen.Code {
+	name := g.rowKernel(2, 1, rowOp("exp", rowOp("sub", rowArg(1), rowScalar(0))))
+	return id(name).Call(id(d), id(x), id("m"))
+}
+
+// vectorSoftmax is emitSoftmax over contiguous float32 lanes: m = max,
+// r1 = exp(r0 - m), s = Σ r1, then r1 /= s (softmax) or r1 = r0 - (m +
+// log s) (log_softmax).
+func (k *kernel) vectorSoftmax(ag axisGeom, x string) {
+	body := append(rowMax("r0"), k.g.expShift("r1", "r0"))
+	body = append(body, rowSum("r1")...)
+	if k.v.Op == ir.OpSoftmax {
+		scale := k.g.rowKernel(1, 1, rowOp("mul", rowArg(0), rowScalar(0)))
+		body = append(body, id(scale).Call(id("r1"), jen.Float32().Call(lit(1).Op("/").Id("s"))))
+	} else {
+		sub := k.g.rowKernel(2, 1, rowOp("sub", rowArg(1), rowScalar(0)))
+		body = append(body, id(sub).Call(id("r1"), id("r0"),
+			jen.Float32().Call(jen.Float64().Call(id("m")).Op("+").Qual("math", "Log").Call(id("s")))))
+	}
+	k.add(ag.lanes(k, []string{x, "dst"}, body...))
+}
+
+// vectorSoftmaxGrad is emitSoftmaxGrad over contiguous float32 lanes.
+func (k *kernel) vectorSoftmaxGrad(ag axisGeom, y, dy string) {
+	var body []jen.Code
+	if k.v.Op == ir.OpSoftmaxGrad {
+		name := k.g.rowKernel(3, 1, rowOp("mul", rowArg(1), rowOp("sub", rowArg(2), rowScalar(0))))
+		body = []jen.Code{
+			define("s", jen.Lit(0.0)),
+			jen.For(jen.List(id("a"), id("e")).Op(":=").Range().Id("r1")).Block(
+				id("s").Op("+=").Float64().Call(id("e")).Op("*").Float64().Call(id("r0").Index(id("a")))),
+			id(name).Call(id("r2"), id("r0"), id("r1"), jen.Float32().Call(id("s"))),
+		}
+	} else {
+		name := k.g.rowKernel(3, 1, rowOp("sub", rowArg(2), rowOp("mul", rowOp("exp", rowArg(1)), rowScalar(0))))
+		body = append(rowSum("r1"), id(name).Call(id("r2"), id("r0"), id("r1"), jen.Float32().Call(id("s"))))
+	}
+	k.add(ag.lanes(k, []string{y, dy, "dst"}, body...))
+}
 
 // axisGeom splits a shape around one axis: outer·A·inner elements, the
 // axis's elements inner apart.
@@ -57,6 +156,10 @@ func emitSoftmax(k *kernel) error {
 	v := k.v
 	ag := newAxisGeom(v.Type.Shape, v.Attrs.Int("axis", -1))
 	x := k.arg(0)
+	if k.vectorRows(ag.inner) && !ag.a.b {
+		k.vectorSoftmax(ag, x)
+		return nil
+	}
 	f64 := func(e jen.Code) *jen.Statement { return jen.Float64().Call(e) }
 	body := []jen.Code{
 		define("m", f64(id("r0").Index(lit(0)))),
@@ -84,6 +187,10 @@ func emitSoftmaxGrad(k *kernel) error {
 	v := k.v
 	ag := newAxisGeom(v.Type.Shape, v.Attrs.Int("axis", -1))
 	y, dy := k.arg(0), k.arg(1)
+	if k.vectorRows(ag.inner) && !ag.a.b {
+		k.vectorSoftmaxGrad(ag, y, dy)
+		return nil
+	}
 	f64 := func(e jen.Code) *jen.Statement { return jen.Float64().Call(e) }
 	yv, gv := ag.at("r0", "a"), ag.at("r1", "a")
 	var body []jen.Code

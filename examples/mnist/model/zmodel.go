@@ -217,8 +217,9 @@ func (m *Model) Step() int64 {
 	return m.step
 }
 
-// slots lists every tensor Save writes and Load reads, with the memory that holds it.
-func (m *Model) slots() []runtime.Slot {
+// slots lists every tensor Save writes and Load reads, with the memory that holds it;
+// lr holds the learning rate, which is not kept in a slice.
+func (m *Model) slots(lr []float32) []runtime.Slot {
 	return []runtime.Slot{
 		{Name: "conv1.weight", Shape: []int{6, 1, 5, 5}, F32: m.params[:150]},
 		{Name: "conv1.bias", Shape: []int{6}, F32: m.params[150:][:6]},
@@ -241,26 +242,31 @@ func (m *Model) slots() []runtime.Slot {
 		{Name: "optimizer.state.fc3.weight.momentum_buffer", Shape: []int{10, 84}, F32: m.state[60856:][:840], Group: "optimizer"},
 		{Name: "optimizer.state.fc3.bias.momentum_buffer", Shape: []int{10}, F32: m.state[61696:][:10], Group: "optimizer"},
 		{Name: "optimizer.step", Shape: []int{}, I64: &m.step, Group: "optimizer"},
+		{Name: "optimizer.lr", Shape: []int{}, F32: lr, Group: "optimizer.lr"},
 	}
 }
 
 // Save writes the model as safetensors: the parameters and buffers under their PyTorch
-// state_dict names, then the optimizer state as optimizer.state.<param>.<key> and the step
-// count as optimizer.step (I64).
+// state_dict names, then the optimizer state as optimizer.state.<param>.<key>, the step
+// count as optimizer.step (I64) and the learning rate as optimizer.lr.
 func (m *Model) Save(w io.Writer) error {
-	if err := runtime.SaveTensors(w, m.slots(), nil); err != nil {
+	lr := []float32{m.lr}
+	if err := runtime.SaveTensors(w, m.slots(lr), nil); err != nil {
 		return fmt.Errorf("model: save: %w", err)
 	}
 	return nil
 }
 
 // Load reads a safetensors file written by Save or a plain PyTorch state_dict (which leaves the
-// optimizer state alone). It checks every tensor's name, dtype and shape before changing
-// anything: on an error the model is unchanged. F32 and F64 data load into either build.
+// optimizer state and the learning rate alone). It checks every tensor's name, dtype and shape
+// before changing anything: on an error the model is unchanged. F32 and F64 data load into
+// either build.
 func (m *Model) Load(r io.Reader) error {
 	m.packStale = true
-	if err := runtime.LoadTensors(r, m.slots()); err != nil {
+	lr := []float32{m.lr}
+	if err := runtime.LoadTensors(r, m.slots(lr)); err != nil {
 		return fmt.Errorf("model: load: %w", err)
 	}
+	m.lr = lr[0]
 	return nil
 }

@@ -1,0 +1,227 @@
+package asm_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dlc-lang/dlc/codegen/asm"
+	"github.com/dlc-lang/dlc/codegen/asm/internal/asmtest"
+)
+
+// convSpecs are the direct convolutions of the generated test package:
+// LeNet's two, and odd shapes (C 1..3, sizes 1, 7, 17, kernels 1..5,
+// several column tiles, more channels than one register block).
+var convSpecs = []asm.ConvSpec{
+	{Name: "Conv1", C: 1, O: 6, KH: 5, KW: 5, H: 32, W: 32, Bias: true, Relu: true},
+	{Name: "Conv2", C: 6, O: 16, KH: 5, KW: 5, H: 14, W: 14, Bias: true, Relu: true},
+	{Name: "Tiny", C: 1, O: 1, KH: 1, KW: 1, H: 1, W: 1},
+	{Name: "Odd7x17", C: 2, O: 3, KH: 3, KW: 3, H: 7, W: 17, Bias: true},
+	{Name: "Odd17x7", C: 3, O: 5, KH: 5, KW: 5, H: 17, W: 7, Relu: true},
+	{Name: "Odd17", C: 3, O: 7, KH: 2, KW: 4, H: 17, W: 17, Bias: true, Relu: true},
+	{Name: "Column", C: 1, O: 2, KH: 4, KW: 1, H: 7, W: 1, Bias: true},
+	{Name: "Many", C: 2, O: 33, KH: 1, KW: 5, H: 7, W: 17, Relu: true},
+	{Name: "Wide", C: 1, O: 2, KH: 3, KW: 3, H: 5, W: 70, Bias: true, Relu: true},
+}
+
+// convHarness checks every variant against the twin and a float64
+// reference, inside NaN fences, with NaN and infinities in some inputs.
+const convHarness = `
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+type convKernel struct {
+	name                  string
+	c, o, kh, kw, h, w    int
+	bias, relu            bool
+	fn, twin              func(y, x, w, b []float32)
+}
+
+const guard = 32
+
+func guarded(n int) (buf, s []float32) {
+	buf = make([]float32, n+2*guard)
+	for i := range buf {
+		buf[i] = float32(math.NaN())
+	}
+	return buf, buf[guard : guard+n : guard+n]
+}
+
+func fenced(t *testing.T, what string, buf []float32, n int) {
+	t.Helper()
+	for i := range buf {
+		if (i < guard || i >= guard+n) && math.Float32bits(buf[i]) != math.Float32bits(float32(math.NaN())) {
+			t.Fatalf("%s: guard element %d written", what, i-guard)
+		}
+	}
+}
+
+func close32(a, b float32, scale float64) bool {
+	if a == b || (a != a && b != b) {
+		return true
+	}
+	return math.Abs(float64(a)-float64(b)) <= 1e-5*scale+1e-6
+}
+
+func TestConvVariants(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for _, v := range variants() {
+		restore := v.set()
+		for _, k := range convKernels {
+			for trial := 0; trial < 3; trial++ {
+				oh, ow := k.h-k.kh+1, k.w-k.kw+1
+				xb, x := guarded(k.c * k.h * k.w)
+				wb, w := guarded(k.o * k.c * k.kh * k.kw)
+				bb, b := guarded(k.o)
+				for _, s := range [][]float32{x, w, b} {
+					for i := range s {
+						s[i] = float32(rng.NormFloat64())
+					}
+				}
+				if trial == 2 {
+					x[rng.Intn(len(x))] = float32(math.NaN())
+					x[rng.Intn(len(x))] = float32(math.Inf(1))
+				}
+				n := k.o * oh * ow
+				yb, y := guarded(n)
+				k.fn(y, x, w, b)
+				fenced(t, v.name+" "+k.name+" y", yb, n)
+				fenced(t, v.name+" "+k.name+" x", xb, len(x))
+				fenced(t, v.name+" "+k.name+" w", wb, len(w))
+				fenced(t, v.name+" "+k.name+" bias", bb, len(b))
+				want := make([]float32, n)
+				k.twin(want, x, w, b)
+				for o := 0; o < k.o; o++ {
+					for i := 0; i < oh; i++ {
+						for j := 0; j < ow; j++ {
+							s, abs := 0.0, 0.0
+							for c := 0; c < k.c; c++ {
+								for p := 0; p < k.kh; p++ {
+									for q := 0; q < k.kw; q++ {
+										t := float64(x[(c*k.h+i+p)*k.w+j+q]) * float64(w[((o*k.c+c)*k.kh+p)*k.kw+q])
+										s += t
+										abs += math.Abs(t)
+									}
+								}
+							}
+							if k.bias {
+								s += float64(b[o])
+								abs += math.Abs(float64(b[o]))
+							}
+							if k.relu && s < 0 {
+								s = 0
+							}
+							at := (o*oh+i)*ow + j
+							if !close32(y[at], want[at], abs) || !close32(want[at], float32(s), abs) {
+								t.Fatalf("%s %s trial %d y[%d,%d,%d] = %g, twin %g, float64 %g", v.name, k.name, trial, o, i, j, y[at], want[at], s)
+							}
+						}
+					}
+				}
+			}
+		}
+		restore()
+	}
+}
+`
+
+const convVariantsAMD64 = `
+type variant struct {
+	name string
+	set  func() (restore func())
+}
+
+func variants() []variant {
+	save := func() func() {
+		a, b := convAVX512, convAVX2
+		return func() { convAVX512, convAVX2 = a, b }
+	}
+	var vs []variant
+	if convAVX512 {
+		vs = append(vs, variant{"avx512", func() func() { return save() }})
+	}
+	if convAVX2 {
+		vs = append(vs, variant{"avx2", func() func() { r := save(); convAVX512 = false; return r }})
+	}
+	return append(vs, variant{"go", func() func() { r := save(); convAVX512, convAVX2 = false, false; return r }})
+}
+`
+
+func convTable(pkg string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "package %s\n\nvar convKernels = []convKernel{\n", pkg)
+	for _, s := range convSpecs {
+		twin := strings.ToLower(s.Name[:1]) + s.Name[1:] + "Generic"
+		fmt.Fprintf(&b, "\t{%q, %d, %d, %d, %d, %d, %d, %t, %t, %s, %s},\n", s.Name, s.C, s.O, s.KH, s.KW, s.H, s.W, s.Bias, s.Relu, s.Name, twin)
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// TestConvGeneratedPackage writes the kernels of convSpecs and their tests
+// into a package under testdata/tmp-*, vets it, assembles it for dynamic
+// linking and runs its tests on every variant, then under -tags purego.
+func TestConvGeneratedPackage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests a generated package")
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	const pkg = "convt"
+	u, err := asm.Config{Pkg: pkg, GeneratedBy: "asm test"}.GenerateConv(convSpecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := u.Files("zconv")
+	head := "package " + pkg + "\n"
+	files["zharness_test.go"] = []byte(head + convHarness)
+	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + convVariantsAMD64)
+	files["zvariants_purego_test.go"] = []byte("//go:build !amd64 || !gc || purego\n\n" + head + elemVariantsPureGo)
+	files["ztable_test.go"] = []byte(convTable(pkg))
+	if err := os.MkdirAll("testdata", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("testdata", "tmp-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.RemoveAll(dir)
+		os.Remove("testdata") // if empty
+	})
+	if err := asmtest.Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	p := "./" + filepath.ToSlash(dir)
+	for _, args := range [][]string{
+		{"vet", p},
+		{"build", "-asmflags=-dynlink", p},
+		{"test", "-count=1", "-v", p},
+		{"test", "-count=1", "-tags", "purego", p},
+		{"vet", p, "GOARCH=arm64"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var env []string
+			if last := args[len(args)-1]; strings.Contains(last, "=") {
+				args, env = args[:len(args)-1], []string{last}
+			}
+			cmd := exec.Command(gobin, args...)
+			cmd.Env = append(os.Environ(), env...)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+			if testing.Verbose() {
+				t.Logf("%s", out)
+			}
+		})
+	}
+}

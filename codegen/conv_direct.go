@@ -1,0 +1,150 @@
+package codegen
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/dlc-lang/dlc/codegen/asm"
+	"github.com/dlc-lang/dlc/ir"
+)
+
+// Direct convolutions. The forward pass of a float32, stride-1, unpadded,
+// undilated convolution with few input channels calls a direct kernel per
+// sample (asm.ConvSpec: AVX-512 or AVX2+FMA assembly picked at init, its Go
+// twin under purego and on other architectures, in the files convBase +
+// "_amd64.s", ...), which reads the input planes in place and writes the
+// output once, with the bias add and relu of the epilogue fused into the
+// store, instead of an im2col copy, a GEMM and an epilogue pass.
+//
+// Cost rule (directConvFits): direct when C_in ≤ 16 and the output rows
+// fill at least half of the lanes of the 16-lane vectors they take
+// (OW ≥ ½·16·⌈OW/16⌉), else im2col + GEMM. With few input channels the
+// product's depth C·KH·KW is short, so the GEMM gains little from its
+// register blocking while the im2col copy moves as many bytes as the
+// product reads; the direct kernel's vectors run along the output rows,
+// and narrow rows would leave most lanes idle, where the GEMM's rows of
+// OH·OW pixels do not.
+
+// convBase is the base name of the direct convolution files.
+const convBase = "zconv"
+
+// useDirectConv turns direct convolutions on; tests may clear it to compare.
+var useDirectConv = true
+
+// directConvFits reports whether convolution g runs direct (see above).
+func (k *kernel) directConvFits(g convGeom) bool {
+	if !useDirectConv || k.g.float != ir.F32 || k.v.Type.DType != ir.F32 {
+		return false
+	}
+	if !g.plain() || g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1 {
+		return false
+	}
+	if g.c > 16 || g.oh < 1 || g.ow < 1 || g.oh != g.h-g.kh+1 || g.ow != g.w-g.kw+1 {
+		return false
+	}
+	vecs := (g.ow + 15) / 16
+	return 2*g.ow >= 16*vecs
+}
+
+// directEpilogue maps v's epilogue onto the direct kernel's Bias and Relu:
+// ok when absent, relu(a0), add(a0,a1)/add(a1,a0) or relu of such an add,
+// with a1 a non-literal per-channel vector of an output [B,O,OH,OW].
+func (k *kernel) directEpilogue() (bias string, relu, ok bool) {
+	e, _ := ir.Epilogue(k.v)
+	if e == nil {
+		return "", false, true
+	}
+	s := e.String()
+	if strings.HasPrefix(s, "relu(") && strings.HasSuffix(s, ")") {
+		relu, s = true, s[len("relu("):len(s)-1]
+	}
+	switch s {
+	case "a0":
+		return "", relu, relu
+	case "add(a0,a1)", "add(a1,a0)":
+	default:
+		return "", false, false
+	}
+	i := k.v.Op.Arity()
+	if len(k.v.Args) != i+1 {
+		return "", false, false
+	}
+	a := k.v.Args[i]
+	out := k.v.Type.Shape
+	if inlinable(a) || a.Type.Shape.Batched() || len(out) != 4 || a.Type.Shape.Elems(1) != out[1] {
+		return "", false, false
+	}
+	if !slices.Equal(broadcastStrides(a.Type.Shape, out), []int{0, 1, 0, 0}) {
+		return "", false, false
+	}
+	return k.arg(i), relu, true
+}
+
+// conv registers the direct kernel of s (Name ignored) and returns its
+// name; identical kernels share one.
+func (g *gen) conv(s asm.ConvSpec) string {
+	if g.convSeen == nil {
+		g.convSeen = map[string]string{}
+	}
+	key := fmt.Sprintf("%d %d %d %d %d %d %t %t", s.C, s.O, s.KH, s.KW, s.H, s.W, s.Bias, s.Relu)
+	if name, ok := g.convSeen[key]; ok {
+		return name
+	}
+	s.Name = "convDirect" + strconv.Itoa(len(g.convs))
+	g.convSeen[key] = s.Name
+	g.convs = append(g.convs, s)
+	return s.Name
+}
+
+// emitConvFiles renders the direct convolution kernels into g.raw.
+func (g *gen) emitConvFiles() error {
+	if len(g.convs) == 0 {
+		return nil
+	}
+	u, err := asm.Config{Pkg: g.opts.Package, GeneratedBy: "dlc build " + g.sourceName()}.GenerateConv(g.convs)
+	if err != nil {
+		return err
+	}
+	for name, b := range u.Files(convBase) {
+		g.raw[name] = b
+	}
+	return nil
+}
+
+// emitConv2dDirect emits conv2d v as one direct kernel call per sample,
+// split over the pool's threads, and reports whether it could.
+func emitConv2dDirect(k *kernel, g convGeom) (bool, error) {
+	if !k.directConvFits(g) {
+		return false, nil
+	}
+	x, w := k.arg(0), k.arg(1)
+	bias, relu, fused := k.directEpilogue()
+	var epi jen.Code
+	perSample := true
+	if !fused {
+		bias, relu = "", false
+		var err error
+		if epi, perSample, err = k.sampleEpilogue("b"); err != nil {
+			return false, err
+		}
+	}
+	name := k.g.conv(asm.ConvSpec{C: g.c, O: g.o, KH: g.kh, KW: g.kw, H: g.h, W: g.w, Bias: bias != "", Relu: relu,
+		Source: k.g.sourceName()})
+	var b jen.Code = jen.Nil()
+	if bias != "" {
+		b = id(bias)
+	}
+	k.scratch = 0
+	body := []jen.Code{id(name).Call(id("yb"), id("xb"), id(w), b)}
+	if perSample && epi != nil {
+		body = append(body, epi)
+	}
+	k.add(g.parSamples(k, x, "dst", g.work(), body...))
+	if !perSample {
+		return true, k.emitEpilogue()
+	}
+	return true, nil
+}
