@@ -51,6 +51,10 @@ func (k *kernel) emitCompanionSums() error {
 			r = newReduction(k, k.arg(1), y, axes)
 		}
 		out := fmt.Sprintf("dst%d", i+1)
+		if code, ok := r.rowSums(out); ok {
+			k.add(code...)
+			continue
+		}
 		if len(r.kept) == 1 && !r.kept[0].d.b && len(r.red) > 0 {
 			kept := r.kept[0].d.k
 			work := x.Elems(k.g.p.Batch) / max(kept, 1)
@@ -86,6 +90,34 @@ func (k *kernel) scatteredSum(axes []int) (ir.Shape, bool) {
 		return nil, false
 	}
 	return k.v.Args[1].Type.Shape, true
+}
+
+// maxRowSum bounds the result of rowSums, an array on the kernel's stack.
+const maxRowSum = 4096
+
+// rowSums renders a sum over the leading axes of a row-major input whose
+// kept axis is innermost (a bias gradient: [rows, kept] summed over rows)
+// row by row into float64 accumulators, one per result element: the same
+// additions in the same order as a column-by-column sum, but reading
+// memory in order instead of with a stride of a whole row.
+func (r *reduction) rowSums(out string) ([]jen.Code, bool) {
+	if len(r.kept) != 1 || len(r.red) != 1 {
+		return nil, false
+	}
+	kept, red := r.kept[0], r.red[0]
+	if kept.d.b || kept.stride != 1 || kept.d.k > maxRowSum || red.stride != kept.d.k {
+		return nil, false
+	}
+	K := kept.d.k
+	return []jen.Code{
+		jen.Var().Id("acc").Index(lit(K)).Float64(),
+		loop("r0", r.k.size(red.d),
+			define("row", window(r.x, L(0).plus("r0", K), lit(K))),
+			jen.For(jen.List(id("o0"), id("v")).Op(":=").Range().Id("row")).Block(
+				id("acc").Index(id("o0")).Op("+=").Float64().Call(id("v")))),
+		jen.For(jen.List(id("o0"), id("s")).Op(":=").Range().Id("acc")).Block(
+			id(out).Index(id("o0")).Op("=").Add(r.k.g.ft()).Call(id("s"))),
+	}, true
 }
 
 // sumBody renders the sum of one result element o0 of r into out. When

@@ -370,6 +370,9 @@ func emitConv2d(k *kernel) error {
 func emitConv2dGradInput(k *kernel) error {
 	v := k.v
 	g := newConvGeom(v.Attrs, v.Type.Shape, v.Args[1].Type.Shape, v.Args[0].Type.Shape)
+	if ok, err := emitConv2dGradInputDirect(k, g); ok || err != nil {
+		return err
+	}
 	dy, w := k.arg(0), k.arg(1)
 	k.scratch = g.taps() * g.pixels()
 	epi, perSample, err := k.sampleEpilogue("b")

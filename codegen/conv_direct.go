@@ -21,7 +21,8 @@ import (
 //
 // Cost rule (directConvFits): direct when C_in ≤ 16 and the output rows
 // fill at least half of the lanes of the 16-lane vectors they take
-// (OW ≥ ½·16·⌈OW/16⌉), else im2col + GEMM. With few input channels the
+// (OW ≥ ½·16·⌈OW/16⌉), within bounds on the kernel's size (C_out ≤ 64,
+// KW ≤ 11, OW ≤ 256), else im2col + GEMM. With few input channels the
 // product's depth C·KH·KW is short, so the GEMM gains little from its
 // register blocking while the im2col copy moves as many bytes as the
 // product reads; the direct kernel's vectors run along the output rows,
@@ -43,6 +44,11 @@ func (k *kernel) directConvFits(g convGeom) bool {
 		return false
 	}
 	if g.c > 16 || g.oh < 1 || g.ow < 1 || g.oh != g.h-g.kh+1 || g.ow != g.w-g.kw+1 {
+		return false
+	}
+	// Bounds on the kernel's code (unrolled over the kernel columns and
+	// cut into column tiles and channel blocks) and on its offsets.
+	if g.o > 64 || g.kw > 11 || g.ow > 256 || g.c*g.h*g.w > 1<<22 || g.o*g.c*g.kh*g.kw > 1<<20 {
 		return false
 	}
 	vecs := (g.ow + 15) / 16
@@ -143,6 +149,66 @@ func emitConv2dDirect(k *kernel, g convGeom) (bool, error) {
 		body = append(body, epi)
 	}
 	k.add(g.parSamples(k, x, "dst", g.work(), body...))
+	if !perSample {
+		return true, k.emitEpilogue()
+	}
+	return true, nil
+}
+
+// emitConv2dGradInputDirect emits the input gradient of a convolution the
+// direct kernels fit as a direct convolution and reports whether it could:
+// dx[c,y,x] = Σ_{o,p,q} dyp[o, y+p, x+q]·wf[c,o,p,q], the full correlation
+// of the output gradient, zero-padded by KH-1 rows and KW-1 columns on each
+// side (dyp), with the weights transposed and flipped, wf[c,o,p,q] =
+// w[o,c,KH-1-p,KW-1-q]. Each chunk of samples flips the weights and clears
+// the padded buffer once in its scratch, then copies each sample's output
+// gradient into the buffer's interior and calls the kernel; the sample's
+// epilogue follows. The cost rule is directConvFits on the transposed
+// convolution (O input channels, C output channels).
+func emitConv2dGradInputDirect(k *kernel, g convGeom) (bool, error) {
+	if g.dh != 1 || g.dw != 1 {
+		return false, nil
+	}
+	hp, wp := g.oh+2*(g.kh-1), g.ow+2*(g.kw-1)
+	t := convGeom{n: g.n, c: g.o, h: hp, w: wp, o: g.c, kh: g.kh, kw: g.kw, oh: g.h, ow: g.w, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: 1, dw: 1}
+	if !g.plain() || !k.directConvFits(t) {
+		return false, nil
+	}
+	epi, perSample, err := k.sampleEpilogue("b")
+	if err != nil {
+		return false, err
+	}
+	dy, w := k.arg(0), k.arg(1)
+	name := k.g.conv(asm.ConvSpec{C: t.c, O: t.o, KH: t.kh, KW: t.kw, H: t.h, W: t.w, Source: k.g.sourceName()})
+	pad, nw := g.o*hp*wp, g.c*g.o*g.kh*g.kw
+	k.scratch = pad + nw
+	prologue := []jen.Code{
+		define("dyp", window("tmp", L(0), lit(pad))),
+		define("wf", window("tmp", L(pad), lit(nw))),
+		jen.Clear(id("dyp")),
+		loop("c", lit(g.c), loop("o", lit(g.o), loop("p", lit(g.kh), loop("q", lit(g.kw),
+			id("wf").Index(L(0).plus("c", g.o*g.kh*g.kw).plus("o", g.kh*g.kw).plus("p", g.kw).plus("q", 1).code()).Op("=").
+				Id(w).Index(L((g.kh-1)*g.kw+g.kw-1).plus("o", g.c*g.kh*g.kw).plus("c", g.kh*g.kw).plus("p", -g.kw).plus("q", -1).code()))))),
+	}
+	body := []jen.Code{
+		loop("o", lit(g.o), loop("i", lit(g.oh),
+			g.copyRow(window("dyp", L((g.kh-1)*wp+g.kw-1).plus("o", hp*wp).plus("i", wp), lit(g.ow)),
+				window("yb", L(0).plus("o", g.oh*g.ow).plus("i", g.ow), lit(g.ow))))),
+		id(name).Call(id("xb"), id("dyp"), id("wf"), jen.Nil()),
+	}
+	if perSample && epi != nil {
+		body = append(body, epi)
+	}
+	head := []jen.Code{
+		define("xb", window("dst", L(0).plus("b", g.inSize()), lit(g.inSize()))),
+		define("yb", window(dy, L(0).plus("b", g.o*g.pixels()), lit(g.o*g.pixels()))),
+	}
+	rows := loopFrom("b", id("lo"), id("hi"), append(head, body...)...)
+	if c, ok := k.parallel(k.size(g.n), g.work(), k.scratch, append(prologue, rows)); ok {
+		k.add(c)
+	} else {
+		k.add(append(prologue, loop("b", k.size(g.n), append(head, body...)...))...)
+	}
 	if !perSample {
 		return true, k.emitEpilogue()
 	}

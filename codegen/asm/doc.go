@@ -64,5 +64,14 @@
 // twin whose float32 exp32, sigmoid32 and tanh32 (elem_math.go) follow the
 // same algorithms. Their dispatch flags are elemAVX512 and elemAVX2.
 //
+// Multi-output kernels (MultiSpec, GenerateElemMulti; same files and
+// flags) update several slices at once and take float32 scalars, broadcast
+// once from the frame: the optimizer step (a0 params, a1 grads, then the
+// state; lr and the bias corrections as scalars) and the row kernels of
+// softmax and cross-entropy. Their variants round every operation as the Go
+// twin does (no FMA contraction; VSQRTPS and VDIVPS are correctly rounded),
+// so they match it bit for bit outside NaN operands of max and the
+// transcendental functions.
+//
 // Package asm must not import the rest of dlc; codegen calls it.
 package asm

@@ -14,6 +14,26 @@ package model
 // exp, sigmoid and tanh are exp32, sigmoid32 and tanh32 to a few ulp.
 func elem0(dst, a0, a1 []float32) { elem0Generic(dst, a0, a1) }
 
+// rowk0 updates a0, a1 elementwise. It is
+//
+//	for i := range a0 {
+//		a0[i] = exp(sub(a1,c0))
+//	}
+//
+// with every right-hand side evaluated on the values at i on entry. The caller
+// guarantees len(ak) ≥ len(a0) and that the slices do not overlap.
+func rowk0(a0, a1 []float32, c0 float32) { rowk0Generic(a0, a1, c0) }
+
+// rowk1 updates a0 elementwise. It is
+//
+//	for i := range a0 {
+//		a0[i] = mul(a0,c0)
+//	}
+//
+// with every right-hand side evaluated on the values at i on entry. The caller
+// guarantees len(ak) ≥ len(a0) and that the slices do not overlap.
+func rowk1(a0 []float32, c0 float32) { rowk1Generic(a0, c0) }
+
 // optimStep updates a0, a1, a2 elementwise. It is
 //
 //	for i := range a0 {

@@ -4,42 +4,6 @@
 
 package model
 
-// gemm896x25 sets c = a·b for m rows. It is
-//
-//	for i := 0; i < m; i++ {
-//		for j := 0; j < 896; j++ {
-//			var s float32
-//			for p := 0; p < 25; p++ {
-//				s += a[i*25+p] * b[p*896+j]
-//			}
-//			c[i*896+j] = s
-//		}
-//	}
-//
-// The caller guarantees m ≥ 0 and a [m,25], b [25,896], c [m,896] in row-major order
-// (len(a) ≥ m*25, len(b) ≥ 22400, len(c) ≥ m*896), c overlapping no other argument.
-func gemm896x25(m int, a, b, c []float32) {
-	gemm896x25Generic(m, a, b, c)
-}
-
-// gemm140x150 sets c = a·b for m rows. It is
-//
-//	for i := 0; i < m; i++ {
-//		for j := 0; j < 140; j++ {
-//			var s float32
-//			for p := 0; p < 150; p++ {
-//				s += a[i*150+p] * b[p*140+j]
-//			}
-//			c[i*140+j] = s
-//		}
-//	}
-//
-// The caller guarantees m ≥ 0 and a [m,150], b [150,140], c [m,140] in row-major order
-// (len(a) ≥ m*150, len(b) ≥ 21000, len(c) ≥ m*140), c overlapping no other argument.
-func gemm140x150(m int, a, b, c []float32) {
-	gemm140x150Generic(m, a, b, c)
-}
-
 // gemm120x400TBPBiasRelu sets c = relu(a·b + bias) for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -328,24 +292,6 @@ func gemm16x140TBPAcc(m int, a, b, c []float32) {
 // It needs len(bp) ≥ 2240 and len(b) ≥ 2240, bp not overlapping b.
 func gemm16x140TBPAccPackB(bp, b []float32) {
 	gemm16x140TBPAccPackBGeneric(bp, b)
-}
-
-// gemm140x16TA sets c = aᵀ·b for m rows. It is
-//
-//	for i := 0; i < m; i++ {
-//		for j := 0; j < 140; j++ {
-//			var s float32
-//			for p := 0; p < 16; p++ {
-//				s += a[p*m+i] * b[p*140+j]
-//			}
-//			c[i*140+j] = s
-//		}
-//	}
-//
-// The caller guarantees m ≥ 0 and a [16,m], b [16,140], c [m,140] in row-major order
-// (len(a) ≥ m*16, len(b) ≥ 2240, len(c) ≥ m*140), c overlapping no other argument.
-func gemm140x16TA(m int, a, b, c []float32) {
-	gemm140x16TAGeneric(m, a, b, c)
 }
 
 // gemm6x896TBPAcc sets c = c + a·b for m rows. It is

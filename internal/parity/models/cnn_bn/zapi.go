@@ -178,7 +178,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	}
 	evalMean28(n, m.arena[32848:][:1], m.arena[17968:][:n])
 	trainMeanGrad45(n, m.arena[17968:][:n])
-	if err := trainCrossEntropyGrad46(&m.job, n, m.arena[18112:][:n*10], m.grads[3872:][:10], m.arena[17920:][:n*10], y, m.arena[17968:][:n]); err != nil {
+	if err := trainCrossEntropyGrad46(n, m.arena[18112:][:n*10], m.grads[3872:][:10], m.arena[17920:][:n*10], y, m.arena[17968:][:n]); err != nil {
 		return err
 	}
 	trainMatmul49(n, m.grads[3712:][:160], m.arena[18112:][:n*10], m.arena[18048:][:n*16])

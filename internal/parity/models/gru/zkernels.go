@@ -403,26 +403,21 @@ func trainMul113(n int, dst []float32, x0 []float32, x1 []float32) {
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %114 = concat %112, %111, %113 {axis=1} : f32[B,36]
-func trainConcat114(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+func trainConcat114(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*36:][:12], x0[o*12:][:12])
 		copy(dst[o*36+12:][:12], x1[o*12:][:12])
 		copy(dst[o*36+24:][:12], x2[o*12:][:12])
 	}
-	{
-		jb.set(n, 36, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*36])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [36]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*36:][:36]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
@@ -463,75 +458,60 @@ func trainFused160(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %161 = fused %34, %157, %35 {expr="sigmoid_grad(a0,mul(neg(a1),a2))"} : f32[B,12]
-func trainFused161(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+func trainFused161(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	d := dst[:n*12]
 	// elem16 = sigmoid_grad(a0,mul(neg(a1),a2))
 	elem16(d, x0[:len(d)], x1[:len(d)], x2[:len(d)])
-	{
-		jb.set(n, 12, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*12])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [12]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*12:][:12]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %164 = fused %31, %160, %13 {expr="sigmoid_grad(a0,mul(a1,a2))"} : f32[B,12]
-func trainFused164(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+func trainFused164(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	// elem12 = sigmoid_grad(a0,mul(a1,a2)), row by row
 	elem12(n, 12, dst[:n*12], 12, x0[:n*12], 12, x1[:n*12], 12, x2[:12], 0)
-	{
-		jb.set(n, 12, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*12])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [12]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*12:][:12]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %167 = mul %160, %31 : f32[B,12]
-func trainMul167(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+func trainMul167(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*12]
 	// elem13 = mul(a0,a1)
 	elem13(d, x0[:len(d)], x1[:len(d)])
-	{
-		jb.set(n, 12, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
-			_, _, _, _, _ = n, dst, dst1, x0, x1
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*12])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [12]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*12:][:12]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
 // gru.dl:7:11: gru = gru(emb, 12)
 // train %172 = concat %171, %159, %149, %139, %129, %119 {axis=1} : f32[B,6,36]
-func trainConcat172(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
+func trainConcat172(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*216:][:36], x0[o*36:][:36])
 		copy(dst[o*216+36:][:36], x1[o*36:][:36])
@@ -540,20 +520,15 @@ func trainConcat172(jb *job, n int, dst []float32, dst1 []float32, x0 []float32,
 		copy(dst[o*216+144:][:36], x4[o*36:][:36])
 		copy(dst[o*216+180:][:36], x5[o*36:][:36])
 	}
-	{
-		jb.set(n, 36, 1366, 0, nil, [8][]float32{dst, dst1, x0, x1, x2, x3, x4, x5}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2, x3, x4, x5 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4], jb.f[5], jb.f[6], jb.f[7]
-			_, _, _, _, _, _, _, _, _ = n, dst, dst1, x0, x1, x2, x3, x4, x5
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n*6; r0++ {
-					s += float64(dst[o0+r0*36])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [36]float64
+	for r0 := 0; r0 < n*6; r0++ {
+		row := dst[r0*36:][:36]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 

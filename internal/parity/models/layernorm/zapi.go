@@ -129,19 +129,19 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	}
 	evalMean17(n, m.arena[352:][:1], m.arena[272:][:n])
 	trainMeanGrad21(n, m.arena[336:][:n])
-	if err := trainCrossEntropyGrad22(&m.job, n, m.arena[272:][:n*3], m.grads[256:][:3], m.arena[256:][:n*3], y, m.arena[336:][:n]); err != nil {
+	if err := trainCrossEntropyGrad22(n, m.arena[272:][:n*3], m.grads[256:][:3], m.arena[256:][:n*3], y, m.arena[336:][:n]); err != nil {
 		return err
 	}
 	trainMatmul25(n, m.grads[208:][:48], m.arena[272:][:n*3], m.arena[192:][:n*16])
 	trainMatmul26(&m.job, n, m.arena[192:][:n*16], m.grads[192:][:16], m.arena[272:][:n*3], m.params[208:][:48], m.arena[128:][:n*16])
-	trainMul29(&m.job, n, m.arena[128:][:n*16], m.grads[176:][:16], m.arena[192:][:n*16], m.arena[64:][:n*16])
+	trainMul29(n, m.arena[128:][:n*16], m.grads[176:][:16], m.arena[192:][:n*16], m.arena[64:][:n*16])
 	trainFused32(n, m.arena[64:][:n*16], m.arena[128:][:n], m.arena[192:][:n*16], m.params[176:][:16], m.arena[:n*16], m.arena[288:][:n])
 	trainFused34(n, m.arena[144:][:n], m.arena[128:][:n], m.arena[320:][:n], m.arena[304:][:n])
 	trainFused35(n, m.arena[64:][:n*16], m.arena[192:][:n*16], m.params[176:][:16], m.arena[320:][:n], m.arena[144:][:n], m.arena[:n*16], m.arena[288:][:n])
 	trainNeg36(n, m.arena[:n*16], m.arena[128:][:n], m.arena[64:][:n*16])
 	trainScale38(n, m.arena[144:][:n], m.arena[128:][:n])
 	trainBroadcast39(n, m.arena[:n*16], m.arena[144:][:n])
-	trainAdd40(&m.job, n, m.arena[128:][:n*16], m.grads[160:][:16], m.arena[64:][:n*16], m.arena[:n*16])
+	trainAdd40(n, m.arena[128:][:n*16], m.grads[160:][:16], m.arena[64:][:n*16], m.arena[:n*16])
 	trainMatmul43(n, m.grads[:160], m.arena[128:][:n*16], x)
 	return nil
 }

@@ -105,20 +105,18 @@ func inferLogSoftmax14(n int, dst []float32, x0 []float32) {
 		for q := 0; q < 1; q++ {
 			r0 := x0[o*3+q:][:3]
 			r1 := dst[o*3+q:][:3]
-			m := float64(r0[0])
-			for a := 0; a < 3; a++ {
-				if e := float64(r0[a]); e > m {
+			m := r0[0]
+			for _, e := range r0 {
+				if e > m {
 					m = e
 				}
 			}
+			rowk0(r1, r0, m)
 			s := 0.0
-			for a := 0; a < 3; a++ {
-				s += math.Exp(float64(r0[a]) - m)
+			for _, e := range r1 {
+				s += float64(e)
 			}
-			lse := m + math.Log(s)
-			for a := 0; a < 3; a++ {
-				r1[a] = float32(float64(r0[a]) - lse)
-			}
+			rowk1(r1, r0, float32(float64(m)+math.Log(s)))
 		}
 	}
 }
@@ -126,6 +124,7 @@ func inferLogSoftmax14(n int, dst []float32, x0 []float32) {
 // layernorm.dl:14:10: loss nll(logp, y)
 // eval %16 = cross_entropy %14, %1 : f32[B]
 func evalCrossEntropy16(n int, dst []float32, x0 []float32, x1 []int32) error {
+	var sc [3]float32
 	dst = dst[:n]
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
@@ -133,18 +132,18 @@ func evalCrossEntropy16(n int, dst []float32, x0 []float32, x1 []int32) error {
 			return idError("label", r, x1[r], 3)
 		}
 		zr := x0[r*3:][:3]
-		m := float64(zr[0])
-		for _, v := range zr {
-			if float64(v) > m {
-				m = float64(v)
+		m := zr[0]
+		for _, e := range zr {
+			if e > m {
+				m = e
 			}
 		}
+		rowk0(sc[:], zr, m)
 		s := 0.0
-		for _, v := range zr {
-			s += math.Exp(float64(v) - m)
+		for _, e := range sc[:] {
+			s += float64(e)
 		}
-		lse := m + math.Log(s)
-		dst[r] = float32(lse - float64(zr[c]))
+		dst[r] = float32(float64(m) + math.Log(s) - float64(zr[c]))
 	}
 	return nil
 }
@@ -223,46 +222,38 @@ func trainMeanGrad21(n int, dst []float32) {
 
 // layernorm.dl:14:10: loss nll(logp, y)
 // train %22 = cross_entropy_grad %17, %1, %21 : f32[B,3]
-func trainCrossEntropyGrad22(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
+func trainCrossEntropyGrad22(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 3 {
 			return idError("label", r, x1[r], 3)
 		}
 		zr := x0[r*3:][:3]
-		m := float64(zr[0])
-		for _, v := range zr {
-			if float64(v) > m {
-				m = float64(v)
+		m := zr[0]
+		for _, e := range zr {
+			if e > m {
+				m = e
 			}
 		}
-		s := 0.0
-		for _, v := range zr {
-			s += math.Exp(float64(v) - m)
-		}
-		lse := m + math.Log(s)
 		g := float64(x2[r])
 		dr := dst[r*3:][:3]
-		for j, v := range zr {
-			dr[j] = float32(g * math.Exp(float64(v)-lse))
+		rowk0(dr, zr, m)
+		s := 0.0
+		for _, e := range dr {
+			s += float64(e)
 		}
+		rowk2(dr, float32(g/s))
 		dr[c] -= float32(g)
 	}
-	{
-		jb.set(n, 3, 8192, 0, nil, [8][]float32{dst, dst1, x0, x2}, [2][]int32{x1}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
-			x1 := jb.i[0]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x2, x1
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*3])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [3]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*3:][:3]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 	return nil
 }
@@ -298,43 +289,33 @@ func trainMatmul26(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, 
 	for i := range d {
 		d[i] = float32(geluGrad(float64(a1[i]), float64(a0[i])))
 	}
-	{
-		jb.set(n, 16, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*16])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [16]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*16:][:16]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
 // layernorm.dl:9:10: ln = layernorm(fc1, 16)
 // train %29 = mul %26, %12 : f32[B,16]
-func trainMul29(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+func trainMul29(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*16]
 	// elem2 = mul(a0,a1)
 	elem2(d, x0[:len(d)], x1[:len(d)])
-	{
-		jb.set(n, 16, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
-			_, _, _, _, _ = n, dst, dst1, x0, x1
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*16])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [16]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*16:][:16]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
@@ -429,24 +410,19 @@ func trainBroadcast39(n int, dst []float32, x0 []float32) {
 
 // layernorm.dl:8:11: fc1 = linear(x, 10, 16)
 // train %40 = add %35, %39 : f32[B,16]
-func trainAdd40(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+func trainAdd40(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*16]
 	// elem6 = add(a0,a1)
 	elem6(d, x0[:len(d)], x1[:len(d)])
-	{
-		jb.set(n, 16, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
-			_, _, _, _, _ = n, dst, dst1, x0, x1
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*16])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [16]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*16:][:16]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 

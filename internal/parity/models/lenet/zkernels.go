@@ -9,42 +9,16 @@ import (
 
 // lenet.dl:7:18: pool1 = x |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
 // infer %4 = conv2d %0, %1, %3 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f32[B,6,28,28]
-func inferConv2d4(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferConv2d4(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 27776, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 0, nil, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
-			tmp := jb.scratch(lo)
 			for b := lo; b < hi; b++ {
 				xb := x0[b*1024:][:1024]
 				yb := dst[b*4704:][:4704]
-				for c := 0; c < 1; c++ {
-					for p := 0; p < 5; p++ {
-						for q := 0; q < 5; q++ {
-							cr := tmp[c*22400+p*4480+q*896:][:896]
-							m := copy(cr, xb[c*1024+p*32+q:])
-							_ = m
-						}
-					}
-				}
-				yw := tmp[22400:][:5376]
-				gemm896x25(6, x1, tmp[:22400], yw)
-				_ = yb
-				{
-					dst := dst[b*4704:][:4704]
-					for i0 := 0; i0 < 6; i0++ {
-						for i1 := 0; i1 < 28; i1++ {
-							d := dst[i0*784+i1*28:][:28]
-							a0 := yw[i0*896+i1*32:][:len(d)]
-							s1 := x2[i0]
-							for i := range d {
-								t0 := a0[i] + s1
-								d[i] = max(t0, 0)
-							}
-						}
-					}
-				}
+				convDirect0(yb, xb, x1, x2)
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
@@ -89,42 +63,16 @@ func inferMaxpool2d5(jb *job, n int, dst []float32, x0 []float32) {
 
 // lenet.dl:8:22: pool2 = pool1 |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // infer %9 = conv2d %5, %6, %8 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f32[B,16,10,10]
-func inferConv2d9(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferConv2d9(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 23240, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 0, nil, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
-			tmp := jb.scratch(lo)
 			for b := lo; b < hi; b++ {
 				xb := x0[b*1176:][:1176]
 				yb := dst[b*1600:][:1600]
-				for c := 0; c < 6; c++ {
-					for p := 0; p < 5; p++ {
-						for q := 0; q < 5; q++ {
-							cr := tmp[c*3500+p*700+q*140:][:140]
-							m := copy(cr, xb[c*196+p*14+q:])
-							_ = m
-						}
-					}
-				}
-				yw := tmp[21000:][:2240]
-				gemm140x150(16, x1, tmp[:21000], yw)
-				_ = yb
-				{
-					dst := dst[b*1600:][:1600]
-					for i0 := 0; i0 < 16; i0++ {
-						for i1 := 0; i1 < 10; i1++ {
-							d := dst[i0*100+i1*10:][:10]
-							a0 := yw[i0*140+i1*14:][:len(d)]
-							s1 := x2[i0]
-							for i := range d {
-								t0 := a0[i] + s1
-								d[i] = max(t0, 0)
-							}
-						}
-					}
-				}
+				convDirect1(yb, xb, x1, x2)
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
@@ -218,6 +166,7 @@ func inferMatmul20(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // lenet.dl:12:10: loss cross_entropy(fc3, y)
 // eval %22 = cross_entropy %21, %1 : f32[B]
 func evalCrossEntropy22(n int, dst []float32, x0 []float32, x1 []int32) error {
+	var sc [10]float32
 	dst = dst[:n]
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
@@ -225,18 +174,18 @@ func evalCrossEntropy22(n int, dst []float32, x0 []float32, x1 []int32) error {
 			return idError("label", r, x1[r], 10)
 		}
 		zr := x0[r*10:][:10]
-		m := float64(zr[0])
-		for _, v := range zr {
-			if float64(v) > m {
-				m = float64(v)
+		m := zr[0]
+		for _, e := range zr {
+			if e > m {
+				m = e
 			}
 		}
+		rowk0(sc[:], zr, m)
 		s := 0.0
-		for _, v := range zr {
-			s += math.Exp(float64(v) - m)
+		for _, e := range sc[:] {
+			s += float64(e)
 		}
-		lse := m + math.Log(s)
-		dst[r] = float32(lse - float64(zr[c]))
+		dst[r] = float32(float64(m) + math.Log(s) - float64(zr[c]))
 	}
 	return nil
 }
@@ -342,46 +291,38 @@ func trainMeanGrad27(n int, dst []float32) {
 
 // lenet.dl:12:10: loss cross_entropy(fc3, y)
 // train %28 = cross_entropy_grad %23, %1, %27 : f32[B,10]
-func trainCrossEntropyGrad28(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
+func trainCrossEntropyGrad28(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 10 {
 			return idError("label", r, x1[r], 10)
 		}
 		zr := x0[r*10:][:10]
-		m := float64(zr[0])
-		for _, v := range zr {
-			if float64(v) > m {
-				m = float64(v)
+		m := zr[0]
+		for _, e := range zr {
+			if e > m {
+				m = e
 			}
 		}
-		s := 0.0
-		for _, v := range zr {
-			s += math.Exp(float64(v) - m)
-		}
-		lse := m + math.Log(s)
 		g := float64(x2[r])
 		dr := dst[r*10:][:10]
-		for j, v := range zr {
-			dr[j] = float32(g * math.Exp(float64(v)-lse))
+		rowk0(dr, zr, m)
+		s := 0.0
+		for _, e := range dr {
+			s += float64(e)
 		}
+		rowk1(dr, float32(g/s))
 		dr[c] -= float32(g)
 	}
-	{
-		jb.set(n, 10, 8192, 0, nil, [8][]float32{dst, dst1, x0, x2}, [2][]int32{x1}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
-			x1 := jb.i[0]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x2, x1
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*10])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [10]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*10:][:10]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 	return nil
 }
@@ -414,20 +355,15 @@ func trainMatmul32(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, 
 	d := dst[:n*84]
 	// elem0 = relu_grad(a1,a0)
 	elem0(d, d, x2[:len(d)])
-	{
-		jb.set(n, 84, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*84])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [84]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*84:][:84]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
@@ -459,20 +395,15 @@ func trainMatmul36(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, 
 	d := dst[:n*120]
 	// elem0 = relu_grad(a1,a0)
 	elem0(d, d, x2[:len(d)])
-	{
-		jb.set(n, 120, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*120])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [120]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*120:][:120]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
@@ -598,20 +529,30 @@ func trainConv2dGradWeight46(jb *job, n int, dst []float32, tmp []float32, x0 []
 // train %47 = conv2d_grad_input %43, %8, %6 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[0,0], shape=[-1,6,14,14], stride=[1,1]} : f32[B,6,14,14]
 func trainConv2dGradInput47(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 23240, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 7584, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
 			tmp := jb.scratch(lo)
+			dyp := tmp[:5184]
+			wf := tmp[5184:][:2400]
+			clear(dyp)
+			for c := 0; c < 6; c++ {
+				for o := 0; o < 16; o++ {
+					for p := 0; p < 5; p++ {
+						for q := 0; q < 5; q++ {
+							wf[c*400+o*25+p*5+q] = x2[o*150+c*25+p*-5+q*-1+24]
+						}
+					}
+				}
+			}
 			for b := lo; b < hi; b++ {
 				xb := dst[b*1176:][:1176]
-				yb := x0[b*1600:][:1600]
-				dyw := tmp[21000:][:2240]
-				clear(dyw)
+				yb := x1[b*1600:][:1600]
 				for o := 0; o < 16; o++ {
 					for i := 0; i < 10; i++ {
 						{
-							dr := dyw[o*140+i*14:][:10]
+							dr := dyp[o*324+i*18+76:][:10]
 							sr := yb[o*100+i*10:][:10][:len(dr)]
 							for j := range dr {
 								dr[j] = sr[j]
@@ -619,63 +560,13 @@ func trainConv2dGradInput47(jb *job, n int, dst []float32, tmp []float32, x0 []f
 						}
 					}
 				}
-				gemm140x16TA(150, x1, dyw, tmp[:21000])
-				clear(xb)
-				for c := 0; c < 6; c++ {
-					for p := 0; p < 5; p++ {
-						base := c*196 + p*14
-						r := c*25 + p*5
-						for m := 0; m < 4; m++ {
-							if m >= 0 {
-								xb[base+m] += tmp[r*140+m]
-							}
-							if m-1 >= 0 {
-								xb[base+m] += tmp[r*140+140+m-1]
-							}
-							if m-2 >= 0 {
-								xb[base+m] += tmp[r*140+280+m-2]
-							}
-							if m-3 >= 0 {
-								xb[base+m] += tmp[r*140+420+m-3]
-							}
-							if m-4 >= 0 {
-								xb[base+m] += tmp[r*140+560+m-4]
-							}
-						}
-						xa := xb[base+4:][:136]
-						a0 := tmp[r*140+4:][:136]
-						a1 := tmp[r*140+143:][:136]
-						a2 := tmp[r*140+282:][:136]
-						a3 := tmp[r*140+421:][:136]
-						a4 := tmp[r*140+560:][:136]
-						for m := range xa {
-							xa[m] = xa[m] + a0[m] + a1[m] + a2[m] + a3[m] + a4[m]
-						}
-						for m := 140; m < min(144, len(xb)-base); m++ {
-							if m < 140 {
-								xb[base+m] += tmp[r*140+m]
-							}
-							if m-1 < 140 {
-								xb[base+m] += tmp[r*140+140+m-1]
-							}
-							if m-2 < 140 {
-								xb[base+m] += tmp[r*140+280+m-2]
-							}
-							if m-3 < 140 {
-								xb[base+m] += tmp[r*140+420+m-3]
-							}
-							if m-4 < 140 {
-								xb[base+m] += tmp[r*140+560+m-4]
-							}
-						}
-					}
-				}
+				convDirect2(xb, dyp, wf, nil)
 				{
 					dst := dst[b*1176:][:1176]
-					x2 := x2[b*1176:]
+					x0 := x0[b*1176:]
 					d := dst[:1176]
 					a0 := dst[:len(d)]
-					a1 := x2[:len(d)]
+					a1 := x0[:len(d)]
 					for i := range d {
 						d[i] = reluGrad(a1[i], a0[i])
 					}

@@ -127,7 +127,7 @@ func (m *Model) runTrain(n int, x []float64, y []int32) error {
 	}
 	evalMean23(n, m.arena[23520:][:1], m.arena[7168:][:n])
 	trainMeanGrad27(n, m.arena[7216:][:n])
-	if err := trainCrossEntropyGrad28(&m.job, n, m.arena[7168:][:n*10], m.grads[61696:][:10], m.arena[7120:][:n*10], y, m.arena[7216:][:n]); err != nil {
+	if err := trainCrossEntropyGrad28(n, m.arena[7168:][:n*10], m.grads[61696:][:10], m.arena[7120:][:n*10], y, m.arena[7216:][:n]); err != nil {
 		return err
 	}
 	trainMatmul31(n, m.grads[60856:][:840], m.arena[7168:][:n*10], m.arena[6784:][:n*84])

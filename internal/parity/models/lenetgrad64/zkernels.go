@@ -342,7 +342,7 @@ func trainMeanGrad27(n int, dst []float64) {
 
 // lenet.dl:12:10: loss cross_entropy(fc3, y)
 // train %28 = cross_entropy_grad %23, %1, %27 : f64[B,10]
-func trainCrossEntropyGrad28(jb *job, n int, dst []float64, dst1 []float64, x0 []float64, x1 []int32, x2 []float64) error {
+func trainCrossEntropyGrad28(n int, dst []float64, dst1 []float64, x0 []float64, x1 []int32, x2 []float64) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 10 {
@@ -367,21 +367,15 @@ func trainCrossEntropyGrad28(jb *job, n int, dst []float64, dst1 []float64, x0 [
 		}
 		dr[c] -= float64(g)
 	}
-	{
-		jb.set(n, 10, 8192, 0, nil, [8][]float64{dst, dst1, x0, x2}, [2][]int32{x1}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
-			x1 := jb.i[0]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x2, x1
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*10])
-				}
-				dst1[o0] = float64(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [10]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*10:][:10]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float64(s)
 	}
 	return nil
 }
@@ -417,20 +411,15 @@ func trainMatmul32(jb *job, n int, dst []float64, dst1 []float64, x0 []float64, 
 	for i := range d {
 		d[i] = reluGrad(a1[i], a0[i])
 	}
-	{
-		jb.set(n, 84, 8192, 0, nil, [8][]float64{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*84])
-				}
-				dst1[o0] = float64(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [84]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*84:][:84]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float64(s)
 	}
 }
 
@@ -465,20 +454,15 @@ func trainMatmul36(jb *job, n int, dst []float64, dst1 []float64, x0 []float64, 
 	for i := range d {
 		d[i] = reluGrad(a1[i], a0[i])
 	}
-	{
-		jb.set(n, 120, 8192, 0, nil, [8][]float64{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*120])
-				}
-				dst1[o0] = float64(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [120]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*120:][:120]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float64(s)
 	}
 }
 

@@ -124,17 +124,15 @@ avx2:
 	JMP ·optimStepAVX2+0(SB)
 
 // func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32)
-// Requires: AVX, AVX512F, BMI2, SSE
+// Requires: AVX, AVX512F, BMI2
 TEXT ·optimStepAVX512(SB), NOSPLIT, $0-104
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
 	MOVQ         a2_base+48(FP), BX
 	MOVQ         a3_base+72(FP), SI
-	MOVSS        c0+96(FP), X0
-	VBROADCASTSS X0, Z0
-	MOVSS        c1+100(FP), X1
-	VBROADCASTSS X1, Z1
+	VBROADCASTSS c0+96(FP), Z0
+	VBROADCASTSS c1+100(FP), Z1
 	MOVL         $0x322bcc77, DI
 	VPBROADCASTD DI, Z2
 	MOVL         $0x3a83126f, DI
@@ -204,17 +202,15 @@ done:
 	RET
 
 // func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX, AVX2
 TEXT ·optimStepAVX2(SB), NOSPLIT, $0-104
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
 	MOVQ         a2_base+48(FP), BX
 	MOVQ         a3_base+72(FP), SI
-	MOVSS        c0+96(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        c1+100(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS c0+96(FP), Y0
+	VBROADCASTSS c1+100(FP), Y1
 	MOVL         $0x322bcc77, DI
 	VMOVD        DI, X2
 	VPBROADCASTD X2, Y2

@@ -111,7 +111,7 @@ func (m *Model) runTrain(n int, x []float64, y []float64) error {
 	trainMeanGrad14(n, m.arena[176:][:n])
 	trainFused15(n, m.arena[240:][:n], m.grads[230:][:1], m.arena[160:][:n], m.params[230:][:1], y, m.arena[176:][:n])
 	trainMatmul18(n, m.grads[220:][:10], m.arena[240:][:n], m.arena[80:][:n*10])
-	trainMatmul19(&m.job, n, m.arena[160:][:n*10], m.grads[210:][:10], m.arena[240:][:n], m.params[220:][:10], m.arena[80:][:n*10])
+	trainMatmul19(n, m.arena[160:][:n*10], m.grads[210:][:10], m.arena[240:][:n], m.params[220:][:10], m.arena[80:][:n*10])
 	trainMatmul22(n, m.grads[110:][:100], m.arena[160:][:n*10], m.arena[:n*10])
 	trainMatmul23(&m.job, n, m.arena[80:][:n*10], m.grads[100:][:10], m.arena[160:][:n*10], m.params[110:][:100], m.arena[:n*10])
 	trainMatmul22(n, m.grads[:100], m.arena[80:][:n*10], x)

@@ -126,7 +126,7 @@ func trainMatmul18(n int, dst []float32, x0 []float32, x1 []float32) {
 
 // mlp_adamw.dl:8:11: fc3 = dense(fc2, 1)
 // train %19 = matmul %15, %8, %7 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
-func trainMatmul19(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+func trainMatmul19(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for i := 0; i < n; i++ {
 		c := dst[i*10:][:10]
 		clear(c)
@@ -140,20 +140,15 @@ func trainMatmul19(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, 
 	d := dst[:n*10]
 	// elem0 = relu_grad(a1,a0)
 	elem0(d, d, x2[:len(d)])
-	{
-		jb.set(n, 10, 4096, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*10])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [10]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*10:][:10]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
@@ -185,20 +180,15 @@ func trainMatmul23(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, 
 	d := dst[:n*10]
 	// elem0 = relu_grad(a1,a0)
 	elem0(d, d, x2[:len(d)])
-	{
-		jb.set(n, 10, 4096, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*10])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [10]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*10:][:10]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 

@@ -124,7 +124,7 @@ avx2:
 	JMP ·optimStepAVX2+0(SB)
 
 // func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, a3 []float32, a4 []float32, c0 float32)
-// Requires: AVX, AVX512F, BMI2, SSE
+// Requires: AVX, AVX512F, BMI2
 TEXT ·optimStepAVX512(SB), NOSPLIT, $0-124
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
@@ -132,8 +132,7 @@ TEXT ·optimStepAVX512(SB), NOSPLIT, $0-124
 	MOVQ         a2_base+48(FP), BX
 	MOVQ         a3_base+72(FP), SI
 	MOVQ         a4_base+96(FP), DI
-	MOVSS        c0+120(FP), X0
-	VBROADCASTSS X0, Z0
+	VBROADCASTSS c0+120(FP), Z0
 	MOVL         $0x3dcccccd, R8
 	VPBROADCASTD R8, Z1
 	MOVL         $0x322bcc77, R8
@@ -219,7 +218,7 @@ done:
 	RET
 
 // func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, a3 []float32, a4 []float32, c0 float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX, AVX2
 TEXT ·optimStepAVX2(SB), NOSPLIT, $0-124
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
@@ -227,8 +226,7 @@ TEXT ·optimStepAVX2(SB), NOSPLIT, $0-124
 	MOVQ         a2_base+48(FP), BX
 	MOVQ         a3_base+72(FP), SI
 	MOVQ         a4_base+96(FP), DI
-	MOVSS        c0+120(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS c0+120(FP), Y0
 	MOVL         $0x3dcccccd, R8
 	VMOVD        R8, X1
 	VPBROADCASTD X1, Y1

@@ -124,18 +124,15 @@ avx2:
 	JMP ·optimStepAVX2+0(SB)
 
 // func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512F, BMI2, SSE
+// Requires: AVX, AVX512F, BMI2
 TEXT ·optimStepAVX512(SB), NOSPLIT, $0-84
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
 	MOVQ         a2_base+48(FP), BX
-	MOVSS        c0+72(FP), X0
-	VBROADCASTSS X0, Z0
-	MOVSS        c1+76(FP), X1
-	VBROADCASTSS X1, Z1
-	MOVSS        c2+80(FP), X2
-	VBROADCASTSS X2, Z2
+	VBROADCASTSS c0+72(FP), Z0
+	VBROADCASTSS c1+76(FP), Z1
+	VBROADCASTSS c2+80(FP), Z2
 	MOVL         $0x38d1b717, SI
 	VPBROADCASTD SI, Z3
 	MOVL         $0x3f666666, SI
@@ -189,18 +186,15 @@ done:
 	RET
 
 // func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX, AVX2
 TEXT ·optimStepAVX2(SB), NOSPLIT, $0-84
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
 	MOVQ         a2_base+48(FP), BX
-	MOVSS        c0+72(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        c1+76(FP), X1
-	VBROADCASTSS X1, Y1
-	MOVSS        c2+80(FP), X2
-	VBROADCASTSS X2, Y2
+	VBROADCASTSS c0+72(FP), Y0
+	VBROADCASTSS c1+76(FP), Y1
+	VBROADCASTSS c2+80(FP), Y2
 	MOVL         $0x38d1b717, SI
 	VMOVD        SI, X3
 	VPBROADCASTD X3, Y3

@@ -172,19 +172,19 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	}
 	evalMean21(n, m.arena[1728:][:1], m.arena[848:][:n])
 	trainMeanGrad40(n, m.arena[864:][:n])
-	if err := trainCrossEntropyGrad41(&m.job, n, m.arena[848:][:n*3], m.grads[580:][:3], m.arena[832:][:n*3], y, m.arena[864:][:n]); err != nil {
+	if err := trainCrossEntropyGrad41(n, m.arena[848:][:n*3], m.grads[580:][:3], m.arena[832:][:n*3], y, m.arena[864:][:n]); err != nil {
 		return err
 	}
 	trainMatmul44(n, m.grads[544:][:36], m.arena[848:][:n*3], m.arena[736:][:n*12])
 	trainMatmul45(&m.job, n, m.arena[736:][:n*12], m.grads[532:][:12], m.arena[848:][:n*3], m.params[544:][:36], m.arena[640:][:n*12], m.arena[688:][:n*12])
-	trainMul48(&m.job, n, m.arena[640:][:n*12], m.grads[520:][:12], m.arena[736:][:n*12], m.arena[592:][:n*12])
-	trainFused51(&m.job, n, m.arena[592:][:n*12], m.arena[640:][:12], m.arena[736:][:n*12], m.params[520:][:12], m.arena[544:][:n*12], m.arena[784:][:12])
+	trainMul48(n, m.arena[640:][:n*12], m.grads[520:][:12], m.arena[736:][:n*12], m.arena[592:][:n*12])
+	trainFused51(n, m.arena[592:][:n*12], m.arena[640:][:12], m.arena[736:][:n*12], m.params[520:][:12], m.arena[544:][:n*12], m.arena[784:][:12])
 	trainFused53(m.arena[592:][:12], m.arena[640:][:12], m.arena[800:][:12], m.arena[816:][:12])
 	trainMeanGrad54(n, m.arena[640:][:n*12], m.arena[592:][:12])
 	trainFused55(n, m.arena[592:][:n*12], m.arena[736:][:n*12], m.params[520:][:12], m.arena[800:][:12], m.arena[640:][:n*12], m.arena[544:][:n*12], m.arena[784:][:12])
-	trainNeg56(&m.job, n, m.arena[544:][:n*12], m.arena[688:][:12], m.arena[592:][:n*12])
+	trainNeg56(n, m.arena[544:][:n*12], m.arena[688:][:12], m.arena[592:][:n*12])
 	trainMeanGrad54(n, m.arena[640:][:n*12], m.arena[688:][:12])
-	trainAdd59(&m.job, n, m.arena[544:][:n*12], m.grads[508:][:12], m.arena[592:][:n*12], m.arena[640:][:n*12])
+	trainAdd59(n, m.arena[544:][:n*12], m.grads[508:][:12], m.arena[592:][:n*12], m.arena[640:][:n*12])
 	trainMatmul62(&m.job, n, m.arena[800:][:n*36], m.arena[544:][:n*12], m.params[76:][:432])
 	trainMatmul63(n, m.grads[76:][:432], m.arena[544:][:n*12], m.arena[400:][:n*36])
 	trainAvgpool2dGrad65(n, m.arena[400:][:n*100], m.arena[800:][:n*36])

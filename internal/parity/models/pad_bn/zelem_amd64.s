@@ -1861,6 +1861,352 @@ done:
 	VZEROUPPER
 	RET
 
+// func rowk0(a0 []float32, a1 []float32, c0 float32)
+TEXT ·rowk0(SB), NOSPLIT, $0-52
+	CMPB ·elemAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·elemAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·rowk0Generic+0(SB)
+
+avx512:
+	JMP ·rowk0AVX512+0(SB)
+
+avx2:
+	JMP ·rowk0AVX2+0(SB)
+
+// func rowk0AVX512(a0 []float32, a1 []float32, c0 float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·rowk0AVX512(SB), NOSPLIT, $0-52
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	MOVQ         a1_base+24(FP), DX
+	VBROADCASTSS c0+48(FP), Z0
+	MOVL         $0x4b400000, BX
+	VPBROADCASTD BX, Z1
+	MOVL         $0x39506967, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x3ab743ce, BX
+	VPBROADCASTD BX, Z3
+	MOVL         $0x3c088908, BX
+	VPBROADCASTD BX, Z4
+	MOVL         $0x3d2aa9c1, BX
+	VPBROADCASTD BX, Z5
+	MOVL         $0x3e2aaaaa, BX
+	VPBROADCASTD BX, Z6
+	MOVL         $0x3f000000, BX
+	VPBROADCASTD BX, Z7
+	MOVL         $0x3f318000, BX
+	VPBROADCASTD BX, Z8
+	MOVL         $0x3f800000, BX
+	VPBROADCASTD BX, Z9
+	MOVL         $0x3fb8aa3b, BX
+	VPBROADCASTD BX, Z10
+	MOVL         $0x42b1999a, BX
+	VPBROADCASTD BX, Z11
+	MOVL         $0xb95e8083, BX
+	VPBROADCASTD BX, Z12
+	MOVL         $0xc2d00000, BX
+	VPBROADCASTD BX, Z13
+	XORQ         BX, BX
+
+loop:
+	CMPQ         AX, $0x00000010
+	JL           tail
+	VMOVUPS      (DX)(BX*1), Z14
+	VSUBPS       Z0, Z14, Z14
+	VMAXPS       Z14, Z13, Z14
+	VMINPS       Z14, Z11, Z14
+	VMULPS       Z10, Z14, Z15
+	VADDPS       Z1, Z15, Z15
+	VSUBPS       Z1, Z15, Z15
+	VFNMADD231PS Z8, Z15, Z14
+	VFNMADD231PS Z12, Z15, Z14
+	VMOVAPS      Z14, Z16
+	VFMADD213PS  Z3, Z2, Z16
+	VFMADD213PS  Z4, Z14, Z16
+	VFMADD213PS  Z5, Z14, Z16
+	VFMADD213PS  Z6, Z14, Z16
+	VFMADD213PS  Z7, Z14, Z16
+	VMULPS       Z14, Z14, Z17
+	VFMADD213PS  Z14, Z17, Z16
+	VADDPS       Z9, Z16, Z14
+	VSCALEFPS    Z15, Z14, Z14
+	VMOVUPS      Z14, (CX)(BX*1)
+	ADDQ         $0x00000040, BX
+	SUBQ         $0x00000010, AX
+	JMP          loop
+
+tail:
+	TESTQ        AX, AX
+	JZ           done
+	MOVL         $0x0000ffff, SI
+	BZHIL        AX, SI, AX
+	KMOVW        AX, K1
+	VMOVUPS.Z    (DX)(BX*1), K1, Z14
+	VSUBPS       Z0, Z14, Z0
+	VMAXPS       Z0, Z13, Z0
+	VMINPS       Z0, Z11, Z0
+	VMULPS       Z10, Z0, Z10
+	VADDPS       Z1, Z10, Z10
+	VSUBPS       Z1, Z10, Z1
+	VFNMADD231PS Z8, Z1, Z0
+	VFNMADD231PS Z12, Z1, Z0
+	VMOVAPS      Z0, Z8
+	VFMADD213PS  Z3, Z2, Z8
+	VFMADD213PS  Z4, Z0, Z8
+	VFMADD213PS  Z5, Z0, Z8
+	VFMADD213PS  Z6, Z0, Z8
+	VFMADD213PS  Z7, Z0, Z8
+	VMULPS       Z0, Z0, Z2
+	VFMADD213PS  Z0, Z2, Z8
+	VADDPS       Z9, Z8, Z0
+	VSCALEFPS    Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (CX)(BX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowk0AVX2(a0 []float32, a1 []float32, c0 float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·rowk0AVX2(SB), NOSPLIT, $0-52
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	MOVQ         a1_base+24(FP), DX
+	VBROADCASTSS c0+48(FP), Y0
+	MOVL         $0x4b400000, BX
+	VMOVD        BX, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x0000007f, BX
+	VMOVD        BX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x39506967, BX
+	VMOVD        BX, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x3ab743ce, BX
+	VMOVD        BX, X4
+	VPBROADCASTD X4, Y4
+	MOVL         $0x3c088908, BX
+	VMOVD        BX, X5
+	VPBROADCASTD X5, Y5
+	MOVL         $0x3d2aa9c1, BX
+	VMOVD        BX, X6
+	VPBROADCASTD X6, Y6
+	MOVL         $0x3e2aaaaa, BX
+	VMOVD        BX, X7
+	VPBROADCASTD X7, Y7
+	MOVL         $0x3f000000, BX
+	VMOVD        BX, X8
+	VPBROADCASTD X8, Y8
+	XORQ         BX, BX
+
+loop:
+	CMPQ         AX, $0x00000008
+	JL           tail
+	VMOVUPS      (DX)(BX*1), Y9
+	VSUBPS       Y0, Y9, Y9
+	MOVL         $0xc2d00000, SI
+	VMOVD        SI, X11
+	VPBROADCASTD X11, Y11
+	VMAXPS       Y9, Y11, Y9
+	MOVL         $0x42b1999a, SI
+	VMOVD        SI, X11
+	VPBROADCASTD X11, Y11
+	VMINPS       Y9, Y11, Y9
+	MOVL         $0x3fb8aa3b, SI
+	VMOVD        SI, X11
+	VPBROADCASTD X11, Y11
+	VMULPS       Y11, Y9, Y11
+	VADDPS       Y1, Y11, Y11
+	VSUBPS       Y1, Y11, Y11
+	MOVL         $0x3f318000, SI
+	VMOVD        SI, X12
+	VPBROADCASTD X12, Y12
+	VFNMADD231PS Y12, Y11, Y9
+	MOVL         $0xb95e8083, SI
+	VMOVD        SI, X12
+	VPBROADCASTD X12, Y12
+	VFNMADD231PS Y12, Y11, Y9
+	VMOVAPS      Y9, Y12
+	VFMADD213PS  Y4, Y3, Y12
+	VFMADD213PS  Y5, Y9, Y12
+	VFMADD213PS  Y6, Y9, Y12
+	VFMADD213PS  Y7, Y9, Y12
+	VFMADD213PS  Y8, Y9, Y12
+	VMULPS       Y9, Y9, Y13
+	VFMADD213PS  Y9, Y13, Y12
+	MOVL         $0x3f800000, SI
+	VMOVD        SI, X9
+	VPBROADCASTD X9, Y9
+	VADDPS       Y9, Y12, Y9
+	VCVTPS2DQ    Y11, Y11
+	VPSRAD       $0x01, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPADDD       Y2, Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       Y2, Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y12, Y9, Y9
+	VMULPS       Y11, Y9, Y9
+	VMOVUPS      Y9, (CX)(BX*1)
+	ADDQ         $0x00000020, BX
+	SUBQ         $0x00000008, AX
+	JMP          loop
+
+tail:
+	TESTQ        AX, AX
+	JZ           done
+	MOVQ         $0x0000000100000000, SI
+	VMOVQ        SI, X10
+	MOVQ         $0x0000000300000002, SI
+	VPINSRQ      $0x01, SI, X10, X10
+	MOVQ         $0x0000000500000004, SI
+	VMOVQ        SI, X9
+	MOVQ         $0x0000000700000006, SI
+	VPINSRQ      $0x01, SI, X9, X9
+	VINSERTI128  $0x01, X9, Y10, Y10
+	VMOVD        AX, X9
+	VPBROADCASTD X9, Y9
+	VPCMPGTD     Y10, Y9, Y9
+	VMASKMOVPS   (DX)(BX*1), Y9, Y10
+	VSUBPS       Y0, Y10, Y0
+	MOVL         $0xc2d00000, AX
+	VMOVD        AX, X10
+	VPBROADCASTD X10, Y10
+	VMAXPS       Y0, Y10, Y0
+	MOVL         $0x42b1999a, AX
+	VMOVD        AX, X10
+	VPBROADCASTD X10, Y10
+	VMINPS       Y0, Y10, Y0
+	MOVL         $0x3fb8aa3b, AX
+	VMOVD        AX, X10
+	VPBROADCASTD X10, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y1, Y10, Y10
+	VSUBPS       Y1, Y10, Y1
+	MOVL         $0x3f318000, AX
+	VMOVD        AX, X10
+	VPBROADCASTD X10, Y10
+	VFNMADD231PS Y10, Y1, Y0
+	MOVL         $0xb95e8083, AX
+	VMOVD        AX, X10
+	VPBROADCASTD X10, Y10
+	VFNMADD231PS Y10, Y1, Y0
+	VMOVAPS      Y0, Y10
+	VFMADD213PS  Y4, Y3, Y10
+	VFMADD213PS  Y5, Y0, Y10
+	VFMADD213PS  Y6, Y0, Y10
+	VFMADD213PS  Y7, Y0, Y10
+	VFMADD213PS  Y8, Y0, Y10
+	VMULPS       Y0, Y0, Y3
+	VFMADD213PS  Y0, Y3, Y10
+	MOVL         $0x3f800000, AX
+	VMOVD        AX, X0
+	VPBROADCASTD X0, Y0
+	VADDPS       Y0, Y10, Y0
+	VCVTPS2DQ    Y1, Y1
+	VPSRAD       $0x01, Y1, Y3
+	VPSUBD       Y3, Y1, Y1
+	VPADDD       Y2, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VPADDD       Y2, Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y3, Y0, Y0
+	VMULPS       Y1, Y0, Y0
+	VMASKMOVPS   Y0, Y9, (CX)(BX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowk1(a0 []float32, c0 float32)
+TEXT ·rowk1(SB), NOSPLIT, $0-28
+	CMPB ·elemAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·elemAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·rowk1Generic+0(SB)
+
+avx512:
+	JMP ·rowk1AVX512+0(SB)
+
+avx2:
+	JMP ·rowk1AVX2+0(SB)
+
+// func rowk1AVX512(a0 []float32, c0 float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·rowk1AVX512(SB), NOSPLIT, $0-28
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	VBROADCASTSS c0+24(FP), Z0
+	XORQ         DX, DX
+
+loop:
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (CX)(DX*1), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, (CX)(DX*1)
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, AX
+	JMP     loop
+
+tail:
+	TESTQ     AX, AX
+	JZ        done
+	MOVL      $0x0000ffff, BX
+	BZHIL     AX, BX, AX
+	KMOVW     AX, K1
+	VMOVUPS.Z (CX)(DX*1), K1, Z1
+	VMULPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)(DX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowk1AVX2(a0 []float32, c0 float32)
+// Requires: AVX, AVX2
+TEXT ·rowk1AVX2(SB), NOSPLIT, $0-28
+	MOVQ         a0_len+8(FP), AX
+	MOVQ         a0_base+0(FP), CX
+	VBROADCASTSS c0+24(FP), Y0
+	XORQ         DX, DX
+
+loop:
+	CMPQ    AX, $0x00000008
+	JL      tail
+	VMOVUPS (CX)(DX*1), Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, (CX)(DX*1)
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, AX
+	JMP     loop
+
+tail:
+	TESTQ        AX, AX
+	JZ           done
+	MOVQ         $0x0000000100000000, BX
+	VMOVQ        BX, X2
+	MOVQ         $0x0000000300000002, BX
+	VPINSRQ      $0x01, BX, X2, X2
+	MOVQ         $0x0000000500000004, BX
+	VMOVQ        BX, X1
+	MOVQ         $0x0000000700000006, BX
+	VPINSRQ      $0x01, BX, X1, X1
+	VINSERTI128  $0x01, X1, Y2, Y2
+	VMOVD        AX, X1
+	VPBROADCASTD X1, Y1
+	VPCMPGTD     Y2, Y1, Y1
+	VMASKMOVPS   (CX)(DX*1), Y1, Y2
+	VMULPS       Y0, Y2, Y0
+	VMASKMOVPS   Y0, Y1, (CX)(DX*1)
+
+done:
+	VZEROUPPER
+	RET
+
 // func optimStep(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
 TEXT ·optimStep(SB), NOSPLIT, $0-84
 	CMPB ·elemAVX512+0(SB), $0x00
@@ -1876,18 +2222,15 @@ avx2:
 	JMP ·optimStepAVX2+0(SB)
 
 // func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512F, BMI2, SSE
+// Requires: AVX, AVX512F, BMI2
 TEXT ·optimStepAVX512(SB), NOSPLIT, $0-84
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
 	MOVQ         a2_base+48(FP), BX
-	MOVSS        c0+72(FP), X0
-	VBROADCASTSS X0, Z0
-	MOVSS        c1+76(FP), X1
-	VBROADCASTSS X1, Z1
-	MOVSS        c2+80(FP), X2
-	VBROADCASTSS X2, Z2
+	VBROADCASTSS c0+72(FP), Z0
+	VBROADCASTSS c1+76(FP), Z1
+	VBROADCASTSS c2+80(FP), Z2
 	XORQ         SI, SI
 
 loop:
@@ -1929,18 +2272,15 @@ done:
 	RET
 
 // func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX, AVX2
 TEXT ·optimStepAVX2(SB), NOSPLIT, $0-84
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
 	MOVQ         a2_base+48(FP), BX
-	MOVSS        c0+72(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        c1+76(FP), X1
-	VBROADCASTSS X1, Y1
-	MOVSS        c2+80(FP), X2
-	VBROADCASTSS X2, Y2
+	VBROADCASTSS c0+72(FP), Y0
+	VBROADCASTSS c1+76(FP), Y1
+	VBROADCASTSS c2+80(FP), Y2
 	XORQ         SI, SI
 
 loop:

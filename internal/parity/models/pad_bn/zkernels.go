@@ -156,6 +156,7 @@ func inferMatmul18(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // pad_bn.dl:18:10: loss cross_entropy(fc2, y)
 // eval %20 = cross_entropy %19, %1 : f32[B]
 func evalCrossEntropy20(n int, dst []float32, x0 []float32, x1 []int32) error {
+	var sc [3]float32
 	dst = dst[:n]
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
@@ -163,18 +164,18 @@ func evalCrossEntropy20(n int, dst []float32, x0 []float32, x1 []int32) error {
 			return idError("label", r, x1[r], 3)
 		}
 		zr := x0[r*3:][:3]
-		m := float64(zr[0])
-		for _, v := range zr {
-			if float64(v) > m {
-				m = float64(v)
+		m := zr[0]
+		for _, e := range zr {
+			if e > m {
+				m = e
 			}
 		}
+		rowk0(sc[:], zr, m)
 		s := 0.0
-		for _, v := range zr {
-			s += math.Exp(float64(v) - m)
+		for _, e := range sc[:] {
+			s += float64(e)
 		}
-		lse := m + math.Log(s)
-		dst[r] = float32(lse - float64(zr[c]))
+		dst[r] = float32(float64(m) + math.Log(s) - float64(zr[c]))
 	}
 	return nil
 }
@@ -371,46 +372,38 @@ func trainMeanGrad40(n int, dst []float32) {
 
 // pad_bn.dl:18:10: loss cross_entropy(fc2, y)
 // train %41 = cross_entropy_grad %36, %1, %40 : f32[B,3]
-func trainCrossEntropyGrad41(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
+func trainCrossEntropyGrad41(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 3 {
 			return idError("label", r, x1[r], 3)
 		}
 		zr := x0[r*3:][:3]
-		m := float64(zr[0])
-		for _, v := range zr {
-			if float64(v) > m {
-				m = float64(v)
+		m := zr[0]
+		for _, e := range zr {
+			if e > m {
+				m = e
 			}
 		}
-		s := 0.0
-		for _, v := range zr {
-			s += math.Exp(float64(v) - m)
-		}
-		lse := m + math.Log(s)
 		g := float64(x2[r])
 		dr := dst[r*3:][:3]
-		for j, v := range zr {
-			dr[j] = float32(g * math.Exp(float64(v)-lse))
+		rowk0(dr, zr, m)
+		s := 0.0
+		for _, e := range dr {
+			s += float64(e)
 		}
+		rowk1(dr, float32(g/s))
 		dr[c] -= float32(g)
 	}
-	{
-		jb.set(n, 3, 8192, 0, nil, [8][]float32{dst, dst1, x0, x2}, [2][]int32{x1}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
-			x1 := jb.i[0]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x2, x1
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*3])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [3]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*3:][:3]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 	return nil
 }
@@ -443,65 +436,50 @@ func trainMatmul45(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, 
 	d := dst[:n*12]
 	// elem7 = relu_grad(a1,mul(a0,a2))
 	elem7(d, d, x2[:len(d)], x3[:len(d)])
-	{
-		jb.set(n, 12, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2, x3}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2, x3 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4], jb.f[5]
-			_, _, _, _, _, _, _ = n, dst, dst1, x0, x1, x2, x3
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*12])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [12]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*12:][:12]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
 // pad_bn.dl:14:9: n = batchnorm1d(h, 12) as bn
 // train %48 = mul %45, %22 : f32[B,12]
-func trainMul48(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+func trainMul48(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*12]
 	// elem6 = mul(a0,a1)
 	elem6(d, x0[:len(d)], x1[:len(d)])
-	{
-		jb.set(n, 12, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
-			_, _, _, _, _ = n, dst, dst1, x0, x1
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*12])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [12]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*12:][:12]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
 // pad_bn.dl:14:9: n = batchnorm1d(h, 12) as bn
 // train %51 = fused %45, %13, %12, %17 {expr="mul(mul(a0,a1),sub(a2,a3))"} : f32[B,12]
-func trainFused51(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
+func trainFused51(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	// elem8 = mul(mul(a0,a1),sub(a2,a3)), row by row
 	elem8(n, 12, dst[:n*12], 12, x0[:n*12], 12, x1[:12], 0, x2[:n*12], 12, x3[:12], 0)
-	{
-		jb.set(n, 12, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2, x3}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2, x3 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4], jb.f[5]
-			_, _, _, _, _, _, _ = n, dst, dst1, x0, x1, x2, x3
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*12])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [12]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*12:][:12]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
@@ -535,47 +513,37 @@ func trainFused55(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 
 // pad_bn.dl:14:9: n = batchnorm1d(h, 12) as bn
 // train %56 = neg %55 : f32[B,12]
-func trainNeg56(jb *job, n int, dst []float32, dst1 []float32, x0 []float32) {
+func trainNeg56(n int, dst []float32, dst1 []float32, x0 []float32) {
 	d := dst[:n*12]
 	// elem11 = neg(a0)
 	elem11(d, x0[:len(d)])
-	{
-		jb.set(n, 12, 8192, 0, nil, [8][]float32{dst, dst1, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0 := jb.f[0], jb.f[1], jb.f[2]
-			_, _, _, _ = n, dst, dst1, x0
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*12])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [12]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*12:][:12]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
 // pad_bn.dl:13:25: h = a |> flatten |> linear(36, 12) as fc1
 // train %59 = add %55, %58 : f32[B,12]
-func trainAdd59(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+func trainAdd59(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*12]
 	// elem12 = add(a0,a1)
 	elem12(d, x0[:len(d)], x1[:len(d)])
-	{
-		jb.set(n, 12, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
-			_, _, _, _, _ = n, dst, dst1, x0, x1
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*12])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [12]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*12:][:12]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 

@@ -588,26 +588,21 @@ func trainFused269(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 
 // rnn_state.dl:13:12: last = gru(seq, 5, h0=g0) as gru
 // train %270 = concat %269, %268, %267 {axis=1} : f32[B,15]
-func trainConcat270(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
+func trainConcat270(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*15:][:5], x0[o*5:][:5])
 		copy(dst[o*15+5:][:5], x1[o*5:][:5])
 		copy(dst[o*15+10:][:5], x2[o*5:][:5])
 	}
-	{
-		jb.set(n, 15, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x1, x2
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*15])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [15]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*15:][:15]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
@@ -653,7 +648,7 @@ func trainMatmul283(n int, dst []float32, x0 []float32, x1 []float32) {
 
 // rnn_state.dl:13:12: last = gru(seq, 5, h0=g0) as gru
 // train %318 = concat %317, %307, %296, %285, %274 {axis=1} : f32[B,5,15]
-func trainConcat318(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
+func trainConcat318(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*75:][:15], x0[o*15:][:15])
 		copy(dst[o*75+15:][:15], x1[o*15:][:15])
@@ -661,20 +656,15 @@ func trainConcat318(jb *job, n int, dst []float32, dst1 []float32, x0 []float32,
 		copy(dst[o*75+45:][:15], x3[o*15:][:15])
 		copy(dst[o*75+60:][:15], x4[o*15:][:15])
 	}
-	{
-		jb.set(n, 15, 1639, 0, nil, [8][]float32{dst, dst1, x0, x1, x2, x3, x4}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2, x3, x4 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4], jb.f[5], jb.f[6]
-			_, _, _, _, _, _, _, _ = n, dst, dst1, x0, x1, x2, x3, x4
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n*5; r0++ {
-					s += float64(dst[o0+r0*15])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [15]float64
+	for r0 := 0; r0 < n*5; r0++ {
+		row := dst[r0*15:][:15]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
@@ -810,20 +800,15 @@ func trainMatmul350(jb *job, n int, dst []float32, dst1 []float32, x0 []float32,
 	d := dst[:n*5]
 	// elem26 = tanh_grad(a1,add(mul(a2,a3),a0))
 	elem26(d, d, x2[:len(d)], x3[:len(d)], x4[:len(d)])
-	{
-		jb.set(n, 5, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1, x2, x3, x4}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2, x3, x4 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4], jb.f[5], jb.f[6]
-			_, _, _, _, _, _, _, _ = n, dst, dst1, x0, x1, x2, x3, x4
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*5])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [5]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*5:][:5]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
@@ -973,7 +958,7 @@ func trainFused401(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 
 // rnn_state.dl:11:11: seq = lstm(x, 6, num_layers=2, return_sequences=true, h0=reshape(h, [B, 2, 6]), c0=reshape(c, [B, 2, 6])) as lstm
 // train %409 = concat %407, %397, %388, %379, %408 {axis=1} : f32[B,5,24]
-func trainConcat409(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
+func trainConcat409(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	for o := 0; o < n; o++ {
 		copy(dst[o*120:][:24], x0[o*24:][:24])
 		copy(dst[o*120+24:][:24], x1[o*24:][:24])
@@ -981,20 +966,15 @@ func trainConcat409(jb *job, n int, dst []float32, dst1 []float32, x0 []float32,
 		copy(dst[o*120+72:][:24], x3[o*24:][:24])
 		copy(dst[o*120+96:][:24], x4[o*24:][:24])
 	}
-	{
-		jb.set(n, 24, 1639, 0, nil, [8][]float32{dst, dst1, x0, x1, x2, x3, x4}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1, x2, x3, x4 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4], jb.f[5], jb.f[6]
-			_, _, _, _, _, _, _, _ = n, dst, dst1, x0, x1, x2, x3, x4
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n*5; r0++ {
-					s += float64(dst[o0+r0*24])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [24]float64
+	for r0 := 0; r0 < n*5; r0++ {
+		row := dst[r0*24:][:24]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 
@@ -1200,24 +1180,19 @@ func trainMatmul533(n int, dst []float32, x0 []float32, x1 []float32) {
 
 // rnn_state.dl:9:9: h = dense(flat, 12, activation=tanh) as init_h
 // train %534 = tanh_grad %8, %530 : f32[B,12]
-func trainTanhGrad534(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
+func trainTanhGrad534(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32) {
 	d := dst[:n*12]
 	// elem32 = tanh_grad(a0,a1)
 	elem32(d, x0[:len(d)], x1[:len(d)])
-	{
-		jb.set(n, 12, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
-			_, _, _, _, _ = n, dst, dst1, x0, x1
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*12])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [12]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*12:][:12]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 }
 

@@ -112,7 +112,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	}
 	evalMean12(n, m.arena[1072:][:1], m.arena[816:][:n])
 	trainMeanGrad14(n, m.arena[816:][:n])
-	if err := trainCrossEntropyGrad15(&m.job, n, m.arena[1024:][:n*3], m.grads[560:][:3], m.arena[768:][:n*3], y, m.arena[816:][:n]); err != nil {
+	if err := trainCrossEntropyGrad15(n, m.arena[1024:][:n*3], m.grads[560:][:3], m.arena[768:][:n*3], y, m.arena[816:][:n]); err != nil {
 		return err
 	}
 	trainMatmul18(n, m.grads[512:][:48], m.arena[1024:][:n*3], m.arena[512:][:n*16])

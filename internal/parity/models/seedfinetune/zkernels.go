@@ -58,6 +58,7 @@ func inferMatmul9(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1
 // finetune.dl:12:10: loss cross_entropy(logits, y)
 // eval %11 = cross_entropy %10, %1 : f32[B]
 func evalCrossEntropy11(n int, dst []float32, x0 []float32, x1 []int32) error {
+	var sc [3]float32
 	dst = dst[:n]
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
@@ -65,18 +66,18 @@ func evalCrossEntropy11(n int, dst []float32, x0 []float32, x1 []int32) error {
 			return idError("label", r, x1[r], 3)
 		}
 		zr := x0[r*3:][:3]
-		m := float64(zr[0])
-		for _, v := range zr {
-			if float64(v) > m {
-				m = float64(v)
+		m := zr[0]
+		for _, e := range zr {
+			if e > m {
+				m = e
 			}
 		}
+		rowk0(sc[:], zr, m)
 		s := 0.0
-		for _, v := range zr {
-			s += math.Exp(float64(v) - m)
+		for _, e := range sc[:] {
+			s += float64(e)
 		}
-		lse := m + math.Log(s)
-		dst[r] = float32(lse - float64(zr[c]))
+		dst[r] = float32(float64(m) + math.Log(s) - float64(zr[c]))
 	}
 	return nil
 }
@@ -104,46 +105,38 @@ func trainMeanGrad14(n int, dst []float32) {
 
 // finetune.dl:12:10: loss cross_entropy(logits, y)
 // train %15 = cross_entropy_grad %10, %1, %14 : f32[B,3]
-func trainCrossEntropyGrad15(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
+func trainCrossEntropyGrad15(n int, dst []float32, dst1 []float32, x0 []float32, x1 []int32, x2 []float32) error {
 	for r := 0; r < n; r++ {
 		c := int(x1[r])
 		if c < 0 || c >= 3 {
 			return idError("label", r, x1[r], 3)
 		}
 		zr := x0[r*3:][:3]
-		m := float64(zr[0])
-		for _, v := range zr {
-			if float64(v) > m {
-				m = float64(v)
+		m := zr[0]
+		for _, e := range zr {
+			if e > m {
+				m = e
 			}
 		}
-		s := 0.0
-		for _, v := range zr {
-			s += math.Exp(float64(v) - m)
-		}
-		lse := m + math.Log(s)
 		g := float64(x2[r])
 		dr := dst[r*3:][:3]
-		for j, v := range zr {
-			dr[j] = float32(g * math.Exp(float64(v)-lse))
+		rowk0(dr, zr, m)
+		s := 0.0
+		for _, e := range dr {
+			s += float64(e)
 		}
+		rowk1(dr, float32(g/s))
 		dr[c] -= float32(g)
 	}
-	{
-		jb.set(n, 3, 2048, 0, nil, [8][]float32{dst, dst1, x0, x2}, [2][]int32{x1}, func(jb *job, lo, hi int) {
-			n := jb.n
-			dst, dst1, x0, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
-			x1 := jb.i[0]
-			_, _, _, _, _, _ = n, dst, dst1, x0, x2, x1
-			for o0 := lo; o0 < hi; o0++ {
-				s := 0.0
-				for r0 := 0; r0 < n; r0++ {
-					s += float64(dst[o0+r0*3])
-				}
-				dst1[o0] = float32(s)
-			}
-		})
-		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	var acc [3]float64
+	for r0 := 0; r0 < n; r0++ {
+		row := dst[r0*3:][:3]
+		for o0, v := range row {
+			acc[o0] += float64(v)
+		}
+	}
+	for o0, s := range acc {
+		dst1[o0] = float32(s)
 	}
 	return nil
 }

@@ -26,6 +26,50 @@ func elem0AVX512(dst []float32, a0 []float32, a1 []float32)
 //go:noescape
 func elem0AVX2(dst []float32, a0 []float32, a1 []float32)
 
+// rowk0 updates a0, a1 elementwise. It is
+//
+//	for i := range a0 {
+//		a0[i] = exp(sub(a1,c0))
+//	}
+//
+// with every right-hand side evaluated on the values at i on entry. The caller
+// guarantees len(ak) ≥ len(a0) and that the slices do not overlap.
+//
+//go:noescape
+func rowk0(a0 []float32, a1 []float32, c0 float32)
+
+// rowk0AVX512 is rowk0 for CPUs with AVX512.
+//
+//go:noescape
+func rowk0AVX512(a0 []float32, a1 []float32, c0 float32)
+
+// rowk0AVX2 is rowk0 for CPUs with AVX2.
+//
+//go:noescape
+func rowk0AVX2(a0 []float32, a1 []float32, c0 float32)
+
+// rowk1 updates a0 elementwise. It is
+//
+//	for i := range a0 {
+//		a0[i] = mul(a0,c0)
+//	}
+//
+// with every right-hand side evaluated on the values at i on entry. The caller
+// guarantees len(ak) ≥ len(a0) and that the slices do not overlap.
+//
+//go:noescape
+func rowk1(a0 []float32, c0 float32)
+
+// rowk1AVX512 is rowk1 for CPUs with AVX512.
+//
+//go:noescape
+func rowk1AVX512(a0 []float32, c0 float32)
+
+// rowk1AVX2 is rowk1 for CPUs with AVX2.
+//
+//go:noescape
+func rowk1AVX2(a0 []float32, c0 float32)
+
 // optimStep updates a0, a1, a2 elementwise. It is
 //
 //	for i := range a0 {

@@ -79,11 +79,11 @@ func (m *Model) runInfer(n int, x []float32, logits []float32) error {
 		m.repack()
 	}
 	poison(m.arena[:n*4704])
-	inferConv2d4(&m.job, n, m.arena[:n*4704], m.scratch, x, m.params[:150], m.params[150:][:6])
+	inferConv2d4(&m.job, n, m.arena[:n*4704], x, m.params[:150], m.params[150:][:6])
 	poison(m.arena[301056:][:n*1176])
 	inferMaxpool2d5(&m.job, n, m.arena[301056:][:n*1176], m.arena[:n*4704])
 	poison(m.arena[:n*1600])
-	inferConv2d9(&m.job, n, m.arena[:n*1600], m.scratch, m.arena[301056:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
+	inferConv2d9(&m.job, n, m.arena[:n*1600], m.arena[301056:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	poison(m.arena[102400:][:n*400])
 	inferMaxpool2d10(&m.job, n, m.arena[102400:][:n*400], m.arena[:n*1600])
 	poison(m.arena[:n*120])
@@ -100,11 +100,11 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 		m.repack()
 	}
 	poison(m.arena[:n*4704])
-	inferConv2d4(&m.job, n, m.arena[:n*4704], m.scratch, x, m.params[:150], m.params[150:][:6])
+	inferConv2d4(&m.job, n, m.arena[:n*4704], x, m.params[:150], m.params[150:][:6])
 	poison(m.arena[301056:][:n*1176])
 	inferMaxpool2d5(&m.job, n, m.arena[301056:][:n*1176], m.arena[:n*4704])
 	poison(m.arena[:n*1600])
-	inferConv2d9(&m.job, n, m.arena[:n*1600], m.scratch, m.arena[301056:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
+	inferConv2d9(&m.job, n, m.arena[:n*1600], m.arena[301056:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	poison(m.arena[102400:][:n*400])
 	inferMaxpool2d10(&m.job, n, m.arena[102400:][:n*400], m.arena[:n*1600])
 	poison(m.arena[:n*120])
@@ -128,12 +128,12 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 		m.repack()
 	}
 	poison(m.arena[75264:][:n*4704])
-	inferConv2d4(&m.job, n, m.arena[75264:][:n*4704], m.scratch, x, m.params[:150], m.params[150:][:6])
+	inferConv2d4(&m.job, n, m.arena[75264:][:n*4704], x, m.params[:150], m.params[150:][:6])
 	poison(m.arena[:n*1176])
 	poisonInts(m.iarena[:n*1176])
 	trainMaxpool2d6(&m.job, n, m.arena[:n*1176], m.iarena[:n*1176], m.arena[75264:][:n*4704])
 	poison(m.arena[100864:][:n*1600])
-	inferConv2d9(&m.job, n, m.arena[100864:][:n*1600], m.scratch, m.arena[:n*1176], m.params[156:][:2400], m.params[2556:][:16])
+	inferConv2d9(&m.job, n, m.arena[100864:][:n*1600], m.arena[:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	poison(m.arena[75264:][:n*400])
 	poisonInts(m.iarena[75264:][:n*400])
 	trainMaxpool2d12(&m.job, n, m.arena[75264:][:n*400], m.iarena[75264:][:n*400], m.arena[100864:][:n*1600])
@@ -152,7 +152,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	poison(m.arena[115200:][:n])
 	trainMeanGrad27(n, m.arena[115200:][:n])
 	poison(m.arena[114560:][:n*10])
-	if err := trainCrossEntropyGrad28(&m.job, n, m.arena[114560:][:n*10], m.grads[61696:][:10], m.arena[113920:][:n*10], y, m.arena[115200:][:n]); err != nil {
+	if err := trainCrossEntropyGrad28(n, m.arena[114560:][:n*10], m.grads[61696:][:10], m.arena[113920:][:n*10], y, m.arena[115200:][:n]); err != nil {
 		return err
 	}
 	trainMatmul31(n, m.grads[60856:][:840], m.arena[114560:][:n*10], m.arena[108544:][:n*84])
@@ -168,7 +168,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainMaxpool2dGradIdx43(&m.job, n, m.arena[75264:][:n*1600], m.grads[2556:][:16], m.iarena[75264:][:n*400], m.arena[177664:][:n*400])
 	trainConv2dGradWeight46(&m.job, n, m.grads[156:][:2400], m.scratch, m.arena[:n*1176], m.arena[75264:][:n*1600])
 	poison(m.arena[301056:][:n*1176])
-	trainConv2dGradInput47(&m.job, n, m.arena[301056:][:n*1176], m.scratch, m.arena[75264:][:n*1600], m.params[156:][:2400], m.arena[:n*1176])
+	trainConv2dGradInput47(&m.job, n, m.arena[301056:][:n*1176], m.scratch, m.arena[:n*1176], m.arena[75264:][:n*1600], m.params[156:][:2400])
 	poison(m.arena[:n*4704])
 	trainMaxpool2dGradIdx48(&m.job, n, m.arena[:n*4704], m.grads[150:][:6], m.iarena[:n*1176], m.arena[301056:][:n*1176])
 	trainConv2dGradWeight51(&m.job, n, m.grads[:150], m.scratch, x, m.arena[:n*4704])

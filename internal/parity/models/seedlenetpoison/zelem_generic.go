@@ -2,6 +2,8 @@
 
 package seedlenetpoison
 
+import "math"
+
 // elem0Generic is elem0 in Go.
 func elem0Generic(dst, a0, a1 []float32) {
 	a0 = a0[:len(dst)]
@@ -9,6 +11,24 @@ func elem0Generic(dst, a0, a1 []float32) {
 	for i := range dst {
 		t0 := reluGrad32(a1[i], a0[i])
 		dst[i] = t0
+	}
+}
+
+// rowk0Generic is rowk0 in Go.
+func rowk0Generic(a0, a1 []float32, c0 float32) {
+	a1 = a1[:len(a0)]
+	for i := range a0 {
+		t0 := a1[i] - c0
+		t1 := exp32(t0)
+		a0[i] = t1
+	}
+}
+
+// rowk1Generic is rowk1 in Go.
+func rowk1Generic(a0 []float32, c0 float32) {
+	for i := range a0 {
+		t0 := a0[i] * c0
+		a0[i] = t0
 	}
 }
 
@@ -25,6 +45,28 @@ func optimStepGeneric(a0, a1, a2 []float32, c0, c1, c2 float32) {
 		a2[i] = t2
 		a0[i] = t4
 	}
+}
+
+// exp32 is e**x in float32: range reduction to |r| <= ln2/2, a degree-7
+// polynomial, and scaling by 2**n in two exact steps. NaN gives NaN, +Inf
+// +Inf, -Inf 0.
+func exp32(x float32) float32 {
+	x = min(max(x, -104), 88.8)
+	t := x*1.44269504088896341 + 12582912
+	n := t - 12582912
+	r := x - n*0.693359375
+	r -= n * -2.12194440e-4
+	p := float32(1.9875691500e-4)
+	p = p*r + 1.3981999507e-3
+	p = p*r + 8.3334519073e-3
+	p = p*r + 4.1665795894e-2
+	p = p*r + 1.6666665459e-1
+	p = p*r + 5.0000001201e-1
+	p = p*(r*r) + r
+	p += 1
+	k := int32(n)
+	h := k >> 1
+	return p * math.Float32frombits(uint32(h+127)<<23) * math.Float32frombits(uint32(k-h+127)<<23)
 }
 
 // reluGrad32 is dy where x > 0, else dy·0.

@@ -745,11 +745,14 @@ func trainConcat772(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 		copy(dst[o*4000+3600:][:200], x18[o*200:][:200])
 		copy(dst[o*4000+3800:][:200], x19[o*200:][:200])
 	}
-	for o0 := 0; o0 < 200; o0++ {
-		s := 0.0
-		for r0 := 0; r0 < n*20; r0++ {
-			s += float64(dst[o0+r0*200])
+	var acc [200]float64
+	for r0 := 0; r0 < n*20; r0++ {
+		row := dst[r0*200:][:200]
+		for o0, v := range row {
+			acc[o0] += float64(v)
 		}
+	}
+	for o0, s := range acc {
 		dst1[o0] = float32(s)
 	}
 }

@@ -127,7 +127,7 @@ func (m *Model) runTrain(n int, x []float32, y []float32) error {
 	trainFused15(n, m.arena[960:][:n], m.grads[230:][:1], m.arena[640:][:n], m.params[230:][:1], y, m.arena[672:][:n])
 	trainMatmul18(n, m.grads[220:][:10], m.arena[960:][:n], m.arena[320:][:n*10])
 	poison(m.arena[640:][:n*10])
-	trainMatmul19(&m.job, n, m.arena[640:][:n*10], m.grads[210:][:10], m.arena[960:][:n], m.params[220:][:10], m.arena[320:][:n*10])
+	trainMatmul19(n, m.arena[640:][:n*10], m.grads[210:][:10], m.arena[960:][:n], m.params[220:][:10], m.arena[320:][:n*10])
 	trainMatmul22(n, m.grads[110:][:100], m.arena[640:][:n*10], m.arena[:n*10])
 	poison(m.arena[320:][:n*10])
 	trainMatmul23(&m.job, n, m.arena[320:][:n*10], m.grads[100:][:10], m.arena[640:][:n*10], m.params[110:][:100], m.arena[:n*10])
