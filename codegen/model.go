@@ -271,7 +271,12 @@ func (g *gen) emitAccessors(file *jen.File) {
 	file.Comment("Grads returns the gradient block of the last TrainStep, laid out like ParamBlock.")
 	file.Add(recv().Id("Grads").Params().Index().Add(ft).Block(jen.Return(id("m").Dot("grads"))))
 	file.Line()
-	file.Comment("ParamBlock returns all parameters as one slice (the model's memory), in Params order.")
+	if ir.TrainableElems(g.p.Params) < g.pSize {
+		file.Comment("ParamBlock returns all parameters as one slice (the model's memory): the trainable ones in")
+		file.Comment("Params order, then the frozen ones.")
+	} else {
+		file.Comment("ParamBlock returns all parameters as one slice (the model's memory), in Params order.")
+	}
 	if len(g.packs) > 0 {
 		file.Comment("Changes made through it take effect as for Params: see ParamsChanged.")
 	}

@@ -171,7 +171,8 @@ func (m *Model) Grads() []float32 {
 	return m.grads
 }
 
-// ParamBlock returns all parameters as one slice (the model's memory), in Params order.
+// ParamBlock returns all parameters as one slice (the model's memory): the trainable ones in
+// Params order, then the frozen ones.
 // Changes made through it take effect as for Params: see ParamsChanged.
 func (m *Model) ParamBlock() []float32 {
 	m.packStale = true
