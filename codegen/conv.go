@@ -428,6 +428,9 @@ func gradWeightGroup(batch, per int) int {
 func emitConv2dGradWeight(k *kernel) error {
 	v := k.v
 	g := newConvGeom(v.Attrs, v.Args[0].Type.Shape, v.Type.Shape, v.Args[1].Type.Shape)
+	if emitConv2dGradWeightDirect(k, g) {
+		return nil
+	}
 	x, dy := k.arg(0), k.arg(1)
 	k.scratch = g.taps() * g.pixels()
 	if g.wide() && gemmFits(g.o, g.wp()) {

@@ -95,7 +95,7 @@ func (g *gen) conv(s asm.ConvSpec) string {
 	if g.convSeen == nil {
 		g.convSeen = map[string]string{}
 	}
-	key := fmt.Sprintf("%d %d %d %d %d %d %t %t", s.C, s.O, s.KH, s.KW, s.H, s.W, s.Bias, s.Relu)
+	key := fmt.Sprintf("%d %d %d %d %d %d %t %t %t", s.C, s.O, s.KH, s.KW, s.H, s.W, s.Bias, s.Relu, s.GradW)
 	if name, ok := g.convSeen[key]; ok {
 		return name
 	}
@@ -213,4 +213,52 @@ func emitConv2dGradInputDirect(k *kernel, g convGeom) (bool, error) {
 		return true, k.emitEpilogue()
 	}
 	return true, nil
+}
+
+// directGradWFits reports whether the weight gradient of convolution g
+// runs direct: as directConvFits (the same cut on the output rows' fill of
+// the vectors), with KW ≤ 7 for the AVX2 variant's registers.
+func (k *kernel) directGradWFits(g convGeom) bool {
+	if !useDirectConv || k.g.float != ir.F32 || k.v.Type.DType != ir.F32 {
+		return false
+	}
+	if !g.plain() || g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1 {
+		return false
+	}
+	if g.c > 16 || g.oh < 1 || g.ow < 1 || g.oh != g.h-g.kh+1 || g.ow != g.w-g.kw+1 {
+		return false
+	}
+	if g.o > 64 || g.kw > 7 || g.ow > 256 || g.c*g.h*g.w > 1<<22 || g.o*g.oh*g.ow > 1<<22 || g.o*g.c*g.kh*g.kw > 1<<20 {
+		return false
+	}
+	vecs := (g.ow + 15) / 16
+	return 2*g.ow >= 16*vecs
+}
+
+// emitConv2dGradWeightDirect emits the weight gradient of a convolution
+// the direct kernels fit (directGradWFits) and reports whether it could:
+// one direct kernel call per kernel row r = (c,p), which sets dw[:,c,p,:]
+// from every sample (asm.ConvSpec with GradW), the rows split over the
+// pool's threads. Each row sums the samples in the kernel's fixed order,
+// whatever the threads.
+func emitConv2dGradWeightDirect(k *kernel, g convGeom) bool {
+	if !k.directGradWFits(g) {
+		return false
+	}
+	x, dy := k.arg(0), k.arg(1)
+	name := k.g.conv(asm.ConvSpec{C: g.c, O: g.o, KH: g.kh, KW: g.kw, H: g.h, W: g.w, GradW: true, Source: k.g.sourceName()})
+	k.scratch = 0
+	rows := func(lo, hi jen.Code) jen.Code {
+		return loopFrom("r", lo, hi,
+			define("off", id("r").Op("/").Lit(g.kh).Op("*").Lit(g.h*g.w).Op("+").Id("r").Op("%").Lit(g.kh).Op("*").Lit(g.w)),
+			id(name).Call(id("dst").Index(id("r").Op("*").Lit(g.kw), jen.Empty()),
+				id(x).Index(id("min").Call(id("off"), jen.Len(id(x))), jen.Empty()), id(dy), k.size(g.n)))
+	}
+	work := k.g.p.Batch * 2 * g.o * g.kw * g.pixels()
+	if c, ok := k.parallel(lit(g.c*g.kh), work, 0, []jen.Code{rows(id("lo"), id("hi"))}); ok {
+		k.add(c)
+	} else {
+		k.add(rows(lit(0), lit(g.c*g.kh)))
+	}
+	return true
 }

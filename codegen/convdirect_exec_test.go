@@ -8,14 +8,14 @@ import (
 )
 
 // TestConvDirectExec runs the direct convolutions of testdata/convdirect.ir
-// (forward and input gradients) and compares them with ir/interp.
+// (forward, input and weight gradients) and compares them with ir/interp.
 func TestConvDirectExec(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a driver")
 	}
 	p := parseProgram(t, readTestdata(t, "convdirect.ir"))
 	hp := newHarnessProgram(t, "convdirect", p, false)
-	if n := strings.Count(string(hp.Files["zkernels.go"]), "convDirect"); n < 7 {
+	if n := strings.Count(string(hp.Files["zkernels.go"]), "convDirect"); n < 11 {
 		t.Fatalf("%d calls of direct kernels, want every convolution direct", n)
 	}
 	d, err := buildDriver([]*harnessProgram{hp})

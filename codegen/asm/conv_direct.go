@@ -36,14 +36,22 @@ type ConvSpec struct {
 	Name               string
 	C, O, KH, KW, H, W int
 	Bias, Relu         bool
-	Source             string // shown in the doc comment
+	// GradW makes the kernel the weight gradient of one kernel row
+	// instead (see convGradWDoc): func Name(dw, x, dy []float32, n int).
+	GradW  bool
+	Source string // shown in the doc comment
 }
 
 // OH and OW are the output plane's height and width.
 func (s ConvSpec) OH() int { return s.H - s.KH + 1 }
 func (s ConvSpec) OW() int { return s.W - s.KW + 1 }
 
-func (s ConvSpec) signature() string { return "func(y, x, w, bias []float32)" }
+func (s ConvSpec) signature() string {
+	if s.GradW {
+		return "func(dw, x, dy []float32, n int)"
+	}
+	return "func(y, x, w, bias []float32)"
+}
 
 func (s ConvSpec) variant(suffix string) string {
 	return strings.ToLower(s.Name[:1]) + s.Name[1:] + suffix
@@ -58,6 +66,9 @@ const (
 func (s ConvSpec) validate(seen map[string]bool) error {
 	if s.Name == "" {
 		return fmt.Errorf("conv: spec without name")
+	}
+	if s.GradW && (s.Bias || s.Relu || s.KW > 7) {
+		return fmt.Errorf("conv %s: weight gradient with an epilogue or KW > 7", s.Name)
 	}
 	if s.C < 1 || s.O < 1 || s.KH < 1 || s.KW < 1 || s.KH > s.H || s.KW > s.W {
 		return fmt.Errorf("conv %s: bad shape C=%d O=%d K=%dx%d in %dx%d", s.Name, s.C, s.O, s.KH, s.KW, s.H, s.W)
@@ -76,6 +87,9 @@ func (s ConvSpec) validate(seen map[string]bool) error {
 
 // convDoc returns the doc comment of s's exported kernel.
 func convDoc(s ConvSpec) []string {
+	if s.GradW {
+		return convGradWDoc(s)
+	}
 	act := "v"
 	if s.Relu {
 		act = "max(v, 0)"
@@ -183,6 +197,10 @@ func renderConvPureGo(cfg Config, specs []ConvSpec) ([]byte, error) {
 	b := goHeader(cfg, "!amd64 || !gc || purego")
 	for _, s := range specs {
 		comment(b, convDoc(s))
+		if s.GradW {
+			fmt.Fprintf(b, "func %s(dw, x, dy []float32, n int) { %s(dw, x, dy, n) }\n\n", s.Name, s.variant(variantGeneric))
+			continue
+		}
 		fmt.Fprintf(b, "func %s(y, x, w, bias []float32) { %s(y, x, w, bias) }\n\n", s.Name, s.variant(variantGeneric))
 	}
 	return formatGo(b)
@@ -193,6 +211,10 @@ func renderConvPureGo(cfg Config, specs []ConvSpec) ([]byte, error) {
 func renderConvGeneric(cfg Config, specs []ConvSpec) ([]byte, error) {
 	b := goHeader(cfg, "")
 	for _, s := range specs {
+		if s.GradW {
+			renderConvGradWGeneric(b, s)
+			continue
+		}
 		oh, ow := s.OH(), s.OW()
 		fmt.Fprintf(b, "// %s is %s in Go.\n", s.variant(variantGeneric), s.Name)
 		fmt.Fprintf(b, "func %s(y, x, w, bias []float32) {\n", s.variant(variantGeneric))

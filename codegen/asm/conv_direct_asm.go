@@ -103,7 +103,11 @@ func compileConvVariant(s ConvSpec, z bool, slack int) (f *ir.File, err error) {
 		}
 	}()
 	c := build.NewContext()
-	emitConvVariant(c, s, z, slack)
+	if s.GradW {
+		emitConvGradWVariant(c, s, z, slack)
+	} else {
+		emitConvVariant(c, s, z, slack)
+	}
 	return finishElem(c)
 }
 

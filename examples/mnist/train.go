@@ -34,7 +34,7 @@ type config struct {
 
 // defaultConfig returns the settings of `go run ./examples/mnist`.
 func defaultConfig() config {
-	return config{Epochs: 3, Batch: model.MaxBatch, Threads: 1, Out: "out/mnist", Seed: 1}
+	return config{Epochs: 3, Batch: model.MaxBatch, Threads: 0, Out: "out/mnist", Seed: 1}
 }
 
 // result is what a run produces.

@@ -1,0 +1,208 @@
+package asm_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dlc-lang/dlc/codegen/asm"
+	"github.com/dlc-lang/dlc/codegen/asm/internal/asmtest"
+)
+
+// convGradWSpecs are the direct weight gradients of the generated test
+// package: LeNet's two and odd shapes (C 1..3, sizes 1, 7, 17, kernels
+// 1..5, more channels than one register block, several column vectors).
+var convGradWSpecs = []asm.ConvSpec{
+	{Name: "GW1", C: 1, O: 6, KH: 5, KW: 5, H: 32, W: 32, GradW: true},
+	{Name: "GW2", C: 6, O: 16, KH: 5, KW: 5, H: 14, W: 14, GradW: true},
+	{Name: "GWTiny", C: 1, O: 1, KH: 1, KW: 1, H: 1, W: 1, GradW: true},
+	{Name: "GWOdd7x17", C: 2, O: 3, KH: 3, KW: 3, H: 7, W: 17, GradW: true},
+	{Name: "GWOdd17x7", C: 3, O: 5, KH: 5, KW: 5, H: 17, W: 7, GradW: true},
+	{Name: "GWOdd17", C: 3, O: 7, KH: 2, KW: 4, H: 17, W: 17, GradW: true},
+	{Name: "GWColumn", C: 1, O: 2, KH: 4, KW: 1, H: 7, W: 1, GradW: true},
+	{Name: "GWMany", C: 2, O: 33, KH: 1, KW: 5, H: 7, W: 17, GradW: true},
+	{Name: "GWWide", C: 1, O: 2, KH: 3, KW: 3, H: 5, W: 70, GradW: true},
+}
+
+// convGradWHarness checks every variant against the twin and a float64
+// reference for every kernel row, inside NaN fences, with NaN and
+// infinities in some inputs and n = 0.
+const convGradWHarness = `
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+type gwKernel struct {
+	name               string
+	c, o, kh, kw, h, w int
+	fn, twin           func(dw, x, dy []float32, n int)
+}
+
+const guard = 32
+
+func guarded(n int) (buf, s []float32) {
+	buf = make([]float32, n+2*guard)
+	for i := range buf {
+		buf[i] = float32(math.NaN())
+	}
+	return buf, buf[guard : guard+n : guard+n]
+}
+
+func fenced(t *testing.T, what string, buf []float32, n int) {
+	t.Helper()
+	for i := range buf {
+		if (i < guard || i >= guard+n) && math.Float32bits(buf[i]) != math.Float32bits(float32(math.NaN())) {
+			t.Fatalf("%s: guard element %d written", what, i-guard)
+		}
+	}
+}
+
+func close32(a, b float32, scale float64) bool {
+	if a == b || (a != a && b != b) {
+		return true
+	}
+	return math.Abs(float64(a)-float64(b)) <= 1e-5*scale+1e-6
+}
+
+func TestConvGradWVariants(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	for _, v := range variants() {
+		restore := v.set()
+		for _, k := range gwKernels {
+			for trial, n := range []int{1, 3, 0, 2} {
+				oh, ow := k.h-k.kh+1, k.w-k.kw+1
+				taps := k.c * k.kh * k.kw
+				xb, x := guarded(n * k.c * k.h * k.w)
+				yb, dy := guarded(n * k.o * oh * ow)
+				for _, s := range [][]float32{x, dy} {
+					for i := range s {
+						s[i] = float32(rng.NormFloat64())
+					}
+				}
+				if trial == 3 {
+					x[rng.Intn(len(x))] = float32(math.NaN())
+					x[rng.Intn(len(x))] = float32(math.Inf(1))
+				}
+				wb, dw := guarded(k.o * taps)
+				want := make([]float32, k.o*taps)
+				for c := 0; c < k.c; c++ {
+					for p := 0; p < k.kh; p++ {
+						r := (c*k.kh + p) * k.kw
+						xs := x
+						if n > 0 {
+							xs = x[c*k.h*k.w+p*k.w:]
+						}
+						k.fn(dw[r:], xs, dy, n)
+						k.twin(want[r:], xs, dy, n)
+					}
+				}
+				fenced(t, v.name+" "+k.name+" dw", wb, len(dw))
+				fenced(t, v.name+" "+k.name+" x", xb, len(x))
+				fenced(t, v.name+" "+k.name+" dy", yb, len(dy))
+				for o := 0; o < k.o; o++ {
+					for c := 0; c < k.c; c++ {
+						for p := 0; p < k.kh; p++ {
+							for q := 0; q < k.kw; q++ {
+								s, abs := 0.0, 0.0
+								for b := 0; b < n; b++ {
+									for i := 0; i < oh; i++ {
+										for j := 0; j < ow; j++ {
+											t := float64(dy[((b*k.o+o)*oh+i)*ow+j]) * float64(x[((b*k.c+c)*k.h+i+p)*k.w+j+q])
+											s += t
+											abs += math.Abs(t)
+										}
+									}
+								}
+								at := ((o*k.c+c)*k.kh+p)*k.kw + q
+								if !close32(dw[at], want[at], abs) || !close32(want[at], float32(s), abs) {
+									t.Fatalf("%s %s n=%d dw[%d,%d,%d,%d] = %g, twin %g, float64 %g", v.name, k.name, n, o, c, p, q, dw[at], want[at], s)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		restore()
+	}
+}
+`
+
+func convGradWTable(pkg string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "package %s\n\nvar gwKernels = []gwKernel{\n", pkg)
+	for _, s := range convGradWSpecs {
+		twin := strings.ToLower(s.Name[:1]) + s.Name[1:] + "Generic"
+		fmt.Fprintf(&b, "\t{%q, %d, %d, %d, %d, %d, %d, %s, %s},\n", s.Name, s.C, s.O, s.KH, s.KW, s.H, s.W, s.Name, twin)
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// TestConvGradWGeneratedPackage writes the kernels of convGradWSpecs and
+// their tests into a package under testdata/tmp-*, vets it, assembles it
+// for dynamic linking and runs its tests on every variant, then under
+// -tags purego.
+func TestConvGradWGeneratedPackage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests a generated package")
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	const pkg = "convgwt"
+	u, err := asm.Config{Pkg: pkg, GeneratedBy: "asm test"}.GenerateConv(convGradWSpecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := u.Files("zconv")
+	head := "package " + pkg + "\n"
+	files["zharness_test.go"] = []byte(head + convGradWHarness)
+	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + convVariantsAMD64)
+	files["zvariants_purego_test.go"] = []byte("//go:build !amd64 || !gc || purego\n\n" + head + elemVariantsPureGo)
+	files["ztable_test.go"] = []byte(convGradWTable(pkg))
+	if err := os.MkdirAll("testdata", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("testdata", "tmp-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.RemoveAll(dir)
+		os.Remove("testdata") // if empty
+	})
+	if err := asmtest.Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	p := "./" + filepath.ToSlash(dir)
+	for _, args := range [][]string{
+		{"vet", p},
+		{"build", "-asmflags=-dynlink", p},
+		{"test", "-count=1", "-v", p},
+		{"test", "-count=1", "-tags", "purego", p},
+		{"vet", p, "GOARCH=arm64"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var env []string
+			if last := args[len(args)-1]; strings.Contains(last, "=") {
+				args, env = args[:len(args)-1], []string{last}
+			}
+			cmd := exec.Command(gobin, args...)
+			cmd.Env = append(os.Environ(), env...)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+			if testing.Verbose() {
+				t.Logf("%s", out)
+			}
+		})
+	}
+}
