@@ -32,16 +32,46 @@ func convDirect1AVX512(y []float32, x []float32, w []float32, bias []float32)
 //go:noescape
 func convDirect1AVX2(y []float32, x []float32, w []float32, bias []float32)
 
-// convDirect2 is a direct 5-D loop convolution of one sample: y[o,i,j] = v for
+// convDirect2 is the weight gradient of one kernel row (c,p) of a direct convolution:
+// dw[o,c,p,q] = Σ_{b,y,j} dy[b,o,y,j]·x[b,c,y+p,j+q] over n samples, with x and dw sliced
+// at (c,p), x [n,6,14,14], dy [n,16,10,10], dw [16,6,5,5].
+//
+// Source: lenet.dl
+//
+//go:noescape
+func convDirect2(dw []float32, x []float32, dy []float32, n int)
+
+//go:noescape
+func convDirect2AVX512(dw []float32, x []float32, dy []float32, n int)
+
+//go:noescape
+func convDirect2AVX2(dw []float32, x []float32, dy []float32, n int)
+
+// convDirect3 is a direct 5-D loop convolution of one sample: y[o,i,j] = v for
 // v = Σ_{c,p,q} x[c,i+p,j+q]·w[o,c,p,q], x [16,18,18], w [6,16,5,5], y [6,14,14].
 //
 // Source: lenet.dl
 //
 //go:noescape
-func convDirect2(y []float32, x []float32, w []float32, bias []float32)
+func convDirect3(y []float32, x []float32, w []float32, bias []float32)
 
 //go:noescape
-func convDirect2AVX512(y []float32, x []float32, w []float32, bias []float32)
+func convDirect3AVX512(y []float32, x []float32, w []float32, bias []float32)
 
 //go:noescape
-func convDirect2AVX2(y []float32, x []float32, w []float32, bias []float32)
+func convDirect3AVX2(y []float32, x []float32, w []float32, bias []float32)
+
+// convDirect4 is the weight gradient of one kernel row (c,p) of a direct convolution:
+// dw[o,c,p,q] = Σ_{b,y,j} dy[b,o,y,j]·x[b,c,y+p,j+q] over n samples, with x and dw sliced
+// at (c,p), x [n,1,32,32], dy [n,6,28,28], dw [6,1,5,5].
+//
+// Source: lenet.dl
+//
+//go:noescape
+func convDirect4(dw []float32, x []float32, dy []float32, n int)
+
+//go:noescape
+func convDirect4AVX512(dw []float32, x []float32, dy []float32, n int)
+
+//go:noescape
+func convDirect4AVX2(dw []float32, x []float32, dy []float32, n int)

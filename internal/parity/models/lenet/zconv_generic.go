@@ -67,7 +67,31 @@ func convDirect1Generic(y, x, w, bias []float32) {
 }
 
 // convDirect2Generic is convDirect2 in Go.
-func convDirect2Generic(y, x, w, bias []float32) {
+func convDirect2Generic(dw, x, dy []float32, n int) {
+	for o := 0; o < 16; o++ {
+		for q := 0; q < 5; q++ {
+			var acc [16]float32
+			for b := 0; b < n; b++ {
+				for y := 0; y < 10; y++ {
+					dr := (*[10]float32)(dy[((b*16+o)*10+y)*10:])
+					xr := (*[10]float32)(x[b*1176+y*14+q:])
+					for j, d := range dr {
+						acc[j&15] += d * xr[j]
+					}
+				}
+			}
+			for h := 8; h > 0; h /= 2 {
+				for l := 0; l < h; l++ {
+					acc[l] += acc[l+h]
+				}
+			}
+			dw[o*150+q] = acc[0]
+		}
+	}
+}
+
+// convDirect3Generic is convDirect3 in Go.
+func convDirect3Generic(y, x, w, bias []float32) {
 	y = y[:1176]
 	x = x[:5184]
 	w = w[:2400]
@@ -88,6 +112,30 @@ func convDirect2Generic(y, x, w, bias []float32) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// convDirect4Generic is convDirect4 in Go.
+func convDirect4Generic(dw, x, dy []float32, n int) {
+	for o := 0; o < 6; o++ {
+		for q := 0; q < 5; q++ {
+			var acc [16]float32
+			for b := 0; b < n; b++ {
+				for y := 0; y < 28; y++ {
+					dr := (*[28]float32)(dy[((b*6+o)*28+y)*28:])
+					xr := (*[28]float32)(x[b*1024+y*32+q:])
+					for j, d := range dr {
+						acc[j&15] += d * xr[j]
+					}
+				}
+			}
+			for h := 8; h > 0; h /= 2 {
+				for l := 0; l < h; l++ {
+					acc[l] += acc[l+h]
+				}
+			}
+			dw[o*25+q] = acc[0]
 		}
 	}
 }

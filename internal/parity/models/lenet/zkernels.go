@@ -479,46 +479,15 @@ func trainMaxpool2dGradIdx43(jb *job, n int, dst []float32, dst1 []float32, x0 [
 
 // lenet.dl:8:22: pool2 = pool1 |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // train %46 = conv2d_grad_weight %6, %43 {dilation=[1,1], pad=[0,0], shape=[16,6,5,5], stride=[1,1]} : f32[16,6,5,5]
-func trainConv2dGradWeight46(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+func trainConv2dGradWeight46(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, 150, 2, 27880, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, 30, 1, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
-			tmp := jb.scratch(lo)
-			dyw := tmp[21000:][:2240]
-			pk := tmp[23240:][:2240]
-			dwt := tmp[25480:][:2400]
-			clear(dwt)
-			for b := 0; b < n; b++ {
-				xb := x0[b*1176:][:1176]
-				yb := x1[b*1600:][:1600]
-				for t := lo; t < hi; t++ {
-					r, c, p, q := t-lo, t/25, t/5%5, t%5
-					row := tmp[r*140:][:140]
-					m := copy(row, xb[c*196+p*14+q:])
-					clear(row[m:])
-				}
-				clear(dyw)
-				for o := 0; o < 16; o++ {
-					for i := 0; i < 10; i++ {
-						{
-							dr := dyw[o*140+i*14:][:10]
-							sr := yb[o*100+i*10:][:10][:len(dr)]
-							for j := range dr {
-								dr[j] = sr[j]
-							}
-						}
-					}
-				}
-				gemm16x140TBPAccPackB(pk, dyw)
-				gemm16x140TBPAcc(hi-lo, tmp, pk, dwt)
-			}
-			for t := lo; t < hi; t++ {
-				r := dwt[t*16+lo*-16:][:16]
-				for o := range r {
-					dst[o*150+t] = r[o]
-				}
+			for r := lo; r < hi; r++ {
+				off := r/5*196 + r%5*14
+				convDirect2(dst[r*5:], x0[min(off, len(x0)):], x1, n)
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
@@ -560,7 +529,7 @@ func trainConv2dGradInput47(jb *job, n int, dst []float32, tmp []float32, x0 []f
 						}
 					}
 				}
-				convDirect2(xb, dyp, wf, nil)
+				convDirect3(xb, dyp, wf, nil)
 				{
 					dst := dst[b*1176:][:1176]
 					x0 := x0[b*1176:]
@@ -624,46 +593,15 @@ func trainMaxpool2dGradIdx48(jb *job, n int, dst []float32, dst1 []float32, x0 [
 
 // lenet.dl:7:18: pool1 = x |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
 // train %51 = conv2d_grad_weight %0, %48 {dilation=[1,1], pad=[0,0], shape=[6,1,5,5], stride=[1,1]} : f32[6,1,5,5]
-func trainConv2dGradWeight51(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
+func trainConv2dGradWeight51(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, 25, 1, 33302, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, 5, 1, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
-			tmp := jb.scratch(lo)
-			dyw := tmp[22400:][:5376]
-			pk := tmp[27776:][:5376]
-			dwt := tmp[33152:][:150]
-			clear(dwt)
-			for b := 0; b < n; b++ {
-				xb := x0[b*1024:][:1024]
-				yb := x1[b*4704:][:4704]
-				for t := lo; t < hi; t++ {
-					r, c, p, q := t-lo, t/25, t/5%5, t%5
-					row := tmp[r*896:][:896]
-					m := copy(row, xb[c*1024+p*32+q:])
-					clear(row[m:])
-				}
-				clear(dyw)
-				for o := 0; o < 6; o++ {
-					for i := 0; i < 28; i++ {
-						{
-							dr := dyw[o*896+i*32:][:28]
-							sr := yb[o*784+i*28:][:28][:len(dr)]
-							for j := range dr {
-								dr[j] = sr[j]
-							}
-						}
-					}
-				}
-				gemm6x896TBPAccPackB(pk, dyw)
-				gemm6x896TBPAcc(hi-lo, tmp, pk, dwt)
-			}
-			for t := lo; t < hi; t++ {
-				r := dwt[t*6+lo*-6:][:6]
-				for o := range r {
-					dst[o*25+t] = r[o]
-				}
+			for r := lo; r < hi; r++ {
+				off := r/5*1024 + r%5*32
+				convDirect4(dst[r*5:], x0[min(off, len(x0)):], x1, n)
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)

@@ -166,12 +166,12 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainMatmul41(&m.job, n, m.arena[177664:][:n*400], m.arena[108544:][:n*120], m.params[2572:][:48000], m.arena[75264:][:n*400])
 	poison(m.arena[75264:][:n*1600])
 	trainMaxpool2dGradIdx43(&m.job, n, m.arena[75264:][:n*1600], m.grads[2556:][:16], m.iarena[75264:][:n*400], m.arena[177664:][:n*400])
-	trainConv2dGradWeight46(&m.job, n, m.grads[156:][:2400], m.scratch, m.arena[:n*1176], m.arena[75264:][:n*1600])
+	trainConv2dGradWeight46(&m.job, n, m.grads[156:][:2400], m.arena[:n*1176], m.arena[75264:][:n*1600])
 	poison(m.arena[301056:][:n*1176])
 	trainConv2dGradInput47(&m.job, n, m.arena[301056:][:n*1176], m.scratch, m.arena[:n*1176], m.arena[75264:][:n*1600], m.params[156:][:2400])
 	poison(m.arena[:n*4704])
 	trainMaxpool2dGradIdx48(&m.job, n, m.arena[:n*4704], m.grads[150:][:6], m.iarena[:n*1176], m.arena[301056:][:n*1176])
-	trainConv2dGradWeight51(&m.job, n, m.grads[:150], m.scratch, x, m.arena[:n*4704])
+	trainConv2dGradWeight51(&m.job, n, m.grads[:150], x, m.arena[:n*4704])
 	return nil
 }
 

@@ -16,8 +16,22 @@ func convDirect0(y, x, w, bias []float32) { convDirect0Generic(y, x, w, bias) }
 // Source: lenet.dl
 func convDirect1(y, x, w, bias []float32) { convDirect1Generic(y, x, w, bias) }
 
-// convDirect2 is a direct 5-D loop convolution of one sample: y[o,i,j] = v for
+// convDirect2 is the weight gradient of one kernel row (c,p) of a direct convolution:
+// dw[o,c,p,q] = Σ_{b,y,j} dy[b,o,y,j]·x[b,c,y+p,j+q] over n samples, with x and dw sliced
+// at (c,p), x [n,6,14,14], dy [n,16,10,10], dw [16,6,5,5].
+//
+// Source: lenet.dl
+func convDirect2(dw, x, dy []float32, n int) { convDirect2Generic(dw, x, dy, n) }
+
+// convDirect3 is a direct 5-D loop convolution of one sample: y[o,i,j] = v for
 // v = Σ_{c,p,q} x[c,i+p,j+q]·w[o,c,p,q], x [16,18,18], w [6,16,5,5], y [6,14,14].
 //
 // Source: lenet.dl
-func convDirect2(y, x, w, bias []float32) { convDirect2Generic(y, x, w, bias) }
+func convDirect3(y, x, w, bias []float32) { convDirect3Generic(y, x, w, bias) }
+
+// convDirect4 is the weight gradient of one kernel row (c,p) of a direct convolution:
+// dw[o,c,p,q] = Σ_{b,y,j} dy[b,o,y,j]·x[b,c,y+p,j+q] over n samples, with x and dw sliced
+// at (c,p), x [n,1,32,32], dy [n,6,28,28], dw [6,1,5,5].
+//
+// Source: lenet.dl
+func convDirect4(dw, x, dy []float32, n int) { convDirect4Generic(dw, x, dy, n) }
