@@ -190,9 +190,6 @@ func (g *gen) emitNew(file *jen.File) {
 	body = append(body, inits...)
 	body = append(body, id("m").Dot("job").Dot("body").Op("=").Id("m").Dot("job").Dot("exec"))
 	body = append(body, id("m").Dot("tensors").Op("=").Index().Id("Tensor").Add(lines(tensors...)))
-	if g.hasPar() {
-		body = append(body, id("m").Dot("SetThreads").Call(lit(0)))
-	}
 	body = append(body, jen.Return(id("m")))
 	seed := id("seed")
 	if !needRNG {
@@ -201,9 +198,6 @@ func (g *gen) emitNew(file *jen.File) {
 	file.Comment("New returns a model whose parameters and buffers are initialized as the source declares")
 	file.Comment("(PyTorch's default schemes), drawing from a runtime.RNG seeded with seed, in parameter")
 	file.Comment("order: the same seed gives the same model.")
-	if g.hasPar() {
-		file.Comment("Its heavy kernels run on GOMAXPROCS threads (see SetThreads).")
-	}
 	file.Func().Id("New").Params(seed.Uint64()).Op("*").Id("Model").Block(body...)
 	file.Line()
 }

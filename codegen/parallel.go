@@ -9,7 +9,8 @@ import (
 )
 
 // Parallel kernels. A Model owns a runtime.Pool (SetThreads; a new Model
-// runs on GOMAXPROCS threads) and one job, the loop of the kernel that runs: a
+// runs on one thread: the hand-offs of a pool cost more than they save on
+// the LSTM's small per-step products, so threads are opt-in) and one job, the loop of the kernel that runs: a
 // Model runs one kernel at a time. A parallel kernel takes jb *job first,
 // stores its slices in jb.f and a non-capturing func literal in jb.run,
 // then runs jb.body (the method value jb.exec, built once in New) through
@@ -173,7 +174,7 @@ func (g *gen) emitJob(file *jen.File, scratch int) {
 	file.Line()
 	file.Comment("SetThreads sets the number of threads the heavy kernels (convolutions, large matrix")
 	file.Comment("products) run on, splitting them over independent rows: results are bit-identical for")
-	file.Comment("every thread count. n <= 0 means runtime.GOMAXPROCS(0), what a new Model runs on; small")
+	file.Comment("every thread count. n <= 0 means runtime.GOMAXPROCS(0). A new Model runs on 1 thread; small")
 	file.Comment("layers stay on the calling goroutine whatever the count (runtime.Grain's cost rule).")
 	file.Comment("The worker goroutines stop when the Model becomes unreachable. SetThreads allocates; it")
 	file.Comment("must not be called during another method.")
