@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/dave/jennifer/jen"
 	"github.com/dlc-lang/dlc/codegen/asm"
@@ -56,37 +55,13 @@ func (k *kernel) directConvFits(g convGeom) bool {
 }
 
 // directEpilogue maps v's epilogue onto the direct kernel's Bias and Relu:
-// ok when absent, relu(a0), add(a0,a1)/add(a1,a0) or relu of such an add,
-// with a1 a non-literal per-channel vector of an output [B,O,OH,OW].
+// the bias is a per-channel vector of an output [B,O,OH,OW].
 func (k *kernel) directEpilogue() (bias string, relu, ok bool) {
-	e, _ := ir.Epilogue(k.v)
-	if e == nil {
-		return "", false, true
-	}
-	s := e.String()
-	if strings.HasPrefix(s, "relu(") && strings.HasSuffix(s, ")") {
-		relu, s = true, s[len("relu("):len(s)-1]
-	}
-	switch s {
-	case "a0":
-		return "", relu, relu
-	case "add(a0,a1)", "add(a1,a0)":
-	default:
-		return "", false, false
-	}
-	i := k.v.Op.Arity()
-	if len(k.v.Args) != i+1 {
-		return "", false, false
-	}
-	a := k.v.Args[i]
 	out := k.v.Type.Shape
-	if inlinable(a) || a.Type.Shape.Batched() || len(out) != 4 || a.Type.Shape.Elems(1) != out[1] {
-		return "", false, false
-	}
-	if !slices.Equal(broadcastStrides(a.Type.Shape, out), []int{0, 1, 0, 0}) {
-		return "", false, false
-	}
-	return k.arg(i), relu, true
+	return k.biasReluEpilogue(func(b *ir.Value) bool {
+		return len(out) == 4 && b.Type.Shape.Elems(1) == out[1] &&
+			slices.Equal(broadcastStrides(b.Type.Shape, out), []int{0, 1, 0, 0})
+	})
 }
 
 // conv registers the direct kernel of s (Name ignored) and returns its

@@ -96,10 +96,11 @@ func (g *gen) emitGEMMFiles() error {
 	return nil
 }
 
-// gemmEpilogue maps v's epilogue onto the kernel's Bias and Relu: ok when
-// the epilogue is absent, add(a0,a1)/add(a1,a0), relu(a0) or relu of such
-// an add, with a1 a non-literal row of n elements; bias is a1's parameter.
-func (k *kernel) gemmEpilogue(n int) (bias string, relu, ok bool) {
+// biasReluEpilogue matches v's epilogue against the forms a kernel can
+// fuse into its store: absent, relu(a0), add(a0,a1)/add(a1,a0) or relu of
+// such an add, with a1 a non-literal extra argument (bias, nil when there
+// is none). fits checks the bias's shape for the kernel at hand.
+func (k *kernel) biasReluEpilogue(fits func(b *ir.Value) bool) (bias string, relu, ok bool) {
 	e, _ := ir.Epilogue(k.v)
 	if e == nil {
 		return "", false, true
@@ -119,12 +120,19 @@ func (k *kernel) gemmEpilogue(n int) (bias string, relu, ok bool) {
 	if len(k.v.Args) != i+1 {
 		return "", false, false
 	}
-	a := k.v.Args[i]
-	sh := a.Type.Shape
-	if inlinable(a) || sh.Batched() || sh.Elems(1) != n || sh[len(sh)-1] != n {
+	if a := k.v.Args[i]; inlinable(a) || a.Type.Shape.Batched() || !fits(a) {
 		return "", false, false
 	}
 	return k.arg(i), relu, true
+}
+
+// gemmEpilogue maps v's epilogue onto the GEMM kernel's Bias and Relu: the
+// bias is a row of n elements.
+func (k *kernel) gemmEpilogue(n int) (bias string, relu, ok bool) {
+	return k.biasReluEpilogue(func(b *ir.Value) bool {
+		sh := b.Type.Shape
+		return sh.Elems(1) == n && sh[len(sh)-1] == n
+	})
 }
 
 // emitMatMulGEMM emits v through GEMM kernels when its shape allows it and

@@ -2,9 +2,6 @@ package asm_test
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -137,10 +134,6 @@ func TestElemMultiGeneratedPackage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and tests a generated package")
 	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
 	const pkg = "multit"
 	u, err := asm.Config{Pkg: pkg, GeneratedBy: "asm test"}.GenerateElemMulti(nil, multiSpecs, nil)
 	if err != nil {
@@ -155,42 +148,5 @@ func TestElemMultiGeneratedPackage(t *testing.T) {
 	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + elemVariantsAMD64)
 	files["zvariants_purego_test.go"] = []byte("//go:build !amd64 || !gc || purego\n\n" + head + elemVariantsPureGo)
 	files["ztable_test.go"] = []byte(multiTable(pkg))
-	if err := os.MkdirAll("testdata", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("testdata", "tmp-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		os.RemoveAll(dir)
-		os.Remove("testdata") // if empty
-	})
-	if err := asmtest.Write(dir, files); err != nil {
-		t.Fatal(err)
-	}
-	p := "./" + filepath.ToSlash(dir)
-	for _, args := range [][]string{
-		{"vet", p},
-		{"build", "-asmflags=-dynlink", p},
-		{"test", "-count=1", "-v", p},
-		{"test", "-count=1", "-tags", "purego", p},
-		{"vet", p, "GOARCH=arm64"},
-	} {
-		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			var env []string
-			if last := args[len(args)-1]; strings.Contains(last, "=") {
-				args, env = args[:len(args)-1], []string{last}
-			}
-			cmd := exec.Command(gobin, args...)
-			cmd.Env = append(os.Environ(), env...)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-			}
-			if testing.Verbose() {
-				t.Logf("%s", out)
-			}
-		})
-	}
+	asmtest.Check(t, files)
 }
