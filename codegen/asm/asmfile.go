@@ -70,11 +70,11 @@ func buildAsm(cfg Config, specs []GEMMSpec) (*asmOutput, error) {
 // compileSpec builds and compiles the assembly functions of s.
 func compileSpec(s GEMMSpec) (*ir.File, error) {
 	c := build.NewContext()
-	emitDispatcher(c, s.Name, s.signature(), wrapperDoc(s), s.variant)
+	emitDispatcher(c, s.Name, s.signature(), wrapperDoc(s), s.variant, nil)
 	emitGEMM(c, s, isaAVX512, newAVX512(c, s.F64), s.variant(variantAVX512))
 	emitGEMM(c, s, isaAVX2, newAVX2(c, s.F64), s.variant(variantAVX2))
 	if hasAsmPack(s) {
-		emitDispatcher(c, s.packName(), s.packSignature(), packDoc(s), s.packVariant)
+		emitDispatcher(c, s.packName(), s.packSignature(), packDoc(s), s.packVariant, nil)
 		emitPack(c, s, isaAVX512, newPackAVX512(c), s.packVariant(variantAVX512))
 		emitPack(c, s, isaAVX2, newPackAVX2(c), s.packVariant(variantAVX2))
 	}

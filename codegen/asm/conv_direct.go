@@ -63,6 +63,9 @@ const (
 	convFlagAVX2   = "convAVX2"
 )
 
+// convFlags are the direct convolution kernels' flags, in isas order.
+var convFlags = []string{convFlagAVX512, convFlagAVX2}
+
 func (s ConvSpec) validate(seen map[string]bool) error {
 	if s.Name == "" {
 		return fmt.Errorf("conv: spec without name")

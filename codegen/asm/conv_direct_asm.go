@@ -61,20 +61,7 @@ func buildConvAsm(cfg Config, specs []ConvSpec) (asm, stubs []byte, err error) {
 // again with more registers kept free.
 func compileConv(s ConvSpec) (*ir.File, error) {
 	c := build.NewContext()
-	c.Function(s.Name)
-	c.Attributes(attr.NOSPLIT)
-	c.SignatureExpr(s.signature())
-	c.Pragma("noescape")
-	c.Doc(convDoc(s)...)
-	for _, fl := range []struct{ flag, label string }{{convFlagAVX512, "avx512"}, {convFlagAVX2, "avx2"}} {
-		c.CMPB(operand.NewDataAddr(operand.Symbol{Name: "·" + fl.flag}, 0), operand.U8(0))
-		c.JNE(operand.LabelRef(fl.label)) // if flag: goto variant
-	}
-	tailJump(c, s.variant(variantGeneric))
-	c.Label("avx512")
-	tailJump(c, s.variant(variantAVX512))
-	c.Label("avx2")
-	tailJump(c, s.variant(variantAVX2))
+	emitDispatcher(c, s.Name, s.signature(), convDoc(s), s.variant, convFlags)
 	out, err := finishElem(c)
 	if err != nil {
 		return nil, err

@@ -40,25 +40,6 @@ type gwKernel struct {
 	fn, twin           func(dw, x, dy []float32, n int)
 }
 
-const guard = 32
-
-func guarded(n int) (buf, s []float32) {
-	buf = make([]float32, n+2*guard)
-	for i := range buf {
-		buf[i] = float32(math.NaN())
-	}
-	return buf, buf[guard : guard+n : guard+n]
-}
-
-func fenced(t *testing.T, what string, buf []float32, n int) {
-	t.Helper()
-	for i := range buf {
-		if (i < guard || i >= guard+n) && math.Float32bits(buf[i]) != math.Float32bits(float32(math.NaN())) {
-			t.Fatalf("%s: guard element %d written", what, i-guard)
-		}
-	}
-}
-
 func close32(a, b float32, scale float64) bool {
 	if a == b || (a != a && b != b) {
 		return true
@@ -156,7 +137,7 @@ func TestConvGradWGeneratedPackage(t *testing.T) {
 	}
 	files := u.Files("zconv")
 	head := "package " + pkg + "\n"
-	files["zharness_test.go"] = []byte(head + convGradWHarness)
+	files["zharness_test.go"] = []byte(head + convGradWHarness + fenceSource)
 	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + convVariantsAMD64)
 	files["zvariants_purego_test.go"] = []byte("//go:build !amd64 || !gc || purego\n\n" + head + elemVariantsPureGo)
 	files["ztable_test.go"] = []byte(convGradWTable(pkg))

@@ -29,15 +29,21 @@ var cpuFlags = map[string]string{
 // set at init say. The variants share its arguments, so a tail jump
 // forwards them: a call costs one well-predicted branch more than calling
 // a variant directly, while a Go wrapper could not be inlined (three calls)
-// and would add a call. variant names the implementations.
-func emitDispatcher(c *build.Context, name, signature string, doc []string, variant func(suffix string) string) {
+// and would add a call. variant names the implementations; flags are the
+// names of the flags that select each of isas (the GEMMs' own when nil:
+// each kernel family has its flags, set at init and cleared by tests).
+func emitDispatcher(c *build.Context, name, signature string, doc []string, variant func(suffix string) string, flags []string) {
 	c.Function(name)
 	c.Attributes(attr.NOSPLIT)
 	c.SignatureExpr(signature)
 	c.Pragma("noescape")
 	c.Doc(doc...)
-	for _, x := range isas {
-		c.CMPB(operand.NewDataAddr(operand.Symbol{Name: "·" + x.flag}, 0), operand.U8(0))
+	for i, x := range isas {
+		flag := x.flag
+		if flags != nil {
+			flag = flags[i]
+		}
+		c.CMPB(operand.NewDataAddr(operand.Symbol{Name: "·" + flag}, 0), operand.U8(0))
 		c.JNE(operand.LabelRef(strings.ToLower(x.name))) // if useX: goto x
 	}
 	tailJump(c, variant(variantGeneric))

@@ -147,6 +147,9 @@ const (
 	elemFlagAVX2   = "elemAVX2"
 )
 
+// elemFlags are the elementwise kernels' flags, in isas order.
+var elemFlags = []string{elemFlagAVX512, elemFlagAVX2}
+
 func (s ElemSpec) validate(seen map[string]bool) error {
 	if s.Name == "" || s.Expr == nil {
 		return fmt.Errorf("elem: spec without name or expression")

@@ -128,20 +128,7 @@ func finishElem(c *build.Context) (*ir.File, error) {
 // emitElemDispatcher adds s.Name, jumping to the variant the flags set at
 // init select.
 func emitElemDispatcher(c *build.Context, s ElemSpec) {
-	c.Function(s.Name)
-	c.Attributes(attr.NOSPLIT)
-	c.SignatureExpr(s.signature())
-	c.Pragma("noescape")
-	c.Doc(elemDoc(s)...)
-	for _, fl := range []struct{ flag, label string }{{elemFlagAVX512, "avx512"}, {elemFlagAVX2, "avx2"}} {
-		c.CMPB(operand.NewDataAddr(operand.Symbol{Name: "·" + fl.flag}, 0), operand.U8(0))
-		c.JNE(operand.LabelRef(fl.label)) // if flag: goto variant
-	}
-	tailJump(c, s.variant(variantGeneric))
-	c.Label("avx512")
-	tailJump(c, s.variant(variantAVX512))
-	c.Label("avx2")
-	tailJump(c, s.variant(variantAVX2))
+	emitDispatcher(c, s.Name, s.signature(), elemDoc(s), s.variant, elemFlags)
 }
 
 // elemEmitter emits one variant's vector code. Operands of the helpers

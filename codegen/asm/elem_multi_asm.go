@@ -45,20 +45,7 @@ func finishMultiVariant(c *build.Context, s MultiSpec, z bool, hoist int) (f *ir
 }
 
 func emitMultiDispatcher(c *build.Context, s MultiSpec) {
-	c.Function(s.Name)
-	c.Attributes(attr.NOSPLIT)
-	c.SignatureExpr(s.signature())
-	c.Pragma("noescape")
-	c.Doc(multiDoc(s)...)
-	for _, fl := range []struct{ flag, label string }{{elemFlagAVX512, "avx512"}, {elemFlagAVX2, "avx2"}} {
-		c.CMPB(operand.NewDataAddr(operand.Symbol{Name: "·" + fl.flag}, 0), operand.U8(0))
-		c.JNE(operand.LabelRef(fl.label)) // if flag: goto variant
-	}
-	tailJump(c, s.variant(variantGeneric))
-	c.Label("avx512")
-	tailJump(c, s.variant(variantAVX512))
-	c.Label("avx2")
-	tailJump(c, s.variant(variantAVX2))
+	emitDispatcher(c, s.Name, s.signature(), multiDoc(s), s.variant, elemFlags)
 }
 
 // multiBody emits one vector of every output: all values first, then the

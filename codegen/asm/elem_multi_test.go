@@ -53,16 +53,6 @@ type kernel struct {
 	fn, twin         func(a [][]float32, c []float32)
 }
 
-const guard = 32
-
-func guarded(n int) (buf, s []float32) {
-	buf = make([]float32, n+2*guard)
-	for i := range buf {
-		buf[i] = float32(math.NaN())
-	}
-	return buf, buf[guard : guard+n : guard+n]
-}
-
 func TestMultiVariants(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	for _, v := range variants() {
@@ -144,7 +134,7 @@ func TestElemMultiGeneratedPackage(t *testing.T) {
 	}
 	files := u.Files("zelem")
 	head := "package " + pkg + "\n"
-	files["zharness_test.go"] = []byte(head + multiHarness)
+	files["zharness_test.go"] = []byte(head + multiHarness + fenceSource)
 	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + elemVariantsAMD64)
 	files["zvariants_purego_test.go"] = []byte("//go:build !amd64 || !gc || purego\n\n" + head + elemVariantsPureGo)
 	files["ztable_test.go"] = []byte(multiTable(pkg))

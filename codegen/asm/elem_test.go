@@ -49,26 +49,6 @@ type kernel struct {
 	fn, twin func(dst []float32, a [][]float32)
 }
 
-const guard = 32
-
-// guarded returns n elements inside NaN fences.
-func guarded(n int) (buf, s []float32) {
-	buf = make([]float32, n+2*guard)
-	for i := range buf {
-		buf[i] = float32(math.NaN())
-	}
-	return buf, buf[guard : guard+n : guard+n]
-}
-
-func fenced(t *testing.T, what string, buf []float32, n int) {
-	t.Helper()
-	for i := range buf {
-		if (i < guard || i >= guard+n) && math.Float32bits(buf[i]) != math.Float32bits(float32(math.NaN())) {
-			t.Fatalf("%s: guard element %d written", what, i-guard)
-		}
-	}
-}
-
 func close32(a, b float32) bool {
 	if a == b || (a != a && b != b) {
 		return true
@@ -334,7 +314,7 @@ func TestElemGeneratedPackage(t *testing.T) {
 	}
 	files := u.Files("zelem")
 	head := "package " + pkg + "\n"
-	files["zharness_test.go"] = []byte(head + elemHarness)
+	files["zharness_test.go"] = []byte(head + elemHarness + fenceSource)
 	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + elemVariantsAMD64)
 	files["zvariants_purego_test.go"] = []byte("//go:build !amd64 || !gc || purego\n\n" + head + elemVariantsPureGo)
 	files["ztable_test.go"] = []byte(elemTable(pkg))
