@@ -138,7 +138,7 @@ func TestConvGradWGeneratedPackage(t *testing.T) {
 	files := u.Files("zconv")
 	head := "package " + pkg + "\n"
 	files["zharness_test.go"] = []byte(head + convGradWHarness + fenceSource)
-	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + convVariantsAMD64)
+	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + variantsAMD64("convAVX512", "convAVX2"))
 	files["zvariants_purego_test.go"] = []byte("//go:build !amd64 || !gc || purego\n\n" + head + elemVariantsPureGo)
 	files["ztable_test.go"] = []byte(convGradWTable(pkg))
 	asmtest.Check(t, files)

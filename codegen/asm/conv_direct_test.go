@@ -109,28 +109,6 @@ func TestConvVariants(t *testing.T) {
 }
 `
 
-const convVariantsAMD64 = `
-type variant struct {
-	name string
-	set  func() (restore func())
-}
-
-func variants() []variant {
-	save := func() func() {
-		a, b := convAVX512, convAVX2
-		return func() { convAVX512, convAVX2 = a, b }
-	}
-	var vs []variant
-	if convAVX512 {
-		vs = append(vs, variant{"avx512", func() func() { return save() }})
-	}
-	if convAVX2 {
-		vs = append(vs, variant{"avx2", func() func() { r := save(); convAVX512 = false; return r }})
-	}
-	return append(vs, variant{"go", func() func() { r := save(); convAVX512, convAVX2 = false, false; return r }})
-}
-`
-
 func convTable(pkg string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "package %s\n\nvar convKernels = []convKernel{\n", pkg)
@@ -157,7 +135,7 @@ func TestConvGeneratedPackage(t *testing.T) {
 	files := u.Files("zconv")
 	head := "package " + pkg + "\n"
 	files["zharness_test.go"] = []byte(head + convHarness + fenceSource)
-	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + convVariantsAMD64)
+	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + variantsAMD64("convAVX512", "convAVX2"))
 	files["zvariants_purego_test.go"] = []byte("//go:build !amd64 || !gc || purego\n\n" + head + elemVariantsPureGo)
 	files["ztable_test.go"] = []byte(convTable(pkg))
 	asmtest.Check(t, files)

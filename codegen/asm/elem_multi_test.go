@@ -135,7 +135,7 @@ func TestElemMultiGeneratedPackage(t *testing.T) {
 	files := u.Files("zelem")
 	head := "package " + pkg + "\n"
 	files["zharness_test.go"] = []byte(head + multiHarness + fenceSource)
-	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + elemVariantsAMD64)
+	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + variantsAMD64("elemAVX512", "elemAVX2"))
 	files["zvariants_purego_test.go"] = []byte("//go:build !amd64 || !gc || purego\n\n" + head + elemVariantsPureGo)
 	files["ztable_test.go"] = []byte(multiTable(pkg))
 	asmtest.Check(t, files)

@@ -238,28 +238,6 @@ func TestElemAccuracy(t *testing.T) {
 }
 `
 
-const elemVariantsAMD64 = `
-type variant struct {
-	name string
-	set  func() (restore func())
-}
-
-func variants() []variant {
-	save := func() func() {
-		a, b := elemAVX512, elemAVX2
-		return func() { elemAVX512, elemAVX2 = a, b }
-	}
-	var vs []variant
-	if elemAVX512 {
-		vs = append(vs, variant{"avx512", func() func() { return save() }})
-	}
-	if elemAVX2 {
-		vs = append(vs, variant{"avx2", func() func() { r := save(); elemAVX512 = false; return r }})
-	}
-	return append(vs, variant{"go", func() func() { r := save(); elemAVX512, elemAVX2 = false, false; return r }})
-}
-`
-
 const elemVariantsPureGo = `
 type variant struct {
 	name string
@@ -315,7 +293,7 @@ func TestElemGeneratedPackage(t *testing.T) {
 	files := u.Files("zelem")
 	head := "package " + pkg + "\n"
 	files["zharness_test.go"] = []byte(head + elemHarness + fenceSource)
-	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + elemVariantsAMD64)
+	files["zvariants_amd64_test.go"] = []byte("//go:build amd64 && gc && !purego\n\n" + head + variantsAMD64("elemAVX512", "elemAVX2"))
 	files["zvariants_purego_test.go"] = []byte("//go:build !amd64 || !gc || purego\n\n" + head + elemVariantsPureGo)
 	files["ztable_test.go"] = []byte(elemTable(pkg))
 	asmtest.Check(t, files)
