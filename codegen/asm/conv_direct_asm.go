@@ -183,22 +183,7 @@ func emitConvVariant(c *build.Context, s ConvSpec, z bool, slack int) {
 	nv := (ow + lanes - 1) / lanes
 	tail := ow % lanes
 	if tail != 0 {
-		if z {
-			t := c.GP32()
-			c.MOVL(operand.U32(1<<tail-1), t)
-			e.kmask = c.K()
-			c.KMOVW(t, e.kmask)
-		} else {
-			e.ymask = c.YMM()
-			iota := c.YMM()
-			setIotaYMM(c, iota)
-			t := c.GP32()
-			c.MOVL(operand.U32(tail), t)
-			nvr := c.YMM()
-			c.VMOVD(t, nvr.AsX())
-			c.VPBROADCASTD(nvr.AsX(), nvr)
-			c.VPCMPGTD(iota, nvr, e.ymask) // mask = tail > lane
-		}
+		e.setTailMask(tail)
 	}
 	for t0 := 0; t0 < nv; t0 += pl.nvt {
 		tv := min(pl.nvt, nv-t0)
@@ -324,4 +309,27 @@ func (e *convEmitter) block(xrow, yrow reg.GPVirtual, o0, cb, rb, tv int, partia
 			}
 		}
 	}
+}
+
+// setTailMask sets the mask of a vector's first tail lanes (a constant of
+// the shape): e.kmask on AVX-512, else e.ymask, all-ones lanes for
+// VMASKMOVPS.
+func (e *convEmitter) setTailMask(tail int) {
+	c := e.c
+	if e.z {
+		t := c.GP32()
+		c.MOVL(operand.U32(1<<tail-1), t)
+		e.kmask = c.K()
+		c.KMOVW(t, e.kmask)
+		return
+	}
+	e.ymask = c.YMM()
+	iota := c.YMM()
+	setIotaYMM(c, iota)
+	t := c.GP32()
+	c.MOVL(operand.U32(tail), t)
+	nvr := c.YMM()
+	c.VMOVD(t, nvr.AsX())
+	c.VPBROADCASTD(nvr.AsX(), nvr)
+	c.VPCMPGTD(iota, nvr, e.ymask) // mask = tail > lane
 }

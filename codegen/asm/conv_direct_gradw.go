@@ -88,22 +88,7 @@ func emitConvGradWVariant(c *build.Context, s ConvSpec, z bool, slack int) {
 	nv := (ow + lanes - 1) / lanes
 	tail := ow % lanes
 	if tail != 0 {
-		if z {
-			t := c.GP32()
-			c.MOVL(operand.U32(1<<tail-1), t)
-			e.kmask = c.K()
-			c.KMOVW(t, e.kmask)
-		} else {
-			e.ymask = c.YMM()
-			iota := c.YMM()
-			setIotaYMM(c, iota)
-			t := c.GP32()
-			c.MOVL(operand.U32(tail), t)
-			nvr := c.YMM()
-			c.VMOVD(t, nvr.AsX())
-			c.VPBROADCASTD(nvr.AsX(), nvr)
-			c.VPCMPGTD(iota, nvr, e.ymask) // mask = tail > lane
-		}
+		e.setTailMask(tail)
 	}
 	plane := oh * ow
 	for o0 := 0; o0 < s.O; o0 += ob {
