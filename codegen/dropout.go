@@ -17,8 +17,9 @@ type dropLayer struct {
 }
 
 // dropLayers lists the train func's dropout masks by layer, in seed order
-// (the order of the source), each layer once.
-func (g *gen) dropLayers() []dropLayer {
+// (the order of the source), each layer once: the model's keep slots.
+// newGen computes it once into g.drops.
+func dropLayers(g *gen) []dropLayer {
 	f := g.p.Lookup("train")
 	if f == nil {
 		return nil
@@ -46,13 +47,13 @@ func (g *gen) dropLayers() []dropLayer {
 
 // dropIndex is the index of layer in dropLayers, the kernel's m.keep slot.
 func (g *gen) dropIndex(layer string) int {
-	return slices.IndexFunc(g.dropLayers(), func(l dropLayer) bool { return l.name == layer })
+	return slices.IndexFunc(g.drops, func(l dropLayer) bool { return l.name == layer })
 }
 
 // keepField is the Model field of fixed dropout masks, when there are
 // dropout layers.
 func (g *gen) keepField() []jen.Code {
-	if len(g.dropLayers()) == 0 {
+	if len(g.drops) == 0 {
 		return nil
 	}
 	return []jen.Code{id("keep").Index().Index().Add(g.ft()).Comment("dropout keep masks fixed by SetDropoutMask, per layer; nil draws")}
@@ -60,7 +61,7 @@ func (g *gen) keepField() []jen.Code {
 
 // keepAlloc is keepField's value in New.
 func (g *gen) keepAlloc() []jen.Code {
-	if n := len(g.dropLayers()); n > 0 {
+	if n := len(g.drops); n > 0 {
 		return []jen.Code{id("keep").Op(":").Make(jen.Index().Index().Add(g.ft()), lit(n))}
 	}
 	return nil
@@ -70,7 +71,7 @@ func (g *gen) keepAlloc() []jen.Code {
 // step's n rows, before anything changes.
 func (g *gen) keepChecks(fail func(err jen.Code) jen.Code) []jen.Code {
 	var out []jen.Code
-	for i, l := range g.dropLayers() {
+	for i, l := range g.drops {
 		k := id("m").Dot("keep").Index(lit(i))
 		out = append(out, jen.If(k.Clone().Op("!=").Nil().Op("&&").Len(k.Clone()).Op("!=").Id("n").Op("*").Lit(l.row)).Block(
 			fail(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("train step: the dropout mask of layer %s has %%d rows, the step %%d", l.name)),
@@ -81,7 +82,7 @@ func (g *gen) keepChecks(fail func(err jen.Code) jen.Code) []jen.Code {
 
 // emitSetDropoutMask emits SetDropoutMask when the model has dropout.
 func (g *gen) emitSetDropoutMask(file *jen.File) {
-	ls := g.dropLayers()
+	ls := g.drops
 	if len(ls) == 0 {
 		return
 	}

@@ -99,6 +99,7 @@ type gen struct {
 	gemms    []asm.GEMMSpec    // GEMM kernels used, in order of first use (gemm.go)
 	gemmSeen map[string]bool   // names of gemms
 	raw      map[string][]byte // files rendered elsewhere (the GEMM kernels)
+	drops    []dropLayer       // dropout layers whose masks SetDropoutMask fixes (dropout.go)
 
 	elems       []asm.ElemSpec    // vector elementwise kernels, in order of first use (vector.go)
 	elemSeen    map[string]string // kernel names by expression
@@ -150,6 +151,7 @@ func newGen(p *ir.Program, opts Options) (*gen, error) {
 	if err := g.checkInits(); err != nil {
 		return nil, err
 	}
+	g.drops = dropLayers(g)
 	if g.names, err = newNames(g); err != nil {
 		return nil, err
 	}

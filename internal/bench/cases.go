@@ -41,13 +41,6 @@ func Cases() []Case {
 		return s
 	}
 	mlp, lenet, lstm := seedmlp.New(1), seedlenet.New(1), seedlstm.New(1)
-	// The cases without a thread count in their name run on one thread
-	// (a new Model runs on GOMAXPROCS).
-	for _, m := range []any{mlp, lenet, lstm} {
-		if t, ok := m.(interface{ SetThreads(int) }); ok {
-			t.SetThreads(1)
-		}
-	}
 	// lenet2 is lenet on 2 threads (SetThreads): the same results, split
 	// over the samples of the convolutions and the rows of the products.
 	lenet2 := seedlenet.New(1)
