@@ -44,13 +44,20 @@ type gemmAsm struct {
 
 	pairs    *pairState    // when plan.pairs
 	pairRows *pairRowState // when plan.pairRows
+
+	// With plan.packB: the 64-byte aligned stack buffer holding the
+	// current panel's block of B, and its row stride in bytes.
+	sbuf    reg.GPVirtual
+	bstride int
 }
 
 // emitGEMM adds the function name(m, a, b, c [, bias]) computing s with x.
 func emitGEMM(c *build.Context, s GEMMSpec, x *isa, e vecEmitter, name string) {
 	g := &gemmAsm{c: c, s: s, e: e, fp: newFPOps(c, s.F64), plan: planGEMM(s, x), size: s.size()}
 	c.Function(name)
-	c.Attributes(attr.NOSPLIT)
+	if !g.plan.packB {
+		c.Attributes(attr.NOSPLIT) // no frame; with packB the frame holds a panel of B
+	}
 	c.SignatureExpr(s.signature())
 	c.Pragma("noescape")
 	c.Doc(fmt.Sprintf("%s is %s for CPUs with %s.", name, s.Name, x.name))
@@ -58,13 +65,20 @@ func emitGEMM(c *build.Context, s GEMMSpec, x *isa, e vecEmitter, name string) {
 		c.Comment(s.Source)
 	}
 	g.loadArgs()
+	if g.plan.packB {
+		g.packSetup()
+	}
 	if g.plan.pairs {
 		g.pairSetup()
 	}
 	if g.plan.pairRows {
 		g.pairRowSetup()
 	}
-	g.kBlocks()
+	if g.plan.packB {
+		g.packedOrPlain()
+	} else {
+		g.kBlocks()
+	}
 	c.VZEROUPPER()
 	c.RET()
 }
@@ -178,12 +192,16 @@ func (g *gemmAsm) sweep(kb kBlock) {
 
 // group sweeps the panels of grp, each top to bottom.
 func (g *gemmAsm) group(grp panelGroup, kb kBlock) {
-	c, lanes := g.c, g.plan.lanes
+	c, s, lanes := g.c, g.s, g.plan.lanes
 	masked := grp.masked(lanes)
 	c.Commentf("columns %d..%d: %d panel(s) of %d columns, blocks of %d rows",
 		grp.col, grp.col+grp.count*grp.width(lanes)-1, grp.count, grp.width(lanes), grp.rows)
 	if masked {
 		g.e.setMask(grp.tail)
+	}
+	g.bstride = s.N * g.size
+	if g.plan.packB {
+		g.bstride = grp.v * lanes * g.size
 	}
 	var pc reg.GPVirtual
 	panel := g.label("panel")
@@ -191,6 +209,9 @@ func (g *gemmAsm) group(grp panelGroup, kb kBlock) {
 		pc = g.gp(&g.pc)
 		c.MOVQ(operand.U32(grp.count), pc) // pc = panels left
 		c.Label(panel)
+	}
+	if g.plan.packB {
+		g.packPanel(grp.v, masked, kb.steps)
 	}
 	c.MOVQ(g.a, g.arow)  // arow = &A(0,p)
 	c.MOVQ(g.cp, g.crow) // crow = &C(0,col)

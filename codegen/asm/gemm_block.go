@@ -24,7 +24,11 @@ func (g *gemmAsm) block(rows, v int, masked bool, kb kBlock) {
 	}
 	bs := g.vecs(&g.bRegs, 0, v)
 	c.MOVQ(g.arow, g.ap) // ap = &A(i,p)
-	c.MOVQ(g.b, g.bp)    // bp = &B(p,col)
+	if g.plan.packB {
+		c.MOVQ(g.sbuf, g.bp) // bp = &B(p,col), packed
+	} else {
+		c.MOVQ(g.b, g.bp) // bp = &B(p,col)
+	}
 	first := g.blockInit(accs, bs, masked, kb)
 	// The remaining steps, p relative to ap and bp, which advance in the loop.
 	u, looped := g.plan.unroll, 0
@@ -91,8 +95,9 @@ func (g *gemmAsm) blockInit(accs [][]reg.VecVirtual, bs []reg.VecVirtual, masked
 // and bp; the first step sets them.
 func (g *gemmAsm) step(p int, accs [][]reg.VecVirtual, bs []reg.VecVirtual, masked, first bool) {
 	s, vb := g.s, g.plan.lanes*g.size
+	maskedB := masked && !g.plan.packB // packed panels are padded with zeros
 	for j := range bs {
-		g.e.load(operand.Mem{Base: g.bp, Disp: p*s.N*g.size + j*vb}, bs[j], masked && j == len(bs)-1) // bs[j] = B(p, col+j*lanes:)
+		g.e.load(operand.Mem{Base: g.bp, Disp: p*g.bstride + j*vb}, bs[j], maskedB && j == len(bs)-1) // bs[j] = B(p, col+j*lanes:)
 	}
 	for r := range accs {
 		a := operand.Mem{Base: g.ap, Disp: r*s.K*g.size + p*g.size} // &A(i+r,p)
@@ -111,7 +116,7 @@ func (g *gemmAsm) advanceK(u int) {
 	if !g.s.TransA {
 		g.c.ADDQ(operand.U32(u*g.size), g.ap) // ap = &A(i,p+u)
 	}
-	g.c.ADDQ(operand.U32(u*g.s.N*g.size), g.bp) // bp = &B(p+u,col)
+	g.c.ADDQ(operand.U32(u*g.bstride), g.bp) // bp = &B(p+u,col)
 }
 
 // epilogue finishes accs and stores them at crow. The last block of K adds

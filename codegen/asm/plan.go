@@ -10,7 +10,12 @@ package asm
 // When B is large, K is cut into blocks of kc steps and each block sweeps
 // all of C, so that the rows of B one panel reads stay in L2 instead of
 // thrashing it (rows 4 KiB apart map to few sets), at the price of
-// reloading C once per block.
+// reloading C once per block. Larger B with wide rows is packed panel by
+// panel instead (usePackB, gemm_packpanel.go).
+//
+// No plan changes the order of a sum: each element of C adds its products
+// in the order p = 0, 1, …, K-1, whatever the blocking, as the Go twin
+// does (blocked kernels with Accumulate start from C, see blockInit).
 type gemmPlan struct {
 	lanes  int          // elements per vector
 	groups []panelGroup // left to right
@@ -19,6 +24,14 @@ type gemmPlan struct {
 	pairs  bool         // steps in pairs in one vector (gemm_pairs.go)
 	// rows in pairs in one vector (gemm_pairrows.go)
 	pairRows bool
+	// packB: each panel's kc×width block of B is copied into a contiguous
+	// stack buffer before the sweep of its rows, and the rows are swept in
+	// chunks of about mc rows, each through all blocks of K
+	// (gemm_packpanel.go)
+	packB   bool
+	mc      int
+	small   *gemmPlan // with packB: the plain plan, for fewer than minRows rows
+	minRows int
 }
 
 // A panelGroup is a run of count adjacent panels of the same shape.
@@ -89,12 +102,30 @@ func chooseUnroll(n int) int {
 // maxVecs is the widest panel, in vectors, per register file size.
 var maxVecs = map[int]int{32: 4, 16: 2}
 
-// planGEMM blocks s for x.
+// planGEMM blocks s for x: with packed panels when B is large (usePackB),
+// the plain plan kept in small for calls with few rows.
 func planGEMM(s GEMMSpec, x *isa) gemmPlan {
+	p := planBlocks(s, x, false)
+	if !usePackB(s) {
+		return p
+	}
+	q := planBlocks(s, x, true)
+	q.small, q.minRows = &p, packMinRows
+	if s.ChunkRows > 0 {
+		q.minRows = s.ChunkRows
+	}
+	return q
+}
+
+// planBlocks blocks s for x, with packed panels when packed.
+func planBlocks(s GEMMSpec, x *isa, packed bool) gemmPlan {
 	lanes := x.lanes(s.size())
 	p := gemmPlan{lanes: lanes, kc: s.K}
 	if s.K*s.N*s.size() > blockBBytes && s.K > kcTarget {
 		p.kc = blockK(s.K)
+	}
+	if packed {
+		p.packB, p.kc = true, packK(s)
 	}
 	p.unroll = chooseUnroll(p.kc - 1)
 	if usePairs(s, x, p.kc) {
@@ -122,7 +153,86 @@ func planGEMM(s GEMMSpec, x *isa) gemmPlan {
 		}
 		p.groups = append(p.groups, g)
 	}
+	if p.packB {
+		p.mc = chunkRows(s, p)
+	}
 	return p
+}
+
+// Packed panels and row chunks (gemm_packpanel.go), for large B only.
+//
+// Without them a panel's rows of B, N elements apart, are reread by every
+// block of rows. When B is large that read misses L1 every step, and with
+// N·size a multiple of 4 KiB the rows of a panel (and of A) map to a few
+// sets of L1 and L2 and evict each other: at 1024×1024 the blocked kernel
+// ran at 60-75% of the FMA peak uncontended and far lower when another
+// process shared the caches. The packed plan copies each panel's kc×width
+// block of B into a contiguous stack buffer (read in order from L2 by the
+// row blocks, at a cost of one extra read and write of B per chunk of rows
+// and block of K), and sweeps the rows in chunks whose block of A (and C,
+// if K is blocked) fits in L2, reused by every panel.
+//
+// The cost rule: pack when B exceeds packBBytes (a quarter of L2), so that
+// it no longer stays in L2 beside A and C, and its rows are at least
+// packMinRowBytes apart. Smaller products keep the plain plan and its
+// code: every layer kernel of the examples, whose largest B is 188 KiB.
+// As the copy pays only when many row blocks reuse a panel, a packed
+// kernel called with fewer than packMinRows rows (a weight gradient over
+// few output features, as gemmbench's LeNet conv2 dW, 16×150×3200) runs
+// the plain plan instead, chosen at run time.
+const (
+	packBBytes      = 512 << 10 // pack B larger than this
+	packMinRowBytes = 256       // whose rows are at least this far apart
+	kcPackMax       = 512       // most steps per block of K: 128 KiB of stack for a 64-float panel
+	kcPackMaxTransA = 256       // the same with TransA (packK)
+	chunkBytes      = 3 << 19   // A's block of a chunk of rows (and its C when K is blocked) fits this: ¾ of L2
+	packMinRows     = 64        // fewer rows run the plain plan
+)
+
+// usePackB reports whether s is planned with packed panels of B.
+func usePackB(s GEMMSpec) bool {
+	return s.K*s.N*s.size() > packBBytes && s.N*s.size() >= packMinRowBytes
+}
+
+// packK returns the steps per block of K with packed panels: K when it
+// fits the buffer, else K split evenly into blocks of at most kcPackMax
+// (the last may be one step shorter). Fewer blocks mean fewer reloads of
+// C. With TransA the block's rows of A lie m elements apart, and with m a
+// multiple of 1024 floats kcPackMax of them would fill the L2 sets they
+// map to: such kernels take at most kcPackMaxTransA steps.
+func packK(s GEMMSpec) int {
+	most := kcPackMax
+	if s.TransA {
+		most = kcPackMaxTransA
+	}
+	return ceilDiv(s.K, ceilDiv(s.K, most))
+}
+
+// chunkRows returns the rows per chunk of a packed plan: the spec's
+// ChunkRows if set, else as many as keep the chunk's kc steps of A, and
+// its rows of C when K is blocked (C is then reloaded by every block),
+// within chunkBytes, a multiple of every group's block height so that only
+// the last chunk has tail blocks.
+func chunkRows(s GEMMSpec, p gemmPlan) int {
+	if s.ChunkRows > 0 {
+		return s.ChunkRows
+	}
+	l := 1
+	for _, g := range p.groups {
+		l = l * g.rows / gcd(l, g.rows)
+	}
+	row := p.kc * s.size() // A's bytes per row of a chunk
+	if p.kc < s.K {
+		row += s.N * s.size() // and C's, reloaded by every block of K
+	}
+	return max(l, chunkBytes/row/l*l)
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // splitPanels cuts nv vectors into the fewest panels of at most max

@@ -157,3 +157,40 @@ func TestUsePairRows(t *testing.T) {
 		}
 	}
 }
+
+// TestPackPlan checks the cost rule of packed panels: only B larger than
+// packBBytes with rows at least packMinRowBytes apart (no layer of the
+// examples), K in the fewest blocks that fit the buffer, and chunks whose
+// block of A (and C when K is blocked) fits chunkBytes, a multiple of
+// every group's block height.
+func TestPackPlan(t *testing.T) {
+	for _, tc := range []struct {
+		s      GEMMSpec
+		x      *isa
+		packed bool
+		kc, mc int
+	}{
+		{GEMMSpec{N: 256, K: 256}, isaAVX512, false, 256, 0},
+		{GEMMSpec{N: 120, K: 400}, isaAVX512, false, 400, 0},
+		{GEMMSpec{N: 7, K: 40000}, isaAVX512, false, 250, 0},  // rows 28 bytes apart: blocked, not packed
+		{GEMMSpec{N: 512, K: 512}, isaAVX512, true, 512, 768}, // one chunk for 512 rows
+		{GEMMSpec{N: 1024, K: 1024}, isaAVX512, true, 512, 252},
+		{GEMMSpec{N: 1024, K: 1024}, isaAVX2, true, 512, 252},
+		{GEMMSpec{N: 1000, K: 1100, TransA: true}, isaAVX512, true, 220, 306}, // groups of 6 and 9 rows
+		{GEMMSpec{N: 1000, K: 1100}, isaAVX512, true, 367, 270},
+		{GEMMSpec{N: 512, K: 512, F64: true}, isaAVX512, true, 512, 384},
+		{GEMMSpec{N: 512, K: 512, ChunkRows: 5}, isaAVX512, true, 512, 5},
+	} {
+		p := planGEMM(tc.s, tc.x)
+		if p.packB != tc.packed || p.kc != tc.kc || p.mc != tc.mc {
+			t.Errorf("%+v on %s: packB %t, kc %d, mc %d; want %t, %d, %d", tc.s, tc.x.name, p.packB, p.kc, p.mc, tc.packed, tc.kc, tc.mc)
+		}
+		if p.packB {
+			for _, g := range p.groups {
+				if tc.s.ChunkRows == 0 && p.mc%g.rows != 0 {
+					t.Errorf("%+v on %s: chunk of %d rows, blocks of %d", tc.s, tc.x.name, p.mc, g.rows)
+				}
+			}
+		}
+	}
+}

@@ -44,6 +44,11 @@ type GEMMSpec struct {
 	Relu       bool   // max(0, ·) after the bias
 	F64        bool   // float64 instead of float32
 	Source     string // optional origin printed above the kernel, e.g. "model.dl:12:7 y = relu(x @ w + b)"
+	// ChunkRows, when > 0, overrides the rows per chunk of a kernel
+	// planned with packed panels of B, and the fewest rows it packs for
+	// (plan.go): tests set it small so that a few rows run several
+	// chunks. It does not change the result.
+	ChunkRows int
 }
 
 // elem returns the Go element type name.
@@ -115,6 +120,8 @@ func (s GEMMSpec) validate() error {
 		return fmt.Errorf("gemm %q: name is not a Go identifier", s.Name)
 	case s.N < 1 || s.N > maxDim || s.K < 1 || s.K > maxDim:
 		return fmt.Errorf("gemm %s: N=%d, K=%d: want 1..%d", s.Name, s.N, s.K, maxDim)
+	case s.ChunkRows < 0:
+		return fmt.Errorf("gemm %s: ChunkRows=%d: want ≥ 0", s.Name, s.ChunkRows)
 	case s.PackedB && !s.TransB:
 		return fmt.Errorf("gemm %s: PackedB needs TransB", s.Name)
 	case strings.ContainsAny(s.Source, "\n\r"):

@@ -101,6 +101,15 @@ func OddCases() []Case {
 		Case{Spec: asm.GEMMSpec{Name: "Blocked130x1100F64", N: 130, K: 1100, TransA: true, Accumulate: true, Bias: true, Relu: true, F64: true}, M: 9},
 		Case{Spec: asm.GEMMSpec{Name: "Blocked130x2100", N: 130, K: 2100, TransA: true, Bias: true, Relu: true}, M: 9},
 	)
+	// Packed panels of a large B (plan.go), in chunks of a few rows so that
+	// the tested row counts run several: panels of 4 and 3 vectors, a
+	// partial last vector, K in blocks with a shorter last one, float64.
+	cs = append(cs,
+		Case{Spec: asm.GEMMSpec{Name: "Packed160x820", N: 160, K: 820, ChunkRows: 6}, M: 40},
+		Case{Spec: asm.GEMMSpec{Name: "Packed150x1100", N: 150, K: 1100, TransA: true, Accumulate: true, Bias: true, Relu: true, ChunkRows: 4}, M: 17},
+		Case{Spec: asm.GEMMSpec{Name: "Packed90x1500", N: 90, K: 1500, TransB: true, PackedB: true, Bias: true, ChunkRows: 5}, M: 13},
+		Case{Spec: asm.GEMMSpec{Name: "Packed70x1030F64", N: 70, K: 1030, Accumulate: true, F64: true, ChunkRows: 7}, M: 15},
+	)
 	for _, o := range opts {
 		for _, nk := range [][2]int{{7, 33}, {33, 17}, {65, 1}, {17, 65}} {
 			s := o
