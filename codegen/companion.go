@@ -154,37 +154,62 @@ func (r *reduction) sumBody(out string) []jen.Code {
 		jen.Parens(id("s0").Op("+").Id("s1")).Op("+").Parens(id("s2").Op("+").Id("s3"))))
 }
 
-// poolArgmaxStore stores the window's maximum offset into the argmax
+// poolIndexT is the Go type of the kernel's argmax companion.
+func (k *kernel) poolIndexT() *jen.Statement {
+	for _, c := range k.companions {
+		if c.Op == ir.OpMaxPool2dArgmax {
+			return k.g.T(c.Type.DType)
+		}
+	}
+	return k.g.T(ir.U8)
+}
+
+// poolArgmaxStore stores the offset inside its window (ir.PoolTap) of the
+// maximum argmaxWindow found at plane offset arg into the argmax
 // companion, when the maxpool2d kernel has one.
 func (k *kernel) poolArgmaxStore(g poolGeom) []jen.Code {
 	d := k.companionDst(ir.OpMaxPool2dArgmax)
 	if d == "" {
 		return nil
 	}
+	tap := jen.Parens(id("arg").Op("/").Lit(g.w).Op("-").Id("wy")).Op("*").Lit(g.kw).Op("+").Id("arg").Op("%").Lit(g.w).Op("-").Id("wx")
 	return []jen.Code{window(d, L(0).plus("pl", g.oh*g.ow), lit(g.oh*g.ow)).Index(L(0).plus("i", g.ow).plus("j", 1).code()).
-		Op("=").Int32().Call(id("arg"))}
+		Op("=").Add(k.poolIndexT()).Call(tap)}
 }
 
-// emitMaxPool2dGradIdx (idx, dy) {shape} adds each dy at its plane offset,
-// plane by plane (a plane's offsets stay inside it), split over the pool's
-// threads.
+// emitMaxPool2dGradIdx (idx, dy) {kernel, stride, pad, shape} adds each dy
+// where its window offset t (ir.PoolTap) points: row wy + t/kw, column
+// wx + t%kw of its plane, (wy, wx) its window's unclipped first tap. The
+// planes are apart (a plane's windows stay inside it), split over the
+// pool's threads; inside a plane the additions run in output order.
 func emitMaxPool2dGradIdx(k *kernel) error {
 	v := k.v
-	out, dys := v.Type.Shape, v.Args[1].Type.Shape
-	plane, oplane := out[2]*out[3], dys[2]*dys[3]
+	g := newPoolGeom(v.Attrs, v.Type.Shape, v.Args[1].Type.Shape)
+	plane, oplane := g.h*g.w, g.oh*g.ow
 	idx, dy := k.arg(0), k.arg(1)
-	planes := prod(dims(out[:2]))
+	var tap *jen.Statement // the plane offset of tap t from the window's first
+	switch {
+	case g.kh == 1:
+		tap = jen.Int().Call(id("t"))
+	case g.kw == 1:
+		tap = jen.Int().Call(id("t")).Op("*").Lit(g.w)
+	default:
+		tap = jen.Int().Call(id("t").Op("/").Lit(g.kw)).Op("*").Lit(g.w).Op("+").Int().Call(id("t").Op("%").Lit(g.kw))
+	}
+	o := L(0).plus("i", g.ow).plus("j", 1).code()
 	body := []jen.Code{
 		define("xp", window("dst", L(0).plus("pl", plane), lit(plane))),
 		jen.Clear(id("xp")),
 		define("ip", window(idx, L(0).plus("pl", oplane), lit(oplane))),
-		jen.For(jen.List(id("o"), id("d")).Op(":=").Range().Add(window(dy, L(0).plus("pl", oplane), lit(oplane)))).Block(
-			id("xp").Index(id("ip").Index(id("o"))).Op("+=").Id("d")),
+		define("dp", window(dy, L(0).plus("pl", oplane), lit(oplane))),
+		loop("i", lit(g.oh), loop("j", lit(g.ow),
+			define("t", jen.Uint().Call(id("ip").Index(o.Clone()))),
+			id("xp").Index(L(-g.ph*g.w-g.pw).plus("i", g.sh*g.w).plus("j", g.sw).code().Op("+").Add(tap)).Op("+=").Id("dp").Index(o.Clone()))),
 	}
-	if code, ok := k.parallel(k.size(planes), plane+2*oplane, 0, []jen.Code{loopFrom("pl", id("lo"), id("hi"), body...)}); ok {
+	if code, ok := k.parallel(k.size(g.planes), plane+2*oplane, 0, []jen.Code{loopFrom("pl", id("lo"), id("hi"), body...)}); ok {
 		k.add(code)
 	} else {
-		k.add(loop("pl", k.size(planes), body...))
+		k.add(loop("pl", k.size(g.planes), body...))
 	}
 	return k.emitEpilogue()
 }

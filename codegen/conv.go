@@ -37,6 +37,7 @@ type convGeom struct {
 	o, kh, kw, oh, ow int
 	sh, sw, ph, pw    int
 	dh, dw            int
+	ft                jen.Code // the element type, for copyRow
 }
 
 func newConvGeom(a ir.Attrs, x, w, out ir.Shape) convGeom {
@@ -237,16 +238,14 @@ func (g convGeom) widenDy(ys, dyw string) []jen.Code {
 }
 
 // copyRow renders copying an output row, src to dst, both of OW elements:
-// a plain loop for short rows, where a memmove call costs more than the
-// copy.
+// as one array assignment for short rows, which the compiler turns into a
+// few vector moves, where a memmove call costs more than the copy.
 func (g convGeom) copyRow(dst, src jen.Code) jen.Code {
 	if g.ow > 32 {
 		return jen.Copy(dst, src)
 	}
-	return jen.Block(
-		define("dr", dst),
-		define("sr", jen.Add(src).Index(jen.Empty(), jen.Len(id("dr")))),
-		rangeOver("j", id("dr"), id("dr").Index(id("j")).Op("=").Id("sr").Index(id("j"))))
+	arr := jen.Index(lit(g.ow)).Add(g.ft)
+	return jen.Op("*").Parens(jen.Op("*").Add(arr)).Parens(dst).Op("=").Add(arr).Parens(src)
 }
 
 // narrowY renders copying the real columns of the wide output yw [O, OH·W]
@@ -313,6 +312,7 @@ func (g convGeom) wideCol2im(xs, cols string) jen.Code {
 func emitConv2d(k *kernel) error {
 	v := k.v
 	g := newConvGeom(v.Attrs, v.Args[0].Type.Shape, v.Args[1].Type.Shape, v.Type.Shape)
+	g.ft = k.g.ft()
 	if ok, err := emitConv2dDirect(k, g); ok || err != nil {
 		return err
 	}
@@ -370,6 +370,7 @@ func emitConv2d(k *kernel) error {
 func emitConv2dGradInput(k *kernel) error {
 	v := k.v
 	g := newConvGeom(v.Attrs, v.Type.Shape, v.Args[1].Type.Shape, v.Args[0].Type.Shape)
+	g.ft = k.g.ft()
 	if ok, err := emitConv2dGradInputDirect(k, g); ok || err != nil {
 		return err
 	}
@@ -428,6 +429,7 @@ func gradWeightGroup(batch, per int) int {
 func emitConv2dGradWeight(k *kernel) error {
 	v := k.v
 	g := newConvGeom(v.Attrs, v.Args[0].Type.Shape, v.Type.Shape, v.Args[1].Type.Shape)
+	g.ft = k.g.ft()
 	if emitConv2dGradWeightDirect(k, g) {
 		return nil
 	}

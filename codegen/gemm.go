@@ -83,6 +83,9 @@ func (g *gen) emitGEMMFiles() error {
 	if err := g.emitConvFiles(); err != nil {
 		return err
 	}
+	if err := g.emitPoolFiles(); err != nil {
+		return err
+	}
 	if len(g.gemms) == 0 {
 		return nil
 	}

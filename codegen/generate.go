@@ -21,8 +21,8 @@ type Options struct {
 	// SourceLines is the DSL source, one string per line, so that each
 	// kernel can quote the line it comes from.
 	SourceLines []string
-	// Poison fills each arena value's memory with NaN (floats) or -1
-	// (integers) right before its kernel writes it (dlc build -d=poison). A
+	// Poison fills each arena value's memory with NaN (floats), -1 (i32)
+	// or 255 (u8) right before its kernel writes it (dlc build -d=poison). A
 	// plan that hands live memory to another value then corrupts the live
 	// value visibly, and a kernel that reads its output before writing it
 	// reads NaN: either fails the parity tests.
@@ -107,8 +107,12 @@ type gen struct {
 	multis      []asm.MultiSpec   // multi-output vector kernels: the optimizer update (optim.go)
 	convs       []asm.ConvSpec    // direct convolution kernels (conv_direct.go)
 	convSeen    map[string]string // their names by shape
+	pools       []asm.PoolSpec    // max pooling kernels (pool_asm.go)
+	poolSeen    map[string]string // their names by shape
 	packs       []packedW         // weights packed once per update (packed.go)
 	packSeen    map[string]int    // index in packs by routine and parameter offset
+
+	u8 bool // some value is u8 (max pooling's window offsets): jobs carry uint8 slices
 }
 
 // call is how a run method invokes the kernel of one value.
@@ -156,6 +160,9 @@ func newGen(p *ir.Program, opts Options) (*gen, error) {
 		return nil, err
 	}
 	for _, f := range g.funcs {
+		for _, v := range f.Values {
+			g.u8 = g.u8 || v.Type.DType == ir.U8
+		}
 		if f.Plan == nil {
 			if err := passes.PlanMemory(p, f); err != nil {
 				return nil, err

@@ -92,6 +92,8 @@ func newHarnessProgram(t testing.TB, name string, p *ir.Program, poison bool) *h
 		switch d {
 		case ir.I32:
 			return "int32"
+		case ir.U8:
+			return "uint8"
 		case ir.F64:
 			return "float64"
 		}
@@ -295,7 +297,7 @@ type Tensor struct {
 	Buffer bool
 }
 
-type number interface{ ~float32 | ~float64 | ~int32 }
+type number interface{ ~float32 | ~float64 | ~int32 | ~uint8 }
 
 func conv[T number](x []float64) []T {
 	out := make([]T, len(x))

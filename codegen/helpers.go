@@ -125,6 +125,12 @@ var helperDecls = map[string]func(g *gen) jen.Code{
 			Func().Id("poisonInts").Params(id("s").Index().Int32()).Block(
 			jen.For(id("i").Op(":=").Range().Id("s")).Block(id("s").Index(id("i")).Op("=").Lit(-1)))
 	},
+	"poisonBytes": func(g *gen) jen.Code {
+		return jen.Comment("poisonBytes fills s with 255, past the offsets of windows under 256 taps, before a kernel").Line().
+			Comment("writes it (dlc build -d=poison).").Line().
+			Func().Id("poisonBytes").Params(id("s").Index().Uint8()).Block(
+			jen.For(id("i").Op(":=").Range().Id("s")).Block(id("s").Index(id("i")).Op("=").Lit(255)))
+	},
 	"idError": func(g *gen) jen.Code {
 		return jen.Comment("idError reports an id or class label outside [0, limit).").Line().
 			Func().Id("idError").Params(id("what").String(), id("i").Int(), id("id").Int32(), id("limit").Int()).Error().Block(

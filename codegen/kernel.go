@@ -111,6 +111,8 @@ func (g *gen) T(d ir.DType) *jen.Statement {
 	switch d {
 	case ir.I32:
 		return id("int32")
+	case ir.U8:
+		return id("uint8")
 	case ir.F64:
 		return id("float64")
 	}

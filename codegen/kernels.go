@@ -35,7 +35,7 @@ var emitters = map[ir.Op]func(k *kernel) error{
 	ir.OpConv2dGradWeight: emitConv2dGradWeight,
 	ir.OpMaxPool2d:        emitMaxPool2d,
 	ir.OpMaxPool2dGrad:    emitMaxPool2dGrad,
-	ir.OpMaxPool2dGradIdx: emitMaxPool2dGradIdx,
+	ir.OpMaxPool2dGradIdx: emitMaxPool2dGradIdxAsm,
 	ir.OpAvgPool2d:        emitAvgPool2d,
 	ir.OpAvgPool2dGrad:    emitAvgPool2dGrad,
 

@@ -7,17 +7,18 @@ import (
 	"github.com/dlc-lang/dlc/ir"
 )
 
-// arenaSizes are the largest arenas any generated func needs, and the
-// largest scratch any kernel needs.
-func (g *gen) arenaSizes() (floats, ints, scratch int) {
+// arenaSizes are the largest arenas any generated func needs (float, i32
+// and u8, in elements), and the largest scratch any kernel needs.
+func (g *gen) arenaSizes() (floats, ints, bytes, scratch int) {
 	for _, f := range g.funcs {
 		floats = max(floats, f.Plan.ArenaElems)
-		ints = max(ints, f.Plan.IntArenaElems)
+		ints = max(ints, f.Plan.IntArena.Elems)
+		bytes = max(bytes, f.Plan.U8Arena.Elems)
 	}
 	for _, c := range g.calls {
 		scratch = max(scratch, c.k.scratch)
 	}
-	return floats, ints, scratch
+	return floats, ints, bytes, scratch
 }
 
 // emitModel emits the constants, the Tensor and Model types, New and the
@@ -44,16 +45,17 @@ func (g *gen) emitModel(file *jen.File) {
 		id("counters").Index().Int64().Comment("integer buffers (num_batches_tracked)"),
 		id("arena").Index().Add(ft).Comment("scratch for intermediate values"),
 		id("iarena").Index().Int32().Comment("scratch for integer values"),
+		id("u8arena").Index().Uint8().Comment("scratch for max pooling's window offsets"),
 		id("scratch").Index().Add(ft).Comment("working memory of kernels (im2col)"),
 		id("lr").Add(ft),
 		id("step").Int64().Comment("training steps taken"),
 		id("gradRows").Int().Comment("rows of the last TrainStep, for InputGrad"),
 		id("tensors").Index().Id("Tensor"),
 		id("job").Id("job").Comment("the loop of the parallel kernel that runs, and the thread pool"),
-	}, append(g.keepField(), g.packFields()...)...)...)
+	}, append(append(g.keepField(), g.packFields()...), g.optimFields()...)...)...)
 	file.Line()
 	g.emitNew(file)
-	_, _, scratch := g.arenaSizes()
+	_, _, _, scratch := g.arenaSizes()
 	g.emitJob(file, scratch)
 	g.emitAccessors(file)
 }
@@ -86,17 +88,19 @@ func (g *gen) emitConsts(file *jen.File) {
 
 // memoryConsts are the figures of the memory plan and the work of a step:
 // a model's arenas serve every func, so the byte counts are the largest
-// over its funcs.
+// over its funcs. They count every arena (float, i32, u8), each value at
+// its dtype's size.
 func (g *gen) memoryConsts() []jen.Code {
 	elem := g.float.Size()
-	floats, ints, _ := g.arenaSizes()
+	floats, ints, bytes, _ := g.arenaSizes()
 	naive, lower := 0, 0
 	var plan []string
 	for _, f := range g.funcs {
-		naive = max(naive, f.Plan.NaiveElems*elem)
-		lower = max(lower, f.Plan.LowerBound*elem)
-		plan = append(plan, fmt.Sprintf("func %s: arena %d B, lower bound %d B, naive %d B, int arena %d B",
-			f.Name, f.Plan.ArenaElems*elem, f.Plan.LowerBound*elem, f.Plan.NaiveElems*elem, f.Plan.IntArenaElems*4))
+		pl := f.Plan
+		a, nv, lb := pl.Bytes(g.float)
+		naive, lower = max(naive, nv), max(lower, lb)
+		plan = append(plan, fmt.Sprintf("func %s: arena %d B = float %d + int %d + u8 %d, lower bound %d B, naive %d B",
+			f.Name, a, pl.ArenaElems*elem, pl.IntArena.Elems*ir.I32.Size(), pl.U8Arena.Elems*ir.U8.Size(), lb, nv))
 	}
 	_, params := ir.Layout(g.p.Params)
 	step := g.p.Lookup("train")
@@ -109,13 +113,14 @@ func (g *gen) memoryConsts() []jen.Code {
 	}
 	c := func(doc, name string, x int) []jen.Code { return []jen.Code{jen.Comment(doc), id(name).Op("=").Lit(x)} }
 	var out []jen.Code
-	out = append(out, c("ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.", "ArenaBytes", floats*elem+ints*4)...)
-	out = append(out, c("LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.", "LowerBoundBytes", lower)...)
+	out = append(out, c("ArenaBytes is the scratch memory of a Model: the float, int and u8 arenas, planned by liveness.", "ArenaBytes",
+		floats*elem+ints*ir.I32.Size()+bytes*ir.U8.Size())...)
+	out = append(out, c("LowerBoundBytes is the most arena bytes live at one point of any func, summed over its arenas: no plan uses less.", "LowerBoundBytes", lower)...)
 	out = append(out, jen.Comment("The plan per func:"))
 	for _, l := range plan {
 		out = append(out, jen.Comment("  "+l))
 	}
-	out = append(out, c("NaiveBytes is the float arena of the largest func without reuse: every value its own memory.", "NaiveBytes", naive)...)
+	out = append(out, c("NaiveBytes is the arenas of the largest func without reuse: every value its own memory.", "NaiveBytes", naive)...)
 	out = append(out, c("ParamBytes is the size of the parameter block.", "ParamBytes", params*elem)...)
 	out = append(out, jen.Comment("FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)"))
 	out = append(out, c("of one training step (Forward when the model does not train) at MaxBatch rows.", "FLOPsPerStep", flops)...)
@@ -155,7 +160,7 @@ func (g *gen) stateKeys() []string {
 
 func (g *gen) emitNew(file *jen.File) {
 	ft := g.ft()
-	arena, iarena, scratch := g.arenaSizes()
+	arena, iarena, u8arena, scratch := g.arenaSizes()
 	lr := 0.0
 	if o := g.p.Optimizer; o != nil {
 		lr = hypers(o.Kind, o.Hyper)["lr"]
@@ -167,7 +172,8 @@ func (g *gen) emitNew(file *jen.File) {
 		define("m", jen.Op("&").Id("Model").Add(lines(append([]jen.Code{
 			alloc("params", ft, g.pSize), alloc("grads", ft, g.pSize), alloc("state", ft, len(g.stateKeys())*g.pSize),
 			alloc("buffers", ft, g.bSize), alloc("counters", jen.Int64(), len(g.counters)),
-			alloc("arena", ft, arena), alloc("iarena", jen.Int32(), iarena), alloc("scratch", ft, scratch),
+			alloc("arena", ft, arena), alloc("iarena", jen.Int32(), iarena), alloc("u8arena", jen.Uint8(), u8arena),
+			alloc("scratch", ft, scratch),
 			id("lr").Op(":").Add(flit(lr)),
 		}, append(g.keepAlloc(), g.packAlloc()...)...)...))),
 	}
@@ -189,6 +195,7 @@ func (g *gen) emitNew(file *jen.File) {
 	}
 	body = append(body, inits...)
 	body = append(body, id("m").Dot("job").Dot("body").Op("=").Id("m").Dot("job").Dot("exec"))
+	body = append(body, g.optimInit()...)
 	body = append(body, id("m").Dot("tensors").Op("=").Index().Id("Tensor").Add(lines(tensors...)))
 	body = append(body, jen.Return(id("m")))
 	seed := id("seed")

@@ -24,7 +24,7 @@ var reservedLocals = map[string]bool{
 	"m": true, "n": true, "err": true, "loss": true, "acc": true, "fmt": true, "math": true,
 	"runtime": true, "io": true, "errors": true, "len": true, "copy": true, "min": true, "max": true,
 	"clear": true, "append": true, "make": true, "new": true, "nil": true, "true": true, "false": true,
-	"int": true, "int32": true, "float32": true, "float64": true, "string": true, "error": true,
+	"int": true, "int32": true, "uint8": true, "float32": true, "float64": true, "string": true, "error": true,
 	"batchRows": true, "checkLen": true, "argmaxAccuracy": true, "binaryAccuracy": true,
 }
 

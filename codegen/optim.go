@@ -108,6 +108,10 @@ func (g *gen) emitOptimizer(file *jen.File) error {
 		spec, scalars := optimStep(o.Kind, h, keys)
 		spec.Source = fmt.Sprintf("optimizer %s (%s)", o.Kind, hyperDoc(h))
 		g.multis = append(g.multis, spec)
+		if par, ok := g.parallelOptim(); ok {
+			body = append(body, g.emitOptimParallel(file, par, keys)...)
+			ranges = nil
+		}
 		for _, r := range ranges {
 			size := r[1] - r[0]
 			args := []jen.Code{window("m.params", L(r[0]), lit(size)), window("m.grads", L(r[0]), lit(size))}

@@ -23,10 +23,13 @@ import (
 // model's scratch block holds Threads such blocks (SetThreads grows it).
 
 // jobSlots is the number of float slices a job carries, jobIntSlots the
-// number of int32 slices (argmax indices, labels).
+// number of int32 slices (labels, the argmax of windows over 256 taps) and
+// jobByteSlots the number of uint8 slices (max pooling's window offsets),
+// which jobs have only in models that use them (gen.u8).
 const (
-	jobSlots    = 8
-	jobIntSlots = 2
+	jobSlots     = 8
+	jobIntSlots  = 2
+	jobByteSlots = 2
 )
 
 // parallel renders the outer part of a loop over rows [0, rows) split
@@ -41,13 +44,15 @@ func (k *kernel) parallel(rows jen.Code, work, size int, body []jen.Code) (jen.C
 		return nil, false
 	}
 	// The slices: dst, companions, args (tmp is passed apart).
-	var fnames, inames []string
+	var fnames, inames, bnames []string
 	add := func(name string, t ir.DType) bool {
 		switch t {
 		case k.g.float:
 			fnames = append(fnames, name)
 		case ir.I32:
 			inames = append(inames, name)
+		case ir.U8:
+			bnames = append(bnames, name)
 		default:
 			return false
 		}
@@ -60,7 +65,7 @@ func (k *kernel) parallel(rows jen.Code, work, size int, body []jen.Code) (jen.C
 	for i, a := range k.args {
 		ok = ok && add("x"+strconv.Itoa(i), a.Type.DType)
 	}
-	if !ok || len(fnames) > jobSlots || len(inames) > jobIntSlots {
+	if !ok || len(fnames) > jobSlots || len(inames) > jobIntSlots || len(bnames) > jobByteSlots || len(bnames) > 0 && !k.g.u8 {
 		return nil, false
 	}
 	k.par = true
@@ -87,6 +92,7 @@ func (k *kernel) parallel(rows jen.Code, work, size int, body []jen.Code) (jen.C
 	}
 	fslots := bind(fnames, "f")
 	islots := bind(inames, "i")
+	bslots := bind(bnames, "b")
 	inner = append(inner, jen.List(blanks...).Op("=").List(used...))
 	if size > 0 {
 		inner = append(inner, define("tmp", id("jb").Dot("scratch").Call(id("lo"))))
@@ -98,11 +104,15 @@ func (k *kernel) parallel(rows jen.Code, work, size int, body []jen.Code) (jen.C
 	if k.scratch > 0 {
 		tmp = id("tmp")
 	}
-	ints := jen.Index(lit(jobIntSlots)).Index().Int32().Values(islots...)
+	args := []jen.Code{id("n"), rows, jen.Lit(rt.Grain(work)), jen.Lit(size), tmp,
+		jen.Index(jen.Lit(jobSlots)).Index().Add(k.g.ft()).Values(fslots...),
+		jen.Index(lit(jobIntSlots)).Index().Int32().Values(islots...)}
+	if k.g.u8 {
+		args = append(args, jen.Index(lit(jobByteSlots)).Index().Uint8().Values(bslots...))
+	}
 	fn := jen.Func().Params(id("jb").Op("*").Id("job"), jen.List(id("lo"), id("hi")).Int()).Block(inner...)
 	return jen.Block(
-		id("jb").Dot("set").Call(id("n"), rows, jen.Lit(rt.Grain(work)), jen.Lit(size), tmp,
-			jen.Index(jen.Lit(jobSlots)).Index().Add(k.g.ft()).Values(fslots...), ints, fn),
+		id("jb").Dot("set").Call(append(args, fn)...),
 		id("jb").Dot("pool").Dot("ForGrain").Call(id("jb").Dot("rows"), id("jb").Dot("grain"), id("jb").Dot("body")),
 	), true
 }
@@ -131,7 +141,7 @@ func (g *gen) emitJob(file *jen.File, scratch int) {
 	file.Comment("job is the parallel loop of the kernel that runs: the kernel sets its arguments and run,")
 	file.Comment("a func literal that captures nothing; body, the method value exec built once by New, is what")
 	file.Comment("the pool calls, so a loop allocates nothing.")
-	file.Type().Id("job").Struct(
+	fields := []jen.Code{
 		id("pool").Op("*").Qual(runtimePath, "Pool").Comment("nil: one thread"),
 		id("n").Int().Comment("batch size"),
 		jen.List(id("rows"), id("grain"), id("chunks")).Int().Comment("the loop: ForGrain(rows, grain) in chunks chunks"),
@@ -140,21 +150,38 @@ func (g *gen) emitJob(file *jen.File, scratch int) {
 		id("tmp").Add(slice.Clone()).Comment("scratch: chunk c uses tmp[c*size:][:size]"),
 		id("f").Index(jen.Lit(jobSlots)).Add(slice.Clone()).Comment("the kernel's slices"),
 		id("i").Index(jen.Lit(jobIntSlots)).Index().Int32().Comment("the kernel's int32 slices"),
+	}
+	if g.u8 {
+		fields = append(fields, id("b").Index(jen.Lit(jobByteSlots)).Index().Uint8().Comment("the kernel's uint8 slices"))
+	}
+	fields = append(fields,
 		id("run").Func().Params(id("jb").Op("*").Id("job"), jen.List(id("lo"), id("hi")).Int()),
 		id("body").Func().Params(jen.List(id("lo"), id("hi")).Int()),
 	)
+	file.Type().Id("job").Struct(fields...)
 	file.Line()
 	file.Comment("exec runs rows [lo, hi) of the loop.")
 	file.Func().Params(jb().Op("*").Id("job")).Id("exec").Params(jen.List(id("lo"), id("hi")).Int()).Block(
 		id("jb").Dot("run").Call(id("jb"), id("lo"), id("hi")))
 	file.Line()
 	file.Comment("set prepares a loop over rows rows of grain grain.")
-	file.Func().Params(jb().Op("*").Id("job")).Id("set").Params(
+	params := []jen.Code{
 		jen.List(id("n"), id("rows"), id("grain"), id("size")).Int(), id("tmp").Add(slice.Clone()),
 		id("f").Index(jen.Lit(jobSlots)).Add(slice.Clone()), id("i").Index(jen.Lit(jobIntSlots)).Index().Int32(),
-		id("run").Func().Params(jen.Op("*").Id("job"), jen.Int(), jen.Int())).Block(
+	}
+	names := []string{"tmp", "f", "i"}
+	if g.u8 {
+		params = append(params, id("b").Index(jen.Lit(jobByteSlots)).Index().Uint8())
+		names = append(names, "b")
+	}
+	params = append(params, id("run").Func().Params(jen.Op("*").Id("job"), jen.Int(), jen.Int()))
+	var slots, vals []jen.Code
+	for _, nm := range append(names, "run") {
+		slots, vals = append(slots, jb().Dot(nm)), append(vals, id(nm))
+	}
+	file.Func().Params(jb().Op("*").Id("job")).Id("set").Params(params...).Block(
 		jen.List(jb().Dot("n"), jb().Dot("rows"), jb().Dot("grain"), jb().Dot("size")).Op("=").List(id("n"), id("rows"), id("grain"), id("size")),
-		jen.List(jb().Dot("tmp"), jb().Dot("f"), jb().Dot("i"), jb().Dot("run")).Op("=").List(id("tmp"), id("f"), id("i"), id("run")),
+		jen.List(slots...).Op("=").List(vals...),
 		jb().Dot("chunks").Op("=").Add(jb().Dot("pool").Dot("Chunks").Call(id("rows"), id("grain"))),
 	)
 	file.Line()

@@ -20,7 +20,10 @@ type poolGeom struct {
 func newPoolGeom(a ir.Attrs, x, out ir.Shape) poolGeom {
 	g := poolGeom{planes: prod(dims(x[:2])), h: x[2], w: x[3], oh: out[2], ow: out[3]}
 	g.kh, g.kw = pair(a, "kernel", 0)
-	g.sh, g.sw = pair(a, "stride", g.kh)
+	g.sh, g.sw = g.kh, g.kw
+	if s := a.Ints("stride"); len(s) == 2 {
+		g.sh, g.sw = s[0], s[1]
+	}
 	g.ph, g.pw = pair(a, "pad", 0)
 	return g
 }
@@ -65,13 +68,16 @@ func (g poolGeom) argmaxWindow(k *kernel) []jen.Code {
 func emitMaxPool2d(k *kernel) error {
 	v := k.v
 	g := newPoolGeom(v.Attrs, v.Args[0].Type.Shape, v.Type.Shape)
+	if emitMaxPool2dAsm(k, g) {
+		return nil
+	}
 	x := k.arg(0)
 	if g.noClip() {
 		body := append(g.fastArgmax(k), id("op").Index(L(0).plus("i", g.ow).plus("j", 1).code()).Op("=").Id("w").Index(id("a")))
 		var head []jen.Code
 		if d := k.companionDst(ir.OpMaxPool2dArgmax); d != "" {
 			head = append(head, define("ip", window(d, L(0).plus("pl", g.oh*g.ow), lit(g.oh*g.ow))))
-			body = append(body, id("ip").Index(L(0).plus("i", g.ow).plus("j", 1).code()).Op("=").Int32().Call(id("base").Op("+").Id("a")))
+			body = append(body, id("ip").Index(L(0).plus("i", g.ow).plus("j", 1).code()).Op("=").Add(k.poolIndexT()).Call(g.fastTap()))
 		}
 		k.add(g.overPlanes(k, 3*g.kh*g.kw*g.oh*g.ow, append(head, g.fastWindows(x, "dst", body)...)...))
 		return nil
@@ -80,6 +86,17 @@ func emitMaxPool2d(k *kernel) error {
 	body = append(body, k.poolArgmaxStore(g)...)
 	k.add(g.windows(k, x, "dst", body))
 	return nil
+}
+
+// fastTap renders the window offset (ir.PoolTap) of the maximum that
+// fastArgmax leaves at plane offset a = p·w + q from the window's first
+// tap: p·kw + q.
+func (g poolGeom) fastTap() *jen.Statement {
+	if g.kh == 1 || g.kw == g.w {
+		return id("a")
+	}
+	// Unsigned, so that the divisions by constants are multiplications and shifts.
+	return id("uint").Call(id("a")).Op("/").Lit(g.w).Op("*").Lit(g.kw).Op("+").Id("uint").Call(id("a")).Op("%").Lit(g.w)
 }
 
 // noClip reports whether every window lies inside the input: no padding

@@ -52,6 +52,8 @@ func (g *gen) view(f *ir.Func, v *ir.Value) *jen.Statement {
 		return window("m.arena", L(loc.Offset), size)
 	case ir.SpaceIntArena:
 		return window("m.iarena", L(loc.Offset), size)
+	case ir.SpaceU8Arena:
+		return window("m.u8arena", L(loc.Offset), size)
 	case ir.SpaceParam:
 		return window("m.params", L(loc.Offset), size)
 	case ir.SpaceGrad:
@@ -64,7 +66,7 @@ func (g *gen) view(f *ir.Func, v *ir.Value) *jen.Statement {
 
 // first renders the first element of v's slice, for scalar results.
 func (g *gen) first(f *ir.Func, v *ir.Value) *jen.Statement {
-	base := map[ir.Space]string{ir.SpaceArena: "m.arena", ir.SpaceIntArena: "m.iarena", ir.SpaceParam: "m.params",
+	base := map[ir.Space]string{ir.SpaceArena: "m.arena", ir.SpaceIntArena: "m.iarena", ir.SpaceU8Arena: "m.u8arena", ir.SpaceParam: "m.params",
 		ir.SpaceGrad: "m.grads", ir.SpaceBuffer: "m.buffers"}
 	if loc := f.Plan.Loc[v]; base[loc.Space] != "" {
 		return id(base[loc.Space]).Index(lit(loc.Offset))
@@ -181,14 +183,16 @@ func paramIndex(ps []*ir.Param, name string) int {
 	return -1
 }
 
-// poison renders the NaN (or -1) fill of v's memory when v lives in an
-// arena; see Options.Poison.
+// poison renders the NaN (or -1, or 255) fill of v's memory when v lives
+// in an arena; see Options.Poison.
 func (g *gen) poison(f *ir.Func, v *ir.Value) []jen.Code {
 	switch f.Plan.Loc[v].Space {
 	case ir.SpaceArena:
 		return []jen.Code{g.helper("poison").Call(g.view(f, v))}
 	case ir.SpaceIntArena:
 		return []jen.Code{g.helper("poisonInts").Call(g.view(f, v))}
+	case ir.SpaceU8Arena:
+		return []jen.Code{g.helper("poisonBytes").Call(g.view(f, v))}
 	}
 	return nil
 }

@@ -48,35 +48,84 @@ func verifyCompanion(v *Value) error {
 	return nil
 }
 
-// inferPoolArgmax: maxpool2d_argmax (y) is i32 of y's shape, y a maxpool2d
-// with the same window.
+// MaxU8Taps is the largest pooling window, in taps, whose offsets
+// maxpool2d_argmax stores as u8.
+const MaxU8Taps = 256
+
+// PoolIndexDType is the dtype of maxpool2d_argmax for a kh×kw window: u8
+// when its offsets 0..kh·kw-1 fit in a byte, i32 for larger windows (legal
+// in PyTorch, and rare).
+func PoolIndexDType(kh, kw int) DType {
+	if kh*kw <= MaxU8Taps {
+		return U8
+	}
+	return I32
+}
+
+// PoolTap is the window offset maxpool2d_argmax saves for the input
+// element at row y, column x of output (i, j)'s window: the tap's index
+// row-major over the kernel, (y-wy)·kw + (x-wx), with wy = i·sh-ph and
+// wx = j·sw-pw the window's first row and column before clipping (they
+// are negative when the window overlaps the padding). A clipped window's
+// maximum is always in bounds, so its offset never names a padding tap.
+func PoolTap(y, x, i, j, kw, sh, sw, ph, pw int) int {
+	return (y-(i*sh-ph))*kw + x - (j*sw - pw)
+}
+
+// inferPoolArgmax: maxpool2d_argmax (y) {kernel, stride, pad} is y's shape
+// of PoolIndexDType, y a maxpool2d with the same window: for each maximum,
+// its PoolTap offset inside its window.
 func inferPoolArgmax(v *Value) (Type, error) {
 	y := v.Args[0]
 	if y.Op != OpMaxPool2d {
 		return Type{}, fmt.Errorf("maxpool2d_argmax: argument is %s, not maxpool2d", y.Op)
 	}
-	for _, k := range []string{"kernel", "stride", "pad"} {
-		if !Shape(v.Attrs.Ints(k)).Equal(Shape(y.Attrs.Ints(k))) {
-			return Type{}, fmt.Errorf("maxpool2d_argmax: %s %v differs from its maxpool2d's %v", k, v.Attrs.Ints(k), y.Attrs.Ints(k))
-		}
+	if err := samePoolWindow(v, y); err != nil {
+		return Type{}, err
 	}
-	return Type{I32, y.Type.Shape.Clone()}, nil
+	win := poolWindow(v.Attrs)
+	return Type{PoolIndexDType(win[0], win[1]), y.Type.Shape.Clone()}, nil
 }
 
-// inferPoolGradIdx: maxpool2d_grad_idx (idx, dy) {shape} is dy's dtype at
-// shape, [N,C,H,W] with idx and dy alike [N,C,OH,OW].
+func samePoolWindow(v, y *Value) error {
+	for _, k := range []string{"kernel", "stride", "pad"} {
+		if !Shape(v.Attrs.Ints(k)).Equal(Shape(y.Attrs.Ints(k))) {
+			return fmt.Errorf("%s: %s %v differs from its maxpool2d's %v", v.Op, k, v.Attrs.Ints(k), y.Attrs.Ints(k))
+		}
+	}
+	return nil
+}
+
+// inferPoolGradIdx: maxpool2d_grad_idx (idx, dy) {kernel, stride, pad,
+// shape} is dy's dtype at shape, [N,C,H,W], with idx (window offsets of
+// PoolIndexDType, see PoolTap) and dy alike [N,C,OH,OW], the pooling of
+// shape by the window.
 func inferPoolGradIdx(v *Value) (Type, error) {
 	idx, dy := v.Args[0].Type, v.Args[1].Type
 	s := Shape(v.Attrs.Ints("shape"))
 	switch {
-	case idx.DType != I32 || !dy.DType.IsFloat():
-		return Type{}, fmt.Errorf("maxpool2d_grad_idx: wants i32 indices and float gradients, got %v and %v", idx, dy)
+	case !dy.DType.IsFloat() || idx.DType != U8 && idx.DType != I32:
+		return Type{}, fmt.Errorf("maxpool2d_grad_idx: wants window offsets and float gradients, got %v and %v", idx, dy)
 	case !idx.Shape.Equal(dy.Shape) || dy.Shape.Rank() != 4:
 		return Type{}, fmt.Errorf("maxpool2d_grad_idx: indices %v and gradient %v differ or are not [N,C,H,W]", idx, dy)
 	case s.Rank() != 4 || s[0] != dy.Shape[0] || s[1] != dy.Shape[1]:
 		return Type{}, fmt.Errorf("maxpool2d_grad_idx: shape %v does not match gradient %v", s, dy)
 	}
-	return Type{dy.DType, s.Clone()}, checkShape(s)
+	if err := checkShape(s); err != nil {
+		return Type{}, err
+	}
+	oh, ow, err := poolOut(v, s[2], s[3])
+	if err != nil {
+		return Type{}, err
+	}
+	if oh != dy.Shape[2] || ow != dy.Shape[3] {
+		return Type{}, fmt.Errorf("maxpool2d_grad_idx: the window pools %v to %dx%d, not the gradient's %v", s, oh, ow, dy)
+	}
+	win := poolWindow(v.Attrs)
+	if d := PoolIndexDType(win[0], win[1]); idx.DType != d {
+		return Type{}, fmt.Errorf("maxpool2d_grad_idx: the offsets of a %dx%d window are %v, got %v", win[0], win[1], d, idx)
+	}
+	return Type{dy.DType, s.Clone()}, nil
 }
 
 // inferMeanGrad: mean_grad (dy) {axes, shape} is dy's dtype at shape, dy

@@ -365,23 +365,41 @@ func inferPool2d(v *Value) (Type, error) {
 	if x.Shape.Rank() != 4 {
 		return Type{}, fmt.Errorf("%s: needs input [N,C,H,W], got %v", v.Op, x)
 	}
-	kh, kw := pair(v.Attrs, "kernel", 0)
-	sh, sw := pair(v.Attrs, "stride", kh)
-	if v.Attrs.Ints("stride") == nil { // PyTorch: stride defaults to the kernel size
-		sw = kw
-	}
-	ph, pw := pair(v.Attrs, "pad", 0)
-	if kh <= 0 || kw <= 0 || sh <= 0 || sw <= 0 || ph < 0 || pw < 0 {
-		return Type{}, fmt.Errorf("%s: kernel and stride must be positive and padding non-negative", v.Op)
-	}
-	if 2*ph > kh || 2*pw > kw {
-		return Type{}, fmt.Errorf("%s: padding must be at most half the kernel size", v.Op)
-	}
-	oh, ow := Conv2dOut(x.Shape[2], kh, sh, ph, 1), Conv2dOut(x.Shape[3], kw, sw, pw, 1)
-	if oh <= 0 || ow <= 0 {
-		return Type{}, fmt.Errorf("%s: window %dx%d does not fit input %dx%d", v.Op, kh, kw, x.Shape[2], x.Shape[3])
+	oh, ow, err := poolOut(v, x.Shape[2], x.Shape[3])
+	if err != nil {
+		return Type{}, err
 	}
 	return Type{x.DType, Shape{x.Shape[0], x.Shape[1], oh, ow}}, nil
+}
+
+// poolWindow reads a pooling's {kernel, stride, pad} as [kh, kw, sh, sw,
+// ph, pw]; the stride defaults to the kernel size, as in PyTorch.
+func poolWindow(a Attrs) [6]int {
+	kh, kw := pair(a, "kernel", 0)
+	sh, sw := pair(a, "stride", kh)
+	if a.Ints("stride") == nil {
+		sw = kw
+	}
+	ph, pw := pair(a, "pad", 0)
+	return [6]int{kh, kw, sh, sw, ph, pw}
+}
+
+// poolOut checks the window of pooling v and returns its output size on
+// an h×w input.
+func poolOut(v *Value, h, w int) (oh, ow int, err error) {
+	win := poolWindow(v.Attrs)
+	kh, kw, sh, sw, ph, pw := win[0], win[1], win[2], win[3], win[4], win[5]
+	if kh <= 0 || kw <= 0 || sh <= 0 || sw <= 0 || ph < 0 || pw < 0 {
+		return 0, 0, fmt.Errorf("%s: kernel and stride must be positive and padding non-negative", v.Op)
+	}
+	if 2*ph > kh || 2*pw > kw {
+		return 0, 0, fmt.Errorf("%s: padding must be at most half the kernel size", v.Op)
+	}
+	oh, ow = Conv2dOut(h, kh, sh, ph, 1), Conv2dOut(w, kw, sw, pw, 1)
+	if oh <= 0 || ow <= 0 {
+		return 0, 0, fmt.Errorf("%s: window %dx%d does not fit input %dx%d", v.Op, kh, kw, h, w)
+	}
+	return oh, ow, nil
 }
 
 func inferAxisSame(v *Value) (Type, error) {

@@ -106,3 +106,50 @@ func TestFLOPs(t *testing.T) {
 		t.Errorf("FLOPs = %d, want %d", got, want)
 	}
 }
+
+// TestU8 round-trips the window offsets of a max pooling through the text
+// form and checks that u8 is rejected wherever else it appears.
+func TestU8(t *testing.T) {
+	src := `program m batch=4
+input x f32[B,2,5,5]
+
+func f {
+  %0 = input {name="x"} : f32[B,2,5,5]
+  %1 = maxpool2d %0 {kernel=[3,3], pad=[1,1], stride=[2,2]} : f32[B,2,3,3]
+  %2 = maxpool2d_argmax %1 {kernel=[3,3], pad=[1,1], stride=[2,2]} : u8[B,2,3,3]
+  %3 = maxpool2d_grad_idx %2, %1 {kernel=[3,3], pad=[1,1], shape=[-1,2,5,5], stride=[2,2]} : f32[B,2,5,5]
+  result idx = %2
+  result dx = %3
+}
+`
+	p, err := Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(p); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Print(&out, p); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != src {
+		t.Errorf("round trip differs:\n%s", out.String())
+	}
+	if U8.Size() != 1 || U8.String() != "u8" || U8.IsFloat() {
+		t.Errorf("u8: size %d, name %v, float %v", U8.Size(), U8, U8.IsFloat())
+	}
+	for _, tc := range []struct{ from, to, want string }{
+		{"u8[B,2,3,3]", "i32[B,2,3,3]", "the op's rule gives u8[B,2,3,3]"},
+		{"input x f32[B,2,5,5]", "input x u8[B,2,5,5]", "input x is u8"},
+		{`%0 = input {name="x"} : f32[B,2,5,5]`, `%0 = input {name="x"} : u8[B,2,5,5]`, "only maxpool2d_argmax computes it"},
+	} {
+		q, err := Parse(strings.Replace(src, tc.from, tc.to, 1))
+		if err == nil {
+			err = Verify(q)
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s -> %s: got %v, want %q", tc.from, tc.to, err, tc.want)
+		}
+	}
+}

@@ -87,8 +87,8 @@ const (
 	OpConv2dGradWeight // (x, dy) {stride, pad, dilation, shape}
 	OpMaxPool2d        // (x) {kernel, stride, pad}
 	OpMaxPool2dGrad    // (x, dy) {kernel, stride, pad}
-	OpMaxPool2dArgmax  // (y) {kernel, stride, pad}: i32, for y = maxpool2d(x) the offset in x's plane of each maximum (a companion of y)
-	OpMaxPool2dGradIdx // (idx, dy) {shape}: zeros(shape) with each dy added at its plane offset idx (of maxpool2d_argmax)
+	OpMaxPool2dArgmax  // (y) {kernel, stride, pad}: u8 (i32 past 256 taps), for y = maxpool2d(x) the offset of each maximum inside its window (PoolTap; a companion of y)
+	OpMaxPool2dGradIdx // (idx, dy) {kernel, stride, pad, shape}: zeros(shape) with each dy added where its window offset idx (of maxpool2d_argmax) points
 	OpAvgPool2d        // (x) {kernel, stride, pad}: padding counts toward the divisor, as PyTorch's default
 	OpAvgPool2dGrad    // (dy) {kernel, stride, pad, shape}
 	OpSoftmax          // (x) {axis}
@@ -269,7 +269,11 @@ func InferType(v *Value) (Type, error) {
 	if info.arity < 0 && len(v.Args) == 0 {
 		return Type{}, fmt.Errorf("%s takes at least one argument", info.name)
 	}
-	return info.infer(v)
+	t, err := info.infer(v)
+	if err == nil && t.DType == U8 && v.Op != OpMaxPool2dArgmax {
+		return Type{}, fmt.Errorf("%s: u8 holds pooling window offsets and only maxpool2d_argmax computes it", info.name)
+	}
+	return t, err
 }
 
 // Sigmoid is the logistic function, computed without overflow.

@@ -12,8 +12,6 @@ type Plan struct {
 	// ArenaElems is the size of the float scratch arena, in elements of the
 	// program's float type.
 	ArenaElems int
-	// IntArenaElems is the size of the i32 scratch arena.
-	IntArenaElems int
 
 	// NaiveElems is the float arena size without reuse: the sum of the
 	// sizes of all float arena values.
@@ -22,9 +20,33 @@ type Plan struct {
 	// point of the schedule; no packing can use less.
 	LowerBound int
 
+	// IntArena and U8Arena are the arenas of i32 and u8 values (u8: the
+	// window offsets of max pooling), packed like the float arena but apart.
+	IntArena, U8Arena ArenaSize
+
 	// Loc maps every value to its location. Reshapes share their
 	// argument's location (a view, no copy).
 	Loc map[*Value]Loc
+}
+
+// ArenaSize gives the figures of one arena, in elements of its dtype.
+type ArenaSize struct {
+	Elems      int // the arena's size
+	Naive      int // the sum of its values' sizes: the arena without reuse
+	LowerBound int // the most elements live at one point of the schedule
+}
+
+// Bytes returns the plan's figures in bytes over all its arenas, float
+// elements being float.Size() bytes: the arenas' total size, their total
+// without reuse, and the sum of their lower bounds (the arenas are apart,
+// so no plan uses less).
+func (pl *Plan) Bytes(float DType) (arena, naive, lower int) {
+	f := float.Size()
+	i, b := I32.Size(), U8.Size()
+	arena = pl.ArenaElems*f + pl.IntArena.Elems*i + pl.U8Arena.Elems*b
+	naive = pl.NaiveElems*f + pl.IntArena.Naive*i + pl.U8Arena.Naive*b
+	lower = pl.LowerBound*f + pl.IntArena.LowerBound*i + pl.U8Arena.LowerBound*b
+	return arena, naive, lower
 }
 
 // Space is a memory region of a generated model.
@@ -38,11 +60,13 @@ const (
 	SpaceInput                     // a caller's input slice, read in place
 	SpaceOutput                    // a caller's output slice, written in place
 	SpaceIntArena                  // scratch for i32 values
+	SpaceU8Arena                   // scratch for u8 values (pooling window offsets)
 )
 
 var spaceNames = [...]string{
 	SpaceArena: "arena", SpaceParam: "param", SpaceGrad: "grad", SpaceBuffer: "buffer",
 	SpaceInput: "input", SpaceOutput: "output", SpaceIntArena: "intarena",
+	SpaceU8Arena: "u8arena",
 }
 
 func (s Space) String() string {

@@ -13,9 +13,13 @@ const (
 	F32 DType = iota + 1
 	F64
 	I32
+	// U8 holds small non-negative integers: the offsets inside a pooling
+	// window that maxpool2d_argmax saves (see PoolIndexDType). No other op
+	// produces it, and programs may not declare it.
+	U8
 )
 
-var dtypeNames = [...]string{F32: "f32", F64: "f64", I32: "i32"}
+var dtypeNames = [...]string{F32: "f32", F64: "f64", I32: "i32", U8: "u8"}
 
 func (d DType) String() string {
 	if int(d) < len(dtypeNames) && dtypeNames[d] != "" {
@@ -29,13 +33,16 @@ func (d DType) IsFloat() bool { return d == F32 || d == F64 }
 
 // Size is the size of one element in bytes.
 func (d DType) Size() int {
-	if d == F64 {
+	switch d {
+	case F64:
 		return 8
+	case U8:
+		return 1
 	}
 	return 4
 }
 
-// ParseDType maps "f32", "f64", "i32" to a DType.
+// ParseDType maps "f32", "f64", "i32", "u8" to a DType.
 func ParseDType(s string) (DType, bool) {
 	for d, n := range dtypeNames {
 		if n != "" && n == s {

@@ -23,6 +23,14 @@ func Verify(p *Program) error {
 		if q.Type.Shape.Batched() {
 			add("parameter %s has a batch dimension", q.Name)
 		}
+		if q.Type.DType == U8 {
+			add("parameter %s is u8, the dtype of pooling window offsets only", q.Name)
+		}
+	}
+	for _, d := range p.Inputs {
+		if d.Type.DType == U8 {
+			add("input %s is u8, the dtype of pooling window offsets only", d.Name)
+		}
 	}
 	seenFunc := map[string]bool{}
 	for _, f := range p.Funcs {

@@ -104,7 +104,7 @@ func (l *lowerer) constInt(e dsl.Expr, what string) (int, bool) {
 // tensorType resolves a declared type; the batch symbol becomes ir.B.
 func (l *lowerer) tensorType(tt *dsl.TensorType) (ir.Type, bool) {
 	d, ok := ir.ParseDType(string(tt.DType))
-	if !ok {
+	if !ok || d == ir.U8 { // u8 is internal: pooling window offsets
 		l.errorf(tt.Pos, "unknown element type %s (want f32, f64 or i32)", tt.DType)
 		return ir.Type{}, false
 	}

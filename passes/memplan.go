@@ -10,7 +10,8 @@ import (
 )
 
 // ArenaAlign is the alignment of arena offsets, in elements: 64 bytes for
-// f32, a cache line and an AVX-512 vector.
+// f32, a cache line and an AVX-512 vector. The u8 arena aligns to a cache
+// line, 64 elements (arenaAlign).
 const ArenaAlign = 16
 
 // PlanMemory fills f.Plan: it gives every value of f a location and packs
@@ -22,7 +23,8 @@ const ArenaAlign = 16
 // gradient block at the parameter's offset, and an output of the infer func
 // straight into the caller's output slice, when its value is computed by a
 // kernel of its own and claimed by no earlier result; otherwise codegen
-// copies it. Every other value lives in the float or the int arena for the
+// copies it. Every other value lives in the float, the i32 or the u8 arena
+// (each packed apart, offsets counting elements of its dtype) for the
 // interval of the schedule from its definition to its last use (results to
 // the end); values whose intervals overlap get disjoint memory.
 func PlanMemory(p *ir.Program, f *ir.Func) error {
@@ -157,26 +159,39 @@ func (pl *planner) intervals() []*interval {
 	return ivs
 }
 
-// placeScratch packs the arena values, float and int separately.
+// placeScratch packs the arena values, float, i32 and u8 apart.
 func (pl *planner) placeScratch() {
-	var floats, ints []*interval
+	var floats, ints, bytes []*interval
 	for _, iv := range pl.intervals() {
-		if iv.v.Type.DType == ir.I32 {
+		switch iv.v.Type.DType {
+		case ir.I32:
 			ints = append(ints, iv)
-		} else {
+		case ir.U8:
+			bytes = append(bytes, iv)
+		default:
 			floats = append(floats, iv)
 		}
 	}
-	pl.plan.ArenaElems = pack(floats)
-	pl.plan.IntArenaElems = pack(ints)
-	for _, iv := range floats {
-		pl.plan.Loc[iv.v] = ir.Loc{Space: ir.SpaceArena, Offset: iv.off}
-		pl.plan.NaiveElems += iv.size
+	steps := len(pl.f.Values) + 1
+	fl := packArena(floats, ArenaAlign, steps, ir.SpaceArena, pl.plan.Loc)
+	pl.plan.ArenaElems, pl.plan.NaiveElems, pl.plan.LowerBound = fl.Elems, fl.Naive, fl.LowerBound
+	pl.plan.IntArena = packArena(ints, arenaAlign(ir.I32), steps, ir.SpaceIntArena, pl.plan.Loc)
+	pl.plan.U8Arena = packArena(bytes, arenaAlign(ir.U8), steps, ir.SpaceU8Arena, pl.plan.Loc)
+}
+
+// arenaAlign is the alignment of offsets in the arena of d, in elements:
+// ArenaAlign, and at least a cache line.
+func arenaAlign(d ir.DType) int { return max(ArenaAlign, 64/d.Size()) }
+
+// packArena packs ivs into one arena of space, records their locations
+// in loc and returns the arena's figures.
+func packArena(ivs []*interval, align, steps int, space ir.Space, loc map[*ir.Value]ir.Loc) ir.ArenaSize {
+	a := ir.ArenaSize{Elems: pack(ivs, align), LowerBound: lowerBound(ivs, steps)}
+	for _, iv := range ivs {
+		loc[iv.v] = ir.Loc{Space: space, Offset: iv.off}
+		a.Naive += iv.size
 	}
-	for _, iv := range ints {
-		pl.plan.Loc[iv.v] = ir.Loc{Space: ir.SpaceIntArena, Offset: iv.off}
-	}
-	pl.plan.LowerBound = lowerBound(floats, len(pl.f.Values)+1)
+	return a
 }
 
 // placeViews gives each reshape its root's location.
@@ -206,12 +221,12 @@ var packOrders = []struct {
 	{"start", func(a, b *interval) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(b.size, a.size)) }},
 }
 
-// pack assigns offsets with each of packOrders and keeps the smallest
-// arena, returning its size.
-func pack(ivs []*interval) int {
+// pack assigns offsets, multiples of align, with each of packOrders and
+// keeps the smallest arena, returning its size.
+func pack(ivs []*interval, align int) int {
 	best, bestOffs := -1, make([]int, len(ivs))
 	for _, o := range packOrders {
-		total := packOrdered(ivs, o.less)
+		total := packOrdered(ivs, align, o.less)
 		if best < 0 || total < best {
 			best = total
 			for i, iv := range ivs {
@@ -228,7 +243,7 @@ func pack(ivs []*interval) int {
 // packOrdered places the values in the order less gives, each at the
 // lowest aligned offset where it overlaps no placed value live at the same
 // time, and returns the arena size.
-func packOrdered(ivs []*interval, less func(a, b *interval) int) int {
+func packOrdered(ivs []*interval, align int, less func(a, b *interval) int) int {
 	order := slices.Clone(ivs)
 	slices.SortStableFunc(order, less)
 	var placed, conflicts []*interval
@@ -246,7 +261,7 @@ func packOrdered(ivs []*interval, less func(a, b *interval) int) int {
 			if off+iv.size <= q.off {
 				break
 			}
-			off = max(off, alignUp(q.off+q.size))
+			off = max(off, alignUp(q.off+q.size, align))
 		}
 		iv.off = off
 		placed = append(placed, iv)
@@ -255,7 +270,7 @@ func packOrdered(ivs []*interval, less func(a, b *interval) int) int {
 	return total
 }
 
-func alignUp(x int) int { return (x + ArenaAlign - 1) / ArenaAlign * ArenaAlign }
+func alignUp(x, align int) int { return (x + align - 1) / align * align }
 
 // lowerBound is the largest total size of the intervals live at one time.
 func lowerBound(ivs []*interval, steps int) int {
@@ -274,6 +289,6 @@ func lowerBound(ivs []*interval, steps int) int {
 
 // PlanStats summarizes a plan for dumps and reports.
 func PlanStats(pl *ir.Plan) string {
-	return fmt.Sprintf("arena %d elems (naive %d, lower bound %d), int arena %d elems",
-		pl.ArenaElems, pl.NaiveElems, pl.LowerBound, pl.IntArenaElems)
+	return fmt.Sprintf("arena %d elems (naive %d, lower bound %d), int arena %d elems (naive %d), u8 arena %d elems (naive %d)",
+		pl.ArenaElems, pl.NaiveElems, pl.LowerBound, pl.IntArena.Elems, pl.IntArena.Naive, pl.U8Arena.Elems, pl.U8Arena.Naive)
 }

@@ -54,7 +54,16 @@ func checkPlan(t *testing.T, p *ir.Program, f *ir.Func) {
 		space                 ir.Space
 	}
 	var spans []span
-	naive := 0
+	// The arenas, the dtype each holds, and their alignment in elements
+	// (a cache line at least).
+	arenas := map[ir.Space]ir.ArenaSize{
+		ir.SpaceArena:    {Elems: pl.ArenaElems, Naive: pl.NaiveElems, LowerBound: pl.LowerBound},
+		ir.SpaceIntArena: pl.IntArena,
+		ir.SpaceU8Arena:  pl.U8Arena,
+	}
+	spaceOf := map[ir.DType]ir.Space{ir.F32: ir.SpaceArena, ir.F64: ir.SpaceArena, ir.I32: ir.SpaceIntArena, ir.U8: ir.SpaceU8Arena}
+	alignOf := map[ir.Space]int{ir.SpaceArena: ArenaAlign, ir.SpaceIntArena: ArenaAlign, ir.SpaceU8Arena: 64}
+	naive := map[ir.Space]int{}
 	for i, v := range f.Values {
 		loc, ok := pl.Loc[v]
 		if !ok {
@@ -90,22 +99,17 @@ func checkPlan(t *testing.T, p *ir.Program, f *ir.Func) {
 		}
 		size := v.Type.Shape.Elems(p.Batch)
 		switch loc.Space {
-		case ir.SpaceArena, ir.SpaceIntArena:
-			if (loc.Space == ir.SpaceIntArena) != (v.Type.DType == ir.I32) {
-				t.Errorf("v%d of type %v in %v", v.ID, v.Type, loc.Space)
+		case ir.SpaceArena, ir.SpaceIntArena, ir.SpaceU8Arena:
+			if want := spaceOf[v.Type.DType]; loc.Space != want {
+				t.Errorf("v%d of type %v in %v, want %v", v.ID, v.Type, loc.Space, want)
 			}
-			if loc.Offset%ArenaAlign != 0 {
+			if loc.Offset%alignOf[loc.Space] != 0 {
 				t.Errorf("v%d at unaligned offset %d", v.ID, loc.Offset)
 			}
-			limit := pl.ArenaElems
-			if loc.Space == ir.SpaceIntArena {
-				limit = pl.IntArenaElems
-			} else {
-				naive += size
+			if loc.Offset < 0 || loc.Offset+size > arenas[loc.Space].Elems {
+				t.Errorf("v%d at %v+%d overruns the arena of %d", v.ID, loc, size, arenas[loc.Space].Elems)
 			}
-			if loc.Offset < 0 || loc.Offset+size > limit {
-				t.Errorf("v%d at %v+%d overruns the arena of %d", v.ID, loc, size, limit)
-			}
+			naive[loc.Space] += size
 			start := i
 			if ir.IsCompanion(v) { // written by its producer's kernel
 				start = index[v.Args[0]]
@@ -142,21 +146,29 @@ func checkPlan(t *testing.T, p *ir.Program, f *ir.Func) {
 			}
 		}
 	}
-	lower := 0
-	for step := 0; step <= len(f.Values); step++ {
-		live := 0
+	for space, a := range arenas {
+		lower := 0
+		n := 0
+		for step := 0; step <= len(f.Values); step++ {
+			live := 0
+			for _, s := range spans {
+				if s.space == space && s.start <= step && step <= s.end {
+					live += s.size
+				}
+			}
+			lower = max(lower, live)
+		}
 		for _, s := range spans {
-			if s.space == ir.SpaceArena && s.start <= step && step <= s.end {
-				live += s.size
+			if s.space == space {
+				n++
 			}
 		}
-		lower = max(lower, live)
-	}
-	if pl.NaiveElems != naive || pl.LowerBound != lower {
-		t.Errorf("naive %d, lower bound %d; counted %d, %d", pl.NaiveElems, pl.LowerBound, naive, lower)
-	}
-	if pl.ArenaElems < pl.LowerBound || pl.ArenaElems > pl.NaiveElems+ArenaAlign*len(spans) {
-		t.Errorf("arena %d outside [lower bound %d, naive %d + alignment]", pl.ArenaElems, pl.LowerBound, pl.NaiveElems)
+		if a.Naive != naive[space] || a.LowerBound != lower {
+			t.Errorf("%v: naive %d, lower bound %d; counted %d, %d", space, a.Naive, a.LowerBound, naive[space], lower)
+		}
+		if a.Elems < a.LowerBound || a.Elems > a.Naive+alignOf[space]*n {
+			t.Errorf("%v: arena %d outside [lower bound %d, naive %d + alignment]", space, a.Elems, a.LowerBound, a.Naive)
+		}
 	}
 }
 

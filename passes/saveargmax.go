@@ -16,7 +16,10 @@ import (
 //	y = maxpool2d x;  i = maxpool2d_argmax y;  dx = maxpool2d_grad_idx i, dy
 //
 // where i, a companion of y, is written by y's kernel, so that x dies
-// right after pooling. A relu gradient applied after the pooling gradient,
+// right after pooling. i holds each maximum's offset inside its window
+// (ir.PoolTap), a byte for windows of up to 256 taps (ir.PoolIndexDType):
+// a quarter of i32 plane offsets, and the gradient recomputes the
+// position from the output coordinate and the window. A relu gradient applied after the pooling gradient,
 // relu_grad(m, maxpool2d_grad(x, dy)) with x = m or x = relu(m), moves
 // before the scatter at pooled resolution: at the maximum, x > 0 iff the
 // pooled output y > 0, so relu_grad(y, dy) is the same mask, exactly, and
@@ -92,8 +95,10 @@ func saveArgmax(f *ir.Func) error {
 				}
 				target, dy = u, m
 			}
+			attrs := poolAttrs(v)
+			attrs["shape"] = []int(v.Args[0].Type.Shape.Clone())
 			w := &ir.Value{ID: target.ID, Op: ir.OpMaxPool2dGradIdx, Args: []*ir.Value{idx, dy},
-				Attrs: ir.Attrs{"shape": []int(v.Args[0].Type.Shape.Clone())}, Pos: target.Pos, Name: target.Name}
+				Attrs: attrs, Pos: target.Pos, Name: target.Name}
 			t, err := ir.InferType(w)
 			if err != nil || !t.Equal(target.Type) {
 				return fmt.Errorf("v%d: maxpool2d_grad_idx: %v", v.ID, err)

@@ -30,41 +30,78 @@ const goTag = "amd64 && gc && !purego"
 // allocator takes time quadratic in a function's size), and are printed
 // in order.
 func buildAsm(cfg Config, specs []GEMMSpec) (*asmOutput, error) {
-	head := build.NewContext()
-	head.ConstraintExpr("amd64,gc,!purego")
-	f, err := head.Result()
-	if err != nil {
-		return nil, err
-	}
 	var asmSpecs []GEMMSpec
 	for _, s := range specs {
 		if hasAsm(s) {
 			asmSpecs = append(asmSpecs, s)
 		}
 	}
-	files := make([]*ir.File, len(asmSpecs))
-	errs := make([]error, len(asmSpecs))
+	files, errs := compileEach(len(asmSpecs), func(i int) (*ir.File, error) { return compileSpec(asmSpecs[i]) })
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("gemm %s: %w", asmSpecs[i].Name, err)
+		}
+	}
+	f, err := joinAsm(files)
+	if err != nil {
+		return nil, err
+	}
+	return printAsm(cfg, f)
+}
+
+// compileEach runs compile(i) for every i < n in parallel, at most
+// GOMAXPROCS at a time, and returns the files and errors in order. Each
+// kernel compiles in its own build.Context, since avo's register
+// allocator takes time quadratic in a function's size.
+func compileEach(n int, compile func(i int) (*ir.File, error)) ([]*ir.File, []error) {
+	files := make([]*ir.File, n)
+	errs := make([]error, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, s := range asmSpecs {
+	for i := range n {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			files[i], errs[i] = compileSpec(s)
+			files[i], errs[i] = compile(i)
 		}()
 	}
 	wg.Wait()
-	for i, sf := range files {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("gemm %s: %w", asmSpecs[i].Name, errs[i])
-		}
-		f.Sections = append(f.Sections, sf.Sections...)
-	}
-	if err := pass.IncludeTextFlagHeader(f); err != nil {
+	return files, errs
+}
+
+// joinAsm returns one file with the sections of the non-nil files, in
+// order, under the assembly's build constraint and the text-flag header.
+func joinAsm(files []*ir.File) (*ir.File, error) {
+	head := build.NewContext()
+	head.ConstraintExpr("amd64,gc,!purego")
+	f, err := head.Result()
+	if err != nil {
 		return nil, err
 	}
-	return printAsm(cfg, f)
+	for _, sf := range files {
+		if sf != nil {
+			f.Sections = append(f.Sections, sf.Sections...)
+		}
+	}
+	if len(f.Functions()) > 0 {
+		if err := pass.IncludeTextFlagHeader(f); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// printAsmStubs prints f's assembly and its Go declarations.
+func printAsmStubs(cfg Config, f *ir.File) (asm, stubs []byte, err error) {
+	pc := printer.Config{Name: cfg.GeneratedBy, Pkg: cfg.Pkg}
+	if asm, err = printer.NewGoAsm(pc).Print(f); err != nil {
+		return nil, nil, err
+	}
+	if stubs, err = printer.NewStubs(pc).Print(f); err != nil {
+		return nil, nil, err
+	}
+	return asm, stubs, nil
 }
 
 // compileSpec builds and compiles the assembly functions of s.
@@ -91,13 +128,9 @@ func compileSpec(s GEMMSpec) (*ir.File, error) {
 // printAsm prints f and its stubs and collects the ISA extensions of each
 // variant.
 func printAsm(cfg Config, f *ir.File) (*asmOutput, error) {
-	pc := printer.Config{Name: cfg.GeneratedBy, Pkg: cfg.Pkg}
 	out := &asmOutput{isa: map[string][]string{}}
 	var err error
-	if out.asm, err = printer.NewGoAsm(pc).Print(f); err != nil {
-		return nil, err
-	}
-	if out.stubs, err = printer.NewStubs(pc).Print(f); err != nil {
+	if out.asm, out.stubs, err = printAsmStubs(cfg, f); err != nil {
 		return nil, err
 	}
 	for _, fn := range f.Functions() {

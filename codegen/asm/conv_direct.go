@@ -31,22 +31,38 @@ import (
 // with x [C,H,W], w [O,C,KH,KW], y [O,OH,OW], OH = H-KH+1, OW = W-KW+1,
 // all row-major, bias [O] read only with Bias (else may be nil) and act
 // relu with Relu (max(v,0), NaN for NaN), else the identity. y overlaps
-// no argument.
+// no argument. With TW the weights come transposed, w [C,KH,KW,O]
+// (w[o,c,p,q] above is then w[((c·KH+p)·KW+q)·O+o]), and the AVX-512
+// variant vectorizes over the output channels when O is a multiple of 16
+// (see conv_chan.go).
 type ConvSpec struct {
 	Name               string
 	C, O, KH, KW, H, W int
 	Bias, Relu         bool
+	TW                 bool
 	// GradW makes the kernel the weight gradient of one kernel row
-	// instead (see convGradWDoc): func Name(dw, x, dy []float32, n int).
-	GradW  bool
+	// instead (see convGradWDoc): func Name(dw, x, dy []float32, n int);
+	// with Chan (O a multiple of 16), of one input channel, summed in
+	// order on channel vectors (see convGradWChanDoc).
+	GradW, Chan bool
+	// Transpose makes the kernel the transposition of n samples of the
+	// output gradient that the weight gradient with Chan reads (see
+	// convTransposeDoc): func Name(dst, src []float32, n int).
+	Transpose bool
+	// PH and PW pad the input of a forward kernel (see conv_pad.go):
+	// OH = H+2·PH-KH+1, OW = W+2·PW-KW+1.
+	PH, PW int
 	Source string // shown in the doc comment
 }
 
 // OH and OW are the output plane's height and width.
-func (s ConvSpec) OH() int { return s.H - s.KH + 1 }
-func (s ConvSpec) OW() int { return s.W - s.KW + 1 }
+func (s ConvSpec) OH() int { return s.H + 2*s.PH - s.KH + 1 }
+func (s ConvSpec) OW() int { return s.W + 2*s.PW - s.KW + 1 }
 
 func (s ConvSpec) signature() string {
+	if s.Transpose {
+		return "func(dst, src []float32, n int)"
+	}
 	if s.GradW {
 		return "func(dw, x, dy []float32, n int)"
 	}
@@ -70,10 +86,19 @@ func (s ConvSpec) validate(seen map[string]bool) error {
 	if s.Name == "" {
 		return fmt.Errorf("conv: spec without name")
 	}
-	if s.GradW && (s.Bias || s.Relu || s.KW > 7) {
-		return fmt.Errorf("conv %s: weight gradient with an epilogue or KW > 7", s.Name)
+	if s.GradW && (s.Bias || s.Relu || s.TW || s.KW > 7) {
+		return fmt.Errorf("conv %s: weight gradient with an epilogue, transposed weights or KW > 7", s.Name)
 	}
-	if s.C < 1 || s.O < 1 || s.KH < 1 || s.KW < 1 || s.KH > s.H || s.KW > s.W {
+	if s.Chan && (!s.GradW || s.O%16 != 0 || s.O > 32) {
+		return fmt.Errorf("conv %s: channel vectors need a weight gradient with 16 or 32 output channels", s.Name)
+	}
+	if s.Transpose && (s.GradW || s.TW || s.Bias || s.Relu || s.O%16 != 0 || s.O > 32) {
+		return fmt.Errorf("conv %s: a transposition is of 16 or 32 channels, nothing else", s.Name)
+	}
+	if s.padded() && (s.GradW || s.TW || s.Transpose || s.PH < 0 || s.PW < 0 || s.PH >= s.KH || s.PW >= s.KW) {
+		return fmt.Errorf("conv %s: padding of a forward kernel with untransposed weights only, below the kernel's size", s.Name)
+	}
+	if s.C < 1 || s.O < 1 || s.KH < 1 || s.KW < 1 || s.OH() < 1 || s.OW() < 1 {
 		return fmt.Errorf("conv %s: bad shape C=%d O=%d K=%dx%d in %dx%d", s.Name, s.C, s.O, s.KH, s.KW, s.H, s.W)
 	}
 	if s.C*s.H*s.W > 1<<24 || s.O*s.C*s.KH*s.KW > 1<<24 || s.O*s.OH()*s.OW() > 1<<24 {
@@ -90,6 +115,12 @@ func (s ConvSpec) validate(seen map[string]bool) error {
 
 // convDoc returns the doc comment of s's exported kernel.
 func convDoc(s ConvSpec) []string {
+	if s.Transpose {
+		return convTransposeDoc(s)
+	}
+	if s.GradW && s.Chan {
+		return convGradWChanDoc(s)
+	}
 	if s.GradW {
 		return convGradWDoc(s)
 	}
@@ -101,10 +132,17 @@ func convDoc(s ConvSpec) []string {
 	if s.Bias {
 		b = " + bias[o]"
 	}
+	wt, ws := "w[o,c,p,q]", fmt.Sprintf("[%d,%d,%d,%d]", s.O, s.C, s.KH, s.KW)
+	if s.TW {
+		wt, ws = "w[c,p,q,o]", fmt.Sprintf("[%d,%d,%d,%d]", s.C, s.KH, s.KW, s.O)
+	}
+	if s.padded() {
+		wt = fmt.Sprintf("w[o,c,p,q] (x padded by %d rows, skipped, and %d zero columns)", s.PH, s.PW)
+	}
 	ls := []string{
 		fmt.Sprintf("%s is a direct 5-D loop convolution of one sample: y[o,i,j] = %s for", s.Name, act),
-		fmt.Sprintf("v = Σ_{c,p,q} x[c,i+p,j+q]·w[o,c,p,q]%s, x [%d,%d,%d], w [%d,%d,%d,%d], y [%d,%d,%d].",
-			b, s.C, s.H, s.W, s.O, s.C, s.KH, s.KW, s.O, s.OH(), s.OW()),
+		fmt.Sprintf("v = Σ_{c,p,q} x[c,i+p,j+q]·%s%s, x [%d,%d,%d], w %s, y [%d,%d,%d].",
+			wt, b, s.C, s.H, s.W, ws, s.O, s.OH(), s.OW()),
 	}
 	if s.Source != "" {
 		ls = append(ls, "", "Source: "+s.Source)
@@ -200,6 +238,10 @@ func renderConvPureGo(cfg Config, specs []ConvSpec) ([]byte, error) {
 	b := goHeader(cfg, "!amd64 || !gc || purego")
 	for _, s := range specs {
 		comment(b, convDoc(s))
+		if s.Transpose {
+			fmt.Fprintf(b, "func %s(dst, src []float32, n int) { %s(dst, src, n) }\n\n", s.Name, s.variant(variantGeneric))
+			continue
+		}
 		if s.GradW {
 			fmt.Fprintf(b, "func %s(dw, x, dy []float32, n int) { %s(dw, x, dy, n) }\n\n", s.Name, s.variant(variantGeneric))
 			continue
@@ -214,6 +256,18 @@ func renderConvPureGo(cfg Config, specs []ConvSpec) ([]byte, error) {
 func renderConvGeneric(cfg Config, specs []ConvSpec) ([]byte, error) {
 	b := goHeader(cfg, "")
 	for _, s := range specs {
+		if s.Transpose {
+			renderConvTransposeGeneric(b, s)
+			continue
+		}
+		if s.GradW && s.Chan {
+			renderConvGradWChanGeneric(b, s)
+			continue
+		}
+		if s.padded() {
+			renderConvPadGeneric(b, s)
+			continue
+		}
 		if s.GradW {
 			renderConvGradWGeneric(b, s)
 			continue
@@ -231,7 +285,11 @@ func renderConvGeneric(cfg Config, specs []ConvSpec) ([]byte, error) {
 		fmt.Fprintf(b, "for c := 0; c < %d; c++ {\n", s.C)
 		fmt.Fprintf(b, "xc := x[c*%d:][:%d]\n", s.H*s.W, s.H*s.W)
 		fmt.Fprintf(b, "for p := 0; p < %d; p++ {\nfor q := 0; q < %d; q++ {\n", s.KH, s.KW)
-		fmt.Fprintf(b, "wv := w[((o*%d+c)*%d+p)*%d+q]\n", s.C, s.KH, s.KW)
+		if s.TW {
+			fmt.Fprintf(b, "wv := w[((c*%d+p)*%d+q)*%d+o]\n", s.KH, s.KW, s.O)
+		} else {
+			fmt.Fprintf(b, "wv := w[((o*%d+c)*%d+p)*%d+q]\n", s.C, s.KH, s.KW)
+		}
 		fmt.Fprintf(b, "for i := 0; i < %d; i++ {\n", oh)
 		fmt.Fprintf(b, "yr := (*[%d]float32)(yo[i*%d:])\n", ow, ow)
 		fmt.Fprintf(b, "xr := (*[%d]float32)(xc[(i+p)*%d+q:])\n", ow, s.W)

@@ -2,15 +2,11 @@ package asm
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/ir"
 	"github.com/mmcloughlin/avo/operand"
-	"github.com/mmcloughlin/avo/pass"
-	"github.com/mmcloughlin/avo/printer"
 	"github.com/mmcloughlin/avo/reg"
 	"github.com/mmcloughlin/avo/x86"
 )
@@ -18,42 +14,17 @@ import (
 // buildConvAsm compiles the dispatcher and both variants of every spec,
 // specs in parallel, and prints them in order.
 func buildConvAsm(cfg Config, specs []ConvSpec) (asm, stubs []byte, err error) {
-	files := make([]*ir.File, len(specs))
-	errs := make([]error, len(specs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, s := range specs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			files[i], errs[i] = compileConv(s)
-		}()
+	files, errs := compileEach(len(specs), func(i int) (*ir.File, error) { return compileConv(specs[i]) })
+	for i, err := range errs {
+		if err != nil {
+			return nil, nil, fmt.Errorf("conv %s: %w", specs[i].Name, err)
+		}
 	}
-	wg.Wait()
-	head := build.NewContext()
-	head.ConstraintExpr("amd64,gc,!purego")
-	f, err := head.Result()
+	f, err := joinAsm(files)
 	if err != nil {
 		return nil, nil, err
 	}
-	for i, sf := range files {
-		if errs[i] != nil {
-			return nil, nil, fmt.Errorf("conv %s: %w", specs[i].Name, errs[i])
-		}
-		f.Sections = append(f.Sections, sf.Sections...)
-	}
-	if err := pass.IncludeTextFlagHeader(f); err != nil {
-		return nil, nil, err
-	}
-	pc := printer.Config{Name: cfg.GeneratedBy, Pkg: cfg.Pkg}
-	if asm, err = printer.NewGoAsm(pc).Print(f); err != nil {
-		return nil, nil, err
-	}
-	if stubs, err = printer.NewStubs(pc).Print(f); err != nil {
-		return nil, nil, err
-	}
-	return asm, stubs, nil
+	return printAsmStubs(cfg, f)
 }
 
 // compileConv builds the dispatcher and the variants of s, each variant in
@@ -90,9 +61,12 @@ func compileConvVariant(s ConvSpec, z bool, slack int) (f *ir.File, err error) {
 		}
 	}()
 	c := build.NewContext()
-	if s.GradW {
+	switch {
+	case s.Transpose:
+		emitConvTransposeFunc(c, s, z)
+	case s.GradW:
 		emitConvGradWVariant(c, s, z, slack)
-	} else {
+	default:
 		emitConvVariant(c, s, z, slack)
 	}
 	return finishElem(c)
@@ -179,6 +153,18 @@ func emitConvVariant(c *build.Context, s ConvSpec, z bool, slack int) {
 		e.b = c.GP64()
 		c.Load(c.Param("bias").Base(), e.b)
 	}
+	if s.padded() {
+		e.emitConvPadBody(y, x, pl)
+		c.VZEROUPPER()
+		c.RET()
+		return
+	}
+	if z && chanVectors(s) {
+		e.chanBody(y, x, slack)
+		c.VZEROUPPER()
+		c.RET()
+		return
+	}
 	oh, ow := s.OH(), s.OW()
 	nv := (ow + lanes - 1) / lanes
 	tail := ow % lanes
@@ -250,7 +236,6 @@ func (e *convEmitter) block(xrow, yrow reg.GPVirtual, o0, cb, rb, tv int, partia
 		c.Label(ploop)
 	}
 	in := make([]reg.VecVirtual, rb*tv)
-	taps := s.C * s.KH * s.KW
 	for q := 0; q < s.KW; q++ {
 		for r := 0; r < rb; r++ {
 			for v := 0; v < tv; v++ {
@@ -260,31 +245,13 @@ func (e *convEmitter) block(xrow, yrow reg.GPVirtual, o0, cb, rb, tv int, partia
 		}
 		for o := 0; o < cb; o++ {
 			wv := e.vec()
-			c.VBROADCASTSS(operand.Mem{Base: wc, Disp: 4 * ((o0+o)*taps + q)}, wv)
+			c.VBROADCASTSS(operand.Mem{Base: wc, Disp: 4 * e.wAt(o0+o, q)}, wv)
 			for i, x := range in {
 				c.VFMADD231PS(x, wv, acc[o*rb*tv+i]) // acc += wv·x
 			}
 		}
 	}
-	if s.KH > 1 {
-		c.ADDQ(operand.U32(4*s.W), xc)
-		c.ADDQ(operand.U32(4*s.KW), wc)
-		c.DECQ(pcnt)
-		c.JNZ(operand.LabelRef(ploop))
-	}
-	if s.C > 1 {
-		// Next plane: xc is KH rows down the last one, wc at w[0, c+1, 0, 0].
-		if s.KH > 1 {
-			if d := s.H*s.W - s.KH*s.W; d != 0 {
-				c.ADDQ(operand.U32(4*d), xc)
-			}
-		} else {
-			c.ADDQ(operand.U32(4*s.H*s.W), xc)
-			c.ADDQ(operand.U32(4*s.KW), wc)
-		}
-		c.DECQ(ccnt)
-		c.JNZ(operand.LabelRef(cloop))
-	}
+	e.nextTapRow(xc, wc, pcnt, ccnt, ploop, cloop)
 	var zero reg.VecVirtual
 	if s.Relu {
 		zero = e.vec()
@@ -308,6 +275,45 @@ func (e *convEmitter) block(xrow, yrow reg.GPVirtual, o0, cb, rb, tv int, partia
 				e.store(a, operand.Mem{Base: yrow, Disp: 4 * (o*oh*ow + r*ow + v*lanes)}, partial && v == tv-1)
 			}
 		}
+	}
+}
+
+// wAt is the offset of weight w[o,c,p,q] from w[0,c,p,0] (w[c,p,0,0]
+// with TW).
+func (e *convEmitter) wAt(o, q int) int {
+	if e.s.TW {
+		return q*e.s.O + o
+	}
+	return o*e.s.C*e.s.KH*e.s.KW + q
+}
+
+// nextTapRow closes the loops over the kernel rows p and the channels c
+// that block opened: xc and wc step to the next kernel row, then to the
+// next plane.
+func (e *convEmitter) nextTapRow(xc, wc, pcnt, ccnt reg.GPVirtual, ploop, cloop string) {
+	c, s := e.c, e.s
+	wrow := s.KW // w[0,c,p+1,0] - w[0,c,p,0], also w[0,c+1,0,0] - w[0,c,KH-1,0]
+	if s.TW {
+		wrow = s.KW * s.O
+	}
+	if s.KH > 1 {
+		c.ADDQ(operand.U32(4*s.W), xc)
+		c.ADDQ(operand.U32(4*wrow), wc)
+		c.DECQ(pcnt)
+		c.JNZ(operand.LabelRef(ploop))
+	}
+	if s.C > 1 {
+		// Next plane: xc is KH rows down the last one, wc at w[0, c+1, 0, 0].
+		if s.KH > 1 {
+			if d := s.H*s.W - s.KH*s.W; d != 0 {
+				c.ADDQ(operand.U32(4*d), xc)
+			}
+		} else {
+			c.ADDQ(operand.U32(4*s.H*s.W), xc)
+			c.ADDQ(operand.U32(4*wrow), wc)
+		}
+		c.DECQ(ccnt)
+		c.JNZ(operand.LabelRef(cloop))
 	}
 }
 

@@ -78,6 +78,12 @@ func emitConvGradWVariant(c *build.Context, s ConvSpec, z bool, slack int) {
 	c.SignatureExpr(s.signature())
 	c.Pragma("noescape")
 	e := &convEmitter{c: c, s: s, z: z, lanes: lanes}
+	if s.Chan {
+		emitConvGradWChanVariant(c, e, slack)
+		c.VZEROUPPER()
+		c.RET()
+		return
+	}
 	// slack counts the output gradient vector and, on AVX2, the tail mask.
 	ob := gradWBlock(s, regs, slack-1)
 	dw, x, dy := c.GP64(), c.GP64(), c.GP64()

@@ -31,3 +31,23 @@ func TestPlanConv(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanChan checks the channel-vector blocks: LeNet's conv2 forward in
+// four blocks of 25 positions, its weight gradient with all 25 taps in
+// one pass on AVX-512 and in blocks of 5 on AVX2.
+func TestPlanChan(t *testing.T) {
+	s := ConvSpec{C: 6, O: 16, KH: 5, KW: 5, H: 14, W: 14}
+	if got := planChan(s, 32, 2); got != 25 {
+		t.Errorf("planChan = %d, want 25", got)
+	}
+	if got := chanTapBlock(s, 16, 32, 2); got != 25 {
+		t.Errorf("chanTapBlock AVX-512 = %d, want 25", got)
+	}
+	if got := chanTapBlock(s, 8, 16, 2); got != 5 {
+		t.Errorf("chanTapBlock AVX2 = %d, want 5", got)
+	}
+	s.O = 32
+	if got := planChan(s, 32, 2); 2*got+2 > 30 {
+		t.Errorf("planChan O=32 = %d positions, too many registers", got)
+	}
+}

@@ -22,6 +22,23 @@ var convSpecs = []asm.ConvSpec{
 	{Name: "Column", C: 1, O: 2, KH: 4, KW: 1, H: 7, W: 1, Bias: true},
 	{Name: "Many", C: 2, O: 33, KH: 1, KW: 5, H: 7, W: 17, Relu: true},
 	{Name: "Wide", C: 1, O: 2, KH: 3, KW: 3, H: 5, W: 70, Bias: true, Relu: true},
+	// Transposed weights: channel vectors on AVX-512 (O a multiple of
+	// 16: LeNet's conv2, two channel vectors, several and uneven position
+	// blocks, one position, KH = 1), else the row form.
+	{Name: "Conv2T", C: 6, O: 16, KH: 5, KW: 5, H: 14, W: 14, Bias: true, Relu: true, TW: true},
+	{Name: "ChanOdd", C: 3, O: 32, KH: 3, KW: 2, H: 9, W: 7, Bias: true, TW: true},
+	{Name: "ChanTiny", C: 1, O: 16, KH: 1, KW: 1, H: 1, W: 1, Relu: true, TW: true},
+	{Name: "ChanRow", C: 2, O: 16, KH: 1, KW: 3, H: 4, W: 9, Bias: true, TW: true},
+	{Name: "OddT", C: 2, O: 5, KH: 3, KW: 3, H: 7, W: 17, Bias: true, TW: true},
+	{Name: "ManyT", C: 2, O: 33, KH: 1, KW: 5, H: 7, W: 17, Relu: true, TW: true},
+	// Padded input: LeNet's conv2 input gradient (C and O swapped, full
+	// padding), odd pads, several column vectors, one row, one column.
+	{Name: "PadLeNet", C: 16, O: 6, KH: 5, KW: 5, H: 10, W: 10, PH: 4, PW: 4},
+	{Name: "PadOdd", C: 3, O: 5, KH: 3, KW: 4, H: 7, W: 17, PH: 1, PW: 3, Bias: true, Relu: true},
+	{Name: "PadWide", C: 2, O: 2, KH: 3, KW: 3, H: 4, W: 30, PH: 2, PW: 2},
+	{Name: "PadTiny", C: 1, O: 3, KH: 2, KW: 2, H: 1, W: 1, PH: 1, PW: 1, Bias: true},
+	{Name: "PadRow", C: 2, O: 4, KH: 1, KW: 3, H: 3, W: 9, PW: 2},
+	{Name: "PadCol", C: 2, O: 4, KH: 3, KW: 1, H: 9, W: 3, PH: 2},
 }
 
 // convHarness checks every variant against the twin and a float64
@@ -36,7 +53,8 @@ import (
 type convKernel struct {
 	name                  string
 	c, o, kh, kw, h, w    int
-	bias, relu            bool
+	ph, pw                int
+	bias, relu, tw        bool
 	fn, twin              func(y, x, w, b []float32)
 }
 
@@ -53,7 +71,7 @@ func TestConvVariants(t *testing.T) {
 		restore := v.set()
 		for _, k := range convKernels {
 			for trial := 0; trial < 3; trial++ {
-				oh, ow := k.h-k.kh+1, k.w-k.kw+1
+				oh, ow := k.h+2*k.ph-k.kh+1, k.w+2*k.pw-k.kw+1
 				xb, x := guarded(k.c * k.h * k.w)
 				wb, w := guarded(k.o * k.c * k.kh * k.kw)
 				bb, b := guarded(k.o)
@@ -82,7 +100,19 @@ func TestConvVariants(t *testing.T) {
 							for c := 0; c < k.c; c++ {
 								for p := 0; p < k.kh; p++ {
 									for q := 0; q < k.kw; q++ {
-										t := float64(x[(c*k.h+i+p)*k.w+j+q]) * float64(w[((o*k.c+c)*k.kh+p)*k.kw+q])
+										at := ((o*k.c+c)*k.kh+p)*k.kw + q
+										if k.tw {
+											at = ((c*k.kh+p)*k.kw+q)*k.o + o
+										}
+										ii, jj := i+p-k.ph, j+q-k.pw
+										if ii < 0 || ii >= k.h {
+											continue
+										}
+										xv := float32(0)
+										if jj >= 0 && jj < k.w {
+											xv = x[(c*k.h+ii)*k.w+jj]
+										}
+										t := float64(xv) * float64(w[at])
 										s += t
 										abs += math.Abs(t)
 									}
@@ -114,7 +144,7 @@ func convTable(pkg string) string {
 	fmt.Fprintf(&b, "package %s\n\nvar convKernels = []convKernel{\n", pkg)
 	for _, s := range convSpecs {
 		twin := strings.ToLower(s.Name[:1]) + s.Name[1:] + "Generic"
-		fmt.Fprintf(&b, "\t{%q, %d, %d, %d, %d, %d, %d, %t, %t, %s, %s},\n", s.Name, s.C, s.O, s.KH, s.KW, s.H, s.W, s.Bias, s.Relu, s.Name, twin)
+		fmt.Fprintf(&b, "\t{%q, %d, %d, %d, %d, %d, %d, %d, %d, %t, %t, %t, %s, %s},\n", s.Name, s.C, s.O, s.KH, s.KW, s.H, s.W, s.PH, s.PW, s.Bias, s.Relu, s.TW, s.Name, twin)
 	}
 	b.WriteString("}\n")
 	return b.String()

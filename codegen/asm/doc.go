@@ -73,5 +73,14 @@
 // so they match it bit for bit outside NaN operands of max and the
 // transcendental functions.
 //
+// Max pooling kernels (PoolSpec, GeneratePool; files zpool_*, flags
+// poolAVX512 and poolAVX2): windows that tile the plane (stride = window,
+// KH ≤ 4, KW ≤ 2), over n planes per call: the forward, the forward that
+// also stores each maximum's uint8 window offset, and the gradient from
+// those offsets. A kernel row's taps are the input row deinterleaved
+// (VPERMT2PS; VSHUFPS+VPERMPD), reduced with compares and blends by
+// PyTorch's rule (first strict maximum, else last NaN), so the variants
+// match the twin bit for bit, NaN payloads included.
+//
 // Package asm must not import the rest of dlc; codegen calls it.
 package asm

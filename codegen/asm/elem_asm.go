@@ -3,16 +3,13 @@ package asm
 import (
 	"cmp"
 	"fmt"
-	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/ir"
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/pass"
-	"github.com/mmcloughlin/avo/printer"
 	"github.com/mmcloughlin/avo/reg"
 	"github.com/mmcloughlin/avo/x86"
 )
@@ -22,54 +19,26 @@ import (
 // the registers even with every constant materialized at its use. Without
 // any assembly, asm and stubs are nil.
 func buildElemAsm(cfg Config, specs []ElemSpec, multis []MultiSpec) (asm, stubs []byte, asmOK []bool, err error) {
-	files := make([]*ir.File, len(specs)+len(multis))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i := range files {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			var f *ir.File
-			var err error
-			if i < len(specs) {
-				f, err = compileElem(specs[i])
-			} else {
-				f, err = compileMulti(multis[i-len(specs)])
-			}
-			if err == nil {
-				files[i] = f
-			}
-		}()
-	}
-	wg.Wait()
-	head := build.NewContext()
-	head.ConstraintExpr("amd64,gc,!purego")
-	f, err := head.Result()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	asmOK = make([]bool, len(files))
-	for i, sf := range files {
-		if sf != nil {
-			asmOK[i] = true
-			f.Sections = append(f.Sections, sf.Sections...)
+	// A variant that fails to compile leaves its kernel Go only.
+	files, errs := compileEach(len(specs)+len(multis), func(i int) (*ir.File, error) {
+		if i < len(specs) {
+			return compileElem(specs[i])
 		}
+		return compileMulti(multis[i-len(specs)])
+	})
+	asmOK = make([]bool, len(files))
+	for i := range files {
+		if errs[i] != nil {
+			files[i] = nil
+		}
+		asmOK[i] = files[i] != nil
 	}
-	if len(f.Functions()) == 0 {
-		return nil, nil, asmOK, nil
+	f, err := joinAsm(files)
+	if err != nil || len(f.Functions()) == 0 {
+		return nil, nil, asmOK, err
 	}
-	if err := pass.IncludeTextFlagHeader(f); err != nil {
-		return nil, nil, nil, err
-	}
-	pc := printer.Config{Name: cfg.GeneratedBy, Pkg: cfg.Pkg}
-	if asm, err = printer.NewGoAsm(pc).Print(f); err != nil {
-		return nil, nil, nil, err
-	}
-	if stubs, err = printer.NewStubs(pc).Print(f); err != nil {
-		return nil, nil, nil, err
-	}
-	return asm, stubs, asmOK, nil
+	asm, stubs, err = printAsmStubs(cfg, f)
+	return asm, stubs, asmOK, err
 }
 
 // hoistLimits are the numbers of constants a variant tries to keep in

@@ -53,15 +53,16 @@ func valueFLOPs(v *ir.Value, batch int) int64 {
 }
 
 // arenaBytes is the scratch memory a generated model allocates: the
-// largest float and i32 arenas of its funcs (as codegen sizes them).
+// largest float, i32 and u8 arenas of its funcs (as codegen sizes them).
 func arenaBytes(prog *ir.Program) int64 {
-	var floats, ints int
+	var floats, ints, bytes int
 	for _, f := range prog.Funcs {
 		if f.Plan == nil {
 			continue
 		}
 		floats = max(floats, f.Plan.ArenaElems)
-		ints = max(ints, f.Plan.IntArenaElems)
+		ints = max(ints, f.Plan.IntArena.Elems)
+		bytes = max(bytes, f.Plan.U8Arena.Elems)
 	}
 	size := 4
 	for _, d := range prog.Inputs {
@@ -74,7 +75,7 @@ func arenaBytes(prog *ir.Program) int64 {
 			size = 8
 		}
 	}
-	return int64(floats)*int64(size) + int64(ints)*4
+	return int64(floats)*int64(size) + int64(ints)*int64(ir.I32.Size()) + int64(bytes)*int64(ir.U8.Size())
 }
 
 // labelRange is the number of valid values of the i32 input or target

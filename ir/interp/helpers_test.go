@@ -19,6 +19,15 @@ type arg struct {
 func f32(data []float64, dims ...int) arg { return arg{ir.T(ir.F32, dims...), data} }
 func i32(data []float64, dims ...int) arg { return arg{ir.T(ir.I32, dims...), data} }
 
+// sparse returns n zeros but for the pairs (offset, value) of kv.
+func sparse(n int, kv ...float64) []float64 {
+	out := make([]float64, n)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[int(kv[i])] = kv[i+1]
+	}
+	return out
+}
+
 // evalOp builds a program of batch 4 whose func applies op to inputs a0,
 // a1, ... of the given types, runs it with batch size n and returns the result.
 func evalOp(n int, op ir.Op, attrs ir.Attrs, args ...arg) (*Tensor, error) {

@@ -4,6 +4,13 @@ package model
 
 import "math"
 
+// optimBlocks applies the optimizer update to blocks [lo, hi) of 4096 elements of the
+// trainable parameters (optimize runs it through the pool).
+func (m *Model) optimBlocks(lo, hi int) {
+	a, b := lo*4096, min(hi*4096, 31851)
+	optimStep(m.params[a:b], m.grads[a:b], m.state[a:b], m.state[a+31851:b+31851], m.optArgs[0], m.optArgs[1])
+}
+
 // optimize applies one adam step with torch.optim's formulas to every parameter that has a
 // gradient, as one loop over the parameter, gradient and state blocks. m.step counts this step.
 // Hyper-parameters: amsgrad=0, beta1=0.9, beta2=0.999, eps=1e-08, lr=0.001, weight_decay=0.
@@ -12,6 +19,7 @@ func (m *Model) optimize() {
 	t := float64(m.step)
 	stepSize := float32(float64(lr) / (1 - math.Pow(0.9, t)))
 	rbc2 := float32(1 / math.Sqrt(1-math.Pow(0.999, t)))
-	optimStep(m.params[:31851], m.grads[:31851], m.state[:31851], m.state[31851:][:31851], rbc2, stepSize)
+	m.optArgs = [2]float32{rbc2, stepSize}
+	m.job.pool.ForGrain(8, 1, m.optBody)
 	m.packStale = true
 }

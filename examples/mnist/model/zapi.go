@@ -80,7 +80,7 @@ func (m *Model) runInfer(n int, x []float32, logits []float32) error {
 	}
 	inferConv2d4(&m.job, n, m.arena[:n*4704], x, m.params[:150], m.params[150:][:6])
 	inferMaxpool2d5(&m.job, n, m.arena[301056:][:n*1176], m.arena[:n*4704])
-	inferConv2d9(&m.job, n, m.arena[:n*1600], m.arena[301056:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
+	inferConv2d9(&m.job, n, m.arena[:n*1600], m.scratch, m.arena[301056:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	inferMaxpool2d10(&m.job, n, m.arena[102400:][:n*400], m.arena[:n*1600])
 	inferMatmul14(&m.job, n, m.arena[:n*120], m.packed[:48000], m.arena[102400:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
 	inferMatmul17(&m.job, n, m.arena[7680:][:n*84], m.packed[48000:][:10080], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
@@ -95,7 +95,7 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 	}
 	inferConv2d4(&m.job, n, m.arena[:n*4704], x, m.params[:150], m.params[150:][:6])
 	inferMaxpool2d5(&m.job, n, m.arena[301056:][:n*1176], m.arena[:n*4704])
-	inferConv2d9(&m.job, n, m.arena[:n*1600], m.arena[301056:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
+	inferConv2d9(&m.job, n, m.arena[:n*1600], m.scratch, m.arena[301056:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	inferMaxpool2d10(&m.job, n, m.arena[102400:][:n*400], m.arena[:n*1600])
 	inferMatmul14(&m.job, n, m.arena[:n*120], m.packed[:48000], m.arena[102400:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
 	inferMatmul17(&m.job, n, m.arena[7680:][:n*84], m.packed[48000:][:10080], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
@@ -113,9 +113,9 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 		m.repack()
 	}
 	inferConv2d4(&m.job, n, m.arena[75264:][:n*4704], x, m.params[:150], m.params[150:][:6])
-	trainMaxpool2d6(&m.job, n, m.arena[:n*1176], m.iarena[:n*1176], m.arena[75264:][:n*4704])
-	inferConv2d9(&m.job, n, m.arena[100864:][:n*1600], m.arena[:n*1176], m.params[156:][:2400], m.params[2556:][:16])
-	trainMaxpool2d12(&m.job, n, m.arena[75264:][:n*400], m.iarena[75264:][:n*400], m.arena[100864:][:n*1600])
+	trainMaxpool2d6(&m.job, n, m.arena[:n*1176], m.u8arena[:n*1176], m.arena[75264:][:n*4704])
+	inferConv2d9(&m.job, n, m.arena[100864:][:n*1600], m.scratch, m.arena[:n*1176], m.params[156:][:2400], m.params[2556:][:16])
+	trainMaxpool2d12(&m.job, n, m.arena[75264:][:n*400], m.u8arena[75264:][:n*400], m.arena[100864:][:n*1600])
 	inferMatmul14(&m.job, n, m.arena[100864:][:n*120], m.packed[:48000], m.arena[75264:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
 	inferMatmul17(&m.job, n, m.arena[108544:][:n*84], m.packed[48000:][:10080], m.arena[100864:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
 	inferMatmul20(&m.job, n, m.arena[113920:][:n*10], m.packed[58080:][:840], m.arena[108544:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
@@ -133,10 +133,10 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainMatmul36(&m.job, n, m.arena[108544:][:n*120], m.grads[50572:][:120], m.arena[116224:][:n*84], m.params[50692:][:10080], m.arena[100864:][:n*120])
 	trainMatmul39(n, m.grads[2572:][:48000], m.arena[108544:][:n*120], m.arena[75264:][:n*400])
 	trainMatmul41(&m.job, n, m.arena[177664:][:n*400], m.arena[108544:][:n*120], m.params[2572:][:48000], m.arena[75264:][:n*400])
-	trainMaxpool2dGradIdx43(&m.job, n, m.arena[75264:][:n*1600], m.grads[2556:][:16], m.iarena[75264:][:n*400], m.arena[177664:][:n*400])
-	trainConv2dGradWeight46(&m.job, n, m.grads[156:][:2400], m.arena[:n*1176], m.arena[75264:][:n*1600])
+	trainMaxpool2dGradIdx43(&m.job, n, m.arena[75264:][:n*1600], m.grads[2556:][:16], m.u8arena[75264:][:n*400], m.arena[177664:][:n*400])
+	trainConv2dGradWeight46(&m.job, n, m.grads[156:][:2400], m.scratch[:102400], m.arena[:n*1176], m.arena[75264:][:n*1600])
 	trainConv2dGradInput47(&m.job, n, m.arena[301056:][:n*1176], m.scratch, m.arena[:n*1176], m.arena[75264:][:n*1600], m.params[156:][:2400])
-	trainMaxpool2dGradIdx48(&m.job, n, m.arena[:n*4704], m.grads[150:][:6], m.iarena[:n*1176], m.arena[301056:][:n*1176])
+	trainMaxpool2dGradIdx48(&m.job, n, m.arena[:n*4704], m.grads[150:][:6], m.u8arena[:n*1176], m.arena[301056:][:n*1176])
 	trainConv2dGradWeight51(&m.job, n, m.grads[:150], x, m.arena[:n*4704])
 	return nil
 }

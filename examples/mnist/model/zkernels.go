@@ -11,7 +11,7 @@ import (
 // infer %4 = conv2d %0, %1, %3 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f32[B,6,28,28]
 func inferConv2d4(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 0, nil, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 0, nil, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -29,33 +29,11 @@ func inferConv2d4(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 
 // infer %5 = maxpool2d %4 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,6,14,14]
 func inferMaxpool2d5(jb *job, n int, dst []float32, x0 []float32) {
 	{
-		jb.set(n, n*6, 14, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 42, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
-			for pl := lo; pl < hi; pl++ {
-				xp := x0[pl*784:][:784]
-				op := dst[pl*196:][:196]
-				for i := 0; i < 14; i++ {
-					for j := 0; j < 14; j++ {
-						base := i*56 + j*2
-						w := xp[base:][:30]
-						a0 := 1 & -b2i(w[1] > w[0])
-						a1 := 28 ^ 1&-b2i(w[29] > w[28])
-						a2 := a0 ^ (a0^a1)&-b2i(w[a1] > w[a0])
-						a := a2
-						if s := w[0] + w[1] + w[28] + w[29]; s != s {
-							a = 0
-							for _, o := range [...]int{0, 1, 28, 29} {
-								if v := w[o]; v > w[a] || v != v {
-									a = o
-								}
-							}
-						}
-						op[i*14+j] = w[a]
-					}
-				}
-			}
+			maxPool0(dst[lo*196:hi*196], x0[lo*784:hi*784], hi-lo)
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
@@ -63,16 +41,19 @@ func inferMaxpool2d5(jb *job, n int, dst []float32, x0 []float32) {
 
 // lenet.dl:15:12: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // infer %9 = conv2d %5, %6, %8 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f32[B,16,10,10]
-func inferConv2d9(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
+func inferConv2d9(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 0, nil, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 2400, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
+			tmp := jb.scratch(lo)
+			wt := tmp[:2400]
+			convDirect2(wt, x1[:2400], 1)
 			for b := lo; b < hi; b++ {
 				xb := x0[b*1176:][:1176]
 				yb := dst[b*1600:][:1600]
-				convDirect1(yb, xb, x1, x2)
+				convDirect1(yb, xb, wt, x2)
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
@@ -83,33 +64,11 @@ func inferConv2d9(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 
 // infer %10 = maxpool2d %9 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,16,5,5]
 func inferMaxpool2d10(jb *job, n int, dst []float32, x0 []float32) {
 	{
-		jb.set(n, n*16, 110, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 328, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
-			for pl := lo; pl < hi; pl++ {
-				xp := x0[pl*100:][:100]
-				op := dst[pl*25:][:25]
-				for i := 0; i < 5; i++ {
-					for j := 0; j < 5; j++ {
-						base := i*20 + j*2
-						w := xp[base:][:12]
-						a0 := 1 & -b2i(w[1] > w[0])
-						a1 := 10 ^ 1&-b2i(w[11] > w[10])
-						a2 := a0 ^ (a0^a1)&-b2i(w[a1] > w[a0])
-						a := a2
-						if s := w[0] + w[1] + w[10] + w[11]; s != s {
-							a = 0
-							for _, o := range [...]int{0, 1, 10, 11} {
-								if v := w[o]; v > w[a] || v != v {
-									a = o
-								}
-							}
-						}
-						op[i*5+j] = w[a]
-					}
-				}
-			}
+			maxPool1(dst[lo*25:hi*25], x0[lo*100:hi*100], hi-lo)
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
@@ -119,7 +78,7 @@ func inferMaxpool2d10(jb *job, n int, dst []float32, x0 []float32) {
 // infer %14 = matmul %11, %12, %13 {epilogue="relu(add(a0,a1))", tb=true} : f32[B,120]
 func inferMatmul14(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -135,7 +94,7 @@ func inferMatmul14(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %17 = matmul %14, %15, %16 {epilogue="relu(add(a0,a1))", tb=true} : f32[B,84]
 func inferMatmul17(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -151,7 +110,7 @@ func inferMatmul17(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %20 = matmul %17, %18, %19 {epilogue="add(a0,a1)", tb=true} : f32[B,10]
 func inferMatmul20(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 20, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 20, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -203,38 +162,14 @@ func evalMean23(n int, dst []float32, x0 []float32) {
 
 // lenet.dl:14:48: |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
 // train %6 = maxpool2d %5 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,6,14,14]
-func trainMaxpool2d6(jb *job, n int, dst []float32, dst1 []int32, x0 []float32) {
+func trainMaxpool2d6(jb *job, n int, dst []float32, dst1 []uint8, x0 []float32) {
 	{
-		jb.set(n, n*6, 14, 0, nil, [8][]float32{dst, x0}, [2][]int32{dst1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 42, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
-			dst1 := jb.i[0]
+			dst1 := jb.b[0]
 			_, _, _, _ = n, dst, x0, dst1
-			for pl := lo; pl < hi; pl++ {
-				ip := dst1[pl*196:][:196]
-				xp := x0[pl*784:][:784]
-				op := dst[pl*196:][:196]
-				for i := 0; i < 14; i++ {
-					for j := 0; j < 14; j++ {
-						base := i*56 + j*2
-						w := xp[base:][:30]
-						a0 := 1 & -b2i(w[1] > w[0])
-						a1 := 28 ^ 1&-b2i(w[29] > w[28])
-						a2 := a0 ^ (a0^a1)&-b2i(w[a1] > w[a0])
-						a := a2
-						if s := w[0] + w[1] + w[28] + w[29]; s != s {
-							a = 0
-							for _, o := range [...]int{0, 1, 28, 29} {
-								if v := w[o]; v > w[a] || v != v {
-									a = o
-								}
-							}
-						}
-						op[i*14+j] = w[a]
-						ip[i*14+j] = int32(base + a)
-					}
-				}
-			}
+			maxPool2(dst[lo*196:hi*196], dst1[lo*196:hi*196], x0[lo*784:hi*784], hi-lo)
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
@@ -242,38 +177,14 @@ func trainMaxpool2d6(jb *job, n int, dst []float32, dst1 []int32, x0 []float32) 
 
 // lenet.dl:15:49: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // train %12 = maxpool2d %11 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,16,5,5]
-func trainMaxpool2d12(jb *job, n int, dst []float32, dst1 []int32, x0 []float32) {
+func trainMaxpool2d12(jb *job, n int, dst []float32, dst1 []uint8, x0 []float32) {
 	{
-		jb.set(n, n*16, 110, 0, nil, [8][]float32{dst, x0}, [2][]int32{dst1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 328, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
-			dst1 := jb.i[0]
+			dst1 := jb.b[0]
 			_, _, _, _ = n, dst, x0, dst1
-			for pl := lo; pl < hi; pl++ {
-				ip := dst1[pl*25:][:25]
-				xp := x0[pl*100:][:100]
-				op := dst[pl*25:][:25]
-				for i := 0; i < 5; i++ {
-					for j := 0; j < 5; j++ {
-						base := i*20 + j*2
-						w := xp[base:][:12]
-						a0 := 1 & -b2i(w[1] > w[0])
-						a1 := 10 ^ 1&-b2i(w[11] > w[10])
-						a2 := a0 ^ (a0^a1)&-b2i(w[a1] > w[a0])
-						a := a2
-						if s := w[0] + w[1] + w[10] + w[11]; s != s {
-							a = 0
-							for _, o := range [...]int{0, 1, 10, 11} {
-								if v := w[o]; v > w[a] || v != v {
-									a = o
-								}
-							}
-						}
-						op[i*5+j] = w[a]
-						ip[i*5+j] = int32(base + a)
-					}
-				}
-			}
+			maxPool3(dst[lo*25:hi*25], dst1[lo*25:hi*25], x0[lo*100:hi*100], hi-lo)
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
@@ -344,7 +255,7 @@ func trainMatmul31(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %32 = matmul %28, %21, %20 {epilogue="relu_grad(a1,a0)"} : f32[B,84]
 func trainMatmul32(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 20, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 20, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -384,7 +295,7 @@ func trainMatmul35(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %36 = matmul %32, %18, %17 {epilogue="relu_grad(a1,a0)"} : f32[B,120]
 func trainMatmul36(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -424,7 +335,7 @@ func trainMatmul39(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %41 = matmul %36, %15, %40 {epilogue="relu_grad(a1,a0)"} : f32[B,400]
 func trainMatmul41(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -438,30 +349,23 @@ func trainMatmul41(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2
 }
 
 // lenet.dl:15:41: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
-// train %43 = maxpool2d_grad_idx %13, %42 {shape=[-1,16,10,10]} : f32[B,16,10,10]
-func trainMaxpool2dGradIdx43(jb *job, n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
+// train %43 = maxpool2d_grad_idx %13, %42 {kernel=[2,2], pad=[0,0], shape=[-1,16,10,10], stride=[2,2]} : f32[B,16,10,10]
+func trainMaxpool2dGradIdx43(jb *job, n int, dst []float32, dst1 []float32, x0 []uint8, x1 []float32) {
 	{
-		jb.set(n, n*16, 219, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 219, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
-			x0 := jb.i[0]
+			x0 := jb.b[0]
 			_, _, _, _, _ = n, dst, dst1, x1, x0
-			for pl := lo; pl < hi; pl++ {
-				xp := dst[pl*100:][:100]
-				clear(xp)
-				ip := x0[pl*25:][:25]
-				for o, d := range x1[pl*25:][:25] {
-					xp[ip[o]] += d
-				}
-			}
+			maxPool4(dst[lo*100:hi*100], x1[lo*25:hi*25], x0[lo*25:hi*25], hi-lo)
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 16, 6, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 16, 6, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
-			x0 := jb.i[0]
+			x0 := jb.b[0]
 			_, _, _, _, _ = n, dst, dst1, x1, x0
 			for o0 := lo; o0 < hi; o0++ {
 				s := 0.0
@@ -479,15 +383,27 @@ func trainMaxpool2dGradIdx43(jb *job, n int, dst []float32, dst1 []float32, x0 [
 
 // lenet.dl:15:12: |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // train %46 = conv2d_grad_weight %6, %43 {dilation=[1,1], pad=[0,0], shape=[16,6,5,5], stride=[1,1]} : f32[16,6,5,5]
-func trainConv2dGradWeight46(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
+func trainConv2dGradWeight46(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, 30, 1, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 21, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
+			convDirect4(tmp[lo*1600:hi*1600], x1[lo*1600:hi*1600], hi-lo)
+		})
+		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
+	{
+		jb.set(n, 6, 1, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+			n := jb.n
+			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
+			_, _, _, _ = n, dst, x0, x1
+			tmp := jb.tmp
+			_ = tmp
 			for r := lo; r < hi; r++ {
-				off := r/5*196 + r%5*14
-				convDirect2(dst[r*5:], x0[min(off, len(x0)):], x1, n)
+				convDirect3(dst[r*25:], x0[min(r*196, len(x0)):], tmp[:n*1600], n)
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
@@ -498,14 +414,12 @@ func trainConv2dGradWeight46(jb *job, n int, dst []float32, x0 []float32, x1 []f
 // train %47 = conv2d_grad_input %43, %8, %6 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[0,0], shape=[-1,6,14,14], stride=[1,1]} : f32[B,6,14,14]
 func trainConv2dGradInput47(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 7584, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 2400, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
 			tmp := jb.scratch(lo)
-			dyp := tmp[:5184]
-			wf := tmp[5184:][:2400]
-			clear(dyp)
+			wf := tmp[:2400]
 			for c := 0; c < 6; c++ {
 				for o := 0; o < 16; o++ {
 					for p := 0; p < 5; p++ {
@@ -518,27 +432,11 @@ func trainConv2dGradInput47(jb *job, n int, dst []float32, tmp []float32, x0 []f
 			for b := lo; b < hi; b++ {
 				xb := dst[b*1176:][:1176]
 				yb := x1[b*1600:][:1600]
-				for o := 0; o < 16; o++ {
-					for i := 0; i < 10; i++ {
-						{
-							dr := dyp[o*324+i*18+76:][:10]
-							sr := yb[o*100+i*10:][:10][:len(dr)]
-							for j := range dr {
-								dr[j] = sr[j]
-							}
-						}
-					}
-				}
-				convDirect3(xb, dyp, wf, nil)
+				convDirect5(xb, yb, wf, nil)
 				{
-					dst := dst[b*1176:][:1176]
-					x0 := x0[b*1176:]
-					d := dst[:1176]
-					a0 := dst[:len(d)]
-					a1 := x0[:len(d)]
-					for i := range d {
-						d[i] = reluGrad(a1[i], a0[i])
-					}
+					d := dst[b*1176:][:1176]
+					// elem0 = relu_grad(a1,a0)
+					elem0(d, d, x0[b*1176:][:len(d)])
 				}
 			}
 		})
@@ -547,30 +445,23 @@ func trainConv2dGradInput47(jb *job, n int, dst []float32, tmp []float32, x0 []f
 }
 
 // lenet.dl:14:40: |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
-// train %48 = maxpool2d_grad_idx %7, %47 {shape=[-1,6,28,28]} : f32[B,6,28,28]
-func trainMaxpool2dGradIdx48(jb *job, n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
+// train %48 = maxpool2d_grad_idx %7, %47 {kernel=[2,2], pad=[0,0], shape=[-1,6,28,28], stride=[2,2]} : f32[B,6,28,28]
+func trainMaxpool2dGradIdx48(jb *job, n int, dst []float32, dst1 []float32, x0 []uint8, x1 []float32) {
 	{
-		jb.set(n, n*6, 28, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 28, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
-			x0 := jb.i[0]
+			x0 := jb.b[0]
 			_, _, _, _, _ = n, dst, dst1, x1, x0
-			for pl := lo; pl < hi; pl++ {
-				xp := dst[pl*784:][:784]
-				clear(xp)
-				ip := x0[pl*196:][:196]
-				for o, d := range x1[pl*196:][:196] {
-					xp[ip[o]] += d
-				}
-			}
+			maxPool5(dst[lo*784:hi*784], x1[lo*196:hi*196], x0[lo*196:hi*196], hi-lo)
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 6, 1, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 6, 1, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
-			x0 := jb.i[0]
+			x0 := jb.b[0]
 			_, _, _, _, _ = n, dst, dst1, x1, x0
 			for o0 := lo; o0 < hi; o0++ {
 				s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
@@ -595,36 +486,20 @@ func trainMaxpool2dGradIdx48(jb *job, n int, dst []float32, dst1 []float32, x0 [
 // train %51 = conv2d_grad_weight %0, %48 {dilation=[1,1], pad=[0,0], shape=[6,1,5,5], stride=[1,1]} : f32[6,1,5,5]
 func trainConv2dGradWeight51(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, 5, 1, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, 5, 1, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
 			for r := lo; r < hi; r++ {
 				off := r/5*1024 + r%5*32
-				convDirect4(dst[r*5:], x0[min(off, len(x0)):], x1, n)
+				convDirect6(dst[r*5:], x0[min(off, len(x0)):], x1, n)
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 }
 
-// b2i is 1 for true and 0 for false; the compiler makes it a SETcc, no branch.
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // idError reports an id or class label outside [0, limit).
 func idError(what string, i int, id int32, limit int) error {
 	return fmt.Errorf("model: %s %d (element %d) is outside [0, %d)", what, id, i, limit)
-}
-
-// reluGrad is dy where x > 0, else dy·0.
-func reluGrad(x, dy float32) float32 {
-	if x > 0 {
-		return dy
-	}
-	return dy * 0
 }

@@ -24,7 +24,7 @@ func inferFused10(dst []float32, x0 []float32) {
 // infer %13 = conv2d %0, %1, %3, %8, %10, %11, %12 {dilation=[1,1], epilogue="relu(add(mul(mul(sub(add(a0,a1),a2),a3),a4),a5))", pad=[1,1], stride=[1,1]} : f32[B,8,16,16]
 func inferConv2d13(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
 	{
-		jb.set(n, n, 1, 6912, tmp, [8][]float32{dst, x0, x1, x2, x3, x4, x5, x6}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 6912, tmp, [8][]float32{dst, x0, x1, x2, x3, x4, x5, x6}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2, x3, x4, x5, x6 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4], jb.f[5], jb.f[6], jb.f[7]
 			_, _, _, _, _, _, _, _, _ = n, dst, x0, x1, x2, x3, x4, x5, x6
@@ -79,33 +79,11 @@ func inferConv2d13(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %14 = maxpool2d %13 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,8,8,8]
 func inferMaxpool2d14(jb *job, n int, dst []float32, x0 []float32) {
 	{
-		jb.set(n, n*8, 43, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*8, 128, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
-			for pl := lo; pl < hi; pl++ {
-				xp := x0[pl*256:][:256]
-				op := dst[pl*64:][:64]
-				for i := 0; i < 8; i++ {
-					for j := 0; j < 8; j++ {
-						base := i*32 + j*2
-						w := xp[base:][:18]
-						a0 := 1 & -b2i(w[1] > w[0])
-						a1 := 16 ^ 1&-b2i(w[17] > w[16])
-						a2 := a0 ^ (a0^a1)&-b2i(w[a1] > w[a0])
-						a := a2
-						if s := w[0] + w[1] + w[16] + w[17]; s != s {
-							a = 0
-							for _, o := range [...]int{0, 1, 16, 17} {
-								if v := w[o]; v > w[a] || v != v {
-									a = o
-								}
-							}
-						}
-						op[i*8+j] = w[a]
-					}
-				}
-			}
+			maxPool0(dst[lo*64:hi*64], x0[lo*256:hi*256], hi-lo)
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
@@ -115,7 +93,7 @@ func inferMaxpool2d14(jb *job, n int, dst []float32, x0 []float32) {
 // infer %18 = conv2d %14, %15, %17 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[1,1], stride=[2,2]} : f32[B,16,4,4]
 func inferConv2d18(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 1152, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 1152, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -164,7 +142,7 @@ func inferConv2d18(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %19 = avgpool2d %18 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,16,2,2]
 func inferAvgpool2d19(jb *job, n int, dst []float32, x0 []float32) {
 	{
-		jb.set(n, n*16, 1024, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 1024, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
@@ -188,7 +166,7 @@ func inferAvgpool2d19(jb *job, n int, dst []float32, x0 []float32) {
 // infer %21 = conv2d %19, %20 {dilation=[2,2], epilogue="relu(a0)", pad=[2,2], stride=[1,1]} : f32[B,16,2,2]
 func inferConv2d21(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 2, 576, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 576, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -244,7 +222,7 @@ func inferMean22(n int, dst []float32, x0 []float32) {
 // infer %25 = matmul %22, %23, %24 {epilogue="add(a0,a1)", tb=true} : f32[B,10]
 func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 103, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 103, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -298,7 +276,7 @@ func evalMean28(n int, dst []float32, x0 []float32) {
 // train %5 = conv2d %0, %2, %4 {dilation=[1,1], epilogue="add(a0,a1)", pad=[1,1], stride=[1,1]} : f32[B,8,16,16]
 func trainConv2d5(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 6912, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 6912, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -471,38 +449,14 @@ func trainFused26(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 
 // cnn_bn.dl:10:28: pool1 = bn1 |> relu |> maxpool2d(2)
 // train %27 = maxpool2d %26 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,8,8,8]
-func trainMaxpool2d27(jb *job, n int, dst []float32, dst1 []int32, x0 []float32) {
+func trainMaxpool2d27(jb *job, n int, dst []float32, dst1 []uint8, x0 []float32) {
 	{
-		jb.set(n, n*8, 43, 0, nil, [8][]float32{dst, x0}, [2][]int32{dst1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*8, 128, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
-			dst1 := jb.i[0]
+			dst1 := jb.b[0]
 			_, _, _, _ = n, dst, x0, dst1
-			for pl := lo; pl < hi; pl++ {
-				ip := dst1[pl*64:][:64]
-				xp := x0[pl*256:][:256]
-				op := dst[pl*64:][:64]
-				for i := 0; i < 8; i++ {
-					for j := 0; j < 8; j++ {
-						base := i*32 + j*2
-						w := xp[base:][:18]
-						a0 := 1 & -b2i(w[1] > w[0])
-						a1 := 16 ^ 1&-b2i(w[17] > w[16])
-						a2 := a0 ^ (a0^a1)&-b2i(w[a1] > w[a0])
-						a := a2
-						if s := w[0] + w[1] + w[16] + w[17]; s != s {
-							a = 0
-							for _, o := range [...]int{0, 1, 16, 17} {
-								if v := w[o]; v > w[a] || v != v {
-									a = o
-								}
-							}
-						}
-						op[i*8+j] = w[a]
-						ip[i*8+j] = int32(base + a)
-					}
-				}
-			}
+			maxPool1(dst[lo*64:hi*64], dst1[lo*64:hi*64], x0[lo*256:hi*256], hi-lo)
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
@@ -600,7 +554,7 @@ func trainMatmul49(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %50 = matmul %46, %39, %37 {epilogue="mul(a0,a1)"} : f32[B,16]
 func trainMatmul50(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 103, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 103, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -645,7 +599,7 @@ func trainReluGrad54(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %55 = conv2d_grad_input %54, %34 {dilation=[2,2], pad=[2,2], shape=[-1,16,2,2], stride=[1,1]} : f32[B,16,2,2]
 func trainConv2dGradInput55(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 2, 576, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 576, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -687,7 +641,7 @@ func trainConv2dGradWeight56(jb *job, n int, dst []float32, tmp []float32, x0 []
 		gn := min(4, n-g0)
 		jb.at = g0
 		{
-			jb.set(n, gn, 19, 2880, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			jb.set(n, gn, 19, 2880, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -717,7 +671,7 @@ func trainConv2dGradWeight56(jb *job, n int, dst []float32, tmp []float32, x0 []
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 		}
 		{
-			jb.set(n, 16, 8, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			jb.set(n, 16, 8, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -737,7 +691,7 @@ func trainConv2dGradWeight56(jb *job, n int, dst []float32, tmp []float32, x0 []
 // train %57 = avgpool2d_grad %55 {kernel=[2,2], pad=[0,0], shape=[-1,16,4,4], stride=[2,2]} : f32[B,16,4,4]
 func trainAvgpool2dGrad57(jb *job, n int, dst []float32, x0 []float32) {
 	{
-		jb.set(n, n*16, 683, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 683, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
@@ -769,7 +723,7 @@ func trainReluGrad58(jb *job, n int, dst []float32, dst1 []float32, x0 []float32
 	// elem4 = relu_grad(a0,a1)
 	elem4(d, x0[:len(d)], x1[:len(d)])
 	{
-		jb.set(n, 16, 512, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, 16, 512, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -800,7 +754,7 @@ func trainConv2dGradWeight61(jb *job, n int, dst []float32, tmp []float32, x0 []
 		gn := min(4, n-g0)
 		jb.at = g0
 		{
-			jb.set(n, gn, 10, 5760, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			jb.set(n, gn, 10, 5760, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -832,7 +786,7 @@ func trainConv2dGradWeight61(jb *job, n int, dst []float32, tmp []float32, x0 []
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 		}
 		{
-			jb.set(n, 16, 4, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			jb.set(n, 16, 4, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -852,7 +806,7 @@ func trainConv2dGradWeight61(jb *job, n int, dst []float32, tmp []float32, x0 []
 // train %62 = conv2d_grad_input %58, %29, %27 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[1,1], shape=[-1,8,8,8], stride=[2,2]} : f32[B,8,8,8]
 func trainConv2dGradInput62(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 1152, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 1152, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -896,30 +850,23 @@ func trainConv2dGradInput62(jb *job, n int, dst []float32, tmp []float32, x0 []f
 }
 
 // cnn_bn.dl:10:20: pool1 = bn1 |> relu |> maxpool2d(2)
-// train %63 = maxpool2d_grad_idx %28, %62 {shape=[-1,8,16,16]} : f32[B,8,16,16]
-func trainMaxpool2dGradIdx63(jb *job, n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
+// train %63 = maxpool2d_grad_idx %28, %62 {kernel=[2,2], pad=[0,0], shape=[-1,8,16,16], stride=[2,2]} : f32[B,8,16,16]
+func trainMaxpool2dGradIdx63(jb *job, n int, dst []float32, dst1 []float32, x0 []uint8, x1 []float32) {
 	{
-		jb.set(n, n*8, 86, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, n*8, 86, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
-			x0 := jb.i[0]
+			x0 := jb.b[0]
 			_, _, _, _, _ = n, dst, dst1, x1, x0
-			for pl := lo; pl < hi; pl++ {
-				xp := dst[pl*256:][:256]
-				clear(xp)
-				ip := x0[pl*64:][:64]
-				for o, d := range x1[pl*64:][:64] {
-					xp[ip[o]] += d
-				}
-			}
+			maxPool2(dst[lo*256:hi*256], x1[lo*64:hi*64], x0[lo*64:hi*64], hi-lo)
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
-			x0 := jb.i[0]
+			x0 := jb.b[0]
 			_, _, _, _, _ = n, dst, dst1, x1, x0
 			for o0 := lo; o0 < hi; o0++ {
 				s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
@@ -947,7 +894,7 @@ func trainMul66(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 
 	// elem2 = mul(a0,a1)
 	elem2(d, x0[:len(d)], x1[:len(d)])
 	{
-		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -988,7 +935,7 @@ func trainFused69(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x
 		}
 	}
 	{
-		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0, x1, x2, x3}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0, x1, x2, x3}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1, x2, x3 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4], jb.f[5]
 			_, _, _, _, _, _, _ = n, dst, dst1, x0, x1, x2, x3
@@ -1065,7 +1012,7 @@ func trainNeg74(jb *job, n int, dst []float32, dst1 []float32, x0 []float32) {
 	// elem6 = neg(a0)
 	elem6(d, x0[:len(d)])
 	{
-		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, dst1, x0
@@ -1095,7 +1042,7 @@ func trainAdd77(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 
 	// elem7 = add(a0,a1)
 	elem7(d, x0[:len(d)], x1[:len(d)])
 	{
-		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -1126,7 +1073,7 @@ func trainConv2dGradWeight80(jb *job, n int, dst []float32, tmp []float32, x0 []
 		gn := min(4, n-g0)
 		jb.at = g0
 		{
-			jb.set(n, gn, 2, 34560, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			jb.set(n, gn, 2, 34560, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -1156,7 +1103,7 @@ func trainConv2dGradWeight80(jb *job, n int, dst []float32, tmp []float32, x0 []
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 		}
 		{
-			jb.set(n, 8, 1, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			jb.set(n, 8, 1, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -1170,14 +1117,6 @@ func trainConv2dGradWeight80(jb *job, n int, dst []float32, tmp []float32, x0 []
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 		}
 	}
-}
-
-// b2i is 1 for true and 0 for false; the compiler makes it a SETcc, no branch.
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // convRange is the range [lo, hi) of output positions i < out whose input

@@ -18,18 +18,18 @@ const (
 	YRow = 1
 	// FcRow is the number of elements per row of output fc (f32[B,10]).
 	FcRow = 10
-	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
-	ArenaBytes = 139588
-	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
-	LowerBoundBytes = 131236
+	// ArenaBytes is the scratch memory of a Model: the float, int and u8 arenas, planned by liveness.
+	ArenaBytes = 133444
+	// LowerBoundBytes is the most arena bytes live at one point of any func, summed over its arenas: no plan uses less.
+	LowerBoundBytes = 133284
 	// The plan per func:
 	//
-	//	func infer: arena 40960 B, lower bound 40960 B, naive 47392 B, int arena 0 B
-	//	func eval: arena 40960 B, lower bound 40960 B, naive 47572 B, int arena 0 B
-	//	func train: arena 131396 B, lower bound 131236 B, naive 433072 B, int arena 8192 B
+	//	func infer: arena 40960 B = float 40960 + int 0 + u8 0, lower bound 40960 B, naive 47392 B
+	//	func eval: arena 40960 B = float 40960 + int 0 + u8 0, lower bound 40960 B, naive 47572 B
+	//	func train: arena 133444 B = float 131396 + int 0 + u8 2048, lower bound 133284 B, naive 435120 B
 	//
-	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
-	NaiveBytes = 433072
+	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
+	NaiveBytes = 435120
 	// ParamBytes is the size of the parameter block.
 	ParamBytes = 15528
 	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
@@ -56,15 +56,18 @@ type Model struct {
 	counters  []int64   // integer buffers (num_batches_tracked)
 	arena     []float32 // scratch for intermediate values
 	iarena    []int32   // scratch for integer values
+	u8arena   []uint8   // scratch for max pooling's window offsets
 	scratch   []float32 // working memory of kernels (im2col)
 	lr        float32
 	step      int64 // training steps taken
 	gradRows  int   // rows of the last TrainStep, for InputGrad
 	tensors   []Tensor
-	job       job         // the loop of the parallel kernel that runs, and the thread pool
-	keep      [][]float32 // dropout keep masks fixed by SetDropoutMask, per layer; nil draws
-	packed    []float32   // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
-	packStale bool        // packed may differ from params: the next run repacks
+	job       job              // the loop of the parallel kernel that runs, and the thread pool
+	keep      [][]float32      // dropout keep masks fixed by SetDropoutMask, per layer; nil draws
+	packed    []float32        // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
+	packStale bool             // packed may differ from params: the next run repacks
+	optArgs   [2]float32       // the optimizer kernel's scalars for optimBlocks
+	optBody   func(lo, hi int) // optimBlocks as a method value, built once
 }
 
 // New returns a model whose parameters and buffers are initialized as the source declares
@@ -78,7 +81,8 @@ func New(seed uint64) *Model {
 		buffers:   make([]float32, 16),
 		counters:  make([]int64, 1),
 		arena:     make([]float32, 32849),
-		iarena:    make([]int32, 2048),
+		iarena:    make([]int32, 0),
+		u8arena:   make([]uint8, 2048),
 		scratch:   make([]float32, 34560),
 		lr:        0.001,
 		keep:      make([][]float32, 1),
@@ -96,6 +100,7 @@ func New(seed uint64) *Model {
 	runtime.Uniform(m.params[3872:][:10], rng, -0.25, 0.25)
 	runtime.Constant(m.buffers[8:][:8], 1)
 	m.job.body = m.job.exec
+	m.optBody = m.optimBlocks
 	m.tensors = []Tensor{
 		{Name: "conv1.weight", Shape: []int{8, 3, 3, 3}, Data: m.params[:216]},
 		{Name: "conv1.bias", Shape: []int{8}, Data: m.params[216:][:8]},
@@ -124,6 +129,7 @@ type job struct {
 	tmp                 []float32     // scratch: chunk c uses tmp[c*size:][:size]
 	f                   [8][]float32  // the kernel's slices
 	i                   [2][]int32    // the kernel's int32 slices
+	b                   [2][]uint8    // the kernel's uint8 slices
 	run                 func(jb *job, lo, hi int)
 	body                func(lo, hi int)
 }
@@ -134,9 +140,9 @@ func (jb *job) exec(lo, hi int) {
 }
 
 // set prepares a loop over rows rows of grain grain.
-func (jb *job) set(n, rows, grain, size int, tmp []float32, f [8][]float32, i [2][]int32, run func(*job, int, int)) {
+func (jb *job) set(n, rows, grain, size int, tmp []float32, f [8][]float32, i [2][]int32, b [2][]uint8, run func(*job, int, int)) {
 	jb.n, jb.rows, jb.grain, jb.size = n, rows, grain, size
-	jb.tmp, jb.f, jb.i, jb.run = tmp, f, i, run
+	jb.tmp, jb.f, jb.i, jb.b, jb.run = tmp, f, i, b, run
 	jb.chunks = jb.pool.Chunks(rows, grain)
 }
 

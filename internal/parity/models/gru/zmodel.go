@@ -18,17 +18,17 @@ const (
 	YRow = 1
 	// FcRow is the number of elements per row of output fc (f32[B,1]).
 	FcRow = 1
-	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	// ArenaBytes is the scratch memory of a Model: the float, int and u8 arenas, planned by liveness.
 	ArenaBytes = 12740
-	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	// LowerBoundBytes is the most arena bytes live at one point of any func, summed over its arenas: no plan uses less.
 	LowerBoundBytes = 12388
 	// The plan per func:
 	//
-	//	func infer: arena 6144 B, lower bound 6144 B, naive 19344 B, int arena 0 B
-	//	func eval: arena 6144 B, lower bound 6144 B, naive 19380 B, int arena 0 B
-	//	func train: arena 12740 B, lower bound 12388 B, naive 55944 B, int arena 0 B
+	//	func infer: arena 6144 B = float 6144 + int 0 + u8 0, lower bound 6144 B, naive 19344 B
+	//	func eval: arena 6144 B = float 6144 + int 0 + u8 0, lower bound 6144 B, naive 19380 B
+	//	func train: arena 12740 B = float 12740 + int 0 + u8 0, lower bound 12388 B, naive 55944 B
 	//
-	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 55944
 	// ParamBytes is the size of the parameter block.
 	ParamBytes = 3860
@@ -56,14 +56,17 @@ type Model struct {
 	counters  []int64   // integer buffers (num_batches_tracked)
 	arena     []float32 // scratch for intermediate values
 	iarena    []int32   // scratch for integer values
+	u8arena   []uint8   // scratch for max pooling's window offsets
 	scratch   []float32 // working memory of kernels (im2col)
 	lr        float32
 	step      int64 // training steps taken
 	gradRows  int   // rows of the last TrainStep, for InputGrad
 	tensors   []Tensor
-	job       job       // the loop of the parallel kernel that runs, and the thread pool
-	packed    []float32 // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
-	packStale bool      // packed may differ from params: the next run repacks
+	job       job              // the loop of the parallel kernel that runs, and the thread pool
+	packed    []float32        // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
+	packStale bool             // packed may differ from params: the next run repacks
+	optArgs   [2]float32       // the optimizer kernel's scalars for optimBlocks
+	optBody   func(lo, hi int) // optimBlocks as a method value, built once
 }
 
 // New returns a model whose parameters and buffers are initialized as the source declares
@@ -78,6 +81,7 @@ func New(seed uint64) *Model {
 		counters:  make([]int64, 0),
 		arena:     make([]float32, 3185),
 		iarena:    make([]int32, 0),
+		u8arena:   make([]uint8, 0),
 		scratch:   make([]float32, 432),
 		lr:        0.001,
 		packed:    make([]float32, 720),
@@ -92,6 +96,7 @@ func New(seed uint64) *Model {
 	runtime.Uniform(m.params[952:][:12], rng, -0.2886751345948129, 0.2886751345948129)
 	runtime.Uniform(m.params[964:][:1], rng, -0.2886751345948129, 0.2886751345948129)
 	m.job.body = m.job.exec
+	m.optBody = m.optimBlocks
 	m.tensors = []Tensor{
 		{Name: "emb.weight", Shape: []int{20, 8}, Data: m.params[:160]},
 		{Name: "gru.weight_ih_l0", Shape: []int{36, 8}, Data: m.params[160:][:288]},

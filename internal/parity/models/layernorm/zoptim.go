@@ -2,11 +2,19 @@
 
 package layernorm
 
+// optimBlocks applies the optimizer update to blocks [lo, hi) of 4096 elements of the
+// trainable parameters (optimize runs it through the pool).
+func (m *Model) optimBlocks(lo, hi int) {
+	a, b := lo*4096, min(hi*4096, 259)
+	optimStep(m.params[a:b], m.grads[a:b], m.optArgs[0])
+}
+
 // optimize applies one sgd step with torch.optim's formulas to every parameter that has a
 // gradient, as one loop over the parameter, gradient and state blocks. m.step counts this step.
 // Hyper-parameters: dampening=0, lr=0.1, momentum=0, nesterov=0, weight_decay=0.
 func (m *Model) optimize() {
 	lr := m.lr
-	optimStep(m.params[:259], m.grads[:259], lr)
+	m.optArgs = [1]float32{lr}
+	m.job.pool.ForGrain(1, 1, m.optBody)
 	m.packStale = true
 }

@@ -18,18 +18,18 @@ const (
 	YRow = 1
 	// Fc3Row is the number of elements per row of output fc3 (f32[B,10]).
 	Fc3Row = 10
-	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
-	ArenaBytes = 119300
-	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
-	LowerBoundBytes = 94084
+	// ArenaBytes is the scratch memory of a Model: the float, int and u8 arenas, planned by liveness.
+	ArenaBytes = 100420
+	// LowerBoundBytes is the most arena bytes live at one point of any func, summed over its arenas: no plan uses less.
+	LowerBoundBytes = 100388
 	// The plan per func:
 	//
-	//	func infer: arena 94080 B, lower bound 94080 B, naive 129344 B, int arena 0 B
-	//	func eval: arena 94080 B, lower bound 94080 B, naive 129524 B, int arena 0 B
-	//	func train: arena 94084 B, lower bound 94084 B, naive 259048 B, int arena 25216 B
+	//	func infer: arena 94080 B = float 94080 + int 0 + u8 0, lower bound 94080 B, naive 129344 B
+	//	func eval: arena 94080 B = float 94080 + int 0 + u8 0, lower bound 94080 B, naive 129524 B
+	//	func train: arena 100420 B = float 94084 + int 0 + u8 6336, lower bound 100388 B, naive 265352 B
 	//
-	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
-	NaiveBytes = 259048
+	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
+	NaiveBytes = 265352
 	// ParamBytes is the size of the parameter block.
 	ParamBytes = 246824
 	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
@@ -56,14 +56,17 @@ type Model struct {
 	counters  []int64   // integer buffers (num_batches_tracked)
 	arena     []float32 // scratch for intermediate values
 	iarena    []int32   // scratch for integer values
+	u8arena   []uint8   // scratch for max pooling's window offsets
 	scratch   []float32 // working memory of kernels (im2col)
 	lr        float32
 	step      int64 // training steps taken
 	gradRows  int   // rows of the last TrainStep, for InputGrad
 	tensors   []Tensor
-	job       job       // the loop of the parallel kernel that runs, and the thread pool
-	packed    []float32 // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
-	packStale bool      // packed may differ from params: the next run repacks
+	job       job              // the loop of the parallel kernel that runs, and the thread pool
+	packed    []float32        // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
+	packStale bool             // packed may differ from params: the next run repacks
+	optArgs   [3]float32       // the optimizer kernel's scalars for optimBlocks
+	optBody   func(lo, hi int) // optimBlocks as a method value, built once
 }
 
 // New returns a model whose parameters and buffers are initialized as the source declares
@@ -77,7 +80,8 @@ func New(seed uint64) *Model {
 		buffers:   make([]float32, 0),
 		counters:  make([]int64, 0),
 		arena:     make([]float32, 23521),
-		iarena:    make([]int32, 6304),
+		iarena:    make([]int32, 0),
+		u8arena:   make([]uint8, 6336),
 		scratch:   make([]float32, 48000),
 		lr:        0.001,
 		packed:    make([]float32, 58920),
@@ -95,6 +99,7 @@ func New(seed uint64) *Model {
 	runtime.Uniform(m.params[60856:][:840], rng, -0.1091089451179962, 0.1091089451179962)
 	runtime.Uniform(m.params[61696:][:10], rng, -0.1091089451179962, 0.1091089451179962)
 	m.job.body = m.job.exec
+	m.optBody = m.optimBlocks
 	m.tensors = []Tensor{
 		{Name: "conv1.weight", Shape: []int{6, 1, 5, 5}, Data: m.params[:150]},
 		{Name: "conv1.bias", Shape: []int{6}, Data: m.params[150:][:6]},
@@ -122,6 +127,7 @@ type job struct {
 	tmp                 []float32     // scratch: chunk c uses tmp[c*size:][:size]
 	f                   [8][]float32  // the kernel's slices
 	i                   [2][]int32    // the kernel's int32 slices
+	b                   [2][]uint8    // the kernel's uint8 slices
 	run                 func(jb *job, lo, hi int)
 	body                func(lo, hi int)
 }
@@ -132,9 +138,9 @@ func (jb *job) exec(lo, hi int) {
 }
 
 // set prepares a loop over rows rows of grain grain.
-func (jb *job) set(n, rows, grain, size int, tmp []float32, f [8][]float32, i [2][]int32, run func(*job, int, int)) {
+func (jb *job) set(n, rows, grain, size int, tmp []float32, f [8][]float32, i [2][]int32, b [2][]uint8, run func(*job, int, int)) {
 	jb.n, jb.rows, jb.grain, jb.size = n, rows, grain, size
-	jb.tmp, jb.f, jb.i, jb.run = tmp, f, i, run
+	jb.tmp, jb.f, jb.i, jb.b, jb.run = tmp, f, i, b, run
 	jb.chunks = jb.pool.Chunks(rows, grain)
 }
 

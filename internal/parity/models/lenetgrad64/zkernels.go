@@ -11,7 +11,7 @@ import (
 // infer %4 = conv2d %0, %1, %3 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f64[B,6,28,28]
 func inferConv2d4(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 1, 27776, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 27776, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -55,7 +55,7 @@ func inferConv2d4(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1
 // infer %5 = maxpool2d %4 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f64[B,6,14,14]
 func inferMaxpool2d5(jb *job, n int, dst []float64, x0 []float64) {
 	{
-		jb.set(n, n*6, 14, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 14, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
@@ -91,7 +91,7 @@ func inferMaxpool2d5(jb *job, n int, dst []float64, x0 []float64) {
 // infer %9 = conv2d %5, %6, %8 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f64[B,16,10,10]
 func inferConv2d9(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 1, 23240, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 23240, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -135,7 +135,7 @@ func inferConv2d9(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1
 // infer %10 = maxpool2d %9 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f64[B,16,5,5]
 func inferMaxpool2d10(jb *job, n int, dst []float64, x0 []float64) {
 	{
-		jb.set(n, n*16, 110, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 110, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
@@ -171,7 +171,7 @@ func inferMaxpool2d10(jb *job, n int, dst []float64, x0 []float64) {
 // infer %14 = matmul %11, %12, %13 {epilogue="relu(add(a0,a1))", tb=true} : f64[B,120]
 func inferMatmul14(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 1, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -187,7 +187,7 @@ func inferMatmul14(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x
 // infer %17 = matmul %14, %15, %16 {epilogue="relu(add(a0,a1))", tb=true} : f64[B,84]
 func inferMatmul17(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -203,7 +203,7 @@ func inferMatmul17(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x
 // infer %20 = matmul %17, %18, %19 {epilogue="add(a0,a1)", tb=true} : f64[B,10]
 func inferMatmul20(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 20, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 20, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -254,12 +254,12 @@ func evalMean23(n int, dst []float64, x0 []float64) {
 
 // lenet.dl:7:54: pool1 = x |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
 // train %6 = maxpool2d %5 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f64[B,6,14,14]
-func trainMaxpool2d6(jb *job, n int, dst []float64, dst1 []int32, x0 []float64) {
+func trainMaxpool2d6(jb *job, n int, dst []float64, dst1 []uint8, x0 []float64) {
 	{
-		jb.set(n, n*6, 14, 0, nil, [8][]float64{dst, x0}, [2][]int32{dst1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 14, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
-			dst1 := jb.i[0]
+			dst1 := jb.b[0]
 			_, _, _, _ = n, dst, x0, dst1
 			for pl := lo; pl < hi; pl++ {
 				ip := dst1[pl*196:][:196]
@@ -282,7 +282,7 @@ func trainMaxpool2d6(jb *job, n int, dst []float64, dst1 []int32, x0 []float64) 
 							}
 						}
 						op[i*14+j] = w[a]
-						ip[i*14+j] = int32(base + a)
+						ip[i*14+j] = uint8(uint(a)/28*2 + uint(a)%28)
 					}
 				}
 			}
@@ -293,12 +293,12 @@ func trainMaxpool2d6(jb *job, n int, dst []float64, dst1 []int32, x0 []float64) 
 
 // lenet.dl:8:59: pool2 = pool1 |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
 // train %12 = maxpool2d %11 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f64[B,16,5,5]
-func trainMaxpool2d12(jb *job, n int, dst []float64, dst1 []int32, x0 []float64) {
+func trainMaxpool2d12(jb *job, n int, dst []float64, dst1 []uint8, x0 []float64) {
 	{
-		jb.set(n, n*16, 110, 0, nil, [8][]float64{dst, x0}, [2][]int32{dst1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 110, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
-			dst1 := jb.i[0]
+			dst1 := jb.b[0]
 			_, _, _, _ = n, dst, x0, dst1
 			for pl := lo; pl < hi; pl++ {
 				ip := dst1[pl*25:][:25]
@@ -321,7 +321,7 @@ func trainMaxpool2d12(jb *job, n int, dst []float64, dst1 []int32, x0 []float64)
 							}
 						}
 						op[i*5+j] = w[a]
-						ip[i*5+j] = int32(base + a)
+						ip[i*5+j] = uint8(uint(a)/10*2 + uint(a)%10)
 					}
 				}
 			}
@@ -397,7 +397,7 @@ func trainMatmul31(n int, dst []float64, x0 []float64, x1 []float64) {
 // train %32 = matmul %28, %21, %20 {epilogue="relu_grad(a1,a0)"} : f64[B,84]
 func trainMatmul32(jb *job, n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 20, 0, nil, [8][]float64{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 20, 0, nil, [8][]float64{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -440,7 +440,7 @@ func trainMatmul35(n int, dst []float64, x0 []float64, x1 []float64) {
 // train %36 = matmul %32, %18, %17 {epilogue="relu_grad(a1,a0)"} : f64[B,120]
 func trainMatmul36(jb *job, n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 2, 0, nil, [8][]float64{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 0, nil, [8][]float64{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -483,7 +483,7 @@ func trainMatmul39(n int, dst []float64, x0 []float64, x1 []float64) {
 // train %41 = matmul %36, %15, %40 {epilogue="relu_grad(a1,a0)"} : f64[B,400]
 func trainMatmul41(jb *job, n int, dst []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 1, 0, nil, [8][]float64{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 0, nil, [8][]float64{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -500,30 +500,34 @@ func trainMatmul41(jb *job, n int, dst []float64, x0 []float64, x1 []float64, x2
 }
 
 // lenet.dl:8:51: pool2 = pool1 |> conv2d(6, 16, 5) as conv2 |> relu |> maxpool2d(2)
-// train %43 = maxpool2d_grad_idx %13, %42 {shape=[-1,16,10,10]} : f64[B,16,10,10]
-func trainMaxpool2dGradIdx43(jb *job, n int, dst []float64, dst1 []float64, x0 []int32, x1 []float64) {
+// train %43 = maxpool2d_grad_idx %13, %42 {kernel=[2,2], pad=[0,0], shape=[-1,16,10,10], stride=[2,2]} : f64[B,16,10,10]
+func trainMaxpool2dGradIdx43(jb *job, n int, dst []float64, dst1 []float64, x0 []uint8, x1 []float64) {
 	{
-		jb.set(n, n*16, 219, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 219, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
-			x0 := jb.i[0]
+			x0 := jb.b[0]
 			_, _, _, _, _ = n, dst, dst1, x1, x0
 			for pl := lo; pl < hi; pl++ {
 				xp := dst[pl*100:][:100]
 				clear(xp)
 				ip := x0[pl*25:][:25]
-				for o, d := range x1[pl*25:][:25] {
-					xp[ip[o]] += d
+				dp := x1[pl*25:][:25]
+				for i := 0; i < 5; i++ {
+					for j := 0; j < 5; j++ {
+						t := uint(ip[i*5+j])
+						xp[i*20+j*2+int(t/2)*10+int(t%2)] += dp[i*5+j]
+					}
 				}
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 16, 82, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 16, 82, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
-			x0 := jb.i[0]
+			x0 := jb.b[0]
 			_, _, _, _, _ = n, dst, dst1, x1, x0
 			for o0 := lo; o0 < hi; o0++ {
 				s := 0.0
@@ -543,7 +547,7 @@ func trainMaxpool2dGradIdx43(jb *job, n int, dst []float64, dst1 []float64, x0 [
 // train %46 = conv2d_grad_weight %6, %43 {dilation=[1,1], pad=[0,0], shape=[16,6,5,5], stride=[1,1]} : f64[16,6,5,5]
 func trainConv2dGradWeight46(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64) {
 	{
-		jb.set(n, 150, 2, 27880, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, 150, 2, 27880, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -564,13 +568,7 @@ func trainConv2dGradWeight46(jb *job, n int, dst []float64, tmp []float64, x0 []
 				clear(dyw)
 				for o := 0; o < 16; o++ {
 					for i := 0; i < 10; i++ {
-						{
-							dr := dyw[o*140+i*14:][:10]
-							sr := yb[o*100+i*10:][:10][:len(dr)]
-							for j := range dr {
-								dr[j] = sr[j]
-							}
-						}
+						*(*[10]float64)(dyw[o*140+i*14:][:10]) = [10]float64(yb[o*100+i*10:][:10])
 					}
 				}
 				gemm16x140TBPAccPackB(pk, dyw)
@@ -591,7 +589,7 @@ func trainConv2dGradWeight46(jb *job, n int, dst []float64, tmp []float64, x0 []
 // train %47 = conv2d_grad_input %43, %8, %6 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[0,0], shape=[-1,6,14,14], stride=[1,1]} : f64[B,6,14,14]
 func trainConv2dGradInput47(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 1, 23240, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 23240, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -603,13 +601,7 @@ func trainConv2dGradInput47(jb *job, n int, dst []float64, tmp []float64, x0 []f
 				clear(dyw)
 				for o := 0; o < 16; o++ {
 					for i := 0; i < 10; i++ {
-						{
-							dr := dyw[o*140+i*14:][:10]
-							sr := yb[o*100+i*10:][:10][:len(dr)]
-							for j := range dr {
-								dr[j] = sr[j]
-							}
-						}
+						*(*[10]float64)(dyw[o*140+i*14:][:10]) = [10]float64(yb[o*100+i*10:][:10])
 					}
 				}
 				gemm140x16TA(150, x1, dyw, tmp[:21000])
@@ -680,30 +672,34 @@ func trainConv2dGradInput47(jb *job, n int, dst []float64, tmp []float64, x0 []f
 }
 
 // lenet.dl:7:46: pool1 = x |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
-// train %48 = maxpool2d_grad_idx %7, %47 {shape=[-1,6,28,28]} : f64[B,6,28,28]
-func trainMaxpool2dGradIdx48(jb *job, n int, dst []float64, dst1 []float64, x0 []int32, x1 []float64) {
+// train %48 = maxpool2d_grad_idx %7, %47 {kernel=[2,2], pad=[0,0], shape=[-1,6,28,28], stride=[2,2]} : f64[B,6,28,28]
+func trainMaxpool2dGradIdx48(jb *job, n int, dst []float64, dst1 []float64, x0 []uint8, x1 []float64) {
 	{
-		jb.set(n, n*6, 28, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 28, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
-			x0 := jb.i[0]
+			x0 := jb.b[0]
 			_, _, _, _, _ = n, dst, dst1, x1, x0
 			for pl := lo; pl < hi; pl++ {
 				xp := dst[pl*784:][:784]
 				clear(xp)
 				ip := x0[pl*196:][:196]
-				for o, d := range x1[pl*196:][:196] {
-					xp[ip[o]] += d
+				dp := x1[pl*196:][:196]
+				for i := 0; i < 14; i++ {
+					for j := 0; j < 14; j++ {
+						t := uint(ip[i*14+j])
+						xp[i*56+j*2+int(t/2)*28+int(t%2)] += dp[i*14+j]
+					}
 				}
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 6, 11, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 6, 11, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
-			x0 := jb.i[0]
+			x0 := jb.b[0]
 			_, _, _, _, _ = n, dst, dst1, x1, x0
 			for o0 := lo; o0 < hi; o0++ {
 				s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
@@ -728,7 +724,7 @@ func trainMaxpool2dGradIdx48(jb *job, n int, dst []float64, dst1 []float64, x0 [
 // train %51 = conv2d_grad_input %48, %2 {dilation=[1,1], pad=[0,0], shape=[-1,1,32,32], stride=[1,1]} : f64[B,1,32,32]
 func trainConv2dGradInput51(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64) {
 	{
-		jb.set(n, n, 1, 27776, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1, 27776, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -740,13 +736,7 @@ func trainConv2dGradInput51(jb *job, n int, dst []float64, tmp []float64, x0 []f
 				clear(dyw)
 				for o := 0; o < 6; o++ {
 					for i := 0; i < 28; i++ {
-						{
-							dr := dyw[o*896+i*32:][:28]
-							sr := yb[o*784+i*28:][:28][:len(dr)]
-							for j := range dr {
-								dr[j] = sr[j]
-							}
-						}
+						*(*[28]float64)(dyw[o*896+i*32:][:28]) = [28]float64(yb[o*784+i*28:][:28])
 					}
 				}
 				gemm896x6TA(25, x1, dyw, tmp[:22400])
@@ -810,7 +800,7 @@ func trainConv2dGradInput51(jb *job, n int, dst []float64, tmp []float64, x0 []f
 // train %52 = conv2d_grad_weight %0, %48 {dilation=[1,1], pad=[0,0], shape=[6,1,5,5], stride=[1,1]} : f64[6,1,5,5]
 func trainConv2dGradWeight52(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64) {
 	{
-		jb.set(n, 25, 1, 33302, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, 25, 1, 33302, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -831,13 +821,7 @@ func trainConv2dGradWeight52(jb *job, n int, dst []float64, tmp []float64, x0 []
 				clear(dyw)
 				for o := 0; o < 6; o++ {
 					for i := 0; i < 28; i++ {
-						{
-							dr := dyw[o*896+i*32:][:28]
-							sr := yb[o*784+i*28:][:28][:len(dr)]
-							for j := range dr {
-								dr[j] = sr[j]
-							}
-						}
+						*(*[28]float64)(dyw[o*896+i*32:][:28]) = [28]float64(yb[o*784+i*28:][:28])
 					}
 				}
 				gemm6x896TBPAccPackB(pk, dyw)

@@ -18,17 +18,17 @@ const (
 	YRow = 1
 	// OutRow is the number of elements per row of output out (f64[B,1]).
 	OutRow = 1
-	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	// ArenaBytes is the scratch memory of a Model: the float, int and u8 arenas, planned by liveness.
 	ArenaBytes = 2056
-	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	// LowerBoundBytes is the most arena bytes live at one point of any func, summed over its arenas: no plan uses less.
 	LowerBoundBytes = 1992
 	// The plan per func:
 	//
-	//	func infer: arena 1280 B, lower bound 1280 B, naive 1280 B, int arena 0 B
-	//	func eval: arena 1280 B, lower bound 1280 B, naive 1480 B, int arena 0 B
-	//	func train: arena 2056 B, lower bound 1992 B, naive 2832 B, int arena 0 B
+	//	func infer: arena 1280 B = float 1280 + int 0 + u8 0, lower bound 1280 B, naive 1280 B
+	//	func eval: arena 1280 B = float 1280 + int 0 + u8 0, lower bound 1280 B, naive 1480 B
+	//	func train: arena 2056 B = float 2056 + int 0 + u8 0, lower bound 1992 B, naive 2832 B
 	//
-	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 2832
 	// ParamBytes is the size of the parameter block.
 	ParamBytes = 1848
@@ -56,6 +56,7 @@ type Model struct {
 	counters  []int64   // integer buffers (num_batches_tracked)
 	arena     []float64 // scratch for intermediate values
 	iarena    []int32   // scratch for integer values
+	u8arena   []uint8   // scratch for max pooling's window offsets
 	scratch   []float64 // working memory of kernels (im2col)
 	lr        float64
 	step      int64 // training steps taken
@@ -78,6 +79,7 @@ func New(seed uint64) *Model {
 		counters:  make([]int64, 0),
 		arena:     make([]float64, 257),
 		iarena:    make([]int32, 0),
+		u8arena:   make([]uint8, 0),
 		scratch:   make([]float64, 100),
 		lr:        0.001,
 		packed:    make([]float64, 200),

@@ -4,6 +4,13 @@ package mlp_adamw
 
 import "math"
 
+// optimBlocks applies the optimizer update to blocks [lo, hi) of 4096 elements of the
+// trainable parameters (optimize runs it through the pool).
+func (m *Model) optimBlocks(lo, hi int) {
+	a, b := lo*4096, min(hi*4096, 231)
+	optimStep(m.params[a:b], m.grads[a:b], m.state[a:b], m.state[a+231:b+231], m.optArgs[0], m.optArgs[1], m.optArgs[2])
+}
+
 // optimize applies one adamw step with torch.optim's formulas to every parameter that has a
 // gradient, as one loop over the parameter, gradient and state blocks. m.step counts this step.
 // Hyper-parameters: amsgrad=0, beta1=0.9, beta2=0.99, eps=1e-07, lr=0.001, weight_decay=0.05.
@@ -13,6 +20,7 @@ func (m *Model) optimize() {
 	stepSize := float32(float64(lr) / (1 - math.Pow(0.9, t)))
 	rbc2 := float32(1 / math.Sqrt(1-math.Pow(0.99, t)))
 	decay := 1 - lr*0.05
-	optimStep(m.params[:231], m.grads[:231], m.state[:231], m.state[231:][:231], decay, rbc2, stepSize)
+	m.optArgs = [3]float32{decay, rbc2, stepSize}
+	m.job.pool.ForGrain(1, 1, m.optBody)
 	m.packStale = true
 }

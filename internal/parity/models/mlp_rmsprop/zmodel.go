@@ -18,17 +18,17 @@ const (
 	YRow = 1
 	// OutRow is the number of elements per row of output out (f32[B,1]).
 	OutRow = 1
-	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	// ArenaBytes is the scratch memory of a Model: the float, int and u8 arenas, planned by liveness.
 	ArenaBytes = 1028
-	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	// LowerBoundBytes is the most arena bytes live at one point of any func, summed over its arenas: no plan uses less.
 	LowerBoundBytes = 996
 	// The plan per func:
 	//
-	//	func infer: arena 640 B, lower bound 640 B, naive 640 B, int arena 0 B
-	//	func eval: arena 640 B, lower bound 640 B, naive 740 B, int arena 0 B
-	//	func train: arena 1028 B, lower bound 996 B, naive 1416 B, int arena 0 B
+	//	func infer: arena 640 B = float 640 + int 0 + u8 0, lower bound 640 B, naive 640 B
+	//	func eval: arena 640 B = float 640 + int 0 + u8 0, lower bound 640 B, naive 740 B
+	//	func train: arena 1028 B = float 1028 + int 0 + u8 0, lower bound 996 B, naive 1416 B
 	//
-	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 1416
 	// ParamBytes is the size of the parameter block.
 	ParamBytes = 924
@@ -56,14 +56,17 @@ type Model struct {
 	counters  []int64   // integer buffers (num_batches_tracked)
 	arena     []float32 // scratch for intermediate values
 	iarena    []int32   // scratch for integer values
+	u8arena   []uint8   // scratch for max pooling's window offsets
 	scratch   []float32 // working memory of kernels (im2col)
 	lr        float32
 	step      int64 // training steps taken
 	gradRows  int   // rows of the last TrainStep, for InputGrad
 	tensors   []Tensor
-	job       job       // the loop of the parallel kernel that runs, and the thread pool
-	packed    []float32 // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
-	packStale bool      // packed may differ from params: the next run repacks
+	job       job              // the loop of the parallel kernel that runs, and the thread pool
+	packed    []float32        // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
+	packStale bool             // packed may differ from params: the next run repacks
+	optArgs   [1]float32       // the optimizer kernel's scalars for optimBlocks
+	optBody   func(lo, hi int) // optimBlocks as a method value, built once
 }
 
 // New returns a model whose parameters and buffers are initialized as the source declares
@@ -78,6 +81,7 @@ func New(seed uint64) *Model {
 		counters:  make([]int64, 0),
 		arena:     make([]float32, 257),
 		iarena:    make([]int32, 0),
+		u8arena:   make([]uint8, 0),
 		scratch:   make([]float32, 100),
 		lr:        0.001,
 		packed:    make([]float32, 200),
@@ -91,6 +95,7 @@ func New(seed uint64) *Model {
 	runtime.Uniform(m.params[220:][:10], rng, -0.31622776601683794, 0.31622776601683794)
 	runtime.Uniform(m.params[230:][:1], rng, -0.31622776601683794, 0.31622776601683794)
 	m.job.body = m.job.exec
+	m.optBody = m.optimBlocks
 	m.tensors = []Tensor{
 		{Name: "fc1.weight", Shape: []int{10, 10}, Data: m.params[:100]},
 		{Name: "fc1.bias", Shape: []int{10}, Data: m.params[100:][:10]},

@@ -2,11 +2,19 @@
 
 package mlp_rmsprop
 
+// optimBlocks applies the optimizer update to blocks [lo, hi) of 4096 elements of the
+// trainable parameters (optimize runs it through the pool).
+func (m *Model) optimBlocks(lo, hi int) {
+	a, b := lo*4096, min(hi*4096, 231)
+	optimStep(m.params[a:b], m.grads[a:b], m.state[a:b], m.state[a+231:b+231], m.state[a+462:b+462], m.optArgs[0])
+}
+
 // optimize applies one rmsprop step with torch.optim's formulas to every parameter that has a
 // gradient, as one loop over the parameter, gradient and state blocks. m.step counts this step.
 // Hyper-parameters: alpha=0.9, centered=1, eps=1e-08, lr=0.001, momentum=0.5, weight_decay=0.001.
 func (m *Model) optimize() {
 	lr := m.lr
-	optimStep(m.params[:231], m.grads[:231], m.state[:231], m.state[231:][:231], m.state[462:][:231], lr)
+	m.optArgs = [1]float32{lr}
+	m.job.pool.ForGrain(1, 1, m.optBody)
 	m.packStale = true
 }

@@ -148,7 +148,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 		m.repack()
 	}
 	inferConv2d4(&m.job, n, m.arena[400:][:n*324], m.scratch, x, m.params[:72], m.params[72:][:4])
-	trainMaxpool2d6(n, m.arena[:n*100], m.iarena[:n*100], m.arena[400:][:n*324])
+	trainMaxpool2d6(n, m.arena[:n*100], m.u8arena[:n*100], m.arena[400:][:n*324])
 	inferAvgpool2d6(n, m.arena[400:][:n*36], m.arena[:n*100])
 	trainMatmul12(&m.job, n, m.arena[544:][:n*12], m.packed[468:][:432], m.arena[400:][:n*36], m.params[76:][:432], m.params[508:][:12])
 	trainMean17(n, m.arena[784:][:12], m.arena[544:][:n*12])
@@ -189,7 +189,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainMatmul63(n, m.grads[76:][:432], m.arena[544:][:n*12], m.arena[400:][:n*36])
 	trainAvgpool2dGrad65(n, m.arena[400:][:n*100], m.arena[800:][:n*36])
 	trainReluGrad66(n, m.arena[1296:][:n*100], m.arena[:n*100], m.arena[400:][:n*100])
-	trainMaxpool2dGradIdx67(&m.job, n, m.arena[:n*324], m.grads[72:][:4], m.iarena[:n*100], m.arena[1296:][:n*100])
+	trainMaxpool2dGradIdx67(&m.job, n, m.arena[:n*324], m.grads[72:][:4], m.u8arena[:n*100], m.arena[1296:][:n*100])
 	trainConv2dGradWeight70(&m.job, n, m.grads[:72], m.scratch, x, m.arena[:n*324])
 	copy(m.buffers[:12], m.arena[1696:][:12])
 	copy(m.buffers[12:][:12], m.arena[1712:][:12])

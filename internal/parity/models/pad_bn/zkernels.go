@@ -12,7 +12,7 @@ import (
 // infer %4 = conv2d %0, %1, %3 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[1,1], stride=[1,1]} : f32[B,4,9,9]
 func inferConv2d4(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 3, 1458, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 3, 1458, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -123,7 +123,7 @@ func inferFused14(dst []float32, x0 []float32) {
 // infer %15 = matmul %7, %8, %9, %12, %14, %10, %11 {epilogue="relu(add(mul(mul(sub(add(a0,a1),a2),a3),a4),a5))", tb=true} : f32[B,12]
 func inferMatmul15(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
 	{
-		jb.set(n, n, 38, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 38, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -141,7 +141,7 @@ func inferMatmul15(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %18 = matmul %15, %16, %17 {epilogue="add(a0,a1)", tb=true} : f32[B,3]
 func inferMatmul18(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 456, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 456, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -193,7 +193,7 @@ func evalMean21(n int, dst []float32, x0 []float32) {
 
 // pad_bn.dl:11:22: p = c |> relu |> maxpool2d(3, stride=2, padding=1)
 // train %6 = maxpool2d %5 {kernel=[3,3], pad=[1,1], stride=[2,2]} : f32[B,4,5,5]
-func trainMaxpool2d6(n int, dst []float32, dst1 []int32, x0 []float32) {
+func trainMaxpool2d6(n int, dst []float32, dst1 []uint8, x0 []float32) {
 	for pl := 0; pl < n*4; pl++ {
 		xp := x0[pl*81:][:81]
 		op := dst[pl*25:][:25]
@@ -214,7 +214,7 @@ func trainMaxpool2d6(n int, dst []float32, dst1 []int32, x0 []float32) {
 					}
 				}
 				op[i*5+j] = best
-				dst1[pl*25:][:25][i*5+j] = int32(arg)
+				dst1[pl*25:][:25][i*5+j] = uint8((arg/9-wy)*3 + arg%9 - wx)
 			}
 		}
 	}
@@ -224,7 +224,7 @@ func trainMaxpool2d6(n int, dst []float32, dst1 []int32, x0 []float32) {
 // train %12 = matmul %9, %10, %11 {epilogue="add(a0,a1)", tb=true} : f32[B,12]
 func trainMatmul12(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 38, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 38, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -425,7 +425,7 @@ func trainMatmul44(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %45 = matmul %41, %34, %31, %32 {epilogue="relu_grad(a1,mul(a0,a2))"} : f32[B,12]
 func trainMatmul45(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	{
-		jb.set(n, n, 456, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 456, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -551,7 +551,7 @@ func trainAdd59(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32
 // train %62 = matmul %59, %10 : f32[B,36]
 func trainMatmul62(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 38, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 38, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -608,30 +608,34 @@ func trainReluGrad66(n int, dst []float32, x0 []float32, x1 []float32) {
 }
 
 // pad_bn.dl:11:14: p = c |> relu |> maxpool2d(3, stride=2, padding=1)
-// train %67 = maxpool2d_grad_idx %7, %66 {shape=[-1,4,9,9]} : f32[B,4,9,9]
-func trainMaxpool2dGradIdx67(jb *job, n int, dst []float32, dst1 []float32, x0 []int32, x1 []float32) {
+// train %67 = maxpool2d_grad_idx %7, %66 {kernel=[3,3], pad=[1,1], shape=[-1,4,9,9], stride=[2,2]} : f32[B,4,9,9]
+func trainMaxpool2dGradIdx67(jb *job, n int, dst []float32, dst1 []float32, x0 []uint8, x1 []float32) {
 	{
-		jb.set(n, n*4, 251, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, n*4, 251, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
-			x0 := jb.i[0]
+			x0 := jb.b[0]
 			_, _, _, _, _ = n, dst, dst1, x1, x0
 			for pl := lo; pl < hi; pl++ {
 				xp := dst[pl*81:][:81]
 				clear(xp)
 				ip := x0[pl*25:][:25]
-				for o, d := range x1[pl*25:][:25] {
-					xp[ip[o]] += d
+				dp := x1[pl*25:][:25]
+				for i := 0; i < 5; i++ {
+					for j := 0; j < 5; j++ {
+						t := uint(ip[i*5+j])
+						xp[i*18+j*2-10+int(t/3)*9+int(t%3)] += dp[i*5+j]
+					}
 				}
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 4, 102, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 4, 102, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
-			x0 := jb.i[0]
+			x0 := jb.b[0]
 			_, _, _, _, _ = n, dst, dst1, x1, x0
 			for o0 := lo; o0 < hi; o0++ {
 				s := 0.0
@@ -655,7 +659,7 @@ func trainConv2dGradWeight70(jb *job, n int, dst []float32, tmp []float32, x0 []
 		gn := min(4, n-g0)
 		jb.at = g0
 		{
-			jb.set(n, gn, 8, 7290, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			jb.set(n, gn, 8, 7290, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -685,7 +689,7 @@ func trainConv2dGradWeight70(jb *job, n int, dst []float32, tmp []float32, x0 []
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 		}
 		{
-			jb.set(n, 4, 3, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+			jb.set(n, 4, 3, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1

@@ -18,18 +18,18 @@ const (
 	YRow = 1
 	// Fc2Row is the number of elements per row of output fc2 (f32[B,3]).
 	Fc2Row = 3
-	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
-	ArenaBytes = 8516
-	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
-	LowerBoundBytes = 6884
+	// ArenaBytes is the scratch memory of a Model: the float, int and u8 arenas, planned by liveness.
+	ArenaBytes = 7316
+	// LowerBoundBytes is the most arena bytes live at one point of any func, summed over its arenas: no plan uses less.
+	LowerBoundBytes = 7284
 	// The plan per func:
 	//
-	//	func infer: arena 6784 B, lower bound 6784 B, naive 7600 B, int arena 0 B
-	//	func eval: arena 6784 B, lower bound 6784 B, naive 7668 B, int arena 0 B
-	//	func train: arena 6916 B, lower bound 6884 B, naive 19648 B, int arena 1600 B
+	//	func infer: arena 6784 B = float 6784 + int 0 + u8 0, lower bound 6784 B, naive 7600 B
+	//	func eval: arena 6784 B = float 6784 + int 0 + u8 0, lower bound 6784 B, naive 7668 B
+	//	func train: arena 7316 B = float 6916 + int 0 + u8 400, lower bound 7284 B, naive 20048 B
 	//
-	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
-	NaiveBytes = 19648
+	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
+	NaiveBytes = 20048
 	// ParamBytes is the size of the parameter block.
 	ParamBytes = 2332
 	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
@@ -56,15 +56,18 @@ type Model struct {
 	counters  []int64   // integer buffers (num_batches_tracked)
 	arena     []float32 // scratch for intermediate values
 	iarena    []int32   // scratch for integer values
+	u8arena   []uint8   // scratch for max pooling's window offsets
 	scratch   []float32 // working memory of kernels (im2col)
 	lr        float32
 	step      int64 // training steps taken
 	gradRows  int   // rows of the last TrainStep, for InputGrad
 	tensors   []Tensor
-	job       job         // the loop of the parallel kernel that runs, and the thread pool
-	keep      [][]float32 // dropout keep masks fixed by SetDropoutMask, per layer; nil draws
-	packed    []float32   // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
-	packStale bool        // packed may differ from params: the next run repacks
+	job       job              // the loop of the parallel kernel that runs, and the thread pool
+	keep      [][]float32      // dropout keep masks fixed by SetDropoutMask, per layer; nil draws
+	packed    []float32        // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
+	packStale bool             // packed may differ from params: the next run repacks
+	optArgs   [3]float32       // the optimizer kernel's scalars for optimBlocks
+	optBody   func(lo, hi int) // optimBlocks as a method value, built once
 }
 
 // New returns a model whose parameters and buffers are initialized as the source declares
@@ -78,7 +81,8 @@ func New(seed uint64) *Model {
 		buffers:   make([]float32, 24),
 		counters:  make([]int64, 1),
 		arena:     make([]float32, 1729),
-		iarena:    make([]int32, 400),
+		iarena:    make([]int32, 0),
+		u8arena:   make([]uint8, 400),
 		scratch:   make([]float32, 7290),
 		lr:        0.05,
 		keep:      make([][]float32, 1),
@@ -95,6 +99,7 @@ func New(seed uint64) *Model {
 	runtime.Uniform(m.params[580:][:3], rng, -0.2886751345948129, 0.2886751345948129)
 	runtime.Constant(m.buffers[12:][:12], 1)
 	m.job.body = m.job.exec
+	m.optBody = m.optimBlocks
 	m.tensors = []Tensor{
 		{Name: "conv.weight", Shape: []int{4, 2, 3, 3}, Data: m.params[:72]},
 		{Name: "conv.bias", Shape: []int{4}, Data: m.params[72:][:4]},
@@ -122,6 +127,7 @@ type job struct {
 	tmp                 []float32     // scratch: chunk c uses tmp[c*size:][:size]
 	f                   [8][]float32  // the kernel's slices
 	i                   [2][]int32    // the kernel's int32 slices
+	b                   [2][]uint8    // the kernel's uint8 slices
 	run                 func(jb *job, lo, hi int)
 	body                func(lo, hi int)
 }
@@ -132,9 +138,9 @@ func (jb *job) exec(lo, hi int) {
 }
 
 // set prepares a loop over rows rows of grain grain.
-func (jb *job) set(n, rows, grain, size int, tmp []float32, f [8][]float32, i [2][]int32, run func(*job, int, int)) {
+func (jb *job) set(n, rows, grain, size int, tmp []float32, f [8][]float32, i [2][]int32, b [2][]uint8, run func(*job, int, int)) {
 	jb.n, jb.rows, jb.grain, jb.size = n, rows, grain, size
-	jb.tmp, jb.f, jb.i, jb.run = tmp, f, i, run
+	jb.tmp, jb.f, jb.i, jb.b, jb.run = tmp, f, i, b, run
 	jb.chunks = jb.pool.Chunks(rows, grain)
 }
 

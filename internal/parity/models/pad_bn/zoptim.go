@@ -2,6 +2,13 @@
 
 package pad_bn
 
+// optimBlocks applies the optimizer update to blocks [lo, hi) of 4096 elements of the
+// trainable parameters (optimize runs it through the pool).
+func (m *Model) optimBlocks(lo, hi int) {
+	a, b := lo*4096, min(hi*4096, 583)
+	optimStep(m.params[a:b], m.grads[a:b], m.state[a:b], m.optArgs[0], m.optArgs[1], m.optArgs[2])
+}
+
 // optimize applies one sgd step with torch.optim's formulas to every parameter that has a
 // gradient, as one loop over the parameter, gradient and state blocks. m.step counts this step.
 // Hyper-parameters: dampening=0, lr=0.05, momentum=0.9, nesterov=0, weight_decay=0.
@@ -12,6 +19,7 @@ func (m *Model) optimize() {
 		// torch.optim.SGD starts the momentum buffer as a copy of the gradient
 		mb, gb = 0, 1
 	}
-	optimStep(m.params[:583], m.grads[:583], m.state[:583], mb, gb, lr)
+	m.optArgs = [3]float32{mb, gb, lr}
+	m.job.pool.ForGrain(1, 1, m.optBody)
 	m.packStale = true
 }

@@ -47,7 +47,7 @@ func convDirect1Generic(y, x, w, bias []float32) {
 			xc := x[c*196:][:196]
 			for p := 0; p < 5; p++ {
 				for q := 0; q < 5; q++ {
-					wv := w[((o*6+c)*5+p)*5+q]
+					wv := w[((c*5+p)*5+q)*16+o]
 					for i := 0; i < 10; i++ {
 						yr := (*[10]float32)(yo[i*10:])
 						xr := (*[10]float32)(xc[(i+p)*14+q:])
@@ -67,47 +67,74 @@ func convDirect1Generic(y, x, w, bias []float32) {
 }
 
 // convDirect2Generic is convDirect2 in Go.
-func convDirect2Generic(dw, x, dy []float32, n int) {
-	for o := 0; o < 16; o++ {
-		for q := 0; q < 5; q++ {
-			var acc [16]float32
-			for b := 0; b < n; b++ {
-				for y := 0; y < 10; y++ {
-					dr := (*[10]float32)(dy[((b*16+o)*10+y)*10:])
-					xr := (*[10]float32)(x[b*1176+y*14+q:])
-					for j, d := range dr {
-						acc[j&15] += d * xr[j]
-					}
-				}
+func convDirect2Generic(dst, src []float32, n int) {
+	for b := 0; b < n; b++ {
+		sp := src[b*2400:][:2400]
+		for i := 0; i < 150; i++ {
+			d := (*[16]float32)(dst[(b*150+i)*16:])
+			for o := range d {
+				d[o] = sp[o*150+i]
 			}
-			for h := 8; h > 0; h /= 2 {
-				for l := 0; l < h; l++ {
-					acc[l] += acc[l+h]
-				}
-			}
-			dw[o*150+q] = acc[0]
 		}
 	}
 }
 
 // convDirect3Generic is convDirect3 in Go.
-func convDirect3Generic(y, x, w, bias []float32) {
+func convDirect3Generic(dw, x, dy []float32, n int) {
+	for o := 0; o < 16; o++ {
+		for p := 0; p < 5; p++ {
+			for q := 0; q < 5; q++ {
+				var acc float32
+				for b := 0; b < n; b++ {
+					for y := 0; y < 10; y++ {
+						dr := dy[(b*10+y)*160+o:]
+						xr := (*[10]float32)(x[b*1176+(y+p)*14+q:])
+						for j, v := range xr {
+							acc += dr[j*16] * v
+						}
+					}
+				}
+				dw[o*150+p*5+q] = acc
+			}
+		}
+	}
+}
+
+// convDirect4Generic is convDirect4 in Go.
+func convDirect4Generic(dst, src []float32, n int) {
+	for b := 0; b < n; b++ {
+		sp := src[b*1600:][:1600]
+		for i := 0; i < 100; i++ {
+			d := (*[16]float32)(dst[(b*100+i)*16:])
+			for o := range d {
+				d[o] = sp[o*100+i]
+			}
+		}
+	}
+}
+
+// convDirect5Generic is convDirect5 in Go.
+func convDirect5Generic(y, x, w, bias []float32) {
 	y = y[:1176]
-	x = x[:5184]
+	x = x[:1600]
 	w = w[:2400]
 	clear(y)
 	for o := 0; o < 6; o++ {
 		yo := y[o*196:][:196]
 		for c := 0; c < 16; c++ {
-			xc := x[c*324:][:324]
+			xc := x[c*100:][:100]
 			for p := 0; p < 5; p++ {
 				for q := 0; q < 5; q++ {
 					wv := w[((o*16+c)*5+p)*5+q]
-					for i := 0; i < 14; i++ {
+					for i := max(0, 4-p); i < min(14, 14-p); i++ {
 						yr := (*[14]float32)(yo[i*14:])
-						xr := (*[14]float32)(xc[(i+p)*18+q:])
+						xr := xc[(i+p-4)*10:][:10]
 						for j := range yr {
-							yr[j] += wv * xr[j]
+							var xv float32
+							if jj := j + q - 4; jj >= 0 && jj < 10 {
+								xv = xr[jj]
+							}
+							yr[j] += wv * xv
 						}
 					}
 				}
@@ -116,8 +143,8 @@ func convDirect3Generic(y, x, w, bias []float32) {
 	}
 }
 
-// convDirect4Generic is convDirect4 in Go.
-func convDirect4Generic(dw, x, dy []float32, n int) {
+// convDirect6Generic is convDirect6 in Go.
+func convDirect6Generic(dw, x, dy []float32, n int) {
 	for o := 0; o < 6; o++ {
 		for q := 0; q < 5; q++ {
 			var acc [16]float32

@@ -18,18 +18,18 @@ const (
 	YRow = 1
 	// LogitsRow is the number of elements per row of output logits (f32[B,10]).
 	LogitsRow = 10
-	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
-	ArenaBytes = 1908740
-	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
-	LowerBoundBytes = 1505284
+	// ArenaBytes is the scratch memory of a Model: the float, int and u8 arenas, planned by liveness.
+	ArenaBytes = 1606148
+	// LowerBoundBytes is the most arena bytes live at one point of any func, summed over its arenas: no plan uses less.
+	LowerBoundBytes = 1606148
 	// The plan per func:
 	//
-	//	func infer: arena 1505280 B, lower bound 1505280 B, naive 2069504 B, int arena 0 B
-	//	func eval: arena 1505280 B, lower bound 1505280 B, naive 2072324 B, int arena 0 B
-	//	func train: arena 1505284 B, lower bound 1505284 B, naive 4144648 B, int arena 403456 B
+	//	func infer: arena 1505280 B = float 1505280 + int 0 + u8 0, lower bound 1505280 B, naive 2069504 B
+	//	func eval: arena 1505280 B = float 1505280 + int 0 + u8 0, lower bound 1505280 B, naive 2072324 B
+	//	func train: arena 1606148 B = float 1505284 + int 0 + u8 100864, lower bound 1606148 B, naive 4245512 B
 	//
-	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
-	NaiveBytes = 4144648
+	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
+	NaiveBytes = 4245512
 	// ParamBytes is the size of the parameter block.
 	ParamBytes = 246824
 	// FLOPsPerStep counts 2·M·N·K over the products (matmuls, convolutions and their gradients)
@@ -56,14 +56,17 @@ type Model struct {
 	counters  []int64   // integer buffers (num_batches_tracked)
 	arena     []float32 // scratch for intermediate values
 	iarena    []int32   // scratch for integer values
+	u8arena   []uint8   // scratch for max pooling's window offsets
 	scratch   []float32 // working memory of kernels (im2col)
 	lr        float32
 	step      int64 // training steps taken
 	gradRows  int   // rows of the last TrainStep, for InputGrad
 	tensors   []Tensor
-	job       job       // the loop of the parallel kernel that runs, and the thread pool
-	packed    []float32 // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
-	packStale bool      // packed may differ from params: the next run repacks
+	job       job              // the loop of the parallel kernel that runs, and the thread pool
+	packed    []float32        // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
+	packStale bool             // packed may differ from params: the next run repacks
+	optArgs   [3]float32       // the optimizer kernel's scalars for optimBlocks
+	optBody   func(lo, hi int) // optimBlocks as a method value, built once
 }
 
 // New returns a model whose parameters and buffers are initialized as the source declares
@@ -77,8 +80,9 @@ func New(seed uint64) *Model {
 		buffers:   make([]float32, 0),
 		counters:  make([]int64, 0),
 		arena:     make([]float32, 376321),
-		iarena:    make([]int32, 100864),
-		scratch:   make([]float32, 48000),
+		iarena:    make([]int32, 0),
+		u8arena:   make([]uint8, 100864),
+		scratch:   make([]float32, 102400),
 		lr:        0.001,
 		packed:    make([]float32, 58920),
 		packStale: true,
@@ -95,6 +99,7 @@ func New(seed uint64) *Model {
 	runtime.Uniform(m.params[60856:][:840], rng, -0.1091089451179962, 0.1091089451179962)
 	runtime.Uniform(m.params[61696:][:10], rng, -0.1091089451179962, 0.1091089451179962)
 	m.job.body = m.job.exec
+	m.optBody = m.optimBlocks
 	m.tensors = []Tensor{
 		{Name: "conv1.weight", Shape: []int{6, 1, 5, 5}, Data: m.params[:150]},
 		{Name: "conv1.bias", Shape: []int{6}, Data: m.params[150:][:6]},
@@ -122,6 +127,7 @@ type job struct {
 	tmp                 []float32     // scratch: chunk c uses tmp[c*size:][:size]
 	f                   [8][]float32  // the kernel's slices
 	i                   [2][]int32    // the kernel's int32 slices
+	b                   [2][]uint8    // the kernel's uint8 slices
 	run                 func(jb *job, lo, hi int)
 	body                func(lo, hi int)
 }
@@ -132,9 +138,9 @@ func (jb *job) exec(lo, hi int) {
 }
 
 // set prepares a loop over rows rows of grain grain.
-func (jb *job) set(n, rows, grain, size int, tmp []float32, f [8][]float32, i [2][]int32, run func(*job, int, int)) {
+func (jb *job) set(n, rows, grain, size int, tmp []float32, f [8][]float32, i [2][]int32, b [2][]uint8, run func(*job, int, int)) {
 	jb.n, jb.rows, jb.grain, jb.size = n, rows, grain, size
-	jb.tmp, jb.f, jb.i, jb.run = tmp, f, i, run
+	jb.tmp, jb.f, jb.i, jb.b, jb.run = tmp, f, i, b, run
 	jb.chunks = jb.pool.Chunks(rows, grain)
 }
 
@@ -161,7 +167,7 @@ func (jb *job) scratch(lo int) []float32 {
 func (m *Model) SetThreads(n int) {
 	p := runtime.NewPool(n)
 	m.job.pool = p
-	if need := p.Threads() * 48000; len(m.scratch) < need {
+	if need := p.Threads() * 102400; len(m.scratch) < need {
 		m.scratch = make([]float32, need)
 	}
 }

@@ -11,27 +11,39 @@ package seedlenetpoison
 func convDirect0(y, x, w, bias []float32) { convDirect0Generic(y, x, w, bias) }
 
 // convDirect1 is a direct 5-D loop convolution of one sample: y[o,i,j] = max(v, 0) for
-// v = Σ_{c,p,q} x[c,i+p,j+q]·w[o,c,p,q] + bias[o], x [6,14,14], w [16,6,5,5], y [16,10,10].
+// v = Σ_{c,p,q} x[c,i+p,j+q]·w[c,p,q,o] + bias[o], x [6,14,14], w [6,5,5,16], y [16,10,10].
 //
 // Source: lenet.dl
 func convDirect1(y, x, w, bias []float32) { convDirect1Generic(y, x, w, bias) }
 
-// convDirect2 is the weight gradient of one kernel row (c,p) of a direct convolution:
-// dw[o,c,p,q] = Σ_{b,y,j} dy[b,o,y,j]·x[b,c,y+p,j+q] over n samples, with x and dw sliced
-// at (c,p), x [n,6,14,14], dy [n,16,10,10], dw [16,6,5,5].
+// convDirect2 transposes n samples of a convolution's output gradient for its weight gradient:
+// dst[b,y,j,o] = src[b,o,y,j], src [n,16,150,1], dst [n,150,1,16].
 //
 // Source: lenet.dl
-func convDirect2(dw, x, dy []float32, n int) { convDirect2Generic(dw, x, dy, n) }
+func convDirect2(dst, src []float32, n int) { convDirect2Generic(dst, src, n) }
 
-// convDirect3 is a direct 5-D loop convolution of one sample: y[o,i,j] = v for
-// v = Σ_{c,p,q} x[c,i+p,j+q]·w[o,c,p,q], x [16,18,18], w [6,16,5,5], y [6,14,14].
+// convDirect3 is the weight gradient of one input channel c of a direct convolution:
+// dw[o,c,p,q] = Σ_{b,y,j} dy[b,y,j,o]·x[b,c,y+p,j+q] over n samples in order (b,y,j), with x and dw
+// sliced at c, x [n,6,14,14], dy transposed [n,10,10,16], dw [16,6,5,5].
 //
 // Source: lenet.dl
-func convDirect3(y, x, w, bias []float32) { convDirect3Generic(y, x, w, bias) }
+func convDirect3(dw, x, dy []float32, n int) { convDirect3Generic(dw, x, dy, n) }
 
-// convDirect4 is the weight gradient of one kernel row (c,p) of a direct convolution:
+// convDirect4 transposes n samples of a convolution's output gradient for its weight gradient:
+// dst[b,y,j,o] = src[b,o,y,j], src [n,16,10,10], dst [n,10,10,16].
+//
+// Source: lenet.dl
+func convDirect4(dst, src []float32, n int) { convDirect4Generic(dst, src, n) }
+
+// convDirect5 is a direct 5-D loop convolution of one sample: y[o,i,j] = v for
+// v = Σ_{c,p,q} x[c,i+p,j+q]·w[o,c,p,q] (x padded by 4 rows, skipped, and 4 zero columns), x [16,10,10], w [6,16,5,5], y [6,14,14].
+//
+// Source: lenet.dl
+func convDirect5(y, x, w, bias []float32) { convDirect5Generic(y, x, w, bias) }
+
+// convDirect6 is the weight gradient of one kernel row (c,p) of a direct convolution:
 // dw[o,c,p,q] = Σ_{b,y,j} dy[b,o,y,j]·x[b,c,y+p,j+q] over n samples, with x and dw sliced
 // at (c,p), x [n,1,32,32], dy [n,6,28,28], dw [6,1,5,5].
 //
 // Source: lenet.dl
-func convDirect4(dw, x, dy []float32, n int) { convDirect4Generic(dw, x, dy, n) }
+func convDirect6(dw, x, dy []float32, n int) { convDirect6Generic(dw, x, dy, n) }

@@ -18,17 +18,17 @@ const (
 	YRow = 1
 	// PredRow is the number of elements per row of output pred (f32[B,1]).
 	PredRow = 1
-	// ArenaBytes is the scratch memory of a Model: float and int arenas, planned by liveness.
+	// ArenaBytes is the scratch memory of a Model: the float, int and u8 arenas, planned by liveness.
 	ArenaBytes = 2772804
-	// LowerBoundBytes is the most float arena bytes live at one point of any func: no plan uses less.
+	// LowerBoundBytes is the most arena bytes live at one point of any func, summed over its arenas: no plan uses less.
 	LowerBoundBytes = 2772804
 	// The plan per func:
 	//
-	//	func infer: arena 692032 B, lower bound 691200 B, naive 4660800 B, int arena 0 B
-	//	func eval: arena 692032 B, lower bound 691200 B, naive 4661060 B, int arena 0 B
-	//	func train: arena 2772804 B, lower bound 2772804 B, naive 13237000 B, int arena 0 B
+	//	func infer: arena 692032 B = float 692032 + int 0 + u8 0, lower bound 691200 B, naive 4660800 B
+	//	func eval: arena 692032 B = float 692032 + int 0 + u8 0, lower bound 691200 B, naive 4661060 B
+	//	func train: arena 2772804 B = float 2772804 + int 0 + u8 0, lower bound 2772804 B, naive 13237000 B
 	//
-	// NaiveBytes is the float arena of the largest func without reuse: every value its own memory.
+	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 13237000
 	// ParamBytes is the size of the parameter block.
 	ParamBytes = 129804
@@ -56,14 +56,17 @@ type Model struct {
 	counters  []int64   // integer buffers (num_batches_tracked)
 	arena     []float32 // scratch for intermediate values
 	iarena    []int32   // scratch for integer values
+	u8arena   []uint8   // scratch for max pooling's window offsets
 	scratch   []float32 // working memory of kernels (im2col)
 	lr        float32
 	step      int64 // training steps taken
 	gradRows  int   // rows of the last TrainStep, for InputGrad
 	tensors   []Tensor
-	job       job       // the loop of the parallel kernel that runs, and the thread pool
-	packed    []float32 // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
-	packStale bool      // packed may differ from params: the next run repacks
+	job       job              // the loop of the parallel kernel that runs, and the thread pool
+	packed    []float32        // the weights of x·Wᵀ products packed for the GEMM kernels (repack)
+	packStale bool             // packed may differ from params: the next run repacks
+	optArgs   [2]float32       // the optimizer kernel's scalars for optimBlocks
+	optBody   func(lo, hi int) // optimBlocks as a method value, built once
 }
 
 // New returns a model whose parameters and buffers are initialized as the source declares
@@ -78,6 +81,7 @@ func New(seed uint64) *Model {
 		counters:  make([]int64, 0),
 		arena:     make([]float32, 693201),
 		iarena:    make([]int32, 0),
+		u8arena:   make([]uint8, 0),
 		scratch:   make([]float32, 10000),
 		lr:        0.001,
 		packed:    make([]float32, 31700),
@@ -95,6 +99,7 @@ func New(seed uint64) *Model {
 	runtime.Uniform(m.params[32400:][:50], rng, -0.1414213562373095, 0.1414213562373095)
 	runtime.Uniform(m.params[32450:][:1], rng, -0.1414213562373095, 0.1414213562373095)
 	m.job.body = m.job.exec
+	m.optBody = m.optimBlocks
 	m.tensors = []Tensor{
 		{Name: "lstm1.weight_ih_l0", Shape: []int{200, 8}, Data: m.params[:1600]},
 		{Name: "lstm1.weight_hh_l0", Shape: []int{200, 50}, Data: m.params[1600:][:10000]},
