@@ -360,12 +360,57 @@ func emitConv2dGradWeightDirect(k *kernel, g convGeom) bool {
 					window("tmp", L(0), k.size(dim{k: plane, b: true})), k.size(g.n)))
 		}
 	}
+	if !chn && units < gradWGroupRows && k.g.p.Batch >= 2 {
+		k.gradWGroups(g, name, x, dy, units, work)
+		return true
+	}
 	if c, ok := k.parallel(lit(units), work, 0, []jen.Code{rows(id("lo"), id("hi"))}); ok {
 		k.add(c)
 	} else {
 		k.add(rows(lit(0), lit(units)))
 	}
 	return true
+}
+
+// gradWGroupRows is the number of kernel rows below which a row-form
+// weight gradient also splits its samples (gradWGroups): conv1 of LeNet
+// has 5 rows, which two threads share 3 to 2 and every thread streams
+// the whole output gradient for its rows.
+const gradWGroupRows = 8
+
+// gradWGroups renders the row-form weight gradient over two sample
+// groups, the first n-n/2 samples and the last n/2, whatever the thread
+// count: task t computes kernel row t%units over group t/units, the first
+// group into dst and the second into the scratch, and dst += scratch
+// after the loop. The sums keep one order for a given n, so results stay
+// bit-identical for every thread count; the tasks, twice the rows, share
+// out evenly and each reads half of the samples.
+func (k *kernel) gradWGroups(g convGeom, name, x, dy string, units, work int) {
+	size := g.o * g.c * g.kh * g.kw
+	k.scratch = size
+	xs, ys := g.c*g.h*g.w, g.o*g.pixels()
+	task := []jen.Code{
+		define("r", id("t").Op("%").Lit(units)),
+		jen.List(id("s0"), id("s1")).Op(":=").List(lit(0), id("n").Op("-").Id("n").Op("/").Lit(2)),
+		define("out", id("dst")),
+		jen.If(id("t").Op(">=").Lit(units)).Block(
+			jen.List(id("s0"), id("s1"), id("out")).Op("=").List(id("s1"), id("n"), id("tmp")),
+		),
+		jen.If(id("s1").Op("==").Id("s0")).Block(jen.Continue()),
+		define("off", id("s0").Op("*").Lit(xs).Op("+").Id("r").Op("/").Lit(g.kh).Op("*").Lit(g.h*g.w).Op("+").Id("r").Op("%").Lit(g.kh).Op("*").Lit(g.w)),
+		id(name).Call(id("out").Index(id("r").Op("*").Lit(g.kw), jen.Empty()),
+			id(x).Index(id("min").Call(id("off"), jen.Len(id(x))), jen.Empty()),
+			id(dy).Index(id("s0").Op("*").Lit(ys), jen.Empty()), id("s1").Op("-").Id("s0")),
+	}
+	loop := func(lo, hi jen.Code) jen.Code { return loopFrom("t", lo, hi, task...) }
+	if c, ok := k.parallel(lit(2*units), work/2, 0, []jen.Code{loop(id("lo"), id("hi"))}); ok {
+		k.add(c)
+	} else {
+		k.add(loop(lit(0), lit(2*units)))
+	}
+	k.add(jen.If(k.size(g.n).Op(">=").Lit(2)).Block(
+		jen.For(jen.List(id("i"), id("v")).Op(":=").Range().Id("tmp").Index(jen.Empty(), lit(size))).Block(
+			id("dst").Index(id("i")).Op("+=").Id("v"))))
 }
 
 // transposeDy renders transposing the output gradient dy [B,O,OH,OW] into

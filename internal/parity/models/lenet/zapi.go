@@ -137,7 +137,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainConv2dGradWeight46(&m.job, n, m.grads[156:][:2400], m.scratch[:6400], m.arena[:n*1176], m.arena[4704:][:n*1600])
 	trainConv2dGradInput47(&m.job, n, m.arena[18816:][:n*1176], m.scratch, m.arena[:n*1176], m.arena[4704:][:n*1600], m.params[156:][:2400])
 	trainMaxpool2dGradIdx48(&m.job, n, m.arena[:n*4704], m.grads[150:][:6], m.u8arena[:n*1176], m.arena[18816:][:n*1176])
-	trainConv2dGradWeight51(&m.job, n, m.grads[:150], x, m.arena[:n*4704])
+	trainConv2dGradWeight51(&m.job, n, m.grads[:150], m.scratch[:150], x, m.arena[:n*4704])
 	return nil
 }
 

@@ -484,18 +484,34 @@ func trainMaxpool2dGradIdx48(jb *job, n int, dst []float32, dst1 []float32, x0 [
 
 // lenet.dl:8:12: |> conv2d(1, 6, 5) as conv1 |> relu |> maxpool2d(2)
 // train %51 = conv2d_grad_weight %0, %48 {dilation=[1,1], pad=[0,0], shape=[6,1,5,5], stride=[1,1]} : f32[6,1,5,5]
-func trainConv2dGradWeight51(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
+func trainConv2dGradWeight51(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, 5, 1, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, 10, 1, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
-			for r := lo; r < hi; r++ {
-				off := r/5*1024 + r%5*32
-				convDirect6(dst[r*5:], x0[min(off, len(x0)):], x1, n)
+			tmp := jb.tmp
+			_ = tmp
+			for t := lo; t < hi; t++ {
+				r := t % 5
+				s0, s1 := 0, n-n/2
+				out := dst
+				if t >= 5 {
+					s0, s1, out = s1, n, tmp
+				}
+				if s1 == s0 {
+					continue
+				}
+				off := s0*1024 + r/5*1024 + r%5*32
+				convDirect6(out[r*5:], x0[min(off, len(x0)):], x1[s0*4704:], s1-s0)
 			}
 		})
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
+	}
+	if n >= 2 {
+		for i, v := range tmp[:150] {
+			dst[i] += v
+		}
 	}
 }
 

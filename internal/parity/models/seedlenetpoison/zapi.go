@@ -171,7 +171,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainConv2dGradInput47(&m.job, n, m.arena[301056:][:n*1176], m.scratch, m.arena[:n*1176], m.arena[75264:][:n*1600], m.params[156:][:2400])
 	poison(m.arena[:n*4704])
 	trainMaxpool2dGradIdx48(&m.job, n, m.arena[:n*4704], m.grads[150:][:6], m.u8arena[:n*1176], m.arena[301056:][:n*1176])
-	trainConv2dGradWeight51(&m.job, n, m.grads[:150], x, m.arena[:n*4704])
+	trainConv2dGradWeight51(&m.job, n, m.grads[:150], m.scratch[:150], x, m.arena[:n*4704])
 	return nil
 }
 
