@@ -273,38 +273,54 @@ func renderConvGeneric(cfg Config, specs []ConvSpec) ([]byte, error) {
 			continue
 		}
 		oh, ow := s.OH(), s.OW()
-		fmt.Fprintf(b, "// %s is %s in Go.\n", s.variant(variantGeneric), s.Name)
-		fmt.Fprintf(b, "func %s(y, x, w, bias []float32) {\n", s.variant(variantGeneric))
-		fmt.Fprintf(b, "y = y[:%d]\nx = x[:%d]\nw = w[:%d]\n", s.O*oh*ow, s.C*s.H*s.W, s.O*s.C*s.KH*s.KW)
-		if s.Bias {
-			fmt.Fprintf(b, "bias = bias[:%d]\n", s.O)
-		}
-		b.WriteString("clear(y)\n")
-		fmt.Fprintf(b, "for o := 0; o < %d; o++ {\n", s.O)
-		fmt.Fprintf(b, "yo := y[o*%d:][:%d]\n", oh*ow, oh*ow)
-		fmt.Fprintf(b, "for c := 0; c < %d; c++ {\n", s.C)
-		fmt.Fprintf(b, "xc := x[c*%d:][:%d]\n", s.H*s.W, s.H*s.W)
-		fmt.Fprintf(b, "for p := 0; p < %d; p++ {\nfor q := 0; q < %d; q++ {\n", s.KH, s.KW)
-		if s.TW {
-			fmt.Fprintf(b, "wv := w[((c*%d+p)*%d+q)*%d+o]\n", s.KH, s.KW, s.O)
-		} else {
-			fmt.Fprintf(b, "wv := w[((o*%d+c)*%d+p)*%d+q]\n", s.C, s.KH, s.KW)
-		}
+		renderConvTwinHead(b, s)
 		fmt.Fprintf(b, "for i := 0; i < %d; i++ {\n", oh)
 		fmt.Fprintf(b, "yr := (*[%d]float32)(yo[i*%d:])\n", ow, ow)
 		fmt.Fprintf(b, "xr := (*[%d]float32)(xc[(i+p)*%d+q:])\n", ow, s.W)
 		b.WriteString("for j := range yr {\nyr[j] += wv * xr[j]\n}\n}\n}\n}\n}\n")
-		if s.Bias || s.Relu {
-			b.WriteString("for j, v := range yo {\n")
-			if s.Bias {
-				b.WriteString("v += bias[o]\n")
-			}
-			if s.Relu {
-				b.WriteString("v = max(v, 0)\n")
-			}
-			b.WriteString("yo[j] = v\n}\n")
-		}
-		b.WriteString("}\n}\n\n")
+		renderConvTwinTail(b, s)
 	}
 	return formatGo(b)
+}
+
+// renderConvTwinHead writes the start of the Go twin of forward kernel s:
+// the signature, the slices cut to their lengths, y cleared, and the loops
+// over o, c, p and q opened with wv = w[o,c,p,q] (TW: w[c,p,q,o]) and yo,
+// xc the output and input planes.
+func renderConvTwinHead(b *strings.Builder, s ConvSpec) {
+	oh, ow := s.OH(), s.OW()
+	fmt.Fprintf(b, "// %s is %s in Go.\n", s.variant(variantGeneric), s.Name)
+	fmt.Fprintf(b, "func %s(y, x, w, bias []float32) {\n", s.variant(variantGeneric))
+	fmt.Fprintf(b, "y = y[:%d]\nx = x[:%d]\nw = w[:%d]\n", s.O*oh*ow, s.C*s.H*s.W, s.O*s.C*s.KH*s.KW)
+	if s.Bias {
+		fmt.Fprintf(b, "bias = bias[:%d]\n", s.O)
+	}
+	b.WriteString("clear(y)\n")
+	fmt.Fprintf(b, "for o := 0; o < %d; o++ {\n", s.O)
+	fmt.Fprintf(b, "yo := y[o*%d:][:%d]\n", oh*ow, oh*ow)
+	fmt.Fprintf(b, "for c := 0; c < %d; c++ {\n", s.C)
+	fmt.Fprintf(b, "xc := x[c*%d:][:%d]\n", s.H*s.W, s.H*s.W)
+	fmt.Fprintf(b, "for p := 0; p < %d; p++ {\nfor q := 0; q < %d; q++ {\n", s.KH, s.KW)
+	if s.TW {
+		fmt.Fprintf(b, "wv := w[((c*%d+p)*%d+q)*%d+o]\n", s.KH, s.KW, s.O)
+	} else {
+		fmt.Fprintf(b, "wv := w[((o*%d+c)*%d+p)*%d+q]\n", s.C, s.KH, s.KW)
+	}
+}
+
+// renderConvTwinTail writes the end of the Go twin of forward kernel s,
+// after the loops over c, p and q closed: the bias add and relu over the
+// plane yo, then the closing of the loop over o and of the function.
+func renderConvTwinTail(b *strings.Builder, s ConvSpec) {
+	if s.Bias || s.Relu {
+		b.WriteString("for j, v := range yo {\n")
+		if s.Bias {
+			b.WriteString("v += bias[o]\n")
+		}
+		if s.Relu {
+			b.WriteString("v = max(v, 0)\n")
+		}
+		b.WriteString("yo[j] = v\n}\n")
+	}
+	b.WriteString("}\n}\n\n")
 }

@@ -41,36 +41,14 @@ func (s ConvSpec) colMask(lanes, v, q int) uint32 {
 // renderConvPadGeneric writes the Go twin of padded kernel s.
 func renderConvPadGeneric(b *strings.Builder, s ConvSpec) {
 	oh, ow := s.OH(), s.OW()
-	fmt.Fprintf(b, "// %s is %s in Go.\n", s.variant(variantGeneric), s.Name)
-	fmt.Fprintf(b, "func %s(y, x, w, bias []float32) {\n", s.variant(variantGeneric))
-	fmt.Fprintf(b, "y = y[:%d]\nx = x[:%d]\nw = w[:%d]\n", s.O*oh*ow, s.C*s.H*s.W, s.O*s.C*s.KH*s.KW)
-	if s.Bias {
-		fmt.Fprintf(b, "bias = bias[:%d]\n", s.O)
-	}
-	b.WriteString("clear(y)\n")
-	fmt.Fprintf(b, "for o := 0; o < %d; o++ {\n", s.O)
-	fmt.Fprintf(b, "yo := y[o*%d:][:%d]\n", oh*ow, oh*ow)
-	fmt.Fprintf(b, "for c := 0; c < %d; c++ {\n", s.C)
-	fmt.Fprintf(b, "xc := x[c*%d:][:%d]\n", s.H*s.W, s.H*s.W)
-	fmt.Fprintf(b, "for p := 0; p < %d; p++ {\nfor q := 0; q < %d; q++ {\n", s.KH, s.KW)
-	fmt.Fprintf(b, "wv := w[((o*%d+c)*%d+p)*%d+q]\n", s.C, s.KH, s.KW)
+	renderConvTwinHead(b, s)
 	fmt.Fprintf(b, "for i := max(0, %d-p); i < min(%d, %d-p); i++ {\n", s.PH, oh, s.H+s.PH)
 	fmt.Fprintf(b, "yr := (*[%d]float32)(yo[i*%d:])\n", ow, ow)
 	fmt.Fprintf(b, "xr := xc[(i+p-%d)*%d:][:%d]\n", s.PH, s.W, s.W)
 	b.WriteString("for j := range yr {\n")
 	fmt.Fprintf(b, "var xv float32\nif jj := j + q - %d; jj >= 0 && jj < %d {\nxv = xr[jj]\n}\n", s.PW, s.W)
 	b.WriteString("yr[j] += wv * xv\n}\n}\n}\n}\n}\n")
-	if s.Bias || s.Relu {
-		b.WriteString("for j, v := range yo {\n")
-		if s.Bias {
-			b.WriteString("v += bias[o]\n")
-		}
-		if s.Relu {
-			b.WriteString("v = max(v, 0)\n")
-		}
-		b.WriteString("yo[j] = v\n}\n")
-	}
-	b.WriteString("}\n}\n\n")
+	renderConvTwinTail(b, s)
 }
 
 // padMasks holds the column masks of a padded variant: a k register per
