@@ -195,42 +195,17 @@ func planConv(s ConvSpec, lanes, regs, slack int) convPlan {
 // GenerateConv returns the direct convolution kernels of specs; files are
 // named as for Generate, with base "zconv" typically.
 func (cfg Config) GenerateConv(specs []ConvSpec) (*Unit, error) {
-	if cfg.GeneratedBy == "" {
-		cfg.GeneratedBy = "dlc"
-	}
-	seen := map[string]bool{}
-	for _, s := range specs {
-		if err := s.validate(seen); err != nil {
-			return nil, err
-		}
-	}
-	u := &Unit{}
-	if len(specs) == 0 {
-		return u, nil
-	}
-	var err error
-	if u.Asm, u.Stubs, err = buildConvAsm(cfg, specs); err != nil {
-		return nil, fmt.Errorf("asm: %w", err)
-	}
-	if u.Dispatch, err = renderConvDispatch(cfg); err != nil {
-		return nil, err
-	}
-	if u.PureGo, err = renderConvPureGo(cfg, specs); err != nil {
-		return nil, err
-	}
-	if u.Generic, err = renderConvGeneric(cfg, specs); err != nil {
-		return nil, err
-	}
-	return u, nil
-}
-
-// renderConvDispatch returns the flags the assembly dispatchers read.
-func renderConvDispatch(cfg Config) ([]byte, error) {
-	b := goHeader(cfg, goTag)
-	b.WriteString("import \"golang.org/x/sys/cpu\"\n\n")
-	b.WriteString("// The variant the convolution kernels jump to, fixed at init; tests clear them to force the next.\n")
-	fmt.Fprintf(b, "var (\n\t%s = cpu.X86.HasAVX512F\n\t%s = cpu.X86.HasAVX2 && cpu.X86.HasFMA\n)\n", convFlagAVX512, convFlagAVX2)
-	return formatGo(b)
+	return family[ConvSpec]{
+		name:     "conv",
+		specName: func(s ConvSpec) string { return s.Name },
+		validate: ConvSpec.validate,
+		compile:  compileConv,
+		dispatch: func(cfg Config) ([]byte, error) {
+			return renderFlags(cfg, "convolution", convFlagAVX512, convFlagAVX2, true)
+		},
+		pureGo:  renderConvPureGo,
+		generic: renderConvGeneric,
+	}.generate(cfg, specs)
 }
 
 // renderConvPureGo returns the kernels as calls of their twins.

@@ -11,22 +11,6 @@ import (
 	"github.com/mmcloughlin/avo/x86"
 )
 
-// buildConvAsm compiles the dispatcher and both variants of every spec,
-// specs in parallel, and prints them in order.
-func buildConvAsm(cfg Config, specs []ConvSpec) (asm, stubs []byte, err error) {
-	files, errs := compileEach(len(specs), func(i int) (*ir.File, error) { return compileConv(specs[i]) })
-	for i, err := range errs {
-		if err != nil {
-			return nil, nil, fmt.Errorf("conv %s: %w", specs[i].Name, err)
-		}
-	}
-	f, err := joinAsm(files)
-	if err != nil {
-		return nil, nil, err
-	}
-	return printAsmStubs(cfg, f)
-}
-
 // compileConv builds the dispatcher and the variants of s, each variant in
 // its own context; a variant that does not fit the registers is planned
 // again with more registers kept free.

@@ -159,42 +159,17 @@ func poolDoc(s PoolSpec) []string {
 // GeneratePool returns the max pooling kernels of specs; files are named
 // as for Generate, with base "zpool" typically.
 func (cfg Config) GeneratePool(specs []PoolSpec) (*Unit, error) {
-	if cfg.GeneratedBy == "" {
-		cfg.GeneratedBy = "dlc"
-	}
-	seen := map[string]bool{}
-	for _, s := range specs {
-		if err := s.validate(seen); err != nil {
-			return nil, err
-		}
-	}
-	u := &Unit{}
-	if len(specs) == 0 {
-		return u, nil
-	}
-	var err error
-	if u.Asm, u.Stubs, err = buildPoolAsm(cfg, specs); err != nil {
-		return nil, fmt.Errorf("asm: %w", err)
-	}
-	if u.Dispatch, err = renderPoolDispatch(cfg); err != nil {
-		return nil, err
-	}
-	if u.PureGo, err = renderPoolPureGo(cfg, specs); err != nil {
-		return nil, err
-	}
-	if u.Generic, err = renderPoolGeneric(cfg, specs); err != nil {
-		return nil, err
-	}
-	return u, nil
-}
-
-// renderPoolDispatch returns the flags the assembly dispatchers read.
-func renderPoolDispatch(cfg Config) ([]byte, error) {
-	b := goHeader(cfg, goTag)
-	b.WriteString("import \"golang.org/x/sys/cpu\"\n\n")
-	b.WriteString("// The variant the pooling kernels jump to, fixed at init; tests clear them to force the next.\n")
-	fmt.Fprintf(b, "var (\n\t%s = cpu.X86.HasAVX512F\n\t%s = cpu.X86.HasAVX2\n)\n", poolFlagAVX512, poolFlagAVX2)
-	return formatGo(b)
+	return family[PoolSpec]{
+		name:     "pool",
+		specName: func(s PoolSpec) string { return s.Name },
+		validate: PoolSpec.validate,
+		compile:  compilePool,
+		dispatch: func(cfg Config) ([]byte, error) {
+			return renderFlags(cfg, "pooling", poolFlagAVX512, poolFlagAVX2, false)
+		},
+		pureGo:  renderPoolPureGo,
+		generic: renderPoolGeneric,
+	}.generate(cfg, specs)
 }
 
 // renderPoolPureGo returns the kernels as calls of their twins.

@@ -11,22 +11,6 @@ import (
 	"github.com/mmcloughlin/avo/x86"
 )
 
-// buildPoolAsm compiles the dispatcher and both variants of every spec,
-// specs in parallel, and prints them in order.
-func buildPoolAsm(cfg Config, specs []PoolSpec) (asm, stubs []byte, err error) {
-	files, errs := compileEach(len(specs), func(i int) (*ir.File, error) { return compilePool(specs[i]) })
-	for i, err := range errs {
-		if err != nil {
-			return nil, nil, fmt.Errorf("pool %s: %w", specs[i].Name, err)
-		}
-	}
-	f, err := joinAsm(files)
-	if err != nil {
-		return nil, nil, err
-	}
-	return printAsmStubs(cfg, f)
-}
-
 // compilePool builds the dispatcher and the variants of s, each variant in
 // its own context.
 func compilePool(s PoolSpec) (*ir.File, error) {
