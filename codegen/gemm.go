@@ -218,21 +218,23 @@ func emitMatMulGEMM(k *kernel) (bool, error) {
 		k.add(id(name).Call(lit(M), id(a), id(b), id("dst")))
 		return true, k.vectorEpilogue()
 	}
-	// K = n·c: chunks of the compiled batch's rows, then of c rows.
+	// K = n·c: chunks of the compiled batch's rows, then of a quarter as
+	// many, and so on down to one row, so that a call with fewer rows than
+	// the compiled batch (an epoch's last batch) runs a few long products
+	// instead of one rank-c update per row: quarters, not halves, keep the
+	// number of kernels small at up to three calls per size.
 	c := kk.k
-	chunk := c * k.g.p.Batch
-	if !gemmFits(N, chunk) {
+	if !gemmFits(N, c*k.g.p.Batch) {
 		return false, nil
 	}
-	big := k.g.gemm(asm.GEMMSpec{N: N, K: chunk, TransA: true, Accumulate: true})
-	small := k.g.gemm(asm.GEMMSpec{N: N, K: c, TransA: true, Accumulate: true})
-	call := func(name string) jen.Code {
-		return id(name).Call(lit(M), id(a).Index(id("p").Op("*").Lit(M), jen.Empty()), id(b).Index(id("p").Op("*").Lit(N), jen.Empty()), id("dst"))
-	}
 	k.add(jen.Clear(id("dst")), define("p", lit(0)))
-	if big != small {
-		k.add(jen.For(jen.Op(";").Id("p").Op("+").Lit(chunk).Op("<=").Add(k.size(kk)).Op(";").Id("p").Op("+=").Lit(chunk)).Block(call(big)))
+	for t := k.g.p.Batch; t >= 1; t /= 4 {
+		name := k.g.gemm(asm.GEMMSpec{N: N, K: c * t, TransA: true, Accumulate: true})
+		call := id(name).Call(lit(M), id(a).Index(id("p").Op("*").Lit(M), jen.Empty()), id(b).Index(id("p").Op("*").Lit(N), jen.Empty()), id("dst"))
+		k.add(jen.For(jen.Op(";").Id("p").Op("+").Lit(c*t).Op("<=").Add(k.size(kk)).Op(";").Id("p").Op("+=").Lit(c*t)).Block(call))
+		if t > 1 && t < 4 {
+			t = 4 // one row is the last size
+		}
 	}
-	k.add(jen.For(jen.Op(";").Id("p").Op("<").Add(k.size(kk)).Op(";").Id("p").Op("+=").Lit(c)).Block(call(small)))
 	return true, k.vectorEpilogue()
 }

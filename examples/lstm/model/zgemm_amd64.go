@@ -304,6 +304,64 @@ func gemm50x32TAAccAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm50x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
+// gemm50x8TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 8; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [8,m], b [8,50], c [m,50] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 400, len(c) ≥ m*50), c overlapping no other argument.
+//
+//go:noescape
+func gemm50x8TAAcc(m int, a []float32, b []float32, c []float32)
+
+// gemm50x8TAAccAVX512 is gemm50x8TAAcc for CPUs with AVX512.
+//
+//go:noescape
+func gemm50x8TAAccAVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm50x8TAAccAVX2 is gemm50x8TAAcc for CPUs with AVX2.
+//
+//go:noescape
+func gemm50x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm50x2TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 2; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [2,m], b [2,50], c [m,50] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 100, len(c) ≥ m*50), c overlapping no other argument.
+//
+//go:noescape
+func gemm50x2TAAcc(m int, a []float32, b []float32, c []float32)
+
+// gemm50x2TAAccAVX512 is gemm50x2TAAcc for CPUs with AVX512.
+//
+//go:noescape
+func gemm50x2TAAccAVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm50x2TAAccAVX2 is gemm50x2TAAcc for CPUs with AVX2.
+//
+//go:noescape
+func gemm50x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
+
 // gemm50x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -389,6 +447,64 @@ func gemm5x32TAAccAVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func gemm5x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm5x8TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 5; j++ {
+//			var s float32
+//			for p := 0; p < 8; p++ {
+//				s += a[p*m+i] * b[p*5+j]
+//			}
+//			s += c[i*5+j]
+//			c[i*5+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [8,m], b [8,5], c [m,5] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 40, len(c) ≥ m*5), c overlapping no other argument.
+//
+//go:noescape
+func gemm5x8TAAcc(m int, a []float32, b []float32, c []float32)
+
+// gemm5x8TAAccAVX512 is gemm5x8TAAcc for CPUs with AVX512.
+//
+//go:noescape
+func gemm5x8TAAccAVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm5x8TAAccAVX2 is gemm5x8TAAcc for CPUs with AVX2.
+//
+//go:noescape
+func gemm5x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm5x2TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 5; j++ {
+//			var s float32
+//			for p := 0; p < 2; p++ {
+//				s += a[p*m+i] * b[p*5+j]
+//			}
+//			s += c[i*5+j]
+//			c[i*5+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [2,m], b [2,5], c [m,5] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 10, len(c) ≥ m*5), c overlapping no other argument.
+//
+//go:noescape
+func gemm5x2TAAcc(m int, a []float32, b []float32, c []float32)
+
+// gemm5x2TAAccAVX512 is gemm5x2TAAcc for CPUs with AVX512.
+//
+//go:noescape
+func gemm5x2TAAccAVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm5x2TAAccAVX2 is gemm5x2TAAcc for CPUs with AVX2.
+//
+//go:noescape
+func gemm5x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm5x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //

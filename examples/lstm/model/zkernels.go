@@ -713,7 +713,13 @@ func trainMatmul712(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+32 <= n; p += 32 {
 		gemm50x32TAAcc(1, x0[p*1:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm50x8TAAcc(1, x0[p*1:], x1[p*50:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm50x2TAAcc(1, x0[p*1:], x1[p*50:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(1, x0[p*1:], x1[p*50:], dst)
 	}
 }
@@ -775,7 +781,13 @@ func trainMatmul728(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+32 <= n; p += 32 {
 		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 }
@@ -1029,7 +1041,13 @@ func trainMatmul972(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	for ; p+32 <= n; p += 32 {
 		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
@@ -1205,7 +1223,13 @@ func trainMatmul1012(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+32 <= n; p += 32 {
 		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
@@ -1361,7 +1385,13 @@ func trainMatmul1047(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+32 <= n; p += 32 {
 		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
@@ -1377,7 +1407,13 @@ func trainMatmul1050(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+32 <= n; p += 32 {
 		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
@@ -1749,7 +1785,13 @@ func trainMatmul1320(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+32 <= n; p += 32 {
 		gemm5x32TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm5x8TAAcc(200, x0[p*200:], x1[p*5:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm5x2TAAcc(200, x0[p*200:], x1[p*5:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
 }
@@ -1832,7 +1874,13 @@ func trainMatmul1356(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+32 <= n; p += 32 {
 		gemm5x32TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm5x8TAAcc(200, x0[p*200:], x1[p*5:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm5x2TAAcc(200, x0[p*200:], x1[p*5:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
 	d := dst[:1000]
@@ -1928,7 +1976,13 @@ func trainMatmul1396(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+32 <= n; p += 32 {
 		gemm5x32TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm5x8TAAcc(200, x0[p*200:], x1[p*5:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm5x2TAAcc(200, x0[p*200:], x1[p*5:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
 	d := dst[:1000]
@@ -2014,7 +2068,13 @@ func trainMatmul1431(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+32 <= n; p += 32 {
 		gemm5x32TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm5x8TAAcc(200, x0[p*200:], x1[p*5:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm5x2TAAcc(200, x0[p*200:], x1[p*5:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
 	}
 	d := dst[:1000]

@@ -545,7 +545,7 @@ func trainMatmul49(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm16x4TAAcc(10, x0[p*10:], x1[p*16:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm16x1TAAcc(10, x0[p*10:], x1[p*16:], dst)
 	}
 }

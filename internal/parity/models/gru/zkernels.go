@@ -350,7 +350,7 @@ func trainMatmul108(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm12x4TAAcc(1, x0[p*1:], x1[p*12:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm12x1TAAcc(1, x0[p*1:], x1[p*12:], dst)
 	}
 }
@@ -589,7 +589,7 @@ func trainMatmul191(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm8x4TAAcc(36, x0[p*36:], x1[p*8:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm8x1TAAcc(36, x0[p*36:], x1[p*8:], dst)
 	}
 }
@@ -602,7 +602,7 @@ func trainMatmul196(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	for ; p+4 <= n; p += 4 {
 		gemm8x4TAAcc(36, x0[p*36:], x1[p*8:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm8x1TAAcc(36, x0[p*36:], x1[p*8:], dst)
 	}
 	d := dst[:288]
@@ -618,7 +618,7 @@ func trainMatmul197(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm12x4TAAcc(36, x0[p*36:], x1[p*12:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm12x1TAAcc(36, x0[p*36:], x1[p*12:], dst)
 	}
 }
@@ -631,7 +631,7 @@ func trainMatmul201(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	for ; p+4 <= n; p += 4 {
 		gemm12x4TAAcc(36, x0[p*36:], x1[p*12:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm12x1TAAcc(36, x0[p*36:], x1[p*12:], dst)
 	}
 	d := dst[:432]

@@ -388,7 +388,7 @@ func trainMatmul31(n int, dst []float64, x0 []float64, x1 []float64) {
 	for ; p+4 <= n; p += 4 {
 		gemm84x4TAAcc(10, x0[p*10:], x1[p*84:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm84x1TAAcc(10, x0[p*10:], x1[p*84:], dst)
 	}
 }
@@ -431,7 +431,7 @@ func trainMatmul35(n int, dst []float64, x0 []float64, x1 []float64) {
 	for ; p+4 <= n; p += 4 {
 		gemm120x4TAAcc(84, x0[p*84:], x1[p*120:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm120x1TAAcc(84, x0[p*84:], x1[p*120:], dst)
 	}
 }
@@ -474,7 +474,7 @@ func trainMatmul39(n int, dst []float64, x0 []float64, x1 []float64) {
 	for ; p+4 <= n; p += 4 {
 		gemm400x4TAAcc(120, x0[p*120:], x1[p*400:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm400x1TAAcc(120, x0[p*120:], x1[p*400:], dst)
 	}
 }

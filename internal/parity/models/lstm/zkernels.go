@@ -1031,7 +1031,7 @@ func trainMatmul676(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm50x4TAAcc(1, x0[p*1:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(1, x0[p*1:], x1[p*50:], dst)
 	}
 }
@@ -1636,7 +1636,7 @@ func trainMatmul1121(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm8x4TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 }
@@ -1649,7 +1649,7 @@ func trainMatmul1129(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+4 <= n; p += 4 {
 		gemm8x4TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
@@ -1665,7 +1665,7 @@ func trainMatmul1137(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+4 <= n; p += 4 {
 		gemm8x4TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
@@ -1681,7 +1681,7 @@ func trainMatmul1140(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+4 <= n; p += 4 {
 		gemm8x4TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
@@ -1697,7 +1697,7 @@ func trainMatmul1141(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 }
@@ -1710,7 +1710,7 @@ func trainMatmul1149(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+4 <= n; p += 4 {
 		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
@@ -1726,7 +1726,7 @@ func trainMatmul1157(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+4 <= n; p += 4 {
 		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
@@ -1742,7 +1742,7 @@ func trainMatmul1159(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+4 <= n; p += 4 {
 		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
@@ -1758,7 +1758,7 @@ func trainMatmul1179(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+4 <= n; p += 4 {
 		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]

@@ -2056,6 +2056,469 @@ skip6:
 	VZEROUPPER
 	RET
 
+// func gemm10x2TAAcc(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm10x2TAAcc(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·gemm10x2TAAccGeneric+0(SB)
+
+avx512:
+	JMP ·gemm10x2TAAccAVX512+0(SB)
+
+avx2:
+	JMP ·gemm10x2TAAccAVX2+0(SB)
+
+// func gemm10x2TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// Requires: AVX, AVX512F
+TEXT ·gemm10x2TAAccAVX512(SB), NOSPLIT, $0-80
+	MOVQ m+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ b_base+32(FP), DX
+	MOVQ c_base+56(FP), BX
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+
+	// columns 0..9: 1 panel(s) of 10 columns, blocks of 16 rows
+	MOVL  $0x000003ff, DI
+	KMOVW DI, K1
+	MOVQ  BX, DI
+
+rows2:
+	CMPQ AX, $0x00000010
+	JL   tail3
+
+	// block of 16 row(s) x 1 vector(s)
+	MOVQ             CX, R8
+	MOVQ             DX, R9
+	VMOVUPS.Z        (R9), K1, Z16
+	VMULPS.BCST      (R8), Z16, Z0
+	VMULPS.BCST      4(R8), Z16, Z1
+	VMULPS.BCST      8(R8), Z16, Z2
+	VMULPS.BCST      12(R8), Z16, Z3
+	VMULPS.BCST      16(R8), Z16, Z4
+	VMULPS.BCST      20(R8), Z16, Z5
+	VMULPS.BCST      24(R8), Z16, Z6
+	VMULPS.BCST      28(R8), Z16, Z7
+	VMULPS.BCST      32(R8), Z16, Z8
+	VMULPS.BCST      36(R8), Z16, Z9
+	VMULPS.BCST      40(R8), Z16, Z10
+	VMULPS.BCST      44(R8), Z16, Z11
+	VMULPS.BCST      48(R8), Z16, Z12
+	VMULPS.BCST      52(R8), Z16, Z13
+	VMULPS.BCST      56(R8), Z16, Z14
+	VMULPS.BCST      60(R8), Z16, Z15
+	ADDQ             SI, R8
+	VMOVUPS.Z        40(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	VFMADD231PS.BCST 8(R8), Z16, Z2
+	VFMADD231PS.BCST 12(R8), Z16, Z3
+	VFMADD231PS.BCST 16(R8), Z16, Z4
+	VFMADD231PS.BCST 20(R8), Z16, Z5
+	VFMADD231PS.BCST 24(R8), Z16, Z6
+	VFMADD231PS.BCST 28(R8), Z16, Z7
+	VFMADD231PS.BCST 32(R8), Z16, Z8
+	VFMADD231PS.BCST 36(R8), Z16, Z9
+	VFMADD231PS.BCST 40(R8), Z16, Z10
+	VFMADD231PS.BCST 44(R8), Z16, Z11
+	VFMADD231PS.BCST 48(R8), Z16, Z12
+	VFMADD231PS.BCST 52(R8), Z16, Z13
+	VFMADD231PS.BCST 56(R8), Z16, Z14
+	VFMADD231PS.BCST 60(R8), Z16, Z15
+	ADDQ             SI, R8
+	VADDPS.Z         (DI), Z0, K1, Z0
+	VADDPS.Z         40(DI), Z1, K1, Z1
+	VADDPS.Z         80(DI), Z2, K1, Z2
+	VADDPS.Z         120(DI), Z3, K1, Z3
+	VADDPS.Z         160(DI), Z4, K1, Z4
+	VADDPS.Z         200(DI), Z5, K1, Z5
+	VADDPS.Z         240(DI), Z6, K1, Z6
+	VADDPS.Z         280(DI), Z7, K1, Z7
+	VADDPS.Z         320(DI), Z8, K1, Z8
+	VADDPS.Z         360(DI), Z9, K1, Z9
+	VADDPS.Z         400(DI), Z10, K1, Z10
+	VADDPS.Z         440(DI), Z11, K1, Z11
+	VADDPS.Z         480(DI), Z12, K1, Z12
+	VADDPS.Z         520(DI), Z13, K1, Z13
+	VADDPS.Z         560(DI), Z14, K1, Z14
+	VADDPS.Z         600(DI), Z15, K1, Z15
+	VMOVUPS          Z0, K1, (DI)
+	VMOVUPS          Z1, K1, 40(DI)
+	VMOVUPS          Z2, K1, 80(DI)
+	VMOVUPS          Z3, K1, 120(DI)
+	VMOVUPS          Z4, K1, 160(DI)
+	VMOVUPS          Z5, K1, 200(DI)
+	VMOVUPS          Z6, K1, 240(DI)
+	VMOVUPS          Z7, K1, 280(DI)
+	VMOVUPS          Z8, K1, 320(DI)
+	VMOVUPS          Z9, K1, 360(DI)
+	VMOVUPS          Z10, K1, 400(DI)
+	VMOVUPS          Z11, K1, 440(DI)
+	VMOVUPS          Z12, K1, 480(DI)
+	VMOVUPS          Z13, K1, 520(DI)
+	VMOVUPS          Z14, K1, 560(DI)
+	VMOVUPS          Z15, K1, 600(DI)
+	ADDQ             $0x00000040, CX
+	ADDQ             $0x00000280, DI
+	SUBQ             $0x00000010, AX
+	JMP              rows2
+
+tail3:
+	TESTQ $0x00000008, AX
+	JZ    skip4
+
+	// block of 8 row(s) x 1 vector(s)
+	MOVQ             CX, R8
+	MOVQ             DX, R9
+	VMOVUPS.Z        (R9), K1, Z16
+	VMULPS.BCST      (R8), Z16, Z0
+	VMULPS.BCST      4(R8), Z16, Z1
+	VMULPS.BCST      8(R8), Z16, Z2
+	VMULPS.BCST      12(R8), Z16, Z3
+	VMULPS.BCST      16(R8), Z16, Z4
+	VMULPS.BCST      20(R8), Z16, Z5
+	VMULPS.BCST      24(R8), Z16, Z6
+	VMULPS.BCST      28(R8), Z16, Z7
+	ADDQ             SI, R8
+	VMOVUPS.Z        40(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	VFMADD231PS.BCST 8(R8), Z16, Z2
+	VFMADD231PS.BCST 12(R8), Z16, Z3
+	VFMADD231PS.BCST 16(R8), Z16, Z4
+	VFMADD231PS.BCST 20(R8), Z16, Z5
+	VFMADD231PS.BCST 24(R8), Z16, Z6
+	VFMADD231PS.BCST 28(R8), Z16, Z7
+	ADDQ             SI, R8
+	VADDPS.Z         (DI), Z0, K1, Z0
+	VADDPS.Z         40(DI), Z1, K1, Z1
+	VADDPS.Z         80(DI), Z2, K1, Z2
+	VADDPS.Z         120(DI), Z3, K1, Z3
+	VADDPS.Z         160(DI), Z4, K1, Z4
+	VADDPS.Z         200(DI), Z5, K1, Z5
+	VADDPS.Z         240(DI), Z6, K1, Z6
+	VADDPS.Z         280(DI), Z7, K1, Z7
+	VMOVUPS          Z0, K1, (DI)
+	VMOVUPS          Z1, K1, 40(DI)
+	VMOVUPS          Z2, K1, 80(DI)
+	VMOVUPS          Z3, K1, 120(DI)
+	VMOVUPS          Z4, K1, 160(DI)
+	VMOVUPS          Z5, K1, 200(DI)
+	VMOVUPS          Z6, K1, 240(DI)
+	VMOVUPS          Z7, K1, 280(DI)
+	ADDQ             $0x00000020, CX
+	ADDQ             $0x00000140, DI
+
+skip4:
+	TESTQ $0x00000004, AX
+	JZ    skip5
+
+	// block of 4 row(s) x 1 vector(s)
+	MOVQ             CX, R8
+	MOVQ             DX, R9
+	VMOVUPS.Z        (R9), K1, Z16
+	VMULPS.BCST      (R8), Z16, Z0
+	VMULPS.BCST      4(R8), Z16, Z1
+	VMULPS.BCST      8(R8), Z16, Z2
+	VMULPS.BCST      12(R8), Z16, Z3
+	ADDQ             SI, R8
+	VMOVUPS.Z        40(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	VFMADD231PS.BCST 8(R8), Z16, Z2
+	VFMADD231PS.BCST 12(R8), Z16, Z3
+	ADDQ             SI, R8
+	VADDPS.Z         (DI), Z0, K1, Z0
+	VADDPS.Z         40(DI), Z1, K1, Z1
+	VADDPS.Z         80(DI), Z2, K1, Z2
+	VADDPS.Z         120(DI), Z3, K1, Z3
+	VMOVUPS          Z0, K1, (DI)
+	VMOVUPS          Z1, K1, 40(DI)
+	VMOVUPS          Z2, K1, 80(DI)
+	VMOVUPS          Z3, K1, 120(DI)
+	ADDQ             $0x00000010, CX
+	ADDQ             $0x000000a0, DI
+
+skip5:
+	TESTQ $0x00000002, AX
+	JZ    skip6
+
+	// block of 2 row(s) x 1 vector(s)
+	MOVQ             CX, R8
+	MOVQ             DX, R9
+	VMOVUPS.Z        (R9), K1, Z16
+	VMULPS.BCST      (R8), Z16, Z0
+	VMULPS.BCST      4(R8), Z16, Z1
+	ADDQ             SI, R8
+	VMOVUPS.Z        40(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	ADDQ             SI, R8
+	VADDPS.Z         (DI), Z0, K1, Z0
+	VADDPS.Z         40(DI), Z1, K1, Z1
+	VMOVUPS          Z0, K1, (DI)
+	VMOVUPS          Z1, K1, 40(DI)
+	ADDQ             $0x00000008, CX
+	ADDQ             $0x00000050, DI
+
+skip6:
+	TESTQ $0x00000001, AX
+	JZ    skip7
+
+	// block of 1 row(s) x 1 vector(s)
+	MOVQ             CX, R8
+	MOVQ             DX, R9
+	VMOVUPS.Z        (R9), K1, Z16
+	VMULPS.BCST      (R8), Z16, Z0
+	ADDQ             SI, R8
+	VMOVUPS.Z        40(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	ADDQ             SI, R8
+	VADDPS.Z         (DI), Z0, K1, Z0
+	VMOVUPS          Z0, K1, (DI)
+	ADDQ             $0x00000004, CX
+	ADDQ             $0x00000028, DI
+
+skip7:
+	ADDQ $0x00000040, DX
+	ADDQ $0x00000040, BX
+	VZEROUPPER
+	RET
+
+// func gemm10x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// Requires: AVX, FMA3
+TEXT ·gemm10x2TAAccAVX2(SB), NOSPLIT, $0-80
+	MOVQ m+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ b_base+32(FP), DX
+	MOVQ c_base+56(FP), BX
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+
+	// columns 0..9: 1 panel(s) of 10 columns, blocks of 6 rows
+	MOVQ    $0xffffffffffffffff, DI
+	VMOVQ   DI, X0
+	MOVQ    $0x0000000000000000, DI
+	VPINSRQ $0x01, DI, X0, X0
+	MOVQ    BX, DI
+
+rows2:
+	CMPQ AX, $0x00000006
+	JL   tail3
+
+	// block of 6 row(s) x 2 vector(s)
+	MOVQ         CX, R8
+	MOVQ         DX, R9
+	VMOVUPS      (R9), Y14
+	VMASKMOVPS   32(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VMULPS       Y1, Y14, Y2
+	VMULPS       Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VMULPS       Y1, Y14, Y4
+	VMULPS       Y1, Y15, Y5
+	VBROADCASTSS 8(R8), Y1
+	VMULPS       Y1, Y14, Y6
+	VMULPS       Y1, Y15, Y7
+	VBROADCASTSS 12(R8), Y1
+	VMULPS       Y1, Y14, Y8
+	VMULPS       Y1, Y15, Y9
+	VBROADCASTSS 16(R8), Y1
+	VMULPS       Y1, Y14, Y10
+	VMULPS       Y1, Y15, Y11
+	VBROADCASTSS 20(R8), Y1
+	VMULPS       Y1, Y14, Y12
+	VMULPS       Y1, Y15, Y13
+	ADDQ         SI, R8
+	VMOVUPS      40(R9), Y14
+	VMASKMOVPS   72(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VFMADD231PS  Y1, Y14, Y4
+	VFMADD231PS  Y1, Y15, Y5
+	VBROADCASTSS 8(R8), Y1
+	VFMADD231PS  Y1, Y14, Y6
+	VFMADD231PS  Y1, Y15, Y7
+	VBROADCASTSS 12(R8), Y1
+	VFMADD231PS  Y1, Y14, Y8
+	VFMADD231PS  Y1, Y15, Y9
+	VBROADCASTSS 16(R8), Y1
+	VFMADD231PS  Y1, Y14, Y10
+	VFMADD231PS  Y1, Y15, Y11
+	VBROADCASTSS 20(R8), Y1
+	VFMADD231PS  Y1, Y14, Y12
+	VFMADD231PS  Y1, Y15, Y13
+	ADDQ         SI, R8
+	VADDPS       (DI), Y2, Y2
+	VMASKMOVPS   32(DI), Y0, Y1
+	VADDPS       Y1, Y3, Y3
+	VADDPS       40(DI), Y4, Y4
+	VMASKMOVPS   72(DI), Y0, Y1
+	VADDPS       Y1, Y5, Y5
+	VADDPS       80(DI), Y6, Y6
+	VMASKMOVPS   112(DI), Y0, Y1
+	VADDPS       Y1, Y7, Y7
+	VADDPS       120(DI), Y8, Y8
+	VMASKMOVPS   152(DI), Y0, Y1
+	VADDPS       Y1, Y9, Y9
+	VADDPS       160(DI), Y10, Y10
+	VMASKMOVPS   192(DI), Y0, Y1
+	VADDPS       Y1, Y11, Y11
+	VADDPS       200(DI), Y12, Y12
+	VMASKMOVPS   232(DI), Y0, Y1
+	VADDPS       Y1, Y13, Y13
+	VMOVUPS      Y2, (DI)
+	VMASKMOVPS   Y3, Y0, 32(DI)
+	VMOVUPS      Y4, 40(DI)
+	VMASKMOVPS   Y5, Y0, 72(DI)
+	VMOVUPS      Y6, 80(DI)
+	VMASKMOVPS   Y7, Y0, 112(DI)
+	VMOVUPS      Y8, 120(DI)
+	VMASKMOVPS   Y9, Y0, 152(DI)
+	VMOVUPS      Y10, 160(DI)
+	VMASKMOVPS   Y11, Y0, 192(DI)
+	VMOVUPS      Y12, 200(DI)
+	VMASKMOVPS   Y13, Y0, 232(DI)
+	ADDQ         $0x00000018, CX
+	ADDQ         $0x000000f0, DI
+	SUBQ         $0x00000006, AX
+	JMP          rows2
+
+tail3:
+	TESTQ $0x00000004, AX
+	JZ    skip4
+
+	// block of 4 row(s) x 2 vector(s)
+	MOVQ         CX, R8
+	MOVQ         DX, R9
+	VMOVUPS      (R9), Y14
+	VMASKMOVPS   32(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VMULPS       Y1, Y14, Y2
+	VMULPS       Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VMULPS       Y1, Y14, Y4
+	VMULPS       Y1, Y15, Y5
+	VBROADCASTSS 8(R8), Y1
+	VMULPS       Y1, Y14, Y6
+	VMULPS       Y1, Y15, Y7
+	VBROADCASTSS 12(R8), Y1
+	VMULPS       Y1, Y14, Y8
+	VMULPS       Y1, Y15, Y9
+	ADDQ         SI, R8
+	VMOVUPS      40(R9), Y14
+	VMASKMOVPS   72(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VFMADD231PS  Y1, Y14, Y4
+	VFMADD231PS  Y1, Y15, Y5
+	VBROADCASTSS 8(R8), Y1
+	VFMADD231PS  Y1, Y14, Y6
+	VFMADD231PS  Y1, Y15, Y7
+	VBROADCASTSS 12(R8), Y1
+	VFMADD231PS  Y1, Y14, Y8
+	VFMADD231PS  Y1, Y15, Y9
+	ADDQ         SI, R8
+	VADDPS       (DI), Y2, Y2
+	VMASKMOVPS   32(DI), Y0, Y1
+	VADDPS       Y1, Y3, Y3
+	VADDPS       40(DI), Y4, Y4
+	VMASKMOVPS   72(DI), Y0, Y1
+	VADDPS       Y1, Y5, Y5
+	VADDPS       80(DI), Y6, Y6
+	VMASKMOVPS   112(DI), Y0, Y1
+	VADDPS       Y1, Y7, Y7
+	VADDPS       120(DI), Y8, Y8
+	VMASKMOVPS   152(DI), Y0, Y1
+	VADDPS       Y1, Y9, Y9
+	VMOVUPS      Y2, (DI)
+	VMASKMOVPS   Y3, Y0, 32(DI)
+	VMOVUPS      Y4, 40(DI)
+	VMASKMOVPS   Y5, Y0, 72(DI)
+	VMOVUPS      Y6, 80(DI)
+	VMASKMOVPS   Y7, Y0, 112(DI)
+	VMOVUPS      Y8, 120(DI)
+	VMASKMOVPS   Y9, Y0, 152(DI)
+	ADDQ         $0x00000010, CX
+	ADDQ         $0x000000a0, DI
+
+skip4:
+	TESTQ $0x00000002, AX
+	JZ    skip5
+
+	// block of 2 row(s) x 2 vector(s)
+	MOVQ         CX, R8
+	MOVQ         DX, R9
+	VMOVUPS      (R9), Y14
+	VMASKMOVPS   32(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VMULPS       Y1, Y14, Y2
+	VMULPS       Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VMULPS       Y1, Y14, Y4
+	VMULPS       Y1, Y15, Y5
+	ADDQ         SI, R8
+	VMOVUPS      40(R9), Y14
+	VMASKMOVPS   72(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VFMADD231PS  Y1, Y14, Y4
+	VFMADD231PS  Y1, Y15, Y5
+	ADDQ         SI, R8
+	VADDPS       (DI), Y2, Y2
+	VMASKMOVPS   32(DI), Y0, Y1
+	VADDPS       Y1, Y3, Y3
+	VADDPS       40(DI), Y4, Y4
+	VMASKMOVPS   72(DI), Y0, Y1
+	VADDPS       Y1, Y5, Y5
+	VMOVUPS      Y2, (DI)
+	VMASKMOVPS   Y3, Y0, 32(DI)
+	VMOVUPS      Y4, 40(DI)
+	VMASKMOVPS   Y5, Y0, 72(DI)
+	ADDQ         $0x00000008, CX
+	ADDQ         $0x00000050, DI
+
+skip5:
+	TESTQ $0x00000001, AX
+	JZ    skip6
+
+	// block of 1 row(s) x 2 vector(s)
+	MOVQ         CX, R8
+	MOVQ         DX, R9
+	VMOVUPS      (R9), Y14
+	VMASKMOVPS   32(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VMULPS       Y1, Y14, Y2
+	VMULPS       Y1, Y15, Y3
+	ADDQ         SI, R8
+	VMOVUPS      40(R9), Y14
+	VMASKMOVPS   72(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	ADDQ         SI, R8
+	VADDPS       (DI), Y2, Y2
+	VMASKMOVPS   32(DI), Y0, Y1
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      Y2, (DI)
+	VMASKMOVPS   Y3, Y0, 32(DI)
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000028, DI
+
+skip6:
+	ADDQ $0x00000040, DX
+	ADDQ $0x00000040, BX
+	VZEROUPPER
+	RET
+
 // func gemm10x1TAAcc(m int, a []float32, b []float32, c []float32)
 TEXT ·gemm10x1TAAcc(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00

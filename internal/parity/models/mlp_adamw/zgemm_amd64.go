@@ -85,6 +85,35 @@ func gemm10x8TAAccAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm10x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
+// gemm10x2TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 2; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			s += c[i*10+j]
+//			c[i*10+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [2,m], b [2,10], c [m,10] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 20, len(c) ≥ m*10), c overlapping no other argument.
+//
+//go:noescape
+func gemm10x2TAAcc(m int, a []float32, b []float32, c []float32)
+
+// gemm10x2TAAccAVX512 is gemm10x2TAAcc for CPUs with AVX512.
+//
+//go:noescape
+func gemm10x2TAAccAVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm10x2TAAccAVX2 is gemm10x2TAAcc for CPUs with AVX2.
+//
+//go:noescape
+func gemm10x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
+
 // gemm10x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {

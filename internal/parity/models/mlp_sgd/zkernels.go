@@ -119,7 +119,10 @@ func trainMatmul18(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+8 <= n; p += 8 {
 		gemm10x8TAAcc(1, x0[p*1:], x1[p*10:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+2 <= n; p += 2 {
+		gemm10x2TAAcc(1, x0[p*1:], x1[p*10:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm10x1TAAcc(1, x0[p*1:], x1[p*10:], dst)
 	}
 }
@@ -160,7 +163,10 @@ func trainMatmul22(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+8 <= n; p += 8 {
 		gemm10x8TAAcc(10, x0[p*10:], x1[p*10:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+2 <= n; p += 2 {
+		gemm10x2TAAcc(10, x0[p*10:], x1[p*10:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm10x1TAAcc(10, x0[p*10:], x1[p*10:], dst)
 	}
 }

@@ -416,7 +416,7 @@ func trainMatmul44(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm12x4TAAcc(3, x0[p*3:], x1[p*12:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm12x1TAAcc(3, x0[p*3:], x1[p*12:], dst)
 	}
 }
@@ -569,7 +569,7 @@ func trainMatmul63(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm36x4TAAcc(12, x0[p*12:], x1[p*36:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm36x1TAAcc(12, x0[p*12:], x1[p*36:], dst)
 	}
 }

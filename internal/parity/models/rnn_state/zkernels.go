@@ -550,7 +550,7 @@ func trainMatmul265(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm5x4TAAcc(1, x0[p*1:], x1[p*5:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm5x1TAAcc(1, x0[p*1:], x1[p*5:], dst)
 	}
 }
@@ -641,7 +641,7 @@ func trainMatmul283(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm5x4TAAcc(15, x0[p*15:], x1[p*5:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm5x1TAAcc(15, x0[p*15:], x1[p*5:], dst)
 	}
 }
@@ -710,7 +710,7 @@ func trainMatmul330(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm6x4TAAcc(15, x0[p*15:], x1[p*6:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm6x1TAAcc(15, x0[p*15:], x1[p*6:], dst)
 	}
 }
@@ -753,7 +753,7 @@ func trainMatmul346(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	for ; p+4 <= n; p += 4 {
 		gemm6x4TAAcc(15, x0[p*15:], x1[p*6:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm6x1TAAcc(15, x0[p*15:], x1[p*6:], dst)
 	}
 	d := dst[:90]
@@ -777,7 +777,7 @@ func trainMatmul349(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	for ; p+4 <= n; p += 4 {
 		gemm5x4TAAcc(15, x0[p*15:], x1[p*5:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm5x1TAAcc(15, x0[p*15:], x1[p*5:], dst)
 	}
 	d := dst[:75]
@@ -820,7 +820,7 @@ func trainMatmul353(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm20x4TAAcc(5, x0[p*5:], x1[p*20:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm20x1TAAcc(5, x0[p*5:], x1[p*20:], dst)
 	}
 }
@@ -902,7 +902,7 @@ func trainMatmul378(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm6x4TAAcc(24, x0[p*24:], x1[p*6:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm6x1TAAcc(24, x0[p*24:], x1[p*6:], dst)
 	}
 }
@@ -1050,7 +1050,7 @@ func trainMatmul437(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	for ; p+4 <= n; p += 4 {
 		gemm6x4TAAcc(24, x0[p*24:], x1[p*6:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm6x1TAAcc(24, x0[p*24:], x1[p*6:], dst)
 	}
 	d := dst[:144]
@@ -1093,7 +1093,7 @@ func trainMatmul505(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm4x4TAAcc(24, x0[p*24:], x1[p*4:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm4x1TAAcc(24, x0[p*24:], x1[p*4:], dst)
 	}
 }
@@ -1136,7 +1136,7 @@ func trainMatmul521(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	for ; p+4 <= n; p += 4 {
 		gemm4x4TAAcc(24, x0[p*24:], x1[p*4:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm4x1TAAcc(24, x0[p*24:], x1[p*4:], dst)
 	}
 	d := dst[:96]
@@ -1173,7 +1173,7 @@ func trainMatmul533(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+4 <= n; p += 4 {
 		gemm20x4TAAcc(12, x0[p*12:], x1[p*20:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+1 <= n; p += 1 {
 		gemm20x1TAAcc(12, x0[p*12:], x1[p*20:], dst)
 	}
 }

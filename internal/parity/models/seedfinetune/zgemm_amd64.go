@@ -186,6 +186,35 @@ func gemm16x16TAAccAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm16x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
+// gemm16x4TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 16; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*16+j]
+//			}
+//			s += c[i*16+j]
+//			c[i*16+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,16], c [m,16] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 64, len(c) ≥ m*16), c overlapping no other argument.
+//
+//go:noescape
+func gemm16x4TAAcc(m int, a []float32, b []float32, c []float32)
+
+// gemm16x4TAAccAVX512 is gemm16x4TAAcc for CPUs with AVX512.
+//
+//go:noescape
+func gemm16x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm16x4TAAccAVX2 is gemm16x4TAAcc for CPUs with AVX2.
+//
+//go:noescape
+func gemm16x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+
 // gemm16x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -271,6 +300,35 @@ func gemm32x16TAAccAVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func gemm32x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm32x4TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 32; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*32+j]
+//			}
+//			s += c[i*32+j]
+//			c[i*32+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,32], c [m,32] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 128, len(c) ≥ m*32), c overlapping no other argument.
+//
+//go:noescape
+func gemm32x4TAAcc(m int, a []float32, b []float32, c []float32)
+
+// gemm32x4TAAccAVX512 is gemm32x4TAAcc for CPUs with AVX512.
+//
+//go:noescape
+func gemm32x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm32x4TAAccAVX2 is gemm32x4TAAcc for CPUs with AVX2.
+//
+//go:noescape
+func gemm32x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm32x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //

@@ -413,6 +413,87 @@ func gemm16x16TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
+// gemm16x4TAAccGeneric is gemm16x4TAAcc in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 16; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*16+j]
+//			}
+//			s += c[i*16+j]
+//			c[i*16+j] = s
+//		}
+//	}
+func gemm16x4TAAccGeneric(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 16; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*16+j : p*16+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*16+j]
+			c[i*16+j] = c00
+			c01 += c[i*16+j+1]
+			c[i*16+j+1] = c01
+			c02 += c[i*16+j+2]
+			c[i*16+j+2] = c02
+			c03 += c[i*16+j+3]
+			c[i*16+j+3] = c03
+			c10 += c[(i+1)*16+j]
+			c[(i+1)*16+j] = c10
+			c11 += c[(i+1)*16+j+1]
+			c[(i+1)*16+j+1] = c11
+			c12 += c[(i+1)*16+j+2]
+			c[(i+1)*16+j+2] = c12
+			c13 += c[(i+1)*16+j+3]
+			c[(i+1)*16+j+3] = c13
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 16; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*16+j : p*16+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*16+j]
+			c[i*16+j] = c00
+			c01 += c[i*16+j+1]
+			c[i*16+j+1] = c01
+			c02 += c[i*16+j+2]
+			c[i*16+j+2] = c02
+			c03 += c[i*16+j+3]
+			c[i*16+j+3] = c03
+		}
+	}
+}
+
 // gemm16x1TAAccGeneric is gemm16x1TAAcc in Go:
 //
 //	for i := 0; i < m; i++ {
@@ -623,6 +704,87 @@ func gemm32x16TAAccGeneric(m int, a, b, c []float32) {
 		for ; j+4 <= 32; j += 4 {
 			var c00, c01, c02, c03 float32
 			for p := 0; p < 16; p++ {
+				bq := b[p*32+j : p*32+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*32+j]
+			c[i*32+j] = c00
+			c01 += c[i*32+j+1]
+			c[i*32+j+1] = c01
+			c02 += c[i*32+j+2]
+			c[i*32+j+2] = c02
+			c03 += c[i*32+j+3]
+			c[i*32+j+3] = c03
+		}
+	}
+}
+
+// gemm32x4TAAccGeneric is gemm32x4TAAcc in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 32; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*32+j]
+//			}
+//			s += c[i*32+j]
+//			c[i*32+j] = s
+//		}
+//	}
+func gemm32x4TAAccGeneric(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 32; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*32+j : p*32+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*32+j]
+			c[i*32+j] = c00
+			c01 += c[i*32+j+1]
+			c[i*32+j+1] = c01
+			c02 += c[i*32+j+2]
+			c[i*32+j+2] = c02
+			c03 += c[i*32+j+3]
+			c[i*32+j+3] = c03
+			c10 += c[(i+1)*32+j]
+			c[(i+1)*32+j] = c10
+			c11 += c[(i+1)*32+j+1]
+			c[(i+1)*32+j+1] = c11
+			c12 += c[(i+1)*32+j+2]
+			c[(i+1)*32+j+2] = c12
+			c13 += c[(i+1)*32+j+3]
+			c[(i+1)*32+j+3] = c13
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 32; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 4; p++ {
 				bq := b[p*32+j : p*32+j+4]
 				x0 := a[p*m+i]
 				y0 := bq[0]

@@ -116,6 +116,25 @@ func gemm16x16TAAcc(m int, a, b, c []float32) {
 	gemm16x16TAAccGeneric(m, a, b, c)
 }
 
+// gemm16x4TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 16; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*16+j]
+//			}
+//			s += c[i*16+j]
+//			c[i*16+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,16], c [m,16] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 64, len(c) ≥ m*16), c overlapping no other argument.
+func gemm16x4TAAcc(m int, a, b, c []float32) {
+	gemm16x4TAAccGeneric(m, a, b, c)
+}
+
 // gemm16x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -170,6 +189,25 @@ func gemm16x3(m int, a, b, c []float32) {
 // (len(a) ≥ m*16, len(b) ≥ 512, len(c) ≥ m*32), c overlapping no other argument.
 func gemm32x16TAAcc(m int, a, b, c []float32) {
 	gemm32x16TAAccGeneric(m, a, b, c)
+}
+
+// gemm32x4TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 32; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*32+j]
+//			}
+//			s += c[i*32+j]
+//			c[i*32+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,32], c [m,32] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 128, len(c) ≥ m*32), c overlapping no other argument.
+func gemm32x4TAAcc(m int, a, b, c []float32) {
+	gemm32x4TAAccGeneric(m, a, b, c)
 }
 
 // gemm32x1TAAcc sets c = c + aᵀ·b for m rows. It is

@@ -116,6 +116,44 @@ func gemm84x64TAAcc(m int, a, b, c []float32) {
 	gemm84x64TAAccGeneric(m, a, b, c)
 }
 
+// gemm84x16TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 84; j++ {
+//			var s float32
+//			for p := 0; p < 16; p++ {
+//				s += a[p*m+i] * b[p*84+j]
+//			}
+//			s += c[i*84+j]
+//			c[i*84+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [16,m], b [16,84], c [m,84] in row-major order
+// (len(a) ≥ m*16, len(b) ≥ 1344, len(c) ≥ m*84), c overlapping no other argument.
+func gemm84x16TAAcc(m int, a, b, c []float32) {
+	gemm84x16TAAccGeneric(m, a, b, c)
+}
+
+// gemm84x4TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 84; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*84+j]
+//			}
+//			s += c[i*84+j]
+//			c[i*84+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,84], c [m,84] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 336, len(c) ≥ m*84), c overlapping no other argument.
+func gemm84x4TAAcc(m int, a, b, c []float32) {
+	gemm84x4TAAccGeneric(m, a, b, c)
+}
+
 // gemm84x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -172,6 +210,44 @@ func gemm120x64TAAcc(m int, a, b, c []float32) {
 	gemm120x64TAAccGeneric(m, a, b, c)
 }
 
+// gemm120x16TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 120; j++ {
+//			var s float32
+//			for p := 0; p < 16; p++ {
+//				s += a[p*m+i] * b[p*120+j]
+//			}
+//			s += c[i*120+j]
+//			c[i*120+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [16,m], b [16,120], c [m,120] in row-major order
+// (len(a) ≥ m*16, len(b) ≥ 1920, len(c) ≥ m*120), c overlapping no other argument.
+func gemm120x16TAAcc(m int, a, b, c []float32) {
+	gemm120x16TAAccGeneric(m, a, b, c)
+}
+
+// gemm120x4TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 120; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*120+j]
+//			}
+//			s += c[i*120+j]
+//			c[i*120+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,120], c [m,120] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 480, len(c) ≥ m*120), c overlapping no other argument.
+func gemm120x4TAAcc(m int, a, b, c []float32) {
+	gemm120x4TAAccGeneric(m, a, b, c)
+}
+
 // gemm120x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -226,6 +302,44 @@ func gemm120x84(m int, a, b, c []float32) {
 // (len(a) ≥ m*64, len(b) ≥ 25600, len(c) ≥ m*400), c overlapping no other argument.
 func gemm400x64TAAcc(m int, a, b, c []float32) {
 	gemm400x64TAAccGeneric(m, a, b, c)
+}
+
+// gemm400x16TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 400; j++ {
+//			var s float32
+//			for p := 0; p < 16; p++ {
+//				s += a[p*m+i] * b[p*400+j]
+//			}
+//			s += c[i*400+j]
+//			c[i*400+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [16,m], b [16,400], c [m,400] in row-major order
+// (len(a) ≥ m*16, len(b) ≥ 6400, len(c) ≥ m*400), c overlapping no other argument.
+func gemm400x16TAAcc(m int, a, b, c []float32) {
+	gemm400x16TAAccGeneric(m, a, b, c)
+}
+
+// gemm400x4TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 400; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*400+j]
+//			}
+//			s += c[i*400+j]
+//			c[i*400+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,400], c [m,400] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 1600, len(c) ≥ m*400), c overlapping no other argument.
+func gemm400x4TAAcc(m int, a, b, c []float32) {
+	gemm400x4TAAccGeneric(m, a, b, c)
 }
 
 // gemm400x1TAAcc sets c = c + aᵀ·b for m rows. It is

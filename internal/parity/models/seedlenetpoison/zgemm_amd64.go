@@ -186,6 +186,64 @@ func gemm84x64TAAccAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm84x64TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
+// gemm84x16TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 84; j++ {
+//			var s float32
+//			for p := 0; p < 16; p++ {
+//				s += a[p*m+i] * b[p*84+j]
+//			}
+//			s += c[i*84+j]
+//			c[i*84+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [16,m], b [16,84], c [m,84] in row-major order
+// (len(a) ≥ m*16, len(b) ≥ 1344, len(c) ≥ m*84), c overlapping no other argument.
+//
+//go:noescape
+func gemm84x16TAAcc(m int, a []float32, b []float32, c []float32)
+
+// gemm84x16TAAccAVX512 is gemm84x16TAAcc for CPUs with AVX512.
+//
+//go:noescape
+func gemm84x16TAAccAVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm84x16TAAccAVX2 is gemm84x16TAAcc for CPUs with AVX2.
+//
+//go:noescape
+func gemm84x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm84x4TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 84; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*84+j]
+//			}
+//			s += c[i*84+j]
+//			c[i*84+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,84], c [m,84] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 336, len(c) ≥ m*84), c overlapping no other argument.
+//
+//go:noescape
+func gemm84x4TAAcc(m int, a []float32, b []float32, c []float32)
+
+// gemm84x4TAAccAVX512 is gemm84x4TAAcc for CPUs with AVX512.
+//
+//go:noescape
+func gemm84x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm84x4TAAccAVX2 is gemm84x4TAAcc for CPUs with AVX2.
+//
+//go:noescape
+func gemm84x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+
 // gemm84x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -272,6 +330,64 @@ func gemm120x64TAAccAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm120x64TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
+// gemm120x16TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 120; j++ {
+//			var s float32
+//			for p := 0; p < 16; p++ {
+//				s += a[p*m+i] * b[p*120+j]
+//			}
+//			s += c[i*120+j]
+//			c[i*120+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [16,m], b [16,120], c [m,120] in row-major order
+// (len(a) ≥ m*16, len(b) ≥ 1920, len(c) ≥ m*120), c overlapping no other argument.
+//
+//go:noescape
+func gemm120x16TAAcc(m int, a []float32, b []float32, c []float32)
+
+// gemm120x16TAAccAVX512 is gemm120x16TAAcc for CPUs with AVX512.
+//
+//go:noescape
+func gemm120x16TAAccAVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm120x16TAAccAVX2 is gemm120x16TAAcc for CPUs with AVX2.
+//
+//go:noescape
+func gemm120x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm120x4TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 120; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*120+j]
+//			}
+//			s += c[i*120+j]
+//			c[i*120+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,120], c [m,120] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 480, len(c) ≥ m*120), c overlapping no other argument.
+//
+//go:noescape
+func gemm120x4TAAcc(m int, a []float32, b []float32, c []float32)
+
+// gemm120x4TAAccAVX512 is gemm120x4TAAcc for CPUs with AVX512.
+//
+//go:noescape
+func gemm120x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm120x4TAAccAVX2 is gemm120x4TAAcc for CPUs with AVX2.
+//
+//go:noescape
+func gemm120x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+
 // gemm120x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -357,6 +473,64 @@ func gemm400x64TAAccAVX512(m int, a []float32, b []float32, c []float32)
 //
 //go:noescape
 func gemm400x64TAAccAVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm400x16TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 400; j++ {
+//			var s float32
+//			for p := 0; p < 16; p++ {
+//				s += a[p*m+i] * b[p*400+j]
+//			}
+//			s += c[i*400+j]
+//			c[i*400+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [16,m], b [16,400], c [m,400] in row-major order
+// (len(a) ≥ m*16, len(b) ≥ 6400, len(c) ≥ m*400), c overlapping no other argument.
+//
+//go:noescape
+func gemm400x16TAAcc(m int, a []float32, b []float32, c []float32)
+
+// gemm400x16TAAccAVX512 is gemm400x16TAAcc for CPUs with AVX512.
+//
+//go:noescape
+func gemm400x16TAAccAVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm400x16TAAccAVX2 is gemm400x16TAAcc for CPUs with AVX2.
+//
+//go:noescape
+func gemm400x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm400x4TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 400; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*400+j]
+//			}
+//			s += c[i*400+j]
+//			c[i*400+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,400], c [m,400] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 1600, len(c) ≥ m*400), c overlapping no other argument.
+//
+//go:noescape
+func gemm400x4TAAcc(m int, a []float32, b []float32, c []float32)
+
+// gemm400x4TAAccAVX512 is gemm400x4TAAcc for CPUs with AVX512.
+//
+//go:noescape
+func gemm400x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm400x4TAAccAVX2 is gemm400x4TAAcc for CPUs with AVX2.
+//
+//go:noescape
+func gemm400x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm400x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //

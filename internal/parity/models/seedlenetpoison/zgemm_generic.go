@@ -475,6 +475,168 @@ func gemm84x64TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
+// gemm84x16TAAccGeneric is gemm84x16TAAcc in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 84; j++ {
+//			var s float32
+//			for p := 0; p < 16; p++ {
+//				s += a[p*m+i] * b[p*84+j]
+//			}
+//			s += c[i*84+j]
+//			c[i*84+j] = s
+//		}
+//	}
+func gemm84x16TAAccGeneric(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 84; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 16; p++ {
+				bq := b[p*84+j : p*84+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*84+j]
+			c[i*84+j] = c00
+			c01 += c[i*84+j+1]
+			c[i*84+j+1] = c01
+			c02 += c[i*84+j+2]
+			c[i*84+j+2] = c02
+			c03 += c[i*84+j+3]
+			c[i*84+j+3] = c03
+			c10 += c[(i+1)*84+j]
+			c[(i+1)*84+j] = c10
+			c11 += c[(i+1)*84+j+1]
+			c[(i+1)*84+j+1] = c11
+			c12 += c[(i+1)*84+j+2]
+			c[(i+1)*84+j+2] = c12
+			c13 += c[(i+1)*84+j+3]
+			c[(i+1)*84+j+3] = c13
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 84; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 16; p++ {
+				bq := b[p*84+j : p*84+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*84+j]
+			c[i*84+j] = c00
+			c01 += c[i*84+j+1]
+			c[i*84+j+1] = c01
+			c02 += c[i*84+j+2]
+			c[i*84+j+2] = c02
+			c03 += c[i*84+j+3]
+			c[i*84+j+3] = c03
+		}
+	}
+}
+
+// gemm84x4TAAccGeneric is gemm84x4TAAcc in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 84; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*84+j]
+//			}
+//			s += c[i*84+j]
+//			c[i*84+j] = s
+//		}
+//	}
+func gemm84x4TAAccGeneric(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 84; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*84+j : p*84+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*84+j]
+			c[i*84+j] = c00
+			c01 += c[i*84+j+1]
+			c[i*84+j+1] = c01
+			c02 += c[i*84+j+2]
+			c[i*84+j+2] = c02
+			c03 += c[i*84+j+3]
+			c[i*84+j+3] = c03
+			c10 += c[(i+1)*84+j]
+			c[(i+1)*84+j] = c10
+			c11 += c[(i+1)*84+j+1]
+			c[(i+1)*84+j+1] = c11
+			c12 += c[(i+1)*84+j+2]
+			c[(i+1)*84+j+2] = c12
+			c13 += c[(i+1)*84+j+3]
+			c[(i+1)*84+j+3] = c13
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 84; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*84+j : p*84+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*84+j]
+			c[i*84+j] = c00
+			c01 += c[i*84+j+1]
+			c[i*84+j+1] = c01
+			c02 += c[i*84+j+2]
+			c[i*84+j+2] = c02
+			c03 += c[i*84+j+3]
+			c[i*84+j+3] = c03
+		}
+	}
+}
+
 // gemm84x1TAAccGeneric is gemm84x1TAAcc in Go:
 //
 //	for i := 0; i < m; i++ {
@@ -708,6 +870,168 @@ func gemm120x64TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
+// gemm120x16TAAccGeneric is gemm120x16TAAcc in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 120; j++ {
+//			var s float32
+//			for p := 0; p < 16; p++ {
+//				s += a[p*m+i] * b[p*120+j]
+//			}
+//			s += c[i*120+j]
+//			c[i*120+j] = s
+//		}
+//	}
+func gemm120x16TAAccGeneric(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 120; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 16; p++ {
+				bq := b[p*120+j : p*120+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*120+j]
+			c[i*120+j] = c00
+			c01 += c[i*120+j+1]
+			c[i*120+j+1] = c01
+			c02 += c[i*120+j+2]
+			c[i*120+j+2] = c02
+			c03 += c[i*120+j+3]
+			c[i*120+j+3] = c03
+			c10 += c[(i+1)*120+j]
+			c[(i+1)*120+j] = c10
+			c11 += c[(i+1)*120+j+1]
+			c[(i+1)*120+j+1] = c11
+			c12 += c[(i+1)*120+j+2]
+			c[(i+1)*120+j+2] = c12
+			c13 += c[(i+1)*120+j+3]
+			c[(i+1)*120+j+3] = c13
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 120; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 16; p++ {
+				bq := b[p*120+j : p*120+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*120+j]
+			c[i*120+j] = c00
+			c01 += c[i*120+j+1]
+			c[i*120+j+1] = c01
+			c02 += c[i*120+j+2]
+			c[i*120+j+2] = c02
+			c03 += c[i*120+j+3]
+			c[i*120+j+3] = c03
+		}
+	}
+}
+
+// gemm120x4TAAccGeneric is gemm120x4TAAcc in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 120; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*120+j]
+//			}
+//			s += c[i*120+j]
+//			c[i*120+j] = s
+//		}
+//	}
+func gemm120x4TAAccGeneric(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 120; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*120+j : p*120+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*120+j]
+			c[i*120+j] = c00
+			c01 += c[i*120+j+1]
+			c[i*120+j+1] = c01
+			c02 += c[i*120+j+2]
+			c[i*120+j+2] = c02
+			c03 += c[i*120+j+3]
+			c[i*120+j+3] = c03
+			c10 += c[(i+1)*120+j]
+			c[(i+1)*120+j] = c10
+			c11 += c[(i+1)*120+j+1]
+			c[(i+1)*120+j+1] = c11
+			c12 += c[(i+1)*120+j+2]
+			c[(i+1)*120+j+2] = c12
+			c13 += c[(i+1)*120+j+3]
+			c[(i+1)*120+j+3] = c13
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 120; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*120+j : p*120+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*120+j]
+			c[i*120+j] = c00
+			c01 += c[i*120+j+1]
+			c[i*120+j+1] = c01
+			c02 += c[i*120+j+2]
+			c[i*120+j+2] = c02
+			c03 += c[i*120+j+3]
+			c[i*120+j+3] = c03
+		}
+	}
+}
+
 // gemm120x1TAAccGeneric is gemm120x1TAAcc in Go:
 //
 //	for i := 0; i < m; i++ {
@@ -918,6 +1242,168 @@ func gemm400x64TAAccGeneric(m int, a, b, c []float32) {
 		for ; j+4 <= 400; j += 4 {
 			var c00, c01, c02, c03 float32
 			for p := 0; p < 64; p++ {
+				bq := b[p*400+j : p*400+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*400+j]
+			c[i*400+j] = c00
+			c01 += c[i*400+j+1]
+			c[i*400+j+1] = c01
+			c02 += c[i*400+j+2]
+			c[i*400+j+2] = c02
+			c03 += c[i*400+j+3]
+			c[i*400+j+3] = c03
+		}
+	}
+}
+
+// gemm400x16TAAccGeneric is gemm400x16TAAcc in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 400; j++ {
+//			var s float32
+//			for p := 0; p < 16; p++ {
+//				s += a[p*m+i] * b[p*400+j]
+//			}
+//			s += c[i*400+j]
+//			c[i*400+j] = s
+//		}
+//	}
+func gemm400x16TAAccGeneric(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 400; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 16; p++ {
+				bq := b[p*400+j : p*400+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*400+j]
+			c[i*400+j] = c00
+			c01 += c[i*400+j+1]
+			c[i*400+j+1] = c01
+			c02 += c[i*400+j+2]
+			c[i*400+j+2] = c02
+			c03 += c[i*400+j+3]
+			c[i*400+j+3] = c03
+			c10 += c[(i+1)*400+j]
+			c[(i+1)*400+j] = c10
+			c11 += c[(i+1)*400+j+1]
+			c[(i+1)*400+j+1] = c11
+			c12 += c[(i+1)*400+j+2]
+			c[(i+1)*400+j+2] = c12
+			c13 += c[(i+1)*400+j+3]
+			c[(i+1)*400+j+3] = c13
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 400; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 16; p++ {
+				bq := b[p*400+j : p*400+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*400+j]
+			c[i*400+j] = c00
+			c01 += c[i*400+j+1]
+			c[i*400+j+1] = c01
+			c02 += c[i*400+j+2]
+			c[i*400+j+2] = c02
+			c03 += c[i*400+j+3]
+			c[i*400+j+3] = c03
+		}
+	}
+}
+
+// gemm400x4TAAccGeneric is gemm400x4TAAcc in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 400; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*400+j]
+//			}
+//			s += c[i*400+j]
+//			c[i*400+j] = s
+//		}
+//	}
+func gemm400x4TAAccGeneric(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 400; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*400+j : p*400+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*400+j]
+			c[i*400+j] = c00
+			c01 += c[i*400+j+1]
+			c[i*400+j+1] = c01
+			c02 += c[i*400+j+2]
+			c[i*400+j+2] = c02
+			c03 += c[i*400+j+3]
+			c[i*400+j+3] = c03
+			c10 += c[(i+1)*400+j]
+			c[(i+1)*400+j] = c10
+			c11 += c[(i+1)*400+j+1]
+			c[(i+1)*400+j+1] = c11
+			c12 += c[(i+1)*400+j+2]
+			c[(i+1)*400+j+2] = c12
+			c13 += c[(i+1)*400+j+3]
+			c[(i+1)*400+j+3] = c13
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 400; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 4; p++ {
 				bq := b[p*400+j : p*400+j+4]
 				x0 := a[p*m+i]
 				y0 := bq[0]

@@ -246,7 +246,13 @@ func trainMatmul31(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+64 <= n; p += 64 {
 		gemm84x64TAAcc(10, x0[p*10:], x1[p*84:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+16 <= n; p += 16 {
+		gemm84x16TAAcc(10, x0[p*10:], x1[p*84:], dst)
+	}
+	for ; p+4 <= n; p += 4 {
+		gemm84x4TAAcc(10, x0[p*10:], x1[p*84:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm84x1TAAcc(10, x0[p*10:], x1[p*84:], dst)
 	}
 }
@@ -286,7 +292,13 @@ func trainMatmul35(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+64 <= n; p += 64 {
 		gemm120x64TAAcc(84, x0[p*84:], x1[p*120:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+16 <= n; p += 16 {
+		gemm120x16TAAcc(84, x0[p*84:], x1[p*120:], dst)
+	}
+	for ; p+4 <= n; p += 4 {
+		gemm120x4TAAcc(84, x0[p*84:], x1[p*120:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm120x1TAAcc(84, x0[p*84:], x1[p*120:], dst)
 	}
 }
@@ -326,7 +338,13 @@ func trainMatmul39(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+64 <= n; p += 64 {
 		gemm400x64TAAcc(120, x0[p*120:], x1[p*400:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+16 <= n; p += 16 {
+		gemm400x16TAAcc(120, x0[p*120:], x1[p*400:], dst)
+	}
+	for ; p+4 <= n; p += 4 {
+		gemm400x4TAAcc(120, x0[p*120:], x1[p*400:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm400x1TAAcc(120, x0[p*120:], x1[p*400:], dst)
 	}
 }

@@ -184,6 +184,44 @@ func gemm50x32TAAcc(m int, a, b, c []float32) {
 	gemm50x32TAAccGeneric(m, a, b, c)
 }
 
+// gemm50x8TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 8; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [8,m], b [8,50], c [m,50] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 400, len(c) ≥ m*50), c overlapping no other argument.
+func gemm50x8TAAcc(m int, a, b, c []float32) {
+	gemm50x8TAAccGeneric(m, a, b, c)
+}
+
+// gemm50x2TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 2; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [2,m], b [2,50], c [m,50] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 100, len(c) ≥ m*50), c overlapping no other argument.
+func gemm50x2TAAcc(m int, a, b, c []float32) {
+	gemm50x2TAAccGeneric(m, a, b, c)
+}
+
 // gemm50x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -238,6 +276,44 @@ func gemm50x200(m int, a, b, c []float32) {
 // (len(a) ≥ m*32, len(b) ≥ 256, len(c) ≥ m*8), c overlapping no other argument.
 func gemm8x32TAAcc(m int, a, b, c []float32) {
 	gemm8x32TAAccGeneric(m, a, b, c)
+}
+
+// gemm8x8TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 8; j++ {
+//			var s float32
+//			for p := 0; p < 8; p++ {
+//				s += a[p*m+i] * b[p*8+j]
+//			}
+//			s += c[i*8+j]
+//			c[i*8+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [8,m], b [8,8], c [m,8] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 64, len(c) ≥ m*8), c overlapping no other argument.
+func gemm8x8TAAcc(m int, a, b, c []float32) {
+	gemm8x8TAAccGeneric(m, a, b, c)
+}
+
+// gemm8x2TAAcc sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 8; j++ {
+//			var s float32
+//			for p := 0; p < 2; p++ {
+//				s += a[p*m+i] * b[p*8+j]
+//			}
+//			s += c[i*8+j]
+//			c[i*8+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [2,m], b [2,8], c [m,8] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 16, len(c) ≥ m*8), c overlapping no other argument.
+func gemm8x2TAAcc(m int, a, b, c []float32) {
+	gemm8x2TAAccGeneric(m, a, b, c)
 }
 
 // gemm8x1TAAcc sets c = c + aᵀ·b for m rows. It is

@@ -637,7 +637,13 @@ func trainMatmul596(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+32 <= n; p += 32 {
 		gemm50x32TAAcc(1, x0[p*1:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm50x8TAAcc(1, x0[p*1:], x1[p*50:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm50x2TAAcc(1, x0[p*1:], x1[p*50:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(1, x0[p*1:], x1[p*50:], dst)
 	}
 }
@@ -699,7 +705,13 @@ func trainMatmul612(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+32 <= n; p += 32 {
 		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 }
@@ -949,7 +961,13 @@ func trainMatmul820(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	for ; p+32 <= n; p += 32 {
 		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
@@ -1125,7 +1143,13 @@ func trainMatmul860(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	for ; p+32 <= n; p += 32 {
 		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
@@ -1201,7 +1225,13 @@ func trainMatmul875(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	for ; p+32 <= n; p += 32 {
 		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
@@ -1217,7 +1247,13 @@ func trainMatmul878(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	for ; p+32 <= n; p += 32 {
 		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
@@ -1533,7 +1569,13 @@ func trainMatmul1104(n int, dst []float32, x0 []float32, x1 []float32) {
 	for ; p+32 <= n; p += 32 {
 		gemm8x32TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm8x8TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm8x2TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 }
@@ -1616,7 +1658,13 @@ func trainMatmul1140(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+32 <= n; p += 32 {
 		gemm8x32TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm8x8TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm8x2TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
@@ -1712,7 +1760,13 @@ func trainMatmul1180(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+32 <= n; p += 32 {
 		gemm8x32TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm8x8TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm8x2TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
@@ -1758,7 +1812,13 @@ func trainMatmul1195(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	for ; p+32 <= n; p += 32 {
 		gemm8x32TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
-	for ; p < n; p += 1 {
+	for ; p+8 <= n; p += 8 {
+		gemm8x8TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p+2 <= n; p += 2 {
+		gemm8x2TAAcc(200, x0[p*200:], x1[p*8:], dst)
+	}
+	for ; p+1 <= n; p += 1 {
 		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
