@@ -231,7 +231,7 @@ func emitMatMulGEMM(k *kernel) (bool, error) {
 	for t := k.g.p.Batch; t >= 1; t /= 4 {
 		name := k.g.gemm(asm.GEMMSpec{N: N, K: c * t, TransA: true, Accumulate: true})
 		call := id(name).Call(lit(M), id(a).Index(id("p").Op("*").Lit(M), jen.Empty()), id(b).Index(id("p").Op("*").Lit(N), jen.Empty()), id("dst"))
-		k.add(jen.For(jen.Op(";").Id("p").Op("+").Lit(c*t).Op("<=").Add(k.size(kk)).Op(";").Id("p").Op("+=").Lit(c*t)).Block(call))
+		k.add(jen.For(jen.Op(";").Id("p").Op("+").Lit(c * t).Op("<=").Add(k.size(kk)).Op(";").Id("p").Op("+=").Lit(c * t)).Block(call))
 		if t > 1 && t < 4 {
 			t = 4 // one row is the last size
 		}
