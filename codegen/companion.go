@@ -57,7 +57,7 @@ func (k *kernel) emitCompanionSums() error {
 		}
 		if len(r.kept) == 1 && !r.kept[0].d.b && len(r.red) > 0 {
 			kept := r.kept[0].d.k
-			work := x.Elems(k.g.p.Batch) / max(kept, 1)
+			work := x.Elems(k.batch()) / max(kept, 1)
 			if code, ok := k.parallel(lit(kept), work, 0, []jen.Code{loopFrom("o0", id("lo"), id("hi"), r.sumBody(out)...)}); ok {
 				k.add(code)
 				continue
@@ -236,7 +236,13 @@ func emitMeanGrad(k *kernel) error {
 	} else {
 		op = operand{name: k.arg(0), strides: broadcastStrides(dy.Type.Shape, out)}
 	}
-	k.add(define("c", k.g.ft().Call(k.size(count))))
+	if count.b && k.f.Shards > 1 {
+		// A part of a split step: the mean is over the whole batch.
+		k.usesTotal = true
+		k.add(define("c", k.g.ft().Call(id("total").Op("*").Lit(count.k))))
+	} else {
+		k.add(define("c", k.g.ft().Call(k.size(count))))
+	}
 	k.stridedMap(dims(out), []operand{op}, func(args []jen.Code) jen.Code {
 		return jen.Add(args[0]).Op("/").Id("c")
 	})

@@ -480,7 +480,7 @@ func (g convGeom) gradWeightGroups(k *kernel, name, x, dy string) (jen.Code, boo
 	if wide {
 		cols, dyCols = g.taps()*g.wp(), g.o*g.wp()
 	}
-	G := gradWeightGroup(k.g.p.Batch, cols+dyCols)
+	G := gradWeightGroup(k.batch(), cols+dyCols)
 	saved := k.scratch
 	k.scratch = cols + G*(cols+dyCols)
 	at := func(base, size int, s jen.Code) jen.Code {
@@ -560,7 +560,7 @@ func (g convGeom) gradWeightT(k *kernel, x, dy string) (jen.Code, bool) {
 		loopFrom("t", id("lo"), id("hi"), define("r", window("dwt", L(0).plus("t", g.o).plus("lo", -g.o), lit(g.o))),
 			rangeOver("o", id("r"), id("dst").Index(L(0).plus("o", taps).plus("t", 1).code()).Op("=").Id("r").Index(id("o")))),
 	}
-	c, ok := k.parallel(lit(taps), k.g.p.Batch*2*g.o*wp, k.scratch, body)
+	c, ok := k.parallel(lit(taps), k.batch()*2*g.o*wp, k.scratch, body)
 	if !ok {
 		k.scratch = saved
 		return nil, false

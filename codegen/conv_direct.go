@@ -339,7 +339,7 @@ func emitConv2dGradWeightDirect(k *kernel, g convGeom) bool {
 	chn := chanVectorsWin(g)
 	name := k.g.conv(asm.ConvSpec{C: g.c, O: g.o, KH: g.kh, KW: g.kw, H: g.h, W: g.w, GradW: true, Chan: chn, Source: k.g.sourceName()})
 	k.scratch = 0
-	units, work := g.c*g.kh, k.g.p.Batch*2*g.o*g.kw*g.pixels()
+	units, work := g.c*g.kh, k.batch()*2*g.o*g.kw*g.pixels()
 	rows := func(lo, hi jen.Code) jen.Code {
 		return loopFrom("r", lo, hi,
 			define("off", id("r").Op("/").Lit(g.kh).Op("*").Lit(g.h*g.w).Op("+").Id("r").Op("%").Lit(g.kh).Op("*").Lit(g.w)),
@@ -350,7 +350,7 @@ func emitConv2dGradWeightDirect(k *kernel, g convGeom) bool {
 		// The output gradient transposed into the scratch, [B,OH,OW,O],
 		// sample by sample; then one call per input channel c.
 		plane := g.o * g.pixels()
-		k.scratch = k.g.p.Batch * plane
+		k.scratch = k.batch() * plane
 		k.add(g.transposeDy(k, dy))
 		units, work = g.c, work*g.kh
 		rows = func(lo, hi jen.Code) jen.Code {
@@ -360,7 +360,7 @@ func emitConv2dGradWeightDirect(k *kernel, g convGeom) bool {
 					window("tmp", L(0), k.size(dim{k: plane, b: true})), k.size(g.n)))
 		}
 	}
-	if !chn && units < gradWGroupRows && k.g.p.Batch >= 2 {
+	if !chn && units < gradWGroupRows && k.batch() >= 2 {
 		k.gradWGroups(g, name, x, dy, units, work)
 		return true
 	}

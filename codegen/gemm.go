@@ -224,11 +224,11 @@ func emitMatMulGEMM(k *kernel) (bool, error) {
 	// instead of one rank-c update per row: quarters, not halves, keep the
 	// number of kernels small at up to three calls per size.
 	c := kk.k
-	if !gemmFits(N, c*k.g.p.Batch) {
+	if !gemmFits(N, c*k.batch()) {
 		return false, nil
 	}
 	k.add(jen.Clear(id("dst")), define("p", lit(0)))
-	for t := k.g.p.Batch; t >= 1; t /= 4 {
+	for t := k.batch(); t >= 1; t /= 4 {
 		name := k.g.gemm(asm.GEMMSpec{N: N, K: c * t, TransA: true, Accumulate: true})
 		call := id(name).Call(lit(M), id(a).Index(id("p").Op("*").Lit(M), jen.Empty()), id(b).Index(id("p").Op("*").Lit(N), jen.Empty()), id("dst"))
 		k.add(jen.For(jen.Op(";").Id("p").Op("+").Lit(c * t).Op("<=").Add(k.size(kk)).Op(";").Id("p").Op("+=").Lit(c * t)).Block(call))

@@ -113,6 +113,12 @@ type gen struct {
 	packSeen    map[string]int    // index in packs by routine and parameter offset
 
 	u8 bool // some value is u8 (max pooling's window offsets): jobs carry uint8 slices
+
+	// recv is the receiver whose memory (arenas, gradients, scratch, job)
+	// the run method being emitted uses: "m", or "s" in a part of a split
+	// train step (shard.go).
+	recv    string
+	partAdd string // the vector add of the parts' gradients, or ""
 }
 
 // call is how a run method invokes the kernel of one value.
@@ -122,7 +128,7 @@ type call struct {
 }
 
 func newGen(p *ir.Program, opts Options) (*gen, error) {
-	g := &gen{p: p, opts: opts, files: map[string]*jen.File{}, kernelByBody: map[string]string{},
+	g := &gen{p: p, opts: opts, recv: "m", files: map[string]*jen.File{}, kernelByBody: map[string]string{},
 		helpers: map[string]bool{}, apiUsed: map[string]bool{}, calls: map[*ir.Value]*call{},
 		gemmSeen: map[string]bool{}, raw: map[string][]byte{}}
 	var err error
@@ -222,6 +228,7 @@ func (g *gen) build() error {
 			return fmt.Errorf("func %s: %v", f.Name, err)
 		}
 	}
+	g.registerPartAdd()
 	model := g.newFile(fileModel)
 	model.PackageComment(fmt.Sprintf("Package %s is a dlc-compiled model: %s, model %s.", g.opts.Package, g.sourceName(), g.p.Name))
 	g.emitModel(model)

@@ -18,6 +18,7 @@ import (
 // ids that may be out of range.
 type kernel struct {
 	g    *gen
+	f    *ir.Func
 	v    *ir.Value
 	args []*ir.Value // the values passed after dst, in parameter order
 	// companions are further results the kernel writes (ir.IsCompanion),
@@ -30,10 +31,13 @@ type kernel struct {
 	loopStmts []jen.Code
 
 	usesN, usesStep, errs bool
-	keep                  int               // 1 + the dropout layer whose fixed mask the kernel takes as keep, or 0
-	scratch               int               // elements of scratch memory (parameter tmp) the kernel needs
-	pack                  int               // 1 + the packed weight (g.packs) passed as tmp instead of scratch, or 0
-	views                 map[int]sliceView // arguments read in place through slice views (sliceview.go)
+	// usesTotal marks a kernel of a part of a split train step (shard.go)
+	// that needs the whole batch's row count, total, beside its own n.
+	usesTotal bool
+	keep      int               // 1 + the dropout layer whose fixed mask the kernel takes as keep, or 0
+	scratch   int               // elements of scratch memory (parameter tmp) the kernel needs
+	pack      int               // 1 + the packed weight (g.packs) passed as tmp instead of scratch, or 0
+	views     map[int]sliceView // arguments read in place through slice views (sliceview.go)
 
 	// par marks a parallel kernel (parallel.go): it takes jb *job first
 	// and, when parScratch > 0, the whole scratch block as tmp, parScratch
@@ -86,6 +90,10 @@ func prod(ds []dim) dim {
 	return p
 }
 
+// batch is the most rows the kernel's func passes it: the compiled batch,
+// or one part of it in a split train step.
+func (k *kernel) batch() int { return k.f.ShardRows(k.g.p.Batch) }
+
 // size renders a dim, marking n used when it is batched.
 func (k *kernel) size(d dim) *jen.Statement {
 	k.usesN = k.usesN || d.b
@@ -130,6 +138,9 @@ func (k *kernel) signature() []jen.Code {
 	}
 	if k.usesN {
 		ps = append(ps, id("n").Int())
+	}
+	if k.usesTotal {
+		ps = append(ps, id("total").Int())
 	}
 	if k.usesStep {
 		ps = append(ps, id("step").Uint64())

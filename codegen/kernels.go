@@ -110,7 +110,7 @@ func (g *gen) buildKernels(f *ir.Func) error {
 		if !ok {
 			return fmt.Errorf("v%d: no kernel for op %s", v.ID, v.Op)
 		}
-		k := &kernel{g: g, v: v, companions: companions[v], views: views.args[v]}
+		k := &kernel{g: g, f: f, v: v, companions: companions[v], views: views.args[v]}
 		if err := emit(k); err == nil {
 			err = k.emitCompanionSums()
 		} else {

@@ -8,12 +8,14 @@ import (
 )
 
 // arenaSizes are the largest arenas any generated func needs (float, i32
-// and u8, in elements), and the largest scratch any kernel needs.
+// and u8, in elements; the parts of a split func side by side), and the
+// largest scratch any kernel needs.
 func (g *gen) arenaSizes() (floats, ints, bytes, scratch int) {
 	for _, f := range g.funcs {
-		floats = max(floats, f.Plan.ArenaElems)
-		ints = max(ints, f.Plan.IntArena.Elems)
-		bytes = max(bytes, f.Plan.U8Arena.Elems)
+		c := max(f.Plan.Shards, 1)
+		floats = max(floats, c*f.Plan.ArenaElems)
+		ints = max(ints, c*f.Plan.IntArena.Elems)
+		bytes = max(bytes, c*f.Plan.U8Arena.Elems)
 	}
 	for _, c := range g.calls {
 		scratch = max(scratch, c.k.scratch)
@@ -52,8 +54,9 @@ func (g *gen) emitModel(file *jen.File) {
 		id("gradRows").Int().Comment("rows of the last TrainStep, for InputGrad"),
 		id("tensors").Index().Id("Tensor"),
 		id("job").Id("job").Comment("the loop of the parallel kernel that runs, and the thread pool"),
-	}, append(append(g.keepField(), g.packFields()...), g.optimFields()...)...)...)
+	}, append(append(append(g.keepField(), g.packFields()...), g.optimFields()...), g.shardFields()...)...)...)
 	file.Line()
+	g.emitShardTypes(file)
 	g.emitNew(file)
 	_, _, _, scratch := g.arenaSizes()
 	g.emitJob(file, scratch)
@@ -92,15 +95,18 @@ func (g *gen) emitConsts(file *jen.File) {
 // its dtype's size.
 func (g *gen) memoryConsts() []jen.Code {
 	elem := g.float.Size()
-	floats, ints, bytes, _ := g.arenaSizes()
 	naive, lower := 0, 0
 	var plan []string
 	for _, f := range g.funcs {
 		pl := f.Plan
 		a, nv, lb := pl.Bytes(g.float)
 		naive, lower = max(naive, nv), max(lower, lb)
-		plan = append(plan, fmt.Sprintf("func %s: arena %d B = float %d + int %d + u8 %d, lower bound %d B, naive %d B",
-			f.Name, a, pl.ArenaElems*elem, pl.IntArena.Elems*ir.I32.Size(), pl.U8Arena.Elems*ir.U8.Size(), lb, nv))
+		parts := ""
+		if pl.Shards > 1 {
+			parts = fmt.Sprintf("%d parts × ", pl.Shards)
+		}
+		plan = append(plan, fmt.Sprintf("func %s: arena %d B = %s(float %d + int %d + u8 %d), lower bound %d B, naive %d B",
+			f.Name, a, parts, pl.ArenaElems*elem, pl.IntArena.Elems*ir.I32.Size(), pl.U8Arena.Elems*ir.U8.Size(), lb, nv))
 	}
 	_, params := ir.Layout(g.p.Params)
 	step := g.p.Lookup("train")
@@ -114,7 +120,7 @@ func (g *gen) memoryConsts() []jen.Code {
 	c := func(doc, name string, x int) []jen.Code { return []jen.Code{jen.Comment(doc), id(name).Op("=").Lit(x)} }
 	var out []jen.Code
 	out = append(out, c("ArenaBytes is the scratch memory of a Model: the float, int and u8 arenas, planned by liveness.", "ArenaBytes",
-		floats*elem+ints*ir.I32.Size()+bytes*ir.U8.Size())...)
+		ir.ModelArenaBytes(g.p, g.float))...)
 	out = append(out, c("LowerBoundBytes is the most arena bytes live at one point of any func, summed over its arenas: no plan uses less.", "LowerBoundBytes", lower)...)
 	out = append(out, jen.Comment("The plan per func:"))
 	for _, l := range plan {
@@ -195,6 +201,7 @@ func (g *gen) emitNew(file *jen.File) {
 	}
 	body = append(body, inits...)
 	body = append(body, id("m").Dot("job").Dot("body").Op("=").Id("m").Dot("job").Dot("exec"))
+	body = append(body, g.shardInit()...)
 	body = append(body, g.optimInit()...)
 	body = append(body, id("m").Dot("tensors").Op("=").Index().Id("Tensor").Add(lines(tensors...)))
 	body = append(body, jen.Return(id("m")))

@@ -93,10 +93,15 @@ func (g *gen) emitOptimParallel(file *jen.File, p optimPar, keys []string) []jen
 	}
 	file.Commentf("optimBlocks applies the optimizer update to blocks [lo, hi) of %d elements of the", optimBlock)
 	file.Comment("trainable parameters (optimize runs it through the pool).")
-	file.Func().Params(id("m").Op("*").Id("Model")).Id("optimBlocks").Params(jen.List(id("lo"), id("hi")).Int()).Block(
+	body := []jen.Code{
 		jen.List(id("a"), id("b")).Op(":=").List(id("lo").Op("*").Lit(optimBlock), id("min").Call(id("hi").Op("*").Lit(optimBlock), lit(size))),
-		id(optimStepName).Call(args...),
-	)
+	}
+	if g.partSumInOptim() {
+		file.Comment("The parts of the split train step are summed here, block by block, while the blocks are in cache.")
+		body = append(body, g.partSum(span("m.grads", p.lo), func(base string) jen.Code { return span(base, p.lo) })...)
+	}
+	body = append(body, id(optimStepName).Call(args...))
+	file.Func().Params(id("m").Op("*").Id("Model")).Id("optimBlocks").Params(jen.List(id("lo"), id("hi")).Int()).Block(body...)
 	file.Line()
 	return call
 }

@@ -203,6 +203,9 @@ func (g *gen) emitJob(file *jen.File, scratch int) {
 	file.Comment("products) run on, splitting them over independent rows: results are bit-identical for")
 	file.Comment("every thread count. n <= 0 means runtime.GOMAXPROCS(0). A new Model runs on 1 thread; small")
 	file.Comment("layers stay on the calling goroutine whatever the count (runtime.Grain's cost rule).")
+	if f := g.splitTrain(); f != nil {
+		file.Commentf("A train step runs its batch in %d parts, one per thread (see runTrain).", f.Shards)
+	}
 	file.Comment("The worker goroutines stop when the Model becomes unreachable. SetThreads allocates; it")
 	file.Comment("must not be called during another method.")
 	file.Func().Params(id("m").Op("*").Id("Model")).Id("SetThreads").Params(id("n").Int()).Block(

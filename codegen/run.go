@@ -49,15 +49,15 @@ func (g *gen) view(f *ir.Func, v *ir.Value) *jen.Statement {
 	case ir.SpaceInput, ir.SpaceOutput:
 		return id(g.names.local[loc.Name])
 	case ir.SpaceArena:
-		return window("m.arena", L(loc.Offset), size)
+		return window(g.recv+".arena", L(loc.Offset), size)
 	case ir.SpaceIntArena:
-		return window("m.iarena", L(loc.Offset), size)
+		return window(g.recv+".iarena", L(loc.Offset), size)
 	case ir.SpaceU8Arena:
-		return window("m.u8arena", L(loc.Offset), size)
+		return window(g.recv+".u8arena", L(loc.Offset), size)
 	case ir.SpaceParam:
 		return window("m.params", L(loc.Offset), size)
 	case ir.SpaceGrad:
-		return window("m.grads", L(loc.Offset), size)
+		return window(g.recv+".grads", L(loc.Offset), size)
 	case ir.SpaceBuffer:
 		return window("m.buffers", L(loc.Offset), size)
 	}
@@ -66,8 +66,9 @@ func (g *gen) view(f *ir.Func, v *ir.Value) *jen.Statement {
 
 // first renders the first element of v's slice, for scalar results.
 func (g *gen) first(f *ir.Func, v *ir.Value) *jen.Statement {
-	base := map[ir.Space]string{ir.SpaceArena: "m.arena", ir.SpaceIntArena: "m.iarena", ir.SpaceU8Arena: "m.u8arena", ir.SpaceParam: "m.params",
-		ir.SpaceGrad: "m.grads", ir.SpaceBuffer: "m.buffers"}
+	r := g.recv
+	base := map[ir.Space]string{ir.SpaceArena: r + ".arena", ir.SpaceIntArena: r + ".iarena", ir.SpaceU8Arena: r + ".u8arena", ir.SpaceParam: "m.params",
+		ir.SpaceGrad: r + ".grads", ir.SpaceBuffer: "m.buffers"}
 	if loc := f.Plan.Loc[v]; base[loc.Space] != "" {
 		return id(base[loc.Space]).Index(lit(loc.Offset))
 	}
@@ -75,13 +76,32 @@ func (g *gen) first(f *ir.Func, v *ir.Value) *jen.Statement {
 }
 
 // emitRun emits the method that runs f's kernels in schedule order and
-// then moves its results where the model keeps them.
+// then moves its results where the model keeps them; a split train step
+// gets the methods of shard.go instead.
 func (g *gen) emitRun(file *jen.File, f *ir.Func) error {
+	if f.Shards > 1 {
+		return g.emitSplitRun(file, f)
+	}
 	params := []jen.Code{id("n").Int()}
 	for _, a := range g.entryArgs(f) {
 		params = append(params, id(a.local).Index().Add(g.T(a.typ.DType)))
 	}
-	body := g.repackIfStale(f)
+	calls, err := g.runCalls(f)
+	if err != nil {
+		return err
+	}
+	body := append(g.repackIfStale(f), calls...)
+	body = append(body, jen.Return(jen.Nil()))
+	file.Commentf("%s runs func %s on n rows.", runName(f), f.Name)
+	file.Func().Params(id("m").Op("*").Id("Model")).Id(runName(f)).Params(params...).Error().Block(body...)
+	file.Line()
+	return nil
+}
+
+// runCalls renders the kernel calls of f in schedule order, then the moves
+// of its results, on the memory of g.recv.
+func (g *gen) runCalls(f *ir.Func) ([]jen.Code, error) {
+	var body []jen.Code
 	for _, v := range f.Values {
 		c := g.calls[v]
 		if c == nil {
@@ -95,10 +115,13 @@ func (g *gen) emitRun(file *jen.File, f *ir.Func) error {
 		}
 		args := []jen.Code{}
 		if c.k.par {
-			args = append(args, jen.Op("&").Id("m").Dot("job"))
+			args = append(args, jen.Op("&").Id(g.recv).Dot("job"))
 		}
 		if c.k.usesN {
 			args = append(args, id("n"))
+		}
+		if c.k.usesTotal {
+			args = append(args, id("total"))
 		}
 		if c.k.usesStep {
 			args = append(args, jen.Uint64().Call(id("m").Dot("step")))
@@ -111,11 +134,11 @@ func (g *gen) emitRun(file *jen.File, f *ir.Func) error {
 			args = append(args, g.view(f, cv))
 		}
 		if c.k.parScratch > 0 {
-			args = append(args, id("m").Dot("scratch"))
+			args = append(args, id(g.recv).Dot("scratch"))
 		} else if c.k.pack > 0 {
 			args = append(args, g.packedView(c.k.pack-1))
 		} else if c.k.scratch > 0 {
-			args = append(args, window("m.scratch", L(0), lit(c.k.scratch)))
+			args = append(args, window(g.recv+".scratch", L(0), lit(c.k.scratch)))
 		}
 		for _, a := range c.k.args {
 			args = append(args, g.view(f, a))
@@ -128,14 +151,9 @@ func (g *gen) emitRun(file *jen.File, f *ir.Func) error {
 	}
 	tail, err := g.resultMoves(f)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	body = append(body, tail...)
-	body = append(body, jen.Return(jen.Nil()))
-	file.Commentf("%s runs func %s on n rows.", runName(f), f.Name)
-	file.Func().Params(id("m").Op("*").Id("Model")).Id(runName(f)).Params(params...).Error().Block(body...)
-	file.Line()
-	return nil
+	return append(body, tail...), nil
 }
 
 // resultMoves copies results that were not computed in place: outputs into
@@ -161,7 +179,7 @@ func (g *gen) resultMoves(f *ir.Func) ([]jen.Code, error) {
 				return nil, fmt.Errorf("result %s of type %v is not the gradient of a parameter", r.Name, r.Value.Type)
 			}
 			if loc != (ir.Loc{Space: ir.SpaceGrad, Offset: g.pOff[i]}) {
-				moves = append(moves, jen.Copy(window("m.grads", L(g.pOff[i]), lit(size)), g.view(f, r.Value)))
+				moves = append(moves, jen.Copy(window(g.recv+".grads", L(g.pOff[i]), lit(size)), g.view(f, r.Value)))
 			}
 		case strings.HasPrefix(r.Name, "update."):
 			i := paramIndex(g.p.Buffers, strings.TrimPrefix(r.Name, "update."))

@@ -62,10 +62,22 @@ func (p *parser) parseLine(line string) error {
 		return p.parseLoss()
 	case "func":
 		name := p.next()
+		shards := 0
+		if len(p.toks) > 0 && p.toks[0] == "shards" {
+			p.next()
+			if err := p.expect("="); err != nil {
+				return err
+			}
+			n, err := strconv.Atoi(p.next())
+			if err != nil || n < 2 {
+				return fmt.Errorf("func %s: the shard count is not a number above 1", name)
+			}
+			shards = n
+		}
 		if err := p.expect("{"); err != nil {
 			return err
 		}
-		p.fn = &Func{Name: name}
+		p.fn = &Func{Name: name, Shards: shards}
 		p.vals = map[int]*Value{}
 		return p.end()
 	default:

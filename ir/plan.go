@@ -24,6 +24,11 @@ type Plan struct {
 	// window offsets of max pooling), packed like the float arena but apart.
 	IntArena, U8Arena ArenaSize
 
+	// Shards is the number of copies of the arenas: a func split into
+	// parts (Func.Shards) runs each part on arenas of its own, planned for
+	// the rows of one part. The figures above are one copy's.
+	Shards int
+
 	// Loc maps every value to its location. Reshapes share their
 	// argument's location (a view, no copy).
 	Loc map[*Value]Loc
@@ -36,16 +41,18 @@ type ArenaSize struct {
 	LowerBound int // the most elements live at one point of the schedule
 }
 
-// Bytes returns the plan's figures in bytes over all its arenas, float
+// Bytes returns the plan's figures in bytes over all its arenas and their
+// copies (Shards), float
 // elements being float.Size() bytes: the arenas' total size, their total
 // without reuse, and the sum of their lower bounds (the arenas are apart,
 // so no plan uses less).
 func (pl *Plan) Bytes(float DType) (arena, naive, lower int) {
 	f := float.Size()
 	i, b := I32.Size(), U8.Size()
-	arena = pl.ArenaElems*f + pl.IntArena.Elems*i + pl.U8Arena.Elems*b
-	naive = pl.NaiveElems*f + pl.IntArena.Naive*i + pl.U8Arena.Naive*b
-	lower = pl.LowerBound*f + pl.IntArena.LowerBound*i + pl.U8Arena.LowerBound*b
+	c := max(pl.Shards, 1)
+	arena = c * (pl.ArenaElems*f + pl.IntArena.Elems*i + pl.U8Arena.Elems*b)
+	naive = c * (pl.NaiveElems*f + pl.IntArena.Naive*i + pl.U8Arena.Naive*b)
+	lower = c * (pl.LowerBound*f + pl.IntArena.LowerBound*i + pl.U8Arena.LowerBound*b)
 	return arena, naive, lower
 }
 
@@ -128,4 +135,21 @@ func TrainableElems(ps []*Param) int {
 		}
 	}
 	return n
+}
+
+// ModelArenaBytes is the scratch memory a generated model of p allocates,
+// float elements being float.Size() bytes: one float, i32 and u8 arena,
+// each the largest of its kind over p's funcs, a split func's parts
+// counted side by side (part c uses the c-th slice of each arena).
+func ModelArenaBytes(p *Program, float DType) int {
+	var floats, ints, bytes int
+	for _, f := range p.Funcs {
+		if pl := f.Plan; pl != nil {
+			c := max(pl.Shards, 1)
+			floats = max(floats, c*pl.ArenaElems)
+			ints = max(ints, c*pl.IntArena.Elems)
+			bytes = max(bytes, c*pl.U8Arena.Elems)
+		}
+	}
+	return floats*float.Size() + ints*I32.Size() + bytes*U8.Size()
 }

@@ -105,7 +105,11 @@ func printFunc(b *bytes.Buffer, f *Func) {
 		}
 		return "%?"
 	}
-	fmt.Fprintf(b, "func %s {\n", f.Name)
+	if f.Shards > 1 {
+		fmt.Fprintf(b, "func %s shards=%d {\n", f.Name, f.Shards)
+	} else {
+		fmt.Fprintf(b, "func %s {\n", f.Name)
+	}
 	for i, v := range f.Values {
 		fmt.Fprintf(b, "  %%%d = %s", i, v.Op)
 		for j, a := range v.Args {

@@ -67,7 +67,20 @@ type Func struct {
 	Values  []*Value
 	Results []Result
 	Plan    *Plan // set by memory planning
-	nextID  int
+	// Shards, when above 1, splits the batch of a train func into that
+	// many parts that run apart, each on its own memory (passes.Shard):
+	// the plan is made for the rows of one part (ShardRows).
+	Shards int
+	nextID int
+}
+
+// ShardRows is the most rows one part of f gets out of batch rows: the
+// batch itself unless f is split (Shards).
+func (f *Func) ShardRows(batch int) int {
+	if f.Shards > 1 {
+		return (batch + f.Shards - 1) / f.Shards
+	}
+	return batch
 }
 
 // Result is a named output of a Func. Names are output names, "loss",

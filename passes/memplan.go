@@ -28,7 +28,7 @@ const ArenaAlign = 16
 // interval of the schedule from its definition to its last use (results to
 // the end); values whose intervals overlap get disjoint memory.
 func PlanMemory(p *ir.Program, f *ir.Func) error {
-	pl := &planner{p: p, f: f, plan: &ir.Plan{Loc: make(map[*ir.Value]ir.Loc, len(f.Values))}}
+	pl := &planner{p: p, f: f, plan: &ir.Plan{Shards: max(f.Shards, 1), Loc: make(map[*ir.Value]ir.Loc, len(f.Values))}}
 	if err := pl.placeFixed(); err != nil {
 		return fmt.Errorf("memplan: func %s: %v", f.Name, err)
 	}
@@ -147,7 +147,7 @@ func (pl *planner) intervals() []*interval {
 			start = def[v.Args[0]]
 		}
 		def[v] = i
-		iv := &interval{v: v, start: start, end: i, size: v.Type.Shape.Elems(pl.p.Batch)}
+		iv := &interval{v: v, start: start, end: i, size: v.Type.Shape.Elems(pl.f.ShardRows(pl.p.Batch))}
 		index[v] = iv
 		ivs = append(ivs, iv)
 	}

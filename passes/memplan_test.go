@@ -97,7 +97,7 @@ func checkPlan(t *testing.T, p *ir.Program, f *ir.Func) {
 			}
 			continue
 		}
-		size := v.Type.Shape.Elems(p.Batch)
+		size := v.Type.Shape.Elems(f.ShardRows(p.Batch))
 		switch loc.Space {
 		case ir.SpaceArena, ir.SpaceIntArena, ir.SpaceU8Arena:
 			if want := spaceOf[v.Type.DType]; loc.Space != want {

@@ -27,9 +27,14 @@ func WritePlanStats(w io.Writer, p *ir.Program) {
 			continue
 		}
 		arena, naive, lower := pl.Bytes(float)
-		fmt.Fprintf(w, "func %s: naive %d B, arena %d B, lower bound %d B: arena/lower bound %.3f, arena/naive %.3f (batch %d)\n",
-			f.Name, naive, arena, lower, ratio(arena, lower), ratio(arena, naive), p.Batch)
-		fmt.Fprintf(w, "  by arena: %s, %s, %s\n",
+		parts, per := "", "by arena"
+		if pl.Shards > 1 {
+			parts = fmt.Sprintf(", in %d parts of %d rows", pl.Shards, f.ShardRows(p.Batch))
+			per = "each part, by arena"
+		}
+		fmt.Fprintf(w, "func %s: naive %d B, arena %d B, lower bound %d B: arena/lower bound %.3f, arena/naive %.3f (batch %d%s)\n",
+			f.Name, naive, arena, lower, ratio(arena, lower), ratio(arena, naive), p.Batch, parts)
+		fmt.Fprintf(w, "  %s: %s, %s, %s\n", per,
 			arenaStats(float, ir.ArenaSize{Elems: pl.ArenaElems, Naive: pl.NaiveElems, LowerBound: pl.LowerBound}),
 			arenaStats(ir.I32, pl.IntArena), arenaStats(ir.U8, pl.U8Arena))
 	}

@@ -52,30 +52,21 @@ func valueFLOPs(v *ir.Value, batch int) int64 {
 	return 0
 }
 
-// arenaBytes is the scratch memory a generated model allocates: the
-// largest float, i32 and u8 arenas of its funcs (as codegen sizes them).
+// arenaBytes is the scratch memory a generated model allocates (as
+// codegen sizes it).
 func arenaBytes(prog *ir.Program) int64 {
-	var floats, ints, bytes int
-	for _, f := range prog.Funcs {
-		if f.Plan == nil {
-			continue
-		}
-		floats = max(floats, f.Plan.ArenaElems)
-		ints = max(ints, f.Plan.IntArena.Elems)
-		bytes = max(bytes, f.Plan.U8Arena.Elems)
-	}
-	size := 4
+	float := ir.F32
 	for _, d := range prog.Inputs {
 		if d.Type.DType == ir.F64 {
-			size = 8
+			float = ir.F64
 		}
 	}
 	for _, q := range prog.Params {
 		if q.Type.DType == ir.F64 {
-			size = 8
+			float = ir.F64
 		}
 	}
-	return int64(floats)*int64(size) + int64(ints)*int64(ir.I32.Size()) + int64(bytes)*int64(ir.U8.Size())
+	return int64(ir.ModelArenaBytes(prog, float))
 }
 
 // labelRange is the number of valid values of the i32 input or target

@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 3265604
 	// The plan per func:
 	//
-	//	func infer: arena 820032 B = float 820032 + int 0 + u8 0, lower bound 819200 B, naive 5608000 B
-	//	func eval: arena 820032 B = float 820032 + int 0 + u8 0, lower bound 819200 B, naive 5608260 B
-	//	func train: arena 3265604 B = float 3265604 + int 0 + u8 0, lower bound 3265604 B, naive 15883880 B
+	//	func infer: arena 820032 B = (float 820032 + int 0 + u8 0), lower bound 819200 B, naive 5608000 B
+	//	func eval: arena 820032 B = (float 820032 + int 0 + u8 0), lower bound 819200 B, naive 5608260 B
+	//	func train: arena 3265604 B = (float 3265604 + int 0 + u8 0), lower bound 3265604 B, naive 15883880 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 15883880

@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 3972
 	// The plan per func:
 	//
-	//	func infer: arena 2560 B = float 2560 + int 0 + u8 0, lower bound 2560 B, naive 2560 B
-	//	func eval: arena 2560 B = float 2560 + int 0 + u8 0, lower bound 2560 B, naive 2948 B
-	//	func train: arena 3972 B = float 3972 + int 0 + u8 0, lower bound 3972 B, naive 5640 B
+	//	func infer: arena 2560 B = (float 2560 + int 0 + u8 0), lower bound 2560 B, naive 2560 B
+	//	func eval: arena 2560 B = (float 2560 + int 0 + u8 0), lower bound 2560 B, naive 2948 B
+	//	func train: arena 3972 B = (float 3972 + int 0 + u8 0), lower bound 3972 B, naive 5640 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 5640

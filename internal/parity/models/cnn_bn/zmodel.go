@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 133284
 	// The plan per func:
 	//
-	//	func infer: arena 40960 B = float 40960 + int 0 + u8 0, lower bound 40960 B, naive 47392 B
-	//	func eval: arena 40960 B = float 40960 + int 0 + u8 0, lower bound 40960 B, naive 47572 B
-	//	func train: arena 133444 B = float 131396 + int 0 + u8 2048, lower bound 133284 B, naive 435120 B
+	//	func infer: arena 40960 B = (float 40960 + int 0 + u8 0), lower bound 40960 B, naive 47392 B
+	//	func eval: arena 40960 B = (float 40960 + int 0 + u8 0), lower bound 40960 B, naive 47572 B
+	//	func train: arena 133444 B = (float 131396 + int 0 + u8 2048), lower bound 133284 B, naive 435120 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 435120

@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 12388
 	// The plan per func:
 	//
-	//	func infer: arena 6144 B = float 6144 + int 0 + u8 0, lower bound 6144 B, naive 19344 B
-	//	func eval: arena 6144 B = float 6144 + int 0 + u8 0, lower bound 6144 B, naive 19380 B
-	//	func train: arena 12740 B = float 12740 + int 0 + u8 0, lower bound 12388 B, naive 55944 B
+	//	func infer: arena 6144 B = (float 6144 + int 0 + u8 0), lower bound 6144 B, naive 19344 B
+	//	func eval: arena 6144 B = (float 6144 + int 0 + u8 0), lower bound 6144 B, naive 19380 B
+	//	func train: arena 12740 B = (float 12740 + int 0 + u8 0), lower bound 12388 B, naive 55944 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 55944

@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 1188
 	// The plan per func:
 	//
-	//	func infer: arena 640 B = float 640 + int 0 + u8 0, lower bound 544 B, naive 864 B
-	//	func eval: arena 640 B = float 640 + int 0 + u8 0, lower bound 544 B, naive 932 B
-	//	func train: arena 1412 B = float 1412 + int 0 + u8 0, lower bound 1188 B, naive 3336 B
+	//	func infer: arena 640 B = (float 640 + int 0 + u8 0), lower bound 544 B, naive 864 B
+	//	func eval: arena 640 B = (float 640 + int 0 + u8 0), lower bound 544 B, naive 932 B
+	//	func train: arena 1412 B = (float 1412 + int 0 + u8 0), lower bound 1188 B, naive 3336 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 3336

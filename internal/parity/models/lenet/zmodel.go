@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 100388
 	// The plan per func:
 	//
-	//	func infer: arena 94080 B = float 94080 + int 0 + u8 0, lower bound 94080 B, naive 129344 B
-	//	func eval: arena 94080 B = float 94080 + int 0 + u8 0, lower bound 94080 B, naive 129524 B
-	//	func train: arena 100420 B = float 94084 + int 0 + u8 6336, lower bound 100388 B, naive 265352 B
+	//	func infer: arena 94080 B = (float 94080 + int 0 + u8 0), lower bound 94080 B, naive 129344 B
+	//	func eval: arena 94080 B = (float 94080 + int 0 + u8 0), lower bound 94080 B, naive 129524 B
+	//	func train: arena 100420 B = (float 94084 + int 0 + u8 6336), lower bound 100388 B, naive 265352 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 265352

@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 194472
 	// The plan per func:
 	//
-	//	func infer: arena 188160 B = float 188160 + int 0 + u8 0, lower bound 188160 B, naive 258688 B
-	//	func eval: arena 188160 B = float 188160 + int 0 + u8 0, lower bound 188160 B, naive 259048 B
-	//	func train: arena 194504 B = float 188168 + int 0 + u8 6336, lower bound 194472 B, naive 557168 B
+	//	func infer: arena 188160 B = (float 188160 + int 0 + u8 0), lower bound 188160 B, naive 258688 B
+	//	func eval: arena 188160 B = (float 188160 + int 0 + u8 0), lower bound 188160 B, naive 259048 B
+	//	func train: arena 194504 B = (float 188168 + int 0 + u8 6336), lower bound 194472 B, naive 557168 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 557168

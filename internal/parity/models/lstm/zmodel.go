@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 560004
 	// The plan per func:
 	//
-	//	func infer: arena 87968 B = float 87968 + int 0 + u8 0, lower bound 86400 B, naive 584000 B
-	//	func eval: arena 87968 B = float 87968 + int 0 + u8 0, lower bound 86400 B, naive 584036 B
-	//	func train: arena 561604 B = float 561604 + int 0 + u8 0, lower bound 560004 B, naive 3687432 B
+	//	func infer: arena 87968 B = (float 87968 + int 0 + u8 0), lower bound 86400 B, naive 584000 B
+	//	func eval: arena 87968 B = (float 87968 + int 0 + u8 0), lower bound 86400 B, naive 584036 B
+	//	func train: arena 561604 B = (float 561604 + int 0 + u8 0), lower bound 560004 B, naive 3687432 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 3687432

@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 1992
 	// The plan per func:
 	//
-	//	func infer: arena 1280 B = float 1280 + int 0 + u8 0, lower bound 1280 B, naive 1280 B
-	//	func eval: arena 1280 B = float 1280 + int 0 + u8 0, lower bound 1280 B, naive 1480 B
-	//	func train: arena 2056 B = float 2056 + int 0 + u8 0, lower bound 1992 B, naive 2832 B
+	//	func infer: arena 1280 B = (float 1280 + int 0 + u8 0), lower bound 1280 B, naive 1280 B
+	//	func eval: arena 1280 B = (float 1280 + int 0 + u8 0), lower bound 1280 B, naive 1480 B
+	//	func train: arena 2056 B = (float 2056 + int 0 + u8 0), lower bound 1992 B, naive 2832 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 2832

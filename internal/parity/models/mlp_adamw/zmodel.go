@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 996
 	// The plan per func:
 	//
-	//	func infer: arena 640 B = float 640 + int 0 + u8 0, lower bound 640 B, naive 640 B
-	//	func eval: arena 640 B = float 640 + int 0 + u8 0, lower bound 640 B, naive 740 B
-	//	func train: arena 1028 B = float 1028 + int 0 + u8 0, lower bound 996 B, naive 1416 B
+	//	func infer: arena 640 B = (float 640 + int 0 + u8 0), lower bound 640 B, naive 640 B
+	//	func eval: arena 640 B = (float 640 + int 0 + u8 0), lower bound 640 B, naive 740 B
+	//	func train: arena 1028 B = (float 1028 + int 0 + u8 0), lower bound 996 B, naive 1416 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 1416

@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 7284
 	// The plan per func:
 	//
-	//	func infer: arena 6784 B = float 6784 + int 0 + u8 0, lower bound 6784 B, naive 7600 B
-	//	func eval: arena 6784 B = float 6784 + int 0 + u8 0, lower bound 6784 B, naive 7668 B
-	//	func train: arena 7316 B = float 6916 + int 0 + u8 400, lower bound 7284 B, naive 20048 B
+	//	func infer: arena 6784 B = (float 6784 + int 0 + u8 0), lower bound 6784 B, naive 7600 B
+	//	func eval: arena 6784 B = (float 6784 + int 0 + u8 0), lower bound 6784 B, naive 7668 B
+	//	func train: arena 7316 B = (float 6916 + int 0 + u8 400), lower bound 7284 B, naive 20048 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 20048

@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 13500
 	// The plan per func:
 	//
-	//	func infer: arena 3872 B = float 3872 + int 0 + u8 0, lower bound 3552 B, naive 25888 B
-	//	func eval: arena 3872 B = float 3872 + int 0 + u8 0, lower bound 3552 B, naive 25924 B
-	//	func train: arena 16324 B = float 16324 + int 0 + u8 0, lower bound 13500 B, naive 71076 B
+	//	func infer: arena 3872 B = (float 3872 + int 0 + u8 0), lower bound 3552 B, naive 25888 B
+	//	func eval: arena 3872 B = (float 3872 + int 0 + u8 0), lower bound 3552 B, naive 25924 B
+	//	func train: arena 16324 B = (float 16324 + int 0 + u8 0), lower bound 13500 B, naive 71076 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 71076

@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 4292
 	// The plan per func:
 	//
-	//	func infer: arena 3072 B = float 3072 + int 0 + u8 0, lower bound 3072 B, naive 3072 B
-	//	func eval: arena 3072 B = float 3072 + int 0 + u8 0, lower bound 3072 B, naive 3332 B
-	//	func train: arena 4292 B = float 4292 + int 0 + u8 0, lower bound 4292 B, naive 4616 B
+	//	func infer: arena 3072 B = (float 3072 + int 0 + u8 0), lower bound 3072 B, naive 3072 B
+	//	func eval: arena 3072 B = (float 3072 + int 0 + u8 0), lower bound 3072 B, naive 3332 B
+	//	func train: arena 4292 B = (float 4292 + int 0 + u8 0), lower bound 4292 B, naive 4616 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 4616

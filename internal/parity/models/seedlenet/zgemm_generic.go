@@ -394,25 +394,25 @@ func gemm10x84TBPBiasPackBGeneric(bp, b []float32) {
 	}
 }
 
-// gemm84x64TAAccGeneric is gemm84x64TAAcc in Go:
+// gemm84x32TAAccGeneric is gemm84x32TAAcc in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
 //			var s float32
-//			for p := 0; p < 64; p++ {
+//			for p := 0; p < 32; p++ {
 //				s += a[p*m+i] * b[p*84+j]
 //			}
 //			s += c[i*84+j]
 //			c[i*84+j] = s
 //		}
 //	}
-func gemm84x64TAAccGeneric(m int, a, b, c []float32) {
+func gemm84x32TAAccGeneric(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
 		for ; j+4 <= 84; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
-			for p := 0; p < 64; p++ {
+			for p := 0; p < 32; p++ {
 				bq := b[p*84+j : p*84+j+4]
 				x0 := a[p*m+i]
 				x1 := a[p*m+(i+1)]
@@ -451,7 +451,7 @@ func gemm84x64TAAccGeneric(m int, a, b, c []float32) {
 		j := 0
 		for ; j+4 <= 84; j += 4 {
 			var c00, c01, c02, c03 float32
-			for p := 0; p < 64; p++ {
+			for p := 0; p < 32; p++ {
 				bq := b[p*84+j : p*84+j+4]
 				x0 := a[p*m+i]
 				y0 := bq[0]
@@ -475,25 +475,25 @@ func gemm84x64TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm84x16TAAccGeneric is gemm84x16TAAcc in Go:
+// gemm84x8TAAccGeneric is gemm84x8TAAcc in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
 //			var s float32
-//			for p := 0; p < 16; p++ {
+//			for p := 0; p < 8; p++ {
 //				s += a[p*m+i] * b[p*84+j]
 //			}
 //			s += c[i*84+j]
 //			c[i*84+j] = s
 //		}
 //	}
-func gemm84x16TAAccGeneric(m int, a, b, c []float32) {
+func gemm84x8TAAccGeneric(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
 		for ; j+4 <= 84; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
-			for p := 0; p < 16; p++ {
+			for p := 0; p < 8; p++ {
 				bq := b[p*84+j : p*84+j+4]
 				x0 := a[p*m+i]
 				x1 := a[p*m+(i+1)]
@@ -532,7 +532,7 @@ func gemm84x16TAAccGeneric(m int, a, b, c []float32) {
 		j := 0
 		for ; j+4 <= 84; j += 4 {
 			var c00, c01, c02, c03 float32
-			for p := 0; p < 16; p++ {
+			for p := 0; p < 8; p++ {
 				bq := b[p*84+j : p*84+j+4]
 				x0 := a[p*m+i]
 				y0 := bq[0]
@@ -556,25 +556,25 @@ func gemm84x16TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm84x4TAAccGeneric is gemm84x4TAAcc in Go:
+// gemm84x2TAAccGeneric is gemm84x2TAAcc in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
 //			var s float32
-//			for p := 0; p < 4; p++ {
+//			for p := 0; p < 2; p++ {
 //				s += a[p*m+i] * b[p*84+j]
 //			}
 //			s += c[i*84+j]
 //			c[i*84+j] = s
 //		}
 //	}
-func gemm84x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm84x2TAAccGeneric(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
 		for ; j+4 <= 84; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
-			for p := 0; p < 4; p++ {
+			for p := 0; p < 2; p++ {
 				bq := b[p*84+j : p*84+j+4]
 				x0 := a[p*m+i]
 				x1 := a[p*m+(i+1)]
@@ -613,7 +613,7 @@ func gemm84x4TAAccGeneric(m int, a, b, c []float32) {
 		j := 0
 		for ; j+4 <= 84; j += 4 {
 			var c00, c01, c02, c03 float32
-			for p := 0; p < 4; p++ {
+			for p := 0; p < 2; p++ {
 				bq := b[p*84+j : p*84+j+4]
 				x0 := a[p*m+i]
 				y0 := bq[0]
@@ -789,25 +789,25 @@ func gemm84x10Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm120x64TAAccGeneric is gemm120x64TAAcc in Go:
+// gemm120x32TAAccGeneric is gemm120x32TAAcc in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
 //			var s float32
-//			for p := 0; p < 64; p++ {
+//			for p := 0; p < 32; p++ {
 //				s += a[p*m+i] * b[p*120+j]
 //			}
 //			s += c[i*120+j]
 //			c[i*120+j] = s
 //		}
 //	}
-func gemm120x64TAAccGeneric(m int, a, b, c []float32) {
+func gemm120x32TAAccGeneric(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
 		for ; j+4 <= 120; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
-			for p := 0; p < 64; p++ {
+			for p := 0; p < 32; p++ {
 				bq := b[p*120+j : p*120+j+4]
 				x0 := a[p*m+i]
 				x1 := a[p*m+(i+1)]
@@ -846,7 +846,7 @@ func gemm120x64TAAccGeneric(m int, a, b, c []float32) {
 		j := 0
 		for ; j+4 <= 120; j += 4 {
 			var c00, c01, c02, c03 float32
-			for p := 0; p < 64; p++ {
+			for p := 0; p < 32; p++ {
 				bq := b[p*120+j : p*120+j+4]
 				x0 := a[p*m+i]
 				y0 := bq[0]
@@ -870,25 +870,25 @@ func gemm120x64TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm120x16TAAccGeneric is gemm120x16TAAcc in Go:
+// gemm120x8TAAccGeneric is gemm120x8TAAcc in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
 //			var s float32
-//			for p := 0; p < 16; p++ {
+//			for p := 0; p < 8; p++ {
 //				s += a[p*m+i] * b[p*120+j]
 //			}
 //			s += c[i*120+j]
 //			c[i*120+j] = s
 //		}
 //	}
-func gemm120x16TAAccGeneric(m int, a, b, c []float32) {
+func gemm120x8TAAccGeneric(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
 		for ; j+4 <= 120; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
-			for p := 0; p < 16; p++ {
+			for p := 0; p < 8; p++ {
 				bq := b[p*120+j : p*120+j+4]
 				x0 := a[p*m+i]
 				x1 := a[p*m+(i+1)]
@@ -927,7 +927,7 @@ func gemm120x16TAAccGeneric(m int, a, b, c []float32) {
 		j := 0
 		for ; j+4 <= 120; j += 4 {
 			var c00, c01, c02, c03 float32
-			for p := 0; p < 16; p++ {
+			for p := 0; p < 8; p++ {
 				bq := b[p*120+j : p*120+j+4]
 				x0 := a[p*m+i]
 				y0 := bq[0]
@@ -951,25 +951,25 @@ func gemm120x16TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm120x4TAAccGeneric is gemm120x4TAAcc in Go:
+// gemm120x2TAAccGeneric is gemm120x2TAAcc in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
 //			var s float32
-//			for p := 0; p < 4; p++ {
+//			for p := 0; p < 2; p++ {
 //				s += a[p*m+i] * b[p*120+j]
 //			}
 //			s += c[i*120+j]
 //			c[i*120+j] = s
 //		}
 //	}
-func gemm120x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm120x2TAAccGeneric(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
 		for ; j+4 <= 120; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
-			for p := 0; p < 4; p++ {
+			for p := 0; p < 2; p++ {
 				bq := b[p*120+j : p*120+j+4]
 				x0 := a[p*m+i]
 				x1 := a[p*m+(i+1)]
@@ -1008,7 +1008,7 @@ func gemm120x4TAAccGeneric(m int, a, b, c []float32) {
 		j := 0
 		for ; j+4 <= 120; j += 4 {
 			var c00, c01, c02, c03 float32
-			for p := 0; p < 4; p++ {
+			for p := 0; p < 2; p++ {
 				bq := b[p*120+j : p*120+j+4]
 				x0 := a[p*m+i]
 				y0 := bq[0]
@@ -1184,25 +1184,25 @@ func gemm120x84Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm400x64TAAccGeneric is gemm400x64TAAcc in Go:
+// gemm400x32TAAccGeneric is gemm400x32TAAcc in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
 //			var s float32
-//			for p := 0; p < 64; p++ {
+//			for p := 0; p < 32; p++ {
 //				s += a[p*m+i] * b[p*400+j]
 //			}
 //			s += c[i*400+j]
 //			c[i*400+j] = s
 //		}
 //	}
-func gemm400x64TAAccGeneric(m int, a, b, c []float32) {
+func gemm400x32TAAccGeneric(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
 		for ; j+4 <= 400; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
-			for p := 0; p < 64; p++ {
+			for p := 0; p < 32; p++ {
 				bq := b[p*400+j : p*400+j+4]
 				x0 := a[p*m+i]
 				x1 := a[p*m+(i+1)]
@@ -1241,7 +1241,7 @@ func gemm400x64TAAccGeneric(m int, a, b, c []float32) {
 		j := 0
 		for ; j+4 <= 400; j += 4 {
 			var c00, c01, c02, c03 float32
-			for p := 0; p < 64; p++ {
+			for p := 0; p < 32; p++ {
 				bq := b[p*400+j : p*400+j+4]
 				x0 := a[p*m+i]
 				y0 := bq[0]
@@ -1265,25 +1265,25 @@ func gemm400x64TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm400x16TAAccGeneric is gemm400x16TAAcc in Go:
+// gemm400x8TAAccGeneric is gemm400x8TAAcc in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
 //			var s float32
-//			for p := 0; p < 16; p++ {
+//			for p := 0; p < 8; p++ {
 //				s += a[p*m+i] * b[p*400+j]
 //			}
 //			s += c[i*400+j]
 //			c[i*400+j] = s
 //		}
 //	}
-func gemm400x16TAAccGeneric(m int, a, b, c []float32) {
+func gemm400x8TAAccGeneric(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
 		for ; j+4 <= 400; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
-			for p := 0; p < 16; p++ {
+			for p := 0; p < 8; p++ {
 				bq := b[p*400+j : p*400+j+4]
 				x0 := a[p*m+i]
 				x1 := a[p*m+(i+1)]
@@ -1322,7 +1322,7 @@ func gemm400x16TAAccGeneric(m int, a, b, c []float32) {
 		j := 0
 		for ; j+4 <= 400; j += 4 {
 			var c00, c01, c02, c03 float32
-			for p := 0; p < 16; p++ {
+			for p := 0; p < 8; p++ {
 				bq := b[p*400+j : p*400+j+4]
 				x0 := a[p*m+i]
 				y0 := bq[0]
@@ -1346,25 +1346,25 @@ func gemm400x16TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm400x4TAAccGeneric is gemm400x4TAAcc in Go:
+// gemm400x2TAAccGeneric is gemm400x2TAAcc in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
 //			var s float32
-//			for p := 0; p < 4; p++ {
+//			for p := 0; p < 2; p++ {
 //				s += a[p*m+i] * b[p*400+j]
 //			}
 //			s += c[i*400+j]
 //			c[i*400+j] = s
 //		}
 //	}
-func gemm400x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm400x2TAAccGeneric(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
 		for ; j+4 <= 400; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
-			for p := 0; p < 4; p++ {
+			for p := 0; p < 2; p++ {
 				bq := b[p*400+j : p*400+j+4]
 				x0 := a[p*m+i]
 				x1 := a[p*m+(i+1)]
@@ -1403,7 +1403,7 @@ func gemm400x4TAAccGeneric(m int, a, b, c []float32) {
 		j := 0
 		for ; j+4 <= 400; j += 4 {
 			var c00, c01, c02, c03 float32
-			for p := 0; p < 4; p++ {
+			for p := 0; p < 2; p++ {
 				bq := b[p*400+j : p*400+j+4]
 				x0 := a[p*m+i]
 				y0 := bq[0]

@@ -4,8 +4,17 @@ package seedlenet
 
 // optimBlocks applies the optimizer update to blocks [lo, hi) of 4096 elements of the
 // trainable parameters (optimize runs it through the pool).
+// The parts of the split train step are summed here, block by block, while the blocks are in cache.
 func (m *Model) optimBlocks(lo, hi int) {
 	a, b := lo*4096, min(hi*4096, 61706)
+	if m.shards[0].n == 0 {
+		clear(m.grads[a:b])
+	}
+	for i := 1; i < len(m.shards); i++ {
+		if s := &m.shards[i]; s.n > 0 {
+			elem1(m.grads[a:b], m.grads[a:b], s.grads[a:b])
+		}
+	}
 	optimStep(m.params[a:b], m.grads[a:b], m.state[a:b], m.optArgs[0], m.optArgs[1], m.optArgs[2])
 }
 

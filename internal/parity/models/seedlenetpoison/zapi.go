@@ -53,7 +53,7 @@ func (m *Model) TrainStep(x []float32, y []int32) (float32, error) {
 	if err := m.runTrain(n, x, y); err != nil {
 		return 0, err
 	}
-	loss := m.arena[376320]
+	loss := m.arena[188160]
 	m.step++
 	m.gradRows = n
 	m.optimize()
@@ -122,57 +122,97 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 	return nil
 }
 
-// runTrain runs func train on n rows.
+// runTrain runs func train on n rows in 2 parts, rows [c*n/2, (c+1)*n/2) in part c, each on
+// memory of its own and on a thread of its own when the pool has them, then sums the parts.
 func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	if m.packStale {
 		m.repack()
 	}
-	poison(m.arena[75264:][:n*4704])
-	inferConv2d4(&m.job, n, m.arena[75264:][:n*4704], x, m.params[:150], m.params[150:][:6])
-	poison(m.arena[:n*1176])
-	poisonBytes(m.u8arena[:n*1176])
-	trainMaxpool2d6(&m.job, n, m.arena[:n*1176], m.u8arena[:n*1176], m.arena[75264:][:n*4704])
-	poison(m.arena[100864:][:n*1600])
-	inferConv2d9(&m.job, n, m.arena[100864:][:n*1600], m.scratch, m.arena[:n*1176], m.params[156:][:2400], m.params[2556:][:16])
-	poison(m.arena[75264:][:n*400])
-	poisonBytes(m.u8arena[75264:][:n*400])
-	trainMaxpool2d12(&m.job, n, m.arena[75264:][:n*400], m.u8arena[75264:][:n*400], m.arena[100864:][:n*1600])
-	poison(m.arena[100864:][:n*120])
-	inferMatmul14(&m.job, n, m.arena[100864:][:n*120], m.packed[:48000], m.arena[75264:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
-	poison(m.arena[108544:][:n*84])
-	inferMatmul17(&m.job, n, m.arena[108544:][:n*84], m.packed[48000:][:10080], m.arena[100864:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
-	poison(m.arena[113920:][:n*10])
-	inferMatmul20(&m.job, n, m.arena[113920:][:n*10], m.packed[58080:][:840], m.arena[108544:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
-	poison(m.arena[114560:][:n])
-	if err := evalCrossEntropy22(n, m.arena[114560:][:n], m.arena[113920:][:n*10], y); err != nil {
-		return err
+	m.targs = trainArgs{n, x, y}
+	m.job.pool.ForGrain(2, 1, m.tbody)
+	m.targs = trainArgs{}
+	for i := range m.shards {
+		if err := m.shards[i].err; err != nil {
+			return err
+		}
 	}
-	poison(m.arena[376320:][:1])
-	evalMean23(n, m.arena[376320:][:1], m.arena[114560:][:n])
-	poison(m.arena[115200:][:n])
-	trainMeanGrad27(n, m.arena[115200:][:n])
-	poison(m.arena[114560:][:n*10])
-	if err := trainCrossEntropyGrad28(n, m.arena[114560:][:n*10], m.grads[61696:][:10], m.arena[113920:][:n*10], y, m.arena[115200:][:n]); err != nil {
-		return err
-	}
-	trainMatmul31(n, m.grads[60856:][:840], m.arena[114560:][:n*10], m.arena[108544:][:n*84])
-	poison(m.arena[116224:][:n*84])
-	trainMatmul32(&m.job, n, m.arena[116224:][:n*84], m.grads[60772:][:84], m.arena[114560:][:n*10], m.params[60856:][:840], m.arena[108544:][:n*84])
-	trainMatmul35(n, m.grads[50692:][:10080], m.arena[116224:][:n*84], m.arena[100864:][:n*120])
-	poison(m.arena[108544:][:n*120])
-	trainMatmul36(&m.job, n, m.arena[108544:][:n*120], m.grads[50572:][:120], m.arena[116224:][:n*84], m.params[50692:][:10080], m.arena[100864:][:n*120])
-	trainMatmul39(n, m.grads[2572:][:48000], m.arena[108544:][:n*120], m.arena[75264:][:n*400])
-	poison(m.arena[177664:][:n*400])
-	trainMatmul41(&m.job, n, m.arena[177664:][:n*400], m.arena[108544:][:n*120], m.params[2572:][:48000], m.arena[75264:][:n*400])
-	poison(m.arena[75264:][:n*1600])
-	trainMaxpool2dGradIdx43(&m.job, n, m.arena[75264:][:n*1600], m.grads[2556:][:16], m.u8arena[75264:][:n*400], m.arena[177664:][:n*400])
-	trainConv2dGradWeight46(&m.job, n, m.grads[156:][:2400], m.scratch[:102400], m.arena[:n*1176], m.arena[75264:][:n*1600])
-	poison(m.arena[301056:][:n*1176])
-	trainConv2dGradInput47(&m.job, n, m.arena[301056:][:n*1176], m.scratch, m.arena[:n*1176], m.arena[75264:][:n*1600], m.params[156:][:2400])
-	poison(m.arena[:n*4704])
-	trainMaxpool2dGradIdx48(&m.job, n, m.arena[:n*4704], m.grads[150:][:6], m.u8arena[:n*1176], m.arena[301056:][:n*1176])
-	trainConv2dGradWeight51(&m.job, n, m.grads[:150], m.scratch[:150], x, m.arena[:n*4704])
+	m.sumParts(n)
 	return nil
+}
+
+// trainParts runs parts [lo, hi) of the running train step.
+func (m *Model) trainParts(c0, c1 int) {
+	t := &m.targs
+	for c := c0; c < c1; c++ {
+		s := &m.shards[c]
+		lo, hi := c*t.n/2, (c+1)*t.n/2
+		s.n, s.err = hi-lo, nil
+		if s.n > 0 {
+			s.err = m.trainPart(s, s.n, t.n, t.x[lo*XRow:hi*XRow], t.y[lo*YRow:hi*YRow])
+		}
+	}
+}
+
+// trainPart runs func train on n of the step's total rows, on the memory of s.
+func (m *Model) trainPart(s *shard, n, total int, x []float32, y []int32) error {
+	_ = total
+	poison(s.arena[37632:][:n*4704])
+	inferConv2d4(&s.job, n, s.arena[37632:][:n*4704], x, m.params[:150], m.params[150:][:6])
+	poison(s.arena[:n*1176])
+	poisonBytes(s.u8arena[:n*1176])
+	trainMaxpool2d6(&s.job, n, s.arena[:n*1176], s.u8arena[:n*1176], s.arena[37632:][:n*4704])
+	poison(s.arena[50432:][:n*1600])
+	inferConv2d9(&s.job, n, s.arena[50432:][:n*1600], s.scratch, s.arena[:n*1176], m.params[156:][:2400], m.params[2556:][:16])
+	poison(s.arena[37632:][:n*400])
+	poisonBytes(s.u8arena[37632:][:n*400])
+	trainMaxpool2d12(&s.job, n, s.arena[37632:][:n*400], s.u8arena[37632:][:n*400], s.arena[50432:][:n*1600])
+	poison(s.arena[50432:][:n*120])
+	inferMatmul14(&s.job, n, s.arena[50432:][:n*120], m.packed[:48000], s.arena[37632:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
+	poison(s.arena[54272:][:n*84])
+	inferMatmul17(&s.job, n, s.arena[54272:][:n*84], m.packed[48000:][:10080], s.arena[50432:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	poison(s.arena[56960:][:n*10])
+	inferMatmul20(&s.job, n, s.arena[56960:][:n*10], m.packed[58080:][:840], s.arena[54272:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	poison(s.arena[57280:][:n])
+	if err := evalCrossEntropy22(n, s.arena[57280:][:n], s.arena[56960:][:n*10], y); err != nil {
+		return err
+	}
+	poison(s.arena[188160:][:1])
+	evalMean23(n, s.arena[188160:][:1], s.arena[57280:][:n])
+	poison(s.arena[57600:][:n])
+	trainMeanGrad27(n, total, s.arena[57600:][:n])
+	poison(s.arena[57280:][:n*10])
+	if err := trainCrossEntropyGrad28(n, s.arena[57280:][:n*10], s.grads[61696:][:10], s.arena[56960:][:n*10], y, s.arena[57600:][:n]); err != nil {
+		return err
+	}
+	trainMatmul31(n, s.grads[60856:][:840], s.arena[57280:][:n*10], s.arena[54272:][:n*84])
+	poison(s.arena[58112:][:n*84])
+	trainMatmul32(&s.job, n, s.arena[58112:][:n*84], s.grads[60772:][:84], s.arena[57280:][:n*10], m.params[60856:][:840], s.arena[54272:][:n*84])
+	trainMatmul35(n, s.grads[50692:][:10080], s.arena[58112:][:n*84], s.arena[50432:][:n*120])
+	poison(s.arena[54272:][:n*120])
+	trainMatmul36(&s.job, n, s.arena[54272:][:n*120], s.grads[50572:][:120], s.arena[58112:][:n*84], m.params[50692:][:10080], s.arena[50432:][:n*120])
+	trainMatmul39(n, s.grads[2572:][:48000], s.arena[54272:][:n*120], s.arena[37632:][:n*400])
+	poison(s.arena[88832:][:n*400])
+	trainMatmul41(&s.job, n, s.arena[88832:][:n*400], s.arena[54272:][:n*120], m.params[2572:][:48000], s.arena[37632:][:n*400])
+	poison(s.arena[37632:][:n*1600])
+	trainMaxpool2dGradIdx43(&s.job, n, s.arena[37632:][:n*1600], s.grads[2556:][:16], s.u8arena[37632:][:n*400], s.arena[88832:][:n*400])
+	trainConv2dGradWeight46(&s.job, n, s.grads[156:][:2400], s.scratch[:51200], s.arena[:n*1176], s.arena[37632:][:n*1600])
+	poison(s.arena[150528:][:n*1176])
+	trainConv2dGradInput47(&s.job, n, s.arena[150528:][:n*1176], s.scratch, s.arena[:n*1176], s.arena[37632:][:n*1600], m.params[156:][:2400])
+	poison(s.arena[:n*4704])
+	trainMaxpool2dGradIdx48(&s.job, n, s.arena[:n*4704], s.grads[150:][:6], s.u8arena[:n*1176], s.arena[150528:][:n*1176])
+	trainConv2dGradWeight51(&s.job, n, s.grads[:150], s.scratch[:150], x, s.arena[:n*4704])
+	return nil
+}
+
+// sumParts writes the loss of all n rows where part 0's is; optimBlocks sums the gradients.
+func (m *Model) sumParts(n int) {
+	var l float64
+	for i := range m.shards {
+		if s := &m.shards[i]; s.n > 0 {
+			l += float64(s.arena[188160]) * float64(s.n)
+		}
+	}
+	m.arena[188160] = float32(l / float64(n))
 }
 
 // batchRows returns the number of rows n of a batched argument, checking 1 <= n <= MaxBatch.

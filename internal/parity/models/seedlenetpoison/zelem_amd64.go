@@ -26,6 +26,28 @@ func elem0AVX512(dst []float32, a0 []float32, a1 []float32)
 //go:noescape
 func elem0AVX2(dst []float32, a0 []float32, a1 []float32)
 
+// elem1 sets dst[i] = add(a0,a1) over a0.. a1 for i < len(dst). It is
+//
+//	for i := range dst {
+//		dst[i] = add(a0,a1) // of a0[i], a1[i], ...
+//	}
+//
+// The caller guarantees len(ai) ≥ len(dst); dst is one of the arguments or overlaps none.
+// exp, sigmoid and tanh are exp32, sigmoid32 and tanh32 to a few ulp.
+//
+//go:noescape
+func elem1(dst []float32, a0 []float32, a1 []float32)
+
+// elem1AVX512 is elem1 for CPUs with AVX512.
+//
+//go:noescape
+func elem1AVX512(dst []float32, a0 []float32, a1 []float32)
+
+// elem1AVX2 is elem1 for CPUs with AVX2.
+//
+//go:noescape
+func elem1AVX2(dst []float32, a0 []float32, a1 []float32)
+
 // rowk0 updates a0, a1 elementwise. It is
 //
 //	for i := range a0 {

@@ -109,6 +109,99 @@ done:
 	VZEROUPPER
 	RET
 
+// func elem1(dst []float32, a0 []float32, a1 []float32)
+TEXT ·elem1(SB), NOSPLIT, $0-72
+	CMPB ·elemAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·elemAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·elem1Generic+0(SB)
+
+avx512:
+	JMP ·elem1AVX512+0(SB)
+
+avx2:
+	JMP ·elem1AVX2+0(SB)
+
+// func elem1AVX512(dst []float32, a0 []float32, a1 []float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·elem1AVX512(SB), NOSPLIT, $0-72
+	MOVQ dst_len+8(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ a0_base+24(FP), DX
+	MOVQ a1_base+48(FP), BX
+	XORQ SI, SI
+
+loop:
+	CMPQ    AX, $0x00000010
+	JL      tail
+	VMOVUPS (DX)(SI*1), Z0
+	VMOVUPS (BX)(SI*1), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (CX)(SI*1)
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000010, AX
+	JMP     loop
+
+tail:
+	TESTQ     AX, AX
+	JZ        done
+	MOVL      $0x0000ffff, DI
+	BZHIL     AX, DI, AX
+	KMOVW     AX, K1
+	VMOVUPS.Z (DX)(SI*1), K1, Z0
+	VMOVUPS.Z (BX)(SI*1), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (CX)(SI*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func elem1AVX2(dst []float32, a0 []float32, a1 []float32)
+// Requires: AVX, AVX2
+TEXT ·elem1AVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_len+8(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ a0_base+24(FP), DX
+	MOVQ a1_base+48(FP), BX
+	XORQ SI, SI
+
+loop:
+	CMPQ    AX, $0x00000008
+	JL      tail
+	VMOVUPS (DX)(SI*1), Y0
+	VMOVUPS (BX)(SI*1), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (CX)(SI*1)
+	ADDQ    $0x00000020, SI
+	SUBQ    $0x00000008, AX
+	JMP     loop
+
+tail:
+	TESTQ        AX, AX
+	JZ           done
+	MOVQ         $0x0000000100000000, DI
+	VMOVQ        DI, X2
+	MOVQ         $0x0000000300000002, DI
+	VPINSRQ      $0x01, DI, X2, X2
+	MOVQ         $0x0000000500000004, DI
+	VMOVQ        DI, X0
+	MOVQ         $0x0000000700000006, DI
+	VPINSRQ      $0x01, DI, X0, X0
+	VINSERTI128  $0x01, X0, Y2, Y2
+	VMOVD        AX, X0
+	VPBROADCASTD X0, Y0
+	VPCMPGTD     Y2, Y0, Y0
+	VMASKMOVPS   (DX)(SI*1), Y0, Y1
+	VMASKMOVPS   (BX)(SI*1), Y0, Y2
+	VADDPS       Y2, Y1, Y1
+	VMASKMOVPS   Y1, Y0, (CX)(SI*1)
+
+done:
+	VZEROUPPER
+	RET
+
 // func rowk0(a0 []float32, a1 []float32, c0 float32)
 TEXT ·rowk0(SB), NOSPLIT, $0-52
 	CMPB ·elemAVX512+0(SB), $0x00

@@ -14,6 +14,16 @@ func elem0Generic(dst, a0, a1 []float32) {
 	}
 }
 
+// elem1Generic is elem1 in Go.
+func elem1Generic(dst, a0, a1 []float32) {
+	a0 = a0[:len(dst)]
+	a1 = a1[:len(dst)]
+	for i := range dst {
+		t0 := a0[i] + a1[i]
+		dst[i] = t0
+	}
+}
+
 // rowk0Generic is rowk0 in Go.
 func rowk0Generic(a0, a1 []float32, c0 float32) {
 	a1 = a1[:len(a0)]

@@ -14,6 +14,16 @@ package seedlenetpoison
 // exp, sigmoid and tanh are exp32, sigmoid32 and tanh32 to a few ulp.
 func elem0(dst, a0, a1 []float32) { elem0Generic(dst, a0, a1) }
 
+// elem1 sets dst[i] = add(a0,a1) over a0.. a1 for i < len(dst). It is
+//
+//	for i := range dst {
+//		dst[i] = add(a0,a1) // of a0[i], a1[i], ...
+//	}
+//
+// The caller guarantees len(ai) ≥ len(dst); dst is one of the arguments or overlaps none.
+// exp, sigmoid and tanh are exp32, sigmoid32 and tanh32 to a few ulp.
+func elem1(dst, a0, a1 []float32) { elem1Generic(dst, a0, a1) }
+
 // rowk0 updates a0, a1 elementwise. It is
 //
 //	for i := range a0 {

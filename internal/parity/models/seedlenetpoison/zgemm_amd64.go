@@ -157,12 +157,12 @@ func gemm10x84TBPBiasPackBAVX512(bp []float32, b []float32)
 //go:noescape
 func gemm10x84TBPBiasPackBAVX2(bp []float32, b []float32)
 
-// gemm84x64TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x32TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
 //			var s float32
-//			for p := 0; p < 64; p++ {
+//			for p := 0; p < 32; p++ {
 //				s += a[p*m+i] * b[p*84+j]
 //			}
 //			s += c[i*84+j]
@@ -170,28 +170,28 @@ func gemm10x84TBPBiasPackBAVX2(bp []float32, b []float32)
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [64,m], b [64,84], c [m,84] in row-major order
-// (len(a) ≥ m*64, len(b) ≥ 5376, len(c) ≥ m*84), c overlapping no other argument.
+// The caller guarantees m ≥ 0 and a [32,m], b [32,84], c [m,84] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 2688, len(c) ≥ m*84), c overlapping no other argument.
 //
 //go:noescape
-func gemm84x64TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm84x32TAAcc(m int, a []float32, b []float32, c []float32)
 
-// gemm84x64TAAccAVX512 is gemm84x64TAAcc for CPUs with AVX512.
+// gemm84x32TAAccAVX512 is gemm84x32TAAcc for CPUs with AVX512.
 //
 //go:noescape
-func gemm84x64TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm84x32TAAccAVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm84x64TAAccAVX2 is gemm84x64TAAcc for CPUs with AVX2.
+// gemm84x32TAAccAVX2 is gemm84x32TAAcc for CPUs with AVX2.
 //
 //go:noescape
-func gemm84x64TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm84x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm84x16TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x8TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
 //			var s float32
-//			for p := 0; p < 16; p++ {
+//			for p := 0; p < 8; p++ {
 //				s += a[p*m+i] * b[p*84+j]
 //			}
 //			s += c[i*84+j]
@@ -199,28 +199,28 @@ func gemm84x64TAAccAVX2(m int, a []float32, b []float32, c []float32)
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [16,m], b [16,84], c [m,84] in row-major order
-// (len(a) ≥ m*16, len(b) ≥ 1344, len(c) ≥ m*84), c overlapping no other argument.
+// The caller guarantees m ≥ 0 and a [8,m], b [8,84], c [m,84] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 672, len(c) ≥ m*84), c overlapping no other argument.
 //
 //go:noescape
-func gemm84x16TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm84x8TAAcc(m int, a []float32, b []float32, c []float32)
 
-// gemm84x16TAAccAVX512 is gemm84x16TAAcc for CPUs with AVX512.
+// gemm84x8TAAccAVX512 is gemm84x8TAAcc for CPUs with AVX512.
 //
 //go:noescape
-func gemm84x16TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm84x8TAAccAVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm84x16TAAccAVX2 is gemm84x16TAAcc for CPUs with AVX2.
+// gemm84x8TAAccAVX2 is gemm84x8TAAcc for CPUs with AVX2.
 //
 //go:noescape
-func gemm84x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm84x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm84x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x2TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
 //			var s float32
-//			for p := 0; p < 4; p++ {
+//			for p := 0; p < 2; p++ {
 //				s += a[p*m+i] * b[p*84+j]
 //			}
 //			s += c[i*84+j]
@@ -228,21 +228,21 @@ func gemm84x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [4,m], b [4,84], c [m,84] in row-major order
-// (len(a) ≥ m*4, len(b) ≥ 336, len(c) ≥ m*84), c overlapping no other argument.
+// The caller guarantees m ≥ 0 and a [2,m], b [2,84], c [m,84] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 168, len(c) ≥ m*84), c overlapping no other argument.
 //
 //go:noescape
-func gemm84x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm84x2TAAcc(m int, a []float32, b []float32, c []float32)
 
-// gemm84x4TAAccAVX512 is gemm84x4TAAcc for CPUs with AVX512.
+// gemm84x2TAAccAVX512 is gemm84x2TAAcc for CPUs with AVX512.
 //
 //go:noescape
-func gemm84x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm84x2TAAccAVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm84x4TAAccAVX2 is gemm84x4TAAcc for CPUs with AVX2.
+// gemm84x2TAAccAVX2 is gemm84x2TAAcc for CPUs with AVX2.
 //
 //go:noescape
-func gemm84x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm84x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm84x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //
@@ -301,12 +301,12 @@ func gemm84x10AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm84x10AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm120x64TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x32TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
 //			var s float32
-//			for p := 0; p < 64; p++ {
+//			for p := 0; p < 32; p++ {
 //				s += a[p*m+i] * b[p*120+j]
 //			}
 //			s += c[i*120+j]
@@ -314,28 +314,28 @@ func gemm84x10AVX2(m int, a []float32, b []float32, c []float32)
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [64,m], b [64,120], c [m,120] in row-major order
-// (len(a) ≥ m*64, len(b) ≥ 7680, len(c) ≥ m*120), c overlapping no other argument.
+// The caller guarantees m ≥ 0 and a [32,m], b [32,120], c [m,120] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 3840, len(c) ≥ m*120), c overlapping no other argument.
 //
 //go:noescape
-func gemm120x64TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm120x32TAAcc(m int, a []float32, b []float32, c []float32)
 
-// gemm120x64TAAccAVX512 is gemm120x64TAAcc for CPUs with AVX512.
+// gemm120x32TAAccAVX512 is gemm120x32TAAcc for CPUs with AVX512.
 //
 //go:noescape
-func gemm120x64TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm120x32TAAccAVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm120x64TAAccAVX2 is gemm120x64TAAcc for CPUs with AVX2.
+// gemm120x32TAAccAVX2 is gemm120x32TAAcc for CPUs with AVX2.
 //
 //go:noescape
-func gemm120x64TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm120x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm120x16TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x8TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
 //			var s float32
-//			for p := 0; p < 16; p++ {
+//			for p := 0; p < 8; p++ {
 //				s += a[p*m+i] * b[p*120+j]
 //			}
 //			s += c[i*120+j]
@@ -343,28 +343,28 @@ func gemm120x64TAAccAVX2(m int, a []float32, b []float32, c []float32)
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [16,m], b [16,120], c [m,120] in row-major order
-// (len(a) ≥ m*16, len(b) ≥ 1920, len(c) ≥ m*120), c overlapping no other argument.
+// The caller guarantees m ≥ 0 and a [8,m], b [8,120], c [m,120] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 960, len(c) ≥ m*120), c overlapping no other argument.
 //
 //go:noescape
-func gemm120x16TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm120x8TAAcc(m int, a []float32, b []float32, c []float32)
 
-// gemm120x16TAAccAVX512 is gemm120x16TAAcc for CPUs with AVX512.
+// gemm120x8TAAccAVX512 is gemm120x8TAAcc for CPUs with AVX512.
 //
 //go:noescape
-func gemm120x16TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm120x8TAAccAVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm120x16TAAccAVX2 is gemm120x16TAAcc for CPUs with AVX2.
+// gemm120x8TAAccAVX2 is gemm120x8TAAcc for CPUs with AVX2.
 //
 //go:noescape
-func gemm120x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm120x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm120x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x2TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
 //			var s float32
-//			for p := 0; p < 4; p++ {
+//			for p := 0; p < 2; p++ {
 //				s += a[p*m+i] * b[p*120+j]
 //			}
 //			s += c[i*120+j]
@@ -372,21 +372,21 @@ func gemm120x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [4,m], b [4,120], c [m,120] in row-major order
-// (len(a) ≥ m*4, len(b) ≥ 480, len(c) ≥ m*120), c overlapping no other argument.
+// The caller guarantees m ≥ 0 and a [2,m], b [2,120], c [m,120] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 240, len(c) ≥ m*120), c overlapping no other argument.
 //
 //go:noescape
-func gemm120x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm120x2TAAcc(m int, a []float32, b []float32, c []float32)
 
-// gemm120x4TAAccAVX512 is gemm120x4TAAcc for CPUs with AVX512.
+// gemm120x2TAAccAVX512 is gemm120x2TAAcc for CPUs with AVX512.
 //
 //go:noescape
-func gemm120x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm120x2TAAccAVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm120x4TAAccAVX2 is gemm120x4TAAcc for CPUs with AVX2.
+// gemm120x2TAAccAVX2 is gemm120x2TAAcc for CPUs with AVX2.
 //
 //go:noescape
-func gemm120x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm120x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm120x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //
@@ -445,12 +445,12 @@ func gemm120x84AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm120x84AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm400x64TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x32TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
 //			var s float32
-//			for p := 0; p < 64; p++ {
+//			for p := 0; p < 32; p++ {
 //				s += a[p*m+i] * b[p*400+j]
 //			}
 //			s += c[i*400+j]
@@ -458,28 +458,28 @@ func gemm120x84AVX2(m int, a []float32, b []float32, c []float32)
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [64,m], b [64,400], c [m,400] in row-major order
-// (len(a) ≥ m*64, len(b) ≥ 25600, len(c) ≥ m*400), c overlapping no other argument.
+// The caller guarantees m ≥ 0 and a [32,m], b [32,400], c [m,400] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 12800, len(c) ≥ m*400), c overlapping no other argument.
 //
 //go:noescape
-func gemm400x64TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm400x32TAAcc(m int, a []float32, b []float32, c []float32)
 
-// gemm400x64TAAccAVX512 is gemm400x64TAAcc for CPUs with AVX512.
+// gemm400x32TAAccAVX512 is gemm400x32TAAcc for CPUs with AVX512.
 //
 //go:noescape
-func gemm400x64TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm400x32TAAccAVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm400x64TAAccAVX2 is gemm400x64TAAcc for CPUs with AVX2.
+// gemm400x32TAAccAVX2 is gemm400x32TAAcc for CPUs with AVX2.
 //
 //go:noescape
-func gemm400x64TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm400x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm400x16TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x8TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
 //			var s float32
-//			for p := 0; p < 16; p++ {
+//			for p := 0; p < 8; p++ {
 //				s += a[p*m+i] * b[p*400+j]
 //			}
 //			s += c[i*400+j]
@@ -487,28 +487,28 @@ func gemm400x64TAAccAVX2(m int, a []float32, b []float32, c []float32)
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [16,m], b [16,400], c [m,400] in row-major order
-// (len(a) ≥ m*16, len(b) ≥ 6400, len(c) ≥ m*400), c overlapping no other argument.
+// The caller guarantees m ≥ 0 and a [8,m], b [8,400], c [m,400] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 3200, len(c) ≥ m*400), c overlapping no other argument.
 //
 //go:noescape
-func gemm400x16TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm400x8TAAcc(m int, a []float32, b []float32, c []float32)
 
-// gemm400x16TAAccAVX512 is gemm400x16TAAcc for CPUs with AVX512.
+// gemm400x8TAAccAVX512 is gemm400x8TAAcc for CPUs with AVX512.
 //
 //go:noescape
-func gemm400x16TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm400x8TAAccAVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm400x16TAAccAVX2 is gemm400x16TAAcc for CPUs with AVX2.
+// gemm400x8TAAccAVX2 is gemm400x8TAAcc for CPUs with AVX2.
 //
 //go:noescape
-func gemm400x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm400x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm400x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x2TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
 //			var s float32
-//			for p := 0; p < 4; p++ {
+//			for p := 0; p < 2; p++ {
 //				s += a[p*m+i] * b[p*400+j]
 //			}
 //			s += c[i*400+j]
@@ -516,21 +516,21 @@ func gemm400x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [4,m], b [4,400], c [m,400] in row-major order
-// (len(a) ≥ m*4, len(b) ≥ 1600, len(c) ≥ m*400), c overlapping no other argument.
+// The caller guarantees m ≥ 0 and a [2,m], b [2,400], c [m,400] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 800, len(c) ≥ m*400), c overlapping no other argument.
 //
 //go:noescape
-func gemm400x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm400x2TAAcc(m int, a []float32, b []float32, c []float32)
 
-// gemm400x4TAAccAVX512 is gemm400x4TAAcc for CPUs with AVX512.
+// gemm400x2TAAccAVX512 is gemm400x2TAAcc for CPUs with AVX512.
 //
 //go:noescape
-func gemm400x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm400x2TAAccAVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm400x4TAAccAVX2 is gemm400x4TAAcc for CPUs with AVX2.
+// gemm400x2TAAccAVX2 is gemm400x2TAAcc for CPUs with AVX2.
 //
 //go:noescape
-func gemm400x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm400x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm400x1TAAcc sets c = c + aᵀ·b for m rows. It is
 //

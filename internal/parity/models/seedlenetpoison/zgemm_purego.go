@@ -97,12 +97,12 @@ func gemm10x84TBPBiasPackB(bp, b []float32) {
 	gemm10x84TBPBiasPackBGeneric(bp, b)
 }
 
-// gemm84x64TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x32TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
 //			var s float32
-//			for p := 0; p < 64; p++ {
+//			for p := 0; p < 32; p++ {
 //				s += a[p*m+i] * b[p*84+j]
 //			}
 //			s += c[i*84+j]
@@ -110,18 +110,18 @@ func gemm10x84TBPBiasPackB(bp, b []float32) {
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [64,m], b [64,84], c [m,84] in row-major order
-// (len(a) ≥ m*64, len(b) ≥ 5376, len(c) ≥ m*84), c overlapping no other argument.
-func gemm84x64TAAcc(m int, a, b, c []float32) {
-	gemm84x64TAAccGeneric(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [32,m], b [32,84], c [m,84] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 2688, len(c) ≥ m*84), c overlapping no other argument.
+func gemm84x32TAAcc(m int, a, b, c []float32) {
+	gemm84x32TAAccGeneric(m, a, b, c)
 }
 
-// gemm84x16TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x8TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
 //			var s float32
-//			for p := 0; p < 16; p++ {
+//			for p := 0; p < 8; p++ {
 //				s += a[p*m+i] * b[p*84+j]
 //			}
 //			s += c[i*84+j]
@@ -129,18 +129,18 @@ func gemm84x64TAAcc(m int, a, b, c []float32) {
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [16,m], b [16,84], c [m,84] in row-major order
-// (len(a) ≥ m*16, len(b) ≥ 1344, len(c) ≥ m*84), c overlapping no other argument.
-func gemm84x16TAAcc(m int, a, b, c []float32) {
-	gemm84x16TAAccGeneric(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [8,m], b [8,84], c [m,84] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 672, len(c) ≥ m*84), c overlapping no other argument.
+func gemm84x8TAAcc(m int, a, b, c []float32) {
+	gemm84x8TAAccGeneric(m, a, b, c)
 }
 
-// gemm84x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x2TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
 //			var s float32
-//			for p := 0; p < 4; p++ {
+//			for p := 0; p < 2; p++ {
 //				s += a[p*m+i] * b[p*84+j]
 //			}
 //			s += c[i*84+j]
@@ -148,10 +148,10 @@ func gemm84x16TAAcc(m int, a, b, c []float32) {
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [4,m], b [4,84], c [m,84] in row-major order
-// (len(a) ≥ m*4, len(b) ≥ 336, len(c) ≥ m*84), c overlapping no other argument.
-func gemm84x4TAAcc(m int, a, b, c []float32) {
-	gemm84x4TAAccGeneric(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [2,m], b [2,84], c [m,84] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 168, len(c) ≥ m*84), c overlapping no other argument.
+func gemm84x2TAAcc(m int, a, b, c []float32) {
+	gemm84x2TAAccGeneric(m, a, b, c)
 }
 
 // gemm84x1TAAcc sets c = c + aᵀ·b for m rows. It is
@@ -191,12 +191,12 @@ func gemm84x10(m int, a, b, c []float32) {
 	gemm84x10Generic(m, a, b, c)
 }
 
-// gemm120x64TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x32TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
 //			var s float32
-//			for p := 0; p < 64; p++ {
+//			for p := 0; p < 32; p++ {
 //				s += a[p*m+i] * b[p*120+j]
 //			}
 //			s += c[i*120+j]
@@ -204,18 +204,18 @@ func gemm84x10(m int, a, b, c []float32) {
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [64,m], b [64,120], c [m,120] in row-major order
-// (len(a) ≥ m*64, len(b) ≥ 7680, len(c) ≥ m*120), c overlapping no other argument.
-func gemm120x64TAAcc(m int, a, b, c []float32) {
-	gemm120x64TAAccGeneric(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [32,m], b [32,120], c [m,120] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 3840, len(c) ≥ m*120), c overlapping no other argument.
+func gemm120x32TAAcc(m int, a, b, c []float32) {
+	gemm120x32TAAccGeneric(m, a, b, c)
 }
 
-// gemm120x16TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x8TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
 //			var s float32
-//			for p := 0; p < 16; p++ {
+//			for p := 0; p < 8; p++ {
 //				s += a[p*m+i] * b[p*120+j]
 //			}
 //			s += c[i*120+j]
@@ -223,18 +223,18 @@ func gemm120x64TAAcc(m int, a, b, c []float32) {
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [16,m], b [16,120], c [m,120] in row-major order
-// (len(a) ≥ m*16, len(b) ≥ 1920, len(c) ≥ m*120), c overlapping no other argument.
-func gemm120x16TAAcc(m int, a, b, c []float32) {
-	gemm120x16TAAccGeneric(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [8,m], b [8,120], c [m,120] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 960, len(c) ≥ m*120), c overlapping no other argument.
+func gemm120x8TAAcc(m int, a, b, c []float32) {
+	gemm120x8TAAccGeneric(m, a, b, c)
 }
 
-// gemm120x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x2TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
 //			var s float32
-//			for p := 0; p < 4; p++ {
+//			for p := 0; p < 2; p++ {
 //				s += a[p*m+i] * b[p*120+j]
 //			}
 //			s += c[i*120+j]
@@ -242,10 +242,10 @@ func gemm120x16TAAcc(m int, a, b, c []float32) {
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [4,m], b [4,120], c [m,120] in row-major order
-// (len(a) ≥ m*4, len(b) ≥ 480, len(c) ≥ m*120), c overlapping no other argument.
-func gemm120x4TAAcc(m int, a, b, c []float32) {
-	gemm120x4TAAccGeneric(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [2,m], b [2,120], c [m,120] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 240, len(c) ≥ m*120), c overlapping no other argument.
+func gemm120x2TAAcc(m int, a, b, c []float32) {
+	gemm120x2TAAccGeneric(m, a, b, c)
 }
 
 // gemm120x1TAAcc sets c = c + aᵀ·b for m rows. It is
@@ -285,12 +285,12 @@ func gemm120x84(m int, a, b, c []float32) {
 	gemm120x84Generic(m, a, b, c)
 }
 
-// gemm400x64TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x32TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
 //			var s float32
-//			for p := 0; p < 64; p++ {
+//			for p := 0; p < 32; p++ {
 //				s += a[p*m+i] * b[p*400+j]
 //			}
 //			s += c[i*400+j]
@@ -298,18 +298,18 @@ func gemm120x84(m int, a, b, c []float32) {
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [64,m], b [64,400], c [m,400] in row-major order
-// (len(a) ≥ m*64, len(b) ≥ 25600, len(c) ≥ m*400), c overlapping no other argument.
-func gemm400x64TAAcc(m int, a, b, c []float32) {
-	gemm400x64TAAccGeneric(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [32,m], b [32,400], c [m,400] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 12800, len(c) ≥ m*400), c overlapping no other argument.
+func gemm400x32TAAcc(m int, a, b, c []float32) {
+	gemm400x32TAAccGeneric(m, a, b, c)
 }
 
-// gemm400x16TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x8TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
 //			var s float32
-//			for p := 0; p < 16; p++ {
+//			for p := 0; p < 8; p++ {
 //				s += a[p*m+i] * b[p*400+j]
 //			}
 //			s += c[i*400+j]
@@ -317,18 +317,18 @@ func gemm400x64TAAcc(m int, a, b, c []float32) {
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [16,m], b [16,400], c [m,400] in row-major order
-// (len(a) ≥ m*16, len(b) ≥ 6400, len(c) ≥ m*400), c overlapping no other argument.
-func gemm400x16TAAcc(m int, a, b, c []float32) {
-	gemm400x16TAAccGeneric(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [8,m], b [8,400], c [m,400] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 3200, len(c) ≥ m*400), c overlapping no other argument.
+func gemm400x8TAAcc(m int, a, b, c []float32) {
+	gemm400x8TAAccGeneric(m, a, b, c)
 }
 
-// gemm400x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x2TAAcc sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
 //			var s float32
-//			for p := 0; p < 4; p++ {
+//			for p := 0; p < 2; p++ {
 //				s += a[p*m+i] * b[p*400+j]
 //			}
 //			s += c[i*400+j]
@@ -336,10 +336,10 @@ func gemm400x16TAAcc(m int, a, b, c []float32) {
 //		}
 //	}
 //
-// The caller guarantees m ≥ 0 and a [4,m], b [4,400], c [m,400] in row-major order
-// (len(a) ≥ m*4, len(b) ≥ 1600, len(c) ≥ m*400), c overlapping no other argument.
-func gemm400x4TAAcc(m int, a, b, c []float32) {
-	gemm400x4TAAccGeneric(m, a, b, c)
+// The caller guarantees m ≥ 0 and a [2,m], b [2,400], c [m,400] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 800, len(c) ≥ m*400), c overlapping no other argument.
+func gemm400x2TAAcc(m int, a, b, c []float32) {
+	gemm400x2TAAccGeneric(m, a, b, c)
 }
 
 // gemm400x1TAAcc sets c = c + aᵀ·b for m rows. It is

@@ -192,8 +192,8 @@ func trainMaxpool2d12(jb *job, n int, dst []float32, dst1 []uint8, x0 []float32)
 
 // lenet.dl:16:10: loss cross_entropy(logits, y)
 // train %27 = mean_grad %26 {axes=[0], shape=[-1]} : f32[B]
-func trainMeanGrad27(n int, dst []float32) {
-	c := float32(n)
+func trainMeanGrad27(n int, total int, dst []float32) {
+	c := float32(total * 1)
 	d := dst[:n]
 	for i := range d {
 		d[i] = 1.0 / c
@@ -243,14 +243,14 @@ func trainCrossEntropyGrad28(n int, dst []float32, dst1 []float32, x0 []float32,
 func trainMatmul31(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
-	for ; p+64 <= n; p += 64 {
-		gemm84x64TAAcc(10, x0[p*10:], x1[p*84:], dst)
+	for ; p+32 <= n; p += 32 {
+		gemm84x32TAAcc(10, x0[p*10:], x1[p*84:], dst)
 	}
-	for ; p+16 <= n; p += 16 {
-		gemm84x16TAAcc(10, x0[p*10:], x1[p*84:], dst)
+	for ; p+8 <= n; p += 8 {
+		gemm84x8TAAcc(10, x0[p*10:], x1[p*84:], dst)
 	}
-	for ; p+4 <= n; p += 4 {
-		gemm84x4TAAcc(10, x0[p*10:], x1[p*84:], dst)
+	for ; p+2 <= n; p += 2 {
+		gemm84x2TAAcc(10, x0[p*10:], x1[p*84:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
 		gemm84x1TAAcc(10, x0[p*10:], x1[p*84:], dst)
@@ -289,14 +289,14 @@ func trainMatmul32(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, 
 func trainMatmul35(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
-	for ; p+64 <= n; p += 64 {
-		gemm120x64TAAcc(84, x0[p*84:], x1[p*120:], dst)
+	for ; p+32 <= n; p += 32 {
+		gemm120x32TAAcc(84, x0[p*84:], x1[p*120:], dst)
 	}
-	for ; p+16 <= n; p += 16 {
-		gemm120x16TAAcc(84, x0[p*84:], x1[p*120:], dst)
+	for ; p+8 <= n; p += 8 {
+		gemm120x8TAAcc(84, x0[p*84:], x1[p*120:], dst)
 	}
-	for ; p+4 <= n; p += 4 {
-		gemm120x4TAAcc(84, x0[p*84:], x1[p*120:], dst)
+	for ; p+2 <= n; p += 2 {
+		gemm120x2TAAcc(84, x0[p*84:], x1[p*120:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
 		gemm120x1TAAcc(84, x0[p*84:], x1[p*120:], dst)
@@ -335,14 +335,14 @@ func trainMatmul36(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, 
 func trainMatmul39(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
-	for ; p+64 <= n; p += 64 {
-		gemm400x64TAAcc(120, x0[p*120:], x1[p*400:], dst)
+	for ; p+32 <= n; p += 32 {
+		gemm400x32TAAcc(120, x0[p*120:], x1[p*400:], dst)
 	}
-	for ; p+16 <= n; p += 16 {
-		gemm400x16TAAcc(120, x0[p*120:], x1[p*400:], dst)
+	for ; p+8 <= n; p += 8 {
+		gemm400x8TAAcc(120, x0[p*120:], x1[p*400:], dst)
 	}
-	for ; p+4 <= n; p += 4 {
-		gemm400x4TAAcc(120, x0[p*120:], x1[p*400:], dst)
+	for ; p+2 <= n; p += 2 {
+		gemm400x2TAAcc(120, x0[p*120:], x1[p*400:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
 		gemm400x1TAAcc(120, x0[p*120:], x1[p*400:], dst)
@@ -380,7 +380,7 @@ func trainMaxpool2dGradIdx43(jb *job, n int, dst []float32, dst1 []float32, x0 [
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 16, 6, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 16, 11, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]
@@ -476,7 +476,7 @@ func trainMaxpool2dGradIdx48(jb *job, n int, dst []float32, dst1 []float32, x0 [
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 6, 1, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 6, 2, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]

@@ -24,9 +24,9 @@ const (
 	LowerBoundBytes = 2772804
 	// The plan per func:
 	//
-	//	func infer: arena 692032 B = float 692032 + int 0 + u8 0, lower bound 691200 B, naive 4660800 B
-	//	func eval: arena 692032 B = float 692032 + int 0 + u8 0, lower bound 691200 B, naive 4661060 B
-	//	func train: arena 2772804 B = float 2772804 + int 0 + u8 0, lower bound 2772804 B, naive 13237000 B
+	//	func infer: arena 692032 B = (float 692032 + int 0 + u8 0), lower bound 691200 B, naive 4660800 B
+	//	func eval: arena 692032 B = (float 692032 + int 0 + u8 0), lower bound 691200 B, naive 4661060 B
+	//	func train: arena 2772804 B = (float 2772804 + int 0 + u8 0), lower bound 2772804 B, naive 13237000 B
 	//
 	// NaiveBytes is the arenas of the largest func without reuse: every value its own memory.
 	NaiveBytes = 13237000
