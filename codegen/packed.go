@@ -70,7 +70,7 @@ func (g *gen) packSize() int {
 // packedView renders the packed copy of weight i.
 func (g *gen) packedView(i int) jen.Code {
 	p := g.packs[i]
-	return window("m.packed", L(p.off), lit(p.size))
+	return window(g.recv+".packed", L(p.off), lit(p.size))
 }
 
 // repackIfStale renders the check that starts the run method of f when one
@@ -106,10 +106,14 @@ func (g *gen) packAlloc() []jen.Code {
 	}
 }
 
-// markStale renders the statement flagging the packed weights as stale.
+// markStale renders the statement flagging the packed weights as stale,
+// and the parts' copies of them (shard.go).
 func (g *gen) markStale() []jen.Code {
 	if len(g.packs) == 0 {
 		return nil
+	}
+	if g.splitPacks() {
+		return []jen.Code{id("m").Dot("markStale").Call()}
 	}
 	return []jen.Code{id("m").Dot("packStale").Op("=").True()}
 }
@@ -120,13 +124,25 @@ func (g *gen) emitRepack(file *jen.File) {
 		return
 	}
 	var body []jen.Code
-	for i, p := range g.packs {
-		body = append(body, id(p.pack).Call(g.packedView(i), window("m.params", L(p.param), lit(p.size))))
+	for _, p := range g.packs {
+		body = append(body, id(p.pack).Call(window("dst", L(p.off), lit(p.size)), window("m.params", L(p.param), lit(p.size))))
 	}
-	body = append(body, id("m").Dot("packStale").Op("=").False())
-	file.Comment("repack packs the weights of the x·Wᵀ products from params into packed.")
-	file.Func().Params(id("m").Op("*").Id("Model")).Id("repack").Params().Block(body...)
+	file.Comment("packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.")
+	file.Func().Params(id("m").Op("*").Id("Model")).Id("packInto").Params(id("dst").Index().Add(g.ft())).Block(body...)
 	file.Line()
+	file.Comment("repack packs the weights of the x·Wᵀ products from params into packed.")
+	file.Func().Params(id("m").Op("*").Id("Model")).Id("repack").Params().Block(
+		id("m").Dot("packInto").Call(id("m").Dot("packed")),
+		id("m").Dot("packStale").Op("=").False())
+	file.Line()
+	if g.splitPacks() {
+		file.Comment("markStale flags packed and the parts' own copies of it as stale.")
+		file.Func().Params(id("m").Op("*").Id("Model")).Id("markStale").Params().Block(
+			id("m").Dot("packStale").Op("=").True(),
+			jen.For(id("i").Op(":=").Range().Id("m").Dot("shards")).Block(
+				id("m").Dot("shards").Index(id("i")).Dot("packStale").Op("=").True()))
+		file.Line()
+	}
 	file.Comment("ParamsChanged tells the model that its parameters were changed through memory obtained")
 	file.Comment("earlier from Params or ParamBlock: the model keeps derived copies of some weights (packed")
 	file.Comment("for its matrix kernels), which the next Forward, Evaluate or TrainStep then rebuilds.")

@@ -16,6 +16,23 @@ import (
 // gradient block and combines their losses. The parts depend only on n,
 // so results are the same on every thread count.
 
+// splitPacks reports whether the parts of a split train step read packed
+// weights: on more than one thread each part then packs its own copy,
+// where its kernels read it (part 0 the model's, in its part), instead of
+// the calling thread packing one copy for all before the parts start.
+func (g *gen) splitPacks() bool {
+	f := g.splitTrain()
+	if f == nil {
+		return false
+	}
+	for _, v := range f.Values {
+		if c := g.calls[v]; c != nil && c.k.pack > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // splitTrain returns the train func when it is split, else nil.
 func (g *gen) splitTrain() *ir.Func {
 	if f := g.p.Lookup("train"); f != nil && f.Shards > 1 {
@@ -79,6 +96,9 @@ func (g *gen) shardInit() []jen.Code {
 			jen.List(sp("scratch"), sp("grads")).Op("=").List(mk(ft, scratch), mk(ft, g.pSize))),
 		sp("job").Dot("body").Op("=").Add(sp("job").Dot("exec")),
 	)
+	if g.splitPacks() {
+		loop = append(loop, sp("packed").Op("=").Id("m").Dot("packed"))
+	}
 	return []jen.Code{
 		jen.For(id("i").Op(":=").Range().Id("m").Dot("shards")).Block(loop...),
 		id("m").Dot("tbody").Op("=").Id("m").Dot("trainParts"),
@@ -92,7 +112,7 @@ func (g *gen) emitShardTypes(file *jen.File) {
 	}
 	ft := g.ft()
 	file.Comment("shard is the memory of one part of a split train step (see runTrain).")
-	file.Type().Id("shard").Struct(
+	fields := []jen.Code{
 		id("n").Int().Comment("rows of the part in the running step"),
 		id("err").Error().Comment("the part's error"),
 		id("arena").Index().Add(ft.Clone()),
@@ -101,14 +121,22 @@ func (g *gen) emitShardTypes(file *jen.File) {
 		id("scratch").Index().Add(ft.Clone()),
 		id("grads").Index().Add(ft.Clone()).Comment("the part's gradients, laid out like params"),
 		id("job").Id("job"),
-	)
+	}
+	if g.splitPacks() {
+		fields = append(fields,
+			id("packed").Index().Add(ft.Clone()).Comment("the packed weights the part reads: the model's, or on several threads its own copy"),
+			id("ownPack").Bool().Comment("packed is the part's own copy"),
+			id("packStale").Bool().Comment("the own copy may differ from params"),
+		)
+	}
+	file.Type().Id("shard").Struct(fields...)
 	file.Line()
-	fields := []jen.Code{id("n").Int()}
+	args := []jen.Code{id("n").Int()}
 	for _, a := range g.entryArgs(g.splitTrain()) {
-		fields = append(fields, id(a.local).Index().Add(g.T(a.typ.DType)))
+		args = append(args, id(a.local).Index().Add(g.T(a.typ.DType)))
 	}
 	file.Comment("trainArgs are the arguments of the running train step.")
-	file.Type().Id("trainArgs").Struct(fields...)
+	file.Type().Id("trainArgs").Struct(args...)
 	file.Line()
 }
 
@@ -122,7 +150,10 @@ func (g *gen) emitSplitRun(file *jen.File, f *ir.Func) error {
 		params = append(params, id(a.local).Index().Add(g.T(a.typ.DType)))
 		store = append(store, id(a.local))
 	}
-	body := g.repackIfStale(f)
+	var body []jen.Code
+	if !g.splitPacks() {
+		body = g.repackIfStale(f)
+	}
 	body = append(body,
 		id("m").Dot("targs").Op("=").Id("trainArgs").Values(store...),
 		id("m").Dot("job").Dot("pool").Dot("ForGrain").Call(lit(f.Shards), lit(1), id("m").Dot("tbody")),
@@ -155,6 +186,7 @@ func (g *gen) emitSplitRun(file *jen.File, f *ir.Func) error {
 			jen.List(id("lo"), id("hi")).Op(":=").List(id("c").Op("*").Id("t").Dot("n").Op("/").Lit(f.Shards),
 				parens(id("c").Op("+").Lit(1)).Op("*").Id("t").Dot("n").Op("/").Lit(f.Shards)),
 			jen.List(id("s").Dot("n"), id("s").Dot("err")).Op("=").List(id("hi").Op("-").Id("lo"), jen.Nil()),
+			jen.Add(g.partRepack()),
 			jen.If(id("s").Dot("n").Op(">").Lit(0)).Block(
 				id("s").Dot("err").Op("=").Id("m").Dot("trainPart").Call(append([]jen.Code{id("s"), id("s").Dot("n"), id("t").Dot("n")}, slices...)...)),
 		),
@@ -187,6 +219,47 @@ func (g *gen) emitSplitRun(file *jen.File, f *ir.Func) error {
 	file.Func().Params(id("m").Op("*").Id("Model")).Id("sumParts").Params(id("n").Int()).Block(sum...)
 	file.Line()
 	return nil
+}
+
+// partRepack renders the packing of part c's weights, at its start: part 0
+// packs the model's copy, a part with its own copy packs that one; parts
+// that share the model's copy (one thread) run after part 0.
+func (g *gen) partRepack() jen.Code {
+	if !g.splitPacks() {
+		return jen.Null()
+	}
+	return jen.If(id("c").Op("==").Lit(0).Op("&&").Id("m").Dot("packStale")).Block(
+		id("m").Dot("repack").Call(),
+	).Else().If(id("s").Dot("ownPack").Op("&&").Id("s").Dot("packStale")).Block(
+		id("m").Dot("packInto").Call(id("s").Dot("packed")),
+		id("s").Dot("packStale").Op("=").False(),
+	)
+}
+
+// shardSetThreads is SetThreads' part for the parts' packed weights: on
+// several threads, parts after the first get their own copy (once).
+func (g *gen) shardSetThreads() []jen.Code {
+	if !g.splitPacks() {
+		return nil
+	}
+	s := func() *jen.Statement { return id("m").Dot("shards").Index(id("i")) }
+	return []jen.Code{
+		jen.For(id("i").Op(":=").Lit(1), id("i").Op("<").Len(id("m").Dot("shards")), id("i").Op("++")).Block(
+			jen.If(id("p").Dot("Threads").Call().Op("==").Lit(1)).Block(
+				jen.List(s().Dot("packed"), s().Dot("ownPack")).Op("=").List(id("m").Dot("packed"), jen.False()),
+			).Else().If(jen.Op("!").Add(s().Dot("ownPack"))).Block(
+				jen.List(s().Dot("packed"), s().Dot("ownPack"), s().Dot("packStale")).Op("=").List(
+					jen.Make(jen.Index().Add(g.ft()), lit(g.packSize())), jen.True(), jen.True()),
+			)),
+	}
+}
+
+// shardSetThreadsBlock is shardSetThreads as one statement (or none).
+func (g *gen) shardSetThreadsBlock() jen.Code {
+	if st := g.shardSetThreads(); st != nil {
+		return st[0]
+	}
+	return jen.Null()
 }
 
 // sumParts renders the body of sumParts.

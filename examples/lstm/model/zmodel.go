@@ -192,14 +192,19 @@ func (m *Model) ParamBlock() []float32 {
 	return m.params
 }
 
+// packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
+func (m *Model) packInto(dst []float32) {
+	gemm200x5TBPBiasPackB(dst[:1000], m.params[:1000])
+	gemm200x50TBPPackB(dst[1000:][:10000], m.params[1000:][:10000])
+	gemm200x50TBPBiasPackB(dst[11000:][:10000], m.params[11400:][:10000])
+	gemm200x50TBPPackB(dst[21000:][:10000], m.params[21400:][:10000])
+	gemm1x50TBPBiasPackB(dst[31000:][:50], m.params[31800:][:50])
+	gemm1x50TBPPackB(dst[31050:][:50], m.params[31800:][:50])
+}
+
 // repack packs the weights of the x·Wᵀ products from params into packed.
 func (m *Model) repack() {
-	gemm200x5TBPBiasPackB(m.packed[:1000], m.params[:1000])
-	gemm200x50TBPPackB(m.packed[1000:][:10000], m.params[1000:][:10000])
-	gemm200x50TBPBiasPackB(m.packed[11000:][:10000], m.params[11400:][:10000])
-	gemm200x50TBPPackB(m.packed[21000:][:10000], m.params[21400:][:10000])
-	gemm1x50TBPBiasPackB(m.packed[31000:][:50], m.params[31800:][:50])
-	gemm1x50TBPPackB(m.packed[31050:][:50], m.params[31800:][:50])
+	m.packInto(m.packed)
 	m.packStale = false
 }
 

@@ -110,9 +110,6 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 // runTrain runs func train on n rows in 2 parts, rows [c*n/2, (c+1)*n/2) in part c, each on
 // memory of its own and on a thread of its own when the pool has them, then sums the parts.
 func (m *Model) runTrain(n int, x []float32, y []int32) error {
-	if m.packStale {
-		m.repack()
-	}
 	m.targs = trainArgs{n, x, y}
 	m.job.pool.ForGrain(2, 1, m.tbody)
 	m.targs = trainArgs{}
@@ -132,6 +129,12 @@ func (m *Model) trainParts(c0, c1 int) {
 		s := &m.shards[c]
 		lo, hi := c*t.n/2, (c+1)*t.n/2
 		s.n, s.err = hi-lo, nil
+		if c == 0 && m.packStale {
+			m.repack()
+		} else if s.ownPack && s.packStale {
+			m.packInto(s.packed)
+			s.packStale = false
+		}
 		if s.n > 0 {
 			s.err = m.trainPart(s, s.n, t.n, t.x[lo*XRow:hi*XRow], t.y[lo*YRow:hi*YRow])
 		}
@@ -145,9 +148,9 @@ func (m *Model) trainPart(s *shard, n, total int, x []float32, y []int32) error 
 	trainMaxpool2d6(&s.job, n, s.arena[:n*1176], s.u8arena[:n*1176], s.arena[37632:][:n*4704])
 	inferConv2d9(&s.job, n, s.arena[50432:][:n*1600], s.scratch, s.arena[:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	trainMaxpool2d12(&s.job, n, s.arena[37632:][:n*400], s.u8arena[37632:][:n*400], s.arena[50432:][:n*1600])
-	inferMatmul14(&s.job, n, s.arena[50432:][:n*120], m.packed[:48000], s.arena[37632:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
-	inferMatmul17(&s.job, n, s.arena[54272:][:n*84], m.packed[48000:][:10080], s.arena[50432:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
-	inferMatmul20(&s.job, n, s.arena[56960:][:n*10], m.packed[58080:][:840], s.arena[54272:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	inferMatmul14(&s.job, n, s.arena[50432:][:n*120], s.packed[:48000], s.arena[37632:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
+	inferMatmul17(&s.job, n, s.arena[54272:][:n*84], s.packed[48000:][:10080], s.arena[50432:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul20(&s.job, n, s.arena[56960:][:n*10], s.packed[58080:][:840], s.arena[54272:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
 	if err := evalCrossEntropy22(n, s.arena[57280:][:n], s.arena[56960:][:n*10], y); err != nil {
 		return err
 	}

@@ -195,9 +195,14 @@ func (m *Model) ParamBlock() []float32 {
 	return m.params
 }
 
+// packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
+func (m *Model) packInto(dst []float32) {
+	gemm10x16TBPBiasPackB(dst[:160], m.params[3712:][:160])
+}
+
 // repack packs the weights of the x·Wᵀ products from params into packed.
 func (m *Model) repack() {
-	gemm10x16TBPBiasPackB(m.packed[:160], m.params[3712:][:160])
+	m.packInto(m.packed)
 	m.packStale = false
 }
 

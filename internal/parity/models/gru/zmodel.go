@@ -186,10 +186,15 @@ func (m *Model) ParamBlock() []float32 {
 	return m.params
 }
 
+// packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
+func (m *Model) packInto(dst []float32) {
+	gemm36x8TBPBiasPackB(dst[:288], m.params[160:][:288])
+	gemm36x12TBPBiasPackB(dst[288:][:432], m.params[448:][:432])
+}
+
 // repack packs the weights of the x·Wᵀ products from params into packed.
 func (m *Model) repack() {
-	gemm36x8TBPBiasPackB(m.packed[:288], m.params[160:][:288])
-	gemm36x12TBPBiasPackB(m.packed[288:][:432], m.params[448:][:432])
+	m.packInto(m.packed)
 	m.packStale = false
 }
 

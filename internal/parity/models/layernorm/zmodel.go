@@ -183,10 +183,15 @@ func (m *Model) ParamBlock() []float32 {
 	return m.params
 }
 
+// packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
+func (m *Model) packInto(dst []float32) {
+	gemm16x10TBPBiasPackB(dst[:160], m.params[:160])
+	gemm3x16TBPBiasPackB(dst[160:][:48], m.params[208:][:48])
+}
+
 // repack packs the weights of the x·Wᵀ products from params into packed.
 func (m *Model) repack() {
-	gemm16x10TBPBiasPackB(m.packed[:160], m.params[:160])
-	gemm3x16TBPBiasPackB(m.packed[160:][:48], m.params[208:][:48])
+	m.packInto(m.packed)
 	m.packStale = false
 }
 

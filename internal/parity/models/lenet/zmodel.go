@@ -193,11 +193,16 @@ func (m *Model) ParamBlock() []float32 {
 	return m.params
 }
 
+// packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
+func (m *Model) packInto(dst []float32) {
+	gemm120x400TBPBiasReluPackB(dst[:48000], m.params[2572:][:48000])
+	gemm84x120TBPBiasReluPackB(dst[48000:][:10080], m.params[50692:][:10080])
+	gemm10x84TBPBiasPackB(dst[58080:][:840], m.params[60856:][:840])
+}
+
 // repack packs the weights of the x·Wᵀ products from params into packed.
 func (m *Model) repack() {
-	gemm120x400TBPBiasReluPackB(m.packed[:48000], m.params[2572:][:48000])
-	gemm84x120TBPBiasReluPackB(m.packed[48000:][:10080], m.params[50692:][:10080])
-	gemm10x84TBPBiasPackB(m.packed[58080:][:840], m.params[60856:][:840])
+	m.packInto(m.packed)
 	m.packStale = false
 }
 

@@ -192,14 +192,19 @@ func (m *Model) ParamBlock() []float32 {
 	return m.params
 }
 
+// packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
+func (m *Model) packInto(dst []float32) {
+	gemm200x8TBPBiasPackB(dst[:1600], m.params[:1600])
+	gemm200x50TBPPackB(dst[1600:][:10000], m.params[1600:][:10000])
+	gemm200x50TBPBiasPackB(dst[11600:][:10000], m.params[12000:][:10000])
+	gemm200x50TBPPackB(dst[21600:][:10000], m.params[22000:][:10000])
+	gemm1x50TBPBiasPackB(dst[31600:][:50], m.params[32400:][:50])
+	gemm1x50TBPPackB(dst[31650:][:50], m.params[32400:][:50])
+}
+
 // repack packs the weights of the x·Wᵀ products from params into packed.
 func (m *Model) repack() {
-	gemm200x8TBPBiasPackB(m.packed[:1600], m.params[:1600])
-	gemm200x50TBPPackB(m.packed[1600:][:10000], m.params[1600:][:10000])
-	gemm200x50TBPBiasPackB(m.packed[11600:][:10000], m.params[12000:][:10000])
-	gemm200x50TBPPackB(m.packed[21600:][:10000], m.params[22000:][:10000])
-	gemm1x50TBPBiasPackB(m.packed[31600:][:50], m.params[32400:][:50])
-	gemm1x50TBPPackB(m.packed[31650:][:50], m.params[32400:][:50])
+	m.packInto(m.packed)
 	m.packStale = false
 }
 

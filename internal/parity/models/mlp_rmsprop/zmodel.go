@@ -184,10 +184,15 @@ func (m *Model) ParamBlock() []float32 {
 	return m.params
 }
 
+// packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
+func (m *Model) packInto(dst []float32) {
+	gemm10x10TBPBiasReluPackB(dst[:100], m.params[:100])
+	gemm10x10TBPBiasReluPackB(dst[100:][:100], m.params[110:][:100])
+}
+
 // repack packs the weights of the x·Wᵀ products from params into packed.
 func (m *Model) repack() {
-	gemm10x10TBPBiasReluPackB(m.packed[:100], m.params[:100])
-	gemm10x10TBPBiasReluPackB(m.packed[100:][:100], m.params[110:][:100])
+	m.packInto(m.packed)
 	m.packStale = false
 }
 

@@ -193,11 +193,16 @@ func (m *Model) ParamBlock() []float32 {
 	return m.params
 }
 
+// packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
+func (m *Model) packInto(dst []float32) {
+	gemm12x36TBPPackB(dst[:432], m.params[76:][:432])
+	gemm3x12TBPBiasPackB(dst[432:][:36], m.params[544:][:36])
+	gemm12x36TBPBiasPackB(dst[468:][:432], m.params[76:][:432])
+}
+
 // repack packs the weights of the x·Wᵀ products from params into packed.
 func (m *Model) repack() {
-	gemm12x36TBPPackB(m.packed[:432], m.params[76:][:432])
-	gemm3x12TBPBiasPackB(m.packed[432:][:36], m.params[544:][:36])
-	gemm12x36TBPBiasPackB(m.packed[468:][:432], m.params[76:][:432])
+	m.packInto(m.packed)
 	m.packStale = false
 }
 

@@ -212,17 +212,22 @@ func (m *Model) ParamBlock() []float32 {
 	return m.params
 }
 
+// packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
+func (m *Model) packInto(dst []float32) {
+	gemm12x20TBPPackB(dst[:240], m.params[:240])
+	gemm12x20TBPBiasPackB(dst[240:][:240], m.params[252:][:240])
+	gemm24x4TBPBiasPackB(dst[480:][:96], m.params[504:][:96])
+	gemm24x6TBPPackB(dst[576:][:144], m.params[600:][:144])
+	gemm24x6TBPBiasPackB(dst[720:][:144], m.params[792:][:144])
+	gemm24x6TBPPackB(dst[864:][:144], m.params[936:][:144])
+	gemm5x20TBPPackB(dst[1008:][:100], m.params[1128:][:100])
+	gemm15x6TBPBiasPackB(dst[1108:][:90], m.params[1233:][:90])
+	gemm15x5TBPBiasPackB(dst[1198:][:75], m.params[1323:][:75])
+}
+
 // repack packs the weights of the x·Wᵀ products from params into packed.
 func (m *Model) repack() {
-	gemm12x20TBPPackB(m.packed[:240], m.params[:240])
-	gemm12x20TBPBiasPackB(m.packed[240:][:240], m.params[252:][:240])
-	gemm24x4TBPBiasPackB(m.packed[480:][:96], m.params[504:][:96])
-	gemm24x6TBPPackB(m.packed[576:][:144], m.params[600:][:144])
-	gemm24x6TBPBiasPackB(m.packed[720:][:144], m.params[792:][:144])
-	gemm24x6TBPPackB(m.packed[864:][:144], m.params[936:][:144])
-	gemm5x20TBPPackB(m.packed[1008:][:100], m.params[1128:][:100])
-	gemm15x6TBPBiasPackB(m.packed[1108:][:90], m.params[1233:][:90])
-	gemm15x5TBPBiasPackB(m.packed[1198:][:75], m.params[1323:][:75])
+	m.packInto(m.packed)
 	m.packStale = false
 }
 

@@ -185,11 +185,16 @@ func (m *Model) ParamBlock() []float32 {
 	return m.params
 }
 
+// packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
+func (m *Model) packInto(dst []float32) {
+	gemm32x10TBPBiasReluPackB(dst[:320], m.params[563:][:320])
+	gemm16x32TBPBiasReluPackB(dst[320:][:512], m.params[:512])
+	gemm3x16TBPBiasPackB(dst[832:][:48], m.params[512:][:48])
+}
+
 // repack packs the weights of the x·Wᵀ products from params into packed.
 func (m *Model) repack() {
-	gemm32x10TBPBiasReluPackB(m.packed[:320], m.params[563:][:320])
-	gemm16x32TBPBiasReluPackB(m.packed[320:][:512], m.params[:512])
-	gemm3x16TBPBiasPackB(m.packed[832:][:48], m.params[512:][:48])
+	m.packInto(m.packed)
 	m.packStale = false
 }
 

@@ -74,14 +74,17 @@ type Model struct {
 
 // shard is the memory of one part of a split train step (see runTrain).
 type shard struct {
-	n       int   // rows of the part in the running step
-	err     error // the part's error
-	arena   []float32
-	iarena  []int32
-	u8arena []uint8
-	scratch []float32
-	grads   []float32 // the part's gradients, laid out like params
-	job     job
+	n         int   // rows of the part in the running step
+	err       error // the part's error
+	arena     []float32
+	iarena    []int32
+	u8arena   []uint8
+	scratch   []float32
+	grads     []float32 // the part's gradients, laid out like params
+	job       job
+	packed    []float32 // the packed weights the part reads: the model's, or on several threads its own copy
+	ownPack   bool      // packed is the part's own copy
+	packStale bool      // the own copy may differ from params
 }
 
 // trainArgs are the arguments of the running train step.
@@ -130,6 +133,7 @@ func New(seed uint64) *Model {
 			s.scratch, s.grads = make([]float32, 51200), make([]float32, 61706)
 		}
 		s.job.body = s.job.exec
+		s.packed = m.packed
 	}
 	m.tbody = m.trainParts
 	m.optBody = m.optimBlocks
@@ -204,6 +208,13 @@ func (m *Model) SetThreads(n int) {
 	if need := p.Threads() * 51200; len(m.scratch) < need {
 		m.scratch = make([]float32, need)
 	}
+	for i := 1; i < len(m.shards); i++ {
+		if p.Threads() == 1 {
+			m.shards[i].packed, m.shards[i].ownPack = m.packed, false
+		} else if !m.shards[i].ownPack {
+			m.shards[i].packed, m.shards[i].ownPack, m.shards[i].packStale = make([]float32, 58920), true, true
+		}
+	}
 }
 
 // Params returns views of the parameters, then the float buffers, in declaration order.
@@ -211,7 +222,7 @@ func (m *Model) SetThreads(n int) {
 // Changes made through the views before the next Forward, Evaluate or TrainStep take effect;
 // after that call, ask for the views again or call ParamsChanged before changing them again.
 func (m *Model) Params() []Tensor {
-	m.packStale = true
+	m.markStale()
 	return m.tensors
 }
 
@@ -223,16 +234,29 @@ func (m *Model) Grads() []float32 {
 // ParamBlock returns all parameters as one slice (the model's memory), in Params order.
 // Changes made through it take effect as for Params: see ParamsChanged.
 func (m *Model) ParamBlock() []float32 {
-	m.packStale = true
+	m.markStale()
 	return m.params
+}
+
+// packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
+func (m *Model) packInto(dst []float32) {
+	gemm120x400TBPBiasReluPackB(dst[:48000], m.params[2572:][:48000])
+	gemm84x120TBPBiasReluPackB(dst[48000:][:10080], m.params[50692:][:10080])
+	gemm10x84TBPBiasPackB(dst[58080:][:840], m.params[60856:][:840])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.
 func (m *Model) repack() {
-	gemm120x400TBPBiasReluPackB(m.packed[:48000], m.params[2572:][:48000])
-	gemm84x120TBPBiasReluPackB(m.packed[48000:][:10080], m.params[50692:][:10080])
-	gemm10x84TBPBiasPackB(m.packed[58080:][:840], m.params[60856:][:840])
+	m.packInto(m.packed)
 	m.packStale = false
+}
+
+// markStale flags packed and the parts' own copies of it as stale.
+func (m *Model) markStale() {
+	m.packStale = true
+	for i := range m.shards {
+		m.shards[i].packStale = true
+	}
 }
 
 // ParamsChanged tells the model that its parameters were changed through memory obtained
@@ -240,7 +264,7 @@ func (m *Model) repack() {
 // for its matrix kernels), which the next Forward, Evaluate or TrainStep then rebuilds.
 // Params, ParamBlock and Load do this themselves.
 func (m *Model) ParamsChanged() {
-	m.packStale = true
+	m.markStale()
 }
 
 // SetLR sets the optimizer's learning rate.
@@ -303,7 +327,7 @@ func (m *Model) Save(w io.Writer) error {
 // before changing anything: on an error the model is unchanged. F32 and F64 data load into
 // either build.
 func (m *Model) Load(r io.Reader) error {
-	m.packStale = true
+	m.markStale()
 	lr := []float32{m.lr}
 	if err := runtime.LoadTensors(r, m.slots(lr)); err != nil {
 		return fmt.Errorf("seedlenetpoison: load: %w", err)

@@ -30,5 +30,5 @@ func (m *Model) optimize() {
 	}
 	m.optArgs = [3]float32{mb, gb, lr}
 	m.job.pool.ForGrain(16, 1, m.optBody)
-	m.packStale = true
+	m.markStale()
 }
