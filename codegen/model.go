@@ -204,6 +204,7 @@ func (g *gen) emitNew(file *jen.File) {
 	body = append(body, g.shardInit()...)
 	body = append(body, g.optimInit()...)
 	body = append(body, id("m").Dot("tensors").Op("=").Index().Id("Tensor").Add(lines(tensors...)))
+	body = append(body, id("m").Dot("SetThreads").Call(lit(0)))
 	body = append(body, jen.Return(id("m")))
 	seed := id("seed")
 	if !needRNG {
@@ -211,7 +212,8 @@ func (g *gen) emitNew(file *jen.File) {
 	}
 	file.Comment("New returns a model whose parameters and buffers are initialized as the source declares")
 	file.Comment("(PyTorch's default schemes), drawing from a runtime.RNG seeded with seed, in parameter")
-	file.Comment("order: the same seed gives the same model.")
+	file.Comment("order: the same seed gives the same model. It runs on runtime.GOMAXPROCS(0) threads (see")
+	file.Comment("SetThreads).")
 	file.Func().Id("New").Params(seed.Uint64()).Op("*").Id("Model").Block(body...)
 	file.Line()
 }

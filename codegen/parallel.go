@@ -9,9 +9,10 @@ import (
 )
 
 // Parallel kernels. A Model owns a runtime.Pool (SetThreads; a new Model
-// runs on one thread: the hand-offs of a pool cost more than they save on
-// the LSTM's small per-step products, so threads are opt-in) and one job, the loop of the kernel that runs: a
-// Model runs one kernel at a time. A parallel kernel takes jb *job first,
+// runs on GOMAXPROCS threads, and runtime.Grain's cost rule keeps loops too
+// small to repay a hand-off, such as the LSTM's per-step products, on the
+// caller) and one job, the loop of the kernel that runs: a Model runs one
+// kernel at a time. A parallel kernel takes jb *job first,
 // stores its slices in jb.f and a non-capturing func literal in jb.run,
 // then runs jb.body (the method value jb.exec, built once in New) through
 // the pool: no allocation per call.
@@ -201,8 +202,8 @@ func (g *gen) emitJob(file *jen.File, scratch int) {
 	file.Line()
 	file.Comment("SetThreads sets the number of threads the heavy kernels (convolutions, large matrix")
 	file.Comment("products) run on, splitting them over independent rows: results are bit-identical for")
-	file.Comment("every thread count. n <= 0 means runtime.GOMAXPROCS(0). A new Model runs on 1 thread; small")
-	file.Comment("layers stay on the calling goroutine whatever the count (runtime.Grain's cost rule).")
+	file.Comment("every thread count. n <= 0 means runtime.GOMAXPROCS(0), the count New sets; small layers")
+	file.Comment("stay on the calling goroutine whatever the count (runtime.Grain's cost rule).")
 	if f := g.splitTrain(); f != nil {
 		file.Commentf("A train step runs its batch in %d parts, one per thread (see runTrain).", f.Shards)
 	}

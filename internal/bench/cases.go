@@ -40,9 +40,13 @@ func Cases() []Case {
 		}
 		return s
 	}
+	// The cases run on one thread (a new Model takes GOMAXPROCS), except
+	// lenet2, lenet on 2 threads: the same results, its train step split
+	// in two halves (passes/shard.go).
 	mlp, lenet, lstm := seedmlp.New(1), seedlenet.New(1), seedlstm.New(1)
-	// lenet2 is lenet on 2 threads (SetThreads): the same results, split
-	// over the samples of the convolutions and the rows of the products.
+	mlp.SetThreads(1)
+	lenet.SetThreads(1)
+	lstm.SetThreads(1)
 	lenet2 := seedlenet.New(1)
 	lenet2.SetThreads(2)
 	mx, my := fill(seedmlp.MaxBatch*seedmlp.XRow, -1, 1), fill(seedmlp.MaxBatch*seedmlp.YRow, 0, 1)

@@ -14,7 +14,7 @@ func inferAdd5(dst []float32, x0 []float32, x1 []float32) {
 // infer %6 = matmul %0, %1, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,24,200]
 func inferMatmul6(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n*24, 17, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*24, 263, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -54,7 +54,7 @@ func inferFused13(n int, dst []float32, x0 []float32, x1 []float32) {
 // infer %16 = matmul %13, %2, %15 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul16(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -79,7 +79,7 @@ func inferFused21(n int, dst []float32, x0 []float32, x1 []float32) {
 // infer %25 = matmul %22, %2, %24 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -97,7 +97,7 @@ func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %34 = matmul %31, %2, %33 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul34(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -115,7 +115,7 @@ func inferMatmul34(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %43 = matmul %40, %2, %42 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul43(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -133,7 +133,7 @@ func inferMatmul43(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %52 = matmul %49, %2, %51 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul52(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -151,7 +151,7 @@ func inferMatmul52(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %61 = matmul %58, %2, %60 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul61(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -169,7 +169,7 @@ func inferMatmul61(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %70 = matmul %67, %2, %69 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul70(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -187,7 +187,7 @@ func inferMatmul70(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %79 = matmul %76, %2, %78 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul79(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -205,7 +205,7 @@ func inferMatmul79(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %88 = matmul %85, %2, %87 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul88(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -223,7 +223,7 @@ func inferMatmul88(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %97 = matmul %94, %2, %96 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul97(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -241,7 +241,7 @@ func inferMatmul97(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %106 = matmul %103, %2, %105 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul106(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -259,7 +259,7 @@ func inferMatmul106(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %115 = matmul %112, %2, %114 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul115(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -277,7 +277,7 @@ func inferMatmul115(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %124 = matmul %121, %2, %123 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul124(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -295,7 +295,7 @@ func inferMatmul124(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %133 = matmul %130, %2, %132 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul133(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -313,7 +313,7 @@ func inferMatmul133(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %142 = matmul %139, %2, %141 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul142(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -331,7 +331,7 @@ func inferMatmul142(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %151 = matmul %148, %2, %150 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul151(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -349,7 +349,7 @@ func inferMatmul151(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %160 = matmul %157, %2, %159 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul160(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -367,7 +367,7 @@ func inferMatmul160(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %169 = matmul %166, %2, %168 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul169(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -385,7 +385,7 @@ func inferMatmul169(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %178 = matmul %175, %2, %177 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul178(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -403,7 +403,7 @@ func inferMatmul178(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %187 = matmul %184, %2, %186 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul187(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -421,7 +421,7 @@ func inferMatmul187(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %196 = matmul %193, %2, %195 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul196(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -439,7 +439,7 @@ func inferMatmul196(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %205 = matmul %202, %2, %204 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul205(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -457,7 +457,7 @@ func inferMatmul205(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %214 = matmul %211, %2, %213 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul214(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -513,7 +513,7 @@ func inferConcat244(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // infer %250 = matmul %244, %245, %249 {epilogue="add(a0,a1)", tb=true} : f32[B,24,200]
 func inferMatmul250(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n*24, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*24, 27, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -529,7 +529,7 @@ func inferMatmul250(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %466 = matmul %463, %464, %465 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
 func inferMatmul466(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 5243, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -640,7 +640,7 @@ func trainFused337(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 // train %703 = matmul %700, %701, %702, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
 func trainMatmul703(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	{
-		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 5243, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -695,7 +695,7 @@ func trainFused708(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 // train %711 = matmul %708, %701 : f32[B,50]
 func trainMatmul711(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 328, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 5243, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -755,7 +755,7 @@ func trainConcat718(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // train %719 = matmul %718, %365 : f32[B,50]
 func trainMatmul719(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 2, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -853,7 +853,7 @@ func trainConcat924(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 // train %927 = matmul %924, %364 : f32[B,24,50]
 func trainMatmul927(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n*24, 2, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*24, 27, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1

@@ -24,7 +24,7 @@ func inferFused10(dst []float32, x0 []float32) {
 // infer %13 = conv2d %0, %1, %3, %8, %10, %11, %12 {dilation=[1,1], epilogue="relu(add(mul(mul(sub(add(a0,a1),a2),a3),a4),a5))", pad=[1,1], stride=[1,1]} : f32[B,8,16,16]
 func inferConv2d13(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
 	{
-		jb.set(n, n, 1, 6912, tmp, [8][]float32{dst, x0, x1, x2, x3, x4, x5, x6}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 5, 6912, tmp, [8][]float32{dst, x0, x1, x2, x3, x4, x5, x6}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2, x3, x4, x5, x6 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4], jb.f[5], jb.f[6], jb.f[7]
 			_, _, _, _, _, _, _, _, _ = n, dst, x0, x1, x2, x3, x4, x5, x6
@@ -79,7 +79,7 @@ func inferConv2d13(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %14 = maxpool2d %13 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,8,8,8]
 func inferMaxpool2d14(jb *job, n int, dst []float32, x0 []float32) {
 	{
-		jb.set(n, n*8, 128, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*8, 2048, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
@@ -93,7 +93,7 @@ func inferMaxpool2d14(jb *job, n int, dst []float32, x0 []float32) {
 // infer %18 = conv2d %14, %15, %17 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[1,1], stride=[2,2]} : f32[B,16,4,4]
 func inferConv2d18(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 1152, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 15, 1152, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -142,7 +142,7 @@ func inferConv2d18(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %19 = avgpool2d %18 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,16,2,2]
 func inferAvgpool2d19(jb *job, n int, dst []float32, x0 []float32) {
 	{
-		jb.set(n, n*16, 1024, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 16384, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
@@ -166,7 +166,7 @@ func inferAvgpool2d19(jb *job, n int, dst []float32, x0 []float32) {
 // infer %21 = conv2d %19, %20 {dilation=[2,2], epilogue="relu(a0)", pad=[2,2], stride=[1,1]} : f32[B,16,2,2]
 func inferConv2d21(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 2, 576, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 29, 576, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -222,7 +222,7 @@ func inferMean22(n int, dst []float32, x0 []float32) {
 // infer %25 = matmul %22, %23, %24 {epilogue="add(a0,a1)", tb=true} : f32[B,10]
 func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 103, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1639, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -276,7 +276,7 @@ func evalMean28(n int, dst []float32, x0 []float32) {
 // train %5 = conv2d %0, %2, %4 {dilation=[1,1], epilogue="add(a0,a1)", pad=[1,1], stride=[1,1]} : f32[B,8,16,16]
 func trainConv2d5(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 6912, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 5, 6912, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -451,7 +451,7 @@ func trainFused26(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 // train %27 = maxpool2d %26 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,8,8,8]
 func trainMaxpool2d27(jb *job, n int, dst []float32, dst1 []uint8, x0 []float32) {
 	{
-		jb.set(n, n*8, 128, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*8, 2048, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			dst1 := jb.b[0]
@@ -554,7 +554,7 @@ func trainMatmul49(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %50 = matmul %46, %39, %37 {epilogue="mul(a0,a1)"} : f32[B,16]
 func trainMatmul50(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 103, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1639, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -599,7 +599,7 @@ func trainReluGrad54(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %55 = conv2d_grad_input %54, %34 {dilation=[2,2], pad=[2,2], shape=[-1,16,2,2], stride=[1,1]} : f32[B,16,2,2]
 func trainConv2dGradInput55(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 2, 576, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 29, 576, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -641,7 +641,7 @@ func trainConv2dGradWeight56(jb *job, n int, dst []float32, tmp []float32, x0 []
 		gn := min(4, n-g0)
 		jb.at = g0
 		{
-			jb.set(n, gn, 19, 2880, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+			jb.set(n, gn, 304, 2880, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -671,7 +671,7 @@ func trainConv2dGradWeight56(jb *job, n int, dst []float32, tmp []float32, x0 []
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 		}
 		{
-			jb.set(n, 16, 8, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+			jb.set(n, 16, 114, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -691,7 +691,7 @@ func trainConv2dGradWeight56(jb *job, n int, dst []float32, tmp []float32, x0 []
 // train %57 = avgpool2d_grad %55 {kernel=[2,2], pad=[0,0], shape=[-1,16,4,4], stride=[2,2]} : f32[B,16,4,4]
 func trainAvgpool2dGrad57(jb *job, n int, dst []float32, x0 []float32) {
 	{
-		jb.set(n, n*16, 683, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 10923, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
@@ -723,7 +723,7 @@ func trainReluGrad58(jb *job, n int, dst []float32, dst1 []float32, x0 []float32
 	// elem4 = relu_grad(a0,a1)
 	elem4(d, x0[:len(d)], x1[:len(d)])
 	{
-		jb.set(n, 16, 512, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, 16, 8192, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -754,7 +754,7 @@ func trainConv2dGradWeight61(jb *job, n int, dst []float32, tmp []float32, x0 []
 		gn := min(4, n-g0)
 		jb.at = g0
 		{
-			jb.set(n, gn, 10, 5760, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+			jb.set(n, gn, 152, 5760, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -786,7 +786,7 @@ func trainConv2dGradWeight61(jb *job, n int, dst []float32, tmp []float32, x0 []
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 		}
 		{
-			jb.set(n, 16, 4, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+			jb.set(n, 16, 57, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -806,7 +806,7 @@ func trainConv2dGradWeight61(jb *job, n int, dst []float32, tmp []float32, x0 []
 // train %62 = conv2d_grad_input %58, %29, %27 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[1,1], shape=[-1,8,8,8], stride=[2,2]} : f32[B,8,8,8]
 func trainConv2dGradInput62(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 1152, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 15, 1152, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -853,7 +853,7 @@ func trainConv2dGradInput62(jb *job, n int, dst []float32, tmp []float32, x0 []f
 // train %63 = maxpool2d_grad_idx %28, %62 {kernel=[2,2], pad=[0,0], shape=[-1,8,16,16], stride=[2,2]} : f32[B,8,16,16]
 func trainMaxpool2dGradIdx63(jb *job, n int, dst []float32, dst1 []float32, x0 []uint8, x1 []float32) {
 	{
-		jb.set(n, n*8, 86, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, n*8, 1366, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]
@@ -863,7 +863,7 @@ func trainMaxpool2dGradIdx63(jb *job, n int, dst []float32, dst1 []float32, x0 [
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 8, 512, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]
@@ -894,7 +894,7 @@ func trainMul66(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 
 	// elem2 = mul(a0,a1)
 	elem2(d, x0[:len(d)], x1[:len(d)])
 	{
-		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, 8, 512, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -935,7 +935,7 @@ func trainFused69(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x
 		}
 	}
 	{
-		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0, x1, x2, x3}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, 8, 512, 0, nil, [8][]float32{dst, dst1, x0, x1, x2, x3}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1, x2, x3 := jb.f[0], jb.f[1], jb.f[2], jb.f[3], jb.f[4], jb.f[5]
 			_, _, _, _, _, _, _ = n, dst, dst1, x0, x1, x2, x3
@@ -1012,7 +1012,7 @@ func trainNeg74(jb *job, n int, dst []float32, dst1 []float32, x0 []float32) {
 	// elem6 = neg(a0)
 	elem6(d, x0[:len(d)])
 	{
-		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, 8, 512, 0, nil, [8][]float32{dst, dst1, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, dst1, x0
@@ -1042,7 +1042,7 @@ func trainAdd77(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 
 	// elem7 = add(a0,a1)
 	elem7(d, x0[:len(d)], x1[:len(d)])
 	{
-		jb.set(n, 8, 32, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, 8, 512, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -1073,7 +1073,7 @@ func trainConv2dGradWeight80(jb *job, n int, dst []float32, tmp []float32, x0 []
 		gn := min(4, n-g0)
 		jb.at = g0
 		{
-			jb.set(n, gn, 2, 34560, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+			jb.set(n, gn, 26, 34560, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -1103,7 +1103,7 @@ func trainConv2dGradWeight80(jb *job, n int, dst []float32, tmp []float32, x0 []
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 		}
 		{
-			jb.set(n, 8, 1, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+			jb.set(n, 8, 10, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1

@@ -21,7 +21,7 @@ func inferGather2(n int, dst []float32, x0 []float32, x1 []int32) error {
 // infer %7 = matmul %2, %3, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,6,36]
 func inferMatmul7(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n*6, 57, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 911, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -71,7 +71,7 @@ func inferSlice18(n int, dst []float32, x0 []float32) {
 // infer %20 = matmul %17, %4, %6 {epilogue="add(a0,a1)", tb=true} : f32[B,36]
 func inferMatmul20(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 38, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 607, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -425,7 +425,7 @@ func trainConcat114(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 // train %117 = matmul %114, %4, %109, %99 {epilogue="add(mul(a1,a2),a0)"} : f32[B,12]
 func trainMatmul117(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	{
-		jb.set(n, n, 38, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 607, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -554,7 +554,7 @@ func trainFused176(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 [
 // train %188 = matmul %172, %3 : f32[B,6,8]
 func trainMatmul188(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n*6, 57, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 911, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1

@@ -11,7 +11,7 @@ import (
 // infer %3 = matmul %0, %1, %2 {epilogue="add(a0,a1)", tb=true} : f32[B,16]
 func inferMatmul3(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 103, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1639, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -86,7 +86,7 @@ func inferFused10(n int, dst []float32, x0 []float32, x1 []float32, x2 []float32
 // infer %13 = matmul %10, %11, %12 {epilogue="add(a0,a1)", tb=true} : f32[B,3]
 func inferMatmul13(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 342, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 5462, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -275,7 +275,7 @@ func trainMatmul25(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %26 = matmul %22, %15, %13 {epilogue="gelu_grad(a1,a0)"} : f32[B,16]
 func trainMatmul26(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 342, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 5462, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1

@@ -11,7 +11,7 @@ import (
 // infer %4 = conv2d %0, %1, %3 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f64[B,6,28,28]
 func inferConv2d4(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 1, 27776, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 3, 27776, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -55,7 +55,7 @@ func inferConv2d4(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1
 // infer %5 = maxpool2d %4 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f64[B,6,14,14]
 func inferMaxpool2d5(jb *job, n int, dst []float64, x0 []float64) {
 	{
-		jb.set(n, n*6, 14, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 223, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
@@ -91,7 +91,7 @@ func inferMaxpool2d5(jb *job, n int, dst []float64, x0 []float64) {
 // infer %9 = conv2d %5, %6, %8 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f64[B,16,10,10]
 func inferConv2d9(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 1, 23240, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 23240, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -135,7 +135,7 @@ func inferConv2d9(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1
 // infer %10 = maxpool2d %9 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f64[B,16,5,5]
 func inferMaxpool2d10(jb *job, n int, dst []float64, x0 []float64) {
 	{
-		jb.set(n, n*16, 110, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 1748, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
@@ -171,7 +171,7 @@ func inferMaxpool2d10(jb *job, n int, dst []float64, x0 []float64) {
 // infer %14 = matmul %11, %12, %13 {epilogue="relu(add(a0,a1))", tb=true} : f64[B,120]
 func inferMatmul14(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 1, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 6, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -187,7 +187,7 @@ func inferMatmul14(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x
 // infer %17 = matmul %14, %15, %16 {epilogue="relu(add(a0,a1))", tb=true} : f64[B,84]
 func inferMatmul17(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -203,7 +203,7 @@ func inferMatmul17(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x
 // infer %20 = matmul %17, %18, %19 {epilogue="add(a0,a1)", tb=true} : f64[B,10]
 func inferMatmul20(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 20, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 313, 0, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -256,7 +256,7 @@ func evalMean23(n int, dst []float64, x0 []float64) {
 // train %6 = maxpool2d %5 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f64[B,6,14,14]
 func trainMaxpool2d6(jb *job, n int, dst []float64, dst1 []uint8, x0 []float64) {
 	{
-		jb.set(n, n*6, 14, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 223, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			dst1 := jb.b[0]
@@ -295,7 +295,7 @@ func trainMaxpool2d6(jb *job, n int, dst []float64, dst1 []uint8, x0 []float64) 
 // train %12 = maxpool2d %11 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f64[B,16,5,5]
 func trainMaxpool2d12(jb *job, n int, dst []float64, dst1 []uint8, x0 []float64) {
 	{
-		jb.set(n, n*16, 110, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 1748, 0, nil, [8][]float64{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			dst1 := jb.b[0]
@@ -397,7 +397,7 @@ func trainMatmul31(n int, dst []float64, x0 []float64, x1 []float64) {
 // train %32 = matmul %28, %21, %20 {epilogue="relu_grad(a1,a0)"} : f64[B,84]
 func trainMatmul32(jb *job, n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 20, 0, nil, [8][]float64{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 313, 0, nil, [8][]float64{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -440,7 +440,7 @@ func trainMatmul35(n int, dst []float64, x0 []float64, x1 []float64) {
 // train %36 = matmul %32, %18, %17 {epilogue="relu_grad(a1,a0)"} : f64[B,120]
 func trainMatmul36(jb *job, n int, dst []float64, dst1 []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 2, 0, nil, [8][]float64{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, nil, [8][]float64{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -483,7 +483,7 @@ func trainMatmul39(n int, dst []float64, x0 []float64, x1 []float64) {
 // train %41 = matmul %36, %15, %40 {epilogue="relu_grad(a1,a0)"} : f64[B,400]
 func trainMatmul41(jb *job, n int, dst []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 1, 0, nil, [8][]float64{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 6, 0, nil, [8][]float64{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -503,7 +503,7 @@ func trainMatmul41(jb *job, n int, dst []float64, x0 []float64, x1 []float64, x2
 // train %43 = maxpool2d_grad_idx %13, %42 {kernel=[2,2], pad=[0,0], shape=[-1,16,10,10], stride=[2,2]} : f64[B,16,10,10]
 func trainMaxpool2dGradIdx43(jb *job, n int, dst []float64, dst1 []float64, x0 []uint8, x1 []float64) {
 	{
-		jb.set(n, n*16, 219, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 3496, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]
@@ -524,7 +524,7 @@ func trainMaxpool2dGradIdx43(jb *job, n int, dst []float64, dst1 []float64, x0 [
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 16, 82, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 16, 1311, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]
@@ -547,7 +547,7 @@ func trainMaxpool2dGradIdx43(jb *job, n int, dst []float64, dst1 []float64, x0 [
 // train %46 = conv2d_grad_weight %6, %43 {dilation=[1,1], pad=[0,0], shape=[16,6,5,5], stride=[1,1]} : f64[16,6,5,5]
 func trainConv2dGradWeight46(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64) {
 	{
-		jb.set(n, 150, 2, 27880, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, 150, 30, 27880, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -589,7 +589,7 @@ func trainConv2dGradWeight46(jb *job, n int, dst []float64, tmp []float64, x0 []
 // train %47 = conv2d_grad_input %43, %8, %6 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[0,0], shape=[-1,6,14,14], stride=[1,1]} : f64[B,6,14,14]
 func trainConv2dGradInput47(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64, x2 []float64) {
 	{
-		jb.set(n, n, 1, 23240, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 23240, tmp, [8][]float64{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -675,7 +675,7 @@ func trainConv2dGradInput47(jb *job, n int, dst []float64, tmp []float64, x0 []f
 // train %48 = maxpool2d_grad_idx %7, %47 {kernel=[2,2], pad=[0,0], shape=[-1,6,28,28], stride=[2,2]} : f64[B,6,28,28]
 func trainMaxpool2dGradIdx48(jb *job, n int, dst []float64, dst1 []float64, x0 []uint8, x1 []float64) {
 	{
-		jb.set(n, n*6, 28, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 446, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]
@@ -696,7 +696,7 @@ func trainMaxpool2dGradIdx48(jb *job, n int, dst []float64, dst1 []float64, x0 [
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 6, 11, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 6, 168, 0, nil, [8][]float64{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]
@@ -724,7 +724,7 @@ func trainMaxpool2dGradIdx48(jb *job, n int, dst []float64, dst1 []float64, x0 [
 // train %51 = conv2d_grad_input %48, %2 {dilation=[1,1], pad=[0,0], shape=[-1,1,32,32], stride=[1,1]} : f64[B,1,32,32]
 func trainConv2dGradInput51(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64) {
 	{
-		jb.set(n, n, 1, 27776, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 3, 27776, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -800,7 +800,7 @@ func trainConv2dGradInput51(jb *job, n int, dst []float64, tmp []float64, x0 []f
 // train %52 = conv2d_grad_weight %0, %48 {dilation=[1,1], pad=[0,0], shape=[6,1,5,5], stride=[1,1]} : f64[6,1,5,5]
 func trainConv2dGradWeight52(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1 []float64) {
 	{
-		jb.set(n, 25, 1, 33302, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, 25, 13, 33302, tmp, [8][]float64{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1

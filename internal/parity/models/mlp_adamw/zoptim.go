@@ -21,6 +21,6 @@ func (m *Model) optimize() {
 	rbc2 := float32(1 / math.Sqrt(1-math.Pow(0.99, t)))
 	decay := 1 - lr*0.05
 	m.optArgs = [3]float32{decay, rbc2, stepSize}
-	m.job.pool.ForGrain(1, 1, m.optBody)
+	m.job.pool.ForGrain(1, 4, m.optBody)
 	m.packStale = true
 }

@@ -15,6 +15,6 @@ func (m *Model) optimBlocks(lo, hi int) {
 func (m *Model) optimize() {
 	lr := m.lr
 	m.optArgs = [1]float32{lr}
-	m.job.pool.ForGrain(1, 1, m.optBody)
+	m.job.pool.ForGrain(1, 4, m.optBody)
 	m.packStale = true
 }

@@ -12,7 +12,7 @@ import (
 // infer %4 = conv2d %0, %1, %3 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[1,1], stride=[1,1]} : f32[B,4,9,9]
 func inferConv2d4(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 3, 1458, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 45, 1458, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -123,7 +123,7 @@ func inferFused14(dst []float32, x0 []float32) {
 // infer %15 = matmul %7, %8, %9, %12, %14, %10, %11 {epilogue="relu(add(mul(mul(sub(add(a0,a1),a2),a3),a4),a5))", tb=true} : f32[B,12]
 func inferMatmul15(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32, x5 []float32, x6 []float32) {
 	{
-		jb.set(n, n, 38, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 607, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -141,7 +141,7 @@ func inferMatmul15(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %18 = matmul %15, %16, %17 {epilogue="add(a0,a1)", tb=true} : f32[B,3]
 func inferMatmul18(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 456, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 7282, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -224,7 +224,7 @@ func trainMaxpool2d6(n int, dst []float32, dst1 []uint8, x0 []float32) {
 // train %12 = matmul %9, %10, %11 {epilogue="add(a0,a1)", tb=true} : f32[B,12]
 func trainMatmul12(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 38, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 607, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -425,7 +425,7 @@ func trainMatmul44(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %45 = matmul %41, %34, %31, %32 {epilogue="relu_grad(a1,mul(a0,a2))"} : f32[B,12]
 func trainMatmul45(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	{
-		jb.set(n, n, 456, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 7282, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -551,7 +551,7 @@ func trainAdd59(n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32
 // train %62 = matmul %59, %10 : f32[B,36]
 func trainMatmul62(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 38, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 607, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -611,7 +611,7 @@ func trainReluGrad66(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %67 = maxpool2d_grad_idx %7, %66 {kernel=[3,3], pad=[1,1], shape=[-1,4,9,9], stride=[2,2]} : f32[B,4,9,9]
 func trainMaxpool2dGradIdx67(jb *job, n int, dst []float32, dst1 []float32, x0 []uint8, x1 []float32) {
 	{
-		jb.set(n, n*4, 251, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, n*4, 4003, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]
@@ -632,7 +632,7 @@ func trainMaxpool2dGradIdx67(jb *job, n int, dst []float32, dst1 []float32, x0 [
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 4, 102, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 4, 1619, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]
@@ -659,7 +659,7 @@ func trainConv2dGradWeight70(jb *job, n int, dst []float32, tmp []float32, x0 []
 		gn := min(4, n-g0)
 		jb.at = g0
 		{
-			jb.set(n, gn, 8, 7290, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+			jb.set(n, gn, 120, 7290, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -689,7 +689,7 @@ func trainConv2dGradWeight70(jb *job, n int, dst []float32, tmp []float32, x0 []
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 		}
 		{
-			jb.set(n, 4, 3, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+			jb.set(n, 4, 45, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1

@@ -20,6 +20,6 @@ func (m *Model) optimize() {
 		mb, gb = 0, 1
 	}
 	m.optArgs = [3]float32{mb, gb, lr}
-	m.job.pool.ForGrain(1, 1, m.optBody)
+	m.job.pool.ForGrain(1, 4, m.optBody)
 	m.packStale = true
 }

@@ -6,7 +6,7 @@ package rnn_state
 // infer %4 = matmul %1, %2, %3 {epilogue="tanh(add(a0,a1))", tb=true} : f32[B,12]
 func inferMatmul4(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 69, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1093, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -24,7 +24,7 @@ func inferMatmul4(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1
 // infer %7 = matmul %1, %5, %6 {epilogue="add(a0,a1)", tb=true} : f32[B,12]
 func inferMatmul7(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 69, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1093, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -68,7 +68,7 @@ func inferAdd22(dst []float32, x0 []float32, x1 []float32) {
 // infer %23 = matmul %0, %18, %22 {epilogue="add(a0,a1)", tb=true} : f32[B,5,24]
 func inferMatmul23(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n*5, 171, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*5, 2731, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -84,7 +84,7 @@ func inferMatmul23(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %26 = matmul %11, %19, %25 {epilogue="add(a1,a0)", tb=true} : f32[B,24]
 func inferMatmul26(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 114, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1821, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -116,7 +116,7 @@ func inferFused32(n int, dst []float32, x0 []float32, x1 []float32) {
 // infer %35 = matmul %32, %19, %34 {epilogue="add(a1,a0)", tb=true} : f32[B,24]
 func inferMatmul35(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 114, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1821, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -141,7 +141,7 @@ func inferFused40(n int, dst []float32, x0 []float32, x1 []float32) {
 // infer %44 = matmul %41, %19, %43 {epilogue="add(a1,a0)", tb=true} : f32[B,24]
 func inferMatmul44(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 114, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1821, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -159,7 +159,7 @@ func inferMatmul44(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %53 = matmul %50, %19, %52 {epilogue="add(a1,a0)", tb=true} : f32[B,24]
 func inferMatmul53(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 114, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1821, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -177,7 +177,7 @@ func inferMatmul53(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %62 = matmul %59, %19, %61 {epilogue="add(a1,a0)", tb=true} : f32[B,24]
 func inferMatmul62(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 114, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1821, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -214,7 +214,7 @@ func inferConcat73(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 // infer %79 = matmul %73, %74, %78 {epilogue="add(a0,a1)", tb=true} : f32[B,5,24]
 func inferMatmul79(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n*5, 114, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*5, 1821, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -237,7 +237,7 @@ func inferFused87(n int, dst []float32, x0 []float32, x1 []float32) {
 // infer %132 = matmul %1, %130, %131 {epilogue="tanh(add(a0,a1))", tb=true} : f32[B,5]
 func inferMatmul132(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 164, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2622, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -255,7 +255,7 @@ func inferMatmul132(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %137 = matmul %129, %133, %135 {epilogue="add(a0,a1)", tb=true} : f32[B,5,15]
 func inferMatmul137(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n*5, 183, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*5, 2913, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -281,7 +281,7 @@ func inferSlice138(n int, dst []float32, x0 []float32) {
 // infer %140 = matmul %132, %134, %136 {epilogue="add(a0,a1)", tb=true} : f32[B,15]
 func inferMatmul140(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 219, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 3496, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -620,7 +620,7 @@ func trainConcat273(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // train %275 = matmul %270, %186, %264, %248 {epilogue="add(mul(a1,a2),a0)"} : f32[B,5]
 func trainMatmul275(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	{
-		jb.set(n, n, 219, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 3496, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -672,7 +672,7 @@ func trainConcat318(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 // train %321 = matmul %318, %181 : f32[B,5,6]
 func trainMatmul321(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n*5, 183, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*5, 2913, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -789,7 +789,7 @@ func trainMatmul349(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // train %350 = matmul %313, %186, %189, %308, %196 {epilogue="tanh_grad(a1,add(mul(a2,a3),a0))"} : f32[B,5]
 func trainMatmul350(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, x4 []float32) {
 	{
-		jb.set(n, n, 219, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 3496, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -870,7 +870,7 @@ func trainConcat369(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // train %370 = matmul %369, %106 : f32[B,6]
 func trainMatmul370(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 114, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 1821, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -982,7 +982,7 @@ func trainConcat409(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 // train %412 = matmul %409, %102 : f32[B,5,6]
 func trainMatmul412(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n*5, 114, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*5, 1821, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1

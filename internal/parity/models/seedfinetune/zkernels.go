@@ -11,7 +11,7 @@ import (
 // infer %3 = matmul %0, %1, %2 {epilogue="relu(add(a0,a1))", tb=true} : f32[B,32]
 func inferMatmul3(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 52, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 820, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -27,7 +27,7 @@ func inferMatmul3(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1
 // infer %6 = matmul %3, %4, %5 {epilogue="relu(add(a0,a1))", tb=true} : f32[B,16]
 func inferMatmul6(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 32, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 512, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -43,7 +43,7 @@ func inferMatmul6(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1
 // infer %9 = matmul %6, %7, %8 {epilogue="add(a0,a1)", tb=true} : f32[B,3]
 func inferMatmul9(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 342, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 5462, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -161,7 +161,7 @@ func trainMatmul18(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %19 = matmul %15, %8, %7 {epilogue="relu_grad(a1,a0)"} : f32[B,16]
 func trainMatmul19(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 342, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 5462, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1

@@ -11,7 +11,7 @@ import (
 // infer %4 = conv2d %0, %1, %3 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f32[B,6,28,28]
 func inferConv2d4(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 0, nil, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 3, 0, nil, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -29,7 +29,7 @@ func inferConv2d4(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 
 // infer %5 = maxpool2d %4 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,6,14,14]
 func inferMaxpool2d5(jb *job, n int, dst []float32, x0 []float32) {
 	{
-		jb.set(n, n*6, 42, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 669, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
@@ -43,7 +43,7 @@ func inferMaxpool2d5(jb *job, n int, dst []float32, x0 []float32) {
 // infer %9 = conv2d %5, %6, %8 {dilation=[1,1], epilogue="relu(add(a0,a1))", pad=[0,0], stride=[1,1]} : f32[B,16,10,10]
 func inferConv2d9(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 2400, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 2400, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -64,7 +64,7 @@ func inferConv2d9(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1
 // infer %10 = maxpool2d %9 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,16,5,5]
 func inferMaxpool2d10(jb *job, n int, dst []float32, x0 []float32) {
 	{
-		jb.set(n, n*16, 328, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 5243, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			_, _, _ = n, dst, x0
@@ -78,7 +78,7 @@ func inferMaxpool2d10(jb *job, n int, dst []float32, x0 []float32) {
 // infer %14 = matmul %11, %12, %13 {epilogue="relu(add(a0,a1))", tb=true} : f32[B,120]
 func inferMatmul14(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 6, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -94,7 +94,7 @@ func inferMatmul14(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %17 = matmul %14, %15, %16 {epilogue="relu(add(a0,a1))", tb=true} : f32[B,84]
 func inferMatmul17(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -110,7 +110,7 @@ func inferMatmul17(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %20 = matmul %17, %18, %19 {epilogue="add(a0,a1)", tb=true} : f32[B,10]
 func inferMatmul20(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 20, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 313, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -164,7 +164,7 @@ func evalMean23(n int, dst []float32, x0 []float32) {
 // train %6 = maxpool2d %5 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,6,14,14]
 func trainMaxpool2d6(jb *job, n int, dst []float32, dst1 []uint8, x0 []float32) {
 	{
-		jb.set(n, n*6, 42, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 669, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			dst1 := jb.b[0]
@@ -179,7 +179,7 @@ func trainMaxpool2d6(jb *job, n int, dst []float32, dst1 []uint8, x0 []float32) 
 // train %12 = maxpool2d %11 {kernel=[2,2], pad=[0,0], stride=[2,2]} : f32[B,16,5,5]
 func trainMaxpool2d12(jb *job, n int, dst []float32, dst1 []uint8, x0 []float32) {
 	{
-		jb.set(n, n*16, 328, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 5243, 0, nil, [8][]float32{dst, x0}, [2][]int32{}, [2][]uint8{dst1}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0 := jb.f[0], jb.f[1]
 			dst1 := jb.b[0]
@@ -261,7 +261,7 @@ func trainMatmul31(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %32 = matmul %28, %21, %20 {epilogue="relu_grad(a1,a0)"} : f32[B,84]
 func trainMatmul32(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 20, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 313, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -307,7 +307,7 @@ func trainMatmul35(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %36 = matmul %32, %18, %17 {epilogue="relu_grad(a1,a0)"} : f32[B,120]
 func trainMatmul36(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
@@ -353,7 +353,7 @@ func trainMatmul39(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %41 = matmul %36, %15, %40 {epilogue="relu_grad(a1,a0)"} : f32[B,400]
 func trainMatmul41(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 6, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -370,7 +370,7 @@ func trainMatmul41(jb *job, n int, dst []float32, x0 []float32, x1 []float32, x2
 // train %43 = maxpool2d_grad_idx %13, %42 {kernel=[2,2], pad=[0,0], shape=[-1,16,10,10], stride=[2,2]} : f32[B,16,10,10]
 func trainMaxpool2dGradIdx43(jb *job, n int, dst []float32, dst1 []float32, x0 []uint8, x1 []float32) {
 	{
-		jb.set(n, n*16, 219, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, n*16, 3496, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]
@@ -380,7 +380,7 @@ func trainMaxpool2dGradIdx43(jb *job, n int, dst []float32, dst1 []float32, x0 [
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 16, 11, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 16, 164, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]
@@ -403,7 +403,7 @@ func trainMaxpool2dGradIdx43(jb *job, n int, dst []float32, dst1 []float32, x0 [
 // train %46 = conv2d_grad_weight %6, %43 {dilation=[1,1], pad=[0,0], shape=[16,6,5,5], stride=[1,1]} : f32[16,6,5,5]
 func trainConv2dGradWeight46(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 21, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -432,7 +432,7 @@ func trainConv2dGradWeight46(jb *job, n int, dst []float32, tmp []float32, x0 []
 // train %47 = conv2d_grad_input %43, %8, %6 {dilation=[1,1], epilogue="relu_grad(a1,a0)", pad=[0,0], shape=[-1,6,14,14], stride=[1,1]} : f32[B,6,14,14]
 func trainConv2dGradInput47(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 1, 2400, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2, 2400, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -466,7 +466,7 @@ func trainConv2dGradInput47(jb *job, n int, dst []float32, tmp []float32, x0 []f
 // train %48 = maxpool2d_grad_idx %7, %47 {kernel=[2,2], pad=[0,0], shape=[-1,6,28,28], stride=[2,2]} : f32[B,6,28,28]
 func trainMaxpool2dGradIdx48(jb *job, n int, dst []float32, dst1 []float32, x0 []uint8, x1 []float32) {
 	{
-		jb.set(n, n*6, 28, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, n*6, 446, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]
@@ -476,7 +476,7 @@ func trainMaxpool2dGradIdx48(jb *job, n int, dst []float32, dst1 []float32, x0 [
 		jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
 	}
 	{
-		jb.set(n, 6, 2, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
+		jb.set(n, 6, 21, 0, nil, [8][]float32{dst, dst1, x1}, [2][]int32{}, [2][]uint8{x0}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x1 := jb.f[0], jb.f[1], jb.f[2]
 			x0 := jb.b[0]

@@ -14,7 +14,7 @@ func inferAdd5(dst []float32, x0 []float32, x1 []float32) {
 // infer %6 = matmul %0, %1, %5 {epilogue="add(a0,a1)", tb=true} : f32[B,20,200]
 func inferMatmul6(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n*20, 11, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*20, 164, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -54,7 +54,7 @@ func inferFused13(n int, dst []float32, x0 []float32, x1 []float32) {
 // infer %16 = matmul %13, %2, %15 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul16(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -79,7 +79,7 @@ func inferFused21(n int, dst []float32, x0 []float32, x1 []float32) {
 // infer %25 = matmul %22, %2, %24 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -97,7 +97,7 @@ func inferMatmul25(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %34 = matmul %31, %2, %33 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul34(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -115,7 +115,7 @@ func inferMatmul34(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %43 = matmul %40, %2, %42 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul43(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -133,7 +133,7 @@ func inferMatmul43(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %52 = matmul %49, %2, %51 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul52(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -151,7 +151,7 @@ func inferMatmul52(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %61 = matmul %58, %2, %60 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul61(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -169,7 +169,7 @@ func inferMatmul61(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %70 = matmul %67, %2, %69 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul70(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -187,7 +187,7 @@ func inferMatmul70(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %79 = matmul %76, %2, %78 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul79(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -205,7 +205,7 @@ func inferMatmul79(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %88 = matmul %85, %2, %87 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul88(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -223,7 +223,7 @@ func inferMatmul88(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %97 = matmul %94, %2, %96 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul97(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -241,7 +241,7 @@ func inferMatmul97(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x
 // infer %106 = matmul %103, %2, %105 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul106(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -259,7 +259,7 @@ func inferMatmul106(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %115 = matmul %112, %2, %114 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul115(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -277,7 +277,7 @@ func inferMatmul115(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %124 = matmul %121, %2, %123 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul124(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -295,7 +295,7 @@ func inferMatmul124(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %133 = matmul %130, %2, %132 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul133(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -313,7 +313,7 @@ func inferMatmul133(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %142 = matmul %139, %2, %141 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul142(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -331,7 +331,7 @@ func inferMatmul142(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %151 = matmul %148, %2, %150 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul151(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -349,7 +349,7 @@ func inferMatmul151(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %160 = matmul %157, %2, %159 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul160(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -367,7 +367,7 @@ func inferMatmul160(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %169 = matmul %166, %2, %168 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul169(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -385,7 +385,7 @@ func inferMatmul169(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %178 = matmul %175, %2, %177 {epilogue="add(a1,a0)", tb=true} : f32[B,200]
 func inferMatmul178(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 2, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -437,7 +437,7 @@ func inferConcat204(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // infer %210 = matmul %204, %205, %209 {epilogue="add(a0,a1)", tb=true} : f32[B,20,200]
 func inferMatmul210(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n*20, 2, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*20, 27, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -453,7 +453,7 @@ func inferMatmul210(jb *job, n int, dst []float32, tmp []float32, x0 []float32, 
 // infer %390 = matmul %387, %388, %389 {epilogue="add(a0,a1)", tb=true} : f32[B,1]
 func inferMatmul390(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 5243, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -564,7 +564,7 @@ func trainFused281(n int, dst []float32, x0 []float32, x1 []float32, x2 []float3
 // train %587 = matmul %584, %585, %586, %1 {epilogue="sub(add(a0,a1),a2)", tb=true} : f32[B,1]
 func trainMatmul587(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32) {
 	{
-		jb.set(n, n, 328, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 5243, 0, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -619,7 +619,7 @@ func trainFused592(n int, dst []float32, dst1 []float32, x0 []float32, x1 []floa
 // train %595 = matmul %592, %585 : f32[B,50]
 func trainMatmul595(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 328, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 5243, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -679,7 +679,7 @@ func trainConcat602(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 // train %603 = matmul %602, %305 : f32[B,50]
 func trainMatmul603(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n, 2, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 27, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1
@@ -773,7 +773,7 @@ func trainConcat772(n int, dst []float32, dst1 []float32, x0 []float32, x1 []flo
 // train %775 = matmul %772, %304 : f32[B,20,50]
 func trainMatmul775(jb *job, n int, dst []float32, x0 []float32, x1 []float32) {
 	{
-		jb.set(n, n*20, 2, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n*20, 27, 0, nil, [8][]float32{dst, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 			_, _, _, _ = n, dst, x0, x1

@@ -71,7 +71,8 @@ type Model struct {
 
 // New returns a model whose parameters and buffers are initialized as the source declares
 // (PyTorch's default schemes), drawing from a runtime.RNG seeded with seed, in parameter
-// order: the same seed gives the same model.
+// order: the same seed gives the same model. It runs on runtime.GOMAXPROCS(0) threads (see
+// SetThreads).
 func New(seed uint64) *Model {
 	m := &Model{
 		params:    make([]float32, 231),
@@ -104,6 +105,7 @@ func New(seed uint64) *Model {
 		{Name: "fc3.weight", Shape: []int{1, 10}, Data: m.params[220:][:10]},
 		{Name: "fc3.bias", Shape: []int{1}, Data: m.params[230:][:1]},
 	}
+	m.SetThreads(0)
 	return m
 }
 
@@ -151,8 +153,8 @@ func (jb *job) scratch(lo int) []float32 {
 
 // SetThreads sets the number of threads the heavy kernels (convolutions, large matrix
 // products) run on, splitting them over independent rows: results are bit-identical for
-// every thread count. n <= 0 means runtime.GOMAXPROCS(0). A new Model runs on 1 thread; small
-// layers stay on the calling goroutine whatever the count (runtime.Grain's cost rule).
+// every thread count. n <= 0 means runtime.GOMAXPROCS(0), the count New sets; small layers
+// stay on the calling goroutine whatever the count (runtime.Grain's cost rule).
 // The worker goroutines stop when the Model becomes unreachable. SetThreads allocates; it
 // must not be called during another method.
 func (m *Model) SetThreads(n int) {

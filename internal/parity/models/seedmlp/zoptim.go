@@ -20,6 +20,6 @@ func (m *Model) optimize() {
 	stepSize := float32(float64(lr) / (1 - math.Pow(0.9, t)))
 	rbc2 := float32(1 / math.Sqrt(1-math.Pow(0.999, t)))
 	m.optArgs = [2]float32{rbc2, stepSize}
-	m.job.pool.ForGrain(1, 1, m.optBody)
+	m.job.pool.ForGrain(1, 4, m.optBody)
 	m.packStale = true
 }

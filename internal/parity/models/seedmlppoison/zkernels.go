@@ -8,7 +8,7 @@ import "math"
 // infer %3 = matmul %0, %1, %2 {epilogue="relu(add(a0,a1))", tb=true} : f32[B,10]
 func inferMatmul3(jb *job, n int, dst []float32, tmp []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 164, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2622, 0, tmp, [8][]float32{dst, x0, x1, x2}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, x0, x1, x2 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, x0, x1, x2
@@ -181,7 +181,7 @@ func trainMatmul22(n int, dst []float32, x0 []float32, x1 []float32) {
 // train %23 = matmul %19, %5, %4 {epilogue="relu_grad(a1,a0)"} : f32[B,10]
 func trainMatmul23(jb *job, n int, dst []float32, dst1 []float32, x0 []float32, x1 []float32, x2 []float32) {
 	{
-		jb.set(n, n, 164, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
+		jb.set(n, n, 2622, 0, nil, [8][]float32{dst, dst1, x0, x1}, [2][]int32{}, func(jb *job, lo, hi int) {
 			n := jb.n
 			dst, dst1, x0, x1 := jb.f[0], jb.f[1], jb.f[2], jb.f[3]
 			_, _, _, _, _ = n, dst, dst1, x0, x1
