@@ -28,9 +28,10 @@ var optimizerLine = regexp.MustCompile(`(?m)^optimizer .*$`)
 // an MLP with a hand-written backward pass under each optimizer and in
 // f64, a conv net whose backward pass passes.Autodiff derives, and that
 // conv net through the whole pass pipeline with each optional pass off in
-// turn (pipelinePrograms).
+// turn (pipelinePrograms), and models whose train step runs in two halves
+// (splitPrograms).
 func testPrograms(t testing.TB) []testProgram {
-	return append(basePrograms(t), pipelinePrograms(t)...)
+	return append(append(basePrograms(t), pipelinePrograms(t)...), splitPrograms(t)...)
 }
 
 // basePrograms are testPrograms without the pipeline variants: the tests
