@@ -214,7 +214,7 @@ func (g *gen) emitJob(file *jen.File, scratch int) {
 		id("m").Dot("job").Dot("pool").Op("=").Id("p"),
 		jen.If(id("need").Op(":=").Id("p").Dot("Threads").Call().Op("*").Lit(scratch), id("len").Call(id("m").Dot("scratch")).Op("<").Id("need")).Block(
 			id("m").Dot("scratch").Op("=").Make(slice.Clone(), id("need"))),
-		jen.Add(g.shardSetThreadsBlock()),
+		g.shardSetThreads(),
 	)
 	file.Line()
 }

@@ -236,30 +236,20 @@ func (g *gen) partRepack() jen.Code {
 	)
 }
 
-// shardSetThreads is SetThreads' part for the parts' packed weights: on
-// several threads, parts after the first get their own copy (once).
-func (g *gen) shardSetThreads() []jen.Code {
+// shardSetThreads is SetThreads' statement for the parts' packed weights:
+// on several threads, parts after the first get their own copy (once).
+func (g *gen) shardSetThreads() jen.Code {
 	if !g.splitPacks() {
-		return nil
+		return jen.Null()
 	}
 	s := func() *jen.Statement { return id("m").Dot("shards").Index(id("i")) }
-	return []jen.Code{
-		jen.For(id("i").Op(":=").Lit(1), id("i").Op("<").Len(id("m").Dot("shards")), id("i").Op("++")).Block(
-			jen.If(id("p").Dot("Threads").Call().Op("==").Lit(1)).Block(
-				jen.List(s().Dot("packed"), s().Dot("ownPack")).Op("=").List(id("m").Dot("packed"), jen.False()),
-			).Else().If(jen.Op("!").Add(s().Dot("ownPack"))).Block(
-				jen.List(s().Dot("packed"), s().Dot("ownPack"), s().Dot("packStale")).Op("=").List(
-					jen.Make(jen.Index().Add(g.ft()), lit(g.packSize())), jen.True(), jen.True()),
-			)),
-	}
-}
-
-// shardSetThreadsBlock is shardSetThreads as one statement (or none).
-func (g *gen) shardSetThreadsBlock() jen.Code {
-	if st := g.shardSetThreads(); st != nil {
-		return st[0]
-	}
-	return jen.Null()
+	return jen.For(id("i").Op(":=").Lit(1), id("i").Op("<").Len(id("m").Dot("shards")), id("i").Op("++")).Block(
+		jen.If(id("p").Dot("Threads").Call().Op("==").Lit(1)).Block(
+			jen.List(s().Dot("packed"), s().Dot("ownPack")).Op("=").List(id("m").Dot("packed"), jen.False()),
+		).Else().If(jen.Op("!").Add(s().Dot("ownPack"))).Block(
+			jen.List(s().Dot("packed"), s().Dot("ownPack"), s().Dot("packStale")).Op("=").List(
+				jen.Make(jen.Index().Add(g.ft()), lit(g.packSize())), jen.True(), jen.True()),
+		))
 }
 
 // sumParts renders the body of sumParts.
