@@ -59,12 +59,6 @@ const (
 // shardable reports why f cannot run in parts, or nil.
 func shardable(f *ir.Func) error {
 	class := map[*ir.Value]shardClass{}
-	uses := map[*ir.Value][]*ir.Value{}
-	for _, v := range f.Values {
-		for _, a := range v.Args {
-			uses[a] = append(uses[a], v)
-		}
-	}
 	for _, v := range f.Values {
 		k, err := shardKind(v, class)
 		if err != nil {
@@ -117,12 +111,12 @@ func shardKind(v *ir.Value, class map[*ir.Value]shardClass) (shardClass, error) 
 			return classPartial, nil
 		}
 	}
+	if v.Op == ir.OpDropoutMask {
+		return 0, fmt.Errorf("dropout masks are drawn for the whole batch")
+	}
 	if !anyRows {
 		if batched && v.Op != ir.OpInput && v.Op != ir.OpBroadcast && v.Op != ir.OpMeanGrad && v.Op != ir.OpConst {
 			return 0, fmt.Errorf("a batched %s from unbatched arguments", v.Op)
-		}
-		if v.Op == ir.OpDropoutMask {
-			return 0, fmt.Errorf("dropout masks are drawn for the whole batch")
 		}
 		if batched {
 			return classRows, nil

@@ -72,6 +72,12 @@ func TestShardRejects(t *testing.T) {
   %1 = softmax %0 {axis=0} : f32[B,4]
   %2 = mean %1 {axes=[0,1], keepdims=false} : f32[]
   result loss = %2`, "batch axis"},
+		{"dropout", `
+  %0 = input {name="x"} : f32[B,4]
+  %1 = dropout_mask {p=0.5, seed=1, layer=0} : f32[B,4]
+  %2 = mul %0, %1 : f32[B,4]
+  %3 = mean %2 {axes=[0,1], keepdims=false} : f32[]
+  result loss = %3`, "dropout"},
 		{"loss not a reduction", `
   %0 = input {name="x"} : f32[B,4]
   %1 = sum %0 {axes=[1], keepdims=false} : f32[B]
