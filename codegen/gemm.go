@@ -228,13 +228,21 @@ func emitMatMulGEMM(k *kernel) (bool, error) {
 		return false, nil
 	}
 	k.add(jen.Clear(id("dst")), define("p", lit(0)))
-	for t := k.batch(); t >= 1; t /= 4 {
+	for _, t := range rowTiers(k.batch()) {
 		name := k.g.gemm(asm.GEMMSpec{N: N, K: c * t, TransA: true, Accumulate: true})
 		call := id(name).Call(lit(M), id(a).Index(id("p").Op("*").Lit(M), jen.Empty()), id(b).Index(id("p").Op("*").Lit(N), jen.Empty()), id("dst"))
 		k.add(jen.For(jen.Op(";").Id("p").Op("+").Lit(c * t).Op("<=").Add(k.size(kk)).Op(";").Id("p").Op("+=").Lit(c * t)).Block(call))
-		if t > 1 && t < 4 {
-			t = 4 // one row is the last size
-		}
 	}
 	return true, k.vectorEpilogue()
+}
+
+// rowTiers are the row counts of the weight-gradient products over a batch
+// of up to batch rows: batch, a quarter of it, a sixteenth... while above
+// one, then one.
+func rowTiers(batch int) []int {
+	var ts []int
+	for t := batch; t > 1; t /= 4 {
+		ts = append(ts, t)
+	}
+	return append(ts, 1)
 }

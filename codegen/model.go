@@ -11,12 +11,7 @@ import (
 // and u8, in elements; the parts of a split func side by side), and the
 // largest scratch any kernel needs.
 func (g *gen) arenaSizes() (floats, ints, bytes, scratch int) {
-	for _, f := range g.funcs {
-		c := max(f.Plan.Shards, 1)
-		floats = max(floats, c*f.Plan.ArenaElems)
-		ints = max(ints, c*f.Plan.IntArena.Elems)
-		bytes = max(bytes, c*f.Plan.U8Arena.Elems)
-	}
+	floats, ints, bytes = ir.ModelArenas(g.p)
 	for _, c := range g.calls {
 		scratch = max(scratch, c.k.scratch)
 	}

@@ -76,12 +76,20 @@ func (g *gen) packedView(i int) jen.Code {
 // repackIfStale renders the check that starts the run method of f when one
 // of its kernels reads a packed weight.
 func (g *gen) repackIfStale(f *ir.Func) []jen.Code {
+	if !g.readsPacked(f) {
+		return nil
+	}
+	return []jen.Code{jen.If(id("m").Dot("packStale")).Block(id("m").Dot("repack").Call())}
+}
+
+// readsPacked reports whether a kernel of f reads a packed weight.
+func (g *gen) readsPacked(f *ir.Func) bool {
 	for _, v := range f.Values {
 		if c := g.calls[v]; c != nil && c.k.pack > 0 {
-			return []jen.Code{jen.If(id("m").Dot("packStale")).Block(id("m").Dot("repack").Call())}
+			return true
 		}
 	}
-	return nil
+	return false
 }
 
 // packFields are the Model fields of the packed weights.

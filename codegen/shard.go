@@ -9,12 +9,18 @@ import (
 )
 
 // A split train step (ir.Func.Shards, passes.Shard) runs its batch in
-// parts: part c gets rows [c·n/S, (c+1)·n/S) and a shard of its own, the
-// memory of one part: the c-th slice of each arena, scratch, a gradient
-// block and a job (shard 0 shares the model's scratch and gradients). runTrain runs the parts through the pool, one per thread, the
-// kernels inside a part on that thread; then sumParts adds the parts' gradients into the
-// gradient block and combines their losses. The parts depend only on n,
-// so results are the same on every thread count.
+// parts: part c gets rows [c·n/S, (c+1)·n/S) and a shard, the memory of
+// one part: the c-th slice of each arena, scratch, a gradient block and a
+// job without pool (shard 0 shares the model's scratch and gradients).
+// runTrain runs the parts through the pool, one per thread, each part's
+// kernels on its thread; sumParts then combines the parts' losses, and
+// the parallel optimizer update (or sumParts, without one) adds their
+// gradients into the gradient block. The parts depend only on n, so
+// results are the same on every thread count.
+//
+// The shards' jobs have no pool: a part's kernels run each loop as one
+// call on its thread, as on a one-thread model, and need one chunk's
+// scratch.
 
 // splitPacks reports whether the parts of a split train step read packed
 // weights: on more than one thread each part then packs its own copy,
@@ -22,15 +28,7 @@ import (
 // the calling thread packing one copy for all before the parts start.
 func (g *gen) splitPacks() bool {
 	f := g.splitTrain()
-	if f == nil {
-		return false
-	}
-	for _, v := range f.Values {
-		if c := g.calls[v]; c != nil && c.k.pack > 0 {
-			return true
-		}
-	}
-	return false
+	return f != nil && g.readsPacked(f)
 }
 
 // splitTrain returns the train func when it is split, else nil.
@@ -77,7 +75,7 @@ func (g *gen) shardInit() []jen.Code {
 	// Part i's arenas are the i-th slices of the model's (sized for all parts).
 	part := func(arena string, n int) jen.Code {
 		lo := id("i").Op("*").Lit(n)
-		hi := parens(id("i").Op("+").Lit(1)).Op("*").Lit(n)
+		hi := jen.Parens(id("i").Op("+").Lit(1)).Op("*").Lit(n)
 		return id("m").Dot(arena).Index(lo, hi.Clone(), hi)
 	}
 	sp := func(f string) *jen.Statement { return id("s").Dot(f) }
@@ -184,7 +182,7 @@ func (g *gen) emitSplitRun(file *jen.File, f *ir.Func) error {
 		jen.For(id("c").Op(":=").Id("c0"), id("c").Op("<").Id("c1"), id("c").Op("++")).Block(
 			define("s", jen.Op("&").Id("m").Dot("shards").Index(id("c"))),
 			jen.List(id("lo"), id("hi")).Op(":=").List(id("c").Op("*").Id("t").Dot("n").Op("/").Lit(f.Shards),
-				parens(id("c").Op("+").Lit(1)).Op("*").Id("t").Dot("n").Op("/").Lit(f.Shards)),
+				jen.Parens(id("c").Op("+").Lit(1)).Op("*").Id("t").Dot("n").Op("/").Lit(f.Shards)),
 			jen.List(id("s").Dot("n"), id("s").Dot("err")).Op("=").List(id("hi").Op("-").Id("lo"), jen.Nil()),
 			jen.Add(g.partRepack()),
 			jen.If(id("s").Dot("n").Op(">").Lit(0)).Block(
@@ -203,8 +201,12 @@ func (g *gen) emitSplitRun(file *jen.File, f *ir.Func) error {
 	pparams := []jen.Code{id("s").Op("*").Id("shard"), jen.List(id("n"), id("total")).Int()}
 	pparams = append(pparams, params[1:]...)
 	file.Comment("trainPart runs func train on n of the step's total rows, on the memory of s.")
-	file.Func().Params(id("m").Op("*").Id("Model")).Id("trainPart").Params(pparams...).Error().Block(
-		append(append([]jen.Code{id("_").Op("=").Id("total")}, calls...), jen.Return(jen.Nil()))...)
+	var pbody []jen.Code
+	if !g.usesTotal(f) {
+		pbody = append(pbody, id("_").Op("=").Id("total"))
+	}
+	pbody = append(append(pbody, calls...), jen.Return(jen.Nil()))
+	file.Func().Params(id("m").Op("*").Id("Model")).Id("trainPart").Params(pparams...).Error().Block(pbody...)
 	file.Line()
 	sum, err := g.sumParts(f)
 	if err != nil {
@@ -219,6 +221,16 @@ func (g *gen) emitSplitRun(file *jen.File, f *ir.Func) error {
 	file.Func().Params(id("m").Op("*").Id("Model")).Id("sumParts").Params(id("n").Int()).Block(sum...)
 	file.Line()
 	return nil
+}
+
+// usesTotal reports whether a kernel of f takes the step's total rows.
+func (g *gen) usesTotal(f *ir.Func) bool {
+	for _, v := range f.Values {
+		if c := g.calls[v]; c != nil && c.k.usesTotal {
+			return true
+		}
+	}
+	return false
 }
 
 // partRepack renders the packing of part c's weights, at its start: part 0
@@ -311,6 +323,3 @@ func (g *gen) partSum(dst jen.Code, part func(base string) jen.Code) []jen.Code 
 			jen.If(id("s").Op(":=").Op("&").Id("m").Dot("shards").Index(id("i")), id("s").Dot("n").Op(">").Lit(0)).Block(add)),
 	}
 }
-
-// parens wraps c in parentheses.
-func parens(c jen.Code) *jen.Statement { return jen.Parens(c) }

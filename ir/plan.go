@@ -137,12 +137,11 @@ func TrainableElems(ps []*Param) int {
 	return n
 }
 
-// ModelArenaBytes is the scratch memory a generated model of p allocates,
-// float elements being float.Size() bytes: one float, i32 and u8 arena,
-// each the largest of its kind over p's funcs, a split func's parts
-// counted side by side (part c uses the c-th slice of each arena).
-func ModelArenaBytes(p *Program, float DType) int {
-	var floats, ints, bytes int
+// ModelArenas are the arenas a generated model of p allocates, in
+// elements of their dtypes: one float, i32 and u8 arena, each the largest
+// of its kind over p's funcs, a split func's parts counted side by side
+// (part c uses the c-th slice of each arena).
+func ModelArenas(p *Program) (floats, ints, bytes int) {
 	for _, f := range p.Funcs {
 		if pl := f.Plan; pl != nil {
 			c := max(pl.Shards, 1)
@@ -151,5 +150,12 @@ func ModelArenaBytes(p *Program, float DType) int {
 			bytes = max(bytes, c*pl.U8Arena.Elems)
 		}
 	}
+	return floats, ints, bytes
+}
+
+// ModelArenaBytes is ModelArenas in bytes, float elements being
+// float.Size() bytes.
+func ModelArenaBytes(p *Program, float DType) int {
+	floats, ints, bytes := ModelArenas(p)
 	return floats*float.Size() + ints*I32.Size() + bytes*U8.Size()
 }

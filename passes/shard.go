@@ -60,7 +60,7 @@ const (
 func shardable(f *ir.Func) error {
 	class := map[*ir.Value]shardClass{}
 	for _, v := range f.Values {
-		k, err := shardKind(v, class)
+		k, err := classify(v, class)
 		if err != nil {
 			return fmt.Errorf("v%d (%s): %v", v.ID, v.Op, err)
 		}
@@ -84,8 +84,9 @@ func shardable(f *ir.Func) error {
 	return nil
 }
 
-// shardKind classifies v given its arguments' kinds.
-func shardKind(v *ir.Value, class map[*ir.Value]shardClass) (shardClass, error) {
+// classify returns v's class given its arguments' classes, or why v
+// keeps the func whole.
+func classify(v *ir.Value, class map[*ir.Value]shardClass) (shardClass, error) {
 	batched := v.Type.Shape.Batched()
 	anyRows := false
 	for i, a := range v.Args {
@@ -159,26 +160,13 @@ func shardKind(v *ir.Value, class map[*ir.Value]shardClass) (shardClass, error) 
 // sums (gradients accumulated over an RNN's steps). A fixed term would be
 // added once per part.
 func sumsPartials(v *ir.Value, i int, class map[*ir.Value]shardClass) bool {
-	all := func() bool {
-		for _, a := range v.Args {
-			if class[a] != classPartial {
-				return false
-			}
-		}
-		return true
-	}
 	switch v.Op {
 	case ir.OpReshape, ir.OpTranspose, ir.OpSlice, ir.OpNeg, ir.OpScale:
 		return true
 	case ir.OpAdd, ir.OpConcat:
-		return all()
+		return allPartial(v.Args, class)
 	case ir.OpFused:
-		for _, a := range v.Args {
-			if class[a] != classPartial {
-				return false
-			}
-		}
-		return onlyAdds(v.Attrs.Str("expr"))
+		return allPartial(v.Args, class) && onlyAdds(v.Attrs.Str("expr"))
 	case ir.OpMatMul, ir.OpConv2dGradWeight:
 		return i >= 2 && sumsWithProduct(v, class)
 	}
@@ -192,12 +180,17 @@ func sumsWithProduct(v *ir.Value, class map[*ir.Value]shardClass) bool {
 	if v.Op == ir.OpMatMul && !v.Attrs.Bool("ta") || v.Op != ir.OpMatMul && v.Op != ir.OpConv2dGradWeight {
 		return false
 	}
-	for _, a := range v.Args[2:] {
+	return len(v.Args) > 2 && allPartial(v.Args[2:], class) && onlyAdds(v.Attrs.Str("epilogue"))
+}
+
+// allPartial reports whether every value of vs is a partial sum.
+func allPartial(vs []*ir.Value, class map[*ir.Value]shardClass) bool {
+	for _, a := range vs {
 		if class[a] != classPartial {
 			return false
 		}
 	}
-	return len(v.Args) > 2 && onlyAdds(v.Attrs.Str("epilogue"))
+	return true
 }
 
 // onlyAdds reports whether the fused expression s adds its arguments and

@@ -143,7 +143,6 @@ func (m *Model) trainParts(c0, c1 int) {
 
 // trainPart runs func train on n of the step's total rows, on the memory of s.
 func (m *Model) trainPart(s *shard, n, total int, x []float32, y []int32) error {
-	_ = total
 	inferConv2d4(&s.job, n, s.arena[37632:][:n*4704], x, m.params[:150], m.params[150:][:6])
 	trainMaxpool2d6(&s.job, n, s.arena[:n*1176], s.u8arena[:n*1176], s.arena[37632:][:n*4704])
 	inferConv2d9(&s.job, n, s.arena[50432:][:n*1600], s.scratch, s.arena[:n*1176], m.params[156:][:2400], m.params[2556:][:16])

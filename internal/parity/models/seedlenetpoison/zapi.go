@@ -158,7 +158,6 @@ func (m *Model) trainParts(c0, c1 int) {
 
 // trainPart runs func train on n of the step's total rows, on the memory of s.
 func (m *Model) trainPart(s *shard, n, total int, x []float32, y []int32) error {
-	_ = total
 	poison(s.arena[37632:][:n*4704])
 	inferConv2d4(&s.job, n, s.arena[37632:][:n*4704], x, m.params[:150], m.params[150:][:6])
 	poison(s.arena[:n*1176])
