@@ -385,14 +385,14 @@ func emitConv2dGradInput(k *kernel) error {
 	case g.wide() && gemmFits(g.wp(), g.o):
 		cols := g.taps() * g.wp()
 		k.scratch = cols + g.o*g.wp()
-		name := k.g.gemm(asm.GEMMSpec{N: g.wp(), K: g.o, TransA: true})
+		name := k.g.gemm(asm.GEMMSpec{N: g.wp(), K: g.o, TransA: true, RowsHint: g.taps()})
 		body = append([]jen.Code{define("dyw", window("tmp", L(cols), lit(g.o*g.wp())))}, g.widenDy("yb", "dyw")...)
 		body = append(body,
 			id(name).Call(lit(g.taps()), id(w), id("dyw"), window("tmp", L(0), lit(cols))),
 			jen.Clear(id("xb")),
 			g.wideCol2im("xb", "tmp"))
 	case gemmFits(g.pixels(), g.o):
-		name := k.g.gemm(asm.GEMMSpec{N: g.pixels(), K: g.o, TransA: true})
+		name := k.g.gemm(asm.GEMMSpec{N: g.pixels(), K: g.o, TransA: true, RowsHint: g.taps()})
 		body = []jen.Code{jen.Clear(id("xb")), id(name).Call(lit(g.taps()), id(w), id("yb"), id("tmp")), g.col2im(k, "xb")}
 	default:
 		body = []jen.Code{

@@ -54,7 +54,8 @@ func (g *gen) gemm(s asm.GEMMSpec) string {
 }
 
 // gemmName names a kernel after its spec, e.g. gemm10x10TBPBiasRelu for
-// N=10, K=10, TransB, PackedB, Bias and Relu.
+// N=10, K=10, TransB, PackedB, Bias and Relu, and gemm84x32TAR10 for a
+// TransA kernel planned for 10 rows.
 func gemmName(s asm.GEMMSpec) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "gemm%dx%d", s.N, s.K)
@@ -65,6 +66,9 @@ func gemmName(s asm.GEMMSpec) string {
 		if f.on {
 			b.WriteString(f.name)
 		}
+	}
+	if s.RowsHint > 0 {
+		fmt.Fprintf(&b, "R%d", s.RowsHint)
 	}
 	return b.String()
 }
@@ -214,7 +218,7 @@ func emitMatMulGEMM(k *kernel) (bool, error) {
 		if !gemmFits(N, kk.k) {
 			return false, nil
 		}
-		name := k.g.gemm(asm.GEMMSpec{N: N, K: kk.k, TransA: true})
+		name := k.g.gemm(asm.GEMMSpec{N: N, K: kk.k, TransA: true, RowsHint: M})
 		k.add(id(name).Call(lit(M), id(a), id(b), id("dst")))
 		return true, k.vectorEpilogue()
 	}
@@ -229,7 +233,7 @@ func emitMatMulGEMM(k *kernel) (bool, error) {
 	}
 	k.add(jen.Clear(id("dst")), define("p", lit(0)))
 	for _, t := range rowTiers(k.batch()) {
-		name := k.g.gemm(asm.GEMMSpec{N: N, K: c * t, TransA: true, Accumulate: true})
+		name := k.g.gemm(asm.GEMMSpec{N: N, K: c * t, TransA: true, Accumulate: true, RowsHint: M})
 		call := id(name).Call(lit(M), id(a).Index(id("p").Op("*").Lit(M), jen.Empty()), id(b).Index(id("p").Op("*").Lit(N), jen.Empty()), id("dst"))
 		k.add(jen.For(jen.Op(";").Id("p").Op("+").Lit(c * t).Op("<=").Add(k.size(kk)).Op(";").Id("p").Op("+=").Lit(c * t)).Block(call))
 	}

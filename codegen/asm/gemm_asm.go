@@ -44,6 +44,7 @@ type gemmAsm struct {
 
 	pairs    *pairState    // when plan.pairs
 	pairRows *pairRowState // when plan.pairRows
+	strip    *stripState   // during the strip's sweep
 
 	// With plan.packB: the 64-byte aligned stack buffer holding the
 	// current panel's block of B, and its row stride in bytes.
@@ -187,6 +188,9 @@ func (g *gemmAsm) ifKB(at int, f func()) {
 func (g *gemmAsm) sweep(kb kBlock) {
 	for _, grp := range g.plan.groups {
 		g.group(grp, kb)
+	}
+	if g.plan.strip > 0 {
+		g.stripSweep() // K is a single block
 	}
 }
 

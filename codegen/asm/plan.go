@@ -11,7 +11,10 @@ package asm
 // all of C, so that the rows of B one panel reads stay in L2 instead of
 // thrashing it (rows 4 KiB apart map to few sets), at the price of
 // reloading C once per block. Larger B with wide rows is packed panel by
-// panel instead (usePackB, gemm_packpanel.go).
+// panel instead (usePackB, gemm_packpanel.go). When only a panel's K rows
+// of B exceed twice l1PanelBytes (LeNet's fc1, 400 steps of 256 bytes), K
+// is cut so that each block of rows rereads the panel from L1 rather than
+// L2, at the price of one more pass over C per block.
 //
 // No plan changes the order of a sum: each element of C adds its products
 // in the order p = 0, 1, …, K-1, whatever the blocking, as the Go twin
@@ -24,6 +27,9 @@ type gemmPlan struct {
 	pairs  bool         // steps in pairs in one vector (gemm_pairs.go)
 	// rows in pairs in one vector (gemm_pairrows.go)
 	pairRows bool
+	// the last strip columns of C, after the panels, in a column strip
+	// (gemm_strip.go); 0 when none
+	strip int
 	// packB: each panel's kc×width block of B is copied into a contiguous
 	// stack buffer before the sweep of its rows, and the rows are swept in
 	// chunks of about mc rows, each through all blocks of K
@@ -61,23 +67,41 @@ func (g panelGroup) masked(lanes int) bool { return g.tail < lanes }
 
 // Blocking limits.
 const (
-	fullUnrollK = 8       // K up to this is unrolled completely
-	blockBBytes = 1 << 20 // B larger than this is swept in blocks of K
-	kcTarget    = 256     // steps per block of K, about
+	fullUnrollK  = 8        // K up to this is unrolled completely
+	blockBBytes  = 1 << 20  // B larger than this is swept in blocks of K
+	kcTarget     = 256      // steps per block of K, about
+	l1PanelBytes = 32 << 10 // a panel's block of B fits L1 beside A's rows and C
 )
 
 // blockK returns the steps per block of a blocked K: a divisor of K near
-// kcTarget if there is one, so that every block is the same loop, else
-// kcTarget, leaving a shorter last block.
-func blockK(k int) int {
-	for d := 0; d <= kcTarget/2; d++ {
-		for _, kc := range []int{kcTarget - d, kcTarget + d} {
+// target if there is one, so that every block is the same loop, else
+// target, leaving a shorter last block.
+func blockK(k, target int) int {
+	for d := 0; d <= target/2; d++ {
+		for _, kc := range []int{target - d, target + d} {
 			if k%kc == 0 {
 				return kc
 			}
 		}
 	}
-	return kcTarget
+	return target
+}
+
+// planKC returns the steps per block of K for a plain plan: blocks of about
+// kcTarget when B is large, else blocks whose panel of B fits l1PanelBytes
+// when its K rows take over twice that, else K.
+func planKC(s GEMMSpec, x *isa) int {
+	lanes := x.lanes(s.size())
+	if s.K*s.N*s.size() > blockBBytes && s.K > kcTarget {
+		return blockK(s.K, kcTarget)
+	}
+	// At twice the budget (256×256) the blocks measured 2% slower, C's
+	// extra passes costing about what L1 saves; at 400 steps 9% faster.
+	row := min(s.N, maxVecs[x.regs]*lanes) * s.size() // a panel's bytes per step
+	if target := l1PanelBytes / row; s.K > 2*target {
+		return blockK(s.K, target)
+	}
+	return s.K
 }
 
 // unrolls are the K steps per loop iteration to choose from, best first.
@@ -120,10 +144,7 @@ func planGEMM(s GEMMSpec, x *isa) gemmPlan {
 // planBlocks blocks s for x, with packed panels when packed.
 func planBlocks(s GEMMSpec, x *isa, packed bool) gemmPlan {
 	lanes := x.lanes(s.size())
-	p := gemmPlan{lanes: lanes, kc: s.K}
-	if s.K*s.N*s.size() > blockBBytes && s.K > kcTarget {
-		p.kc = blockK(s.K)
-	}
+	p := gemmPlan{lanes: lanes, kc: planKC(s, x)}
 	if packed {
 		p.packB, p.kc = true, packK(s)
 	}
@@ -139,11 +160,12 @@ func planBlocks(s GEMMSpec, x *isa, packed bool) gemmPlan {
 		p.groups = []panelGroup{{v: 1, count: 1, rows: pairRowRows, tail: s.N}}
 		return p
 	}
-	col := 0
-	for _, v := range splitPanels(ceilDiv(s.N, lanes), maxVecs[x.regs]) {
+	p.strip = stripCols(s, x, p.kc, packed)
+	col, cols := 0, s.N-p.strip
+	for _, v := range splitPanels(ceilDiv(cols, lanes), maxVecs[x.regs]) {
 		g := panelGroup{col: col, v: v, count: 1, tail: lanes}
-		if col+v*lanes > s.N {
-			g.tail = s.N - col - (v-1)*lanes
+		if col+v*lanes > cols {
+			g.tail = cols - col - (v-1)*lanes
 		}
 		g.rows = blockRows(x, v, g.masked(lanes))
 		col += g.width(lanes)

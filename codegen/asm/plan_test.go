@@ -54,8 +54,28 @@ func TestChooseUnroll(t *testing.T) {
 
 func TestBlockK(t *testing.T) {
 	for k, want := range map[int]int{1024: 256, 3200: 200, 25088: 256, 1100: 275, 52429: 256, 40000: 250} {
-		if got := blockK(k); got != want {
+		if got := blockK(k, kcTarget); got != want {
 			t.Errorf("blockK(%d) = %d, want %d", k, got, want)
+		}
+	}
+}
+
+func TestPlanKC(t *testing.T) {
+	for _, tc := range []struct {
+		s    GEMMSpec
+		x    *isa
+		want int
+	}{
+		{GEMMSpec{N: 120, K: 400, TransB: true, PackedB: true}, isaAVX512, 100}, // LeNet fc1: 100 KB panels
+		{GEMMSpec{N: 120, K: 400}, isaAVX2, 400},                                // 2 ymm: 25 KB panels
+		{GEMMSpec{N: 84, K: 120}, isaAVX512, 120},                               // 30 KB panels
+		{GEMMSpec{N: 50, K: 200}, isaAVX512, 200},                               // 200 B per step: 40 KB
+		{GEMMSpec{N: 256, K: 256}, isaAVX512, 256},                              // 64 KB: blocks measured slower
+		{GEMMSpec{N: 1024, K: 1024}, isaAVX512, 256},                            // B over 1 MiB
+		{GEMMSpec{N: 16, K: 10000}, isaAVX512, 500},                             // 64 B per step: blocks of about 512
+	} {
+		if got := planKC(tc.s, tc.x); got != tc.want {
+			t.Errorf("%+v on %s: kc = %d, want %d", tc.s, tc.x.name, got, tc.want)
 		}
 	}
 }
@@ -107,11 +127,48 @@ func checkPlan(t *testing.T, s GEMMSpec, x *isa, p gemmPlan) {
 		}
 		col += g.count * g.width(p.lanes)
 	}
-	if col != s.N {
-		t.Errorf("panels cover %d columns, want %d", col, s.N)
+	if w := p.strip; w > 0 {
+		if w > stripMaxCols {
+			t.Errorf("strip of %d columns", w)
+		}
+		if regs := stripVecs(w)*w + w + 4; regs > x.regs {
+			t.Errorf("strip of %d columns needs %d registers of %d", w, regs, x.regs)
+		}
 	}
-	if p.sweptBytes(s.size()) < s.N*s.size() {
-		t.Errorf("sweptBytes %d < row bytes %d", p.sweptBytes(s.size()), s.N*s.size())
+	if col+p.strip != s.N {
+		t.Errorf("panels cover %d columns and the strip %d, want %d", col, p.strip, s.N)
+	}
+	// The strip starts where the panels' pointers end.
+	if p.sweptBytes(s.size()) < (s.N-p.strip)*s.size() {
+		t.Errorf("sweptBytes %d < panel row bytes %d", p.sweptBytes(s.size()), (s.N-p.strip)*s.size())
+	}
+	if p.strip > 0 && p.sweptBytes(s.size()) != (s.N-p.strip)*s.size() {
+		t.Errorf("sweptBytes %d: the strip would not start at column %d", p.sweptBytes(s.size()), s.N-p.strip)
+	}
+}
+
+func TestStripCols(t *testing.T) {
+	for _, tc := range []struct {
+		s    GEMMSpec
+		x    *isa
+		want int
+	}{
+		{GEMMSpec{N: 50, K: 32, TransA: true, Accumulate: true}, isaAVX512, 2}, // the LSTM's dW_hh
+		{GEMMSpec{N: 4, K: 32, TransA: true}, isaAVX512, 4},
+		{GEMMSpec{N: 84, K: 32, TransA: true, TransB: true, PackedB: true}, isaAVX512, 4},
+		{GEMMSpec{N: 53, K: 32, TransA: true}, isaAVX512, 0},               // 5 columns: a masked vector is as cheap
+		{GEMMSpec{N: 48, K: 32, TransA: true}, isaAVX512, 0},               // no partial vector
+		{GEMMSpec{N: 50, K: 32}, isaAVX512, 0},                             // A(i:i+16,p) not one vector
+		{GEMMSpec{N: 50, K: 32, TransA: true}, isaAVX2, 0},                 // AVX-512 only (scatter)
+		{GEMMSpec{N: 50, K: 32, TransA: true, F64: true}, isaAVX512, 0},    // float32 only
+		{GEMMSpec{N: 50, K: 32, TransA: true, TransB: true}, isaAVX512, 0}, // B not packed
+	} {
+		if got := stripCols(tc.s, tc.x, tc.s.K, false); got != tc.want {
+			t.Errorf("%+v on %s: %d, want %d", tc.s, tc.x.name, got, tc.want)
+		}
+	}
+	if got := stripCols(GEMMSpec{N: 50, K: 4000, TransA: true}, isaAVX512, 250, false); got != 0 {
+		t.Errorf("K in blocks: strip of %d", got)
 	}
 }
 
@@ -171,7 +228,7 @@ func TestPackPlan(t *testing.T) {
 		kc, mc int
 	}{
 		{GEMMSpec{N: 256, K: 256}, isaAVX512, false, 256, 0},
-		{GEMMSpec{N: 120, K: 400}, isaAVX512, false, 400, 0},
+		{GEMMSpec{N: 120, K: 400}, isaAVX512, false, 100, 0},  // K blocked for L1 (planKC)
 		{GEMMSpec{N: 7, K: 40000}, isaAVX512, false, 250, 0},  // rows 28 bytes apart: blocked, not packed
 		{GEMMSpec{N: 512, K: 512}, isaAVX512, true, 512, 768}, // one chunk for 512 rows
 		{GEMMSpec{N: 1024, K: 1024}, isaAVX512, true, 512, 252},

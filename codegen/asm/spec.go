@@ -44,6 +44,10 @@ type GEMMSpec struct {
 	Relu       bool   // max(0, ·) after the bias
 	F64        bool   // float64 instead of float32
 	Source     string // optional origin printed above the kernel, e.g. "model.dl:12:7 y = relu(x @ w + b)"
+	// RowsHint, when > 0, is the row count most calls pass (a weight
+	// gradient's output features). Plans may depend on it; results do not,
+	// and calls may pass any m.
+	RowsHint int
 	// ChunkRows, when > 0, overrides the rows per chunk of a kernel
 	// planned with packed panels of B, and the fewest rows it packs for
 	// (plan.go): tests set it small so that a few rows run several
@@ -122,6 +126,8 @@ func (s GEMMSpec) validate() error {
 		return fmt.Errorf("gemm %s: N=%d, K=%d: want 1..%d", s.Name, s.N, s.K, maxDim)
 	case s.ChunkRows < 0:
 		return fmt.Errorf("gemm %s: ChunkRows=%d: want ≥ 0", s.Name, s.ChunkRows)
+	case s.RowsHint < 0:
+		return fmt.Errorf("gemm %s: RowsHint=%d: want ≥ 0", s.Name, s.RowsHint)
 	case s.PackedB && !s.TransB:
 		return fmt.Errorf("gemm %s: PackedB needs TransB", s.Name)
 	case strings.ContainsAny(s.Source, "\n\r"):

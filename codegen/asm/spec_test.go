@@ -17,6 +17,8 @@ func TestValidate(t *testing.T) {
 		{GEMMSpec{Name: "g", N: 0, K: 1}, "N=0, K=1"},
 		{GEMMSpec{Name: "g", N: 1, K: maxDim + 1}, "want 1.."},
 		{GEMMSpec{Name: "g", N: 1, K: 1, PackedB: true}, "PackedB needs TransB"},
+		{GEMMSpec{Name: "g", N: 1, K: 1, RowsHint: -1}, "RowsHint=-1"},
+		{GEMMSpec{Name: "g", N: 1, K: 1, ChunkRows: -2}, "ChunkRows=-2"},
 		{GEMMSpec{Name: "g", N: 1, K: 1, Source: "a\nb"}, "spans lines"},
 	} {
 		err := tc.spec.validate()

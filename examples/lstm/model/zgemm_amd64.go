@@ -275,7 +275,7 @@ func gemm50x1AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm50x1AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm50x32TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x32TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -292,19 +292,19 @@ func gemm50x1AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*32, len(b) ≥ 1600, len(c) ≥ m*50), c overlapping no other argument.
 //
 //go:noescape
-func gemm50x32TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm50x32TAAccR1(m int, a []float32, b []float32, c []float32)
 
-// gemm50x32TAAccAVX512 is gemm50x32TAAcc for CPUs with AVX512.
+// gemm50x32TAAccR1AVX512 is gemm50x32TAAccR1 for CPUs with AVX512.
 //
 //go:noescape
-func gemm50x32TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm50x32TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm50x32TAAccAVX2 is gemm50x32TAAcc for CPUs with AVX2.
+// gemm50x32TAAccR1AVX2 is gemm50x32TAAccR1 for CPUs with AVX2.
 //
 //go:noescape
-func gemm50x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm50x32TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm50x8TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x8TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -321,19 +321,19 @@ func gemm50x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*8, len(b) ≥ 400, len(c) ≥ m*50), c overlapping no other argument.
 //
 //go:noescape
-func gemm50x8TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm50x8TAAccR1(m int, a []float32, b []float32, c []float32)
 
-// gemm50x8TAAccAVX512 is gemm50x8TAAcc for CPUs with AVX512.
+// gemm50x8TAAccR1AVX512 is gemm50x8TAAccR1 for CPUs with AVX512.
 //
 //go:noescape
-func gemm50x8TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm50x8TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm50x8TAAccAVX2 is gemm50x8TAAcc for CPUs with AVX2.
+// gemm50x8TAAccR1AVX2 is gemm50x8TAAccR1 for CPUs with AVX2.
 //
 //go:noescape
-func gemm50x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm50x8TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm50x2TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x2TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -350,19 +350,19 @@ func gemm50x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*2, len(b) ≥ 100, len(c) ≥ m*50), c overlapping no other argument.
 //
 //go:noescape
-func gemm50x2TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm50x2TAAccR1(m int, a []float32, b []float32, c []float32)
 
-// gemm50x2TAAccAVX512 is gemm50x2TAAcc for CPUs with AVX512.
+// gemm50x2TAAccR1AVX512 is gemm50x2TAAccR1 for CPUs with AVX512.
 //
 //go:noescape
-func gemm50x2TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm50x2TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm50x2TAAccAVX2 is gemm50x2TAAcc for CPUs with AVX2.
+// gemm50x2TAAccR1AVX2 is gemm50x2TAAccR1 for CPUs with AVX2.
 //
 //go:noescape
-func gemm50x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm50x2TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm50x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x1TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -379,17 +379,17 @@ func gemm50x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 50, len(c) ≥ m*50), c overlapping no other argument.
 //
 //go:noescape
-func gemm50x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm50x1TAAccR1(m int, a []float32, b []float32, c []float32)
 
-// gemm50x1TAAccAVX512 is gemm50x1TAAcc for CPUs with AVX512.
+// gemm50x1TAAccR1AVX512 is gemm50x1TAAccR1 for CPUs with AVX512.
 //
 //go:noescape
-func gemm50x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm50x1TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm50x1TAAccAVX2 is gemm50x1TAAcc for CPUs with AVX2.
+// gemm50x1TAAccR1AVX2 is gemm50x1TAAccR1 for CPUs with AVX2.
 //
 //go:noescape
-func gemm50x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm50x1TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm50x200 sets c = a·b for m rows. It is
 //
@@ -419,7 +419,123 @@ func gemm50x200AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm50x200AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm5x32TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x32TAAccR200 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 32; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [32,m], b [32,50], c [m,50] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 1600, len(c) ≥ m*50), c overlapping no other argument.
+//
+//go:noescape
+func gemm50x32TAAccR200(m int, a []float32, b []float32, c []float32)
+
+// gemm50x32TAAccR200AVX512 is gemm50x32TAAccR200 for CPUs with AVX512.
+//
+//go:noescape
+func gemm50x32TAAccR200AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm50x32TAAccR200AVX2 is gemm50x32TAAccR200 for CPUs with AVX2.
+//
+//go:noescape
+func gemm50x32TAAccR200AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm50x8TAAccR200 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 8; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [8,m], b [8,50], c [m,50] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 400, len(c) ≥ m*50), c overlapping no other argument.
+//
+//go:noescape
+func gemm50x8TAAccR200(m int, a []float32, b []float32, c []float32)
+
+// gemm50x8TAAccR200AVX512 is gemm50x8TAAccR200 for CPUs with AVX512.
+//
+//go:noescape
+func gemm50x8TAAccR200AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm50x8TAAccR200AVX2 is gemm50x8TAAccR200 for CPUs with AVX2.
+//
+//go:noescape
+func gemm50x8TAAccR200AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm50x2TAAccR200 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 2; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [2,m], b [2,50], c [m,50] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 100, len(c) ≥ m*50), c overlapping no other argument.
+//
+//go:noescape
+func gemm50x2TAAccR200(m int, a []float32, b []float32, c []float32)
+
+// gemm50x2TAAccR200AVX512 is gemm50x2TAAccR200 for CPUs with AVX512.
+//
+//go:noescape
+func gemm50x2TAAccR200AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm50x2TAAccR200AVX2 is gemm50x2TAAccR200 for CPUs with AVX2.
+//
+//go:noescape
+func gemm50x2TAAccR200AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm50x1TAAccR200 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,50], c [m,50] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 50, len(c) ≥ m*50), c overlapping no other argument.
+//
+//go:noescape
+func gemm50x1TAAccR200(m int, a []float32, b []float32, c []float32)
+
+// gemm50x1TAAccR200AVX512 is gemm50x1TAAccR200 for CPUs with AVX512.
+//
+//go:noescape
+func gemm50x1TAAccR200AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm50x1TAAccR200AVX2 is gemm50x1TAAccR200 for CPUs with AVX2.
+//
+//go:noescape
+func gemm50x1TAAccR200AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm5x32TAAccR200 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -436,19 +552,19 @@ func gemm50x200AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*32, len(b) ≥ 160, len(c) ≥ m*5), c overlapping no other argument.
 //
 //go:noescape
-func gemm5x32TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm5x32TAAccR200(m int, a []float32, b []float32, c []float32)
 
-// gemm5x32TAAccAVX512 is gemm5x32TAAcc for CPUs with AVX512.
+// gemm5x32TAAccR200AVX512 is gemm5x32TAAccR200 for CPUs with AVX512.
 //
 //go:noescape
-func gemm5x32TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm5x32TAAccR200AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm5x32TAAccAVX2 is gemm5x32TAAcc for CPUs with AVX2.
+// gemm5x32TAAccR200AVX2 is gemm5x32TAAccR200 for CPUs with AVX2.
 //
 //go:noescape
-func gemm5x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm5x32TAAccR200AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm5x8TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm5x8TAAccR200 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -465,19 +581,19 @@ func gemm5x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*8, len(b) ≥ 40, len(c) ≥ m*5), c overlapping no other argument.
 //
 //go:noescape
-func gemm5x8TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm5x8TAAccR200(m int, a []float32, b []float32, c []float32)
 
-// gemm5x8TAAccAVX512 is gemm5x8TAAcc for CPUs with AVX512.
+// gemm5x8TAAccR200AVX512 is gemm5x8TAAccR200 for CPUs with AVX512.
 //
 //go:noescape
-func gemm5x8TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm5x8TAAccR200AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm5x8TAAccAVX2 is gemm5x8TAAcc for CPUs with AVX2.
+// gemm5x8TAAccR200AVX2 is gemm5x8TAAccR200 for CPUs with AVX2.
 //
 //go:noescape
-func gemm5x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm5x8TAAccR200AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm5x2TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm5x2TAAccR200 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -494,19 +610,19 @@ func gemm5x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*2, len(b) ≥ 10, len(c) ≥ m*5), c overlapping no other argument.
 //
 //go:noescape
-func gemm5x2TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm5x2TAAccR200(m int, a []float32, b []float32, c []float32)
 
-// gemm5x2TAAccAVX512 is gemm5x2TAAcc for CPUs with AVX512.
+// gemm5x2TAAccR200AVX512 is gemm5x2TAAccR200 for CPUs with AVX512.
 //
 //go:noescape
-func gemm5x2TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm5x2TAAccR200AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm5x2TAAccAVX2 is gemm5x2TAAcc for CPUs with AVX2.
+// gemm5x2TAAccR200AVX2 is gemm5x2TAAccR200 for CPUs with AVX2.
 //
 //go:noescape
-func gemm5x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm5x2TAAccR200AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm5x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm5x1TAAccR200 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -523,14 +639,14 @@ func gemm5x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 5, len(c) ≥ m*5), c overlapping no other argument.
 //
 //go:noescape
-func gemm5x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm5x1TAAccR200(m int, a []float32, b []float32, c []float32)
 
-// gemm5x1TAAccAVX512 is gemm5x1TAAcc for CPUs with AVX512.
+// gemm5x1TAAccR200AVX512 is gemm5x1TAAccR200 for CPUs with AVX512.
 //
 //go:noescape
-func gemm5x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm5x1TAAccR200AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm5x1TAAccAVX2 is gemm5x1TAAcc for CPUs with AVX2.
+// gemm5x1TAAccR200AVX2 is gemm5x1TAAccR200 for CPUs with AVX2.
 //
 //go:noescape
-func gemm5x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm5x1TAAccR200AVX2(m int, a []float32, b []float32, c []float32)

@@ -165,7 +165,7 @@ func gemm50x1(m int, a, b, c []float32) {
 	gemm50x1Generic(m, a, b, c)
 }
 
-// gemm50x32TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x32TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -180,11 +180,11 @@ func gemm50x1(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [32,m], b [32,50], c [m,50] in row-major order
 // (len(a) ≥ m*32, len(b) ≥ 1600, len(c) ≥ m*50), c overlapping no other argument.
-func gemm50x32TAAcc(m int, a, b, c []float32) {
-	gemm50x32TAAccGeneric(m, a, b, c)
+func gemm50x32TAAccR1(m int, a, b, c []float32) {
+	gemm50x32TAAccR1Generic(m, a, b, c)
 }
 
-// gemm50x8TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x8TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -199,11 +199,11 @@ func gemm50x32TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [8,m], b [8,50], c [m,50] in row-major order
 // (len(a) ≥ m*8, len(b) ≥ 400, len(c) ≥ m*50), c overlapping no other argument.
-func gemm50x8TAAcc(m int, a, b, c []float32) {
-	gemm50x8TAAccGeneric(m, a, b, c)
+func gemm50x8TAAccR1(m int, a, b, c []float32) {
+	gemm50x8TAAccR1Generic(m, a, b, c)
 }
 
-// gemm50x2TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x2TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -218,11 +218,11 @@ func gemm50x8TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [2,m], b [2,50], c [m,50] in row-major order
 // (len(a) ≥ m*2, len(b) ≥ 100, len(c) ≥ m*50), c overlapping no other argument.
-func gemm50x2TAAcc(m int, a, b, c []float32) {
-	gemm50x2TAAccGeneric(m, a, b, c)
+func gemm50x2TAAccR1(m int, a, b, c []float32) {
+	gemm50x2TAAccR1Generic(m, a, b, c)
 }
 
-// gemm50x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x1TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -237,8 +237,8 @@ func gemm50x2TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,50], c [m,50] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 50, len(c) ≥ m*50), c overlapping no other argument.
-func gemm50x1TAAcc(m int, a, b, c []float32) {
-	gemm50x1TAAccGeneric(m, a, b, c)
+func gemm50x1TAAccR1(m int, a, b, c []float32) {
+	gemm50x1TAAccR1Generic(m, a, b, c)
 }
 
 // gemm50x200 sets c = a·b for m rows. It is
@@ -259,7 +259,83 @@ func gemm50x200(m int, a, b, c []float32) {
 	gemm50x200Generic(m, a, b, c)
 }
 
-// gemm5x32TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x32TAAccR200 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 32; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [32,m], b [32,50], c [m,50] in row-major order
+// (len(a) ≥ m*32, len(b) ≥ 1600, len(c) ≥ m*50), c overlapping no other argument.
+func gemm50x32TAAccR200(m int, a, b, c []float32) {
+	gemm50x32TAAccR200Generic(m, a, b, c)
+}
+
+// gemm50x8TAAccR200 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 8; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [8,m], b [8,50], c [m,50] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 400, len(c) ≥ m*50), c overlapping no other argument.
+func gemm50x8TAAccR200(m int, a, b, c []float32) {
+	gemm50x8TAAccR200Generic(m, a, b, c)
+}
+
+// gemm50x2TAAccR200 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 2; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [2,m], b [2,50], c [m,50] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 100, len(c) ≥ m*50), c overlapping no other argument.
+func gemm50x2TAAccR200(m int, a, b, c []float32) {
+	gemm50x2TAAccR200Generic(m, a, b, c)
+}
+
+// gemm50x1TAAccR200 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,50], c [m,50] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 50, len(c) ≥ m*50), c overlapping no other argument.
+func gemm50x1TAAccR200(m int, a, b, c []float32) {
+	gemm50x1TAAccR200Generic(m, a, b, c)
+}
+
+// gemm5x32TAAccR200 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -274,11 +350,11 @@ func gemm50x200(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [32,m], b [32,5], c [m,5] in row-major order
 // (len(a) ≥ m*32, len(b) ≥ 160, len(c) ≥ m*5), c overlapping no other argument.
-func gemm5x32TAAcc(m int, a, b, c []float32) {
-	gemm5x32TAAccGeneric(m, a, b, c)
+func gemm5x32TAAccR200(m int, a, b, c []float32) {
+	gemm5x32TAAccR200Generic(m, a, b, c)
 }
 
-// gemm5x8TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm5x8TAAccR200 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -293,11 +369,11 @@ func gemm5x32TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [8,m], b [8,5], c [m,5] in row-major order
 // (len(a) ≥ m*8, len(b) ≥ 40, len(c) ≥ m*5), c overlapping no other argument.
-func gemm5x8TAAcc(m int, a, b, c []float32) {
-	gemm5x8TAAccGeneric(m, a, b, c)
+func gemm5x8TAAccR200(m int, a, b, c []float32) {
+	gemm5x8TAAccR200Generic(m, a, b, c)
 }
 
-// gemm5x2TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm5x2TAAccR200 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -312,11 +388,11 @@ func gemm5x8TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [2,m], b [2,5], c [m,5] in row-major order
 // (len(a) ≥ m*2, len(b) ≥ 10, len(c) ≥ m*5), c overlapping no other argument.
-func gemm5x2TAAcc(m int, a, b, c []float32) {
-	gemm5x2TAAccGeneric(m, a, b, c)
+func gemm5x2TAAccR200(m int, a, b, c []float32) {
+	gemm5x2TAAccR200Generic(m, a, b, c)
 }
 
-// gemm5x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm5x1TAAccR200 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -331,6 +407,6 @@ func gemm5x2TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,5], c [m,5] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 5, len(c) ≥ m*5), c overlapping no other argument.
-func gemm5x1TAAcc(m int, a, b, c []float32) {
-	gemm5x1TAAccGeneric(m, a, b, c)
+func gemm5x1TAAccR200(m int, a, b, c []float32) {
+	gemm5x1TAAccR200Generic(m, a, b, c)
 }

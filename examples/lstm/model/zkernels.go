@@ -711,16 +711,16 @@ func trainMatmul712(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm50x32TAAcc(1, x0[p*1:], x1[p*50:], dst)
+		gemm50x32TAAccR1(1, x0[p*1:], x1[p*50:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm50x8TAAcc(1, x0[p*1:], x1[p*50:], dst)
+		gemm50x8TAAccR1(1, x0[p*1:], x1[p*50:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm50x2TAAcc(1, x0[p*1:], x1[p*50:], dst)
+		gemm50x2TAAccR1(1, x0[p*1:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(1, x0[p*1:], x1[p*50:], dst)
+		gemm50x1TAAccR1(1, x0[p*1:], x1[p*50:], dst)
 	}
 }
 
@@ -779,16 +779,16 @@ func trainMatmul728(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x32TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x8TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x2TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 }
 
@@ -1039,16 +1039,16 @@ func trainMatmul972(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x32TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x8TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x2TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	// elem20 = add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)
@@ -1221,16 +1221,16 @@ func trainMatmul1012(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x32TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x8TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x2TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	// elem21 = add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)
@@ -1383,16 +1383,16 @@ func trainMatmul1047(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x32TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x8TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x2TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	// elem22 = add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)
@@ -1405,16 +1405,16 @@ func trainMatmul1050(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x32TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x8TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x2TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	// elem23 = add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6)
@@ -1783,16 +1783,16 @@ func trainMatmul1320(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm5x32TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x32TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm5x8TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x8TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm5x2TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x2TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x1TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 }
 
@@ -1872,16 +1872,16 @@ func trainMatmul1356(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm5x32TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x32TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm5x8TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x8TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm5x2TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x2TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x1TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	d := dst[:1000]
 	// elem20 = add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)
@@ -1974,16 +1974,16 @@ func trainMatmul1396(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm5x32TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x32TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm5x8TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x8TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm5x2TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x2TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x1TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	d := dst[:1000]
 	// elem21 = add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)
@@ -2066,16 +2066,16 @@ func trainMatmul1431(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm5x32TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x32TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm5x8TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x8TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm5x2TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x2TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm5x1TAAcc(200, x0[p*200:], x1[p*5:], dst)
+		gemm5x1TAAccR200(200, x0[p*200:], x1[p*5:], dst)
 	}
 	d := dst[:1000]
 	// elem22 = add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7)

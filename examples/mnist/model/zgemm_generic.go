@@ -394,7 +394,7 @@ func gemm10x84TBPBiasPackBGeneric(bp, b []float32) {
 	}
 }
 
-// gemm84x32TAAccGeneric is gemm84x32TAAcc in Go:
+// gemm84x32TAAccR10Generic is gemm84x32TAAccR10 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -406,7 +406,7 @@ func gemm10x84TBPBiasPackBGeneric(bp, b []float32) {
 //			c[i*84+j] = s
 //		}
 //	}
-func gemm84x32TAAccGeneric(m int, a, b, c []float32) {
+func gemm84x32TAAccR10Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -475,7 +475,7 @@ func gemm84x32TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm84x8TAAccGeneric is gemm84x8TAAcc in Go:
+// gemm84x8TAAccR10Generic is gemm84x8TAAccR10 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -487,7 +487,7 @@ func gemm84x32TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*84+j] = s
 //		}
 //	}
-func gemm84x8TAAccGeneric(m int, a, b, c []float32) {
+func gemm84x8TAAccR10Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -556,7 +556,7 @@ func gemm84x8TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm84x2TAAccGeneric is gemm84x2TAAcc in Go:
+// gemm84x2TAAccR10Generic is gemm84x2TAAccR10 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -568,7 +568,7 @@ func gemm84x8TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*84+j] = s
 //		}
 //	}
-func gemm84x2TAAccGeneric(m int, a, b, c []float32) {
+func gemm84x2TAAccR10Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -637,7 +637,7 @@ func gemm84x2TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm84x1TAAccGeneric is gemm84x1TAAcc in Go:
+// gemm84x1TAAccR10Generic is gemm84x1TAAccR10 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -649,7 +649,7 @@ func gemm84x2TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*84+j] = s
 //		}
 //	}
-func gemm84x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm84x1TAAccR10Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -789,7 +789,7 @@ func gemm84x10Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm120x32TAAccGeneric is gemm120x32TAAcc in Go:
+// gemm120x32TAAccR84Generic is gemm120x32TAAccR84 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -801,7 +801,7 @@ func gemm84x10Generic(m int, a, b, c []float32) {
 //			c[i*120+j] = s
 //		}
 //	}
-func gemm120x32TAAccGeneric(m int, a, b, c []float32) {
+func gemm120x32TAAccR84Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -870,7 +870,7 @@ func gemm120x32TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm120x8TAAccGeneric is gemm120x8TAAcc in Go:
+// gemm120x8TAAccR84Generic is gemm120x8TAAccR84 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -882,7 +882,7 @@ func gemm120x32TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*120+j] = s
 //		}
 //	}
-func gemm120x8TAAccGeneric(m int, a, b, c []float32) {
+func gemm120x8TAAccR84Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -951,7 +951,7 @@ func gemm120x8TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm120x2TAAccGeneric is gemm120x2TAAcc in Go:
+// gemm120x2TAAccR84Generic is gemm120x2TAAccR84 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -963,7 +963,7 @@ func gemm120x8TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*120+j] = s
 //		}
 //	}
-func gemm120x2TAAccGeneric(m int, a, b, c []float32) {
+func gemm120x2TAAccR84Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1032,7 +1032,7 @@ func gemm120x2TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm120x1TAAccGeneric is gemm120x1TAAcc in Go:
+// gemm120x1TAAccR84Generic is gemm120x1TAAccR84 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -1044,7 +1044,7 @@ func gemm120x2TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*120+j] = s
 //		}
 //	}
-func gemm120x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm120x1TAAccR84Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1184,7 +1184,7 @@ func gemm120x84Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm400x32TAAccGeneric is gemm400x32TAAcc in Go:
+// gemm400x32TAAccR120Generic is gemm400x32TAAccR120 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -1196,7 +1196,7 @@ func gemm120x84Generic(m int, a, b, c []float32) {
 //			c[i*400+j] = s
 //		}
 //	}
-func gemm400x32TAAccGeneric(m int, a, b, c []float32) {
+func gemm400x32TAAccR120Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1265,7 +1265,7 @@ func gemm400x32TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm400x8TAAccGeneric is gemm400x8TAAcc in Go:
+// gemm400x8TAAccR120Generic is gemm400x8TAAccR120 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -1277,7 +1277,7 @@ func gemm400x32TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*400+j] = s
 //		}
 //	}
-func gemm400x8TAAccGeneric(m int, a, b, c []float32) {
+func gemm400x8TAAccR120Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1346,7 +1346,7 @@ func gemm400x8TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm400x2TAAccGeneric is gemm400x2TAAcc in Go:
+// gemm400x2TAAccR120Generic is gemm400x2TAAccR120 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -1358,7 +1358,7 @@ func gemm400x8TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*400+j] = s
 //		}
 //	}
-func gemm400x2TAAccGeneric(m int, a, b, c []float32) {
+func gemm400x2TAAccR120Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1427,7 +1427,7 @@ func gemm400x2TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm400x1TAAccGeneric is gemm400x1TAAcc in Go:
+// gemm400x1TAAccR120Generic is gemm400x1TAAccR120 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -1439,7 +1439,7 @@ func gemm400x2TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*400+j] = s
 //		}
 //	}
-func gemm400x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm400x1TAAccR120Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0

@@ -97,7 +97,7 @@ func gemm10x84TBPBiasPackB(bp, b []float32) {
 	gemm10x84TBPBiasPackBGeneric(bp, b)
 }
 
-// gemm84x32TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x32TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -112,11 +112,11 @@ func gemm10x84TBPBiasPackB(bp, b []float32) {
 //
 // The caller guarantees m ≥ 0 and a [32,m], b [32,84], c [m,84] in row-major order
 // (len(a) ≥ m*32, len(b) ≥ 2688, len(c) ≥ m*84), c overlapping no other argument.
-func gemm84x32TAAcc(m int, a, b, c []float32) {
-	gemm84x32TAAccGeneric(m, a, b, c)
+func gemm84x32TAAccR10(m int, a, b, c []float32) {
+	gemm84x32TAAccR10Generic(m, a, b, c)
 }
 
-// gemm84x8TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x8TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -131,11 +131,11 @@ func gemm84x32TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [8,m], b [8,84], c [m,84] in row-major order
 // (len(a) ≥ m*8, len(b) ≥ 672, len(c) ≥ m*84), c overlapping no other argument.
-func gemm84x8TAAcc(m int, a, b, c []float32) {
-	gemm84x8TAAccGeneric(m, a, b, c)
+func gemm84x8TAAccR10(m int, a, b, c []float32) {
+	gemm84x8TAAccR10Generic(m, a, b, c)
 }
 
-// gemm84x2TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x2TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -150,11 +150,11 @@ func gemm84x8TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [2,m], b [2,84], c [m,84] in row-major order
 // (len(a) ≥ m*2, len(b) ≥ 168, len(c) ≥ m*84), c overlapping no other argument.
-func gemm84x2TAAcc(m int, a, b, c []float32) {
-	gemm84x2TAAccGeneric(m, a, b, c)
+func gemm84x2TAAccR10(m int, a, b, c []float32) {
+	gemm84x2TAAccR10Generic(m, a, b, c)
 }
 
-// gemm84x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x1TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -169,8 +169,8 @@ func gemm84x2TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,84], c [m,84] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 84, len(c) ≥ m*84), c overlapping no other argument.
-func gemm84x1TAAcc(m int, a, b, c []float32) {
-	gemm84x1TAAccGeneric(m, a, b, c)
+func gemm84x1TAAccR10(m int, a, b, c []float32) {
+	gemm84x1TAAccR10Generic(m, a, b, c)
 }
 
 // gemm84x10 sets c = a·b for m rows. It is
@@ -191,7 +191,7 @@ func gemm84x10(m int, a, b, c []float32) {
 	gemm84x10Generic(m, a, b, c)
 }
 
-// gemm120x32TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x32TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -206,11 +206,11 @@ func gemm84x10(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [32,m], b [32,120], c [m,120] in row-major order
 // (len(a) ≥ m*32, len(b) ≥ 3840, len(c) ≥ m*120), c overlapping no other argument.
-func gemm120x32TAAcc(m int, a, b, c []float32) {
-	gemm120x32TAAccGeneric(m, a, b, c)
+func gemm120x32TAAccR84(m int, a, b, c []float32) {
+	gemm120x32TAAccR84Generic(m, a, b, c)
 }
 
-// gemm120x8TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x8TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -225,11 +225,11 @@ func gemm120x32TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [8,m], b [8,120], c [m,120] in row-major order
 // (len(a) ≥ m*8, len(b) ≥ 960, len(c) ≥ m*120), c overlapping no other argument.
-func gemm120x8TAAcc(m int, a, b, c []float32) {
-	gemm120x8TAAccGeneric(m, a, b, c)
+func gemm120x8TAAccR84(m int, a, b, c []float32) {
+	gemm120x8TAAccR84Generic(m, a, b, c)
 }
 
-// gemm120x2TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x2TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -244,11 +244,11 @@ func gemm120x8TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [2,m], b [2,120], c [m,120] in row-major order
 // (len(a) ≥ m*2, len(b) ≥ 240, len(c) ≥ m*120), c overlapping no other argument.
-func gemm120x2TAAcc(m int, a, b, c []float32) {
-	gemm120x2TAAccGeneric(m, a, b, c)
+func gemm120x2TAAccR84(m int, a, b, c []float32) {
+	gemm120x2TAAccR84Generic(m, a, b, c)
 }
 
-// gemm120x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x1TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -263,8 +263,8 @@ func gemm120x2TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,120], c [m,120] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 120, len(c) ≥ m*120), c overlapping no other argument.
-func gemm120x1TAAcc(m int, a, b, c []float32) {
-	gemm120x1TAAccGeneric(m, a, b, c)
+func gemm120x1TAAccR84(m int, a, b, c []float32) {
+	gemm120x1TAAccR84Generic(m, a, b, c)
 }
 
 // gemm120x84 sets c = a·b for m rows. It is
@@ -285,7 +285,7 @@ func gemm120x84(m int, a, b, c []float32) {
 	gemm120x84Generic(m, a, b, c)
 }
 
-// gemm400x32TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x32TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -300,11 +300,11 @@ func gemm120x84(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [32,m], b [32,400], c [m,400] in row-major order
 // (len(a) ≥ m*32, len(b) ≥ 12800, len(c) ≥ m*400), c overlapping no other argument.
-func gemm400x32TAAcc(m int, a, b, c []float32) {
-	gemm400x32TAAccGeneric(m, a, b, c)
+func gemm400x32TAAccR120(m int, a, b, c []float32) {
+	gemm400x32TAAccR120Generic(m, a, b, c)
 }
 
-// gemm400x8TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x8TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -319,11 +319,11 @@ func gemm400x32TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [8,m], b [8,400], c [m,400] in row-major order
 // (len(a) ≥ m*8, len(b) ≥ 3200, len(c) ≥ m*400), c overlapping no other argument.
-func gemm400x8TAAcc(m int, a, b, c []float32) {
-	gemm400x8TAAccGeneric(m, a, b, c)
+func gemm400x8TAAccR120(m int, a, b, c []float32) {
+	gemm400x8TAAccR120Generic(m, a, b, c)
 }
 
-// gemm400x2TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x2TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -338,11 +338,11 @@ func gemm400x8TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [2,m], b [2,400], c [m,400] in row-major order
 // (len(a) ≥ m*2, len(b) ≥ 800, len(c) ≥ m*400), c overlapping no other argument.
-func gemm400x2TAAcc(m int, a, b, c []float32) {
-	gemm400x2TAAccGeneric(m, a, b, c)
+func gemm400x2TAAccR120(m int, a, b, c []float32) {
+	gemm400x2TAAccR120Generic(m, a, b, c)
 }
 
-// gemm400x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x1TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -357,8 +357,8 @@ func gemm400x2TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,400], c [m,400] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 400, len(c) ≥ m*400), c overlapping no other argument.
-func gemm400x1TAAcc(m int, a, b, c []float32) {
-	gemm400x1TAAccGeneric(m, a, b, c)
+func gemm400x1TAAccR120(m int, a, b, c []float32) {
+	gemm400x1TAAccR120Generic(m, a, b, c)
 }
 
 // gemm400x120 sets c = a·b for m rows. It is

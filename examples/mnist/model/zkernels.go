@@ -244,16 +244,16 @@ func trainMatmul31(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm84x32TAAcc(10, x0[p*10:], x1[p*84:], dst)
+		gemm84x32TAAccR10(10, x0[p*10:], x1[p*84:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm84x8TAAcc(10, x0[p*10:], x1[p*84:], dst)
+		gemm84x8TAAccR10(10, x0[p*10:], x1[p*84:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm84x2TAAcc(10, x0[p*10:], x1[p*84:], dst)
+		gemm84x2TAAccR10(10, x0[p*10:], x1[p*84:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm84x1TAAcc(10, x0[p*10:], x1[p*84:], dst)
+		gemm84x1TAAccR10(10, x0[p*10:], x1[p*84:], dst)
 	}
 }
 
@@ -290,16 +290,16 @@ func trainMatmul35(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm120x32TAAcc(84, x0[p*84:], x1[p*120:], dst)
+		gemm120x32TAAccR84(84, x0[p*84:], x1[p*120:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm120x8TAAcc(84, x0[p*84:], x1[p*120:], dst)
+		gemm120x8TAAccR84(84, x0[p*84:], x1[p*120:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm120x2TAAcc(84, x0[p*84:], x1[p*120:], dst)
+		gemm120x2TAAccR84(84, x0[p*84:], x1[p*120:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm120x1TAAcc(84, x0[p*84:], x1[p*120:], dst)
+		gemm120x1TAAccR84(84, x0[p*84:], x1[p*120:], dst)
 	}
 }
 
@@ -336,16 +336,16 @@ func trainMatmul39(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm400x32TAAcc(120, x0[p*120:], x1[p*400:], dst)
+		gemm400x32TAAccR120(120, x0[p*120:], x1[p*400:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm400x8TAAcc(120, x0[p*120:], x1[p*400:], dst)
+		gemm400x8TAAccR120(120, x0[p*120:], x1[p*400:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm400x2TAAcc(120, x0[p*120:], x1[p*400:], dst)
+		gemm400x2TAAccR120(120, x0[p*120:], x1[p*400:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm400x1TAAcc(120, x0[p*120:], x1[p*400:], dst)
+		gemm400x1TAAccR120(120, x0[p*120:], x1[p*400:], dst)
 	}
 }
 

@@ -19,7 +19,7 @@ func train(tag string, batch, out, in int, fwd asm.GEMMSpec, accumulateDW bool) 
 	return []Case{
 		{Spec: fwd, M: batch},
 		{Spec: asm.GEMMSpec{Name: "DX" + tag, N: in, K: out}, M: batch},
-		{Spec: asm.GEMMSpec{Name: "DW" + tag, N: in, K: batch, TransA: true, Accumulate: accumulateDW}, M: out},
+		{Spec: asm.GEMMSpec{Name: "DW" + tag, N: in, K: batch, TransA: true, Accumulate: accumulateDW, RowsHint: out}, M: out},
 	}
 }
 
@@ -90,6 +90,14 @@ func OddCases() []Case {
 		Case{Spec: asm.GEMMSpec{Name: "PairRows5x7", N: 5, K: 7, TransA: true, Bias: true, Relu: true}, M: 67},
 		Case{Spec: asm.GEMMSpec{Name: "PairRows6x1", N: 6, K: 1, TransA: true}, M: 67},
 		Case{Spec: asm.GEMMSpec{Name: "PairRows8x9", N: 8, K: 9, TransA: true, TransB: true, PackedB: true, Accumulate: true, Bias: true}, M: 67},
+	)
+	// Column strips (AVX-512, TransA, N mod 16 ≤ 4): beside panels and
+	// alone, every block height, a partial last vector, each option.
+	cs = append(cs,
+		Case{Spec: asm.GEMMSpec{Name: "Strip50x32", N: 50, K: 32, TransA: true, Accumulate: true, Bias: true, Relu: true}, M: 211},
+		Case{Spec: asm.GEMMSpec{Name: "Strip2x5", N: 2, K: 5, TransA: true}, M: 40},
+		Case{Spec: asm.GEMMSpec{Name: "Strip19x40", N: 19, K: 40, TransA: true, TransB: true, PackedB: true, Bias: true}, M: 100},
+		Case{Spec: asm.GEMMSpec{Name: "Strip4x40", N: 4, K: 40, TransA: true, Accumulate: true}, M: 70},
 	)
 	// Panel loops that end the sweep, and K in several blocks.
 	cs = append(cs,

@@ -137,7 +137,7 @@ func gemm10x16TBPBiasPackBAVX512(bp []float32, b []float32)
 //go:noescape
 func gemm10x16TBPBiasPackBAVX2(bp []float32, b []float32)
 
-// gemm16x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x4TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -154,19 +154,19 @@ func gemm10x16TBPBiasPackBAVX2(bp []float32, b []float32)
 // (len(a) ≥ m*4, len(b) ≥ 64, len(c) ≥ m*16), c overlapping no other argument.
 //
 //go:noescape
-func gemm16x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm16x4TAAccR10(m int, a []float32, b []float32, c []float32)
 
-// gemm16x4TAAccAVX512 is gemm16x4TAAcc for CPUs with AVX512.
+// gemm16x4TAAccR10AVX512 is gemm16x4TAAccR10 for CPUs with AVX512.
 //
 //go:noescape
-func gemm16x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm16x4TAAccR10AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm16x4TAAccAVX2 is gemm16x4TAAcc for CPUs with AVX2.
+// gemm16x4TAAccR10AVX2 is gemm16x4TAAccR10 for CPUs with AVX2.
 //
 //go:noescape
-func gemm16x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm16x4TAAccR10AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm16x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x1TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -183,17 +183,17 @@ func gemm16x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 16, len(c) ≥ m*16), c overlapping no other argument.
 //
 //go:noescape
-func gemm16x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm16x1TAAccR10(m int, a []float32, b []float32, c []float32)
 
-// gemm16x1TAAccAVX512 is gemm16x1TAAcc for CPUs with AVX512.
+// gemm16x1TAAccR10AVX512 is gemm16x1TAAccR10 for CPUs with AVX512.
 //
 //go:noescape
-func gemm16x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm16x1TAAccR10AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm16x1TAAccAVX2 is gemm16x1TAAcc for CPUs with AVX2.
+// gemm16x1TAAccR10AVX2 is gemm16x1TAAccR10 for CPUs with AVX2.
 //
 //go:noescape
-func gemm16x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm16x1TAAccR10AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm16x10 sets c = a·b for m rows. It is
 //
@@ -223,7 +223,7 @@ func gemm16x10AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm16x10AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm4x16TA sets c = aᵀ·b for m rows. It is
+// gemm4x16TAR144 sets c = aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 4; j++ {
@@ -239,17 +239,17 @@ func gemm16x10AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*16, len(b) ≥ 64, len(c) ≥ m*4), c overlapping no other argument.
 //
 //go:noescape
-func gemm4x16TA(m int, a []float32, b []float32, c []float32)
+func gemm4x16TAR144(m int, a []float32, b []float32, c []float32)
 
-// gemm4x16TAAVX512 is gemm4x16TA for CPUs with AVX512.
+// gemm4x16TAR144AVX512 is gemm4x16TAR144 for CPUs with AVX512.
 //
 //go:noescape
-func gemm4x16TAAVX512(m int, a []float32, b []float32, c []float32)
+func gemm4x16TAR144AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm4x16TAAVX2 is gemm4x16TA for CPUs with AVX2.
+// gemm4x16TAR144AVX2 is gemm4x16TAR144 for CPUs with AVX2.
 //
 //go:noescape
-func gemm4x16TAAVX2(m int, a []float32, b []float32, c []float32)
+func gemm4x16TAR144AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm144x4TBPAcc sets c = c + a·b for m rows. It is
 //
@@ -349,7 +349,7 @@ func gemm72x16TBPAccPackBAVX512(bp []float32, b []float32)
 //go:noescape
 func gemm72x16TBPAccPackBAVX2(bp []float32, b []float32)
 
-// gemm16x16TA sets c = aᵀ·b for m rows. It is
+// gemm16x16TAR72 sets c = aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -365,17 +365,17 @@ func gemm72x16TBPAccPackBAVX2(bp []float32, b []float32)
 // (len(a) ≥ m*16, len(b) ≥ 256, len(c) ≥ m*16), c overlapping no other argument.
 //
 //go:noescape
-func gemm16x16TA(m int, a []float32, b []float32, c []float32)
+func gemm16x16TAR72(m int, a []float32, b []float32, c []float32)
 
-// gemm16x16TAAVX512 is gemm16x16TA for CPUs with AVX512.
+// gemm16x16TAR72AVX512 is gemm16x16TAR72 for CPUs with AVX512.
 //
 //go:noescape
-func gemm16x16TAAVX512(m int, a []float32, b []float32, c []float32)
+func gemm16x16TAR72AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm16x16TAAVX2 is gemm16x16TA for CPUs with AVX2.
+// gemm16x16TAR72AVX2 is gemm16x16TAR72 for CPUs with AVX2.
 //
 //go:noescape
-func gemm16x16TAAVX2(m int, a []float32, b []float32, c []float32)
+func gemm16x16TAR72AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm27x256TBPAcc sets c = c + a·b for m rows. It is
 //

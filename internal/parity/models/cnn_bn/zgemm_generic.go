@@ -339,7 +339,7 @@ func gemm10x16TBPBiasPackBGeneric(bp, b []float32) {
 	}
 }
 
-// gemm16x4TAAccGeneric is gemm16x4TAAcc in Go:
+// gemm16x4TAAccR10Generic is gemm16x4TAAccR10 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -351,7 +351,7 @@ func gemm10x16TBPBiasPackBGeneric(bp, b []float32) {
 //			c[i*16+j] = s
 //		}
 //	}
-func gemm16x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm16x4TAAccR10Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -420,7 +420,7 @@ func gemm16x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm16x1TAAccGeneric is gemm16x1TAAcc in Go:
+// gemm16x1TAAccR10Generic is gemm16x1TAAccR10 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -432,7 +432,7 @@ func gemm16x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*16+j] = s
 //		}
 //	}
-func gemm16x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm16x1TAAccR10Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -572,7 +572,7 @@ func gemm16x10Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm4x16TAGeneric is gemm4x16TA in Go:
+// gemm4x16TAR144Generic is gemm4x16TAR144 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 4; j++ {
@@ -583,7 +583,7 @@ func gemm16x10Generic(m int, a, b, c []float32) {
 //			c[i*4+j] = s
 //		}
 //	}
-func gemm4x16TAGeneric(m int, a, b, c []float32) {
+func gemm4x16TAR144Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -830,7 +830,7 @@ func gemm72x16TBPAccPackBGeneric(bp, b []float32) {
 	}
 }
 
-// gemm16x16TAGeneric is gemm16x16TA in Go:
+// gemm16x16TAR72Generic is gemm16x16TAR72 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -841,7 +841,7 @@ func gemm72x16TBPAccPackBGeneric(bp, b []float32) {
 //			c[i*16+j] = s
 //		}
 //	}
-func gemm16x16TAGeneric(m int, a, b, c []float32) {
+func gemm16x16TAR72Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0

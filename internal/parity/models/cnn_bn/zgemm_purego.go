@@ -87,7 +87,7 @@ func gemm10x16TBPBiasPackB(bp, b []float32) {
 	gemm10x16TBPBiasPackBGeneric(bp, b)
 }
 
-// gemm16x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x4TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -102,11 +102,11 @@ func gemm10x16TBPBiasPackB(bp, b []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,16], c [m,16] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 64, len(c) ≥ m*16), c overlapping no other argument.
-func gemm16x4TAAcc(m int, a, b, c []float32) {
-	gemm16x4TAAccGeneric(m, a, b, c)
+func gemm16x4TAAccR10(m int, a, b, c []float32) {
+	gemm16x4TAAccR10Generic(m, a, b, c)
 }
 
-// gemm16x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x1TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -121,8 +121,8 @@ func gemm16x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,16], c [m,16] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 16, len(c) ≥ m*16), c overlapping no other argument.
-func gemm16x1TAAcc(m int, a, b, c []float32) {
-	gemm16x1TAAccGeneric(m, a, b, c)
+func gemm16x1TAAccR10(m int, a, b, c []float32) {
+	gemm16x1TAAccR10Generic(m, a, b, c)
 }
 
 // gemm16x10 sets c = a·b for m rows. It is
@@ -143,7 +143,7 @@ func gemm16x10(m int, a, b, c []float32) {
 	gemm16x10Generic(m, a, b, c)
 }
 
-// gemm4x16TA sets c = aᵀ·b for m rows. It is
+// gemm4x16TAR144 sets c = aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 4; j++ {
@@ -157,8 +157,8 @@ func gemm16x10(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [16,m], b [16,4], c [m,4] in row-major order
 // (len(a) ≥ m*16, len(b) ≥ 64, len(c) ≥ m*4), c overlapping no other argument.
-func gemm4x16TA(m int, a, b, c []float32) {
-	gemm4x16TAGeneric(m, a, b, c)
+func gemm4x16TAR144(m int, a, b, c []float32) {
+	gemm4x16TAR144Generic(m, a, b, c)
 }
 
 // gemm144x4TBPAcc sets c = c + a·b for m rows. It is
@@ -219,7 +219,7 @@ func gemm72x16TBPAccPackB(bp, b []float32) {
 	gemm72x16TBPAccPackBGeneric(bp, b)
 }
 
-// gemm16x16TA sets c = aᵀ·b for m rows. It is
+// gemm16x16TAR72 sets c = aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -233,8 +233,8 @@ func gemm72x16TBPAccPackB(bp, b []float32) {
 //
 // The caller guarantees m ≥ 0 and a [16,m], b [16,16], c [m,16] in row-major order
 // (len(a) ≥ m*16, len(b) ≥ 256, len(c) ≥ m*16), c overlapping no other argument.
-func gemm16x16TA(m int, a, b, c []float32) {
-	gemm16x16TAGeneric(m, a, b, c)
+func gemm16x16TAR72(m int, a, b, c []float32) {
+	gemm16x16TAR72Generic(m, a, b, c)
 }
 
 // gemm27x256TBPAcc sets c = c + a·b for m rows. It is

@@ -543,10 +543,10 @@ func trainMatmul49(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm16x4TAAcc(10, x0[p*10:], x1[p*16:], dst)
+		gemm16x4TAAccR10(10, x0[p*10:], x1[p*16:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm16x1TAAcc(10, x0[p*10:], x1[p*16:], dst)
+		gemm16x1TAAccR10(10, x0[p*10:], x1[p*16:], dst)
 	}
 }
 
@@ -608,7 +608,7 @@ func trainConv2dGradInput55(jb *job, n int, dst []float32, tmp []float32, x0 []f
 				xb := dst[b*64:][:64]
 				yb := x0[b*64:][:64]
 				clear(xb)
-				gemm4x16TA(144, x1, yb, tmp)
+				gemm4x16TAR144(144, x1, yb, tmp)
 				for c := 0; c < 16; c++ {
 					xp := xb[c*4:][:4]
 					for p := 0; p < 3; p++ {
@@ -815,7 +815,7 @@ func trainConv2dGradInput62(jb *job, n int, dst []float32, tmp []float32, x0 []f
 				xb := dst[b*512:][:512]
 				yb := x0[b*256:][:256]
 				clear(xb)
-				gemm16x16TA(72, x1, yb, tmp)
+				gemm16x16TAR72(72, x1, yb, tmp)
 				for c := 0; c < 8; c++ {
 					xp := xb[c*64:][:64]
 					for p := 0; p < 3; p++ {

@@ -102,7 +102,7 @@ func gemm36x12TBPBiasPackBAVX512(bp []float32, b []float32)
 //go:noescape
 func gemm36x12TBPBiasPackBAVX2(bp []float32, b []float32)
 
-// gemm12x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm12x4TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 12; j++ {
@@ -119,19 +119,19 @@ func gemm36x12TBPBiasPackBAVX2(bp []float32, b []float32)
 // (len(a) ≥ m*4, len(b) ≥ 48, len(c) ≥ m*12), c overlapping no other argument.
 //
 //go:noescape
-func gemm12x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm12x4TAAccR1(m int, a []float32, b []float32, c []float32)
 
-// gemm12x4TAAccAVX512 is gemm12x4TAAcc for CPUs with AVX512.
+// gemm12x4TAAccR1AVX512 is gemm12x4TAAccR1 for CPUs with AVX512.
 //
 //go:noescape
-func gemm12x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm12x4TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm12x4TAAccAVX2 is gemm12x4TAAcc for CPUs with AVX2.
+// gemm12x4TAAccR1AVX2 is gemm12x4TAAccR1 for CPUs with AVX2.
 //
 //go:noescape
-func gemm12x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm12x4TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm12x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm12x1TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 12; j++ {
@@ -148,17 +148,17 @@ func gemm12x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 12, len(c) ≥ m*12), c overlapping no other argument.
 //
 //go:noescape
-func gemm12x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm12x1TAAccR1(m int, a []float32, b []float32, c []float32)
 
-// gemm12x1TAAccAVX512 is gemm12x1TAAcc for CPUs with AVX512.
+// gemm12x1TAAccR1AVX512 is gemm12x1TAAccR1 for CPUs with AVX512.
 //
 //go:noescape
-func gemm12x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm12x1TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm12x1TAAccAVX2 is gemm12x1TAAcc for CPUs with AVX2.
+// gemm12x1TAAccR1AVX2 is gemm12x1TAAccR1 for CPUs with AVX2.
 //
 //go:noescape
-func gemm12x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm12x1TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm12x36 sets c = a·b for m rows. It is
 //
@@ -216,7 +216,7 @@ func gemm8x36AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm8x36AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm8x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm8x4TAAccR36 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -233,19 +233,19 @@ func gemm8x36AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*4, len(b) ≥ 32, len(c) ≥ m*8), c overlapping no other argument.
 //
 //go:noescape
-func gemm8x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm8x4TAAccR36(m int, a []float32, b []float32, c []float32)
 
-// gemm8x4TAAccAVX512 is gemm8x4TAAcc for CPUs with AVX512.
+// gemm8x4TAAccR36AVX512 is gemm8x4TAAccR36 for CPUs with AVX512.
 //
 //go:noescape
-func gemm8x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm8x4TAAccR36AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm8x4TAAccAVX2 is gemm8x4TAAcc for CPUs with AVX2.
+// gemm8x4TAAccR36AVX2 is gemm8x4TAAccR36 for CPUs with AVX2.
 //
 //go:noescape
-func gemm8x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm8x4TAAccR36AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm8x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm8x1TAAccR36 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -262,14 +262,72 @@ func gemm8x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 8, len(c) ≥ m*8), c overlapping no other argument.
 //
 //go:noescape
-func gemm8x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm8x1TAAccR36(m int, a []float32, b []float32, c []float32)
 
-// gemm8x1TAAccAVX512 is gemm8x1TAAcc for CPUs with AVX512.
+// gemm8x1TAAccR36AVX512 is gemm8x1TAAccR36 for CPUs with AVX512.
 //
 //go:noescape
-func gemm8x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm8x1TAAccR36AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm8x1TAAccAVX2 is gemm8x1TAAcc for CPUs with AVX2.
+// gemm8x1TAAccR36AVX2 is gemm8x1TAAccR36 for CPUs with AVX2.
 //
 //go:noescape
-func gemm8x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm8x1TAAccR36AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm12x4TAAccR36 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 12; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*12+j]
+//			}
+//			s += c[i*12+j]
+//			c[i*12+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,12], c [m,12] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 48, len(c) ≥ m*12), c overlapping no other argument.
+//
+//go:noescape
+func gemm12x4TAAccR36(m int, a []float32, b []float32, c []float32)
+
+// gemm12x4TAAccR36AVX512 is gemm12x4TAAccR36 for CPUs with AVX512.
+//
+//go:noescape
+func gemm12x4TAAccR36AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm12x4TAAccR36AVX2 is gemm12x4TAAccR36 for CPUs with AVX2.
+//
+//go:noescape
+func gemm12x4TAAccR36AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm12x1TAAccR36 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 12; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*12+j]
+//			}
+//			s += c[i*12+j]
+//			c[i*12+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,12], c [m,12] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 12, len(c) ≥ m*12), c overlapping no other argument.
+//
+//go:noescape
+func gemm12x1TAAccR36(m int, a []float32, b []float32, c []float32)
+
+// gemm12x1TAAccR36AVX512 is gemm12x1TAAccR36 for CPUs with AVX512.
+//
+//go:noescape
+func gemm12x1TAAccR36AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm12x1TAAccR36AVX2 is gemm12x1TAAccR36 for CPUs with AVX2.
+//
+//go:noescape
+func gemm12x1TAAccR36AVX2(m int, a []float32, b []float32, c []float32)

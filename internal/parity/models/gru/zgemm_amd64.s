@@ -5344,23 +5344,23 @@ tiles1:
 	VZEROUPPER
 	RET
 
-// func gemm12x4TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm12x4TAAcc(SB), NOSPLIT, $0-80
+// func gemm12x4TAAccR1(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm12x4TAAccR1(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm12x4TAAccGeneric+0(SB)
+	JMP  ·gemm12x4TAAccR1Generic+0(SB)
 
 avx512:
-	JMP ·gemm12x4TAAccAVX512+0(SB)
+	JMP ·gemm12x4TAAccR1AVX512+0(SB)
 
 avx2:
-	JMP ·gemm12x4TAAccAVX2+0(SB)
+	JMP ·gemm12x4TAAccR1AVX2+0(SB)
 
-// func gemm12x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm12x4TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm12x4TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm12x4TAAccR1AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -5657,9 +5657,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm12x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm12x4TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, FMA3
-TEXT ·gemm12x4TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm12x4TAAccR1AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -5991,23 +5991,23 @@ skip6:
 	VZEROUPPER
 	RET
 
-// func gemm12x1TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm12x1TAAcc(SB), NOSPLIT, $0-80
+// func gemm12x1TAAccR1(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm12x1TAAccR1(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm12x1TAAccGeneric+0(SB)
+	JMP  ·gemm12x1TAAccR1Generic+0(SB)
 
 avx512:
-	JMP ·gemm12x1TAAccAVX512+0(SB)
+	JMP ·gemm12x1TAAccR1AVX512+0(SB)
 
 avx2:
-	JMP ·gemm12x1TAAccAVX2+0(SB)
+	JMP ·gemm12x1TAAccR1AVX2+0(SB)
 
-// func gemm12x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm12x1TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm12x1TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm12x1TAAccR1AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -6181,9 +6181,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm12x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm12x1TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX
-TEXT ·gemm12x1TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm12x1TAAccR1AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -8335,23 +8335,23 @@ skip11:
 	VZEROUPPER
 	RET
 
-// func gemm8x4TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm8x4TAAcc(SB), NOSPLIT, $0-80
+// func gemm8x4TAAccR36(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm8x4TAAccR36(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm8x4TAAccGeneric+0(SB)
+	JMP  ·gemm8x4TAAccR36Generic+0(SB)
 
 avx512:
-	JMP ·gemm8x4TAAccAVX512+0(SB)
+	JMP ·gemm8x4TAAccR36AVX512+0(SB)
 
 avx2:
-	JMP ·gemm8x4TAAccAVX2+0(SB)
+	JMP ·gemm8x4TAAccR36AVX2+0(SB)
 
-// func gemm8x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm8x4TAAccR36AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm8x4TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm8x4TAAccR36AVX512(SB), NOSPLIT, $0-80
 	MOVQ      m+0(FP), AX
 	MOVQ      a_base+8(FP), CX
 	MOVQ      b_base+32(FP), DX
@@ -8870,9 +8870,9 @@ skip8:
 	VZEROUPPER
 	RET
 
-// func gemm8x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm8x4TAAccR36AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, FMA3
-TEXT ·gemm8x4TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm8x4TAAccR36AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -9271,23 +9271,23 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm8x1TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm8x1TAAcc(SB), NOSPLIT, $0-80
+// func gemm8x1TAAccR36(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm8x1TAAccR36(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm8x1TAAccGeneric+0(SB)
+	JMP  ·gemm8x1TAAccR36Generic+0(SB)
 
 avx512:
-	JMP ·gemm8x1TAAccAVX512+0(SB)
+	JMP ·gemm8x1TAAccR36AVX512+0(SB)
 
 avx2:
-	JMP ·gemm8x1TAAccAVX2+0(SB)
+	JMP ·gemm8x1TAAccR36AVX2+0(SB)
 
-// func gemm8x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm8x1TAAccR36AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm8x1TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm8x1TAAccR36AVX512(SB), NOSPLIT, $0-80
 	MOVQ      m+0(FP), AX
 	MOVQ      a_base+8(FP), CX
 	MOVQ      b_base+32(FP), DX
@@ -9560,9 +9560,9 @@ skip8:
 	VZEROUPPER
 	RET
 
-// func gemm8x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm8x1TAAccR36AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX
-TEXT ·gemm8x1TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm8x1TAAccR36AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -9754,5 +9754,1023 @@ skip6:
 skip7:
 	ADDQ $0x00000020, DX
 	ADDQ $0x00000020, BX
+	VZEROUPPER
+	RET
+
+// func gemm12x4TAAccR36(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm12x4TAAccR36(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·gemm12x4TAAccR36Generic+0(SB)
+
+avx512:
+	JMP ·gemm12x4TAAccR36AVX512+0(SB)
+
+avx2:
+	JMP ·gemm12x4TAAccR36AVX2+0(SB)
+
+// func gemm12x4TAAccR36AVX512(m int, a []float32, b []float32, c []float32)
+// Requires: AVX, AVX512F
+TEXT ·gemm12x4TAAccR36AVX512(SB), NOSPLIT, $0-80
+	MOVQ m+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ b_base+32(FP), DX
+	MOVQ c_base+56(FP), BX
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+
+	// columns 0..11: 1 panel(s) of 12 columns, blocks of 16 rows
+	MOVL  $0x00000fff, DI
+	KMOVW DI, K1
+	MOVQ  BX, DI
+
+rows2:
+	CMPQ AX, $0x00000010
+	JL   tail3
+
+	// block of 16 row(s) x 1 vector(s)
+	MOVQ             CX, R8
+	MOVQ             DX, R9
+	VMOVUPS.Z        (R9), K1, Z16
+	VMULPS.BCST      (R8), Z16, Z0
+	VMULPS.BCST      4(R8), Z16, Z1
+	VMULPS.BCST      8(R8), Z16, Z2
+	VMULPS.BCST      12(R8), Z16, Z3
+	VMULPS.BCST      16(R8), Z16, Z4
+	VMULPS.BCST      20(R8), Z16, Z5
+	VMULPS.BCST      24(R8), Z16, Z6
+	VMULPS.BCST      28(R8), Z16, Z7
+	VMULPS.BCST      32(R8), Z16, Z8
+	VMULPS.BCST      36(R8), Z16, Z9
+	VMULPS.BCST      40(R8), Z16, Z10
+	VMULPS.BCST      44(R8), Z16, Z11
+	VMULPS.BCST      48(R8), Z16, Z12
+	VMULPS.BCST      52(R8), Z16, Z13
+	VMULPS.BCST      56(R8), Z16, Z14
+	VMULPS.BCST      60(R8), Z16, Z15
+	ADDQ             SI, R8
+	VMOVUPS.Z        48(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	VFMADD231PS.BCST 8(R8), Z16, Z2
+	VFMADD231PS.BCST 12(R8), Z16, Z3
+	VFMADD231PS.BCST 16(R8), Z16, Z4
+	VFMADD231PS.BCST 20(R8), Z16, Z5
+	VFMADD231PS.BCST 24(R8), Z16, Z6
+	VFMADD231PS.BCST 28(R8), Z16, Z7
+	VFMADD231PS.BCST 32(R8), Z16, Z8
+	VFMADD231PS.BCST 36(R8), Z16, Z9
+	VFMADD231PS.BCST 40(R8), Z16, Z10
+	VFMADD231PS.BCST 44(R8), Z16, Z11
+	VFMADD231PS.BCST 48(R8), Z16, Z12
+	VFMADD231PS.BCST 52(R8), Z16, Z13
+	VFMADD231PS.BCST 56(R8), Z16, Z14
+	VFMADD231PS.BCST 60(R8), Z16, Z15
+	ADDQ             SI, R8
+	VMOVUPS.Z        96(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	VFMADD231PS.BCST 8(R8), Z16, Z2
+	VFMADD231PS.BCST 12(R8), Z16, Z3
+	VFMADD231PS.BCST 16(R8), Z16, Z4
+	VFMADD231PS.BCST 20(R8), Z16, Z5
+	VFMADD231PS.BCST 24(R8), Z16, Z6
+	VFMADD231PS.BCST 28(R8), Z16, Z7
+	VFMADD231PS.BCST 32(R8), Z16, Z8
+	VFMADD231PS.BCST 36(R8), Z16, Z9
+	VFMADD231PS.BCST 40(R8), Z16, Z10
+	VFMADD231PS.BCST 44(R8), Z16, Z11
+	VFMADD231PS.BCST 48(R8), Z16, Z12
+	VFMADD231PS.BCST 52(R8), Z16, Z13
+	VFMADD231PS.BCST 56(R8), Z16, Z14
+	VFMADD231PS.BCST 60(R8), Z16, Z15
+	ADDQ             SI, R8
+	VMOVUPS.Z        144(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	VFMADD231PS.BCST 8(R8), Z16, Z2
+	VFMADD231PS.BCST 12(R8), Z16, Z3
+	VFMADD231PS.BCST 16(R8), Z16, Z4
+	VFMADD231PS.BCST 20(R8), Z16, Z5
+	VFMADD231PS.BCST 24(R8), Z16, Z6
+	VFMADD231PS.BCST 28(R8), Z16, Z7
+	VFMADD231PS.BCST 32(R8), Z16, Z8
+	VFMADD231PS.BCST 36(R8), Z16, Z9
+	VFMADD231PS.BCST 40(R8), Z16, Z10
+	VFMADD231PS.BCST 44(R8), Z16, Z11
+	VFMADD231PS.BCST 48(R8), Z16, Z12
+	VFMADD231PS.BCST 52(R8), Z16, Z13
+	VFMADD231PS.BCST 56(R8), Z16, Z14
+	VFMADD231PS.BCST 60(R8), Z16, Z15
+	ADDQ             SI, R8
+	VADDPS.Z         (DI), Z0, K1, Z0
+	VADDPS.Z         48(DI), Z1, K1, Z1
+	VADDPS.Z         96(DI), Z2, K1, Z2
+	VADDPS.Z         144(DI), Z3, K1, Z3
+	VADDPS.Z         192(DI), Z4, K1, Z4
+	VADDPS.Z         240(DI), Z5, K1, Z5
+	VADDPS.Z         288(DI), Z6, K1, Z6
+	VADDPS.Z         336(DI), Z7, K1, Z7
+	VADDPS.Z         384(DI), Z8, K1, Z8
+	VADDPS.Z         432(DI), Z9, K1, Z9
+	VADDPS.Z         480(DI), Z10, K1, Z10
+	VADDPS.Z         528(DI), Z11, K1, Z11
+	VADDPS.Z         576(DI), Z12, K1, Z12
+	VADDPS.Z         624(DI), Z13, K1, Z13
+	VADDPS.Z         672(DI), Z14, K1, Z14
+	VADDPS.Z         720(DI), Z15, K1, Z15
+	VMOVUPS          Z0, K1, (DI)
+	VMOVUPS          Z1, K1, 48(DI)
+	VMOVUPS          Z2, K1, 96(DI)
+	VMOVUPS          Z3, K1, 144(DI)
+	VMOVUPS          Z4, K1, 192(DI)
+	VMOVUPS          Z5, K1, 240(DI)
+	VMOVUPS          Z6, K1, 288(DI)
+	VMOVUPS          Z7, K1, 336(DI)
+	VMOVUPS          Z8, K1, 384(DI)
+	VMOVUPS          Z9, K1, 432(DI)
+	VMOVUPS          Z10, K1, 480(DI)
+	VMOVUPS          Z11, K1, 528(DI)
+	VMOVUPS          Z12, K1, 576(DI)
+	VMOVUPS          Z13, K1, 624(DI)
+	VMOVUPS          Z14, K1, 672(DI)
+	VMOVUPS          Z15, K1, 720(DI)
+	ADDQ             $0x00000040, CX
+	ADDQ             $0x00000300, DI
+	SUBQ             $0x00000010, AX
+	JMP              rows2
+
+tail3:
+	TESTQ $0x00000008, AX
+	JZ    skip4
+
+	// block of 8 row(s) x 1 vector(s)
+	MOVQ             CX, R8
+	MOVQ             DX, R9
+	VMOVUPS.Z        (R9), K1, Z16
+	VMULPS.BCST      (R8), Z16, Z0
+	VMULPS.BCST      4(R8), Z16, Z1
+	VMULPS.BCST      8(R8), Z16, Z2
+	VMULPS.BCST      12(R8), Z16, Z3
+	VMULPS.BCST      16(R8), Z16, Z4
+	VMULPS.BCST      20(R8), Z16, Z5
+	VMULPS.BCST      24(R8), Z16, Z6
+	VMULPS.BCST      28(R8), Z16, Z7
+	ADDQ             SI, R8
+	VMOVUPS.Z        48(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	VFMADD231PS.BCST 8(R8), Z16, Z2
+	VFMADD231PS.BCST 12(R8), Z16, Z3
+	VFMADD231PS.BCST 16(R8), Z16, Z4
+	VFMADD231PS.BCST 20(R8), Z16, Z5
+	VFMADD231PS.BCST 24(R8), Z16, Z6
+	VFMADD231PS.BCST 28(R8), Z16, Z7
+	ADDQ             SI, R8
+	VMOVUPS.Z        96(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	VFMADD231PS.BCST 8(R8), Z16, Z2
+	VFMADD231PS.BCST 12(R8), Z16, Z3
+	VFMADD231PS.BCST 16(R8), Z16, Z4
+	VFMADD231PS.BCST 20(R8), Z16, Z5
+	VFMADD231PS.BCST 24(R8), Z16, Z6
+	VFMADD231PS.BCST 28(R8), Z16, Z7
+	ADDQ             SI, R8
+	VMOVUPS.Z        144(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	VFMADD231PS.BCST 8(R8), Z16, Z2
+	VFMADD231PS.BCST 12(R8), Z16, Z3
+	VFMADD231PS.BCST 16(R8), Z16, Z4
+	VFMADD231PS.BCST 20(R8), Z16, Z5
+	VFMADD231PS.BCST 24(R8), Z16, Z6
+	VFMADD231PS.BCST 28(R8), Z16, Z7
+	ADDQ             SI, R8
+	VADDPS.Z         (DI), Z0, K1, Z0
+	VADDPS.Z         48(DI), Z1, K1, Z1
+	VADDPS.Z         96(DI), Z2, K1, Z2
+	VADDPS.Z         144(DI), Z3, K1, Z3
+	VADDPS.Z         192(DI), Z4, K1, Z4
+	VADDPS.Z         240(DI), Z5, K1, Z5
+	VADDPS.Z         288(DI), Z6, K1, Z6
+	VADDPS.Z         336(DI), Z7, K1, Z7
+	VMOVUPS          Z0, K1, (DI)
+	VMOVUPS          Z1, K1, 48(DI)
+	VMOVUPS          Z2, K1, 96(DI)
+	VMOVUPS          Z3, K1, 144(DI)
+	VMOVUPS          Z4, K1, 192(DI)
+	VMOVUPS          Z5, K1, 240(DI)
+	VMOVUPS          Z6, K1, 288(DI)
+	VMOVUPS          Z7, K1, 336(DI)
+	ADDQ             $0x00000020, CX
+	ADDQ             $0x00000180, DI
+
+skip4:
+	TESTQ $0x00000004, AX
+	JZ    skip5
+
+	// block of 4 row(s) x 1 vector(s)
+	MOVQ             CX, R8
+	MOVQ             DX, R9
+	VMOVUPS.Z        (R9), K1, Z16
+	VMULPS.BCST      (R8), Z16, Z0
+	VMULPS.BCST      4(R8), Z16, Z1
+	VMULPS.BCST      8(R8), Z16, Z2
+	VMULPS.BCST      12(R8), Z16, Z3
+	ADDQ             SI, R8
+	VMOVUPS.Z        48(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	VFMADD231PS.BCST 8(R8), Z16, Z2
+	VFMADD231PS.BCST 12(R8), Z16, Z3
+	ADDQ             SI, R8
+	VMOVUPS.Z        96(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	VFMADD231PS.BCST 8(R8), Z16, Z2
+	VFMADD231PS.BCST 12(R8), Z16, Z3
+	ADDQ             SI, R8
+	VMOVUPS.Z        144(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	VFMADD231PS.BCST 8(R8), Z16, Z2
+	VFMADD231PS.BCST 12(R8), Z16, Z3
+	ADDQ             SI, R8
+	VADDPS.Z         (DI), Z0, K1, Z0
+	VADDPS.Z         48(DI), Z1, K1, Z1
+	VADDPS.Z         96(DI), Z2, K1, Z2
+	VADDPS.Z         144(DI), Z3, K1, Z3
+	VMOVUPS          Z0, K1, (DI)
+	VMOVUPS          Z1, K1, 48(DI)
+	VMOVUPS          Z2, K1, 96(DI)
+	VMOVUPS          Z3, K1, 144(DI)
+	ADDQ             $0x00000010, CX
+	ADDQ             $0x000000c0, DI
+
+skip5:
+	TESTQ $0x00000002, AX
+	JZ    skip6
+
+	// block of 2 row(s) x 1 vector(s)
+	MOVQ             CX, R8
+	MOVQ             DX, R9
+	VMOVUPS.Z        (R9), K1, Z16
+	VMULPS.BCST      (R8), Z16, Z0
+	VMULPS.BCST      4(R8), Z16, Z1
+	ADDQ             SI, R8
+	VMOVUPS.Z        48(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	ADDQ             SI, R8
+	VMOVUPS.Z        96(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	ADDQ             SI, R8
+	VMOVUPS.Z        144(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8), Z16, Z1
+	ADDQ             SI, R8
+	VADDPS.Z         (DI), Z0, K1, Z0
+	VADDPS.Z         48(DI), Z1, K1, Z1
+	VMOVUPS          Z0, K1, (DI)
+	VMOVUPS          Z1, K1, 48(DI)
+	ADDQ             $0x00000008, CX
+	ADDQ             $0x00000060, DI
+
+skip6:
+	TESTQ $0x00000001, AX
+	JZ    skip7
+
+	// block of 1 row(s) x 1 vector(s)
+	MOVQ             CX, R8
+	MOVQ             DX, R9
+	VMOVUPS.Z        (R9), K1, Z16
+	VMULPS.BCST      (R8), Z16, Z0
+	ADDQ             SI, R8
+	VMOVUPS.Z        48(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	ADDQ             SI, R8
+	VMOVUPS.Z        96(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	ADDQ             SI, R8
+	VMOVUPS.Z        144(R9), K1, Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	ADDQ             SI, R8
+	VADDPS.Z         (DI), Z0, K1, Z0
+	VMOVUPS          Z0, K1, (DI)
+	ADDQ             $0x00000004, CX
+	ADDQ             $0x00000030, DI
+
+skip7:
+	ADDQ $0x00000040, DX
+	ADDQ $0x00000040, BX
+	VZEROUPPER
+	RET
+
+// func gemm12x4TAAccR36AVX2(m int, a []float32, b []float32, c []float32)
+// Requires: AVX, FMA3
+TEXT ·gemm12x4TAAccR36AVX2(SB), NOSPLIT, $0-80
+	MOVQ m+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ b_base+32(FP), DX
+	MOVQ c_base+56(FP), BX
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+
+	// columns 0..11: 1 panel(s) of 12 columns, blocks of 6 rows
+	MOVQ    $0xffffffffffffffff, DI
+	VMOVQ   DI, X0
+	MOVQ    $0xffffffffffffffff, DI
+	VPINSRQ $0x01, DI, X0, X0
+	MOVQ    BX, DI
+
+rows2:
+	CMPQ AX, $0x00000006
+	JL   tail3
+
+	// block of 6 row(s) x 2 vector(s)
+	MOVQ         CX, R8
+	MOVQ         DX, R9
+	VMOVUPS      (R9), Y14
+	VMASKMOVPS   32(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VMULPS       Y1, Y14, Y2
+	VMULPS       Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VMULPS       Y1, Y14, Y4
+	VMULPS       Y1, Y15, Y5
+	VBROADCASTSS 8(R8), Y1
+	VMULPS       Y1, Y14, Y6
+	VMULPS       Y1, Y15, Y7
+	VBROADCASTSS 12(R8), Y1
+	VMULPS       Y1, Y14, Y8
+	VMULPS       Y1, Y15, Y9
+	VBROADCASTSS 16(R8), Y1
+	VMULPS       Y1, Y14, Y10
+	VMULPS       Y1, Y15, Y11
+	VBROADCASTSS 20(R8), Y1
+	VMULPS       Y1, Y14, Y12
+	VMULPS       Y1, Y15, Y13
+	ADDQ         SI, R8
+	VMOVUPS      48(R9), Y14
+	VMASKMOVPS   80(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VFMADD231PS  Y1, Y14, Y4
+	VFMADD231PS  Y1, Y15, Y5
+	VBROADCASTSS 8(R8), Y1
+	VFMADD231PS  Y1, Y14, Y6
+	VFMADD231PS  Y1, Y15, Y7
+	VBROADCASTSS 12(R8), Y1
+	VFMADD231PS  Y1, Y14, Y8
+	VFMADD231PS  Y1, Y15, Y9
+	VBROADCASTSS 16(R8), Y1
+	VFMADD231PS  Y1, Y14, Y10
+	VFMADD231PS  Y1, Y15, Y11
+	VBROADCASTSS 20(R8), Y1
+	VFMADD231PS  Y1, Y14, Y12
+	VFMADD231PS  Y1, Y15, Y13
+	ADDQ         SI, R8
+	VMOVUPS      96(R9), Y14
+	VMASKMOVPS   128(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VFMADD231PS  Y1, Y14, Y4
+	VFMADD231PS  Y1, Y15, Y5
+	VBROADCASTSS 8(R8), Y1
+	VFMADD231PS  Y1, Y14, Y6
+	VFMADD231PS  Y1, Y15, Y7
+	VBROADCASTSS 12(R8), Y1
+	VFMADD231PS  Y1, Y14, Y8
+	VFMADD231PS  Y1, Y15, Y9
+	VBROADCASTSS 16(R8), Y1
+	VFMADD231PS  Y1, Y14, Y10
+	VFMADD231PS  Y1, Y15, Y11
+	VBROADCASTSS 20(R8), Y1
+	VFMADD231PS  Y1, Y14, Y12
+	VFMADD231PS  Y1, Y15, Y13
+	ADDQ         SI, R8
+	VMOVUPS      144(R9), Y14
+	VMASKMOVPS   176(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VFMADD231PS  Y1, Y14, Y4
+	VFMADD231PS  Y1, Y15, Y5
+	VBROADCASTSS 8(R8), Y1
+	VFMADD231PS  Y1, Y14, Y6
+	VFMADD231PS  Y1, Y15, Y7
+	VBROADCASTSS 12(R8), Y1
+	VFMADD231PS  Y1, Y14, Y8
+	VFMADD231PS  Y1, Y15, Y9
+	VBROADCASTSS 16(R8), Y1
+	VFMADD231PS  Y1, Y14, Y10
+	VFMADD231PS  Y1, Y15, Y11
+	VBROADCASTSS 20(R8), Y1
+	VFMADD231PS  Y1, Y14, Y12
+	VFMADD231PS  Y1, Y15, Y13
+	ADDQ         SI, R8
+	VADDPS       (DI), Y2, Y2
+	VMASKMOVPS   32(DI), Y0, Y1
+	VADDPS       Y1, Y3, Y3
+	VADDPS       48(DI), Y4, Y4
+	VMASKMOVPS   80(DI), Y0, Y1
+	VADDPS       Y1, Y5, Y5
+	VADDPS       96(DI), Y6, Y6
+	VMASKMOVPS   128(DI), Y0, Y1
+	VADDPS       Y1, Y7, Y7
+	VADDPS       144(DI), Y8, Y8
+	VMASKMOVPS   176(DI), Y0, Y1
+	VADDPS       Y1, Y9, Y9
+	VADDPS       192(DI), Y10, Y10
+	VMASKMOVPS   224(DI), Y0, Y1
+	VADDPS       Y1, Y11, Y11
+	VADDPS       240(DI), Y12, Y12
+	VMASKMOVPS   272(DI), Y0, Y1
+	VADDPS       Y1, Y13, Y13
+	VMOVUPS      Y2, (DI)
+	VMASKMOVPS   Y3, Y0, 32(DI)
+	VMOVUPS      Y4, 48(DI)
+	VMASKMOVPS   Y5, Y0, 80(DI)
+	VMOVUPS      Y6, 96(DI)
+	VMASKMOVPS   Y7, Y0, 128(DI)
+	VMOVUPS      Y8, 144(DI)
+	VMASKMOVPS   Y9, Y0, 176(DI)
+	VMOVUPS      Y10, 192(DI)
+	VMASKMOVPS   Y11, Y0, 224(DI)
+	VMOVUPS      Y12, 240(DI)
+	VMASKMOVPS   Y13, Y0, 272(DI)
+	ADDQ         $0x00000018, CX
+	ADDQ         $0x00000120, DI
+	SUBQ         $0x00000006, AX
+	JMP          rows2
+
+tail3:
+	TESTQ $0x00000004, AX
+	JZ    skip4
+
+	// block of 4 row(s) x 2 vector(s)
+	MOVQ         CX, R8
+	MOVQ         DX, R9
+	VMOVUPS      (R9), Y14
+	VMASKMOVPS   32(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VMULPS       Y1, Y14, Y2
+	VMULPS       Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VMULPS       Y1, Y14, Y4
+	VMULPS       Y1, Y15, Y5
+	VBROADCASTSS 8(R8), Y1
+	VMULPS       Y1, Y14, Y6
+	VMULPS       Y1, Y15, Y7
+	VBROADCASTSS 12(R8), Y1
+	VMULPS       Y1, Y14, Y8
+	VMULPS       Y1, Y15, Y9
+	ADDQ         SI, R8
+	VMOVUPS      48(R9), Y14
+	VMASKMOVPS   80(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VFMADD231PS  Y1, Y14, Y4
+	VFMADD231PS  Y1, Y15, Y5
+	VBROADCASTSS 8(R8), Y1
+	VFMADD231PS  Y1, Y14, Y6
+	VFMADD231PS  Y1, Y15, Y7
+	VBROADCASTSS 12(R8), Y1
+	VFMADD231PS  Y1, Y14, Y8
+	VFMADD231PS  Y1, Y15, Y9
+	ADDQ         SI, R8
+	VMOVUPS      96(R9), Y14
+	VMASKMOVPS   128(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VFMADD231PS  Y1, Y14, Y4
+	VFMADD231PS  Y1, Y15, Y5
+	VBROADCASTSS 8(R8), Y1
+	VFMADD231PS  Y1, Y14, Y6
+	VFMADD231PS  Y1, Y15, Y7
+	VBROADCASTSS 12(R8), Y1
+	VFMADD231PS  Y1, Y14, Y8
+	VFMADD231PS  Y1, Y15, Y9
+	ADDQ         SI, R8
+	VMOVUPS      144(R9), Y14
+	VMASKMOVPS   176(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VFMADD231PS  Y1, Y14, Y4
+	VFMADD231PS  Y1, Y15, Y5
+	VBROADCASTSS 8(R8), Y1
+	VFMADD231PS  Y1, Y14, Y6
+	VFMADD231PS  Y1, Y15, Y7
+	VBROADCASTSS 12(R8), Y1
+	VFMADD231PS  Y1, Y14, Y8
+	VFMADD231PS  Y1, Y15, Y9
+	ADDQ         SI, R8
+	VADDPS       (DI), Y2, Y2
+	VMASKMOVPS   32(DI), Y0, Y1
+	VADDPS       Y1, Y3, Y3
+	VADDPS       48(DI), Y4, Y4
+	VMASKMOVPS   80(DI), Y0, Y1
+	VADDPS       Y1, Y5, Y5
+	VADDPS       96(DI), Y6, Y6
+	VMASKMOVPS   128(DI), Y0, Y1
+	VADDPS       Y1, Y7, Y7
+	VADDPS       144(DI), Y8, Y8
+	VMASKMOVPS   176(DI), Y0, Y1
+	VADDPS       Y1, Y9, Y9
+	VMOVUPS      Y2, (DI)
+	VMASKMOVPS   Y3, Y0, 32(DI)
+	VMOVUPS      Y4, 48(DI)
+	VMASKMOVPS   Y5, Y0, 80(DI)
+	VMOVUPS      Y6, 96(DI)
+	VMASKMOVPS   Y7, Y0, 128(DI)
+	VMOVUPS      Y8, 144(DI)
+	VMASKMOVPS   Y9, Y0, 176(DI)
+	ADDQ         $0x00000010, CX
+	ADDQ         $0x000000c0, DI
+
+skip4:
+	TESTQ $0x00000002, AX
+	JZ    skip5
+
+	// block of 2 row(s) x 2 vector(s)
+	MOVQ         CX, R8
+	MOVQ         DX, R9
+	VMOVUPS      (R9), Y14
+	VMASKMOVPS   32(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VMULPS       Y1, Y14, Y2
+	VMULPS       Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VMULPS       Y1, Y14, Y4
+	VMULPS       Y1, Y15, Y5
+	ADDQ         SI, R8
+	VMOVUPS      48(R9), Y14
+	VMASKMOVPS   80(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VFMADD231PS  Y1, Y14, Y4
+	VFMADD231PS  Y1, Y15, Y5
+	ADDQ         SI, R8
+	VMOVUPS      96(R9), Y14
+	VMASKMOVPS   128(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VFMADD231PS  Y1, Y14, Y4
+	VFMADD231PS  Y1, Y15, Y5
+	ADDQ         SI, R8
+	VMOVUPS      144(R9), Y14
+	VMASKMOVPS   176(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	VBROADCASTSS 4(R8), Y1
+	VFMADD231PS  Y1, Y14, Y4
+	VFMADD231PS  Y1, Y15, Y5
+	ADDQ         SI, R8
+	VADDPS       (DI), Y2, Y2
+	VMASKMOVPS   32(DI), Y0, Y1
+	VADDPS       Y1, Y3, Y3
+	VADDPS       48(DI), Y4, Y4
+	VMASKMOVPS   80(DI), Y0, Y1
+	VADDPS       Y1, Y5, Y5
+	VMOVUPS      Y2, (DI)
+	VMASKMOVPS   Y3, Y0, 32(DI)
+	VMOVUPS      Y4, 48(DI)
+	VMASKMOVPS   Y5, Y0, 80(DI)
+	ADDQ         $0x00000008, CX
+	ADDQ         $0x00000060, DI
+
+skip5:
+	TESTQ $0x00000001, AX
+	JZ    skip6
+
+	// block of 1 row(s) x 2 vector(s)
+	MOVQ         CX, R8
+	MOVQ         DX, R9
+	VMOVUPS      (R9), Y14
+	VMASKMOVPS   32(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VMULPS       Y1, Y14, Y2
+	VMULPS       Y1, Y15, Y3
+	ADDQ         SI, R8
+	VMOVUPS      48(R9), Y14
+	VMASKMOVPS   80(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	ADDQ         SI, R8
+	VMOVUPS      96(R9), Y14
+	VMASKMOVPS   128(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	ADDQ         SI, R8
+	VMOVUPS      144(R9), Y14
+	VMASKMOVPS   176(R9), Y0, Y15
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  Y1, Y14, Y2
+	VFMADD231PS  Y1, Y15, Y3
+	ADDQ         SI, R8
+	VADDPS       (DI), Y2, Y2
+	VMASKMOVPS   32(DI), Y0, Y1
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      Y2, (DI)
+	VMASKMOVPS   Y3, Y0, 32(DI)
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000030, DI
+
+skip6:
+	ADDQ $0x00000040, DX
+	ADDQ $0x00000040, BX
+	VZEROUPPER
+	RET
+
+// func gemm12x1TAAccR36(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm12x1TAAccR36(SB), NOSPLIT, $0-80
+	CMPB ·useAVX512+0(SB), $0x00
+	JNE  avx512
+	CMPB ·useAVX2+0(SB), $0x00
+	JNE  avx2
+	JMP  ·gemm12x1TAAccR36Generic+0(SB)
+
+avx512:
+	JMP ·gemm12x1TAAccR36AVX512+0(SB)
+
+avx2:
+	JMP ·gemm12x1TAAccR36AVX2+0(SB)
+
+// func gemm12x1TAAccR36AVX512(m int, a []float32, b []float32, c []float32)
+// Requires: AVX, AVX512F
+TEXT ·gemm12x1TAAccR36AVX512(SB), NOSPLIT, $0-80
+	MOVQ m+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ b_base+32(FP), DX
+	MOVQ c_base+56(FP), BX
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+
+	// columns 0..11: 1 panel(s) of 12 columns, blocks of 16 rows
+	MOVL  $0x00000fff, DI
+	KMOVW DI, K1
+	MOVQ  BX, DI
+
+rows2:
+	CMPQ AX, $0x00000010
+	JL   tail3
+
+	// block of 16 row(s) x 1 vector(s)
+	MOVQ        CX, R8
+	MOVQ        DX, R9
+	VMOVUPS.Z   (R9), K1, Z15
+	VMULPS.BCST (R8), Z15, Z0
+	VMULPS.BCST 4(R8), Z15, Z1
+	VMULPS.BCST 8(R8), Z15, Z2
+	VMULPS.BCST 12(R8), Z15, Z3
+	VMULPS.BCST 16(R8), Z15, Z4
+	VMULPS.BCST 20(R8), Z15, Z5
+	VMULPS.BCST 24(R8), Z15, Z6
+	VMULPS.BCST 28(R8), Z15, Z7
+	VMULPS.BCST 32(R8), Z15, Z8
+	VMULPS.BCST 36(R8), Z15, Z9
+	VMULPS.BCST 40(R8), Z15, Z10
+	VMULPS.BCST 44(R8), Z15, Z11
+	VMULPS.BCST 48(R8), Z15, Z12
+	VMULPS.BCST 52(R8), Z15, Z13
+	VMULPS.BCST 56(R8), Z15, Z14
+	VMULPS.BCST 60(R8), Z15, Z15
+	ADDQ        SI, R8
+	VADDPS.Z    (DI), Z0, K1, Z0
+	VADDPS.Z    48(DI), Z1, K1, Z1
+	VADDPS.Z    96(DI), Z2, K1, Z2
+	VADDPS.Z    144(DI), Z3, K1, Z3
+	VADDPS.Z    192(DI), Z4, K1, Z4
+	VADDPS.Z    240(DI), Z5, K1, Z5
+	VADDPS.Z    288(DI), Z6, K1, Z6
+	VADDPS.Z    336(DI), Z7, K1, Z7
+	VADDPS.Z    384(DI), Z8, K1, Z8
+	VADDPS.Z    432(DI), Z9, K1, Z9
+	VADDPS.Z    480(DI), Z10, K1, Z10
+	VADDPS.Z    528(DI), Z11, K1, Z11
+	VADDPS.Z    576(DI), Z12, K1, Z12
+	VADDPS.Z    624(DI), Z13, K1, Z13
+	VADDPS.Z    672(DI), Z14, K1, Z14
+	VADDPS.Z    720(DI), Z15, K1, Z15
+	VMOVUPS     Z0, K1, (DI)
+	VMOVUPS     Z1, K1, 48(DI)
+	VMOVUPS     Z2, K1, 96(DI)
+	VMOVUPS     Z3, K1, 144(DI)
+	VMOVUPS     Z4, K1, 192(DI)
+	VMOVUPS     Z5, K1, 240(DI)
+	VMOVUPS     Z6, K1, 288(DI)
+	VMOVUPS     Z7, K1, 336(DI)
+	VMOVUPS     Z8, K1, 384(DI)
+	VMOVUPS     Z9, K1, 432(DI)
+	VMOVUPS     Z10, K1, 480(DI)
+	VMOVUPS     Z11, K1, 528(DI)
+	VMOVUPS     Z12, K1, 576(DI)
+	VMOVUPS     Z13, K1, 624(DI)
+	VMOVUPS     Z14, K1, 672(DI)
+	VMOVUPS     Z15, K1, 720(DI)
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000300, DI
+	SUBQ        $0x00000010, AX
+	JMP         rows2
+
+tail3:
+	TESTQ $0x00000008, AX
+	JZ    skip4
+
+	// block of 8 row(s) x 1 vector(s)
+	MOVQ        CX, R8
+	MOVQ        DX, R9
+	VMOVUPS.Z   (R9), K1, Z15
+	VMULPS.BCST (R8), Z15, Z0
+	VMULPS.BCST 4(R8), Z15, Z1
+	VMULPS.BCST 8(R8), Z15, Z2
+	VMULPS.BCST 12(R8), Z15, Z3
+	VMULPS.BCST 16(R8), Z15, Z4
+	VMULPS.BCST 20(R8), Z15, Z5
+	VMULPS.BCST 24(R8), Z15, Z6
+	VMULPS.BCST 28(R8), Z15, Z7
+	ADDQ        SI, R8
+	VADDPS.Z    (DI), Z0, K1, Z0
+	VADDPS.Z    48(DI), Z1, K1, Z1
+	VADDPS.Z    96(DI), Z2, K1, Z2
+	VADDPS.Z    144(DI), Z3, K1, Z3
+	VADDPS.Z    192(DI), Z4, K1, Z4
+	VADDPS.Z    240(DI), Z5, K1, Z5
+	VADDPS.Z    288(DI), Z6, K1, Z6
+	VADDPS.Z    336(DI), Z7, K1, Z7
+	VMOVUPS     Z0, K1, (DI)
+	VMOVUPS     Z1, K1, 48(DI)
+	VMOVUPS     Z2, K1, 96(DI)
+	VMOVUPS     Z3, K1, 144(DI)
+	VMOVUPS     Z4, K1, 192(DI)
+	VMOVUPS     Z5, K1, 240(DI)
+	VMOVUPS     Z6, K1, 288(DI)
+	VMOVUPS     Z7, K1, 336(DI)
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000180, DI
+
+skip4:
+	TESTQ $0x00000004, AX
+	JZ    skip5
+
+	// block of 4 row(s) x 1 vector(s)
+	MOVQ        CX, R8
+	MOVQ        DX, R9
+	VMOVUPS.Z   (R9), K1, Z15
+	VMULPS.BCST (R8), Z15, Z0
+	VMULPS.BCST 4(R8), Z15, Z1
+	VMULPS.BCST 8(R8), Z15, Z2
+	VMULPS.BCST 12(R8), Z15, Z3
+	ADDQ        SI, R8
+	VADDPS.Z    (DI), Z0, K1, Z0
+	VADDPS.Z    48(DI), Z1, K1, Z1
+	VADDPS.Z    96(DI), Z2, K1, Z2
+	VADDPS.Z    144(DI), Z3, K1, Z3
+	VMOVUPS     Z0, K1, (DI)
+	VMOVUPS     Z1, K1, 48(DI)
+	VMOVUPS     Z2, K1, 96(DI)
+	VMOVUPS     Z3, K1, 144(DI)
+	ADDQ        $0x00000010, CX
+	ADDQ        $0x000000c0, DI
+
+skip5:
+	TESTQ $0x00000002, AX
+	JZ    skip6
+
+	// block of 2 row(s) x 1 vector(s)
+	MOVQ        CX, R8
+	MOVQ        DX, R9
+	VMOVUPS.Z   (R9), K1, Z15
+	VMULPS.BCST (R8), Z15, Z0
+	VMULPS.BCST 4(R8), Z15, Z1
+	ADDQ        SI, R8
+	VADDPS.Z    (DI), Z0, K1, Z0
+	VADDPS.Z    48(DI), Z1, K1, Z1
+	VMOVUPS     Z0, K1, (DI)
+	VMOVUPS     Z1, K1, 48(DI)
+	ADDQ        $0x00000008, CX
+	ADDQ        $0x00000060, DI
+
+skip6:
+	TESTQ $0x00000001, AX
+	JZ    skip7
+
+	// block of 1 row(s) x 1 vector(s)
+	MOVQ        CX, R8
+	MOVQ        DX, R9
+	VMOVUPS.Z   (R9), K1, Z15
+	VMULPS.BCST (R8), Z15, Z0
+	ADDQ        SI, R8
+	VADDPS.Z    (DI), Z0, K1, Z0
+	VMOVUPS     Z0, K1, (DI)
+	ADDQ        $0x00000004, CX
+	ADDQ        $0x00000030, DI
+
+skip7:
+	ADDQ $0x00000040, DX
+	ADDQ $0x00000040, BX
+	VZEROUPPER
+	RET
+
+// func gemm12x1TAAccR36AVX2(m int, a []float32, b []float32, c []float32)
+// Requires: AVX
+TEXT ·gemm12x1TAAccR36AVX2(SB), NOSPLIT, $0-80
+	MOVQ m+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ b_base+32(FP), DX
+	MOVQ c_base+56(FP), BX
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+
+	// columns 0..11: 1 panel(s) of 12 columns, blocks of 6 rows
+	MOVQ    $0xffffffffffffffff, DI
+	VMOVQ   DI, X0
+	MOVQ    $0xffffffffffffffff, DI
+	VPINSRQ $0x01, DI, X0, X0
+	MOVQ    BX, DI
+
+rows2:
+	CMPQ AX, $0x00000006
+	JL   tail3
+
+	// block of 6 row(s) x 2 vector(s)
+	MOVQ         CX, R8
+	MOVQ         DX, R9
+	VMOVUPS      (R9), Y12
+	VMASKMOVPS   32(R9), Y0, Y13
+	VBROADCASTSS (R8), Y1
+	VMULPS       Y1, Y12, Y2
+	VMULPS       Y1, Y13, Y3
+	VBROADCASTSS 4(R8), Y1
+	VMULPS       Y1, Y12, Y4
+	VMULPS       Y1, Y13, Y5
+	VBROADCASTSS 8(R8), Y1
+	VMULPS       Y1, Y12, Y6
+	VMULPS       Y1, Y13, Y7
+	VBROADCASTSS 12(R8), Y1
+	VMULPS       Y1, Y12, Y8
+	VMULPS       Y1, Y13, Y9
+	VBROADCASTSS 16(R8), Y1
+	VMULPS       Y1, Y12, Y10
+	VMULPS       Y1, Y13, Y11
+	VBROADCASTSS 20(R8), Y1
+	VMULPS       Y1, Y12, Y12
+	VMULPS       Y1, Y13, Y13
+	ADDQ         SI, R8
+	VADDPS       (DI), Y2, Y2
+	VMASKMOVPS   32(DI), Y0, Y1
+	VADDPS       Y1, Y3, Y3
+	VADDPS       48(DI), Y4, Y4
+	VMASKMOVPS   80(DI), Y0, Y1
+	VADDPS       Y1, Y5, Y5
+	VADDPS       96(DI), Y6, Y6
+	VMASKMOVPS   128(DI), Y0, Y1
+	VADDPS       Y1, Y7, Y7
+	VADDPS       144(DI), Y8, Y8
+	VMASKMOVPS   176(DI), Y0, Y1
+	VADDPS       Y1, Y9, Y9
+	VADDPS       192(DI), Y10, Y10
+	VMASKMOVPS   224(DI), Y0, Y1
+	VADDPS       Y1, Y11, Y11
+	VADDPS       240(DI), Y12, Y12
+	VMASKMOVPS   272(DI), Y0, Y1
+	VADDPS       Y1, Y13, Y13
+	VMOVUPS      Y2, (DI)
+	VMASKMOVPS   Y3, Y0, 32(DI)
+	VMOVUPS      Y4, 48(DI)
+	VMASKMOVPS   Y5, Y0, 80(DI)
+	VMOVUPS      Y6, 96(DI)
+	VMASKMOVPS   Y7, Y0, 128(DI)
+	VMOVUPS      Y8, 144(DI)
+	VMASKMOVPS   Y9, Y0, 176(DI)
+	VMOVUPS      Y10, 192(DI)
+	VMASKMOVPS   Y11, Y0, 224(DI)
+	VMOVUPS      Y12, 240(DI)
+	VMASKMOVPS   Y13, Y0, 272(DI)
+	ADDQ         $0x00000018, CX
+	ADDQ         $0x00000120, DI
+	SUBQ         $0x00000006, AX
+	JMP          rows2
+
+tail3:
+	TESTQ $0x00000004, AX
+	JZ    skip4
+
+	// block of 4 row(s) x 2 vector(s)
+	MOVQ         CX, R8
+	MOVQ         DX, R9
+	VMOVUPS      (R9), Y12
+	VMASKMOVPS   32(R9), Y0, Y13
+	VBROADCASTSS (R8), Y1
+	VMULPS       Y1, Y12, Y2
+	VMULPS       Y1, Y13, Y3
+	VBROADCASTSS 4(R8), Y1
+	VMULPS       Y1, Y12, Y4
+	VMULPS       Y1, Y13, Y5
+	VBROADCASTSS 8(R8), Y1
+	VMULPS       Y1, Y12, Y6
+	VMULPS       Y1, Y13, Y7
+	VBROADCASTSS 12(R8), Y1
+	VMULPS       Y1, Y12, Y8
+	VMULPS       Y1, Y13, Y9
+	ADDQ         SI, R8
+	VADDPS       (DI), Y2, Y2
+	VMASKMOVPS   32(DI), Y0, Y1
+	VADDPS       Y1, Y3, Y3
+	VADDPS       48(DI), Y4, Y4
+	VMASKMOVPS   80(DI), Y0, Y1
+	VADDPS       Y1, Y5, Y5
+	VADDPS       96(DI), Y6, Y6
+	VMASKMOVPS   128(DI), Y0, Y1
+	VADDPS       Y1, Y7, Y7
+	VADDPS       144(DI), Y8, Y8
+	VMASKMOVPS   176(DI), Y0, Y1
+	VADDPS       Y1, Y9, Y9
+	VMOVUPS      Y2, (DI)
+	VMASKMOVPS   Y3, Y0, 32(DI)
+	VMOVUPS      Y4, 48(DI)
+	VMASKMOVPS   Y5, Y0, 80(DI)
+	VMOVUPS      Y6, 96(DI)
+	VMASKMOVPS   Y7, Y0, 128(DI)
+	VMOVUPS      Y8, 144(DI)
+	VMASKMOVPS   Y9, Y0, 176(DI)
+	ADDQ         $0x00000010, CX
+	ADDQ         $0x000000c0, DI
+
+skip4:
+	TESTQ $0x00000002, AX
+	JZ    skip5
+
+	// block of 2 row(s) x 2 vector(s)
+	MOVQ         CX, R8
+	MOVQ         DX, R9
+	VMOVUPS      (R9), Y12
+	VMASKMOVPS   32(R9), Y0, Y13
+	VBROADCASTSS (R8), Y1
+	VMULPS       Y1, Y12, Y2
+	VMULPS       Y1, Y13, Y3
+	VBROADCASTSS 4(R8), Y1
+	VMULPS       Y1, Y12, Y4
+	VMULPS       Y1, Y13, Y5
+	ADDQ         SI, R8
+	VADDPS       (DI), Y2, Y2
+	VMASKMOVPS   32(DI), Y0, Y1
+	VADDPS       Y1, Y3, Y3
+	VADDPS       48(DI), Y4, Y4
+	VMASKMOVPS   80(DI), Y0, Y1
+	VADDPS       Y1, Y5, Y5
+	VMOVUPS      Y2, (DI)
+	VMASKMOVPS   Y3, Y0, 32(DI)
+	VMOVUPS      Y4, 48(DI)
+	VMASKMOVPS   Y5, Y0, 80(DI)
+	ADDQ         $0x00000008, CX
+	ADDQ         $0x00000060, DI
+
+skip5:
+	TESTQ $0x00000001, AX
+	JZ    skip6
+
+	// block of 1 row(s) x 2 vector(s)
+	MOVQ         CX, R8
+	MOVQ         DX, R9
+	VMOVUPS      (R9), Y12
+	VMASKMOVPS   32(R9), Y0, Y13
+	VBROADCASTSS (R8), Y1
+	VMULPS       Y1, Y12, Y2
+	VMULPS       Y1, Y13, Y3
+	ADDQ         SI, R8
+	VADDPS       (DI), Y2, Y2
+	VMASKMOVPS   32(DI), Y0, Y1
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      Y2, (DI)
+	VMASKMOVPS   Y3, Y0, 32(DI)
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000030, DI
+
+skip6:
+	ADDQ $0x00000040, DX
+	ADDQ $0x00000040, BX
 	VZEROUPPER
 	RET

@@ -192,7 +192,7 @@ func gemm36x12TBPBiasPackBGeneric(bp, b []float32) {
 	}
 }
 
-// gemm12x4TAAccGeneric is gemm12x4TAAcc in Go:
+// gemm12x4TAAccR1Generic is gemm12x4TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 12; j++ {
@@ -204,7 +204,7 @@ func gemm36x12TBPBiasPackBGeneric(bp, b []float32) {
 //			c[i*12+j] = s
 //		}
 //	}
-func gemm12x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm12x4TAAccR1Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -273,7 +273,7 @@ func gemm12x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm12x1TAAccGeneric is gemm12x1TAAcc in Go:
+// gemm12x1TAAccR1Generic is gemm12x1TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 12; j++ {
@@ -285,7 +285,7 @@ func gemm12x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*12+j] = s
 //		}
 //	}
-func gemm12x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm12x1TAAccR1Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -496,7 +496,7 @@ func gemm8x36Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm8x4TAAccGeneric is gemm8x4TAAcc in Go:
+// gemm8x4TAAccR36Generic is gemm8x4TAAccR36 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -508,7 +508,7 @@ func gemm8x36Generic(m int, a, b, c []float32) {
 //			c[i*8+j] = s
 //		}
 //	}
-func gemm8x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm8x4TAAccR36Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -577,7 +577,7 @@ func gemm8x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm8x1TAAccGeneric is gemm8x1TAAcc in Go:
+// gemm8x1TAAccR36Generic is gemm8x1TAAccR36 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -589,7 +589,7 @@ func gemm8x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*8+j] = s
 //		}
 //	}
-func gemm8x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm8x1TAAccR36Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -654,6 +654,168 @@ func gemm8x1TAAccGeneric(m int, a, b, c []float32) {
 			c[i*8+j+2] = c02
 			c03 += c[i*8+j+3]
 			c[i*8+j+3] = c03
+		}
+	}
+}
+
+// gemm12x4TAAccR36Generic is gemm12x4TAAccR36 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 12; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*12+j]
+//			}
+//			s += c[i*12+j]
+//			c[i*12+j] = s
+//		}
+//	}
+func gemm12x4TAAccR36Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 12; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*12+j : p*12+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*12+j]
+			c[i*12+j] = c00
+			c01 += c[i*12+j+1]
+			c[i*12+j+1] = c01
+			c02 += c[i*12+j+2]
+			c[i*12+j+2] = c02
+			c03 += c[i*12+j+3]
+			c[i*12+j+3] = c03
+			c10 += c[(i+1)*12+j]
+			c[(i+1)*12+j] = c10
+			c11 += c[(i+1)*12+j+1]
+			c[(i+1)*12+j+1] = c11
+			c12 += c[(i+1)*12+j+2]
+			c[(i+1)*12+j+2] = c12
+			c13 += c[(i+1)*12+j+3]
+			c[(i+1)*12+j+3] = c13
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 12; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*12+j : p*12+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*12+j]
+			c[i*12+j] = c00
+			c01 += c[i*12+j+1]
+			c[i*12+j+1] = c01
+			c02 += c[i*12+j+2]
+			c[i*12+j+2] = c02
+			c03 += c[i*12+j+3]
+			c[i*12+j+3] = c03
+		}
+	}
+}
+
+// gemm12x1TAAccR36Generic is gemm12x1TAAccR36 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 12; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*12+j]
+//			}
+//			s += c[i*12+j]
+//			c[i*12+j] = s
+//		}
+//	}
+func gemm12x1TAAccR36Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 12; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*12+j : p*12+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*12+j]
+			c[i*12+j] = c00
+			c01 += c[i*12+j+1]
+			c[i*12+j+1] = c01
+			c02 += c[i*12+j+2]
+			c[i*12+j+2] = c02
+			c03 += c[i*12+j+3]
+			c[i*12+j+3] = c03
+			c10 += c[(i+1)*12+j]
+			c[(i+1)*12+j] = c10
+			c11 += c[(i+1)*12+j+1]
+			c[(i+1)*12+j+1] = c11
+			c12 += c[(i+1)*12+j+2]
+			c[(i+1)*12+j+2] = c12
+			c13 += c[(i+1)*12+j+3]
+			c[(i+1)*12+j+3] = c13
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 12; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*12+j : p*12+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*12+j]
+			c[i*12+j] = c00
+			c01 += c[i*12+j+1]
+			c[i*12+j+1] = c01
+			c02 += c[i*12+j+2]
+			c[i*12+j+2] = c02
+			c03 += c[i*12+j+3]
+			c[i*12+j+3] = c03
 		}
 	}
 }

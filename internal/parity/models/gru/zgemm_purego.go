@@ -62,7 +62,7 @@ func gemm36x12TBPBiasPackB(bp, b []float32) {
 	gemm36x12TBPBiasPackBGeneric(bp, b)
 }
 
-// gemm12x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm12x4TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 12; j++ {
@@ -77,11 +77,11 @@ func gemm36x12TBPBiasPackB(bp, b []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,12], c [m,12] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 48, len(c) ≥ m*12), c overlapping no other argument.
-func gemm12x4TAAcc(m int, a, b, c []float32) {
-	gemm12x4TAAccGeneric(m, a, b, c)
+func gemm12x4TAAccR1(m int, a, b, c []float32) {
+	gemm12x4TAAccR1Generic(m, a, b, c)
 }
 
-// gemm12x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm12x1TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 12; j++ {
@@ -96,8 +96,8 @@ func gemm12x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,12], c [m,12] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 12, len(c) ≥ m*12), c overlapping no other argument.
-func gemm12x1TAAcc(m int, a, b, c []float32) {
-	gemm12x1TAAccGeneric(m, a, b, c)
+func gemm12x1TAAccR1(m int, a, b, c []float32) {
+	gemm12x1TAAccR1Generic(m, a, b, c)
 }
 
 // gemm12x36 sets c = a·b for m rows. It is
@@ -136,7 +136,7 @@ func gemm8x36(m int, a, b, c []float32) {
 	gemm8x36Generic(m, a, b, c)
 }
 
-// gemm8x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm8x4TAAccR36 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -151,11 +151,11 @@ func gemm8x36(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,8], c [m,8] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 32, len(c) ≥ m*8), c overlapping no other argument.
-func gemm8x4TAAcc(m int, a, b, c []float32) {
-	gemm8x4TAAccGeneric(m, a, b, c)
+func gemm8x4TAAccR36(m int, a, b, c []float32) {
+	gemm8x4TAAccR36Generic(m, a, b, c)
 }
 
-// gemm8x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm8x1TAAccR36 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -170,6 +170,44 @@ func gemm8x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,8], c [m,8] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 8, len(c) ≥ m*8), c overlapping no other argument.
-func gemm8x1TAAcc(m int, a, b, c []float32) {
-	gemm8x1TAAccGeneric(m, a, b, c)
+func gemm8x1TAAccR36(m int, a, b, c []float32) {
+	gemm8x1TAAccR36Generic(m, a, b, c)
+}
+
+// gemm12x4TAAccR36 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 12; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*12+j]
+//			}
+//			s += c[i*12+j]
+//			c[i*12+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,12], c [m,12] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 48, len(c) ≥ m*12), c overlapping no other argument.
+func gemm12x4TAAccR36(m int, a, b, c []float32) {
+	gemm12x4TAAccR36Generic(m, a, b, c)
+}
+
+// gemm12x1TAAccR36 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 12; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*12+j]
+//			}
+//			s += c[i*12+j]
+//			c[i*12+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,12], c [m,12] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 12, len(c) ≥ m*12), c overlapping no other argument.
+func gemm12x1TAAccR36(m int, a, b, c []float32) {
+	gemm12x1TAAccR36Generic(m, a, b, c)
 }

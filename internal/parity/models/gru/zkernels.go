@@ -348,10 +348,10 @@ func trainMatmul108(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm12x4TAAcc(1, x0[p*1:], x1[p*12:], dst)
+		gemm12x4TAAccR1(1, x0[p*1:], x1[p*12:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm12x1TAAcc(1, x0[p*1:], x1[p*12:], dst)
+		gemm12x1TAAccR1(1, x0[p*1:], x1[p*12:], dst)
 	}
 }
 
@@ -587,10 +587,10 @@ func trainMatmul191(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm8x4TAAcc(36, x0[p*36:], x1[p*8:], dst)
+		gemm8x4TAAccR36(36, x0[p*36:], x1[p*8:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm8x1TAAcc(36, x0[p*36:], x1[p*8:], dst)
+		gemm8x1TAAccR36(36, x0[p*36:], x1[p*8:], dst)
 	}
 }
 
@@ -600,10 +600,10 @@ func trainMatmul196(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm8x4TAAcc(36, x0[p*36:], x1[p*8:], dst)
+		gemm8x4TAAccR36(36, x0[p*36:], x1[p*8:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm8x1TAAcc(36, x0[p*36:], x1[p*8:], dst)
+		gemm8x1TAAccR36(36, x0[p*36:], x1[p*8:], dst)
 	}
 	d := dst[:288]
 	// elem17 = add(add(add(add(add(a0,a1),a2),a3),a4),a5)
@@ -616,10 +616,10 @@ func trainMatmul197(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm12x4TAAcc(36, x0[p*36:], x1[p*12:], dst)
+		gemm12x4TAAccR36(36, x0[p*36:], x1[p*12:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm12x1TAAcc(36, x0[p*36:], x1[p*12:], dst)
+		gemm12x1TAAccR36(36, x0[p*36:], x1[p*12:], dst)
 	}
 }
 
@@ -629,10 +629,10 @@ func trainMatmul201(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm12x4TAAcc(36, x0[p*36:], x1[p*12:], dst)
+		gemm12x4TAAccR36(36, x0[p*36:], x1[p*12:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm12x1TAAcc(36, x0[p*36:], x1[p*12:], dst)
+		gemm12x1TAAccR36(36, x0[p*36:], x1[p*12:], dst)
 	}
 	d := dst[:432]
 	// elem18 = add(add(add(add(a0,a1),a2),a3),a4)

@@ -102,7 +102,7 @@ func gemm3x16TBPBiasPackBAVX512(bp []float32, b []float32)
 //go:noescape
 func gemm3x16TBPBiasPackBAVX2(bp []float32, b []float32)
 
-// gemm16x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x4TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -119,19 +119,19 @@ func gemm3x16TBPBiasPackBAVX2(bp []float32, b []float32)
 // (len(a) ≥ m*4, len(b) ≥ 64, len(c) ≥ m*16), c overlapping no other argument.
 //
 //go:noescape
-func gemm16x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm16x4TAAccR3(m int, a []float32, b []float32, c []float32)
 
-// gemm16x4TAAccAVX512 is gemm16x4TAAcc for CPUs with AVX512.
+// gemm16x4TAAccR3AVX512 is gemm16x4TAAccR3 for CPUs with AVX512.
 //
 //go:noescape
-func gemm16x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm16x4TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm16x4TAAccAVX2 is gemm16x4TAAcc for CPUs with AVX2.
+// gemm16x4TAAccR3AVX2 is gemm16x4TAAccR3 for CPUs with AVX2.
 //
 //go:noescape
-func gemm16x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm16x4TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm16x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x1TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -148,17 +148,17 @@ func gemm16x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 16, len(c) ≥ m*16), c overlapping no other argument.
 //
 //go:noescape
-func gemm16x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm16x1TAAccR3(m int, a []float32, b []float32, c []float32)
 
-// gemm16x1TAAccAVX512 is gemm16x1TAAcc for CPUs with AVX512.
+// gemm16x1TAAccR3AVX512 is gemm16x1TAAccR3 for CPUs with AVX512.
 //
 //go:noescape
-func gemm16x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm16x1TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm16x1TAAccAVX2 is gemm16x1TAAcc for CPUs with AVX2.
+// gemm16x1TAAccR3AVX2 is gemm16x1TAAccR3 for CPUs with AVX2.
 //
 //go:noescape
-func gemm16x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm16x1TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm16x3 sets c = a·b for m rows. It is
 //
@@ -188,7 +188,7 @@ func gemm16x3AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm16x3AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm10x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm10x4TAAccR16 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -205,19 +205,19 @@ func gemm16x3AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*4, len(b) ≥ 40, len(c) ≥ m*10), c overlapping no other argument.
 //
 //go:noescape
-func gemm10x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm10x4TAAccR16(m int, a []float32, b []float32, c []float32)
 
-// gemm10x4TAAccAVX512 is gemm10x4TAAcc for CPUs with AVX512.
+// gemm10x4TAAccR16AVX512 is gemm10x4TAAccR16 for CPUs with AVX512.
 //
 //go:noescape
-func gemm10x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm10x4TAAccR16AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm10x4TAAccAVX2 is gemm10x4TAAcc for CPUs with AVX2.
+// gemm10x4TAAccR16AVX2 is gemm10x4TAAccR16 for CPUs with AVX2.
 //
 //go:noescape
-func gemm10x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm10x4TAAccR16AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm10x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm10x1TAAccR16 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -234,14 +234,14 @@ func gemm10x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 10, len(c) ≥ m*10), c overlapping no other argument.
 //
 //go:noescape
-func gemm10x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm10x1TAAccR16(m int, a []float32, b []float32, c []float32)
 
-// gemm10x1TAAccAVX512 is gemm10x1TAAcc for CPUs with AVX512.
+// gemm10x1TAAccR16AVX512 is gemm10x1TAAccR16 for CPUs with AVX512.
 //
 //go:noescape
-func gemm10x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm10x1TAAccR16AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm10x1TAAccAVX2 is gemm10x1TAAcc for CPUs with AVX2.
+// gemm10x1TAAccR16AVX2 is gemm10x1TAAccR16 for CPUs with AVX2.
 //
 //go:noescape
-func gemm10x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm10x1TAAccR16AVX2(m int, a []float32, b []float32, c []float32)

@@ -2024,23 +2024,23 @@ tiles1:
 	VZEROUPPER
 	RET
 
-// func gemm16x4TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm16x4TAAcc(SB), NOSPLIT, $0-80
+// func gemm16x4TAAccR3(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm16x4TAAccR3(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm16x4TAAccGeneric+0(SB)
+	JMP  ·gemm16x4TAAccR3Generic+0(SB)
 
 avx512:
-	JMP ·gemm16x4TAAccAVX512+0(SB)
+	JMP ·gemm16x4TAAccR3AVX512+0(SB)
 
 avx2:
-	JMP ·gemm16x4TAAccAVX2+0(SB)
+	JMP ·gemm16x4TAAccR3AVX2+0(SB)
 
-// func gemm16x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm16x4TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm16x4TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm16x4TAAccR3AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -2335,9 +2335,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm16x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm16x4TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, FMA3
-TEXT ·gemm16x4TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm16x4TAAccR3AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -2652,23 +2652,23 @@ skip6:
 	VZEROUPPER
 	RET
 
-// func gemm16x1TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm16x1TAAcc(SB), NOSPLIT, $0-80
+// func gemm16x1TAAccR3(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm16x1TAAccR3(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm16x1TAAccGeneric+0(SB)
+	JMP  ·gemm16x1TAAccR3Generic+0(SB)
 
 avx512:
-	JMP ·gemm16x1TAAccAVX512+0(SB)
+	JMP ·gemm16x1TAAccR3AVX512+0(SB)
 
 avx2:
-	JMP ·gemm16x1TAAccAVX2+0(SB)
+	JMP ·gemm16x1TAAccR3AVX2+0(SB)
 
-// func gemm16x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm16x1TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm16x1TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm16x1TAAccR3AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -2840,9 +2840,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm16x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm16x1TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX
-TEXT ·gemm16x1TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm16x1TAAccR3AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -3452,23 +3452,23 @@ skip6:
 	VZEROUPPER
 	RET
 
-// func gemm10x4TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm10x4TAAcc(SB), NOSPLIT, $0-80
+// func gemm10x4TAAccR16(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm10x4TAAccR16(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm10x4TAAccGeneric+0(SB)
+	JMP  ·gemm10x4TAAccR16Generic+0(SB)
 
 avx512:
-	JMP ·gemm10x4TAAccAVX512+0(SB)
+	JMP ·gemm10x4TAAccR16AVX512+0(SB)
 
 avx2:
-	JMP ·gemm10x4TAAccAVX2+0(SB)
+	JMP ·gemm10x4TAAccR16AVX2+0(SB)
 
-// func gemm10x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm10x4TAAccR16AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm10x4TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm10x4TAAccR16AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -3765,9 +3765,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm10x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm10x4TAAccR16AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, FMA3
-TEXT ·gemm10x4TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm10x4TAAccR16AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -4099,23 +4099,23 @@ skip6:
 	VZEROUPPER
 	RET
 
-// func gemm10x1TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm10x1TAAcc(SB), NOSPLIT, $0-80
+// func gemm10x1TAAccR16(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm10x1TAAccR16(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm10x1TAAccGeneric+0(SB)
+	JMP  ·gemm10x1TAAccR16Generic+0(SB)
 
 avx512:
-	JMP ·gemm10x1TAAccAVX512+0(SB)
+	JMP ·gemm10x1TAAccR16AVX512+0(SB)
 
 avx2:
-	JMP ·gemm10x1TAAccAVX2+0(SB)
+	JMP ·gemm10x1TAAccR16AVX2+0(SB)
 
-// func gemm10x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm10x1TAAccR16AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm10x1TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm10x1TAAccR16AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -4289,9 +4289,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm10x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm10x1TAAccR16AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX
-TEXT ·gemm10x1TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm10x1TAAccR16AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX

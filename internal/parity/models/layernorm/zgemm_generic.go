@@ -159,7 +159,7 @@ func gemm3x16TBPBiasPackBGeneric(bp, b []float32) {
 	}
 }
 
-// gemm16x4TAAccGeneric is gemm16x4TAAcc in Go:
+// gemm16x4TAAccR3Generic is gemm16x4TAAccR3 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -171,7 +171,7 @@ func gemm3x16TBPBiasPackBGeneric(bp, b []float32) {
 //			c[i*16+j] = s
 //		}
 //	}
-func gemm16x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm16x4TAAccR3Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -240,7 +240,7 @@ func gemm16x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm16x1TAAccGeneric is gemm16x1TAAcc in Go:
+// gemm16x1TAAccR3Generic is gemm16x1TAAccR3 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -252,7 +252,7 @@ func gemm16x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*16+j] = s
 //		}
 //	}
-func gemm16x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm16x1TAAccR3Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -392,7 +392,7 @@ func gemm16x3Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm10x4TAAccGeneric is gemm10x4TAAcc in Go:
+// gemm10x4TAAccR16Generic is gemm10x4TAAccR16 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -404,7 +404,7 @@ func gemm16x3Generic(m int, a, b, c []float32) {
 //			c[i*10+j] = s
 //		}
 //	}
-func gemm10x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm10x4TAAccR16Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -499,7 +499,7 @@ func gemm10x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm10x1TAAccGeneric is gemm10x1TAAcc in Go:
+// gemm10x1TAAccR16Generic is gemm10x1TAAccR16 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -511,7 +511,7 @@ func gemm10x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*10+j] = s
 //		}
 //	}
-func gemm10x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm10x1TAAccR16Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0

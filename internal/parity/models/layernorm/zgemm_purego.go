@@ -62,7 +62,7 @@ func gemm3x16TBPBiasPackB(bp, b []float32) {
 	gemm3x16TBPBiasPackBGeneric(bp, b)
 }
 
-// gemm16x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x4TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -77,11 +77,11 @@ func gemm3x16TBPBiasPackB(bp, b []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,16], c [m,16] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 64, len(c) ≥ m*16), c overlapping no other argument.
-func gemm16x4TAAcc(m int, a, b, c []float32) {
-	gemm16x4TAAccGeneric(m, a, b, c)
+func gemm16x4TAAccR3(m int, a, b, c []float32) {
+	gemm16x4TAAccR3Generic(m, a, b, c)
 }
 
-// gemm16x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x1TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -96,8 +96,8 @@ func gemm16x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,16], c [m,16] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 16, len(c) ≥ m*16), c overlapping no other argument.
-func gemm16x1TAAcc(m int, a, b, c []float32) {
-	gemm16x1TAAccGeneric(m, a, b, c)
+func gemm16x1TAAccR3(m int, a, b, c []float32) {
+	gemm16x1TAAccR3Generic(m, a, b, c)
 }
 
 // gemm16x3 sets c = a·b for m rows. It is
@@ -118,7 +118,7 @@ func gemm16x3(m int, a, b, c []float32) {
 	gemm16x3Generic(m, a, b, c)
 }
 
-// gemm10x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm10x4TAAccR16 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -133,11 +133,11 @@ func gemm16x3(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,10], c [m,10] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 40, len(c) ≥ m*10), c overlapping no other argument.
-func gemm10x4TAAcc(m int, a, b, c []float32) {
-	gemm10x4TAAccGeneric(m, a, b, c)
+func gemm10x4TAAccR16(m int, a, b, c []float32) {
+	gemm10x4TAAccR16Generic(m, a, b, c)
 }
 
-// gemm10x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm10x1TAAccR16 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -152,6 +152,6 @@ func gemm10x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,10], c [m,10] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 10, len(c) ≥ m*10), c overlapping no other argument.
-func gemm10x1TAAcc(m int, a, b, c []float32) {
-	gemm10x1TAAccGeneric(m, a, b, c)
+func gemm10x1TAAccR16(m int, a, b, c []float32) {
+	gemm10x1TAAccR16Generic(m, a, b, c)
 }

@@ -264,10 +264,10 @@ func trainMatmul25(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm16x4TAAcc(3, x0[p*3:], x1[p*16:], dst)
+		gemm16x4TAAccR3(3, x0[p*3:], x1[p*16:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm16x1TAAcc(3, x0[p*3:], x1[p*16:], dst)
+		gemm16x1TAAccR3(3, x0[p*3:], x1[p*16:], dst)
 	}
 }
 
@@ -432,10 +432,10 @@ func trainMatmul43(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm10x4TAAcc(16, x0[p*16:], x1[p*10:], dst)
+		gemm10x4TAAccR16(16, x0[p*16:], x1[p*10:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm10x1TAAcc(16, x0[p*16:], x1[p*10:], dst)
+		gemm10x1TAAccR16(16, x0[p*16:], x1[p*10:], dst)
 	}
 }
 

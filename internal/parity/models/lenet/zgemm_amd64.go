@@ -157,7 +157,7 @@ func gemm10x84TBPBiasPackBAVX512(bp []float32, b []float32)
 //go:noescape
 func gemm10x84TBPBiasPackBAVX2(bp []float32, b []float32)
 
-// gemm84x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x4TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -174,19 +174,19 @@ func gemm10x84TBPBiasPackBAVX2(bp []float32, b []float32)
 // (len(a) ≥ m*4, len(b) ≥ 336, len(c) ≥ m*84), c overlapping no other argument.
 //
 //go:noescape
-func gemm84x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm84x4TAAccR10(m int, a []float32, b []float32, c []float32)
 
-// gemm84x4TAAccAVX512 is gemm84x4TAAcc for CPUs with AVX512.
+// gemm84x4TAAccR10AVX512 is gemm84x4TAAccR10 for CPUs with AVX512.
 //
 //go:noescape
-func gemm84x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm84x4TAAccR10AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm84x4TAAccAVX2 is gemm84x4TAAcc for CPUs with AVX2.
+// gemm84x4TAAccR10AVX2 is gemm84x4TAAccR10 for CPUs with AVX2.
 //
 //go:noescape
-func gemm84x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm84x4TAAccR10AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm84x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x1TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -203,17 +203,17 @@ func gemm84x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 84, len(c) ≥ m*84), c overlapping no other argument.
 //
 //go:noescape
-func gemm84x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm84x1TAAccR10(m int, a []float32, b []float32, c []float32)
 
-// gemm84x1TAAccAVX512 is gemm84x1TAAcc for CPUs with AVX512.
+// gemm84x1TAAccR10AVX512 is gemm84x1TAAccR10 for CPUs with AVX512.
 //
 //go:noescape
-func gemm84x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm84x1TAAccR10AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm84x1TAAccAVX2 is gemm84x1TAAcc for CPUs with AVX2.
+// gemm84x1TAAccR10AVX2 is gemm84x1TAAccR10 for CPUs with AVX2.
 //
 //go:noescape
-func gemm84x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm84x1TAAccR10AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm84x10 sets c = a·b for m rows. It is
 //
@@ -243,7 +243,7 @@ func gemm84x10AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm84x10AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm120x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x4TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -260,19 +260,19 @@ func gemm84x10AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*4, len(b) ≥ 480, len(c) ≥ m*120), c overlapping no other argument.
 //
 //go:noescape
-func gemm120x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm120x4TAAccR84(m int, a []float32, b []float32, c []float32)
 
-// gemm120x4TAAccAVX512 is gemm120x4TAAcc for CPUs with AVX512.
+// gemm120x4TAAccR84AVX512 is gemm120x4TAAccR84 for CPUs with AVX512.
 //
 //go:noescape
-func gemm120x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm120x4TAAccR84AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm120x4TAAccAVX2 is gemm120x4TAAcc for CPUs with AVX2.
+// gemm120x4TAAccR84AVX2 is gemm120x4TAAccR84 for CPUs with AVX2.
 //
 //go:noescape
-func gemm120x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm120x4TAAccR84AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm120x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x1TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -289,17 +289,17 @@ func gemm120x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 120, len(c) ≥ m*120), c overlapping no other argument.
 //
 //go:noescape
-func gemm120x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm120x1TAAccR84(m int, a []float32, b []float32, c []float32)
 
-// gemm120x1TAAccAVX512 is gemm120x1TAAcc for CPUs with AVX512.
+// gemm120x1TAAccR84AVX512 is gemm120x1TAAccR84 for CPUs with AVX512.
 //
 //go:noescape
-func gemm120x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm120x1TAAccR84AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm120x1TAAccAVX2 is gemm120x1TAAcc for CPUs with AVX2.
+// gemm120x1TAAccR84AVX2 is gemm120x1TAAccR84 for CPUs with AVX2.
 //
 //go:noescape
-func gemm120x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm120x1TAAccR84AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm120x84 sets c = a·b for m rows. It is
 //
@@ -329,7 +329,7 @@ func gemm120x84AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm120x84AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm400x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x4TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -346,19 +346,19 @@ func gemm120x84AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*4, len(b) ≥ 1600, len(c) ≥ m*400), c overlapping no other argument.
 //
 //go:noescape
-func gemm400x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm400x4TAAccR120(m int, a []float32, b []float32, c []float32)
 
-// gemm400x4TAAccAVX512 is gemm400x4TAAcc for CPUs with AVX512.
+// gemm400x4TAAccR120AVX512 is gemm400x4TAAccR120 for CPUs with AVX512.
 //
 //go:noescape
-func gemm400x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm400x4TAAccR120AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm400x4TAAccAVX2 is gemm400x4TAAcc for CPUs with AVX2.
+// gemm400x4TAAccR120AVX2 is gemm400x4TAAccR120 for CPUs with AVX2.
 //
 //go:noescape
-func gemm400x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm400x4TAAccR120AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm400x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x1TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -375,17 +375,17 @@ func gemm400x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 400, len(c) ≥ m*400), c overlapping no other argument.
 //
 //go:noescape
-func gemm400x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm400x1TAAccR120(m int, a []float32, b []float32, c []float32)
 
-// gemm400x1TAAccAVX512 is gemm400x1TAAcc for CPUs with AVX512.
+// gemm400x1TAAccR120AVX512 is gemm400x1TAAccR120 for CPUs with AVX512.
 //
 //go:noescape
-func gemm400x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm400x1TAAccR120AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm400x1TAAccAVX2 is gemm400x1TAAcc for CPUs with AVX2.
+// gemm400x1TAAccR120AVX2 is gemm400x1TAAccR120 for CPUs with AVX2.
 //
 //go:noescape
-func gemm400x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm400x1TAAccR120AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm400x120 sets c = a·b for m rows. It is
 //

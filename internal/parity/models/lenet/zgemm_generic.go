@@ -394,7 +394,7 @@ func gemm10x84TBPBiasPackBGeneric(bp, b []float32) {
 	}
 }
 
-// gemm84x4TAAccGeneric is gemm84x4TAAcc in Go:
+// gemm84x4TAAccR10Generic is gemm84x4TAAccR10 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -406,7 +406,7 @@ func gemm10x84TBPBiasPackBGeneric(bp, b []float32) {
 //			c[i*84+j] = s
 //		}
 //	}
-func gemm84x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm84x4TAAccR10Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -475,7 +475,7 @@ func gemm84x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm84x1TAAccGeneric is gemm84x1TAAcc in Go:
+// gemm84x1TAAccR10Generic is gemm84x1TAAccR10 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -487,7 +487,7 @@ func gemm84x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*84+j] = s
 //		}
 //	}
-func gemm84x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm84x1TAAccR10Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -627,7 +627,7 @@ func gemm84x10Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm120x4TAAccGeneric is gemm120x4TAAcc in Go:
+// gemm120x4TAAccR84Generic is gemm120x4TAAccR84 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -639,7 +639,7 @@ func gemm84x10Generic(m int, a, b, c []float32) {
 //			c[i*120+j] = s
 //		}
 //	}
-func gemm120x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm120x4TAAccR84Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -708,7 +708,7 @@ func gemm120x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm120x1TAAccGeneric is gemm120x1TAAcc in Go:
+// gemm120x1TAAccR84Generic is gemm120x1TAAccR84 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -720,7 +720,7 @@ func gemm120x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*120+j] = s
 //		}
 //	}
-func gemm120x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm120x1TAAccR84Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -860,7 +860,7 @@ func gemm120x84Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm400x4TAAccGeneric is gemm400x4TAAcc in Go:
+// gemm400x4TAAccR120Generic is gemm400x4TAAccR120 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -872,7 +872,7 @@ func gemm120x84Generic(m int, a, b, c []float32) {
 //			c[i*400+j] = s
 //		}
 //	}
-func gemm400x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm400x4TAAccR120Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -941,7 +941,7 @@ func gemm400x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm400x1TAAccGeneric is gemm400x1TAAcc in Go:
+// gemm400x1TAAccR120Generic is gemm400x1TAAccR120 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -953,7 +953,7 @@ func gemm400x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*400+j] = s
 //		}
 //	}
-func gemm400x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm400x1TAAccR120Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0

@@ -97,7 +97,7 @@ func gemm10x84TBPBiasPackB(bp, b []float32) {
 	gemm10x84TBPBiasPackBGeneric(bp, b)
 }
 
-// gemm84x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x4TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -112,11 +112,11 @@ func gemm10x84TBPBiasPackB(bp, b []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,84], c [m,84] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 336, len(c) ≥ m*84), c overlapping no other argument.
-func gemm84x4TAAcc(m int, a, b, c []float32) {
-	gemm84x4TAAccGeneric(m, a, b, c)
+func gemm84x4TAAccR10(m int, a, b, c []float32) {
+	gemm84x4TAAccR10Generic(m, a, b, c)
 }
 
-// gemm84x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x1TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -131,8 +131,8 @@ func gemm84x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,84], c [m,84] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 84, len(c) ≥ m*84), c overlapping no other argument.
-func gemm84x1TAAcc(m int, a, b, c []float32) {
-	gemm84x1TAAccGeneric(m, a, b, c)
+func gemm84x1TAAccR10(m int, a, b, c []float32) {
+	gemm84x1TAAccR10Generic(m, a, b, c)
 }
 
 // gemm84x10 sets c = a·b for m rows. It is
@@ -153,7 +153,7 @@ func gemm84x10(m int, a, b, c []float32) {
 	gemm84x10Generic(m, a, b, c)
 }
 
-// gemm120x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x4TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -168,11 +168,11 @@ func gemm84x10(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,120], c [m,120] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 480, len(c) ≥ m*120), c overlapping no other argument.
-func gemm120x4TAAcc(m int, a, b, c []float32) {
-	gemm120x4TAAccGeneric(m, a, b, c)
+func gemm120x4TAAccR84(m int, a, b, c []float32) {
+	gemm120x4TAAccR84Generic(m, a, b, c)
 }
 
-// gemm120x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x1TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -187,8 +187,8 @@ func gemm120x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,120], c [m,120] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 120, len(c) ≥ m*120), c overlapping no other argument.
-func gemm120x1TAAcc(m int, a, b, c []float32) {
-	gemm120x1TAAccGeneric(m, a, b, c)
+func gemm120x1TAAccR84(m int, a, b, c []float32) {
+	gemm120x1TAAccR84Generic(m, a, b, c)
 }
 
 // gemm120x84 sets c = a·b for m rows. It is
@@ -209,7 +209,7 @@ func gemm120x84(m int, a, b, c []float32) {
 	gemm120x84Generic(m, a, b, c)
 }
 
-// gemm400x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x4TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -224,11 +224,11 @@ func gemm120x84(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,400], c [m,400] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 1600, len(c) ≥ m*400), c overlapping no other argument.
-func gemm400x4TAAcc(m int, a, b, c []float32) {
-	gemm400x4TAAccGeneric(m, a, b, c)
+func gemm400x4TAAccR120(m int, a, b, c []float32) {
+	gemm400x4TAAccR120Generic(m, a, b, c)
 }
 
-// gemm400x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x1TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -243,8 +243,8 @@ func gemm400x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,400], c [m,400] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 400, len(c) ≥ m*400), c overlapping no other argument.
-func gemm400x1TAAcc(m int, a, b, c []float32) {
-	gemm400x1TAAccGeneric(m, a, b, c)
+func gemm400x1TAAccR120(m int, a, b, c []float32) {
+	gemm400x1TAAccR120Generic(m, a, b, c)
 }
 
 // gemm400x120 sets c = a·b for m rows. It is

@@ -244,10 +244,10 @@ func trainMatmul31(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm84x4TAAcc(10, x0[p*10:], x1[p*84:], dst)
+		gemm84x4TAAccR10(10, x0[p*10:], x1[p*84:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm84x1TAAcc(10, x0[p*10:], x1[p*84:], dst)
+		gemm84x1TAAccR10(10, x0[p*10:], x1[p*84:], dst)
 	}
 }
 
@@ -284,10 +284,10 @@ func trainMatmul35(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm120x4TAAcc(84, x0[p*84:], x1[p*120:], dst)
+		gemm120x4TAAccR84(84, x0[p*84:], x1[p*120:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm120x1TAAcc(84, x0[p*84:], x1[p*120:], dst)
+		gemm120x1TAAccR84(84, x0[p*84:], x1[p*120:], dst)
 	}
 }
 
@@ -324,10 +324,10 @@ func trainMatmul39(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm400x4TAAcc(120, x0[p*120:], x1[p*400:], dst)
+		gemm400x4TAAccR120(120, x0[p*120:], x1[p*400:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm400x1TAAcc(120, x0[p*120:], x1[p*400:], dst)
+		gemm400x1TAAccR120(120, x0[p*120:], x1[p*400:], dst)
 	}
 }
 

@@ -156,7 +156,7 @@ func gemm10x84TBPBiasAVX512(m int, a []float64, b []float64, c []float64, bias [
 //go:noescape
 func gemm10x84TBPBiasAVX2(m int, a []float64, b []float64, c []float64, bias []float64)
 
-// gemm84x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x4TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -173,19 +173,19 @@ func gemm10x84TBPBiasAVX2(m int, a []float64, b []float64, c []float64, bias []f
 // (len(a) ≥ m*4, len(b) ≥ 336, len(c) ≥ m*84), c overlapping no other argument.
 //
 //go:noescape
-func gemm84x4TAAcc(m int, a []float64, b []float64, c []float64)
+func gemm84x4TAAccR10(m int, a []float64, b []float64, c []float64)
 
-// gemm84x4TAAccAVX512 is gemm84x4TAAcc for CPUs with AVX512.
+// gemm84x4TAAccR10AVX512 is gemm84x4TAAccR10 for CPUs with AVX512.
 //
 //go:noescape
-func gemm84x4TAAccAVX512(m int, a []float64, b []float64, c []float64)
+func gemm84x4TAAccR10AVX512(m int, a []float64, b []float64, c []float64)
 
-// gemm84x4TAAccAVX2 is gemm84x4TAAcc for CPUs with AVX2.
+// gemm84x4TAAccR10AVX2 is gemm84x4TAAccR10 for CPUs with AVX2.
 //
 //go:noescape
-func gemm84x4TAAccAVX2(m int, a []float64, b []float64, c []float64)
+func gemm84x4TAAccR10AVX2(m int, a []float64, b []float64, c []float64)
 
-// gemm84x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x1TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -202,17 +202,17 @@ func gemm84x4TAAccAVX2(m int, a []float64, b []float64, c []float64)
 // (len(a) ≥ m*1, len(b) ≥ 84, len(c) ≥ m*84), c overlapping no other argument.
 //
 //go:noescape
-func gemm84x1TAAcc(m int, a []float64, b []float64, c []float64)
+func gemm84x1TAAccR10(m int, a []float64, b []float64, c []float64)
 
-// gemm84x1TAAccAVX512 is gemm84x1TAAcc for CPUs with AVX512.
+// gemm84x1TAAccR10AVX512 is gemm84x1TAAccR10 for CPUs with AVX512.
 //
 //go:noescape
-func gemm84x1TAAccAVX512(m int, a []float64, b []float64, c []float64)
+func gemm84x1TAAccR10AVX512(m int, a []float64, b []float64, c []float64)
 
-// gemm84x1TAAccAVX2 is gemm84x1TAAcc for CPUs with AVX2.
+// gemm84x1TAAccR10AVX2 is gemm84x1TAAccR10 for CPUs with AVX2.
 //
 //go:noescape
-func gemm84x1TAAccAVX2(m int, a []float64, b []float64, c []float64)
+func gemm84x1TAAccR10AVX2(m int, a []float64, b []float64, c []float64)
 
 // gemm84x10 sets c = a·b for m rows. It is
 //
@@ -242,7 +242,7 @@ func gemm84x10AVX512(m int, a []float64, b []float64, c []float64)
 //go:noescape
 func gemm84x10AVX2(m int, a []float64, b []float64, c []float64)
 
-// gemm120x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x4TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -259,19 +259,19 @@ func gemm84x10AVX2(m int, a []float64, b []float64, c []float64)
 // (len(a) ≥ m*4, len(b) ≥ 480, len(c) ≥ m*120), c overlapping no other argument.
 //
 //go:noescape
-func gemm120x4TAAcc(m int, a []float64, b []float64, c []float64)
+func gemm120x4TAAccR84(m int, a []float64, b []float64, c []float64)
 
-// gemm120x4TAAccAVX512 is gemm120x4TAAcc for CPUs with AVX512.
+// gemm120x4TAAccR84AVX512 is gemm120x4TAAccR84 for CPUs with AVX512.
 //
 //go:noescape
-func gemm120x4TAAccAVX512(m int, a []float64, b []float64, c []float64)
+func gemm120x4TAAccR84AVX512(m int, a []float64, b []float64, c []float64)
 
-// gemm120x4TAAccAVX2 is gemm120x4TAAcc for CPUs with AVX2.
+// gemm120x4TAAccR84AVX2 is gemm120x4TAAccR84 for CPUs with AVX2.
 //
 //go:noescape
-func gemm120x4TAAccAVX2(m int, a []float64, b []float64, c []float64)
+func gemm120x4TAAccR84AVX2(m int, a []float64, b []float64, c []float64)
 
-// gemm120x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x1TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -288,17 +288,17 @@ func gemm120x4TAAccAVX2(m int, a []float64, b []float64, c []float64)
 // (len(a) ≥ m*1, len(b) ≥ 120, len(c) ≥ m*120), c overlapping no other argument.
 //
 //go:noescape
-func gemm120x1TAAcc(m int, a []float64, b []float64, c []float64)
+func gemm120x1TAAccR84(m int, a []float64, b []float64, c []float64)
 
-// gemm120x1TAAccAVX512 is gemm120x1TAAcc for CPUs with AVX512.
+// gemm120x1TAAccR84AVX512 is gemm120x1TAAccR84 for CPUs with AVX512.
 //
 //go:noescape
-func gemm120x1TAAccAVX512(m int, a []float64, b []float64, c []float64)
+func gemm120x1TAAccR84AVX512(m int, a []float64, b []float64, c []float64)
 
-// gemm120x1TAAccAVX2 is gemm120x1TAAcc for CPUs with AVX2.
+// gemm120x1TAAccR84AVX2 is gemm120x1TAAccR84 for CPUs with AVX2.
 //
 //go:noescape
-func gemm120x1TAAccAVX2(m int, a []float64, b []float64, c []float64)
+func gemm120x1TAAccR84AVX2(m int, a []float64, b []float64, c []float64)
 
 // gemm120x84 sets c = a·b for m rows. It is
 //
@@ -328,7 +328,7 @@ func gemm120x84AVX512(m int, a []float64, b []float64, c []float64)
 //go:noescape
 func gemm120x84AVX2(m int, a []float64, b []float64, c []float64)
 
-// gemm400x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x4TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -345,19 +345,19 @@ func gemm120x84AVX2(m int, a []float64, b []float64, c []float64)
 // (len(a) ≥ m*4, len(b) ≥ 1600, len(c) ≥ m*400), c overlapping no other argument.
 //
 //go:noescape
-func gemm400x4TAAcc(m int, a []float64, b []float64, c []float64)
+func gemm400x4TAAccR120(m int, a []float64, b []float64, c []float64)
 
-// gemm400x4TAAccAVX512 is gemm400x4TAAcc for CPUs with AVX512.
+// gemm400x4TAAccR120AVX512 is gemm400x4TAAccR120 for CPUs with AVX512.
 //
 //go:noescape
-func gemm400x4TAAccAVX512(m int, a []float64, b []float64, c []float64)
+func gemm400x4TAAccR120AVX512(m int, a []float64, b []float64, c []float64)
 
-// gemm400x4TAAccAVX2 is gemm400x4TAAcc for CPUs with AVX2.
+// gemm400x4TAAccR120AVX2 is gemm400x4TAAccR120 for CPUs with AVX2.
 //
 //go:noescape
-func gemm400x4TAAccAVX2(m int, a []float64, b []float64, c []float64)
+func gemm400x4TAAccR120AVX2(m int, a []float64, b []float64, c []float64)
 
-// gemm400x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x1TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -374,17 +374,17 @@ func gemm400x4TAAccAVX2(m int, a []float64, b []float64, c []float64)
 // (len(a) ≥ m*1, len(b) ≥ 400, len(c) ≥ m*400), c overlapping no other argument.
 //
 //go:noescape
-func gemm400x1TAAcc(m int, a []float64, b []float64, c []float64)
+func gemm400x1TAAccR120(m int, a []float64, b []float64, c []float64)
 
-// gemm400x1TAAccAVX512 is gemm400x1TAAcc for CPUs with AVX512.
+// gemm400x1TAAccR120AVX512 is gemm400x1TAAccR120 for CPUs with AVX512.
 //
 //go:noescape
-func gemm400x1TAAccAVX512(m int, a []float64, b []float64, c []float64)
+func gemm400x1TAAccR120AVX512(m int, a []float64, b []float64, c []float64)
 
-// gemm400x1TAAccAVX2 is gemm400x1TAAcc for CPUs with AVX2.
+// gemm400x1TAAccR120AVX2 is gemm400x1TAAccR120 for CPUs with AVX2.
 //
 //go:noescape
-func gemm400x1TAAccAVX2(m int, a []float64, b []float64, c []float64)
+func gemm400x1TAAccR120AVX2(m int, a []float64, b []float64, c []float64)
 
 // gemm400x120 sets c = a·b for m rows. It is
 //
@@ -444,7 +444,7 @@ func gemm16x140TBPAccAVX512(m int, a []float64, b []float64, c []float64)
 //go:noescape
 func gemm16x140TBPAccAVX2(m int, a []float64, b []float64, c []float64)
 
-// gemm140x16TA sets c = aᵀ·b for m rows. It is
+// gemm140x16TAR150 sets c = aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 140; j++ {
@@ -460,19 +460,19 @@ func gemm16x140TBPAccAVX2(m int, a []float64, b []float64, c []float64)
 // (len(a) ≥ m*16, len(b) ≥ 2240, len(c) ≥ m*140), c overlapping no other argument.
 //
 //go:noescape
-func gemm140x16TA(m int, a []float64, b []float64, c []float64)
+func gemm140x16TAR150(m int, a []float64, b []float64, c []float64)
 
-// gemm140x16TAAVX512 is gemm140x16TA for CPUs with AVX512.
+// gemm140x16TAR150AVX512 is gemm140x16TAR150 for CPUs with AVX512.
 //
 //go:noescape
-func gemm140x16TAAVX512(m int, a []float64, b []float64, c []float64)
+func gemm140x16TAR150AVX512(m int, a []float64, b []float64, c []float64)
 
-// gemm140x16TAAVX2 is gemm140x16TA for CPUs with AVX2.
+// gemm140x16TAR150AVX2 is gemm140x16TAR150 for CPUs with AVX2.
 //
 //go:noescape
-func gemm140x16TAAVX2(m int, a []float64, b []float64, c []float64)
+func gemm140x16TAR150AVX2(m int, a []float64, b []float64, c []float64)
 
-// gemm896x6TA sets c = aᵀ·b for m rows. It is
+// gemm896x6TAR25 sets c = aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 896; j++ {
@@ -488,17 +488,17 @@ func gemm140x16TAAVX2(m int, a []float64, b []float64, c []float64)
 // (len(a) ≥ m*6, len(b) ≥ 5376, len(c) ≥ m*896), c overlapping no other argument.
 //
 //go:noescape
-func gemm896x6TA(m int, a []float64, b []float64, c []float64)
+func gemm896x6TAR25(m int, a []float64, b []float64, c []float64)
 
-// gemm896x6TAAVX512 is gemm896x6TA for CPUs with AVX512.
+// gemm896x6TAR25AVX512 is gemm896x6TAR25 for CPUs with AVX512.
 //
 //go:noescape
-func gemm896x6TAAVX512(m int, a []float64, b []float64, c []float64)
+func gemm896x6TAR25AVX512(m int, a []float64, b []float64, c []float64)
 
-// gemm896x6TAAVX2 is gemm896x6TA for CPUs with AVX2.
+// gemm896x6TAR25AVX2 is gemm896x6TAR25 for CPUs with AVX2.
 //
 //go:noescape
-func gemm896x6TAAVX2(m int, a []float64, b []float64, c []float64)
+func gemm896x6TAR25AVX2(m int, a []float64, b []float64, c []float64)
 
 // gemm6x896TBPAcc sets c = c + a·b for m rows. It is
 //

@@ -548,7 +548,7 @@ func gemm10x84TBPBiasPackB(bp, b []float64) {
 	}
 }
 
-// gemm84x4TAAccGeneric is gemm84x4TAAcc in Go:
+// gemm84x4TAAccR10Generic is gemm84x4TAAccR10 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -560,7 +560,7 @@ func gemm10x84TBPBiasPackB(bp, b []float64) {
 //			c[i*84+j] = s
 //		}
 //	}
-func gemm84x4TAAccGeneric(m int, a, b, c []float64) {
+func gemm84x4TAAccR10Generic(m int, a, b, c []float64) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -629,7 +629,7 @@ func gemm84x4TAAccGeneric(m int, a, b, c []float64) {
 	}
 }
 
-// gemm84x1TAAccGeneric is gemm84x1TAAcc in Go:
+// gemm84x1TAAccR10Generic is gemm84x1TAAccR10 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -641,7 +641,7 @@ func gemm84x4TAAccGeneric(m int, a, b, c []float64) {
 //			c[i*84+j] = s
 //		}
 //	}
-func gemm84x1TAAccGeneric(m int, a, b, c []float64) {
+func gemm84x1TAAccR10Generic(m int, a, b, c []float64) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -781,7 +781,7 @@ func gemm84x10Generic(m int, a, b, c []float64) {
 	}
 }
 
-// gemm120x4TAAccGeneric is gemm120x4TAAcc in Go:
+// gemm120x4TAAccR84Generic is gemm120x4TAAccR84 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -793,7 +793,7 @@ func gemm84x10Generic(m int, a, b, c []float64) {
 //			c[i*120+j] = s
 //		}
 //	}
-func gemm120x4TAAccGeneric(m int, a, b, c []float64) {
+func gemm120x4TAAccR84Generic(m int, a, b, c []float64) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -862,7 +862,7 @@ func gemm120x4TAAccGeneric(m int, a, b, c []float64) {
 	}
 }
 
-// gemm120x1TAAccGeneric is gemm120x1TAAcc in Go:
+// gemm120x1TAAccR84Generic is gemm120x1TAAccR84 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -874,7 +874,7 @@ func gemm120x4TAAccGeneric(m int, a, b, c []float64) {
 //			c[i*120+j] = s
 //		}
 //	}
-func gemm120x1TAAccGeneric(m int, a, b, c []float64) {
+func gemm120x1TAAccR84Generic(m int, a, b, c []float64) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1014,7 +1014,7 @@ func gemm120x84Generic(m int, a, b, c []float64) {
 	}
 }
 
-// gemm400x4TAAccGeneric is gemm400x4TAAcc in Go:
+// gemm400x4TAAccR120Generic is gemm400x4TAAccR120 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -1026,7 +1026,7 @@ func gemm120x84Generic(m int, a, b, c []float64) {
 //			c[i*400+j] = s
 //		}
 //	}
-func gemm400x4TAAccGeneric(m int, a, b, c []float64) {
+func gemm400x4TAAccR120Generic(m int, a, b, c []float64) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1095,7 +1095,7 @@ func gemm400x4TAAccGeneric(m int, a, b, c []float64) {
 	}
 }
 
-// gemm400x1TAAccGeneric is gemm400x1TAAcc in Go:
+// gemm400x1TAAccR120Generic is gemm400x1TAAccR120 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -1107,7 +1107,7 @@ func gemm400x4TAAccGeneric(m int, a, b, c []float64) {
 //			c[i*400+j] = s
 //		}
 //	}
-func gemm400x1TAAccGeneric(m int, a, b, c []float64) {
+func gemm400x1TAAccR120Generic(m int, a, b, c []float64) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1346,7 +1346,7 @@ func gemm16x140TBPAccPackB(bp, b []float64) {
 	}
 }
 
-// gemm140x16TAGeneric is gemm140x16TA in Go:
+// gemm140x16TAR150Generic is gemm140x16TAR150 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 140; j++ {
@@ -1357,7 +1357,7 @@ func gemm16x140TBPAccPackB(bp, b []float64) {
 //			c[i*140+j] = s
 //		}
 //	}
-func gemm140x16TAGeneric(m int, a, b, c []float64) {
+func gemm140x16TAR150Generic(m int, a, b, c []float64) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1414,7 +1414,7 @@ func gemm140x16TAGeneric(m int, a, b, c []float64) {
 	}
 }
 
-// gemm896x6TAGeneric is gemm896x6TA in Go:
+// gemm896x6TAR25Generic is gemm896x6TAR25 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 896; j++ {
@@ -1425,7 +1425,7 @@ func gemm140x16TAGeneric(m int, a, b, c []float64) {
 //			c[i*896+j] = s
 //		}
 //	}
-func gemm896x6TAGeneric(m int, a, b, c []float64) {
+func gemm896x6TAR25Generic(m int, a, b, c []float64) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0

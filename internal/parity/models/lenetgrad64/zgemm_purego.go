@@ -106,7 +106,7 @@ func gemm10x84TBPBias(m int, a, b, c []float64, bias []float64) {
 	gemm10x84TBPBiasGeneric(m, a, b, c, bias)
 }
 
-// gemm84x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x4TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -121,11 +121,11 @@ func gemm10x84TBPBias(m int, a, b, c []float64, bias []float64) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,84], c [m,84] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 336, len(c) ≥ m*84), c overlapping no other argument.
-func gemm84x4TAAcc(m int, a, b, c []float64) {
-	gemm84x4TAAccGeneric(m, a, b, c)
+func gemm84x4TAAccR10(m int, a, b, c []float64) {
+	gemm84x4TAAccR10Generic(m, a, b, c)
 }
 
-// gemm84x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x1TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -140,8 +140,8 @@ func gemm84x4TAAcc(m int, a, b, c []float64) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,84], c [m,84] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 84, len(c) ≥ m*84), c overlapping no other argument.
-func gemm84x1TAAcc(m int, a, b, c []float64) {
-	gemm84x1TAAccGeneric(m, a, b, c)
+func gemm84x1TAAccR10(m int, a, b, c []float64) {
+	gemm84x1TAAccR10Generic(m, a, b, c)
 }
 
 // gemm84x10 sets c = a·b for m rows. It is
@@ -162,7 +162,7 @@ func gemm84x10(m int, a, b, c []float64) {
 	gemm84x10Generic(m, a, b, c)
 }
 
-// gemm120x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x4TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -177,11 +177,11 @@ func gemm84x10(m int, a, b, c []float64) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,120], c [m,120] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 480, len(c) ≥ m*120), c overlapping no other argument.
-func gemm120x4TAAcc(m int, a, b, c []float64) {
-	gemm120x4TAAccGeneric(m, a, b, c)
+func gemm120x4TAAccR84(m int, a, b, c []float64) {
+	gemm120x4TAAccR84Generic(m, a, b, c)
 }
 
-// gemm120x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x1TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -196,8 +196,8 @@ func gemm120x4TAAcc(m int, a, b, c []float64) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,120], c [m,120] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 120, len(c) ≥ m*120), c overlapping no other argument.
-func gemm120x1TAAcc(m int, a, b, c []float64) {
-	gemm120x1TAAccGeneric(m, a, b, c)
+func gemm120x1TAAccR84(m int, a, b, c []float64) {
+	gemm120x1TAAccR84Generic(m, a, b, c)
 }
 
 // gemm120x84 sets c = a·b for m rows. It is
@@ -218,7 +218,7 @@ func gemm120x84(m int, a, b, c []float64) {
 	gemm120x84Generic(m, a, b, c)
 }
 
-// gemm400x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x4TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -233,11 +233,11 @@ func gemm120x84(m int, a, b, c []float64) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,400], c [m,400] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 1600, len(c) ≥ m*400), c overlapping no other argument.
-func gemm400x4TAAcc(m int, a, b, c []float64) {
-	gemm400x4TAAccGeneric(m, a, b, c)
+func gemm400x4TAAccR120(m int, a, b, c []float64) {
+	gemm400x4TAAccR120Generic(m, a, b, c)
 }
 
-// gemm400x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x1TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -252,8 +252,8 @@ func gemm400x4TAAcc(m int, a, b, c []float64) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,400], c [m,400] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 400, len(c) ≥ m*400), c overlapping no other argument.
-func gemm400x1TAAcc(m int, a, b, c []float64) {
-	gemm400x1TAAccGeneric(m, a, b, c)
+func gemm400x1TAAccR120(m int, a, b, c []float64) {
+	gemm400x1TAAccR120Generic(m, a, b, c)
 }
 
 // gemm400x120 sets c = a·b for m rows. It is
@@ -294,7 +294,7 @@ func gemm16x140TBPAcc(m int, a, b, c []float64) {
 	gemm16x140TBPAccGeneric(m, a, b, c)
 }
 
-// gemm140x16TA sets c = aᵀ·b for m rows. It is
+// gemm140x16TAR150 sets c = aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 140; j++ {
@@ -308,11 +308,11 @@ func gemm16x140TBPAcc(m int, a, b, c []float64) {
 //
 // The caller guarantees m ≥ 0 and a [16,m], b [16,140], c [m,140] in row-major order
 // (len(a) ≥ m*16, len(b) ≥ 2240, len(c) ≥ m*140), c overlapping no other argument.
-func gemm140x16TA(m int, a, b, c []float64) {
-	gemm140x16TAGeneric(m, a, b, c)
+func gemm140x16TAR150(m int, a, b, c []float64) {
+	gemm140x16TAR150Generic(m, a, b, c)
 }
 
-// gemm896x6TA sets c = aᵀ·b for m rows. It is
+// gemm896x6TAR25 sets c = aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 896; j++ {
@@ -326,8 +326,8 @@ func gemm140x16TA(m int, a, b, c []float64) {
 //
 // The caller guarantees m ≥ 0 and a [6,m], b [6,896], c [m,896] in row-major order
 // (len(a) ≥ m*6, len(b) ≥ 5376, len(c) ≥ m*896), c overlapping no other argument.
-func gemm896x6TA(m int, a, b, c []float64) {
-	gemm896x6TAGeneric(m, a, b, c)
+func gemm896x6TAR25(m int, a, b, c []float64) {
+	gemm896x6TAR25Generic(m, a, b, c)
 }
 
 // gemm6x896TBPAcc sets c = c + a·b for m rows. It is

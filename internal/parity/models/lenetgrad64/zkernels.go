@@ -386,10 +386,10 @@ func trainMatmul31(n int, dst []float64, x0 []float64, x1 []float64) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm84x4TAAcc(10, x0[p*10:], x1[p*84:], dst)
+		gemm84x4TAAccR10(10, x0[p*10:], x1[p*84:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm84x1TAAcc(10, x0[p*10:], x1[p*84:], dst)
+		gemm84x1TAAccR10(10, x0[p*10:], x1[p*84:], dst)
 	}
 }
 
@@ -429,10 +429,10 @@ func trainMatmul35(n int, dst []float64, x0 []float64, x1 []float64) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm120x4TAAcc(84, x0[p*84:], x1[p*120:], dst)
+		gemm120x4TAAccR84(84, x0[p*84:], x1[p*120:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm120x1TAAcc(84, x0[p*84:], x1[p*120:], dst)
+		gemm120x1TAAccR84(84, x0[p*84:], x1[p*120:], dst)
 	}
 }
 
@@ -472,10 +472,10 @@ func trainMatmul39(n int, dst []float64, x0 []float64, x1 []float64) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm400x4TAAcc(120, x0[p*120:], x1[p*400:], dst)
+		gemm400x4TAAccR120(120, x0[p*120:], x1[p*400:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm400x1TAAcc(120, x0[p*120:], x1[p*400:], dst)
+		gemm400x1TAAccR120(120, x0[p*120:], x1[p*400:], dst)
 	}
 }
 
@@ -604,7 +604,7 @@ func trainConv2dGradInput47(jb *job, n int, dst []float64, tmp []float64, x0 []f
 						*(*[10]float64)(dyw[o*140+i*14:][:10]) = [10]float64(yb[o*100+i*10:][:10])
 					}
 				}
-				gemm140x16TA(150, x1, dyw, tmp[:21000])
+				gemm140x16TAR150(150, x1, dyw, tmp[:21000])
 				clear(xb)
 				for c := 0; c < 6; c++ {
 					for p := 0; p < 5; p++ {
@@ -739,7 +739,7 @@ func trainConv2dGradInput51(jb *job, n int, dst []float64, tmp []float64, x0 []f
 						*(*[28]float64)(dyw[o*896+i*32:][:28]) = [28]float64(yb[o*784+i*28:][:28])
 					}
 				}
-				gemm896x6TA(25, x1, dyw, tmp[:22400])
+				gemm896x6TAR25(25, x1, dyw, tmp[:22400])
 				clear(xb)
 				for c := 0; c < 1; c++ {
 					for p := 0; p < 5; p++ {

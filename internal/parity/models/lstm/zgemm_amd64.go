@@ -247,7 +247,7 @@ func gemm1x50TBPPackBAVX512(bp []float32, b []float32)
 //go:noescape
 func gemm1x50TBPPackBAVX2(bp []float32, b []float32)
 
-// gemm50x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x4TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -264,19 +264,19 @@ func gemm1x50TBPPackBAVX2(bp []float32, b []float32)
 // (len(a) ≥ m*4, len(b) ≥ 200, len(c) ≥ m*50), c overlapping no other argument.
 //
 //go:noescape
-func gemm50x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm50x4TAAccR1(m int, a []float32, b []float32, c []float32)
 
-// gemm50x4TAAccAVX512 is gemm50x4TAAcc for CPUs with AVX512.
+// gemm50x4TAAccR1AVX512 is gemm50x4TAAccR1 for CPUs with AVX512.
 //
 //go:noescape
-func gemm50x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm50x4TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm50x4TAAccAVX2 is gemm50x4TAAcc for CPUs with AVX2.
+// gemm50x4TAAccR1AVX2 is gemm50x4TAAccR1 for CPUs with AVX2.
 //
 //go:noescape
-func gemm50x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm50x4TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm50x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x1TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -293,17 +293,17 @@ func gemm50x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 50, len(c) ≥ m*50), c overlapping no other argument.
 //
 //go:noescape
-func gemm50x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm50x1TAAccR1(m int, a []float32, b []float32, c []float32)
 
-// gemm50x1TAAccAVX512 is gemm50x1TAAcc for CPUs with AVX512.
+// gemm50x1TAAccR1AVX512 is gemm50x1TAAccR1 for CPUs with AVX512.
 //
 //go:noescape
-func gemm50x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm50x1TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm50x1TAAccAVX2 is gemm50x1TAAcc for CPUs with AVX2.
+// gemm50x1TAAccR1AVX2 is gemm50x1TAAccR1 for CPUs with AVX2.
 //
 //go:noescape
-func gemm50x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm50x1TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm50x1 sets c = a·b for m rows. It is
 //
@@ -361,7 +361,7 @@ func gemm50x200AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm50x200AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm8x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm8x4TAAccR200 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -378,19 +378,19 @@ func gemm50x200AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*4, len(b) ≥ 32, len(c) ≥ m*8), c overlapping no other argument.
 //
 //go:noescape
-func gemm8x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm8x4TAAccR200(m int, a []float32, b []float32, c []float32)
 
-// gemm8x4TAAccAVX512 is gemm8x4TAAcc for CPUs with AVX512.
+// gemm8x4TAAccR200AVX512 is gemm8x4TAAccR200 for CPUs with AVX512.
 //
 //go:noescape
-func gemm8x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm8x4TAAccR200AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm8x4TAAccAVX2 is gemm8x4TAAcc for CPUs with AVX2.
+// gemm8x4TAAccR200AVX2 is gemm8x4TAAccR200 for CPUs with AVX2.
 //
 //go:noescape
-func gemm8x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm8x4TAAccR200AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm8x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm8x1TAAccR200 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -407,14 +407,72 @@ func gemm8x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 8, len(c) ≥ m*8), c overlapping no other argument.
 //
 //go:noescape
-func gemm8x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm8x1TAAccR200(m int, a []float32, b []float32, c []float32)
 
-// gemm8x1TAAccAVX512 is gemm8x1TAAcc for CPUs with AVX512.
+// gemm8x1TAAccR200AVX512 is gemm8x1TAAccR200 for CPUs with AVX512.
 //
 //go:noescape
-func gemm8x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm8x1TAAccR200AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm8x1TAAccAVX2 is gemm8x1TAAcc for CPUs with AVX2.
+// gemm8x1TAAccR200AVX2 is gemm8x1TAAccR200 for CPUs with AVX2.
 //
 //go:noescape
-func gemm8x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm8x1TAAccR200AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm50x4TAAccR200 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,50], c [m,50] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 200, len(c) ≥ m*50), c overlapping no other argument.
+//
+//go:noescape
+func gemm50x4TAAccR200(m int, a []float32, b []float32, c []float32)
+
+// gemm50x4TAAccR200AVX512 is gemm50x4TAAccR200 for CPUs with AVX512.
+//
+//go:noescape
+func gemm50x4TAAccR200AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm50x4TAAccR200AVX2 is gemm50x4TAAccR200 for CPUs with AVX2.
+//
+//go:noescape
+func gemm50x4TAAccR200AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm50x1TAAccR200 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,50], c [m,50] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 50, len(c) ≥ m*50), c overlapping no other argument.
+//
+//go:noescape
+func gemm50x1TAAccR200(m int, a []float32, b []float32, c []float32)
+
+// gemm50x1TAAccR200AVX512 is gemm50x1TAAccR200 for CPUs with AVX512.
+//
+//go:noescape
+func gemm50x1TAAccR200AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm50x1TAAccR200AVX2 is gemm50x1TAAccR200 for CPUs with AVX2.
+//
+//go:noescape
+func gemm50x1TAAccR200AVX2(m int, a []float32, b []float32, c []float32)

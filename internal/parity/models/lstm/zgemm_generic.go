@@ -394,7 +394,7 @@ func gemm1x50TBPPackBGeneric(bp, b []float32) {
 	}
 }
 
-// gemm50x4TAAccGeneric is gemm50x4TAAcc in Go:
+// gemm50x4TAAccR1Generic is gemm50x4TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -406,7 +406,7 @@ func gemm1x50TBPPackBGeneric(bp, b []float32) {
 //			c[i*50+j] = s
 //		}
 //	}
-func gemm50x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm50x4TAAccR1Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -501,7 +501,7 @@ func gemm50x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm50x1TAAccGeneric is gemm50x1TAAcc in Go:
+// gemm50x1TAAccR1Generic is gemm50x1TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -513,7 +513,7 @@ func gemm50x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*50+j] = s
 //		}
 //	}
-func gemm50x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm50x1TAAccR1Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -802,7 +802,7 @@ func gemm50x200Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm8x4TAAccGeneric is gemm8x4TAAcc in Go:
+// gemm8x4TAAccR200Generic is gemm8x4TAAccR200 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -814,7 +814,7 @@ func gemm50x200Generic(m int, a, b, c []float32) {
 //			c[i*8+j] = s
 //		}
 //	}
-func gemm8x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm8x4TAAccR200Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -883,7 +883,7 @@ func gemm8x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm8x1TAAccGeneric is gemm8x1TAAcc in Go:
+// gemm8x1TAAccR200Generic is gemm8x1TAAccR200 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -895,7 +895,7 @@ func gemm8x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*8+j] = s
 //		}
 //	}
-func gemm8x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm8x1TAAccR200Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -960,6 +960,220 @@ func gemm8x1TAAccGeneric(m int, a, b, c []float32) {
 			c[i*8+j+2] = c02
 			c03 += c[i*8+j+3]
 			c[i*8+j+3] = c03
+		}
+	}
+}
+
+// gemm50x4TAAccR200Generic is gemm50x4TAAccR200 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+func gemm50x4TAAccR200Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+			c11 += c[(i+1)*50+j+1]
+			c[(i+1)*50+j+1] = c11
+			c12 += c[(i+1)*50+j+2]
+			c[(i+1)*50+j+2] = c12
+			c13 += c[(i+1)*50+j+3]
+			c[(i+1)*50+j+3] = c13
+		}
+		for ; j < 50; j++ {
+			var c00, c10 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+		}
+		for ; j < 50; j++ {
+			var c00 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+		}
+	}
+}
+
+// gemm50x1TAAccR200Generic is gemm50x1TAAccR200 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+func gemm50x1TAAccR200Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+			c11 += c[(i+1)*50+j+1]
+			c[(i+1)*50+j+1] = c11
+			c12 += c[(i+1)*50+j+2]
+			c[(i+1)*50+j+2] = c12
+			c13 += c[(i+1)*50+j+3]
+			c[(i+1)*50+j+3] = c13
+		}
+		for ; j < 50; j++ {
+			var c00, c10 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+		}
+		for ; j < 50; j++ {
+			var c00 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
 		}
 	}
 }

@@ -147,7 +147,7 @@ func gemm1x50TBPPackB(bp, b []float32) {
 	gemm1x50TBPPackBGeneric(bp, b)
 }
 
-// gemm50x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x4TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -162,11 +162,11 @@ func gemm1x50TBPPackB(bp, b []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,50], c [m,50] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 200, len(c) ≥ m*50), c overlapping no other argument.
-func gemm50x4TAAcc(m int, a, b, c []float32) {
-	gemm50x4TAAccGeneric(m, a, b, c)
+func gemm50x4TAAccR1(m int, a, b, c []float32) {
+	gemm50x4TAAccR1Generic(m, a, b, c)
 }
 
-// gemm50x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm50x1TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -181,8 +181,8 @@ func gemm50x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,50], c [m,50] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 50, len(c) ≥ m*50), c overlapping no other argument.
-func gemm50x1TAAcc(m int, a, b, c []float32) {
-	gemm50x1TAAccGeneric(m, a, b, c)
+func gemm50x1TAAccR1(m int, a, b, c []float32) {
+	gemm50x1TAAccR1Generic(m, a, b, c)
 }
 
 // gemm50x1 sets c = a·b for m rows. It is
@@ -221,7 +221,7 @@ func gemm50x200(m int, a, b, c []float32) {
 	gemm50x200Generic(m, a, b, c)
 }
 
-// gemm8x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm8x4TAAccR200 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -236,11 +236,11 @@ func gemm50x200(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,8], c [m,8] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 32, len(c) ≥ m*8), c overlapping no other argument.
-func gemm8x4TAAcc(m int, a, b, c []float32) {
-	gemm8x4TAAccGeneric(m, a, b, c)
+func gemm8x4TAAccR200(m int, a, b, c []float32) {
+	gemm8x4TAAccR200Generic(m, a, b, c)
 }
 
-// gemm8x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm8x1TAAccR200 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -255,6 +255,44 @@ func gemm8x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,8], c [m,8] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 8, len(c) ≥ m*8), c overlapping no other argument.
-func gemm8x1TAAcc(m int, a, b, c []float32) {
-	gemm8x1TAAccGeneric(m, a, b, c)
+func gemm8x1TAAccR200(m int, a, b, c []float32) {
+	gemm8x1TAAccR200Generic(m, a, b, c)
+}
+
+// gemm50x4TAAccR200 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,50], c [m,50] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 200, len(c) ≥ m*50), c overlapping no other argument.
+func gemm50x4TAAccR200(m int, a, b, c []float32) {
+	gemm50x4TAAccR200Generic(m, a, b, c)
+}
+
+// gemm50x1TAAccR200 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,50], c [m,50] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 50, len(c) ≥ m*50), c overlapping no other argument.
+func gemm50x1TAAccR200(m int, a, b, c []float32) {
+	gemm50x1TAAccR200Generic(m, a, b, c)
 }

@@ -1029,10 +1029,10 @@ func trainMatmul676(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm50x4TAAcc(1, x0[p*1:], x1[p*50:], dst)
+		gemm50x4TAAccR1(1, x0[p*1:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(1, x0[p*1:], x1[p*50:], dst)
+		gemm50x1TAAccR1(1, x0[p*1:], x1[p*50:], dst)
 	}
 }
 
@@ -1634,10 +1634,10 @@ func trainMatmul1121(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm8x4TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x4TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x1TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 }
 
@@ -1647,10 +1647,10 @@ func trainMatmul1129(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm8x4TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x4TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x1TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
 	// elem24 = add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)
@@ -1663,10 +1663,10 @@ func trainMatmul1137(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm8x4TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x4TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x1TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
 	// elem25 = add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)
@@ -1679,10 +1679,10 @@ func trainMatmul1140(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm8x4TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x4TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x1TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
 	// elem26 = add(add(add(a1,a0),a2),a3)
@@ -1695,10 +1695,10 @@ func trainMatmul1141(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x4TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 }
 
@@ -1708,10 +1708,10 @@ func trainMatmul1149(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x4TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	// elem24 = add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)
@@ -1724,10 +1724,10 @@ func trainMatmul1157(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x4TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	// elem25 = add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)
@@ -1740,10 +1740,10 @@ func trainMatmul1159(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x4TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	// elem27 = add(add(a1,a0),a2)
@@ -1756,10 +1756,10 @@ func trainMatmul1179(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm50x4TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x4TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	// elem26 = add(add(add(a1,a0),a2),a3)

@@ -178,7 +178,7 @@ func gemm10x10TBPBiasReluPackB(bp, b []float64) {
 	}
 }
 
-// gemm10x8TAAccGeneric is gemm10x8TAAcc in Go:
+// gemm10x8TAAccR1Generic is gemm10x8TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -190,7 +190,7 @@ func gemm10x10TBPBiasReluPackB(bp, b []float64) {
 //			c[i*10+j] = s
 //		}
 //	}
-func gemm10x8TAAccGeneric(m int, a, b, c []float64) {
+func gemm10x8TAAccR1Generic(m int, a, b, c []float64) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -285,7 +285,7 @@ func gemm10x8TAAccGeneric(m int, a, b, c []float64) {
 	}
 }
 
-// gemm10x2TAAccGeneric is gemm10x2TAAcc in Go:
+// gemm10x2TAAccR1Generic is gemm10x2TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -297,7 +297,7 @@ func gemm10x8TAAccGeneric(m int, a, b, c []float64) {
 //			c[i*10+j] = s
 //		}
 //	}
-func gemm10x2TAAccGeneric(m int, a, b, c []float64) {
+func gemm10x2TAAccR1Generic(m int, a, b, c []float64) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -392,7 +392,7 @@ func gemm10x2TAAccGeneric(m int, a, b, c []float64) {
 	}
 }
 
-// gemm10x1TAAccGeneric is gemm10x1TAAcc in Go:
+// gemm10x1TAAccR1Generic is gemm10x1TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -404,7 +404,328 @@ func gemm10x2TAAccGeneric(m int, a, b, c []float64) {
 //			c[i*10+j] = s
 //		}
 //	}
-func gemm10x1TAAccGeneric(m int, a, b, c []float64) {
+func gemm10x1TAAccR1Generic(m int, a, b, c []float64) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float64
+			for p := 0; p < 1; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c01 += c[i*10+j+1]
+			c[i*10+j+1] = c01
+			c02 += c[i*10+j+2]
+			c[i*10+j+2] = c02
+			c03 += c[i*10+j+3]
+			c[i*10+j+3] = c03
+			c10 += c[(i+1)*10+j]
+			c[(i+1)*10+j] = c10
+			c11 += c[(i+1)*10+j+1]
+			c[(i+1)*10+j+1] = c11
+			c12 += c[(i+1)*10+j+2]
+			c[(i+1)*10+j+2] = c12
+			c13 += c[(i+1)*10+j+3]
+			c[(i+1)*10+j+3] = c13
+		}
+		for ; j < 10; j++ {
+			var c00, c10 float64
+			for p := 0; p < 1; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c10 += c[(i+1)*10+j]
+			c[(i+1)*10+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03 float64
+			for p := 0; p < 1; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c01 += c[i*10+j+1]
+			c[i*10+j+1] = c01
+			c02 += c[i*10+j+2]
+			c[i*10+j+2] = c02
+			c03 += c[i*10+j+3]
+			c[i*10+j+3] = c03
+		}
+		for ; j < 10; j++ {
+			var c00 float64
+			for p := 0; p < 1; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+		}
+	}
+}
+
+// gemm10x8TAAccR10Generic is gemm10x8TAAccR10 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float64
+//			for p := 0; p < 8; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			s += c[i*10+j]
+//			c[i*10+j] = s
+//		}
+//	}
+func gemm10x8TAAccR10Generic(m int, a, b, c []float64) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float64
+			for p := 0; p < 8; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c01 += c[i*10+j+1]
+			c[i*10+j+1] = c01
+			c02 += c[i*10+j+2]
+			c[i*10+j+2] = c02
+			c03 += c[i*10+j+3]
+			c[i*10+j+3] = c03
+			c10 += c[(i+1)*10+j]
+			c[(i+1)*10+j] = c10
+			c11 += c[(i+1)*10+j+1]
+			c[(i+1)*10+j+1] = c11
+			c12 += c[(i+1)*10+j+2]
+			c[(i+1)*10+j+2] = c12
+			c13 += c[(i+1)*10+j+3]
+			c[(i+1)*10+j+3] = c13
+		}
+		for ; j < 10; j++ {
+			var c00, c10 float64
+			for p := 0; p < 8; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c10 += c[(i+1)*10+j]
+			c[(i+1)*10+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03 float64
+			for p := 0; p < 8; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c01 += c[i*10+j+1]
+			c[i*10+j+1] = c01
+			c02 += c[i*10+j+2]
+			c[i*10+j+2] = c02
+			c03 += c[i*10+j+3]
+			c[i*10+j+3] = c03
+		}
+		for ; j < 10; j++ {
+			var c00 float64
+			for p := 0; p < 8; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+		}
+	}
+}
+
+// gemm10x2TAAccR10Generic is gemm10x2TAAccR10 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float64
+//			for p := 0; p < 2; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			s += c[i*10+j]
+//			c[i*10+j] = s
+//		}
+//	}
+func gemm10x2TAAccR10Generic(m int, a, b, c []float64) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float64
+			for p := 0; p < 2; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c01 += c[i*10+j+1]
+			c[i*10+j+1] = c01
+			c02 += c[i*10+j+2]
+			c[i*10+j+2] = c02
+			c03 += c[i*10+j+3]
+			c[i*10+j+3] = c03
+			c10 += c[(i+1)*10+j]
+			c[(i+1)*10+j] = c10
+			c11 += c[(i+1)*10+j+1]
+			c[(i+1)*10+j+1] = c11
+			c12 += c[(i+1)*10+j+2]
+			c[(i+1)*10+j+2] = c12
+			c13 += c[(i+1)*10+j+3]
+			c[(i+1)*10+j+3] = c13
+		}
+		for ; j < 10; j++ {
+			var c00, c10 float64
+			for p := 0; p < 2; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c10 += c[(i+1)*10+j]
+			c[(i+1)*10+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03 float64
+			for p := 0; p < 2; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c01 += c[i*10+j+1]
+			c[i*10+j+1] = c01
+			c02 += c[i*10+j+2]
+			c[i*10+j+2] = c02
+			c03 += c[i*10+j+3]
+			c[i*10+j+3] = c03
+		}
+		for ; j < 10; j++ {
+			var c00 float64
+			for p := 0; p < 2; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+		}
+	}
+}
+
+// gemm10x1TAAccR10Generic is gemm10x1TAAccR10 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float64
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			s += c[i*10+j]
+//			c[i*10+j] = s
+//		}
+//	}
+func gemm10x1TAAccR10Generic(m int, a, b, c []float64) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0

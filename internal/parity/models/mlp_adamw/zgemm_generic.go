@@ -174,7 +174,7 @@ func gemm10x10TBPBiasReluPackBGeneric(bp, b []float32) {
 	}
 }
 
-// gemm10x8TAAccGeneric is gemm10x8TAAcc in Go:
+// gemm10x8TAAccR1Generic is gemm10x8TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -186,7 +186,7 @@ func gemm10x10TBPBiasReluPackBGeneric(bp, b []float32) {
 //			c[i*10+j] = s
 //		}
 //	}
-func gemm10x8TAAccGeneric(m int, a, b, c []float32) {
+func gemm10x8TAAccR1Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -281,7 +281,7 @@ func gemm10x8TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm10x2TAAccGeneric is gemm10x2TAAcc in Go:
+// gemm10x2TAAccR1Generic is gemm10x2TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -293,7 +293,7 @@ func gemm10x8TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*10+j] = s
 //		}
 //	}
-func gemm10x2TAAccGeneric(m int, a, b, c []float32) {
+func gemm10x2TAAccR1Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -388,7 +388,7 @@ func gemm10x2TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm10x1TAAccGeneric is gemm10x1TAAcc in Go:
+// gemm10x1TAAccR1Generic is gemm10x1TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -400,7 +400,328 @@ func gemm10x2TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*10+j] = s
 //		}
 //	}
-func gemm10x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm10x1TAAccR1Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c01 += c[i*10+j+1]
+			c[i*10+j+1] = c01
+			c02 += c[i*10+j+2]
+			c[i*10+j+2] = c02
+			c03 += c[i*10+j+3]
+			c[i*10+j+3] = c03
+			c10 += c[(i+1)*10+j]
+			c[(i+1)*10+j] = c10
+			c11 += c[(i+1)*10+j+1]
+			c[(i+1)*10+j+1] = c11
+			c12 += c[(i+1)*10+j+2]
+			c[(i+1)*10+j+2] = c12
+			c13 += c[(i+1)*10+j+3]
+			c[(i+1)*10+j+3] = c13
+		}
+		for ; j < 10; j++ {
+			var c00, c10 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c10 += c[(i+1)*10+j]
+			c[(i+1)*10+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c01 += c[i*10+j+1]
+			c[i*10+j+1] = c01
+			c02 += c[i*10+j+2]
+			c[i*10+j+2] = c02
+			c03 += c[i*10+j+3]
+			c[i*10+j+3] = c03
+		}
+		for ; j < 10; j++ {
+			var c00 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+		}
+	}
+}
+
+// gemm10x8TAAccR10Generic is gemm10x8TAAccR10 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 8; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			s += c[i*10+j]
+//			c[i*10+j] = s
+//		}
+//	}
+func gemm10x8TAAccR10Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 8; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c01 += c[i*10+j+1]
+			c[i*10+j+1] = c01
+			c02 += c[i*10+j+2]
+			c[i*10+j+2] = c02
+			c03 += c[i*10+j+3]
+			c[i*10+j+3] = c03
+			c10 += c[(i+1)*10+j]
+			c[(i+1)*10+j] = c10
+			c11 += c[(i+1)*10+j+1]
+			c[(i+1)*10+j+1] = c11
+			c12 += c[(i+1)*10+j+2]
+			c[(i+1)*10+j+2] = c12
+			c13 += c[(i+1)*10+j+3]
+			c[(i+1)*10+j+3] = c13
+		}
+		for ; j < 10; j++ {
+			var c00, c10 float32
+			for p := 0; p < 8; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c10 += c[(i+1)*10+j]
+			c[(i+1)*10+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 8; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c01 += c[i*10+j+1]
+			c[i*10+j+1] = c01
+			c02 += c[i*10+j+2]
+			c[i*10+j+2] = c02
+			c03 += c[i*10+j+3]
+			c[i*10+j+3] = c03
+		}
+		for ; j < 10; j++ {
+			var c00 float32
+			for p := 0; p < 8; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+		}
+	}
+}
+
+// gemm10x2TAAccR10Generic is gemm10x2TAAccR10 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 2; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			s += c[i*10+j]
+//			c[i*10+j] = s
+//		}
+//	}
+func gemm10x2TAAccR10Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 2; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c01 += c[i*10+j+1]
+			c[i*10+j+1] = c01
+			c02 += c[i*10+j+2]
+			c[i*10+j+2] = c02
+			c03 += c[i*10+j+3]
+			c[i*10+j+3] = c03
+			c10 += c[(i+1)*10+j]
+			c[(i+1)*10+j] = c10
+			c11 += c[(i+1)*10+j+1]
+			c[(i+1)*10+j+1] = c11
+			c12 += c[(i+1)*10+j+2]
+			c[(i+1)*10+j+2] = c12
+			c13 += c[(i+1)*10+j+3]
+			c[(i+1)*10+j+3] = c13
+		}
+		for ; j < 10; j++ {
+			var c00, c10 float32
+			for p := 0; p < 2; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c10 += c[(i+1)*10+j]
+			c[(i+1)*10+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 10; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 2; p++ {
+				bq := b[p*10+j : p*10+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+			c01 += c[i*10+j+1]
+			c[i*10+j+1] = c01
+			c02 += c[i*10+j+2]
+			c[i*10+j+2] = c02
+			c03 += c[i*10+j+3]
+			c[i*10+j+3] = c03
+		}
+		for ; j < 10; j++ {
+			var c00 float32
+			for p := 0; p < 2; p++ {
+				bq := b[p*10+j : p*10+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*10+j]
+			c[i*10+j] = c00
+		}
+	}
+}
+
+// gemm10x1TAAccR10Generic is gemm10x1TAAccR10 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			s += c[i*10+j]
+//			c[i*10+j] = s
+//		}
+//	}
+func gemm10x1TAAccR10Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0

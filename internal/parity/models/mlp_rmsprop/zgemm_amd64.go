@@ -56,7 +56,7 @@ func gemm10x10TBPBiasReluPackBAVX512(bp []float32, b []float32)
 //go:noescape
 func gemm10x10TBPBiasReluPackBAVX2(bp []float32, b []float32)
 
-// gemm10x8TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm10x8TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -73,19 +73,19 @@ func gemm10x10TBPBiasReluPackBAVX2(bp []float32, b []float32)
 // (len(a) ≥ m*8, len(b) ≥ 80, len(c) ≥ m*10), c overlapping no other argument.
 //
 //go:noescape
-func gemm10x8TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm10x8TAAccR1(m int, a []float32, b []float32, c []float32)
 
-// gemm10x8TAAccAVX512 is gemm10x8TAAcc for CPUs with AVX512.
+// gemm10x8TAAccR1AVX512 is gemm10x8TAAccR1 for CPUs with AVX512.
 //
 //go:noescape
-func gemm10x8TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm10x8TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm10x8TAAccAVX2 is gemm10x8TAAcc for CPUs with AVX2.
+// gemm10x8TAAccR1AVX2 is gemm10x8TAAccR1 for CPUs with AVX2.
 //
 //go:noescape
-func gemm10x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm10x8TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm10x2TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm10x2TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -102,19 +102,19 @@ func gemm10x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*2, len(b) ≥ 20, len(c) ≥ m*10), c overlapping no other argument.
 //
 //go:noescape
-func gemm10x2TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm10x2TAAccR1(m int, a []float32, b []float32, c []float32)
 
-// gemm10x2TAAccAVX512 is gemm10x2TAAcc for CPUs with AVX512.
+// gemm10x2TAAccR1AVX512 is gemm10x2TAAccR1 for CPUs with AVX512.
 //
 //go:noescape
-func gemm10x2TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm10x2TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm10x2TAAccAVX2 is gemm10x2TAAcc for CPUs with AVX2.
+// gemm10x2TAAccR1AVX2 is gemm10x2TAAccR1 for CPUs with AVX2.
 //
 //go:noescape
-func gemm10x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm10x2TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm10x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm10x1TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -131,17 +131,104 @@ func gemm10x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 10, len(c) ≥ m*10), c overlapping no other argument.
 //
 //go:noescape
-func gemm10x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm10x1TAAccR1(m int, a []float32, b []float32, c []float32)
 
-// gemm10x1TAAccAVX512 is gemm10x1TAAcc for CPUs with AVX512.
+// gemm10x1TAAccR1AVX512 is gemm10x1TAAccR1 for CPUs with AVX512.
 //
 //go:noescape
-func gemm10x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm10x1TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm10x1TAAccAVX2 is gemm10x1TAAcc for CPUs with AVX2.
+// gemm10x1TAAccR1AVX2 is gemm10x1TAAccR1 for CPUs with AVX2.
 //
 //go:noescape
-func gemm10x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm10x1TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm10x8TAAccR10 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 8; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			s += c[i*10+j]
+//			c[i*10+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [8,m], b [8,10], c [m,10] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 80, len(c) ≥ m*10), c overlapping no other argument.
+//
+//go:noescape
+func gemm10x8TAAccR10(m int, a []float32, b []float32, c []float32)
+
+// gemm10x8TAAccR10AVX512 is gemm10x8TAAccR10 for CPUs with AVX512.
+//
+//go:noescape
+func gemm10x8TAAccR10AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm10x8TAAccR10AVX2 is gemm10x8TAAccR10 for CPUs with AVX2.
+//
+//go:noescape
+func gemm10x8TAAccR10AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm10x2TAAccR10 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 2; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			s += c[i*10+j]
+//			c[i*10+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [2,m], b [2,10], c [m,10] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 20, len(c) ≥ m*10), c overlapping no other argument.
+//
+//go:noescape
+func gemm10x2TAAccR10(m int, a []float32, b []float32, c []float32)
+
+// gemm10x2TAAccR10AVX512 is gemm10x2TAAccR10 for CPUs with AVX512.
+//
+//go:noescape
+func gemm10x2TAAccR10AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm10x2TAAccR10AVX2 is gemm10x2TAAccR10 for CPUs with AVX2.
+//
+//go:noescape
+func gemm10x2TAAccR10AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm10x1TAAccR10 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			s += c[i*10+j]
+//			c[i*10+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,10], c [m,10] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 10, len(c) ≥ m*10), c overlapping no other argument.
+//
+//go:noescape
+func gemm10x1TAAccR10(m int, a []float32, b []float32, c []float32)
+
+// gemm10x1TAAccR10AVX512 is gemm10x1TAAccR10 for CPUs with AVX512.
+//
+//go:noescape
+func gemm10x1TAAccR10AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm10x1TAAccR10AVX2 is gemm10x1TAAccR10 for CPUs with AVX2.
+//
+//go:noescape
+func gemm10x1TAAccR10AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm10x10 sets c = a·b for m rows. It is
 //

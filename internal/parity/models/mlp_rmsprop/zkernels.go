@@ -117,13 +117,13 @@ func trainMatmul18(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+8 <= n; p += 8 {
-		gemm10x8TAAcc(1, x0[p*1:], x1[p*10:], dst)
+		gemm10x8TAAccR1(1, x0[p*1:], x1[p*10:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm10x2TAAcc(1, x0[p*1:], x1[p*10:], dst)
+		gemm10x2TAAccR1(1, x0[p*1:], x1[p*10:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm10x1TAAcc(1, x0[p*1:], x1[p*10:], dst)
+		gemm10x1TAAccR1(1, x0[p*1:], x1[p*10:], dst)
 	}
 }
 
@@ -161,13 +161,13 @@ func trainMatmul22(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+8 <= n; p += 8 {
-		gemm10x8TAAcc(10, x0[p*10:], x1[p*10:], dst)
+		gemm10x8TAAccR10(10, x0[p*10:], x1[p*10:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm10x2TAAcc(10, x0[p*10:], x1[p*10:], dst)
+		gemm10x2TAAccR10(10, x0[p*10:], x1[p*10:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm10x1TAAcc(10, x0[p*10:], x1[p*10:], dst)
+		gemm10x1TAAccR10(10, x0[p*10:], x1[p*10:], dst)
 	}
 }
 

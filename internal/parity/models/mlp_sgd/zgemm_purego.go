@@ -36,7 +36,7 @@ func gemm10x10TBPBiasReluPackB(bp, b []float32) {
 	gemm10x10TBPBiasReluPackBGeneric(bp, b)
 }
 
-// gemm10x8TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm10x8TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -51,11 +51,11 @@ func gemm10x10TBPBiasReluPackB(bp, b []float32) {
 //
 // The caller guarantees m ≥ 0 and a [8,m], b [8,10], c [m,10] in row-major order
 // (len(a) ≥ m*8, len(b) ≥ 80, len(c) ≥ m*10), c overlapping no other argument.
-func gemm10x8TAAcc(m int, a, b, c []float32) {
-	gemm10x8TAAccGeneric(m, a, b, c)
+func gemm10x8TAAccR1(m int, a, b, c []float32) {
+	gemm10x8TAAccR1Generic(m, a, b, c)
 }
 
-// gemm10x2TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm10x2TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -70,11 +70,11 @@ func gemm10x8TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [2,m], b [2,10], c [m,10] in row-major order
 // (len(a) ≥ m*2, len(b) ≥ 20, len(c) ≥ m*10), c overlapping no other argument.
-func gemm10x2TAAcc(m int, a, b, c []float32) {
-	gemm10x2TAAccGeneric(m, a, b, c)
+func gemm10x2TAAccR1(m int, a, b, c []float32) {
+	gemm10x2TAAccR1Generic(m, a, b, c)
 }
 
-// gemm10x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm10x1TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 10; j++ {
@@ -89,8 +89,65 @@ func gemm10x2TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,10], c [m,10] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 10, len(c) ≥ m*10), c overlapping no other argument.
-func gemm10x1TAAcc(m int, a, b, c []float32) {
-	gemm10x1TAAccGeneric(m, a, b, c)
+func gemm10x1TAAccR1(m int, a, b, c []float32) {
+	gemm10x1TAAccR1Generic(m, a, b, c)
+}
+
+// gemm10x8TAAccR10 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 8; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			s += c[i*10+j]
+//			c[i*10+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [8,m], b [8,10], c [m,10] in row-major order
+// (len(a) ≥ m*8, len(b) ≥ 80, len(c) ≥ m*10), c overlapping no other argument.
+func gemm10x8TAAccR10(m int, a, b, c []float32) {
+	gemm10x8TAAccR10Generic(m, a, b, c)
+}
+
+// gemm10x2TAAccR10 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 2; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			s += c[i*10+j]
+//			c[i*10+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [2,m], b [2,10], c [m,10] in row-major order
+// (len(a) ≥ m*2, len(b) ≥ 20, len(c) ≥ m*10), c overlapping no other argument.
+func gemm10x2TAAccR10(m int, a, b, c []float32) {
+	gemm10x2TAAccR10Generic(m, a, b, c)
+}
+
+// gemm10x1TAAccR10 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 10; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*10+j]
+//			}
+//			s += c[i*10+j]
+//			c[i*10+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,10], c [m,10] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 10, len(c) ≥ m*10), c overlapping no other argument.
+func gemm10x1TAAccR10(m int, a, b, c []float32) {
+	gemm10x1TAAccR10Generic(m, a, b, c)
 }
 
 // gemm10x10 sets c = a·b for m rows. It is

@@ -178,7 +178,7 @@ func gemm12x36TBPBiasPackBAVX512(bp []float32, b []float32)
 //go:noescape
 func gemm12x36TBPBiasPackBAVX2(bp []float32, b []float32)
 
-// gemm12x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm12x4TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 12; j++ {
@@ -195,19 +195,19 @@ func gemm12x36TBPBiasPackBAVX2(bp []float32, b []float32)
 // (len(a) ≥ m*4, len(b) ≥ 48, len(c) ≥ m*12), c overlapping no other argument.
 //
 //go:noescape
-func gemm12x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm12x4TAAccR3(m int, a []float32, b []float32, c []float32)
 
-// gemm12x4TAAccAVX512 is gemm12x4TAAcc for CPUs with AVX512.
+// gemm12x4TAAccR3AVX512 is gemm12x4TAAccR3 for CPUs with AVX512.
 //
 //go:noescape
-func gemm12x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm12x4TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm12x4TAAccAVX2 is gemm12x4TAAcc for CPUs with AVX2.
+// gemm12x4TAAccR3AVX2 is gemm12x4TAAccR3 for CPUs with AVX2.
 //
 //go:noescape
-func gemm12x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm12x4TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm12x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm12x1TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 12; j++ {
@@ -224,17 +224,17 @@ func gemm12x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 12, len(c) ≥ m*12), c overlapping no other argument.
 //
 //go:noescape
-func gemm12x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm12x1TAAccR3(m int, a []float32, b []float32, c []float32)
 
-// gemm12x1TAAccAVX512 is gemm12x1TAAcc for CPUs with AVX512.
+// gemm12x1TAAccR3AVX512 is gemm12x1TAAccR3 for CPUs with AVX512.
 //
 //go:noescape
-func gemm12x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm12x1TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm12x1TAAccAVX2 is gemm12x1TAAcc for CPUs with AVX2.
+// gemm12x1TAAccR3AVX2 is gemm12x1TAAccR3 for CPUs with AVX2.
 //
 //go:noescape
-func gemm12x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm12x1TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm12x3 sets c = a·b for m rows. It is
 //
@@ -292,7 +292,7 @@ func gemm36x12AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm36x12AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm36x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm36x4TAAccR12 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 36; j++ {
@@ -309,19 +309,19 @@ func gemm36x12AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*4, len(b) ≥ 144, len(c) ≥ m*36), c overlapping no other argument.
 //
 //go:noescape
-func gemm36x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm36x4TAAccR12(m int, a []float32, b []float32, c []float32)
 
-// gemm36x4TAAccAVX512 is gemm36x4TAAcc for CPUs with AVX512.
+// gemm36x4TAAccR12AVX512 is gemm36x4TAAccR12 for CPUs with AVX512.
 //
 //go:noescape
-func gemm36x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm36x4TAAccR12AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm36x4TAAccAVX2 is gemm36x4TAAcc for CPUs with AVX2.
+// gemm36x4TAAccR12AVX2 is gemm36x4TAAccR12 for CPUs with AVX2.
 //
 //go:noescape
-func gemm36x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm36x4TAAccR12AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm36x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm36x1TAAccR12 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 36; j++ {
@@ -338,17 +338,17 @@ func gemm36x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 36, len(c) ≥ m*36), c overlapping no other argument.
 //
 //go:noescape
-func gemm36x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm36x1TAAccR12(m int, a []float32, b []float32, c []float32)
 
-// gemm36x1TAAccAVX512 is gemm36x1TAAcc for CPUs with AVX512.
+// gemm36x1TAAccR12AVX512 is gemm36x1TAAccR12 for CPUs with AVX512.
 //
 //go:noescape
-func gemm36x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm36x1TAAccR12AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm36x1TAAccAVX2 is gemm36x1TAAcc for CPUs with AVX2.
+// gemm36x1TAAccR12AVX2 is gemm36x1TAAccR12 for CPUs with AVX2.
 //
 //go:noescape
-func gemm36x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm36x1TAAccR12AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm18x81TBPAcc sets c = c + a·b for m rows. It is
 //

@@ -6388,23 +6388,23 @@ tiles2:
 	VZEROUPPER
 	RET
 
-// func gemm12x4TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm12x4TAAcc(SB), NOSPLIT, $0-80
+// func gemm12x4TAAccR3(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm12x4TAAccR3(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm12x4TAAccGeneric+0(SB)
+	JMP  ·gemm12x4TAAccR3Generic+0(SB)
 
 avx512:
-	JMP ·gemm12x4TAAccAVX512+0(SB)
+	JMP ·gemm12x4TAAccR3AVX512+0(SB)
 
 avx2:
-	JMP ·gemm12x4TAAccAVX2+0(SB)
+	JMP ·gemm12x4TAAccR3AVX2+0(SB)
 
-// func gemm12x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm12x4TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm12x4TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm12x4TAAccR3AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -6701,9 +6701,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm12x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm12x4TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, FMA3
-TEXT ·gemm12x4TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm12x4TAAccR3AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -7035,23 +7035,23 @@ skip6:
 	VZEROUPPER
 	RET
 
-// func gemm12x1TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm12x1TAAcc(SB), NOSPLIT, $0-80
+// func gemm12x1TAAccR3(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm12x1TAAccR3(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm12x1TAAccGeneric+0(SB)
+	JMP  ·gemm12x1TAAccR3Generic+0(SB)
 
 avx512:
-	JMP ·gemm12x1TAAccAVX512+0(SB)
+	JMP ·gemm12x1TAAccR3AVX512+0(SB)
 
 avx2:
-	JMP ·gemm12x1TAAccAVX2+0(SB)
+	JMP ·gemm12x1TAAccR3AVX2+0(SB)
 
-// func gemm12x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm12x1TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm12x1TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm12x1TAAccR3AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -7225,9 +7225,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm12x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm12x1TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX
-TEXT ·gemm12x1TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm12x1TAAccR3AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -10052,23 +10052,23 @@ skip21:
 	VZEROUPPER
 	RET
 
-// func gemm36x4TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm36x4TAAcc(SB), NOSPLIT, $0-80
+// func gemm36x4TAAccR12(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm36x4TAAccR12(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm36x4TAAccGeneric+0(SB)
+	JMP  ·gemm36x4TAAccR12Generic+0(SB)
 
 avx512:
-	JMP ·gemm36x4TAAccAVX512+0(SB)
+	JMP ·gemm36x4TAAccR12AVX512+0(SB)
 
 avx2:
-	JMP ·gemm36x4TAAccAVX2+0(SB)
+	JMP ·gemm36x4TAAccR12AVX2+0(SB)
 
-// func gemm36x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm36x4TAAccR12AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm36x4TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm36x4TAAccR12AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -10747,9 +10747,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm36x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm36x4TAAccR12AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, FMA3
-TEXT ·gemm36x4TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm36x4TAAccR12AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -11484,23 +11484,23 @@ skip13:
 	VZEROUPPER
 	RET
 
-// func gemm36x1TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm36x1TAAcc(SB), NOSPLIT, $0-80
+// func gemm36x1TAAccR12(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm36x1TAAccR12(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm36x1TAAccGeneric+0(SB)
+	JMP  ·gemm36x1TAAccR12Generic+0(SB)
 
 avx512:
-	JMP ·gemm36x1TAAccAVX512+0(SB)
+	JMP ·gemm36x1TAAccR12AVX512+0(SB)
 
 avx2:
-	JMP ·gemm36x1TAAccAVX2+0(SB)
+	JMP ·gemm36x1TAAccR12AVX2+0(SB)
 
-// func gemm36x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm36x1TAAccR12AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm36x1TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm36x1TAAccR12AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -11831,9 +11831,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm36x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm36x1TAAccR12AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX
-TEXT ·gemm36x1TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm36x1TAAccR12AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX

@@ -338,7 +338,7 @@ func gemm12x36TBPBiasPackBGeneric(bp, b []float32) {
 	}
 }
 
-// gemm12x4TAAccGeneric is gemm12x4TAAcc in Go:
+// gemm12x4TAAccR3Generic is gemm12x4TAAccR3 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 12; j++ {
@@ -350,7 +350,7 @@ func gemm12x36TBPBiasPackBGeneric(bp, b []float32) {
 //			c[i*12+j] = s
 //		}
 //	}
-func gemm12x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm12x4TAAccR3Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -419,7 +419,7 @@ func gemm12x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm12x1TAAccGeneric is gemm12x1TAAcc in Go:
+// gemm12x1TAAccR3Generic is gemm12x1TAAccR3 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 12; j++ {
@@ -431,7 +431,7 @@ func gemm12x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*12+j] = s
 //		}
 //	}
-func gemm12x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm12x1TAAccR3Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -642,7 +642,7 @@ func gemm36x12Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm36x4TAAccGeneric is gemm36x4TAAcc in Go:
+// gemm36x4TAAccR12Generic is gemm36x4TAAccR12 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 36; j++ {
@@ -654,7 +654,7 @@ func gemm36x12Generic(m int, a, b, c []float32) {
 //			c[i*36+j] = s
 //		}
 //	}
-func gemm36x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm36x4TAAccR12Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -723,7 +723,7 @@ func gemm36x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm36x1TAAccGeneric is gemm36x1TAAcc in Go:
+// gemm36x1TAAccR12Generic is gemm36x1TAAccR12 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 36; j++ {
@@ -735,7 +735,7 @@ func gemm36x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*36+j] = s
 //		}
 //	}
-func gemm36x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm36x1TAAccR12Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0

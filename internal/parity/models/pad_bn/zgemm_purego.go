@@ -108,7 +108,7 @@ func gemm12x36TBPBiasPackB(bp, b []float32) {
 	gemm12x36TBPBiasPackBGeneric(bp, b)
 }
 
-// gemm12x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm12x4TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 12; j++ {
@@ -123,11 +123,11 @@ func gemm12x36TBPBiasPackB(bp, b []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,12], c [m,12] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 48, len(c) ≥ m*12), c overlapping no other argument.
-func gemm12x4TAAcc(m int, a, b, c []float32) {
-	gemm12x4TAAccGeneric(m, a, b, c)
+func gemm12x4TAAccR3(m int, a, b, c []float32) {
+	gemm12x4TAAccR3Generic(m, a, b, c)
 }
 
-// gemm12x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm12x1TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 12; j++ {
@@ -142,8 +142,8 @@ func gemm12x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,12], c [m,12] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 12, len(c) ≥ m*12), c overlapping no other argument.
-func gemm12x1TAAcc(m int, a, b, c []float32) {
-	gemm12x1TAAccGeneric(m, a, b, c)
+func gemm12x1TAAccR3(m int, a, b, c []float32) {
+	gemm12x1TAAccR3Generic(m, a, b, c)
 }
 
 // gemm12x3 sets c = a·b for m rows. It is
@@ -182,7 +182,7 @@ func gemm36x12(m int, a, b, c []float32) {
 	gemm36x12Generic(m, a, b, c)
 }
 
-// gemm36x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm36x4TAAccR12 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 36; j++ {
@@ -197,11 +197,11 @@ func gemm36x12(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,36], c [m,36] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 144, len(c) ≥ m*36), c overlapping no other argument.
-func gemm36x4TAAcc(m int, a, b, c []float32) {
-	gemm36x4TAAccGeneric(m, a, b, c)
+func gemm36x4TAAccR12(m int, a, b, c []float32) {
+	gemm36x4TAAccR12Generic(m, a, b, c)
 }
 
-// gemm36x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm36x1TAAccR12 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 36; j++ {
@@ -216,8 +216,8 @@ func gemm36x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,36], c [m,36] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 36, len(c) ≥ m*36), c overlapping no other argument.
-func gemm36x1TAAcc(m int, a, b, c []float32) {
-	gemm36x1TAAccGeneric(m, a, b, c)
+func gemm36x1TAAccR12(m int, a, b, c []float32) {
+	gemm36x1TAAccR12Generic(m, a, b, c)
 }
 
 // gemm18x81TBPAcc sets c = c + a·b for m rows. It is

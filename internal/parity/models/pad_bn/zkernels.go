@@ -414,10 +414,10 @@ func trainMatmul44(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm12x4TAAcc(3, x0[p*3:], x1[p*12:], dst)
+		gemm12x4TAAccR3(3, x0[p*3:], x1[p*12:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm12x1TAAcc(3, x0[p*3:], x1[p*12:], dst)
+		gemm12x1TAAccR3(3, x0[p*3:], x1[p*12:], dst)
 	}
 }
 
@@ -567,10 +567,10 @@ func trainMatmul63(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm36x4TAAcc(12, x0[p*12:], x1[p*36:], dst)
+		gemm36x4TAAccR12(12, x0[p*12:], x1[p*36:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm36x1TAAcc(12, x0[p*12:], x1[p*36:], dst)
+		gemm36x1TAAccR12(12, x0[p*12:], x1[p*36:], dst)
 	}
 }
 

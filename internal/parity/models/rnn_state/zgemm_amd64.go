@@ -393,7 +393,7 @@ func gemm15x5TBPBiasPackBAVX512(bp []float32, b []float32)
 //go:noescape
 func gemm15x5TBPBiasPackBAVX2(bp []float32, b []float32)
 
-// gemm5x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm5x4TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -410,19 +410,19 @@ func gemm15x5TBPBiasPackBAVX2(bp []float32, b []float32)
 // (len(a) ≥ m*4, len(b) ≥ 20, len(c) ≥ m*5), c overlapping no other argument.
 //
 //go:noescape
-func gemm5x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm5x4TAAccR1(m int, a []float32, b []float32, c []float32)
 
-// gemm5x4TAAccAVX512 is gemm5x4TAAcc for CPUs with AVX512.
+// gemm5x4TAAccR1AVX512 is gemm5x4TAAccR1 for CPUs with AVX512.
 //
 //go:noescape
-func gemm5x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm5x4TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm5x4TAAccAVX2 is gemm5x4TAAcc for CPUs with AVX2.
+// gemm5x4TAAccR1AVX2 is gemm5x4TAAccR1 for CPUs with AVX2.
 //
 //go:noescape
-func gemm5x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm5x4TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm5x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm5x1TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -439,17 +439,17 @@ func gemm5x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 5, len(c) ≥ m*5), c overlapping no other argument.
 //
 //go:noescape
-func gemm5x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm5x1TAAccR1(m int, a []float32, b []float32, c []float32)
 
-// gemm5x1TAAccAVX512 is gemm5x1TAAcc for CPUs with AVX512.
+// gemm5x1TAAccR1AVX512 is gemm5x1TAAccR1 for CPUs with AVX512.
 //
 //go:noescape
-func gemm5x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm5x1TAAccR1AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm5x1TAAccAVX2 is gemm5x1TAAcc for CPUs with AVX2.
+// gemm5x1TAAccR1AVX2 is gemm5x1TAAccR1 for CPUs with AVX2.
 //
 //go:noescape
-func gemm5x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm5x1TAAccR1AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm5x15 sets c = a·b for m rows. It is
 //
@@ -479,6 +479,64 @@ func gemm5x15AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm5x15AVX2(m int, a []float32, b []float32, c []float32)
 
+// gemm5x4TAAccR15 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 5; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*5+j]
+//			}
+//			s += c[i*5+j]
+//			c[i*5+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,5], c [m,5] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 20, len(c) ≥ m*5), c overlapping no other argument.
+//
+//go:noescape
+func gemm5x4TAAccR15(m int, a []float32, b []float32, c []float32)
+
+// gemm5x4TAAccR15AVX512 is gemm5x4TAAccR15 for CPUs with AVX512.
+//
+//go:noescape
+func gemm5x4TAAccR15AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm5x4TAAccR15AVX2 is gemm5x4TAAccR15 for CPUs with AVX2.
+//
+//go:noescape
+func gemm5x4TAAccR15AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm5x1TAAccR15 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 5; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*5+j]
+//			}
+//			s += c[i*5+j]
+//			c[i*5+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,5], c [m,5] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 5, len(c) ≥ m*5), c overlapping no other argument.
+//
+//go:noescape
+func gemm5x1TAAccR15(m int, a []float32, b []float32, c []float32)
+
+// gemm5x1TAAccR15AVX512 is gemm5x1TAAccR15 for CPUs with AVX512.
+//
+//go:noescape
+func gemm5x1TAAccR15AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm5x1TAAccR15AVX2 is gemm5x1TAAccR15 for CPUs with AVX2.
+//
+//go:noescape
+func gemm5x1TAAccR15AVX2(m int, a []float32, b []float32, c []float32)
+
 // gemm6x15 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -507,7 +565,7 @@ func gemm6x15AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm6x15AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm6x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm6x4TAAccR15 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 6; j++ {
@@ -524,19 +582,19 @@ func gemm6x15AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*4, len(b) ≥ 24, len(c) ≥ m*6), c overlapping no other argument.
 //
 //go:noescape
-func gemm6x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm6x4TAAccR15(m int, a []float32, b []float32, c []float32)
 
-// gemm6x4TAAccAVX512 is gemm6x4TAAcc for CPUs with AVX512.
+// gemm6x4TAAccR15AVX512 is gemm6x4TAAccR15 for CPUs with AVX512.
 //
 //go:noescape
-func gemm6x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm6x4TAAccR15AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm6x4TAAccAVX2 is gemm6x4TAAcc for CPUs with AVX2.
+// gemm6x4TAAccR15AVX2 is gemm6x4TAAccR15 for CPUs with AVX2.
 //
 //go:noescape
-func gemm6x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm6x4TAAccR15AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm6x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm6x1TAAccR15 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 6; j++ {
@@ -553,19 +611,19 @@ func gemm6x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 6, len(c) ≥ m*6), c overlapping no other argument.
 //
 //go:noescape
-func gemm6x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm6x1TAAccR15(m int, a []float32, b []float32, c []float32)
 
-// gemm6x1TAAccAVX512 is gemm6x1TAAcc for CPUs with AVX512.
+// gemm6x1TAAccR15AVX512 is gemm6x1TAAccR15 for CPUs with AVX512.
 //
 //go:noescape
-func gemm6x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm6x1TAAccR15AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm6x1TAAccAVX2 is gemm6x1TAAcc for CPUs with AVX2.
+// gemm6x1TAAccR15AVX2 is gemm6x1TAAccR15 for CPUs with AVX2.
 //
 //go:noescape
-func gemm6x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm6x1TAAccR15AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm20x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm20x4TAAccR5 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 20; j++ {
@@ -582,19 +640,19 @@ func gemm6x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*4, len(b) ≥ 80, len(c) ≥ m*20), c overlapping no other argument.
 //
 //go:noescape
-func gemm20x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm20x4TAAccR5(m int, a []float32, b []float32, c []float32)
 
-// gemm20x4TAAccAVX512 is gemm20x4TAAcc for CPUs with AVX512.
+// gemm20x4TAAccR5AVX512 is gemm20x4TAAccR5 for CPUs with AVX512.
 //
 //go:noescape
-func gemm20x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm20x4TAAccR5AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm20x4TAAccAVX2 is gemm20x4TAAcc for CPUs with AVX2.
+// gemm20x4TAAccR5AVX2 is gemm20x4TAAccR5 for CPUs with AVX2.
 //
 //go:noescape
-func gemm20x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm20x4TAAccR5AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm20x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm20x1TAAccR5 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 20; j++ {
@@ -611,17 +669,17 @@ func gemm20x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 20, len(c) ≥ m*20), c overlapping no other argument.
 //
 //go:noescape
-func gemm20x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm20x1TAAccR5(m int, a []float32, b []float32, c []float32)
 
-// gemm20x1TAAccAVX512 is gemm20x1TAAcc for CPUs with AVX512.
+// gemm20x1TAAccR5AVX512 is gemm20x1TAAccR5 for CPUs with AVX512.
 //
 //go:noescape
-func gemm20x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm20x1TAAccR5AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm20x1TAAccAVX2 is gemm20x1TAAcc for CPUs with AVX2.
+// gemm20x1TAAccR5AVX2 is gemm20x1TAAccR5 for CPUs with AVX2.
 //
 //go:noescape
-func gemm20x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm20x1TAAccR5AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm6x24 sets c = a·b for m rows. It is
 //
@@ -651,7 +709,65 @@ func gemm6x24AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm6x24AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm4x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm6x4TAAccR24 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 6; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*6+j]
+//			}
+//			s += c[i*6+j]
+//			c[i*6+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,6], c [m,6] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 24, len(c) ≥ m*6), c overlapping no other argument.
+//
+//go:noescape
+func gemm6x4TAAccR24(m int, a []float32, b []float32, c []float32)
+
+// gemm6x4TAAccR24AVX512 is gemm6x4TAAccR24 for CPUs with AVX512.
+//
+//go:noescape
+func gemm6x4TAAccR24AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm6x4TAAccR24AVX2 is gemm6x4TAAccR24 for CPUs with AVX2.
+//
+//go:noescape
+func gemm6x4TAAccR24AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm6x1TAAccR24 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 6; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*6+j]
+//			}
+//			s += c[i*6+j]
+//			c[i*6+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,6], c [m,6] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 6, len(c) ≥ m*6), c overlapping no other argument.
+//
+//go:noescape
+func gemm6x1TAAccR24(m int, a []float32, b []float32, c []float32)
+
+// gemm6x1TAAccR24AVX512 is gemm6x1TAAccR24 for CPUs with AVX512.
+//
+//go:noescape
+func gemm6x1TAAccR24AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm6x1TAAccR24AVX2 is gemm6x1TAAccR24 for CPUs with AVX2.
+//
+//go:noescape
+func gemm6x1TAAccR24AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm4x4TAAccR24 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 4; j++ {
@@ -668,19 +784,19 @@ func gemm6x24AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*4, len(b) ≥ 16, len(c) ≥ m*4), c overlapping no other argument.
 //
 //go:noescape
-func gemm4x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm4x4TAAccR24(m int, a []float32, b []float32, c []float32)
 
-// gemm4x4TAAccAVX512 is gemm4x4TAAcc for CPUs with AVX512.
+// gemm4x4TAAccR24AVX512 is gemm4x4TAAccR24 for CPUs with AVX512.
 //
 //go:noescape
-func gemm4x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm4x4TAAccR24AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm4x4TAAccAVX2 is gemm4x4TAAcc for CPUs with AVX2.
+// gemm4x4TAAccR24AVX2 is gemm4x4TAAccR24 for CPUs with AVX2.
 //
 //go:noescape
-func gemm4x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm4x4TAAccR24AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm4x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm4x1TAAccR24 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 4; j++ {
@@ -697,14 +813,72 @@ func gemm4x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 4, len(c) ≥ m*4), c overlapping no other argument.
 //
 //go:noescape
-func gemm4x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm4x1TAAccR24(m int, a []float32, b []float32, c []float32)
 
-// gemm4x1TAAccAVX512 is gemm4x1TAAcc for CPUs with AVX512.
+// gemm4x1TAAccR24AVX512 is gemm4x1TAAccR24 for CPUs with AVX512.
 //
 //go:noescape
-func gemm4x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm4x1TAAccR24AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm4x1TAAccAVX2 is gemm4x1TAAcc for CPUs with AVX2.
+// gemm4x1TAAccR24AVX2 is gemm4x1TAAccR24 for CPUs with AVX2.
 //
 //go:noescape
-func gemm4x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm4x1TAAccR24AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm20x4TAAccR12 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 20; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*20+j]
+//			}
+//			s += c[i*20+j]
+//			c[i*20+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,20], c [m,20] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 80, len(c) ≥ m*20), c overlapping no other argument.
+//
+//go:noescape
+func gemm20x4TAAccR12(m int, a []float32, b []float32, c []float32)
+
+// gemm20x4TAAccR12AVX512 is gemm20x4TAAccR12 for CPUs with AVX512.
+//
+//go:noescape
+func gemm20x4TAAccR12AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm20x4TAAccR12AVX2 is gemm20x4TAAccR12 for CPUs with AVX2.
+//
+//go:noescape
+func gemm20x4TAAccR12AVX2(m int, a []float32, b []float32, c []float32)
+
+// gemm20x1TAAccR12 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 20; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*20+j]
+//			}
+//			s += c[i*20+j]
+//			c[i*20+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,20], c [m,20] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 20, len(c) ≥ m*20), c overlapping no other argument.
+//
+//go:noescape
+func gemm20x1TAAccR12(m int, a []float32, b []float32, c []float32)
+
+// gemm20x1TAAccR12AVX512 is gemm20x1TAAccR12 for CPUs with AVX512.
+//
+//go:noescape
+func gemm20x1TAAccR12AVX512(m int, a []float32, b []float32, c []float32)
+
+// gemm20x1TAAccR12AVX2 is gemm20x1TAAccR12 for CPUs with AVX2.
+//
+//go:noescape
+func gemm20x1TAAccR12AVX2(m int, a []float32, b []float32, c []float32)

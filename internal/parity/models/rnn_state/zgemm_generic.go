@@ -807,7 +807,7 @@ func gemm15x5TBPBiasPackBGeneric(bp, b []float32) {
 	}
 }
 
-// gemm5x4TAAccGeneric is gemm5x4TAAcc in Go:
+// gemm5x4TAAccR1Generic is gemm5x4TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -819,7 +819,7 @@ func gemm15x5TBPBiasPackBGeneric(bp, b []float32) {
 //			c[i*5+j] = s
 //		}
 //	}
-func gemm5x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm5x4TAAccR1Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -914,7 +914,7 @@ func gemm5x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm5x1TAAccGeneric is gemm5x1TAAcc in Go:
+// gemm5x1TAAccR1Generic is gemm5x1TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -926,7 +926,7 @@ func gemm5x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*5+j] = s
 //		}
 //	}
-func gemm5x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm5x1TAAccR1Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1118,6 +1118,220 @@ func gemm5x15Generic(m int, a, b, c []float32) {
 	}
 }
 
+// gemm5x4TAAccR15Generic is gemm5x4TAAccR15 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 5; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*5+j]
+//			}
+//			s += c[i*5+j]
+//			c[i*5+j] = s
+//		}
+//	}
+func gemm5x4TAAccR15Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 5; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*5+j : p*5+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*5+j]
+			c[i*5+j] = c00
+			c01 += c[i*5+j+1]
+			c[i*5+j+1] = c01
+			c02 += c[i*5+j+2]
+			c[i*5+j+2] = c02
+			c03 += c[i*5+j+3]
+			c[i*5+j+3] = c03
+			c10 += c[(i+1)*5+j]
+			c[(i+1)*5+j] = c10
+			c11 += c[(i+1)*5+j+1]
+			c[(i+1)*5+j+1] = c11
+			c12 += c[(i+1)*5+j+2]
+			c[(i+1)*5+j+2] = c12
+			c13 += c[(i+1)*5+j+3]
+			c[(i+1)*5+j+3] = c13
+		}
+		for ; j < 5; j++ {
+			var c00, c10 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*5+j : p*5+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*5+j]
+			c[i*5+j] = c00
+			c10 += c[(i+1)*5+j]
+			c[(i+1)*5+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 5; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*5+j : p*5+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*5+j]
+			c[i*5+j] = c00
+			c01 += c[i*5+j+1]
+			c[i*5+j+1] = c01
+			c02 += c[i*5+j+2]
+			c[i*5+j+2] = c02
+			c03 += c[i*5+j+3]
+			c[i*5+j+3] = c03
+		}
+		for ; j < 5; j++ {
+			var c00 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*5+j : p*5+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*5+j]
+			c[i*5+j] = c00
+		}
+	}
+}
+
+// gemm5x1TAAccR15Generic is gemm5x1TAAccR15 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 5; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*5+j]
+//			}
+//			s += c[i*5+j]
+//			c[i*5+j] = s
+//		}
+//	}
+func gemm5x1TAAccR15Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 5; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*5+j : p*5+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*5+j]
+			c[i*5+j] = c00
+			c01 += c[i*5+j+1]
+			c[i*5+j+1] = c01
+			c02 += c[i*5+j+2]
+			c[i*5+j+2] = c02
+			c03 += c[i*5+j+3]
+			c[i*5+j+3] = c03
+			c10 += c[(i+1)*5+j]
+			c[(i+1)*5+j] = c10
+			c11 += c[(i+1)*5+j+1]
+			c[(i+1)*5+j+1] = c11
+			c12 += c[(i+1)*5+j+2]
+			c[(i+1)*5+j+2] = c12
+			c13 += c[(i+1)*5+j+3]
+			c[(i+1)*5+j+3] = c13
+		}
+		for ; j < 5; j++ {
+			var c00, c10 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*5+j : p*5+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*5+j]
+			c[i*5+j] = c00
+			c10 += c[(i+1)*5+j]
+			c[(i+1)*5+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 5; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*5+j : p*5+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*5+j]
+			c[i*5+j] = c00
+			c01 += c[i*5+j+1]
+			c[i*5+j+1] = c01
+			c02 += c[i*5+j+2]
+			c[i*5+j+2] = c02
+			c03 += c[i*5+j+3]
+			c[i*5+j+3] = c03
+		}
+		for ; j < 5; j++ {
+			var c00 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*5+j : p*5+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*5+j]
+			c[i*5+j] = c00
+		}
+	}
+}
+
 // gemm6x15Generic is gemm6x15 in Go:
 //
 //	for i := 0; i < m; i++ {
@@ -1215,7 +1429,7 @@ func gemm6x15Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm6x4TAAccGeneric is gemm6x4TAAcc in Go:
+// gemm6x4TAAccR15Generic is gemm6x4TAAccR15 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 6; j++ {
@@ -1227,7 +1441,7 @@ func gemm6x15Generic(m int, a, b, c []float32) {
 //			c[i*6+j] = s
 //		}
 //	}
-func gemm6x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm6x4TAAccR15Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1322,7 +1536,7 @@ func gemm6x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm6x1TAAccGeneric is gemm6x1TAAcc in Go:
+// gemm6x1TAAccR15Generic is gemm6x1TAAccR15 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 6; j++ {
@@ -1334,7 +1548,7 @@ func gemm6x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*6+j] = s
 //		}
 //	}
-func gemm6x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm6x1TAAccR15Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1429,7 +1643,7 @@ func gemm6x1TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm20x4TAAccGeneric is gemm20x4TAAcc in Go:
+// gemm20x4TAAccR5Generic is gemm20x4TAAccR5 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 20; j++ {
@@ -1441,7 +1655,7 @@ func gemm6x1TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*20+j] = s
 //		}
 //	}
-func gemm20x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm20x4TAAccR5Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1510,7 +1724,7 @@ func gemm20x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm20x1TAAccGeneric is gemm20x1TAAcc in Go:
+// gemm20x1TAAccR5Generic is gemm20x1TAAccR5 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 20; j++ {
@@ -1522,7 +1736,7 @@ func gemm20x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*20+j] = s
 //		}
 //	}
-func gemm20x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm20x1TAAccR5Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1688,7 +1902,221 @@ func gemm6x24Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm4x4TAAccGeneric is gemm4x4TAAcc in Go:
+// gemm6x4TAAccR24Generic is gemm6x4TAAccR24 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 6; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*6+j]
+//			}
+//			s += c[i*6+j]
+//			c[i*6+j] = s
+//		}
+//	}
+func gemm6x4TAAccR24Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 6; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*6+j : p*6+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*6+j]
+			c[i*6+j] = c00
+			c01 += c[i*6+j+1]
+			c[i*6+j+1] = c01
+			c02 += c[i*6+j+2]
+			c[i*6+j+2] = c02
+			c03 += c[i*6+j+3]
+			c[i*6+j+3] = c03
+			c10 += c[(i+1)*6+j]
+			c[(i+1)*6+j] = c10
+			c11 += c[(i+1)*6+j+1]
+			c[(i+1)*6+j+1] = c11
+			c12 += c[(i+1)*6+j+2]
+			c[(i+1)*6+j+2] = c12
+			c13 += c[(i+1)*6+j+3]
+			c[(i+1)*6+j+3] = c13
+		}
+		for ; j < 6; j++ {
+			var c00, c10 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*6+j : p*6+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*6+j]
+			c[i*6+j] = c00
+			c10 += c[(i+1)*6+j]
+			c[(i+1)*6+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 6; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*6+j : p*6+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*6+j]
+			c[i*6+j] = c00
+			c01 += c[i*6+j+1]
+			c[i*6+j+1] = c01
+			c02 += c[i*6+j+2]
+			c[i*6+j+2] = c02
+			c03 += c[i*6+j+3]
+			c[i*6+j+3] = c03
+		}
+		for ; j < 6; j++ {
+			var c00 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*6+j : p*6+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*6+j]
+			c[i*6+j] = c00
+		}
+	}
+}
+
+// gemm6x1TAAccR24Generic is gemm6x1TAAccR24 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 6; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*6+j]
+//			}
+//			s += c[i*6+j]
+//			c[i*6+j] = s
+//		}
+//	}
+func gemm6x1TAAccR24Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 6; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*6+j : p*6+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*6+j]
+			c[i*6+j] = c00
+			c01 += c[i*6+j+1]
+			c[i*6+j+1] = c01
+			c02 += c[i*6+j+2]
+			c[i*6+j+2] = c02
+			c03 += c[i*6+j+3]
+			c[i*6+j+3] = c03
+			c10 += c[(i+1)*6+j]
+			c[(i+1)*6+j] = c10
+			c11 += c[(i+1)*6+j+1]
+			c[(i+1)*6+j+1] = c11
+			c12 += c[(i+1)*6+j+2]
+			c[(i+1)*6+j+2] = c12
+			c13 += c[(i+1)*6+j+3]
+			c[(i+1)*6+j+3] = c13
+		}
+		for ; j < 6; j++ {
+			var c00, c10 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*6+j : p*6+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*6+j]
+			c[i*6+j] = c00
+			c10 += c[(i+1)*6+j]
+			c[(i+1)*6+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 6; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*6+j : p*6+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*6+j]
+			c[i*6+j] = c00
+			c01 += c[i*6+j+1]
+			c[i*6+j+1] = c01
+			c02 += c[i*6+j+2]
+			c[i*6+j+2] = c02
+			c03 += c[i*6+j+3]
+			c[i*6+j+3] = c03
+		}
+		for ; j < 6; j++ {
+			var c00 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*6+j : p*6+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*6+j]
+			c[i*6+j] = c00
+		}
+	}
+}
+
+// gemm4x4TAAccR24Generic is gemm4x4TAAccR24 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 4; j++ {
@@ -1700,7 +2128,7 @@ func gemm6x24Generic(m int, a, b, c []float32) {
 //			c[i*4+j] = s
 //		}
 //	}
-func gemm4x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm4x4TAAccR24Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1769,7 +2197,7 @@ func gemm4x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm4x1TAAccGeneric is gemm4x1TAAcc in Go:
+// gemm4x1TAAccR24Generic is gemm4x1TAAccR24 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 4; j++ {
@@ -1781,7 +2209,7 @@ func gemm4x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*4+j] = s
 //		}
 //	}
-func gemm4x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm4x1TAAccR24Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1846,6 +2274,168 @@ func gemm4x1TAAccGeneric(m int, a, b, c []float32) {
 			c[i*4+j+2] = c02
 			c03 += c[i*4+j+3]
 			c[i*4+j+3] = c03
+		}
+	}
+}
+
+// gemm20x4TAAccR12Generic is gemm20x4TAAccR12 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 20; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*20+j]
+//			}
+//			s += c[i*20+j]
+//			c[i*20+j] = s
+//		}
+//	}
+func gemm20x4TAAccR12Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 20; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*20+j : p*20+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*20+j]
+			c[i*20+j] = c00
+			c01 += c[i*20+j+1]
+			c[i*20+j+1] = c01
+			c02 += c[i*20+j+2]
+			c[i*20+j+2] = c02
+			c03 += c[i*20+j+3]
+			c[i*20+j+3] = c03
+			c10 += c[(i+1)*20+j]
+			c[(i+1)*20+j] = c10
+			c11 += c[(i+1)*20+j+1]
+			c[(i+1)*20+j+1] = c11
+			c12 += c[(i+1)*20+j+2]
+			c[(i+1)*20+j+2] = c12
+			c13 += c[(i+1)*20+j+3]
+			c[(i+1)*20+j+3] = c13
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 20; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 4; p++ {
+				bq := b[p*20+j : p*20+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*20+j]
+			c[i*20+j] = c00
+			c01 += c[i*20+j+1]
+			c[i*20+j+1] = c01
+			c02 += c[i*20+j+2]
+			c[i*20+j+2] = c02
+			c03 += c[i*20+j+3]
+			c[i*20+j+3] = c03
+		}
+	}
+}
+
+// gemm20x1TAAccR12Generic is gemm20x1TAAccR12 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 20; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*20+j]
+//			}
+//			s += c[i*20+j]
+//			c[i*20+j] = s
+//		}
+//	}
+func gemm20x1TAAccR12Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 20; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*20+j : p*20+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*20+j]
+			c[i*20+j] = c00
+			c01 += c[i*20+j+1]
+			c[i*20+j+1] = c01
+			c02 += c[i*20+j+2]
+			c[i*20+j+2] = c02
+			c03 += c[i*20+j+3]
+			c[i*20+j+3] = c03
+			c10 += c[(i+1)*20+j]
+			c[(i+1)*20+j] = c10
+			c11 += c[(i+1)*20+j+1]
+			c[(i+1)*20+j+1] = c11
+			c12 += c[(i+1)*20+j+2]
+			c[(i+1)*20+j+2] = c12
+			c13 += c[(i+1)*20+j+3]
+			c[(i+1)*20+j+3] = c13
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 20; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*20+j : p*20+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*20+j]
+			c[i*20+j] = c00
+			c01 += c[i*20+j+1]
+			c[i*20+j+1] = c01
+			c02 += c[i*20+j+2]
+			c[i*20+j+2] = c02
+			c03 += c[i*20+j+3]
+			c[i*20+j+3] = c03
 		}
 	}
 }

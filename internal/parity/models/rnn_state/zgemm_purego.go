@@ -233,7 +233,7 @@ func gemm15x5TBPBiasPackB(bp, b []float32) {
 	gemm15x5TBPBiasPackBGeneric(bp, b)
 }
 
-// gemm5x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm5x4TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -248,11 +248,11 @@ func gemm15x5TBPBiasPackB(bp, b []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,5], c [m,5] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 20, len(c) ≥ m*5), c overlapping no other argument.
-func gemm5x4TAAcc(m int, a, b, c []float32) {
-	gemm5x4TAAccGeneric(m, a, b, c)
+func gemm5x4TAAccR1(m int, a, b, c []float32) {
+	gemm5x4TAAccR1Generic(m, a, b, c)
 }
 
-// gemm5x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm5x1TAAccR1 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 5; j++ {
@@ -267,8 +267,8 @@ func gemm5x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,5], c [m,5] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 5, len(c) ≥ m*5), c overlapping no other argument.
-func gemm5x1TAAcc(m int, a, b, c []float32) {
-	gemm5x1TAAccGeneric(m, a, b, c)
+func gemm5x1TAAccR1(m int, a, b, c []float32) {
+	gemm5x1TAAccR1Generic(m, a, b, c)
 }
 
 // gemm5x15 sets c = a·b for m rows. It is
@@ -289,6 +289,44 @@ func gemm5x15(m int, a, b, c []float32) {
 	gemm5x15Generic(m, a, b, c)
 }
 
+// gemm5x4TAAccR15 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 5; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*5+j]
+//			}
+//			s += c[i*5+j]
+//			c[i*5+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,5], c [m,5] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 20, len(c) ≥ m*5), c overlapping no other argument.
+func gemm5x4TAAccR15(m int, a, b, c []float32) {
+	gemm5x4TAAccR15Generic(m, a, b, c)
+}
+
+// gemm5x1TAAccR15 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 5; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*5+j]
+//			}
+//			s += c[i*5+j]
+//			c[i*5+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,5], c [m,5] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 5, len(c) ≥ m*5), c overlapping no other argument.
+func gemm5x1TAAccR15(m int, a, b, c []float32) {
+	gemm5x1TAAccR15Generic(m, a, b, c)
+}
+
 // gemm6x15 sets c = a·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
@@ -307,7 +345,7 @@ func gemm6x15(m int, a, b, c []float32) {
 	gemm6x15Generic(m, a, b, c)
 }
 
-// gemm6x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm6x4TAAccR15 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 6; j++ {
@@ -322,11 +360,11 @@ func gemm6x15(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,6], c [m,6] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 24, len(c) ≥ m*6), c overlapping no other argument.
-func gemm6x4TAAcc(m int, a, b, c []float32) {
-	gemm6x4TAAccGeneric(m, a, b, c)
+func gemm6x4TAAccR15(m int, a, b, c []float32) {
+	gemm6x4TAAccR15Generic(m, a, b, c)
 }
 
-// gemm6x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm6x1TAAccR15 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 6; j++ {
@@ -341,11 +379,11 @@ func gemm6x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,6], c [m,6] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 6, len(c) ≥ m*6), c overlapping no other argument.
-func gemm6x1TAAcc(m int, a, b, c []float32) {
-	gemm6x1TAAccGeneric(m, a, b, c)
+func gemm6x1TAAccR15(m int, a, b, c []float32) {
+	gemm6x1TAAccR15Generic(m, a, b, c)
 }
 
-// gemm20x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm20x4TAAccR5 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 20; j++ {
@@ -360,11 +398,11 @@ func gemm6x1TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,20], c [m,20] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 80, len(c) ≥ m*20), c overlapping no other argument.
-func gemm20x4TAAcc(m int, a, b, c []float32) {
-	gemm20x4TAAccGeneric(m, a, b, c)
+func gemm20x4TAAccR5(m int, a, b, c []float32) {
+	gemm20x4TAAccR5Generic(m, a, b, c)
 }
 
-// gemm20x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm20x1TAAccR5 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 20; j++ {
@@ -379,8 +417,8 @@ func gemm20x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,20], c [m,20] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 20, len(c) ≥ m*20), c overlapping no other argument.
-func gemm20x1TAAcc(m int, a, b, c []float32) {
-	gemm20x1TAAccGeneric(m, a, b, c)
+func gemm20x1TAAccR5(m int, a, b, c []float32) {
+	gemm20x1TAAccR5Generic(m, a, b, c)
 }
 
 // gemm6x24 sets c = a·b for m rows. It is
@@ -401,7 +439,45 @@ func gemm6x24(m int, a, b, c []float32) {
 	gemm6x24Generic(m, a, b, c)
 }
 
-// gemm4x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm6x4TAAccR24 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 6; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*6+j]
+//			}
+//			s += c[i*6+j]
+//			c[i*6+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,6], c [m,6] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 24, len(c) ≥ m*6), c overlapping no other argument.
+func gemm6x4TAAccR24(m int, a, b, c []float32) {
+	gemm6x4TAAccR24Generic(m, a, b, c)
+}
+
+// gemm6x1TAAccR24 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 6; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*6+j]
+//			}
+//			s += c[i*6+j]
+//			c[i*6+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,6], c [m,6] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 6, len(c) ≥ m*6), c overlapping no other argument.
+func gemm6x1TAAccR24(m int, a, b, c []float32) {
+	gemm6x1TAAccR24Generic(m, a, b, c)
+}
+
+// gemm4x4TAAccR24 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 4; j++ {
@@ -416,11 +492,11 @@ func gemm6x24(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,4], c [m,4] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 16, len(c) ≥ m*4), c overlapping no other argument.
-func gemm4x4TAAcc(m int, a, b, c []float32) {
-	gemm4x4TAAccGeneric(m, a, b, c)
+func gemm4x4TAAccR24(m int, a, b, c []float32) {
+	gemm4x4TAAccR24Generic(m, a, b, c)
 }
 
-// gemm4x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm4x1TAAccR24 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 4; j++ {
@@ -435,6 +511,44 @@ func gemm4x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,4], c [m,4] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 4, len(c) ≥ m*4), c overlapping no other argument.
-func gemm4x1TAAcc(m int, a, b, c []float32) {
-	gemm4x1TAAccGeneric(m, a, b, c)
+func gemm4x1TAAccR24(m int, a, b, c []float32) {
+	gemm4x1TAAccR24Generic(m, a, b, c)
+}
+
+// gemm20x4TAAccR12 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 20; j++ {
+//			var s float32
+//			for p := 0; p < 4; p++ {
+//				s += a[p*m+i] * b[p*20+j]
+//			}
+//			s += c[i*20+j]
+//			c[i*20+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [4,m], b [4,20], c [m,20] in row-major order
+// (len(a) ≥ m*4, len(b) ≥ 80, len(c) ≥ m*20), c overlapping no other argument.
+func gemm20x4TAAccR12(m int, a, b, c []float32) {
+	gemm20x4TAAccR12Generic(m, a, b, c)
+}
+
+// gemm20x1TAAccR12 sets c = c + aᵀ·b for m rows. It is
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 20; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*20+j]
+//			}
+//			s += c[i*20+j]
+//			c[i*20+j] = s
+//		}
+//	}
+//
+// The caller guarantees m ≥ 0 and a [1,m], b [1,20], c [m,20] in row-major order
+// (len(a) ≥ m*1, len(b) ≥ 20, len(c) ≥ m*20), c overlapping no other argument.
+func gemm20x1TAAccR12(m int, a, b, c []float32) {
+	gemm20x1TAAccR12Generic(m, a, b, c)
 }

@@ -548,10 +548,10 @@ func trainMatmul265(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm5x4TAAcc(1, x0[p*1:], x1[p*5:], dst)
+		gemm5x4TAAccR1(1, x0[p*1:], x1[p*5:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm5x1TAAcc(1, x0[p*1:], x1[p*5:], dst)
+		gemm5x1TAAccR1(1, x0[p*1:], x1[p*5:], dst)
 	}
 }
 
@@ -639,10 +639,10 @@ func trainMatmul283(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm5x4TAAcc(15, x0[p*15:], x1[p*5:], dst)
+		gemm5x4TAAccR15(15, x0[p*15:], x1[p*5:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm5x1TAAcc(15, x0[p*15:], x1[p*5:], dst)
+		gemm5x1TAAccR15(15, x0[p*15:], x1[p*5:], dst)
 	}
 }
 
@@ -708,10 +708,10 @@ func trainMatmul330(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm6x4TAAcc(15, x0[p*15:], x1[p*6:], dst)
+		gemm6x4TAAccR15(15, x0[p*15:], x1[p*6:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm6x1TAAcc(15, x0[p*15:], x1[p*6:], dst)
+		gemm6x1TAAccR15(15, x0[p*15:], x1[p*6:], dst)
 	}
 }
 
@@ -751,10 +751,10 @@ func trainMatmul346(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm6x4TAAcc(15, x0[p*15:], x1[p*6:], dst)
+		gemm6x4TAAccR15(15, x0[p*15:], x1[p*6:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm6x1TAAcc(15, x0[p*15:], x1[p*6:], dst)
+		gemm6x1TAAccR15(15, x0[p*15:], x1[p*6:], dst)
 	}
 	d := dst[:90]
 	// elem25 = add(add(add(add(a0,a1),a2),a3),a4)
@@ -775,10 +775,10 @@ func trainMatmul349(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm5x4TAAcc(15, x0[p*15:], x1[p*5:], dst)
+		gemm5x4TAAccR15(15, x0[p*15:], x1[p*5:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm5x1TAAcc(15, x0[p*15:], x1[p*5:], dst)
+		gemm5x1TAAccR15(15, x0[p*15:], x1[p*5:], dst)
 	}
 	d := dst[:75]
 	// elem25 = add(add(add(add(a0,a1),a2),a3),a4)
@@ -818,10 +818,10 @@ func trainMatmul353(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm20x4TAAcc(5, x0[p*5:], x1[p*20:], dst)
+		gemm20x4TAAccR5(5, x0[p*5:], x1[p*20:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm20x1TAAcc(5, x0[p*5:], x1[p*20:], dst)
+		gemm20x1TAAccR5(5, x0[p*5:], x1[p*20:], dst)
 	}
 }
 
@@ -900,10 +900,10 @@ func trainMatmul378(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm6x4TAAcc(24, x0[p*24:], x1[p*6:], dst)
+		gemm6x4TAAccR24(24, x0[p*24:], x1[p*6:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm6x1TAAcc(24, x0[p*24:], x1[p*6:], dst)
+		gemm6x1TAAccR24(24, x0[p*24:], x1[p*6:], dst)
 	}
 }
 
@@ -1048,10 +1048,10 @@ func trainMatmul437(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm6x4TAAcc(24, x0[p*24:], x1[p*6:], dst)
+		gemm6x4TAAccR24(24, x0[p*24:], x1[p*6:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm6x1TAAcc(24, x0[p*24:], x1[p*6:], dst)
+		gemm6x1TAAccR24(24, x0[p*24:], x1[p*6:], dst)
 	}
 	d := dst[:144]
 	// elem25 = add(add(add(add(a0,a1),a2),a3),a4)
@@ -1091,10 +1091,10 @@ func trainMatmul505(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm4x4TAAcc(24, x0[p*24:], x1[p*4:], dst)
+		gemm4x4TAAccR24(24, x0[p*24:], x1[p*4:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm4x1TAAcc(24, x0[p*24:], x1[p*4:], dst)
+		gemm4x1TAAccR24(24, x0[p*24:], x1[p*4:], dst)
 	}
 }
 
@@ -1134,10 +1134,10 @@ func trainMatmul521(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm4x4TAAcc(24, x0[p*24:], x1[p*4:], dst)
+		gemm4x4TAAccR24(24, x0[p*24:], x1[p*4:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm4x1TAAcc(24, x0[p*24:], x1[p*4:], dst)
+		gemm4x1TAAccR24(24, x0[p*24:], x1[p*4:], dst)
 	}
 	d := dst[:96]
 	// elem25 = add(add(add(add(a0,a1),a2),a3),a4)
@@ -1171,10 +1171,10 @@ func trainMatmul533(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+4 <= n; p += 4 {
-		gemm20x4TAAcc(12, x0[p*12:], x1[p*20:], dst)
+		gemm20x4TAAccR12(12, x0[p*12:], x1[p*20:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm20x1TAAcc(12, x0[p*12:], x1[p*20:], dst)
+		gemm20x1TAAccR12(12, x0[p*12:], x1[p*20:], dst)
 	}
 }
 

@@ -157,7 +157,7 @@ func gemm3x16TBPBiasPackBAVX512(bp []float32, b []float32)
 //go:noescape
 func gemm3x16TBPBiasPackBAVX2(bp []float32, b []float32)
 
-// gemm16x16TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x16TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -174,19 +174,19 @@ func gemm3x16TBPBiasPackBAVX2(bp []float32, b []float32)
 // (len(a) ≥ m*16, len(b) ≥ 256, len(c) ≥ m*16), c overlapping no other argument.
 //
 //go:noescape
-func gemm16x16TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm16x16TAAccR3(m int, a []float32, b []float32, c []float32)
 
-// gemm16x16TAAccAVX512 is gemm16x16TAAcc for CPUs with AVX512.
+// gemm16x16TAAccR3AVX512 is gemm16x16TAAccR3 for CPUs with AVX512.
 //
 //go:noescape
-func gemm16x16TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm16x16TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm16x16TAAccAVX2 is gemm16x16TAAcc for CPUs with AVX2.
+// gemm16x16TAAccR3AVX2 is gemm16x16TAAccR3 for CPUs with AVX2.
 //
 //go:noescape
-func gemm16x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm16x16TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm16x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x4TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -203,19 +203,19 @@ func gemm16x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*4, len(b) ≥ 64, len(c) ≥ m*16), c overlapping no other argument.
 //
 //go:noescape
-func gemm16x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm16x4TAAccR3(m int, a []float32, b []float32, c []float32)
 
-// gemm16x4TAAccAVX512 is gemm16x4TAAcc for CPUs with AVX512.
+// gemm16x4TAAccR3AVX512 is gemm16x4TAAccR3 for CPUs with AVX512.
 //
 //go:noescape
-func gemm16x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm16x4TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm16x4TAAccAVX2 is gemm16x4TAAcc for CPUs with AVX2.
+// gemm16x4TAAccR3AVX2 is gemm16x4TAAccR3 for CPUs with AVX2.
 //
 //go:noescape
-func gemm16x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm16x4TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm16x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x1TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -232,17 +232,17 @@ func gemm16x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 16, len(c) ≥ m*16), c overlapping no other argument.
 //
 //go:noescape
-func gemm16x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm16x1TAAccR3(m int, a []float32, b []float32, c []float32)
 
-// gemm16x1TAAccAVX512 is gemm16x1TAAcc for CPUs with AVX512.
+// gemm16x1TAAccR3AVX512 is gemm16x1TAAccR3 for CPUs with AVX512.
 //
 //go:noescape
-func gemm16x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm16x1TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm16x1TAAccAVX2 is gemm16x1TAAcc for CPUs with AVX2.
+// gemm16x1TAAccR3AVX2 is gemm16x1TAAccR3 for CPUs with AVX2.
 //
 //go:noescape
-func gemm16x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm16x1TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm16x3 sets c = a·b for m rows. It is
 //
@@ -272,7 +272,7 @@ func gemm16x3AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm16x3AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm32x16TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm32x16TAAccR16 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 32; j++ {
@@ -289,19 +289,19 @@ func gemm16x3AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*16, len(b) ≥ 512, len(c) ≥ m*32), c overlapping no other argument.
 //
 //go:noescape
-func gemm32x16TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm32x16TAAccR16(m int, a []float32, b []float32, c []float32)
 
-// gemm32x16TAAccAVX512 is gemm32x16TAAcc for CPUs with AVX512.
+// gemm32x16TAAccR16AVX512 is gemm32x16TAAccR16 for CPUs with AVX512.
 //
 //go:noescape
-func gemm32x16TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm32x16TAAccR16AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm32x16TAAccAVX2 is gemm32x16TAAcc for CPUs with AVX2.
+// gemm32x16TAAccR16AVX2 is gemm32x16TAAccR16 for CPUs with AVX2.
 //
 //go:noescape
-func gemm32x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm32x16TAAccR16AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm32x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm32x4TAAccR16 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 32; j++ {
@@ -318,19 +318,19 @@ func gemm32x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*4, len(b) ≥ 128, len(c) ≥ m*32), c overlapping no other argument.
 //
 //go:noescape
-func gemm32x4TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm32x4TAAccR16(m int, a []float32, b []float32, c []float32)
 
-// gemm32x4TAAccAVX512 is gemm32x4TAAcc for CPUs with AVX512.
+// gemm32x4TAAccR16AVX512 is gemm32x4TAAccR16 for CPUs with AVX512.
 //
 //go:noescape
-func gemm32x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm32x4TAAccR16AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm32x4TAAccAVX2 is gemm32x4TAAcc for CPUs with AVX2.
+// gemm32x4TAAccR16AVX2 is gemm32x4TAAccR16 for CPUs with AVX2.
 //
 //go:noescape
-func gemm32x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm32x4TAAccR16AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm32x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm32x1TAAccR16 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 32; j++ {
@@ -347,14 +347,14 @@ func gemm32x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 32, len(c) ≥ m*32), c overlapping no other argument.
 //
 //go:noescape
-func gemm32x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm32x1TAAccR16(m int, a []float32, b []float32, c []float32)
 
-// gemm32x1TAAccAVX512 is gemm32x1TAAcc for CPUs with AVX512.
+// gemm32x1TAAccR16AVX512 is gemm32x1TAAccR16 for CPUs with AVX512.
 //
 //go:noescape
-func gemm32x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm32x1TAAccR16AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm32x1TAAccAVX2 is gemm32x1TAAcc for CPUs with AVX2.
+// gemm32x1TAAccR16AVX2 is gemm32x1TAAccR16 for CPUs with AVX2.
 //
 //go:noescape
-func gemm32x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm32x1TAAccR16AVX2(m int, a []float32, b []float32, c []float32)

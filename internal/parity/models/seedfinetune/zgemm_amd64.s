@@ -3675,23 +3675,23 @@ tiles1:
 	VZEROUPPER
 	RET
 
-// func gemm16x16TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm16x16TAAcc(SB), NOSPLIT, $0-80
+// func gemm16x16TAAccR3(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm16x16TAAccR3(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm16x16TAAccGeneric+0(SB)
+	JMP  ·gemm16x16TAAccR3Generic+0(SB)
 
 avx512:
-	JMP ·gemm16x16TAAccAVX512+0(SB)
+	JMP ·gemm16x16TAAccR3AVX512+0(SB)
 
 avx2:
-	JMP ·gemm16x16TAAccAVX2+0(SB)
+	JMP ·gemm16x16TAAccR3AVX2+0(SB)
 
-// func gemm16x16TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm16x16TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm16x16TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm16x16TAAccR3AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -4098,9 +4098,9 @@ skip11:
 	VZEROUPPER
 	RET
 
-// func gemm16x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm16x16TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, FMA3
-TEXT ·gemm16x16TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm16x16TAAccR3AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -4541,23 +4541,23 @@ skip9:
 	VZEROUPPER
 	RET
 
-// func gemm16x4TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm16x4TAAcc(SB), NOSPLIT, $0-80
+// func gemm16x4TAAccR3(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm16x4TAAccR3(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm16x4TAAccGeneric+0(SB)
+	JMP  ·gemm16x4TAAccR3Generic+0(SB)
 
 avx512:
-	JMP ·gemm16x4TAAccAVX512+0(SB)
+	JMP ·gemm16x4TAAccR3AVX512+0(SB)
 
 avx2:
-	JMP ·gemm16x4TAAccAVX2+0(SB)
+	JMP ·gemm16x4TAAccR3AVX2+0(SB)
 
-// func gemm16x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm16x4TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm16x4TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm16x4TAAccR3AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -4852,9 +4852,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm16x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm16x4TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, FMA3
-TEXT ·gemm16x4TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm16x4TAAccR3AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -5169,23 +5169,23 @@ skip6:
 	VZEROUPPER
 	RET
 
-// func gemm16x1TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm16x1TAAcc(SB), NOSPLIT, $0-80
+// func gemm16x1TAAccR3(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm16x1TAAccR3(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm16x1TAAccGeneric+0(SB)
+	JMP  ·gemm16x1TAAccR3Generic+0(SB)
 
 avx512:
-	JMP ·gemm16x1TAAccAVX512+0(SB)
+	JMP ·gemm16x1TAAccR3AVX512+0(SB)
 
 avx2:
-	JMP ·gemm16x1TAAccAVX2+0(SB)
+	JMP ·gemm16x1TAAccR3AVX2+0(SB)
 
-// func gemm16x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm16x1TAAccR3AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm16x1TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm16x1TAAccR3AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -5357,9 +5357,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm16x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm16x1TAAccR3AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX
-TEXT ·gemm16x1TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm16x1TAAccR3AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -5969,23 +5969,23 @@ skip6:
 	VZEROUPPER
 	RET
 
-// func gemm32x16TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm32x16TAAcc(SB), NOSPLIT, $0-80
+// func gemm32x16TAAccR16(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm32x16TAAccR16(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm32x16TAAccGeneric+0(SB)
+	JMP  ·gemm32x16TAAccR16Generic+0(SB)
 
 avx512:
-	JMP ·gemm32x16TAAccAVX512+0(SB)
+	JMP ·gemm32x16TAAccR16AVX512+0(SB)
 
 avx2:
-	JMP ·gemm32x16TAAccAVX2+0(SB)
+	JMP ·gemm32x16TAAccR16AVX2+0(SB)
 
-// func gemm32x16TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm32x16TAAccR16AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm32x16TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm32x16TAAccR16AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -6812,9 +6812,9 @@ skip11:
 	VZEROUPPER
 	RET
 
-// func gemm32x16TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm32x16TAAccR16AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, FMA3
-TEXT ·gemm32x16TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm32x16TAAccR16AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -7262,23 +7262,23 @@ skip9:
 	VZEROUPPER
 	RET
 
-// func gemm32x4TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm32x4TAAcc(SB), NOSPLIT, $0-80
+// func gemm32x4TAAccR16(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm32x4TAAccR16(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm32x4TAAccGeneric+0(SB)
+	JMP  ·gemm32x4TAAccR16Generic+0(SB)
 
 avx512:
-	JMP ·gemm32x4TAAccAVX512+0(SB)
+	JMP ·gemm32x4TAAccR16AVX512+0(SB)
 
 avx2:
-	JMP ·gemm32x4TAAccAVX2+0(SB)
+	JMP ·gemm32x4TAAccR16AVX2+0(SB)
 
-// func gemm32x4TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm32x4TAAccR16AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm32x4TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm32x4TAAccR16AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -7871,9 +7871,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm32x4TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm32x4TAAccR16AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, FMA3
-TEXT ·gemm32x4TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm32x4TAAccR16AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -8195,23 +8195,23 @@ skip6:
 	VZEROUPPER
 	RET
 
-// func gemm32x1TAAcc(m int, a []float32, b []float32, c []float32)
-TEXT ·gemm32x1TAAcc(SB), NOSPLIT, $0-80
+// func gemm32x1TAAccR16(m int, a []float32, b []float32, c []float32)
+TEXT ·gemm32x1TAAccR16(SB), NOSPLIT, $0-80
 	CMPB ·useAVX512+0(SB), $0x00
 	JNE  avx512
 	CMPB ·useAVX2+0(SB), $0x00
 	JNE  avx2
-	JMP  ·gemm32x1TAAccGeneric+0(SB)
+	JMP  ·gemm32x1TAAccR16Generic+0(SB)
 
 avx512:
-	JMP ·gemm32x1TAAccAVX512+0(SB)
+	JMP ·gemm32x1TAAccR16AVX512+0(SB)
 
 avx2:
-	JMP ·gemm32x1TAAccAVX2+0(SB)
+	JMP ·gemm32x1TAAccR16AVX2+0(SB)
 
-// func gemm32x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+// func gemm32x1TAAccR16AVX512(m int, a []float32, b []float32, c []float32)
 // Requires: AVX, AVX512F
-TEXT ·gemm32x1TAAccAVX512(SB), NOSPLIT, $0-80
+TEXT ·gemm32x1TAAccR16AVX512(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX
@@ -8498,9 +8498,9 @@ skip7:
 	VZEROUPPER
 	RET
 
-// func gemm32x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+// func gemm32x1TAAccR16AVX2(m int, a []float32, b []float32, c []float32)
 // Requires: AVX
-TEXT ·gemm32x1TAAccAVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm32x1TAAccR16AVX2(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ b_base+32(FP), DX

@@ -332,7 +332,7 @@ func gemm3x16TBPBiasPackBGeneric(bp, b []float32) {
 	}
 }
 
-// gemm16x16TAAccGeneric is gemm16x16TAAcc in Go:
+// gemm16x16TAAccR3Generic is gemm16x16TAAccR3 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -344,7 +344,7 @@ func gemm3x16TBPBiasPackBGeneric(bp, b []float32) {
 //			c[i*16+j] = s
 //		}
 //	}
-func gemm16x16TAAccGeneric(m int, a, b, c []float32) {
+func gemm16x16TAAccR3Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -413,7 +413,7 @@ func gemm16x16TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm16x4TAAccGeneric is gemm16x4TAAcc in Go:
+// gemm16x4TAAccR3Generic is gemm16x4TAAccR3 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -425,7 +425,7 @@ func gemm16x16TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*16+j] = s
 //		}
 //	}
-func gemm16x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm16x4TAAccR3Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -494,7 +494,7 @@ func gemm16x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm16x1TAAccGeneric is gemm16x1TAAcc in Go:
+// gemm16x1TAAccR3Generic is gemm16x1TAAccR3 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -506,7 +506,7 @@ func gemm16x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*16+j] = s
 //		}
 //	}
-func gemm16x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm16x1TAAccR3Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -646,7 +646,7 @@ func gemm16x3Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm32x16TAAccGeneric is gemm32x16TAAcc in Go:
+// gemm32x16TAAccR16Generic is gemm32x16TAAccR16 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 32; j++ {
@@ -658,7 +658,7 @@ func gemm16x3Generic(m int, a, b, c []float32) {
 //			c[i*32+j] = s
 //		}
 //	}
-func gemm32x16TAAccGeneric(m int, a, b, c []float32) {
+func gemm32x16TAAccR16Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -727,7 +727,7 @@ func gemm32x16TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm32x4TAAccGeneric is gemm32x4TAAcc in Go:
+// gemm32x4TAAccR16Generic is gemm32x4TAAccR16 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 32; j++ {
@@ -739,7 +739,7 @@ func gemm32x16TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*32+j] = s
 //		}
 //	}
-func gemm32x4TAAccGeneric(m int, a, b, c []float32) {
+func gemm32x4TAAccR16Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -808,7 +808,7 @@ func gemm32x4TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm32x1TAAccGeneric is gemm32x1TAAcc in Go:
+// gemm32x1TAAccR16Generic is gemm32x1TAAccR16 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 32; j++ {
@@ -820,7 +820,7 @@ func gemm32x4TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*32+j] = s
 //		}
 //	}
-func gemm32x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm32x1TAAccR16Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0

@@ -97,7 +97,7 @@ func gemm3x16TBPBiasPackB(bp, b []float32) {
 	gemm3x16TBPBiasPackBGeneric(bp, b)
 }
 
-// gemm16x16TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x16TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -112,11 +112,11 @@ func gemm3x16TBPBiasPackB(bp, b []float32) {
 //
 // The caller guarantees m ≥ 0 and a [16,m], b [16,16], c [m,16] in row-major order
 // (len(a) ≥ m*16, len(b) ≥ 256, len(c) ≥ m*16), c overlapping no other argument.
-func gemm16x16TAAcc(m int, a, b, c []float32) {
-	gemm16x16TAAccGeneric(m, a, b, c)
+func gemm16x16TAAccR3(m int, a, b, c []float32) {
+	gemm16x16TAAccR3Generic(m, a, b, c)
 }
 
-// gemm16x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x4TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -131,11 +131,11 @@ func gemm16x16TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,16], c [m,16] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 64, len(c) ≥ m*16), c overlapping no other argument.
-func gemm16x4TAAcc(m int, a, b, c []float32) {
-	gemm16x4TAAccGeneric(m, a, b, c)
+func gemm16x4TAAccR3(m int, a, b, c []float32) {
+	gemm16x4TAAccR3Generic(m, a, b, c)
 }
 
-// gemm16x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm16x1TAAccR3 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 16; j++ {
@@ -150,8 +150,8 @@ func gemm16x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,16], c [m,16] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 16, len(c) ≥ m*16), c overlapping no other argument.
-func gemm16x1TAAcc(m int, a, b, c []float32) {
-	gemm16x1TAAccGeneric(m, a, b, c)
+func gemm16x1TAAccR3(m int, a, b, c []float32) {
+	gemm16x1TAAccR3Generic(m, a, b, c)
 }
 
 // gemm16x3 sets c = a·b for m rows. It is
@@ -172,7 +172,7 @@ func gemm16x3(m int, a, b, c []float32) {
 	gemm16x3Generic(m, a, b, c)
 }
 
-// gemm32x16TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm32x16TAAccR16 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 32; j++ {
@@ -187,11 +187,11 @@ func gemm16x3(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [16,m], b [16,32], c [m,32] in row-major order
 // (len(a) ≥ m*16, len(b) ≥ 512, len(c) ≥ m*32), c overlapping no other argument.
-func gemm32x16TAAcc(m int, a, b, c []float32) {
-	gemm32x16TAAccGeneric(m, a, b, c)
+func gemm32x16TAAccR16(m int, a, b, c []float32) {
+	gemm32x16TAAccR16Generic(m, a, b, c)
 }
 
-// gemm32x4TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm32x4TAAccR16 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 32; j++ {
@@ -206,11 +206,11 @@ func gemm32x16TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [4,m], b [4,32], c [m,32] in row-major order
 // (len(a) ≥ m*4, len(b) ≥ 128, len(c) ≥ m*32), c overlapping no other argument.
-func gemm32x4TAAcc(m int, a, b, c []float32) {
-	gemm32x4TAAccGeneric(m, a, b, c)
+func gemm32x4TAAccR16(m int, a, b, c []float32) {
+	gemm32x4TAAccR16Generic(m, a, b, c)
 }
 
-// gemm32x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm32x1TAAccR16 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 32; j++ {
@@ -225,6 +225,6 @@ func gemm32x4TAAcc(m int, a, b, c []float32) {
 //
 // The caller guarantees m ≥ 0 and a [1,m], b [1,32], c [m,32] in row-major order
 // (len(a) ≥ m*1, len(b) ≥ 32, len(c) ≥ m*32), c overlapping no other argument.
-func gemm32x1TAAcc(m int, a, b, c []float32) {
-	gemm32x1TAAccGeneric(m, a, b, c)
+func gemm32x1TAAccR16(m int, a, b, c []float32) {
+	gemm32x1TAAccR16Generic(m, a, b, c)
 }

@@ -147,13 +147,13 @@ func trainMatmul18(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+16 <= n; p += 16 {
-		gemm16x16TAAcc(3, x0[p*3:], x1[p*16:], dst)
+		gemm16x16TAAccR3(3, x0[p*3:], x1[p*16:], dst)
 	}
 	for ; p+4 <= n; p += 4 {
-		gemm16x4TAAcc(3, x0[p*3:], x1[p*16:], dst)
+		gemm16x4TAAccR3(3, x0[p*3:], x1[p*16:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm16x1TAAcc(3, x0[p*3:], x1[p*16:], dst)
+		gemm16x1TAAccR3(3, x0[p*3:], x1[p*16:], dst)
 	}
 }
 
@@ -180,13 +180,13 @@ func trainMatmul20(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+16 <= n; p += 16 {
-		gemm32x16TAAcc(16, x0[p*16:], x1[p*32:], dst)
+		gemm32x16TAAccR16(16, x0[p*16:], x1[p*32:], dst)
 	}
 	for ; p+4 <= n; p += 4 {
-		gemm32x4TAAcc(16, x0[p*16:], x1[p*32:], dst)
+		gemm32x4TAAccR16(16, x0[p*16:], x1[p*32:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm32x1TAAcc(16, x0[p*16:], x1[p*32:], dst)
+		gemm32x1TAAccR16(16, x0[p*16:], x1[p*32:], dst)
 	}
 }
 

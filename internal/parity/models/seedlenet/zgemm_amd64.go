@@ -157,7 +157,7 @@ func gemm10x84TBPBiasPackBAVX512(bp []float32, b []float32)
 //go:noescape
 func gemm10x84TBPBiasPackBAVX2(bp []float32, b []float32)
 
-// gemm84x32TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x32TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -174,19 +174,19 @@ func gemm10x84TBPBiasPackBAVX2(bp []float32, b []float32)
 // (len(a) ≥ m*32, len(b) ≥ 2688, len(c) ≥ m*84), c overlapping no other argument.
 //
 //go:noescape
-func gemm84x32TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm84x32TAAccR10(m int, a []float32, b []float32, c []float32)
 
-// gemm84x32TAAccAVX512 is gemm84x32TAAcc for CPUs with AVX512.
+// gemm84x32TAAccR10AVX512 is gemm84x32TAAccR10 for CPUs with AVX512.
 //
 //go:noescape
-func gemm84x32TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm84x32TAAccR10AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm84x32TAAccAVX2 is gemm84x32TAAcc for CPUs with AVX2.
+// gemm84x32TAAccR10AVX2 is gemm84x32TAAccR10 for CPUs with AVX2.
 //
 //go:noescape
-func gemm84x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm84x32TAAccR10AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm84x8TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x8TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -203,19 +203,19 @@ func gemm84x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*8, len(b) ≥ 672, len(c) ≥ m*84), c overlapping no other argument.
 //
 //go:noescape
-func gemm84x8TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm84x8TAAccR10(m int, a []float32, b []float32, c []float32)
 
-// gemm84x8TAAccAVX512 is gemm84x8TAAcc for CPUs with AVX512.
+// gemm84x8TAAccR10AVX512 is gemm84x8TAAccR10 for CPUs with AVX512.
 //
 //go:noescape
-func gemm84x8TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm84x8TAAccR10AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm84x8TAAccAVX2 is gemm84x8TAAcc for CPUs with AVX2.
+// gemm84x8TAAccR10AVX2 is gemm84x8TAAccR10 for CPUs with AVX2.
 //
 //go:noescape
-func gemm84x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm84x8TAAccR10AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm84x2TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x2TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -232,19 +232,19 @@ func gemm84x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*2, len(b) ≥ 168, len(c) ≥ m*84), c overlapping no other argument.
 //
 //go:noescape
-func gemm84x2TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm84x2TAAccR10(m int, a []float32, b []float32, c []float32)
 
-// gemm84x2TAAccAVX512 is gemm84x2TAAcc for CPUs with AVX512.
+// gemm84x2TAAccR10AVX512 is gemm84x2TAAccR10 for CPUs with AVX512.
 //
 //go:noescape
-func gemm84x2TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm84x2TAAccR10AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm84x2TAAccAVX2 is gemm84x2TAAcc for CPUs with AVX2.
+// gemm84x2TAAccR10AVX2 is gemm84x2TAAccR10 for CPUs with AVX2.
 //
 //go:noescape
-func gemm84x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm84x2TAAccR10AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm84x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm84x1TAAccR10 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 84; j++ {
@@ -261,17 +261,17 @@ func gemm84x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 84, len(c) ≥ m*84), c overlapping no other argument.
 //
 //go:noescape
-func gemm84x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm84x1TAAccR10(m int, a []float32, b []float32, c []float32)
 
-// gemm84x1TAAccAVX512 is gemm84x1TAAcc for CPUs with AVX512.
+// gemm84x1TAAccR10AVX512 is gemm84x1TAAccR10 for CPUs with AVX512.
 //
 //go:noescape
-func gemm84x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm84x1TAAccR10AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm84x1TAAccAVX2 is gemm84x1TAAcc for CPUs with AVX2.
+// gemm84x1TAAccR10AVX2 is gemm84x1TAAccR10 for CPUs with AVX2.
 //
 //go:noescape
-func gemm84x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm84x1TAAccR10AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm84x10 sets c = a·b for m rows. It is
 //
@@ -301,7 +301,7 @@ func gemm84x10AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm84x10AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm120x32TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x32TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -318,19 +318,19 @@ func gemm84x10AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*32, len(b) ≥ 3840, len(c) ≥ m*120), c overlapping no other argument.
 //
 //go:noescape
-func gemm120x32TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm120x32TAAccR84(m int, a []float32, b []float32, c []float32)
 
-// gemm120x32TAAccAVX512 is gemm120x32TAAcc for CPUs with AVX512.
+// gemm120x32TAAccR84AVX512 is gemm120x32TAAccR84 for CPUs with AVX512.
 //
 //go:noescape
-func gemm120x32TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm120x32TAAccR84AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm120x32TAAccAVX2 is gemm120x32TAAcc for CPUs with AVX2.
+// gemm120x32TAAccR84AVX2 is gemm120x32TAAccR84 for CPUs with AVX2.
 //
 //go:noescape
-func gemm120x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm120x32TAAccR84AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm120x8TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x8TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -347,19 +347,19 @@ func gemm120x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*8, len(b) ≥ 960, len(c) ≥ m*120), c overlapping no other argument.
 //
 //go:noescape
-func gemm120x8TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm120x8TAAccR84(m int, a []float32, b []float32, c []float32)
 
-// gemm120x8TAAccAVX512 is gemm120x8TAAcc for CPUs with AVX512.
+// gemm120x8TAAccR84AVX512 is gemm120x8TAAccR84 for CPUs with AVX512.
 //
 //go:noescape
-func gemm120x8TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm120x8TAAccR84AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm120x8TAAccAVX2 is gemm120x8TAAcc for CPUs with AVX2.
+// gemm120x8TAAccR84AVX2 is gemm120x8TAAccR84 for CPUs with AVX2.
 //
 //go:noescape
-func gemm120x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm120x8TAAccR84AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm120x2TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x2TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -376,19 +376,19 @@ func gemm120x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*2, len(b) ≥ 240, len(c) ≥ m*120), c overlapping no other argument.
 //
 //go:noescape
-func gemm120x2TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm120x2TAAccR84(m int, a []float32, b []float32, c []float32)
 
-// gemm120x2TAAccAVX512 is gemm120x2TAAcc for CPUs with AVX512.
+// gemm120x2TAAccR84AVX512 is gemm120x2TAAccR84 for CPUs with AVX512.
 //
 //go:noescape
-func gemm120x2TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm120x2TAAccR84AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm120x2TAAccAVX2 is gemm120x2TAAcc for CPUs with AVX2.
+// gemm120x2TAAccR84AVX2 is gemm120x2TAAccR84 for CPUs with AVX2.
 //
 //go:noescape
-func gemm120x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm120x2TAAccR84AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm120x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm120x1TAAccR84 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 120; j++ {
@@ -405,17 +405,17 @@ func gemm120x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 120, len(c) ≥ m*120), c overlapping no other argument.
 //
 //go:noescape
-func gemm120x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm120x1TAAccR84(m int, a []float32, b []float32, c []float32)
 
-// gemm120x1TAAccAVX512 is gemm120x1TAAcc for CPUs with AVX512.
+// gemm120x1TAAccR84AVX512 is gemm120x1TAAccR84 for CPUs with AVX512.
 //
 //go:noescape
-func gemm120x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm120x1TAAccR84AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm120x1TAAccAVX2 is gemm120x1TAAcc for CPUs with AVX2.
+// gemm120x1TAAccR84AVX2 is gemm120x1TAAccR84 for CPUs with AVX2.
 //
 //go:noescape
-func gemm120x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm120x1TAAccR84AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm120x84 sets c = a·b for m rows. It is
 //
@@ -445,7 +445,7 @@ func gemm120x84AVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm120x84AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm400x32TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x32TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -462,19 +462,19 @@ func gemm120x84AVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*32, len(b) ≥ 12800, len(c) ≥ m*400), c overlapping no other argument.
 //
 //go:noescape
-func gemm400x32TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm400x32TAAccR120(m int, a []float32, b []float32, c []float32)
 
-// gemm400x32TAAccAVX512 is gemm400x32TAAcc for CPUs with AVX512.
+// gemm400x32TAAccR120AVX512 is gemm400x32TAAccR120 for CPUs with AVX512.
 //
 //go:noescape
-func gemm400x32TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm400x32TAAccR120AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm400x32TAAccAVX2 is gemm400x32TAAcc for CPUs with AVX2.
+// gemm400x32TAAccR120AVX2 is gemm400x32TAAccR120 for CPUs with AVX2.
 //
 //go:noescape
-func gemm400x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm400x32TAAccR120AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm400x8TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x8TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -491,19 +491,19 @@ func gemm400x32TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*8, len(b) ≥ 3200, len(c) ≥ m*400), c overlapping no other argument.
 //
 //go:noescape
-func gemm400x8TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm400x8TAAccR120(m int, a []float32, b []float32, c []float32)
 
-// gemm400x8TAAccAVX512 is gemm400x8TAAcc for CPUs with AVX512.
+// gemm400x8TAAccR120AVX512 is gemm400x8TAAccR120 for CPUs with AVX512.
 //
 //go:noescape
-func gemm400x8TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm400x8TAAccR120AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm400x8TAAccAVX2 is gemm400x8TAAcc for CPUs with AVX2.
+// gemm400x8TAAccR120AVX2 is gemm400x8TAAccR120 for CPUs with AVX2.
 //
 //go:noescape
-func gemm400x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm400x8TAAccR120AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm400x2TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x2TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -520,19 +520,19 @@ func gemm400x8TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*2, len(b) ≥ 800, len(c) ≥ m*400), c overlapping no other argument.
 //
 //go:noescape
-func gemm400x2TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm400x2TAAccR120(m int, a []float32, b []float32, c []float32)
 
-// gemm400x2TAAccAVX512 is gemm400x2TAAcc for CPUs with AVX512.
+// gemm400x2TAAccR120AVX512 is gemm400x2TAAccR120 for CPUs with AVX512.
 //
 //go:noescape
-func gemm400x2TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm400x2TAAccR120AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm400x2TAAccAVX2 is gemm400x2TAAcc for CPUs with AVX2.
+// gemm400x2TAAccR120AVX2 is gemm400x2TAAccR120 for CPUs with AVX2.
 //
 //go:noescape
-func gemm400x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm400x2TAAccR120AVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm400x1TAAcc sets c = c + aᵀ·b for m rows. It is
+// gemm400x1TAAccR120 sets c = c + aᵀ·b for m rows. It is
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 400; j++ {
@@ -549,17 +549,17 @@ func gemm400x2TAAccAVX2(m int, a []float32, b []float32, c []float32)
 // (len(a) ≥ m*1, len(b) ≥ 400, len(c) ≥ m*400), c overlapping no other argument.
 //
 //go:noescape
-func gemm400x1TAAcc(m int, a []float32, b []float32, c []float32)
+func gemm400x1TAAccR120(m int, a []float32, b []float32, c []float32)
 
-// gemm400x1TAAccAVX512 is gemm400x1TAAcc for CPUs with AVX512.
+// gemm400x1TAAccR120AVX512 is gemm400x1TAAccR120 for CPUs with AVX512.
 //
 //go:noescape
-func gemm400x1TAAccAVX512(m int, a []float32, b []float32, c []float32)
+func gemm400x1TAAccR120AVX512(m int, a []float32, b []float32, c []float32)
 
-// gemm400x1TAAccAVX2 is gemm400x1TAAcc for CPUs with AVX2.
+// gemm400x1TAAccR120AVX2 is gemm400x1TAAccR120 for CPUs with AVX2.
 //
 //go:noescape
-func gemm400x1TAAccAVX2(m int, a []float32, b []float32, c []float32)
+func gemm400x1TAAccR120AVX2(m int, a []float32, b []float32, c []float32)
 
 // gemm400x120 sets c = a·b for m rows. It is
 //

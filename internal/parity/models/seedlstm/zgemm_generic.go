@@ -491,7 +491,7 @@ func gemm50x1Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm50x32TAAccGeneric is gemm50x32TAAcc in Go:
+// gemm50x32TAAccR1Generic is gemm50x32TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -503,7 +503,7 @@ func gemm50x1Generic(m int, a, b, c []float32) {
 //			c[i*50+j] = s
 //		}
 //	}
-func gemm50x32TAAccGeneric(m int, a, b, c []float32) {
+func gemm50x32TAAccR1Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -598,7 +598,7 @@ func gemm50x32TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm50x8TAAccGeneric is gemm50x8TAAcc in Go:
+// gemm50x8TAAccR1Generic is gemm50x8TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -610,7 +610,7 @@ func gemm50x32TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*50+j] = s
 //		}
 //	}
-func gemm50x8TAAccGeneric(m int, a, b, c []float32) {
+func gemm50x8TAAccR1Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -705,7 +705,7 @@ func gemm50x8TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm50x2TAAccGeneric is gemm50x2TAAcc in Go:
+// gemm50x2TAAccR1Generic is gemm50x2TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -717,7 +717,7 @@ func gemm50x8TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*50+j] = s
 //		}
 //	}
-func gemm50x2TAAccGeneric(m int, a, b, c []float32) {
+func gemm50x2TAAccR1Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -812,7 +812,7 @@ func gemm50x2TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm50x1TAAccGeneric is gemm50x1TAAcc in Go:
+// gemm50x1TAAccR1Generic is gemm50x1TAAccR1 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 50; j++ {
@@ -824,7 +824,7 @@ func gemm50x2TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*50+j] = s
 //		}
 //	}
-func gemm50x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm50x1TAAccR1Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1016,7 +1016,435 @@ func gemm50x200Generic(m int, a, b, c []float32) {
 	}
 }
 
-// gemm8x32TAAccGeneric is gemm8x32TAAcc in Go:
+// gemm50x32TAAccR200Generic is gemm50x32TAAccR200 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 32; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+func gemm50x32TAAccR200Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+			c11 += c[(i+1)*50+j+1]
+			c[(i+1)*50+j+1] = c11
+			c12 += c[(i+1)*50+j+2]
+			c[(i+1)*50+j+2] = c12
+			c13 += c[(i+1)*50+j+3]
+			c[(i+1)*50+j+3] = c13
+		}
+		for ; j < 50; j++ {
+			var c00, c10 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+		}
+		for ; j < 50; j++ {
+			var c00 float32
+			for p := 0; p < 32; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+		}
+	}
+}
+
+// gemm50x8TAAccR200Generic is gemm50x8TAAccR200 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 8; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+func gemm50x8TAAccR200Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 8; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+			c11 += c[(i+1)*50+j+1]
+			c[(i+1)*50+j+1] = c11
+			c12 += c[(i+1)*50+j+2]
+			c[(i+1)*50+j+2] = c12
+			c13 += c[(i+1)*50+j+3]
+			c[(i+1)*50+j+3] = c13
+		}
+		for ; j < 50; j++ {
+			var c00, c10 float32
+			for p := 0; p < 8; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 8; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+		}
+		for ; j < 50; j++ {
+			var c00 float32
+			for p := 0; p < 8; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+		}
+	}
+}
+
+// gemm50x2TAAccR200Generic is gemm50x2TAAccR200 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 2; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+func gemm50x2TAAccR200Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 2; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+			c11 += c[(i+1)*50+j+1]
+			c[(i+1)*50+j+1] = c11
+			c12 += c[(i+1)*50+j+2]
+			c[(i+1)*50+j+2] = c12
+			c13 += c[(i+1)*50+j+3]
+			c[(i+1)*50+j+3] = c13
+		}
+		for ; j < 50; j++ {
+			var c00, c10 float32
+			for p := 0; p < 2; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 2; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+		}
+		for ; j < 50; j++ {
+			var c00 float32
+			for p := 0; p < 2; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+		}
+	}
+}
+
+// gemm50x1TAAccR200Generic is gemm50x1TAAccR200 in Go:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < 50; j++ {
+//			var s float32
+//			for p := 0; p < 1; p++ {
+//				s += a[p*m+i] * b[p*50+j]
+//			}
+//			s += c[i*50+j]
+//			c[i*50+j] = s
+//		}
+//	}
+func gemm50x1TAAccR200Generic(m int, a, b, c []float32) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+				c10 += x1 * y0
+				c11 += x1 * y1
+				c12 += x1 * y2
+				c13 += x1 * y3
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+			c11 += c[(i+1)*50+j+1]
+			c[(i+1)*50+j+1] = c11
+			c12 += c[(i+1)*50+j+2]
+			c[(i+1)*50+j+2] = c12
+			c13 += c[(i+1)*50+j+3]
+			c[(i+1)*50+j+3] = c13
+		}
+		for ; j < 50; j++ {
+			var c00, c10 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				x1 := a[p*m+(i+1)]
+				y0 := bq[0]
+				c00 += x0 * y0
+				c10 += x1 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c10 += c[(i+1)*50+j]
+			c[(i+1)*50+j] = c10
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+4 <= 50; j += 4 {
+			var c00, c01, c02, c03 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*50+j : p*50+j+4]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				y1 := bq[1]
+				y2 := bq[2]
+				y3 := bq[3]
+				c00 += x0 * y0
+				c01 += x0 * y1
+				c02 += x0 * y2
+				c03 += x0 * y3
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+			c01 += c[i*50+j+1]
+			c[i*50+j+1] = c01
+			c02 += c[i*50+j+2]
+			c[i*50+j+2] = c02
+			c03 += c[i*50+j+3]
+			c[i*50+j+3] = c03
+		}
+		for ; j < 50; j++ {
+			var c00 float32
+			for p := 0; p < 1; p++ {
+				bq := b[p*50+j : p*50+j+1]
+				x0 := a[p*m+i]
+				y0 := bq[0]
+				c00 += x0 * y0
+			}
+			c00 += c[i*50+j]
+			c[i*50+j] = c00
+		}
+	}
+}
+
+// gemm8x32TAAccR200Generic is gemm8x32TAAccR200 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -1028,7 +1456,7 @@ func gemm50x200Generic(m int, a, b, c []float32) {
 //			c[i*8+j] = s
 //		}
 //	}
-func gemm8x32TAAccGeneric(m int, a, b, c []float32) {
+func gemm8x32TAAccR200Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1097,7 +1525,7 @@ func gemm8x32TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm8x8TAAccGeneric is gemm8x8TAAcc in Go:
+// gemm8x8TAAccR200Generic is gemm8x8TAAccR200 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -1109,7 +1537,7 @@ func gemm8x32TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*8+j] = s
 //		}
 //	}
-func gemm8x8TAAccGeneric(m int, a, b, c []float32) {
+func gemm8x8TAAccR200Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1178,7 +1606,7 @@ func gemm8x8TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm8x2TAAccGeneric is gemm8x2TAAcc in Go:
+// gemm8x2TAAccR200Generic is gemm8x2TAAccR200 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -1190,7 +1618,7 @@ func gemm8x8TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*8+j] = s
 //		}
 //	}
-func gemm8x2TAAccGeneric(m int, a, b, c []float32) {
+func gemm8x2TAAccR200Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
@@ -1259,7 +1687,7 @@ func gemm8x2TAAccGeneric(m int, a, b, c []float32) {
 	}
 }
 
-// gemm8x1TAAccGeneric is gemm8x1TAAcc in Go:
+// gemm8x1TAAccR200Generic is gemm8x1TAAccR200 in Go:
 //
 //	for i := 0; i < m; i++ {
 //		for j := 0; j < 8; j++ {
@@ -1271,7 +1699,7 @@ func gemm8x2TAAccGeneric(m int, a, b, c []float32) {
 //			c[i*8+j] = s
 //		}
 //	}
-func gemm8x1TAAccGeneric(m int, a, b, c []float32) {
+func gemm8x1TAAccR200Generic(m int, a, b, c []float32) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0

@@ -635,16 +635,16 @@ func trainMatmul596(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm50x32TAAcc(1, x0[p*1:], x1[p*50:], dst)
+		gemm50x32TAAccR1(1, x0[p*1:], x1[p*50:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm50x8TAAcc(1, x0[p*1:], x1[p*50:], dst)
+		gemm50x8TAAccR1(1, x0[p*1:], x1[p*50:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm50x2TAAcc(1, x0[p*1:], x1[p*50:], dst)
+		gemm50x2TAAccR1(1, x0[p*1:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(1, x0[p*1:], x1[p*50:], dst)
+		gemm50x1TAAccR1(1, x0[p*1:], x1[p*50:], dst)
 	}
 }
 
@@ -703,16 +703,16 @@ func trainMatmul612(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x32TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x8TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x2TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 }
 
@@ -959,16 +959,16 @@ func trainMatmul820(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x32TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x8TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x2TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	// elem20 = add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)
@@ -1141,16 +1141,16 @@ func trainMatmul860(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x32TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x8TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x2TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	// elem21 = add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)
@@ -1223,16 +1223,16 @@ func trainMatmul875(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x32TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x8TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x2TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	// elem22 = add(add(add(a1,a0),a2),a3)
@@ -1245,16 +1245,16 @@ func trainMatmul878(n int, dst []float32, x0 []float32, x1 []float32, x2 []float
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm50x32TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x32TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm50x8TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x8TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm50x2TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x2TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm50x1TAAcc(200, x0[p*200:], x1[p*50:], dst)
+		gemm50x1TAAccR200(200, x0[p*200:], x1[p*50:], dst)
 	}
 	d := dst[:10000]
 	// elem23 = add(add(a1,a0),a2)
@@ -1567,16 +1567,16 @@ func trainMatmul1104(n int, dst []float32, x0 []float32, x1 []float32) {
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm8x32TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x32TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm8x8TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x8TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm8x2TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x2TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x1TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 }
 
@@ -1656,16 +1656,16 @@ func trainMatmul1140(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm8x32TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x32TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm8x8TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x8TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm8x2TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x2TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x1TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
 	// elem20 = add(add(add(add(add(add(add(add(a0,a1),a2),a3),a4),a5),a6),a7),a8)
@@ -1758,16 +1758,16 @@ func trainMatmul1180(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm8x32TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x32TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm8x8TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x8TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm8x2TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x2TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x1TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
 	// elem21 = add(add(add(add(add(add(add(add(a1,a0),a2),a3),a4),a5),a6),a7),a8)
@@ -1810,16 +1810,16 @@ func trainMatmul1195(n int, dst []float32, x0 []float32, x1 []float32, x2 []floa
 	clear(dst)
 	p := 0
 	for ; p+32 <= n; p += 32 {
-		gemm8x32TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x32TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+8 <= n; p += 8 {
-		gemm8x8TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x8TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+2 <= n; p += 2 {
-		gemm8x2TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x2TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	for ; p+1 <= n; p += 1 {
-		gemm8x1TAAcc(200, x0[p*200:], x1[p*8:], dst)
+		gemm8x1TAAccR200(200, x0[p*200:], x1[p*8:], dst)
 	}
 	d := dst[:1600]
 	// elem22 = add(add(add(a1,a0),a2),a3)
