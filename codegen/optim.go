@@ -283,7 +283,7 @@ func optimStep(kind string, h map[string]float64, keys []string) (asm.MultiSpec,
 		return &asm.ElemExpr{Op: "scalar", Arg: i}
 	}
 	state := func(key string) int { return 2 + slices.Index(keys, key) }
-	spec := asm.MultiSpec{Name: optimStepName, Slices: 2 + len(keys)}
+	spec := asm.MultiSpec{Name: optimStepName, Slices: 2 + len(keys), FlushSubnormals: true, PrefetchWrite: []int{0}}
 	out := func(slice int, e *asm.ElemExpr) { spec.Outs = append(spec.Outs, asm.MultiOut{Slice: slice, Expr: e}) }
 	p, gv := arg(0), arg(1)
 	if wd := h["weight_decay"]; wd != 0 && kind != "adamw" {

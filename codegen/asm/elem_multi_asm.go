@@ -85,6 +85,16 @@ func emitMulti(c *build.Context, s MultiSpec, z bool, hoist int) {
 	c.Pragma("noescape")
 	c.Doc(fmt.Sprintf("%s is %s for CPUs with %s.", name, s.Name, suffix))
 	e := &elemEmitter{c: c, z: z, consts: map[uint32]reg.VecVirtual{}}
+	var mxcsr operand.Mem
+	if s.FlushSubnormals {
+		mxcsr = c.AllocLocal(8)
+		c.STMXCSR(mxcsr) // the caller's MXCSR, restored on return
+		t := c.GP32()
+		c.MOVL(mxcsr, t)
+		c.ORL(operand.U32(mxcsrFTZ|mxcsrDAZ), t)
+		c.MOVL(t, mxcsr.Offset(4))
+		c.LDMXCSR(mxcsr.Offset(4)) // subnormals read and written as zero
+	}
 	n := c.GP64()
 	c.Load(c.Param("a0").Len(), n)
 	// e.ptrs[k+1] is slice k, as load expects (ptrs[0] is an ElemSpec's dst).
@@ -130,6 +140,9 @@ func emitMulti(c *build.Context, s MultiSpec, z bool, hoist int) {
 	c.Label("loop")
 	c.CMPQ(n, operand.U32(lanes))
 	c.JL(operand.LabelRef("tail")) // fewer than lanes left
+	for _, k := range s.PrefetchWrite {
+		prefetchW(c, operand.Mem{Base: e.ptrs[k+1], Index: e.idx, Scale: 1, Disp: prefetchAhead})
+	}
 	e.multiBody(s, false)
 	c.ADDQ(operand.U32(4*lanes), e.idx)
 	c.SUBQ(operand.U32(lanes), n)
@@ -154,6 +167,30 @@ func emitMulti(c *build.Context, s MultiSpec, z bool, hoist int) {
 	}
 	e.multiBody(s, true)
 	c.Label("done")
+	if s.FlushSubnormals {
+		c.LDMXCSR(mxcsr) // restore the caller's MXCSR
+	}
 	c.VZEROUPPER()
 	c.RET()
 }
+
+// prefetchAhead is how far ahead of the loop PrefetchWrite requests lines:
+// 16 lines, enough invalidations in flight to hide their latency.
+const prefetchAhead = 1024
+
+// prefetchW adds PREFETCHW m, which the Go assembler does not know: the
+// address goes to R11 (a physical register, which avo's allocator keeps
+// clear of the virtual ones live across it) and the instruction is
+// spelled in bytes, 41 0F 0D 0B: PREFETCHW (R11). CPUs without it (Intel
+// before Broadwell) execute it as a NOP.
+func prefetchW(c *build.Context, m operand.Mem) {
+	c.LEAQ(m, reg.R11)
+	c.Instruction(&ir.Instruction{Opcode: "LONG", Operands: []operand.Op{operand.U32(0x0b0d0f41)}})
+}
+
+// MXCSR bits: flush subnormal results to zero, read subnormal operands as
+// zero.
+const (
+	mxcsrFTZ = 1 << 15
+	mxcsrDAZ = 1 << 6
+)

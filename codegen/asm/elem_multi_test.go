@@ -26,7 +26,7 @@ var multiSpecs = func() []asm.MultiSpec {
 		{Slice: 0, Expr: eop("sub", p, eop("div", eop("mul", escalar(0), m1), denom))}}}
 	// SGD with nesterov momentum: a2 momentum_buffer; c0 mb, c1 gb, c2 lr.
 	b := eop("add", eop("mul", escalar(0), earg(2)), eop("mul", escalar(1), g))
-	sgd := asm.MultiSpec{Name: "SGD", Slices: 3, Scalars: 3, Outs: []asm.MultiOut{
+	sgd := asm.MultiSpec{Name: "SGD", Slices: 3, Scalars: 3, FlushSubnormals: true, PrefetchWrite: []int{0, 2}, Outs: []asm.MultiOut{
 		{Slice: 2, Expr: b}, {Slice: 0, Expr: eop("sub", p, eop("mul", escalar(2), eop("add", g, eop("mul", elit(0.9), b))))}}}
 	// Centered RMSprop with momentum: a2 square_avg, a3 momentum_buffer, a4 grad_avg; c0 lr.
 	sq := eop("add", eop("mul", elit(0.99), earg(2)), eop("mul", eop("mul", elit(0.01), g), g))
@@ -50,7 +50,57 @@ import (
 type kernel struct {
 	name             string
 	slices, scalars  int
+	flush            bool
 	fn, twin         func(a [][]float32, c []float32)
+}
+
+// sink keeps the compiler from folding subnormal arithmetic.
+var sink = []float32{0x1p-120, 0x1p-10}
+
+// TestMultiFlush checks that the assembly of a kernel with FlushSubnormals
+// reads a subnormal state as zero and stores no subnormal, that the Go twin
+// keeps them, and that the caller's MXCSR is restored: Go arithmetic after
+// the call still produces subnormals.
+func TestMultiFlush(t *testing.T) {
+	for _, v := range variants() {
+		restore := v.set()
+		for _, k := range kernels {
+			if !k.flush {
+				continue
+			}
+			const n = 37
+			a, want := make([][]float32, k.slices), make([][]float32, k.slices)
+			for j := range a {
+				a[j] = make([]float32, n)
+				for i := range a[j] {
+					a[j][i] = 0x1p-140 // subnormal: every state entry, and the gradients
+				}
+				a[j][0] = 1 // one normal parameter
+				want[j] = append([]float32(nil), a[j]...)
+			}
+			c := make([]float32, k.scalars)
+			for j := range c {
+				c[j] = 0.5
+			}
+			k.fn(a, c)
+			k.twin(want, c)
+			sub := func(x float32) bool { return x != 0 && math.Abs(float64(x)) < 0x1p-126 }
+			for _, j := range []int{0, 2} { // the parameters and the first state, written by every optimizer
+				for i := range a[j] {
+					if (v.name == "avx512" || v.name == "avx2") && sub(a[j][i]) {
+						t.Errorf("%s %s: a%d[%d] = %g: a subnormal stored", v.name, k.name, j, i, a[j][i])
+					}
+				}
+			}
+			if !sub(want[2][1]) {
+				t.Errorf("%s: twin a2[1] = %g, want a subnormal (IEEE arithmetic)", k.name, want[2][1])
+			}
+			if x := sink[0] * sink[1]; x == 0 {
+				t.Fatalf("%s %s: 0x1p-120 * 0x1p-10 = 0 after the call: MXCSR not restored", v.name, k.name)
+			}
+		}
+		restore()
+	}
 }
 
 func TestMultiVariants(t *testing.T) {
@@ -110,8 +160,8 @@ func multiTable(pkg string) string {
 			as = append(as, fmt.Sprintf("c[%d]", i))
 		}
 		twin := strings.ToLower(s.Name[:1]) + s.Name[1:] + "Generic"
-		fmt.Fprintf(&b, "\t{%q, %d, %d, func(a [][]float32, c []float32) { %s(%s) }, func(a [][]float32, c []float32) { %s(%s) }},\n",
-			s.Name, s.Slices, s.Scalars, s.Name, strings.Join(as, ", "), twin, strings.Join(as, ", "))
+		fmt.Fprintf(&b, "\t{%q, %d, %d, %t, func(a [][]float32, c []float32) { %s(%s) }, func(a [][]float32, c []float32) { %s(%s) }},\n",
+			s.Name, s.Slices, s.Scalars, s.FlushSubnormals, s.Name, strings.Join(as, ", "), twin, strings.Join(as, ", "))
 	}
 	b.WriteString("}\n")
 	return b.String()

@@ -8178,8 +8178,13 @@ avx2:
 	JMP ·optimStepAVX2+0(SB)
 
 // func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32)
-// Requires: AVX, AVX512F, BMI2
-TEXT ·optimStepAVX512(SB), NOSPLIT, $0-104
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·optimStepAVX512(SB), NOSPLIT, $8-104
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
@@ -8200,6 +8205,8 @@ TEXT ·optimStepAVX512(SB), NOSPLIT, $0-104
 loop:
 	CMPQ    AX, $0x00000010
 	JL      tail
+	LEAQ    1024(CX)(DI*1), R11
+	LONG    $0x0b0d0f41
 	VMOVUPS (BX)(DI*1), Z6
 	VMOVUPS (DX)(DI*1), Z7
 	VSUBPS  Z6, Z7, Z8
@@ -8252,12 +8259,18 @@ tail:
 	VMOVUPS   Z0, K1, (CX)(DI*1)
 
 done:
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32)
-// Requires: AVX, AVX2
-TEXT ·optimStepAVX2(SB), NOSPLIT, $0-104
+// Requires: AVX, AVX2, SSE
+TEXT ·optimStepAVX2(SB), NOSPLIT, $8-104
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
@@ -8282,6 +8295,8 @@ TEXT ·optimStepAVX2(SB), NOSPLIT, $0-104
 loop:
 	CMPQ    AX, $0x00000008
 	JL      tail
+	LEAQ    1024(CX)(DI*1), R11
+	LONG    $0x0b0d0f41
 	VMOVUPS (BX)(DI*1), Y6
 	VMOVUPS (DX)(DI*1), Y7
 	VSUBPS  Y6, Y7, Y8
@@ -8343,5 +8358,6 @@ tail:
 	VMASKMOVPS   Y0, Y6, (CX)(DI*1)
 
 done:
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET

@@ -238,6 +238,9 @@ func rowk2AVX2(a0 []float32, c0 float32)
 //
 // Arguments: a0 params, a1 grads, c0 lr.
 //
+// The assembly variants flush subnormal operands and results to zero (MXCSR's
+// FTZ and DAZ); the Go twin does not.
+//
 // Source: optimizer sgd (dampening=0, lr=0.1, momentum=0, nesterov=0, weight_decay=0)
 //
 //go:noescape

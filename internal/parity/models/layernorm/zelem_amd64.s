@@ -1201,8 +1201,13 @@ avx2:
 	JMP ·optimStepAVX2+0(SB)
 
 // func optimStepAVX512(a0 []float32, a1 []float32, c0 float32)
-// Requires: AVX, AVX512F, BMI2
-TEXT ·optimStepAVX512(SB), NOSPLIT, $0-52
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·optimStepAVX512(SB), NOSPLIT, $8-52
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
@@ -1212,6 +1217,8 @@ TEXT ·optimStepAVX512(SB), NOSPLIT, $0-52
 loop:
 	CMPQ    AX, $0x00000010
 	JL      tail
+	LEAQ    1024(CX)(BX*1), R11
+	LONG    $0x0b0d0f41
 	VMOVUPS (CX)(BX*1), Z1
 	VMOVUPS (DX)(BX*1), Z2
 	VMULPS  Z2, Z0, Z2
@@ -1234,12 +1241,18 @@ tail:
 	VMOVUPS   Z0, K1, (CX)(BX*1)
 
 done:
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func optimStepAVX2(a0 []float32, a1 []float32, c0 float32)
-// Requires: AVX, AVX2
-TEXT ·optimStepAVX2(SB), NOSPLIT, $0-52
+// Requires: AVX, AVX2, SSE
+TEXT ·optimStepAVX2(SB), NOSPLIT, $8-52
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
@@ -1249,6 +1262,8 @@ TEXT ·optimStepAVX2(SB), NOSPLIT, $0-52
 loop:
 	CMPQ    AX, $0x00000008
 	JL      tail
+	LEAQ    1024(CX)(BX*1), R11
+	LONG    $0x0b0d0f41
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
 	VMULPS  Y2, Y0, Y2
@@ -1280,5 +1295,6 @@ tail:
 	VMASKMOVPS   Y0, Y1, (CX)(BX*1)
 
 done:
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET

@@ -27,5 +27,8 @@ func elem0(dst, a0, a1 []float32) { elem0Generic(dst, a0, a1) }
 //
 // Arguments: a0 params, a1 grads, a2 exp_avg, a3 exp_avg_sq, c0 rbc2, c1 stepSize.
 //
+// The assembly variants flush subnormal operands and results to zero (MXCSR's
+// FTZ and DAZ); the Go twin does not.
+//
 // Source: optimizer adam (amsgrad=0, beta1=0.9, beta2=0.999, eps=1e-08, lr=0.001, weight_decay=0)
 func optimStep(a0, a1, a2, a3 []float32, c0, c1 float32) { optimStepGeneric(a0, a1, a2, a3, c0, c1) }

@@ -39,6 +39,9 @@ func elem0AVX2(dst []float32, a0 []float32, a1 []float32)
 //
 // Arguments: a0 params, a1 grads, a2 exp_avg, a3 exp_avg_sq, c0 decay, c1 rbc2, c2 stepSize.
 //
+// The assembly variants flush subnormal operands and results to zero (MXCSR's
+// FTZ and DAZ); the Go twin does not.
+//
 // Source: optimizer adamw (amsgrad=0, beta1=0.9, beta2=0.99, eps=1e-07, lr=0.001, weight_decay=0.05)
 //
 //go:noescape

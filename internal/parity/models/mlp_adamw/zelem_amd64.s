@@ -124,8 +124,13 @@ avx2:
 	JMP ·optimStepAVX2+0(SB)
 
 // func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512F, BMI2
-TEXT ·optimStepAVX512(SB), NOSPLIT, $0-108
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·optimStepAVX512(SB), NOSPLIT, $8-108
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
@@ -147,6 +152,8 @@ TEXT ·optimStepAVX512(SB), NOSPLIT, $0-108
 loop:
 	CMPQ    AX, $0x00000010
 	JL      tail
+	LEAQ    1024(CX)(DI*1), R11
+	LONG    $0x0b0d0f41
 	VMOVUPS (BX)(DI*1), Z7
 	VMOVUPS (DX)(DI*1), Z8
 	VSUBPS  Z7, Z8, Z9
@@ -201,12 +208,18 @@ tail:
 	VMOVUPS   Z0, K1, (CX)(DI*1)
 
 done:
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, a3 []float32, c0 float32, c1 float32, c2 float32)
-// Requires: AVX, AVX2
-TEXT ·optimStepAVX2(SB), NOSPLIT, $0-108
+// Requires: AVX, AVX2, SSE
+TEXT ·optimStepAVX2(SB), NOSPLIT, $8-108
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
@@ -232,6 +245,8 @@ TEXT ·optimStepAVX2(SB), NOSPLIT, $0-108
 loop:
 	CMPQ    AX, $0x00000008
 	JL      tail
+	LEAQ    1024(CX)(DI*1), R11
+	LONG    $0x0b0d0f41
 	VMOVUPS (BX)(DI*1), Y7
 	VMOVUPS (DX)(DI*1), Y8
 	VSUBPS  Y7, Y8, Y9
@@ -295,5 +310,6 @@ tail:
 	VMASKMOVPS   Y0, Y7, (CX)(DI*1)
 
 done:
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET

@@ -40,6 +40,9 @@ func elem0AVX2(dst []float32, a0 []float32, a1 []float32)
 //
 // Arguments: a0 params, a1 grads, a2 square_avg, a3 momentum_buffer, a4 grad_avg, c0 lr.
 //
+// The assembly variants flush subnormal operands and results to zero (MXCSR's
+// FTZ and DAZ); the Go twin does not.
+//
 // Source: optimizer rmsprop (alpha=0.9, centered=1, eps=1e-08, lr=0.001, momentum=0.5, weight_decay=0.001)
 //
 //go:noescape

@@ -124,8 +124,13 @@ avx2:
 	JMP ·optimStepAVX2+0(SB)
 
 // func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, a3 []float32, a4 []float32, c0 float32)
-// Requires: AVX, AVX512F, BMI2
-TEXT ·optimStepAVX512(SB), NOSPLIT, $0-124
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·optimStepAVX512(SB), NOSPLIT, $8-124
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
@@ -148,6 +153,8 @@ TEXT ·optimStepAVX512(SB), NOSPLIT, $0-124
 loop:
 	CMPQ    AX, $0x00000010
 	JL      tail
+	LEAQ    1024(CX)(R8*1), R11
+	LONG    $0x0b0d0f41
 	VMOVUPS (BX)(R8*1), Z6
 	VMULPS  Z6, Z5, Z6
 	VMOVUPS (DX)(R8*1), Z7
@@ -214,12 +221,18 @@ tail:
 	VMOVUPS   Z0, K1, (CX)(R8*1)
 
 done:
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, a3 []float32, a4 []float32, c0 float32)
-// Requires: AVX, AVX2
-TEXT ·optimStepAVX2(SB), NOSPLIT, $0-124
+// Requires: AVX, AVX2, SSE
+TEXT ·optimStepAVX2(SB), NOSPLIT, $8-124
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
@@ -247,6 +260,8 @@ TEXT ·optimStepAVX2(SB), NOSPLIT, $0-124
 loop:
 	CMPQ    AX, $0x00000008
 	JL      tail
+	LEAQ    1024(CX)(R8*1), R11
+	LONG    $0x0b0d0f41
 	VMOVUPS (BX)(R8*1), Y6
 	VMULPS  Y6, Y5, Y6
 	VMOVUPS (DX)(R8*1), Y8
@@ -322,5 +337,6 @@ tail:
 	VMASKMOVPS   Y0, Y6, (CX)(R8*1)
 
 done:
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET

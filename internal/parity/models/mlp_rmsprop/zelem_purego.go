@@ -28,5 +28,8 @@ func elem0(dst, a0, a1 []float32) { elem0Generic(dst, a0, a1) }
 //
 // Arguments: a0 params, a1 grads, a2 square_avg, a3 momentum_buffer, a4 grad_avg, c0 lr.
 //
+// The assembly variants flush subnormal operands and results to zero (MXCSR's
+// FTZ and DAZ); the Go twin does not.
+//
 // Source: optimizer rmsprop (alpha=0.9, centered=1, eps=1e-08, lr=0.001, momentum=0.5, weight_decay=0.001)
 func optimStep(a0, a1, a2, a3, a4 []float32, c0 float32) { optimStepGeneric(a0, a1, a2, a3, a4, c0) }

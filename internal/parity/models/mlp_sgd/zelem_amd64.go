@@ -38,6 +38,9 @@ func elem0AVX2(dst []float32, a0 []float32, a1 []float32)
 //
 // Arguments: a0 params, a1 grads, a2 momentum_buffer, c0 mb, c1 gb, c2 lr.
 //
+// The assembly variants flush subnormal operands and results to zero (MXCSR's
+// FTZ and DAZ); the Go twin does not.
+//
 // Source: optimizer sgd (dampening=0, lr=0.01, momentum=0.9, nesterov=1, weight_decay=0.0001)
 //
 //go:noescape

@@ -26,5 +26,8 @@ func elem0(dst, a0, a1 []float32) { elem0Generic(dst, a0, a1) }
 //
 // Arguments: a0 params, a1 grads, a2 momentum_buffer, c0 mb, c1 gb, c2 lr.
 //
+// The assembly variants flush subnormal operands and results to zero (MXCSR's
+// FTZ and DAZ); the Go twin does not.
+//
 // Source: optimizer sgd (dampening=0, lr=0.01, momentum=0.9, nesterov=1, weight_decay=0.0001)
 func optimStep(a0, a1, a2 []float32, c0, c1, c2 float32) { optimStepGeneric(a0, a1, a2, c0, c1, c2) }

@@ -470,8 +470,13 @@ avx2:
 	JMP ·optimStepAVX2+0(SB)
 
 // func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512F, BMI2
-TEXT ·optimStepAVX512(SB), NOSPLIT, $0-84
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·optimStepAVX512(SB), NOSPLIT, $8-84
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
@@ -486,6 +491,8 @@ TEXT ·optimStepAVX512(SB), NOSPLIT, $0-84
 loop:
 	CMPQ    AX, $0x00000010
 	JL      tail
+	LEAQ    1024(CX)(SI*1), R11
+	LONG    $0x0b0d0f41
 	VMOVUPS (BX)(SI*1), Z4
 	VMULPS  Z4, Z0, Z4
 	VMOVUPS (DX)(SI*1), Z5
@@ -522,12 +529,18 @@ tail:
 	VMOVUPS   Z1, K1, (CX)(SI*1)
 
 done:
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
-// Requires: AVX, AVX2
-TEXT ·optimStepAVX2(SB), NOSPLIT, $0-84
+// Requires: AVX, AVX2, SSE
+TEXT ·optimStepAVX2(SB), NOSPLIT, $8-84
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
@@ -543,6 +556,8 @@ TEXT ·optimStepAVX2(SB), NOSPLIT, $0-84
 loop:
 	CMPQ    AX, $0x00000008
 	JL      tail
+	LEAQ    1024(CX)(SI*1), R11
+	LONG    $0x0b0d0f41
 	VMOVUPS (BX)(SI*1), Y4
 	VMULPS  Y4, Y0, Y4
 	VMOVUPS (DX)(SI*1), Y6
@@ -588,5 +603,6 @@ tail:
 	VMASKMOVPS   Y1, Y4, (CX)(SI*1)
 
 done:
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET

@@ -46,5 +46,8 @@ func rowk1(a0 []float32, c0 float32) { rowk1Generic(a0, c0) }
 //
 // Arguments: a0 params, a1 grads, a2 momentum_buffer, c0 mb, c1 gb, c2 lr.
 //
+// The assembly variants flush subnormal operands and results to zero (MXCSR's
+// FTZ and DAZ); the Go twin does not.
+//
 // Source: optimizer sgd (dampening=0, lr=0.1, momentum=0.9, nesterov=0, weight_decay=0.01)
 func optimStep(a0, a1, a2 []float32, c0, c1, c2 float32) { optimStepGeneric(a0, a1, a2, c0, c1, c2) }

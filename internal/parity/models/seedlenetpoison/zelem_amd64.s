@@ -563,8 +563,13 @@ avx2:
 	JMP ·optimStepAVX2+0(SB)
 
 // func optimStepAVX512(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512F, BMI2
-TEXT ·optimStepAVX512(SB), NOSPLIT, $0-84
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·optimStepAVX512(SB), NOSPLIT, $8-84
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
@@ -577,6 +582,8 @@ TEXT ·optimStepAVX512(SB), NOSPLIT, $0-84
 loop:
 	CMPQ    AX, $0x00000010
 	JL      tail
+	LEAQ    1024(CX)(SI*1), R11
+	LONG    $0x0b0d0f41
 	VMOVUPS (BX)(SI*1), Z3
 	VMULPS  Z3, Z0, Z3
 	VMOVUPS (DX)(SI*1), Z4
@@ -609,12 +616,18 @@ tail:
 	VMOVUPS   Z1, K1, (CX)(SI*1)
 
 done:
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func optimStepAVX2(a0 []float32, a1 []float32, a2 []float32, c0 float32, c1 float32, c2 float32)
-// Requires: AVX, AVX2
-TEXT ·optimStepAVX2(SB), NOSPLIT, $0-84
+// Requires: AVX, AVX2, SSE
+TEXT ·optimStepAVX2(SB), NOSPLIT, $8-84
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         a0_len+8(FP), AX
 	MOVQ         a0_base+0(FP), CX
 	MOVQ         a1_base+24(FP), DX
@@ -627,6 +640,8 @@ TEXT ·optimStepAVX2(SB), NOSPLIT, $0-84
 loop:
 	CMPQ    AX, $0x00000008
 	JL      tail
+	LEAQ    1024(CX)(SI*1), R11
+	LONG    $0x0b0d0f41
 	VMOVUPS (BX)(SI*1), Y3
 	VMULPS  Y3, Y0, Y3
 	VMOVUPS (DX)(SI*1), Y5
@@ -668,5 +683,6 @@ tail:
 	VMASKMOVPS   Y1, Y3, (CX)(SI*1)
 
 done:
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET

@@ -663,6 +663,9 @@ func elem27AVX2(rows int, cols int, dst []float32, ds int, a0 []float32, s0 int,
 //
 // Arguments: a0 params, a1 grads, a2 exp_avg, a3 exp_avg_sq, c0 rbc2, c1 stepSize.
 //
+// The assembly variants flush subnormal operands and results to zero (MXCSR's
+// FTZ and DAZ); the Go twin does not.
+//
 // Source: optimizer adam (amsgrad=0, beta1=0.9, beta2=0.999, eps=1e-08, lr=0.001, weight_decay=0)
 //
 //go:noescape
