@@ -31,10 +31,15 @@
 // FMAs it with v vectors of B(p,·), unrolls K (fully up to 8 steps),
 // masks the last partial vector with a k-register and handles leftover
 // rows in blocks of 8, 4, 2, 1; with 4 < N ≤ 8 it fills the lanes with
-// two steps of K at once (gemm_pairs.go). The AVX2 variant does the same with at
+// two steps of K at once (gemm_pairs.go), or with TransA two rows
+// (gemm_pairrows.go), and with TransA it computes the last 1-4 columns
+// past a full vector in a column strip, 16 rows per vector, gathered and
+// scattered at stride N (gemm_strip.go). The AVX2 variant does the same with at
 // most 16 ymm registers (2 vectors of 8 × 6 rows) and VMASKMOVPS; a pass
 // rejects any register avo's allocator would put beyond Y15. When B is
-// larger than 1 MiB, K is swept in blocks of about 256 steps through C.
+// larger than 1 MiB, K is swept in blocks of about 256 steps through C,
+// and when a panel's rows of B exceed 64 KB, in blocks whose panel fits
+// 32 KB of L1 (plan.go).
 //
 // Layouts: A is [m,K] or, with TransA, [K,m] (dYᵀ·X); B is [K,N] or, with
 // TransB, [N,K] (X·Wᵀ with W [out,in]). A transposed B is strided along
