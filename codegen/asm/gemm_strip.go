@@ -54,8 +54,8 @@ func stripCols(s GEMMSpec, x *isa, kc int, packed bool) int {
 }
 
 // stripVecs returns the vectors of rows per column of a strip's main block:
-// w of them per vector of A beside A's vector, the row offsets, the lane
-// numbers and zero.
+// w accumulators per vector of rows fit beside the w broadcasts of B, A's
+// vector, the row offsets, the lane numbers and zero.
 func stripVecs(w int) int { return min(stripMaxVecs, (isaAVX512.regs-4-w)/w) }
 
 // stripState holds the strip's constants, set at the start of its sweep.
