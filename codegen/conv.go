@@ -443,20 +443,20 @@ func emitConv2dGradWeight(k *kernel) error {
 	}
 	k.add(jen.Clear(id("dst")))
 	if cols := g.taps() * g.pixels(); gemmFits(g.taps(), g.pixels()) {
-		name := k.g.gemm(asm.GEMMSpec{N: g.taps(), K: g.pixels(), TransB: true, PackedB: true, Accumulate: true})
+		spec := asm.GEMMSpec{N: g.taps(), K: g.pixels(), TransB: true, PackedB: true, Accumulate: true}
+		name, plen := k.g.gemm(spec), spec.PackedLen()
 		if !g.wide() {
-			if c, ok := g.gradWeightGroups(k, name, x, dy); ok {
+			if c, ok := g.gradWeightGroups(k, name, plen, x, dy); ok {
 				k.add(c)
 				return nil
 			}
 		}
 		// dw += dy_b·col_bᵀ, with col_bᵀ packed after col_b in scratch.
-		k.scratch = 2 * cols
-		k.scratch = 2 * cols
+		k.scratch = cols + plen
 		k.add(g.samples(k, x, dy,
 			g.im2col(k, "xb"),
-			id(name+"PackB").Call(window("tmp", L(cols), lit(cols)), window("tmp", L(0), lit(cols))),
-			id(name).Call(lit(g.o), id("yb"), window("tmp", L(cols), lit(cols)), id("dst"))))
+			id(name+"PackB").Call(window("tmp", L(cols), lit(plen)), window("tmp", L(0), lit(cols))),
+			id(name).Call(lit(g.o), id("yb"), window("tmp", L(cols), lit(plen)), id("dst"))))
 		return nil
 	}
 	body := id("dst").Index(L(0).plus("o", g.taps()).plus("t", 1).code()).Op("+=").Add(k.g.helper("dot")).Call(id("gr"), id("cr"))
@@ -469,8 +469,8 @@ func emitConv2dGradWeight(k *kernel) error {
 // gradWeightGroups renders the grouped, two-phase weight gradient (see
 // emitConv2dGradWeight), wide when g is. A chunk's scratch holds one
 // im2col matrix and, in chunk 0's, the group's packed matrices (and, wide,
-// its widened output gradients).
-func (g convGeom) gradWeightGroups(k *kernel, name, x, dy string) (jen.Code, bool) {
+// its widened output gradients). A packed matrix takes plen elements.
+func (g convGeom) gradWeightGroups(k *kernel, name string, plen int, x, dy string) (jen.Code, bool) {
 	if !k.g.parOK() {
 		return nil, false
 	}
@@ -480,14 +480,14 @@ func (g convGeom) gradWeightGroups(k *kernel, name, x, dy string) (jen.Code, boo
 	if wide {
 		cols, dyCols = g.taps()*g.wp(), g.o*g.wp()
 	}
-	G := gradWeightGroup(k.batch(), cols+dyCols)
+	G := gradWeightGroup(k.batch(), plen+dyCols)
 	saved := k.scratch
-	k.scratch = cols + G*(cols+dyCols)
+	k.scratch = cols + G*(plen+dyCols)
 	at := func(base, size int, s jen.Code) jen.Code {
 		return id("jb").Dot("tmp").Index(lit(base).Op("+").Add(s).Op("*").Lit(size), jen.Empty()).Index(jen.Empty(), lit(size))
 	}
-	packed := func(s jen.Code) jen.Code { return at(cols, cols, s) }
-	dyw := func(s jen.Code) jen.Code { return at(cols+G*cols, dyCols, s) }
+	packed := func(s jen.Code) jen.Code { return at(cols, plen, s) }
+	dyw := func(s jen.Code) jen.Code { return at(cols+G*plen, dyCols, s) }
 	sample := []jen.Code{define("xb", id(x).Index(L(0).plus("g0", in).plus("s", in).code(), jen.Empty()).Index(jen.Empty(), lit(in)))}
 	if wide {
 		sample = append(sample, g.wideCols("xb", "tmp", true),
@@ -536,13 +536,14 @@ func (g convGeom) gradWeightT(k *kernel, x, dy string) (jen.Code, bool) {
 		return nil, false
 	}
 	taps, wp, pix, in := g.taps(), g.wp(), g.pixels(), g.inSize()
-	name := k.g.gemm(asm.GEMMSpec{N: g.o, K: wp, TransB: true, PackedB: true, Accumulate: true})
+	spec := asm.GEMMSpec{N: g.o, K: wp, TransB: true, PackedB: true, Accumulate: true}
+	name, plen := k.g.gemm(spec), spec.PackedLen()
 	saved := k.scratch
-	k.scratch = taps*wp + 2*g.o*wp + taps*g.o
-	dwt := L(taps*wp + 2*g.o*wp)
+	k.scratch = taps*wp + g.o*wp + plen + taps*g.o
+	dwt := L(taps*wp + g.o*wp + plen)
 	body := []jen.Code{
 		define("dyw", window("tmp", L(taps*wp), lit(g.o*wp))),
-		define("pk", window("tmp", L(taps*wp+g.o*wp), lit(g.o*wp))),
+		define("pk", window("tmp", L(taps*wp+g.o*wp), lit(plen))),
 		define("dwt", window("tmp", dwt, lit(taps*g.o))),
 		jen.Clear(id("dwt")),
 		loop("b", id("n"), append([]jen.Code{

@@ -182,11 +182,11 @@ func emitMatMulGEMM(k *kernel) (bool, error) {
 		if tb {
 			// tmp holds Bᵀ packed: for a weight, the model's packed copy
 			// (packed.go), else the scratch block, packed here.
-			k.scratch = N * K
-			if i, ok := k.g.packedWeight(v.Args[1], name+"PackB", N*K); ok {
+			k.scratch = s.PackedLen()
+			if i, ok := k.g.packedWeight(v.Args[1], name+"PackB", N*K, s.PackedLen()); ok {
 				k.pack = i + 1
 			} else {
-				k.add(id(name+"PackB").Call(window("tmp", L(0), lit(N*K)), id(b)))
+				k.add(id(name+"PackB").Call(window("tmp", L(0), lit(s.PackedLen())), id(b)))
 			}
 			bArg = id("tmp")
 		}

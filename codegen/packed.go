@@ -23,15 +23,21 @@ import (
 // packs nothing.
 
 // packedW is one packed weight: pack (the kernel's PackB routine) packs
-// params[param:][:size] into packed[off:][:size].
+// params[param:][:size] into packed[off:][:plen] (plen ≥ size: the packed
+// rows are padded to whole cache lines, asm.GEMMSpec.PackedStride).
 type packedW struct {
-	pack             string
-	param, size, off int
+	pack                   string
+	param, size, off, plen int
 }
 
-// packedWeight registers the packing of w by routine pack when w is a whole
-// float parameter of size elements, and returns its index in g.packs.
-func (g *gen) packedWeight(w *ir.Value, pack string, size int) (int, bool) {
+// packAlign is the element multiple packed copies start at: 64 bytes of
+// float32, so that padded rows start cache lines.
+const packAlign = 16
+
+// packedWeight registers the packing of w by routine pack, writing plen
+// elements, when w is a whole float parameter of size elements, and
+// returns its index in g.packs.
+func (g *gen) packedWeight(w *ir.Value, pack string, size, plen int) (int, bool) {
 	r := root(w)
 	if r.Op != ir.OpParam {
 		return 0, false
@@ -48,12 +54,9 @@ func (g *gen) packedWeight(w *ir.Value, pack string, size int) (int, bool) {
 		if g.packSeen == nil {
 			g.packSeen = map[string]int{}
 		}
-		off := 0
-		if n := len(g.packs); n > 0 {
-			off = g.packs[n-1].off + g.packs[n-1].size
-		}
+		off := (g.packSize() + packAlign - 1) / packAlign * packAlign
 		g.packSeen[key] = len(g.packs)
-		g.packs = append(g.packs, packedW{pack: pack, param: g.pOff[i], size: size, off: off})
+		g.packs = append(g.packs, packedW{pack: pack, param: g.pOff[i], size: size, off: off, plen: plen})
 		return len(g.packs) - 1, true
 	}
 	return 0, false
@@ -62,7 +65,7 @@ func (g *gen) packedWeight(w *ir.Value, pack string, size int) (int, bool) {
 // packSize is the number of elements of the packed block.
 func (g *gen) packSize() int {
 	if n := len(g.packs); n > 0 {
-		return g.packs[n-1].off + g.packs[n-1].size
+		return g.packs[n-1].off + g.packs[n-1].plen
 	}
 	return 0
 }
@@ -70,7 +73,7 @@ func (g *gen) packSize() int {
 // packedView renders the packed copy of weight i.
 func (g *gen) packedView(i int) jen.Code {
 	p := g.packs[i]
-	return window(g.recv+".packed", L(p.off), lit(p.size))
+	return window(g.recv+".packed", L(p.off), lit(p.plen))
 }
 
 // repackIfStale renders the check that starts the run method of f when one
@@ -133,7 +136,7 @@ func (g *gen) emitRepack(file *jen.File) {
 	}
 	var body []jen.Code
 	for _, p := range g.packs {
-		body = append(body, id(p.pack).Call(window("dst", L(p.off), lit(p.size)), window("m.params", L(p.param), lit(p.size))))
+		body = append(body, id(p.pack).Call(window("dst", L(p.off), lit(p.plen)), window("m.params", L(p.param), lit(p.size))))
 	}
 	file.Comment("packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.")
 	file.Func().Params(id("m").Op("*").Id("Model")).Id("packInto").Params(id("dst").Index().Add(g.ft())).Block(body...)

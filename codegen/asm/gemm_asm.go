@@ -167,7 +167,7 @@ func (g *gemmAsm) nextK() {
 		c.ADDQ(operand.U32(kc*g.size), g.a) // a = &A(0,p+kc)
 	}
 	swept := g.plan.sweptBytes(g.size)
-	c.ADDQ(operand.U32(kc*s.N*g.size-swept), g.b) // b = &B(p+kc,0)
+	c.ADDQ(operand.U32(kc*s.ldb()*g.size-swept), g.b) // b = &B(p+kc,0)
 	c.SUBQ(operand.U32(swept), g.cp)              // cp = &C(0,0)
 	if s.Bias {
 		c.SUBQ(operand.U32(swept), g.bias) // bias = &bias[0]
@@ -203,7 +203,7 @@ func (g *gemmAsm) group(grp panelGroup, kb kBlock) {
 	if masked {
 		g.e.setMask(grp.tail)
 	}
-	g.bstride = s.N * g.size
+	g.bstride = s.ldb() * g.size
 	if g.plan.packB {
 		g.bstride = grp.v * lanes * g.size
 	}

@@ -51,7 +51,7 @@ func (g *gemmAsm) packPanel(v int, masked bool, steps int) {
 	c.MOVQ(g.sbuf, dst) // dst = &buf[0]
 	row := func(q int) {
 		for j := range bs {
-			g.e.load(operand.Mem{Base: src, Disp: q*s.N*g.size + j*vb}, bs[j], masked && j == v-1) // bs[j] = B(p+q, col+j*lanes:)
+			g.e.load(operand.Mem{Base: src, Disp: q*s.ldb()*g.size + j*vb}, bs[j], masked && j == v-1) // bs[j] = B(p+q, col+j*lanes:)
 		}
 		for j := range bs {
 			g.e.store(bs[j], operand.Mem{Base: dst, Disp: q*g.bstride + j*vb}, false) // buf[p+q, j*lanes:] = bs[j]
@@ -66,7 +66,7 @@ func (g *gemmAsm) packPanel(v int, masked bool, steps int) {
 		for q := range u {
 			row(q)
 		}
-		c.ADDQ(operand.U32(u*s.N*g.size), src) // src = &B(p+u,col)
+		c.ADDQ(operand.U32(u*s.ldb()*g.size), src) // src = &B(p+u,col)
 		c.ADDQ(operand.U32(u*g.bstride), dst)  // dst = &buf[p+u]
 		c.DECQ(kc)
 		c.JNZ(operand.LabelRef(loop)) // if --kc != 0: next u rows

@@ -82,7 +82,7 @@ func (g *gemmAsm) pairRowBlock(rows int) {
 		for p := 1; p <= u; p++ {
 			g.pairRowStep(p, accs, rows, false)
 		}
-		c.ADDQ(operand.U32(u*s.N*g.size), g.bp) // bp = &B(p+u,0)
+		c.ADDQ(operand.U32(u*s.ldb()*g.size), g.bp) // bp = &B(p+u,0)
 		c.DECQ(kc)
 		c.JNZ(operand.LabelRef(loop)) // if --kc != 0: next u steps
 		looped = rest / u * u
@@ -119,7 +119,7 @@ func (g *gemmAsm) pairRowBlock(rows int) {
 // pairRowStep accumulates step p, relative to bp; ap advances by stride.
 func (g *gemmAsm) pairRowStep(p int, accs []reg.VecVirtual, rows int, first bool) {
 	c, s, ps := g.c, g.s, g.pairRows
-	c.VMOVUPS_Z(operand.Mem{Base: g.bp, Disp: p * s.N * g.size}, ps.kN, ps.t) // t = B(p, 0:N)
+	c.VMOVUPS_Z(operand.Mem{Base: g.bp, Disp: p * s.ldb() * g.size}, ps.kN, ps.t) // t = B(p, 0:N)
 	c.VPERMPS(ps.t, ps.idxD, ps.bv)                                           // bv[2t+q] = B(p, t)
 	for j, acc := range accs {
 		a := operand.Mem{Base: g.ap, Disp: 2 * j * g.size} // &A(i+2j, p)

@@ -23,7 +23,7 @@ import (
 // usePairs reports whether s is blocked with paired steps for x.
 func usePairs(s GEMMSpec, x *isa, kc int) bool {
 	lanes := x.lanes(s.size())
-	return x == isaAVX512 && !s.F64 && !s.TransA && s.readsPackedB() &&
+	return x == isaAVX512 && !s.F64 && !s.TransA && s.readsPackedB() && s.ldb() == s.N &&
 		4*s.N > lanes && 2*s.N <= lanes && s.K >= 2 && kc == s.K
 }
 

@@ -53,7 +53,7 @@ const twinRows, twinCols = 2, 4
 
 // twinTile returns the code computing C(i:i+rows, j:j+cols).
 func twinTile(s GEMMSpec, rows, cols int) []jen.Code {
-	K, N := jen.Lit(s.K), jen.Lit(s.N)
+	K, N, L := jen.Lit(s.K), jen.Lit(s.N), jen.Lit(s.ldb())
 	id := func(f string, a ...any) *jen.Statement { return jen.Id(fmt.Sprintf(f, a...)) }
 	plus := func(v string, k int) *jen.Statement {
 		if k == 0 {
@@ -80,7 +80,7 @@ func twinTile(s GEMMSpec, rows, cols int) []jen.Code {
 		}
 	}
 	if s.readsPackedB() {
-		step = append(step, jen.Id("bq").Op(":=").Id("b").Index(jen.Id("p").Op("*").Add(N).Op("+").Id("j").Op(":").Id("p").Op("*").Add(N).Op("+").Id("j").Op("+").Lit(cols)))
+		step = append(step, jen.Id("bq").Op(":=").Id("b").Index(jen.Id("p").Op("*").Add(L).Op("+").Id("j").Op(":").Id("p").Op("*").Add(L).Op("+").Id("j").Op("+").Lit(cols)))
 	}
 	for r := range rows {
 		x := id("a%d", r).Index(jen.Id("p"))
@@ -129,7 +129,7 @@ func twinTile(s GEMMSpec, rows, cols int) []jen.Code {
 // out as Bᵀ [K,N] for the kernel; it is the routine itself when there is
 // no assembly.
 func packB(f *jen.File, s GEMMSpec) {
-	N, K := jen.Lit(s.N), jen.Lit(s.K)
+	N, K, L := jen.Lit(s.N), jen.Lit(s.K), jen.Lit(s.PackedStride())
 	name := s.packName()
 	if hasAsmPack(s) {
 		name = s.packVariant(variantGeneric)
@@ -141,11 +141,11 @@ func packB(f *jen.File, s GEMMSpec) {
 	}
 	T := jen.Index().Id(s.elem())
 	f.Func().Id(name).Params(jen.List(jen.Id("bp"), jen.Id("b")).Add(T)).Block(
-		jen.Id("bp").Op("=").Id("bp").Index(jen.Op(":").Lit(s.N*s.K)),
+		jen.Id("bp").Op("=").Id("bp").Index(jen.Op(":").Lit(s.PackedLen())),
 		forLt("j", N).Block(
 			jen.Id("br").Op(":=").Id("b").Index(jen.Id("j").Op("*").Add(K).Op(":").Id("j").Op("*").Add(K).Op("+").Add(K)),
 			jen.For(jen.List(jen.Id("p"), jen.Id("v")).Op(":=").Range().Id("br")).Block(
-				jen.Id("bp").Index(jen.Id("p").Op("*").Add(N).Op("+").Id("j")).Op("=").Id("v"),
+				jen.Id("bp").Index(jen.Id("p").Op("*").Add(L).Op("+").Id("j")).Op("=").Id("v"),
 			),
 		),
 	)
@@ -154,11 +154,11 @@ func packB(f *jen.File, s GEMMSpec) {
 // packDoc returns the doc comment lines of the packing routine of s.
 func packDoc(s GEMMSpec) []string {
 	return []string{
-		fmt.Sprintf("%s packs B [%d,%d] into bp [%d,%d] for %s:", s.packName(), s.N, s.K, s.K, s.N, s.Name),
+		fmt.Sprintf("%s packs B [%d,%d] into bp [%d,%d] for %s:", s.packName(), s.N, s.K, s.K, s.PackedStride(), s.Name),
 		"",
-		fmt.Sprintf("\tbp[p*%d+j] = b[j*%d+p] for j < %d, p < %d", s.N, s.K, s.N, s.K),
+		fmt.Sprintf("\tbp[p*%d+j] = b[j*%d+p] for j < %d, p < %d", s.PackedStride(), s.K, s.N, s.K),
 		"",
-		fmt.Sprintf("It needs len(bp) ≥ %d and len(b) ≥ %d, bp not overlapping b.", s.N*s.K, s.N*s.K),
+		fmt.Sprintf("It needs len(bp) ≥ %d and len(b) ≥ %d, bp not overlapping b.", s.PackedLen(), s.N*s.K),
 	}
 }
 
@@ -168,7 +168,7 @@ func referenceLoop(s GEMMSpec) []string {
 	if s.TransA {
 		aip = "a[p*m+i]"
 	}
-	bpj := fmt.Sprintf("b[p*%d+j]", s.N)
+	bpj := fmt.Sprintf("b[p*%d+j]", s.ldb())
 	if !s.readsPackedB() {
 		bpj = fmt.Sprintf("b[j*%d+p]", s.K)
 	}

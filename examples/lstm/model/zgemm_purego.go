@@ -10,7 +10,7 @@ package model
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 5; p++ {
-//				s += a[i*5+p] * b[p*200+j]
+//				s += a[i*5+p] * b[p*208+j]
 //			}
 //			s += bias[j]
 //			c[i*200+j] = s
@@ -24,11 +24,11 @@ func gemm200x5TBPBias(m int, a, b, c []float32, bias []float32) {
 	gemm200x5TBPBiasGeneric(m, a, b, c, bias)
 }
 
-// gemm200x5TBPBiasPackB packs B [200,5] into bp [5,200] for gemm200x5TBPBias:
+// gemm200x5TBPBiasPackB packs B [200,5] into bp [5,208] for gemm200x5TBPBias:
 //
-//	bp[p*200+j] = b[j*5+p] for j < 200, p < 5
+//	bp[p*208+j] = b[j*5+p] for j < 200, p < 5
 //
-// It needs len(bp) ≥ 1000 and len(b) ≥ 1000, bp not overlapping b.
+// It needs len(bp) ≥ 1040 and len(b) ≥ 1000, bp not overlapping b.
 func gemm200x5TBPBiasPackB(bp, b []float32) {
 	gemm200x5TBPBiasPackBGeneric(bp, b)
 }
@@ -39,7 +39,7 @@ func gemm200x5TBPBiasPackB(bp, b []float32) {
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 50; p++ {
-//				s += a[i*50+p] * b[p*200+j]
+//				s += a[i*50+p] * b[p*208+j]
 //			}
 //			c[i*200+j] = s
 //		}
@@ -52,11 +52,11 @@ func gemm200x50TBP(m int, a, b, c []float32) {
 	gemm200x50TBPGeneric(m, a, b, c)
 }
 
-// gemm200x50TBPPackB packs B [200,50] into bp [50,200] for gemm200x50TBP:
+// gemm200x50TBPPackB packs B [200,50] into bp [50,208] for gemm200x50TBP:
 //
-//	bp[p*200+j] = b[j*50+p] for j < 200, p < 50
+//	bp[p*208+j] = b[j*50+p] for j < 200, p < 50
 //
-// It needs len(bp) ≥ 10000 and len(b) ≥ 10000, bp not overlapping b.
+// It needs len(bp) ≥ 10400 and len(b) ≥ 10000, bp not overlapping b.
 func gemm200x50TBPPackB(bp, b []float32) {
 	gemm200x50TBPPackBGeneric(bp, b)
 }
@@ -67,7 +67,7 @@ func gemm200x50TBPPackB(bp, b []float32) {
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 50; p++ {
-//				s += a[i*50+p] * b[p*200+j]
+//				s += a[i*50+p] * b[p*208+j]
 //			}
 //			s += bias[j]
 //			c[i*200+j] = s
@@ -81,11 +81,11 @@ func gemm200x50TBPBias(m int, a, b, c []float32, bias []float32) {
 	gemm200x50TBPBiasGeneric(m, a, b, c, bias)
 }
 
-// gemm200x50TBPBiasPackB packs B [200,50] into bp [50,200] for gemm200x50TBPBias:
+// gemm200x50TBPBiasPackB packs B [200,50] into bp [50,208] for gemm200x50TBPBias:
 //
-//	bp[p*200+j] = b[j*50+p] for j < 200, p < 50
+//	bp[p*208+j] = b[j*50+p] for j < 200, p < 50
 //
-// It needs len(bp) ≥ 10000 and len(b) ≥ 10000, bp not overlapping b.
+// It needs len(bp) ≥ 10400 and len(b) ≥ 10000, bp not overlapping b.
 func gemm200x50TBPBiasPackB(bp, b []float32) {
 	gemm200x50TBPBiasPackBGeneric(bp, b)
 }

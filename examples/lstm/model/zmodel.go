@@ -83,9 +83,9 @@ func New(seed uint64) *Model {
 		arena:     make([]float32, 816401),
 		iarena:    make([]int32, 0),
 		u8arena:   make([]uint8, 0),
-		scratch:   make([]float32, 10000),
+		scratch:   make([]float32, 10400),
 		lr:        0.001,
-		packed:    make([]float32, 31100),
+		packed:    make([]float32, 32354),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -168,7 +168,7 @@ func (jb *job) scratch(lo int) []float32 {
 func (m *Model) SetThreads(n int) {
 	p := runtime.NewPool(n)
 	m.job.pool = p
-	if need := p.Threads() * 10000; len(m.scratch) < need {
+	if need := p.Threads() * 10400; len(m.scratch) < need {
 		m.scratch = make([]float32, need)
 	}
 }
@@ -196,12 +196,12 @@ func (m *Model) ParamBlock() []float32 {
 
 // packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
 func (m *Model) packInto(dst []float32) {
-	gemm200x5TBPBiasPackB(dst[:1000], m.params[:1000])
-	gemm200x50TBPPackB(dst[1000:][:10000], m.params[1000:][:10000])
-	gemm200x50TBPBiasPackB(dst[11000:][:10000], m.params[11400:][:10000])
-	gemm200x50TBPPackB(dst[21000:][:10000], m.params[21400:][:10000])
-	gemm1x50TBPBiasPackB(dst[31000:][:50], m.params[31800:][:50])
-	gemm1x50TBPPackB(dst[31050:][:50], m.params[31800:][:50])
+	gemm200x5TBPBiasPackB(dst[:1040], m.params[:1000])
+	gemm200x50TBPPackB(dst[1040:][:10400], m.params[1000:][:10000])
+	gemm200x50TBPBiasPackB(dst[11440:][:10400], m.params[11400:][:10000])
+	gemm200x50TBPPackB(dst[21840:][:10400], m.params[21400:][:10000])
+	gemm1x50TBPBiasPackB(dst[32240:][:50], m.params[31800:][:50])
+	gemm1x50TBPPackB(dst[32304:][:50], m.params[31800:][:50])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.

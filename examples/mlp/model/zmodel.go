@@ -85,7 +85,7 @@ func New(seed uint64) *Model {
 		u8arena:   make([]uint8, 0),
 		scratch:   make([]float32, 100),
 		lr:        0.01,
-		packed:    make([]float32, 200),
+		packed:    make([]float32, 212),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -189,7 +189,7 @@ func (m *Model) ParamBlock() []float32 {
 // packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
 func (m *Model) packInto(dst []float32) {
 	gemm10x10TBPBiasReluPackB(dst[:100], m.params[:100])
-	gemm10x10TBPBiasReluPackB(dst[100:][:100], m.params[110:][:100])
+	gemm10x10TBPBiasReluPackB(dst[112:][:100], m.params[110:][:100])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.

@@ -103,8 +103,12 @@ func entry(b *strings.Builder, c Case, t string) {
 		}
 		return fmt.Sprintf("func(m int, a, b, c, _ []%s) { %s(m, a, b, c) }", t, name)
 	}
-	fmt.Fprintf(b, "\t{name: %q, n: %d, k: %d, m: %d, transA: %t, transB: %t, packedB: %t, accumulate: %t, bias: %t, relu: %t,\n",
-		s.Name, s.N, s.K, c.M, s.TransA, s.TransB, s.PackedB, s.Accumulate, s.Bias, s.Relu)
+	ldb := s.N
+	if s.PackedB {
+		ldb = s.PackedStride()
+	}
+	fmt.Fprintf(b, "\t{name: %q, n: %d, k: %d, ldb: %d, m: %d, transA: %t, transB: %t, packedB: %t, accumulate: %t, bias: %t, relu: %t,\n",
+		s.Name, s.N, s.K, ldb, c.M, s.TransA, s.TransB, s.PackedB, s.Accumulate, s.Bias, s.Relu)
 	fmt.Fprintf(b, "\t\tfn: %s,\n\t\tgeneric: %s,\n", call(s.Name), call(goTwin(s.Name)))
 	if s.PackedB {
 		fmt.Fprintf(b, "\t\tpack: %sPackB,\n", s.Name)

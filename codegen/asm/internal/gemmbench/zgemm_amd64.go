@@ -223,7 +223,7 @@ func dWMlp10x1AVX2(m int, a []float32, b []float32, c []float32)
 //		for j := 0; j < 120; j++ {
 //			var s float32
 //			for p := 0; p < 400; p++ {
-//				s += a[i*400+p] * b[p*120+j]
+//				s += a[i*400+p] * b[p*128+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -250,11 +250,11 @@ func fwdFc1B64AVX512(m int, a []float32, b []float32, c []float32, bias []float3
 //go:noescape
 func fwdFc1B64AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
-// FwdFc1B64PackB packs B [120,400] into bp [400,120] for FwdFc1B64:
+// FwdFc1B64PackB packs B [120,400] into bp [400,128] for FwdFc1B64:
 //
-//	bp[p*120+j] = b[j*400+p] for j < 120, p < 400
+//	bp[p*128+j] = b[j*400+p] for j < 120, p < 400
 //
-// It needs len(bp) ≥ 48000 and len(b) ≥ 48000, bp not overlapping b.
+// It needs len(bp) ≥ 51200 and len(b) ≥ 48000, bp not overlapping b.
 //
 //go:noescape
 func FwdFc1B64PackB(bp []float32, b []float32)
@@ -331,7 +331,7 @@ func dWFc1B64AVX2(m int, a []float32, b []float32, c []float32)
 //		for j := 0; j < 120; j++ {
 //			var s float32
 //			for p := 0; p < 400; p++ {
-//				s += a[i*400+p] * b[p*120+j]
+//				s += a[i*400+p] * b[p*128+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -358,11 +358,11 @@ func fwdFc1B32AVX512(m int, a []float32, b []float32, c []float32, bias []float3
 //go:noescape
 func fwdFc1B32AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
-// FwdFc1B32PackB packs B [120,400] into bp [400,120] for FwdFc1B32:
+// FwdFc1B32PackB packs B [120,400] into bp [400,128] for FwdFc1B32:
 //
-//	bp[p*120+j] = b[j*400+p] for j < 120, p < 400
+//	bp[p*128+j] = b[j*400+p] for j < 120, p < 400
 //
-// It needs len(bp) ≥ 48000 and len(b) ≥ 48000, bp not overlapping b.
+// It needs len(bp) ≥ 51200 and len(b) ≥ 48000, bp not overlapping b.
 //
 //go:noescape
 func FwdFc1B32PackB(bp []float32, b []float32)
@@ -439,7 +439,7 @@ func dWFc1B32AVX2(m int, a []float32, b []float32, c []float32)
 //		for j := 0; j < 84; j++ {
 //			var s float32
 //			for p := 0; p < 120; p++ {
-//				s += a[i*120+p] * b[p*84+j]
+//				s += a[i*120+p] * b[p*96+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -466,11 +466,11 @@ func fwdFc2B32AVX512(m int, a []float32, b []float32, c []float32, bias []float3
 //go:noescape
 func fwdFc2B32AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
-// FwdFc2B32PackB packs B [84,120] into bp [120,84] for FwdFc2B32:
+// FwdFc2B32PackB packs B [84,120] into bp [120,96] for FwdFc2B32:
 //
-//	bp[p*84+j] = b[j*120+p] for j < 84, p < 120
+//	bp[p*96+j] = b[j*120+p] for j < 84, p < 120
 //
-// It needs len(bp) ≥ 10080 and len(b) ≥ 10080, bp not overlapping b.
+// It needs len(bp) ≥ 11520 and len(b) ≥ 10080, bp not overlapping b.
 //
 //go:noescape
 func FwdFc2B32PackB(bp []float32, b []float32)
@@ -1084,7 +1084,7 @@ func dWConv2B32AVX2(m int, a []float32, b []float32, c []float32)
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 50; p++ {
-//				s += a[i*50+p] * b[p*200+j]
+//				s += a[i*50+p] * b[p*208+j]
 //			}
 //			s += c[i*200+j]
 //			c[i*200+j] = s
@@ -1108,11 +1108,11 @@ func fwdLstmHhAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func fwdLstmHhAVX2(m int, a []float32, b []float32, c []float32)
 
-// FwdLstmHhPackB packs B [200,50] into bp [50,200] for FwdLstmHh:
+// FwdLstmHhPackB packs B [200,50] into bp [50,208] for FwdLstmHh:
 //
-//	bp[p*200+j] = b[j*50+p] for j < 200, p < 50
+//	bp[p*208+j] = b[j*50+p] for j < 200, p < 50
 //
-// It needs len(bp) ≥ 10000 and len(b) ≥ 10000, bp not overlapping b.
+// It needs len(bp) ≥ 10400 and len(b) ≥ 10000, bp not overlapping b.
 //
 //go:noescape
 func FwdLstmHhPackB(bp []float32, b []float32)
@@ -1190,7 +1190,7 @@ func dWLstmHhAVX2(m int, a []float32, b []float32, c []float32)
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 8; p++ {
-//				s += a[i*8+p] * b[p*200+j]
+//				s += a[i*8+p] * b[p*208+j]
 //			}
 //			s += bias[j]
 //			c[i*200+j] = s
@@ -1214,11 +1214,11 @@ func fwdLstmIh1AVX512(m int, a []float32, b []float32, c []float32, bias []float
 //go:noescape
 func fwdLstmIh1AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
-// FwdLstmIh1PackB packs B [200,8] into bp [8,200] for FwdLstmIh1:
+// FwdLstmIh1PackB packs B [200,8] into bp [8,208] for FwdLstmIh1:
 //
-//	bp[p*200+j] = b[j*8+p] for j < 200, p < 8
+//	bp[p*208+j] = b[j*8+p] for j < 200, p < 8
 //
-// It needs len(bp) ≥ 1600 and len(b) ≥ 1600, bp not overlapping b.
+// It needs len(bp) ≥ 1664 and len(b) ≥ 1600, bp not overlapping b.
 //
 //go:noescape
 func FwdLstmIh1PackB(bp []float32, b []float32)

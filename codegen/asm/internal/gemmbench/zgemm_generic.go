@@ -618,7 +618,7 @@ func dWMlp10x1Generic(m int, a, b, c []float32) {
 //		for j := 0; j < 120; j++ {
 //			var s float32
 //			for p := 0; p < 400; p++ {
-//				s += a[i*400+p] * b[p*120+j]
+//				s += a[i*400+p] * b[p*128+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -636,7 +636,7 @@ func fwdFc1B64Generic(m int, a, b, c []float32, bias []float32) {
 			a0 := a[i*400 : i*400+400]
 			a1 := a[(i+1)*400 : (i+1)*400+400]
 			for p := 0; p < 400; p++ {
-				bq := b[p*120+j : p*120+j+4]
+				bq := b[p*128+j : p*128+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -700,7 +700,7 @@ func fwdFc1B64Generic(m int, a, b, c []float32, bias []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*400 : i*400+400]
 			for p := 0; p < 400; p++ {
-				bq := b[p*120+j : p*120+j+4]
+				bq := b[p*128+j : p*128+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -737,11 +737,11 @@ func fwdFc1B64Generic(m int, a, b, c []float32, bias []float32) {
 
 // fwdFc1B64PackBGeneric is FwdFc1B64PackB in Go.
 func fwdFc1B64PackBGeneric(bp, b []float32) {
-	bp = bp[:48000]
+	bp = bp[:51200]
 	for j := 0; j < 120; j++ {
 		br := b[j*400 : j*400+400]
 		for p, v := range br {
-			bp[p*120+j] = v
+			bp[p*128+j] = v
 		}
 	}
 }
@@ -891,7 +891,7 @@ func dWFc1B64Generic(m int, a, b, c []float32) {
 //		for j := 0; j < 120; j++ {
 //			var s float32
 //			for p := 0; p < 400; p++ {
-//				s += a[i*400+p] * b[p*120+j]
+//				s += a[i*400+p] * b[p*128+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -909,7 +909,7 @@ func fwdFc1B32Generic(m int, a, b, c []float32, bias []float32) {
 			a0 := a[i*400 : i*400+400]
 			a1 := a[(i+1)*400 : (i+1)*400+400]
 			for p := 0; p < 400; p++ {
-				bq := b[p*120+j : p*120+j+4]
+				bq := b[p*128+j : p*128+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -973,7 +973,7 @@ func fwdFc1B32Generic(m int, a, b, c []float32, bias []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*400 : i*400+400]
 			for p := 0; p < 400; p++ {
-				bq := b[p*120+j : p*120+j+4]
+				bq := b[p*128+j : p*128+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -1010,11 +1010,11 @@ func fwdFc1B32Generic(m int, a, b, c []float32, bias []float32) {
 
 // fwdFc1B32PackBGeneric is FwdFc1B32PackB in Go.
 func fwdFc1B32PackBGeneric(bp, b []float32) {
-	bp = bp[:48000]
+	bp = bp[:51200]
 	for j := 0; j < 120; j++ {
 		br := b[j*400 : j*400+400]
 		for p, v := range br {
-			bp[p*120+j] = v
+			bp[p*128+j] = v
 		}
 	}
 }
@@ -1164,7 +1164,7 @@ func dWFc1B32Generic(m int, a, b, c []float32) {
 //		for j := 0; j < 84; j++ {
 //			var s float32
 //			for p := 0; p < 120; p++ {
-//				s += a[i*120+p] * b[p*84+j]
+//				s += a[i*120+p] * b[p*96+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -1182,7 +1182,7 @@ func fwdFc2B32Generic(m int, a, b, c []float32, bias []float32) {
 			a0 := a[i*120 : i*120+120]
 			a1 := a[(i+1)*120 : (i+1)*120+120]
 			for p := 0; p < 120; p++ {
-				bq := b[p*84+j : p*84+j+4]
+				bq := b[p*96+j : p*96+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -1246,7 +1246,7 @@ func fwdFc2B32Generic(m int, a, b, c []float32, bias []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*120 : i*120+120]
 			for p := 0; p < 120; p++ {
-				bq := b[p*84+j : p*84+j+4]
+				bq := b[p*96+j : p*96+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -1283,11 +1283,11 @@ func fwdFc2B32Generic(m int, a, b, c []float32, bias []float32) {
 
 // fwdFc2B32PackBGeneric is FwdFc2B32PackB in Go.
 func fwdFc2B32PackBGeneric(bp, b []float32) {
-	bp = bp[:10080]
+	bp = bp[:11520]
 	for j := 0; j < 84; j++ {
 		br := b[j*120 : j*120+120]
 		for p, v := range br {
-			bp[p*84+j] = v
+			bp[p*96+j] = v
 		}
 	}
 }
@@ -3064,7 +3064,7 @@ func dWConv2B32Generic(m int, a, b, c []float32) {
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 50; p++ {
-//				s += a[i*50+p] * b[p*200+j]
+//				s += a[i*50+p] * b[p*208+j]
 //			}
 //			s += c[i*200+j]
 //			c[i*200+j] = s
@@ -3079,7 +3079,7 @@ func fwdLstmHhGeneric(m int, a, b, c []float32) {
 			a0 := a[i*50 : i*50+50]
 			a1 := a[(i+1)*50 : (i+1)*50+50]
 			for p := 0; p < 50; p++ {
-				bq := b[p*200+j : p*200+j+4]
+				bq := b[p*208+j : p*208+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -3119,7 +3119,7 @@ func fwdLstmHhGeneric(m int, a, b, c []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*50 : i*50+50]
 			for p := 0; p < 50; p++ {
-				bq := b[p*200+j : p*200+j+4]
+				bq := b[p*208+j : p*208+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -3144,11 +3144,11 @@ func fwdLstmHhGeneric(m int, a, b, c []float32) {
 
 // fwdLstmHhPackBGeneric is FwdLstmHhPackB in Go.
 func fwdLstmHhPackBGeneric(bp, b []float32) {
-	bp = bp[:10000]
+	bp = bp[:10400]
 	for j := 0; j < 200; j++ {
 		br := b[j*50 : j*50+50]
 		for p, v := range br {
-			bp[p*200+j] = v
+			bp[p*208+j] = v
 		}
 	}
 }
@@ -3363,7 +3363,7 @@ func dWLstmHhGeneric(m int, a, b, c []float32) {
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 8; p++ {
-//				s += a[i*8+p] * b[p*200+j]
+//				s += a[i*8+p] * b[p*208+j]
 //			}
 //			s += bias[j]
 //			c[i*200+j] = s
@@ -3378,7 +3378,7 @@ func fwdLstmIh1Generic(m int, a, b, c []float32, bias []float32) {
 			a0 := a[i*8 : i*8+8]
 			a1 := a[(i+1)*8 : (i+1)*8+8]
 			for p := 0; p < 8; p++ {
-				bq := b[p*200+j : p*200+j+4]
+				bq := b[p*208+j : p*208+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -3418,7 +3418,7 @@ func fwdLstmIh1Generic(m int, a, b, c []float32, bias []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*8 : i*8+8]
 			for p := 0; p < 8; p++ {
-				bq := b[p*200+j : p*200+j+4]
+				bq := b[p*208+j : p*208+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -3443,11 +3443,11 @@ func fwdLstmIh1Generic(m int, a, b, c []float32, bias []float32) {
 
 // fwdLstmIh1PackBGeneric is FwdLstmIh1PackB in Go.
 func fwdLstmIh1PackBGeneric(bp, b []float32) {
-	bp = bp[:1600]
+	bp = bp[:1664]
 	for j := 0; j < 200; j++ {
 		br := b[j*8 : j*8+8]
 		for p, v := range br {
-			bp[p*200+j] = v
+			bp[p*208+j] = v
 		}
 	}
 }

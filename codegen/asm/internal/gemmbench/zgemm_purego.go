@@ -143,7 +143,7 @@ func DWMlp10x1(m int, a, b, c []float32) {
 //		for j := 0; j < 120; j++ {
 //			var s float32
 //			for p := 0; p < 400; p++ {
-//				s += a[i*400+p] * b[p*120+j]
+//				s += a[i*400+p] * b[p*128+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -160,11 +160,11 @@ func FwdFc1B64(m int, a, b, c []float32, bias []float32) {
 	fwdFc1B64Generic(m, a, b, c, bias)
 }
 
-// FwdFc1B64PackB packs B [120,400] into bp [400,120] for FwdFc1B64:
+// FwdFc1B64PackB packs B [120,400] into bp [400,128] for FwdFc1B64:
 //
-//	bp[p*120+j] = b[j*400+p] for j < 120, p < 400
+//	bp[p*128+j] = b[j*400+p] for j < 120, p < 400
 //
-// It needs len(bp) ≥ 48000 and len(b) ≥ 48000, bp not overlapping b.
+// It needs len(bp) ≥ 51200 and len(b) ≥ 48000, bp not overlapping b.
 func FwdFc1B64PackB(bp, b []float32) {
 	fwdFc1B64PackBGeneric(bp, b)
 }
@@ -211,7 +211,7 @@ func DWFc1B64(m int, a, b, c []float32) {
 //		for j := 0; j < 120; j++ {
 //			var s float32
 //			for p := 0; p < 400; p++ {
-//				s += a[i*400+p] * b[p*120+j]
+//				s += a[i*400+p] * b[p*128+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -228,11 +228,11 @@ func FwdFc1B32(m int, a, b, c []float32, bias []float32) {
 	fwdFc1B32Generic(m, a, b, c, bias)
 }
 
-// FwdFc1B32PackB packs B [120,400] into bp [400,120] for FwdFc1B32:
+// FwdFc1B32PackB packs B [120,400] into bp [400,128] for FwdFc1B32:
 //
-//	bp[p*120+j] = b[j*400+p] for j < 120, p < 400
+//	bp[p*128+j] = b[j*400+p] for j < 120, p < 400
 //
-// It needs len(bp) ≥ 48000 and len(b) ≥ 48000, bp not overlapping b.
+// It needs len(bp) ≥ 51200 and len(b) ≥ 48000, bp not overlapping b.
 func FwdFc1B32PackB(bp, b []float32) {
 	fwdFc1B32PackBGeneric(bp, b)
 }
@@ -279,7 +279,7 @@ func DWFc1B32(m int, a, b, c []float32) {
 //		for j := 0; j < 84; j++ {
 //			var s float32
 //			for p := 0; p < 120; p++ {
-//				s += a[i*120+p] * b[p*84+j]
+//				s += a[i*120+p] * b[p*96+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -296,11 +296,11 @@ func FwdFc2B32(m int, a, b, c []float32, bias []float32) {
 	fwdFc2B32Generic(m, a, b, c, bias)
 }
 
-// FwdFc2B32PackB packs B [84,120] into bp [120,84] for FwdFc2B32:
+// FwdFc2B32PackB packs B [84,120] into bp [120,96] for FwdFc2B32:
 //
-//	bp[p*84+j] = b[j*120+p] for j < 84, p < 120
+//	bp[p*96+j] = b[j*120+p] for j < 84, p < 120
 //
-// It needs len(bp) ≥ 10080 and len(b) ≥ 10080, bp not overlapping b.
+// It needs len(bp) ≥ 11520 and len(b) ≥ 10080, bp not overlapping b.
 func FwdFc2B32PackB(bp, b []float32) {
 	fwdFc2B32PackBGeneric(bp, b)
 }
@@ -684,7 +684,7 @@ func DWConv2B32(m int, a, b, c []float32) {
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 50; p++ {
-//				s += a[i*50+p] * b[p*200+j]
+//				s += a[i*50+p] * b[p*208+j]
 //			}
 //			s += c[i*200+j]
 //			c[i*200+j] = s
@@ -698,11 +698,11 @@ func FwdLstmHh(m int, a, b, c []float32) {
 	fwdLstmHhGeneric(m, a, b, c)
 }
 
-// FwdLstmHhPackB packs B [200,50] into bp [50,200] for FwdLstmHh:
+// FwdLstmHhPackB packs B [200,50] into bp [50,208] for FwdLstmHh:
 //
-//	bp[p*200+j] = b[j*50+p] for j < 200, p < 50
+//	bp[p*208+j] = b[j*50+p] for j < 200, p < 50
 //
-// It needs len(bp) ≥ 10000 and len(b) ≥ 10000, bp not overlapping b.
+// It needs len(bp) ≥ 10400 and len(b) ≥ 10000, bp not overlapping b.
 func FwdLstmHhPackB(bp, b []float32) {
 	fwdLstmHhPackBGeneric(bp, b)
 }
@@ -750,7 +750,7 @@ func DWLstmHh(m int, a, b, c []float32) {
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 8; p++ {
-//				s += a[i*8+p] * b[p*200+j]
+//				s += a[i*8+p] * b[p*208+j]
 //			}
 //			s += bias[j]
 //			c[i*200+j] = s
@@ -764,11 +764,11 @@ func FwdLstmIh1(m int, a, b, c []float32, bias []float32) {
 	fwdLstmIh1Generic(m, a, b, c, bias)
 }
 
-// FwdLstmIh1PackB packs B [200,8] into bp [8,200] for FwdLstmIh1:
+// FwdLstmIh1PackB packs B [200,8] into bp [8,208] for FwdLstmIh1:
 //
-//	bp[p*200+j] = b[j*8+p] for j < 200, p < 8
+//	bp[p*208+j] = b[j*8+p] for j < 200, p < 8
 //
-// It needs len(bp) ≥ 1600 and len(b) ≥ 1600, bp not overlapping b.
+// It needs len(bp) ≥ 1664 and len(b) ≥ 1600, bp not overlapping b.
 func FwdLstmIh1PackB(bp, b []float32) {
 	fwdLstmIh1PackBGeneric(bp, b)
 }

@@ -306,7 +306,7 @@ func gemm144x4TBPAccPackBAVX2(bp []float32, b []float32)
 //		for j := 0; j < 72; j++ {
 //			var s float32
 //			for p := 0; p < 16; p++ {
-//				s += a[i*16+p] * b[p*72+j]
+//				s += a[i*16+p] * b[p*80+j]
 //			}
 //			s += c[i*72+j]
 //			c[i*72+j] = s
@@ -330,11 +330,11 @@ func gemm72x16TBPAccAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm72x16TBPAccAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm72x16TBPAccPackB packs B [72,16] into bp [16,72] for gemm72x16TBPAcc:
+// gemm72x16TBPAccPackB packs B [72,16] into bp [16,80] for gemm72x16TBPAcc:
 //
-//	bp[p*72+j] = b[j*16+p] for j < 72, p < 16
+//	bp[p*80+j] = b[j*16+p] for j < 72, p < 16
 //
-// It needs len(bp) ≥ 1152 and len(b) ≥ 1152, bp not overlapping b.
+// It needs len(bp) ≥ 1280 and len(b) ≥ 1152, bp not overlapping b.
 //
 //go:noescape
 func gemm72x16TBPAccPackB(bp []float32, b []float32)
@@ -383,7 +383,7 @@ func gemm16x16TAR72AVX2(m int, a []float32, b []float32, c []float32)
 //		for j := 0; j < 27; j++ {
 //			var s float32
 //			for p := 0; p < 256; p++ {
-//				s += a[i*256+p] * b[p*27+j]
+//				s += a[i*256+p] * b[p*32+j]
 //			}
 //			s += c[i*27+j]
 //			c[i*27+j] = s
@@ -407,11 +407,11 @@ func gemm27x256TBPAccAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm27x256TBPAccAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm27x256TBPAccPackB packs B [27,256] into bp [256,27] for gemm27x256TBPAcc:
+// gemm27x256TBPAccPackB packs B [27,256] into bp [256,32] for gemm27x256TBPAcc:
 //
-//	bp[p*27+j] = b[j*256+p] for j < 27, p < 256
+//	bp[p*32+j] = b[j*256+p] for j < 27, p < 256
 //
-// It needs len(bp) ≥ 6912 and len(b) ≥ 6912, bp not overlapping b.
+// It needs len(bp) ≥ 8192 and len(b) ≥ 6912, bp not overlapping b.
 //
 //go:noescape
 func gemm27x256TBPAccPackB(bp []float32, b []float32)

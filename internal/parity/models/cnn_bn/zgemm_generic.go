@@ -741,7 +741,7 @@ func gemm144x4TBPAccPackBGeneric(bp, b []float32) {
 //		for j := 0; j < 72; j++ {
 //			var s float32
 //			for p := 0; p < 16; p++ {
-//				s += a[i*16+p] * b[p*72+j]
+//				s += a[i*16+p] * b[p*80+j]
 //			}
 //			s += c[i*72+j]
 //			c[i*72+j] = s
@@ -756,7 +756,7 @@ func gemm72x16TBPAccGeneric(m int, a, b, c []float32) {
 			a0 := a[i*16 : i*16+16]
 			a1 := a[(i+1)*16 : (i+1)*16+16]
 			for p := 0; p < 16; p++ {
-				bq := b[p*72+j : p*72+j+4]
+				bq := b[p*80+j : p*80+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -796,7 +796,7 @@ func gemm72x16TBPAccGeneric(m int, a, b, c []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*16 : i*16+16]
 			for p := 0; p < 16; p++ {
-				bq := b[p*72+j : p*72+j+4]
+				bq := b[p*80+j : p*80+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -821,11 +821,11 @@ func gemm72x16TBPAccGeneric(m int, a, b, c []float32) {
 
 // gemm72x16TBPAccPackBGeneric is gemm72x16TBPAccPackB in Go.
 func gemm72x16TBPAccPackBGeneric(bp, b []float32) {
-	bp = bp[:1152]
+	bp = bp[:1280]
 	for j := 0; j < 72; j++ {
 		br := b[j*16 : j*16+16]
 		for p, v := range br {
-			bp[p*72+j] = v
+			bp[p*80+j] = v
 		}
 	}
 }
@@ -904,7 +904,7 @@ func gemm16x16TAR72Generic(m int, a, b, c []float32) {
 //		for j := 0; j < 27; j++ {
 //			var s float32
 //			for p := 0; p < 256; p++ {
-//				s += a[i*256+p] * b[p*27+j]
+//				s += a[i*256+p] * b[p*32+j]
 //			}
 //			s += c[i*27+j]
 //			c[i*27+j] = s
@@ -919,7 +919,7 @@ func gemm27x256TBPAccGeneric(m int, a, b, c []float32) {
 			a0 := a[i*256 : i*256+256]
 			a1 := a[(i+1)*256 : (i+1)*256+256]
 			for p := 0; p < 256; p++ {
-				bq := b[p*27+j : p*27+j+4]
+				bq := b[p*32+j : p*32+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -957,7 +957,7 @@ func gemm27x256TBPAccGeneric(m int, a, b, c []float32) {
 			a0 := a[i*256 : i*256+256]
 			a1 := a[(i+1)*256 : (i+1)*256+256]
 			for p := 0; p < 256; p++ {
-				bq := b[p*27+j : p*27+j+1]
+				bq := b[p*32+j : p*32+j+1]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -976,7 +976,7 @@ func gemm27x256TBPAccGeneric(m int, a, b, c []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*256 : i*256+256]
 			for p := 0; p < 256; p++ {
-				bq := b[p*27+j : p*27+j+4]
+				bq := b[p*32+j : p*32+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -1000,7 +1000,7 @@ func gemm27x256TBPAccGeneric(m int, a, b, c []float32) {
 			var c00 float32
 			a0 := a[i*256 : i*256+256]
 			for p := 0; p < 256; p++ {
-				bq := b[p*27+j : p*27+j+1]
+				bq := b[p*32+j : p*32+j+1]
 				x0 := a0[p]
 				y0 := bq[0]
 				c00 += x0 * y0
@@ -1013,11 +1013,11 @@ func gemm27x256TBPAccGeneric(m int, a, b, c []float32) {
 
 // gemm27x256TBPAccPackBGeneric is gemm27x256TBPAccPackB in Go.
 func gemm27x256TBPAccPackBGeneric(bp, b []float32) {
-	bp = bp[:6912]
+	bp = bp[:8192]
 	for j := 0; j < 27; j++ {
 		br := b[j*256 : j*256+256]
 		for p, v := range br {
-			bp[p*27+j] = v
+			bp[p*32+j] = v
 		}
 	}
 }

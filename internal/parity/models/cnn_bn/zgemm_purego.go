@@ -196,7 +196,7 @@ func gemm144x4TBPAccPackB(bp, b []float32) {
 //		for j := 0; j < 72; j++ {
 //			var s float32
 //			for p := 0; p < 16; p++ {
-//				s += a[i*16+p] * b[p*72+j]
+//				s += a[i*16+p] * b[p*80+j]
 //			}
 //			s += c[i*72+j]
 //			c[i*72+j] = s
@@ -210,11 +210,11 @@ func gemm72x16TBPAcc(m int, a, b, c []float32) {
 	gemm72x16TBPAccGeneric(m, a, b, c)
 }
 
-// gemm72x16TBPAccPackB packs B [72,16] into bp [16,72] for gemm72x16TBPAcc:
+// gemm72x16TBPAccPackB packs B [72,16] into bp [16,80] for gemm72x16TBPAcc:
 //
-//	bp[p*72+j] = b[j*16+p] for j < 72, p < 16
+//	bp[p*80+j] = b[j*16+p] for j < 72, p < 16
 //
-// It needs len(bp) ≥ 1152 and len(b) ≥ 1152, bp not overlapping b.
+// It needs len(bp) ≥ 1280 and len(b) ≥ 1152, bp not overlapping b.
 func gemm72x16TBPAccPackB(bp, b []float32) {
 	gemm72x16TBPAccPackBGeneric(bp, b)
 }
@@ -243,7 +243,7 @@ func gemm16x16TAR72(m int, a, b, c []float32) {
 //		for j := 0; j < 27; j++ {
 //			var s float32
 //			for p := 0; p < 256; p++ {
-//				s += a[i*256+p] * b[p*27+j]
+//				s += a[i*256+p] * b[p*32+j]
 //			}
 //			s += c[i*27+j]
 //			c[i*27+j] = s
@@ -257,11 +257,11 @@ func gemm27x256TBPAcc(m int, a, b, c []float32) {
 	gemm27x256TBPAccGeneric(m, a, b, c)
 }
 
-// gemm27x256TBPAccPackB packs B [27,256] into bp [256,27] for gemm27x256TBPAcc:
+// gemm27x256TBPAccPackB packs B [27,256] into bp [256,32] for gemm27x256TBPAcc:
 //
-//	bp[p*27+j] = b[j*256+p] for j < 27, p < 256
+//	bp[p*32+j] = b[j*256+p] for j < 27, p < 256
 //
-// It needs len(bp) ≥ 6912 and len(b) ≥ 6912, bp not overlapping b.
+// It needs len(bp) ≥ 8192 and len(b) ≥ 6912, bp not overlapping b.
 func gemm27x256TBPAccPackB(bp, b []float32) {
 	gemm27x256TBPAccPackBGeneric(bp, b)
 }

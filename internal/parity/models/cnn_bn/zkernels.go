@@ -754,7 +754,7 @@ func trainConv2dGradWeight61(jb *job, n int, dst []float32, tmp []float32, x0 []
 		gn := min(4, n-g0)
 		jb.at = g0
 		{
-			jb.set(n, gn, 152, 5760, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+			jb.set(n, gn, 152, 6272, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -780,7 +780,7 @@ func trainConv2dGradWeight61(jb *job, n int, dst []float32, tmp []float32, x0 []
 							}
 						}
 					}
-					gemm72x16TBPAccPackB(jb.tmp[1152+s*1152:][:1152], tmp[:1152])
+					gemm72x16TBPAccPackB(jb.tmp[1152+s*1280:][:1280], tmp[:1152])
 				}
 			})
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
@@ -794,7 +794,7 @@ func trainConv2dGradWeight61(jb *job, n int, dst []float32, tmp []float32, x0 []
 				_ = tmp
 				g0 := jb.at
 				for s := 0; s < min(4, n-g0); s++ {
-					gemm72x16TBPAcc(hi-lo, x1[g0*256+s*256:][lo*16:], jb.tmp[1152+s*1152:][:1152], dst[lo*72:])
+					gemm72x16TBPAcc(hi-lo, x1[g0*256+s*256:][lo*16:], jb.tmp[1152+s*1280:][:1280], dst[lo*72:])
 				}
 			})
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
@@ -1073,7 +1073,7 @@ func trainConv2dGradWeight80(jb *job, n int, dst []float32, tmp []float32, x0 []
 		gn := min(4, n-g0)
 		jb.at = g0
 		{
-			jb.set(n, gn, 26, 34560, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+			jb.set(n, gn, 26, 39680, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -1097,7 +1097,7 @@ func trainConv2dGradWeight80(jb *job, n int, dst []float32, tmp []float32, x0 []
 							}
 						}
 					}
-					gemm27x256TBPAccPackB(jb.tmp[6912+s*6912:][:6912], tmp[:6912])
+					gemm27x256TBPAccPackB(jb.tmp[6912+s*8192:][:8192], tmp[:6912])
 				}
 			})
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
@@ -1111,7 +1111,7 @@ func trainConv2dGradWeight80(jb *job, n int, dst []float32, tmp []float32, x0 []
 				_ = tmp
 				g0 := jb.at
 				for s := 0; s < min(4, n-g0); s++ {
-					gemm27x256TBPAcc(hi-lo, x1[g0*2048+s*2048:][lo*256:], jb.tmp[6912+s*6912:][:6912], dst[lo*27:])
+					gemm27x256TBPAcc(hi-lo, x1[g0*2048+s*2048:][lo*256:], jb.tmp[6912+s*8192:][:8192], dst[lo*27:])
 				}
 			})
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)

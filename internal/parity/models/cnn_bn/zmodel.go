@@ -84,7 +84,7 @@ func New(seed uint64) *Model {
 		arena:     make([]float32, 32849),
 		iarena:    make([]int32, 0),
 		u8arena:   make([]uint8, 2048),
-		scratch:   make([]float32, 34560),
+		scratch:   make([]float32, 39680),
 		lr:        0.001,
 		keep:      make([][]float32, 1),
 		packed:    make([]float32, 160),
@@ -171,7 +171,7 @@ func (jb *job) scratch(lo int) []float32 {
 func (m *Model) SetThreads(n int) {
 	p := runtime.NewPool(n)
 	m.job.pool = p
-	if need := p.Threads() * 34560; len(m.scratch) < need {
+	if need := p.Threads() * 39680; len(m.scratch) < need {
 		m.scratch = make([]float32, need)
 	}
 }

@@ -8,7 +8,7 @@ package gru
 //		for j := 0; j < 36; j++ {
 //			var s float32
 //			for p := 0; p < 8; p++ {
-//				s += a[i*8+p] * b[p*36+j]
+//				s += a[i*8+p] * b[p*48+j]
 //			}
 //			s += bias[j]
 //			c[i*36+j] = s
@@ -23,7 +23,7 @@ func gemm36x8TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 			a0 := a[i*8 : i*8+8]
 			a1 := a[(i+1)*8 : (i+1)*8+8]
 			for p := 0; p < 8; p++ {
-				bq := b[p*36+j : p*36+j+4]
+				bq := b[p*48+j : p*48+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -63,7 +63,7 @@ func gemm36x8TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*8 : i*8+8]
 			for p := 0; p < 8; p++ {
-				bq := b[p*36+j : p*36+j+4]
+				bq := b[p*48+j : p*48+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -88,11 +88,11 @@ func gemm36x8TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 
 // gemm36x8TBPBiasPackBGeneric is gemm36x8TBPBiasPackB in Go.
 func gemm36x8TBPBiasPackBGeneric(bp, b []float32) {
-	bp = bp[:288]
+	bp = bp[:384]
 	for j := 0; j < 36; j++ {
 		br := b[j*8 : j*8+8]
 		for p, v := range br {
-			bp[p*36+j] = v
+			bp[p*48+j] = v
 		}
 	}
 }
@@ -103,7 +103,7 @@ func gemm36x8TBPBiasPackBGeneric(bp, b []float32) {
 //		for j := 0; j < 36; j++ {
 //			var s float32
 //			for p := 0; p < 12; p++ {
-//				s += a[i*12+p] * b[p*36+j]
+//				s += a[i*12+p] * b[p*48+j]
 //			}
 //			s += bias[j]
 //			c[i*36+j] = s
@@ -118,7 +118,7 @@ func gemm36x12TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 			a0 := a[i*12 : i*12+12]
 			a1 := a[(i+1)*12 : (i+1)*12+12]
 			for p := 0; p < 12; p++ {
-				bq := b[p*36+j : p*36+j+4]
+				bq := b[p*48+j : p*48+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -158,7 +158,7 @@ func gemm36x12TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*12 : i*12+12]
 			for p := 0; p < 12; p++ {
-				bq := b[p*36+j : p*36+j+4]
+				bq := b[p*48+j : p*48+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -183,11 +183,11 @@ func gemm36x12TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 
 // gemm36x12TBPBiasPackBGeneric is gemm36x12TBPBiasPackB in Go.
 func gemm36x12TBPBiasPackBGeneric(bp, b []float32) {
-	bp = bp[:432]
+	bp = bp[:576]
 	for j := 0; j < 36; j++ {
 		br := b[j*12 : j*12+12]
 		for p, v := range br {
-			bp[p*36+j] = v
+			bp[p*48+j] = v
 		}
 	}
 }

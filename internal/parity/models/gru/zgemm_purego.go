@@ -10,7 +10,7 @@ package gru
 //		for j := 0; j < 36; j++ {
 //			var s float32
 //			for p := 0; p < 8; p++ {
-//				s += a[i*8+p] * b[p*36+j]
+//				s += a[i*8+p] * b[p*48+j]
 //			}
 //			s += bias[j]
 //			c[i*36+j] = s
@@ -24,11 +24,11 @@ func gemm36x8TBPBias(m int, a, b, c []float32, bias []float32) {
 	gemm36x8TBPBiasGeneric(m, a, b, c, bias)
 }
 
-// gemm36x8TBPBiasPackB packs B [36,8] into bp [8,36] for gemm36x8TBPBias:
+// gemm36x8TBPBiasPackB packs B [36,8] into bp [8,48] for gemm36x8TBPBias:
 //
-//	bp[p*36+j] = b[j*8+p] for j < 36, p < 8
+//	bp[p*48+j] = b[j*8+p] for j < 36, p < 8
 //
-// It needs len(bp) ≥ 288 and len(b) ≥ 288, bp not overlapping b.
+// It needs len(bp) ≥ 384 and len(b) ≥ 288, bp not overlapping b.
 func gemm36x8TBPBiasPackB(bp, b []float32) {
 	gemm36x8TBPBiasPackBGeneric(bp, b)
 }
@@ -39,7 +39,7 @@ func gemm36x8TBPBiasPackB(bp, b []float32) {
 //		for j := 0; j < 36; j++ {
 //			var s float32
 //			for p := 0; p < 12; p++ {
-//				s += a[i*12+p] * b[p*36+j]
+//				s += a[i*12+p] * b[p*48+j]
 //			}
 //			s += bias[j]
 //			c[i*36+j] = s
@@ -53,11 +53,11 @@ func gemm36x12TBPBias(m int, a, b, c []float32, bias []float32) {
 	gemm36x12TBPBiasGeneric(m, a, b, c, bias)
 }
 
-// gemm36x12TBPBiasPackB packs B [36,12] into bp [12,36] for gemm36x12TBPBias:
+// gemm36x12TBPBiasPackB packs B [36,12] into bp [12,48] for gemm36x12TBPBias:
 //
-//	bp[p*36+j] = b[j*12+p] for j < 36, p < 12
+//	bp[p*48+j] = b[j*12+p] for j < 36, p < 12
 //
-// It needs len(bp) ≥ 432 and len(b) ≥ 432, bp not overlapping b.
+// It needs len(bp) ≥ 576 and len(b) ≥ 432, bp not overlapping b.
 func gemm36x12TBPBiasPackB(bp, b []float32) {
 	gemm36x12TBPBiasPackBGeneric(bp, b)
 }

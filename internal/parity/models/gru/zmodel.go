@@ -83,9 +83,9 @@ func New(seed uint64) *Model {
 		arena:     make([]float32, 3185),
 		iarena:    make([]int32, 0),
 		u8arena:   make([]uint8, 0),
-		scratch:   make([]float32, 432),
+		scratch:   make([]float32, 576),
 		lr:        0.001,
-		packed:    make([]float32, 720),
+		packed:    make([]float32, 960),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -162,7 +162,7 @@ func (jb *job) scratch(lo int) []float32 {
 func (m *Model) SetThreads(n int) {
 	p := runtime.NewPool(n)
 	m.job.pool = p
-	if need := p.Threads() * 432; len(m.scratch) < need {
+	if need := p.Threads() * 576; len(m.scratch) < need {
 		m.scratch = make([]float32, need)
 	}
 }
@@ -190,8 +190,8 @@ func (m *Model) ParamBlock() []float32 {
 
 // packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
 func (m *Model) packInto(dst []float32) {
-	gemm36x8TBPBiasPackB(dst[:288], m.params[160:][:288])
-	gemm36x12TBPBiasPackB(dst[288:][:432], m.params[448:][:432])
+	gemm36x8TBPBiasPackB(dst[:384], m.params[160:][:288])
+	gemm36x12TBPBiasPackB(dst[384:][:576], m.params[448:][:432])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.

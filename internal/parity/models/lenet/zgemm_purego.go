@@ -10,7 +10,7 @@ package lenet
 //		for j := 0; j < 120; j++ {
 //			var s float32
 //			for p := 0; p < 400; p++ {
-//				s += a[i*400+p] * b[p*120+j]
+//				s += a[i*400+p] * b[p*128+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -27,11 +27,11 @@ func gemm120x400TBPBiasRelu(m int, a, b, c []float32, bias []float32) {
 	gemm120x400TBPBiasReluGeneric(m, a, b, c, bias)
 }
 
-// gemm120x400TBPBiasReluPackB packs B [120,400] into bp [400,120] for gemm120x400TBPBiasRelu:
+// gemm120x400TBPBiasReluPackB packs B [120,400] into bp [400,128] for gemm120x400TBPBiasRelu:
 //
-//	bp[p*120+j] = b[j*400+p] for j < 120, p < 400
+//	bp[p*128+j] = b[j*400+p] for j < 120, p < 400
 //
-// It needs len(bp) ≥ 48000 and len(b) ≥ 48000, bp not overlapping b.
+// It needs len(bp) ≥ 51200 and len(b) ≥ 48000, bp not overlapping b.
 func gemm120x400TBPBiasReluPackB(bp, b []float32) {
 	gemm120x400TBPBiasReluPackBGeneric(bp, b)
 }
@@ -42,7 +42,7 @@ func gemm120x400TBPBiasReluPackB(bp, b []float32) {
 //		for j := 0; j < 84; j++ {
 //			var s float32
 //			for p := 0; p < 120; p++ {
-//				s += a[i*120+p] * b[p*84+j]
+//				s += a[i*120+p] * b[p*96+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -59,11 +59,11 @@ func gemm84x120TBPBiasRelu(m int, a, b, c []float32, bias []float32) {
 	gemm84x120TBPBiasReluGeneric(m, a, b, c, bias)
 }
 
-// gemm84x120TBPBiasReluPackB packs B [84,120] into bp [120,84] for gemm84x120TBPBiasRelu:
+// gemm84x120TBPBiasReluPackB packs B [84,120] into bp [120,96] for gemm84x120TBPBiasRelu:
 //
-//	bp[p*84+j] = b[j*120+p] for j < 84, p < 120
+//	bp[p*96+j] = b[j*120+p] for j < 84, p < 120
 //
-// It needs len(bp) ≥ 10080 and len(b) ≥ 10080, bp not overlapping b.
+// It needs len(bp) ≥ 11520 and len(b) ≥ 10080, bp not overlapping b.
 func gemm84x120TBPBiasReluPackB(bp, b []float32) {
 	gemm84x120TBPBiasReluPackBGeneric(bp, b)
 }

@@ -66,7 +66,7 @@ func gemm140x150AVX2(m int, a []float64, b []float64, c []float64)
 //		for j := 0; j < 120; j++ {
 //			var s float64
 //			for p := 0; p < 400; p++ {
-//				s += a[i*400+p] * b[p*120+j]
+//				s += a[i*400+p] * b[p*128+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -99,7 +99,7 @@ func gemm120x400TBPBiasReluAVX2(m int, a []float64, b []float64, c []float64, bi
 //		for j := 0; j < 84; j++ {
 //			var s float64
 //			for p := 0; p < 120; p++ {
-//				s += a[i*120+p] * b[p*84+j]
+//				s += a[i*120+p] * b[p*96+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {

@@ -150,7 +150,7 @@ func gemm140x150Generic(m int, a, b, c []float64) {
 //		for j := 0; j < 120; j++ {
 //			var s float64
 //			for p := 0; p < 400; p++ {
-//				s += a[i*400+p] * b[p*120+j]
+//				s += a[i*400+p] * b[p*128+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -168,7 +168,7 @@ func gemm120x400TBPBiasReluGeneric(m int, a, b, c []float64, bias []float64) {
 			a0 := a[i*400 : i*400+400]
 			a1 := a[(i+1)*400 : (i+1)*400+400]
 			for p := 0; p < 400; p++ {
-				bq := b[p*120+j : p*120+j+4]
+				bq := b[p*128+j : p*128+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -232,7 +232,7 @@ func gemm120x400TBPBiasReluGeneric(m int, a, b, c []float64, bias []float64) {
 			var c00, c01, c02, c03 float64
 			a0 := a[i*400 : i*400+400]
 			for p := 0; p < 400; p++ {
-				bq := b[p*120+j : p*120+j+4]
+				bq := b[p*128+j : p*128+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -267,17 +267,17 @@ func gemm120x400TBPBiasReluGeneric(m int, a, b, c []float64, bias []float64) {
 	}
 }
 
-// gemm120x400TBPBiasReluPackB packs B [120,400] into bp [400,120] for gemm120x400TBPBiasRelu:
+// gemm120x400TBPBiasReluPackB packs B [120,400] into bp [400,128] for gemm120x400TBPBiasRelu:
 //
-//	bp[p*120+j] = b[j*400+p] for j < 120, p < 400
+//	bp[p*128+j] = b[j*400+p] for j < 120, p < 400
 //
-// It needs len(bp) ≥ 48000 and len(b) ≥ 48000, bp not overlapping b.
+// It needs len(bp) ≥ 51200 and len(b) ≥ 48000, bp not overlapping b.
 func gemm120x400TBPBiasReluPackB(bp, b []float64) {
-	bp = bp[:48000]
+	bp = bp[:51200]
 	for j := 0; j < 120; j++ {
 		br := b[j*400 : j*400+400]
 		for p, v := range br {
-			bp[p*120+j] = v
+			bp[p*128+j] = v
 		}
 	}
 }
@@ -288,7 +288,7 @@ func gemm120x400TBPBiasReluPackB(bp, b []float64) {
 //		for j := 0; j < 84; j++ {
 //			var s float64
 //			for p := 0; p < 120; p++ {
-//				s += a[i*120+p] * b[p*84+j]
+//				s += a[i*120+p] * b[p*96+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -306,7 +306,7 @@ func gemm84x120TBPBiasReluGeneric(m int, a, b, c []float64, bias []float64) {
 			a0 := a[i*120 : i*120+120]
 			a1 := a[(i+1)*120 : (i+1)*120+120]
 			for p := 0; p < 120; p++ {
-				bq := b[p*84+j : p*84+j+4]
+				bq := b[p*96+j : p*96+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -370,7 +370,7 @@ func gemm84x120TBPBiasReluGeneric(m int, a, b, c []float64, bias []float64) {
 			var c00, c01, c02, c03 float64
 			a0 := a[i*120 : i*120+120]
 			for p := 0; p < 120; p++ {
-				bq := b[p*84+j : p*84+j+4]
+				bq := b[p*96+j : p*96+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -405,17 +405,17 @@ func gemm84x120TBPBiasReluGeneric(m int, a, b, c []float64, bias []float64) {
 	}
 }
 
-// gemm84x120TBPBiasReluPackB packs B [84,120] into bp [120,84] for gemm84x120TBPBiasRelu:
+// gemm84x120TBPBiasReluPackB packs B [84,120] into bp [120,96] for gemm84x120TBPBiasRelu:
 //
-//	bp[p*84+j] = b[j*120+p] for j < 84, p < 120
+//	bp[p*96+j] = b[j*120+p] for j < 84, p < 120
 //
-// It needs len(bp) ≥ 10080 and len(b) ≥ 10080, bp not overlapping b.
+// It needs len(bp) ≥ 11520 and len(b) ≥ 10080, bp not overlapping b.
 func gemm84x120TBPBiasReluPackB(bp, b []float64) {
-	bp = bp[:10080]
+	bp = bp[:11520]
 	for j := 0; j < 84; j++ {
 		br := b[j*120 : j*120+120]
 		for p, v := range br {
-			bp[p*84+j] = v
+			bp[p*96+j] = v
 		}
 	}
 }

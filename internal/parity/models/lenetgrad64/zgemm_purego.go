@@ -46,7 +46,7 @@ func gemm140x150(m int, a, b, c []float64) {
 //		for j := 0; j < 120; j++ {
 //			var s float64
 //			for p := 0; p < 400; p++ {
-//				s += a[i*400+p] * b[p*120+j]
+//				s += a[i*400+p] * b[p*128+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -69,7 +69,7 @@ func gemm120x400TBPBiasRelu(m int, a, b, c []float64, bias []float64) {
 //		for j := 0; j < 84; j++ {
 //			var s float64
 //			for p := 0; p < 120; p++ {
-//				s += a[i*120+p] * b[p*84+j]
+//				s += a[i*120+p] * b[p*96+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {

@@ -81,9 +81,9 @@ func New(seed uint64) *Model {
 		arena:     make([]float64, 23521),
 		iarena:    make([]int32, 0),
 		u8arena:   make([]uint8, 6336),
-		scratch:   make([]float64, 48000),
+		scratch:   make([]float64, 51200),
 		lr:        0.001,
-		packed:    make([]float64, 58920),
+		packed:    make([]float64, 63560),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -166,7 +166,7 @@ func (jb *job) scratch(lo int) []float64 {
 func (m *Model) SetThreads(n int) {
 	p := runtime.NewPool(n)
 	m.job.pool = p
-	if need := p.Threads() * 48000; len(m.scratch) < need {
+	if need := p.Threads() * 51200; len(m.scratch) < need {
 		m.scratch = make([]float64, need)
 	}
 }
@@ -194,9 +194,9 @@ func (m *Model) ParamBlock() []float64 {
 
 // packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
 func (m *Model) packInto(dst []float64) {
-	gemm120x400TBPBiasReluPackB(dst[:48000], m.params[2572:][:48000])
-	gemm84x120TBPBiasReluPackB(dst[48000:][:10080], m.params[50692:][:10080])
-	gemm10x84TBPBiasPackB(dst[58080:][:840], m.params[60856:][:840])
+	gemm120x400TBPBiasReluPackB(dst[:51200], m.params[2572:][:48000])
+	gemm84x120TBPBiasReluPackB(dst[51200:][:11520], m.params[50692:][:10080])
+	gemm10x84TBPBiasPackB(dst[62720:][:840], m.params[60856:][:840])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.

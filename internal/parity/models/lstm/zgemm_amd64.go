@@ -10,7 +10,7 @@ package lstm
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 8; p++ {
-//				s += a[i*8+p] * b[p*200+j]
+//				s += a[i*8+p] * b[p*208+j]
 //			}
 //			s += bias[j]
 //			c[i*200+j] = s
@@ -34,11 +34,11 @@ func gemm200x8TBPBiasAVX512(m int, a []float32, b []float32, c []float32, bias [
 //go:noescape
 func gemm200x8TBPBiasAVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
-// gemm200x8TBPBiasPackB packs B [200,8] into bp [8,200] for gemm200x8TBPBias:
+// gemm200x8TBPBiasPackB packs B [200,8] into bp [8,208] for gemm200x8TBPBias:
 //
-//	bp[p*200+j] = b[j*8+p] for j < 200, p < 8
+//	bp[p*208+j] = b[j*8+p] for j < 200, p < 8
 //
-// It needs len(bp) ≥ 1600 and len(b) ≥ 1600, bp not overlapping b.
+// It needs len(bp) ≥ 1664 and len(b) ≥ 1600, bp not overlapping b.
 //
 //go:noescape
 func gemm200x8TBPBiasPackB(bp []float32, b []float32)
@@ -59,7 +59,7 @@ func gemm200x8TBPBiasPackBAVX2(bp []float32, b []float32)
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 50; p++ {
-//				s += a[i*50+p] * b[p*200+j]
+//				s += a[i*50+p] * b[p*208+j]
 //			}
 //			c[i*200+j] = s
 //		}
@@ -82,11 +82,11 @@ func gemm200x50TBPAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm200x50TBPAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm200x50TBPPackB packs B [200,50] into bp [50,200] for gemm200x50TBP:
+// gemm200x50TBPPackB packs B [200,50] into bp [50,208] for gemm200x50TBP:
 //
-//	bp[p*200+j] = b[j*50+p] for j < 200, p < 50
+//	bp[p*208+j] = b[j*50+p] for j < 200, p < 50
 //
-// It needs len(bp) ≥ 10000 and len(b) ≥ 10000, bp not overlapping b.
+// It needs len(bp) ≥ 10400 and len(b) ≥ 10000, bp not overlapping b.
 //
 //go:noescape
 func gemm200x50TBPPackB(bp []float32, b []float32)
@@ -107,7 +107,7 @@ func gemm200x50TBPPackBAVX2(bp []float32, b []float32)
 //		for j := 0; j < 200; j++ {
 //			var s float32
 //			for p := 0; p < 50; p++ {
-//				s += a[i*50+p] * b[p*200+j]
+//				s += a[i*50+p] * b[p*208+j]
 //			}
 //			s += bias[j]
 //			c[i*200+j] = s
@@ -131,11 +131,11 @@ func gemm200x50TBPBiasAVX512(m int, a []float32, b []float32, c []float32, bias 
 //go:noescape
 func gemm200x50TBPBiasAVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
-// gemm200x50TBPBiasPackB packs B [200,50] into bp [50,200] for gemm200x50TBPBias:
+// gemm200x50TBPBiasPackB packs B [200,50] into bp [50,208] for gemm200x50TBPBias:
 //
-//	bp[p*200+j] = b[j*50+p] for j < 200, p < 50
+//	bp[p*208+j] = b[j*50+p] for j < 200, p < 50
 //
-// It needs len(bp) ≥ 10000 and len(b) ≥ 10000, bp not overlapping b.
+// It needs len(bp) ≥ 10400 and len(b) ≥ 10000, bp not overlapping b.
 //
 //go:noescape
 func gemm200x50TBPBiasPackB(bp []float32, b []float32)

@@ -83,7 +83,7 @@ func New(seed uint64) *Model {
 		u8arena:   make([]uint8, 0),
 		scratch:   make([]float64, 100),
 		lr:        0.001,
-		packed:    make([]float64, 200),
+		packed:    make([]float64, 212),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -186,7 +186,7 @@ func (m *Model) ParamBlock() []float64 {
 // packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
 func (m *Model) packInto(dst []float64) {
 	gemm10x10TBPBiasReluPackB(dst[:100], m.params[:100])
-	gemm10x10TBPBiasReluPackB(dst[100:][:100], m.params[110:][:100])
+	gemm10x10TBPBiasReluPackB(dst[112:][:100], m.params[110:][:100])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.

@@ -79,7 +79,7 @@ func (m *Model) runInfer(n int, x []float32, out []float32) error {
 		m.repack()
 	}
 	inferMatmul3(&m.job, n, m.arena[:n*10], m.packed[:100], x, m.params[:100], m.params[100:][:10])
-	inferMatmul3(&m.job, n, m.arena[80:][:n*10], m.packed[100:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
+	inferMatmul3(&m.job, n, m.arena[80:][:n*10], m.packed[112:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
 	inferMatmul9(n, out, m.arena[80:][:n*10], m.params[220:][:10], m.params[230:][:1])
 	return nil
 }
@@ -90,7 +90,7 @@ func (m *Model) runEval(n int, x []float32, y []float32) error {
 		m.repack()
 	}
 	inferMatmul3(&m.job, n, m.arena[:n*10], m.packed[:100], x, m.params[:100], m.params[100:][:10])
-	inferMatmul3(&m.job, n, m.arena[80:][:n*10], m.packed[100:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
+	inferMatmul3(&m.job, n, m.arena[80:][:n*10], m.packed[112:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
 	evalMatmul9(n, m.arena[:n], m.arena[80:][:n*10], m.params[220:][:10])
 	evalFused11(n, m.arena[16:][:n], m.arena[:n], m.params[230:][:1])
 	evalFused12(n, m.arena[32:][:n], m.arena[:n], m.params[230:][:1], y)
@@ -104,7 +104,7 @@ func (m *Model) runTrain(n int, x []float32, y []float32) error {
 		m.repack()
 	}
 	inferMatmul3(&m.job, n, m.arena[:n*10], m.packed[:100], x, m.params[:100], m.params[100:][:10])
-	inferMatmul3(&m.job, n, m.arena[80:][:n*10], m.packed[100:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
+	inferMatmul3(&m.job, n, m.arena[80:][:n*10], m.packed[112:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
 	evalMatmul9(n, m.arena[160:][:n], m.arena[80:][:n*10], m.params[220:][:10])
 	evalFused12(n, m.arena[176:][:n], m.arena[160:][:n], m.params[230:][:1], y)
 	evalMean13(n, m.arena[256:][:1], m.arena[176:][:n])

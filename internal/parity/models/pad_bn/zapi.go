@@ -150,7 +150,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	inferConv2d4(&m.job, n, m.arena[400:][:n*324], m.scratch, x, m.params[:72], m.params[72:][:4])
 	trainMaxpool2d6(n, m.arena[:n*100], m.u8arena[:n*100], m.arena[400:][:n*324])
 	inferAvgpool2d6(n, m.arena[400:][:n*36], m.arena[:n*100])
-	trainMatmul12(&m.job, n, m.arena[544:][:n*12], m.packed[468:][:432], m.arena[400:][:n*36], m.params[76:][:432], m.params[508:][:12])
+	trainMatmul12(&m.job, n, m.arena[544:][:n*12], m.packed[480:][:432], m.arena[400:][:n*36], m.params[76:][:432], m.params[508:][:12])
 	trainMean17(n, m.arena[784:][:12], m.arena[544:][:n*12])
 	trainFused18(n, m.arena[592:][:n*12], m.arena[544:][:n*12], m.arena[784:][:12])
 	trainMean17(n, m.arena[640:][:12], m.arena[592:][:n*12])

@@ -356,7 +356,7 @@ func gemm36x1TAAccR12AVX2(m int, a []float32, b []float32, c []float32)
 //		for j := 0; j < 18; j++ {
 //			var s float32
 //			for p := 0; p < 81; p++ {
-//				s += a[i*81+p] * b[p*18+j]
+//				s += a[i*81+p] * b[p*32+j]
 //			}
 //			s += c[i*18+j]
 //			c[i*18+j] = s
@@ -380,11 +380,11 @@ func gemm18x81TBPAccAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm18x81TBPAccAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm18x81TBPAccPackB packs B [18,81] into bp [81,18] for gemm18x81TBPAcc:
+// gemm18x81TBPAccPackB packs B [18,81] into bp [81,32] for gemm18x81TBPAcc:
 //
-//	bp[p*18+j] = b[j*81+p] for j < 18, p < 81
+//	bp[p*32+j] = b[j*81+p] for j < 18, p < 81
 //
-// It needs len(bp) ≥ 1458 and len(b) ≥ 1458, bp not overlapping b.
+// It needs len(bp) ≥ 2592 and len(b) ≥ 1458, bp not overlapping b.
 //
 //go:noescape
 func gemm18x81TBPAccPackB(bp []float32, b []float32)

@@ -810,7 +810,7 @@ func gemm36x1TAAccR12Generic(m int, a, b, c []float32) {
 //		for j := 0; j < 18; j++ {
 //			var s float32
 //			for p := 0; p < 81; p++ {
-//				s += a[i*81+p] * b[p*18+j]
+//				s += a[i*81+p] * b[p*32+j]
 //			}
 //			s += c[i*18+j]
 //			c[i*18+j] = s
@@ -825,7 +825,7 @@ func gemm18x81TBPAccGeneric(m int, a, b, c []float32) {
 			a0 := a[i*81 : i*81+81]
 			a1 := a[(i+1)*81 : (i+1)*81+81]
 			for p := 0; p < 81; p++ {
-				bq := b[p*18+j : p*18+j+4]
+				bq := b[p*32+j : p*32+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -863,7 +863,7 @@ func gemm18x81TBPAccGeneric(m int, a, b, c []float32) {
 			a0 := a[i*81 : i*81+81]
 			a1 := a[(i+1)*81 : (i+1)*81+81]
 			for p := 0; p < 81; p++ {
-				bq := b[p*18+j : p*18+j+1]
+				bq := b[p*32+j : p*32+j+1]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -882,7 +882,7 @@ func gemm18x81TBPAccGeneric(m int, a, b, c []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*81 : i*81+81]
 			for p := 0; p < 81; p++ {
-				bq := b[p*18+j : p*18+j+4]
+				bq := b[p*32+j : p*32+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -906,7 +906,7 @@ func gemm18x81TBPAccGeneric(m int, a, b, c []float32) {
 			var c00 float32
 			a0 := a[i*81 : i*81+81]
 			for p := 0; p < 81; p++ {
-				bq := b[p*18+j : p*18+j+1]
+				bq := b[p*32+j : p*32+j+1]
 				x0 := a0[p]
 				y0 := bq[0]
 				c00 += x0 * y0
@@ -919,11 +919,11 @@ func gemm18x81TBPAccGeneric(m int, a, b, c []float32) {
 
 // gemm18x81TBPAccPackBGeneric is gemm18x81TBPAccPackB in Go.
 func gemm18x81TBPAccPackBGeneric(bp, b []float32) {
-	bp = bp[:1458]
+	bp = bp[:2592]
 	for j := 0; j < 18; j++ {
 		br := b[j*81 : j*81+81]
 		for p, v := range br {
-			bp[p*18+j] = v
+			bp[p*32+j] = v
 		}
 	}
 }

@@ -226,7 +226,7 @@ func gemm36x1TAAccR12(m int, a, b, c []float32) {
 //		for j := 0; j < 18; j++ {
 //			var s float32
 //			for p := 0; p < 81; p++ {
-//				s += a[i*81+p] * b[p*18+j]
+//				s += a[i*81+p] * b[p*32+j]
 //			}
 //			s += c[i*18+j]
 //			c[i*18+j] = s
@@ -240,11 +240,11 @@ func gemm18x81TBPAcc(m int, a, b, c []float32) {
 	gemm18x81TBPAccGeneric(m, a, b, c)
 }
 
-// gemm18x81TBPAccPackB packs B [18,81] into bp [81,18] for gemm18x81TBPAcc:
+// gemm18x81TBPAccPackB packs B [18,81] into bp [81,32] for gemm18x81TBPAcc:
 //
-//	bp[p*18+j] = b[j*81+p] for j < 18, p < 81
+//	bp[p*32+j] = b[j*81+p] for j < 18, p < 81
 //
-// It needs len(bp) ≥ 1458 and len(b) ≥ 1458, bp not overlapping b.
+// It needs len(bp) ≥ 2592 and len(b) ≥ 1458, bp not overlapping b.
 func gemm18x81TBPAccPackB(bp, b []float32) {
 	gemm18x81TBPAccPackBGeneric(bp, b)
 }

@@ -84,10 +84,10 @@ func New(seed uint64) *Model {
 		arena:     make([]float32, 1729),
 		iarena:    make([]int32, 0),
 		u8arena:   make([]uint8, 400),
-		scratch:   make([]float32, 7290),
+		scratch:   make([]float32, 11826),
 		lr:        0.05,
 		keep:      make([][]float32, 1),
-		packed:    make([]float32, 900),
+		packed:    make([]float32, 912),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -169,7 +169,7 @@ func (jb *job) scratch(lo int) []float32 {
 func (m *Model) SetThreads(n int) {
 	p := runtime.NewPool(n)
 	m.job.pool = p
-	if need := p.Threads() * 7290; len(m.scratch) < need {
+	if need := p.Threads() * 11826; len(m.scratch) < need {
 		m.scratch = make([]float32, need)
 	}
 }
@@ -199,7 +199,7 @@ func (m *Model) ParamBlock() []float32 {
 func (m *Model) packInto(dst []float32) {
 	gemm12x36TBPPackB(dst[:432], m.params[76:][:432])
 	gemm3x12TBPBiasPackB(dst[432:][:36], m.params[544:][:36])
-	gemm12x36TBPBiasPackB(dst[468:][:432], m.params[76:][:432])
+	gemm12x36TBPBiasPackB(dst[480:][:432], m.params[76:][:432])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.

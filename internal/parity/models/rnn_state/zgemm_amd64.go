@@ -107,7 +107,7 @@ func gemm12x20TBPBiasPackBAVX2(bp []float32, b []float32)
 //		for j := 0; j < 24; j++ {
 //			var s float32
 //			for p := 0; p < 4; p++ {
-//				s += a[i*4+p] * b[p*24+j]
+//				s += a[i*4+p] * b[p*32+j]
 //			}
 //			s += bias[j]
 //			c[i*24+j] = s
@@ -131,11 +131,11 @@ func gemm24x4TBPBiasAVX512(m int, a []float32, b []float32, c []float32, bias []
 //go:noescape
 func gemm24x4TBPBiasAVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
-// gemm24x4TBPBiasPackB packs B [24,4] into bp [4,24] for gemm24x4TBPBias:
+// gemm24x4TBPBiasPackB packs B [24,4] into bp [4,32] for gemm24x4TBPBias:
 //
-//	bp[p*24+j] = b[j*4+p] for j < 24, p < 4
+//	bp[p*32+j] = b[j*4+p] for j < 24, p < 4
 //
-// It needs len(bp) ≥ 96 and len(b) ≥ 96, bp not overlapping b.
+// It needs len(bp) ≥ 128 and len(b) ≥ 96, bp not overlapping b.
 //
 //go:noescape
 func gemm24x4TBPBiasPackB(bp []float32, b []float32)
@@ -156,7 +156,7 @@ func gemm24x4TBPBiasPackBAVX2(bp []float32, b []float32)
 //		for j := 0; j < 24; j++ {
 //			var s float32
 //			for p := 0; p < 6; p++ {
-//				s += a[i*6+p] * b[p*24+j]
+//				s += a[i*6+p] * b[p*32+j]
 //			}
 //			c[i*24+j] = s
 //		}
@@ -179,11 +179,11 @@ func gemm24x6TBPAVX512(m int, a []float32, b []float32, c []float32)
 //go:noescape
 func gemm24x6TBPAVX2(m int, a []float32, b []float32, c []float32)
 
-// gemm24x6TBPPackB packs B [24,6] into bp [6,24] for gemm24x6TBP:
+// gemm24x6TBPPackB packs B [24,6] into bp [6,32] for gemm24x6TBP:
 //
-//	bp[p*24+j] = b[j*6+p] for j < 24, p < 6
+//	bp[p*32+j] = b[j*6+p] for j < 24, p < 6
 //
-// It needs len(bp) ≥ 144 and len(b) ≥ 144, bp not overlapping b.
+// It needs len(bp) ≥ 192 and len(b) ≥ 144, bp not overlapping b.
 //
 //go:noescape
 func gemm24x6TBPPackB(bp []float32, b []float32)
@@ -204,7 +204,7 @@ func gemm24x6TBPPackBAVX2(bp []float32, b []float32)
 //		for j := 0; j < 24; j++ {
 //			var s float32
 //			for p := 0; p < 6; p++ {
-//				s += a[i*6+p] * b[p*24+j]
+//				s += a[i*6+p] * b[p*32+j]
 //			}
 //			s += bias[j]
 //			c[i*24+j] = s
@@ -228,11 +228,11 @@ func gemm24x6TBPBiasAVX512(m int, a []float32, b []float32, c []float32, bias []
 //go:noescape
 func gemm24x6TBPBiasAVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 
-// gemm24x6TBPBiasPackB packs B [24,6] into bp [6,24] for gemm24x6TBPBias:
+// gemm24x6TBPBiasPackB packs B [24,6] into bp [6,32] for gemm24x6TBPBias:
 //
-//	bp[p*24+j] = b[j*6+p] for j < 24, p < 6
+//	bp[p*32+j] = b[j*6+p] for j < 24, p < 6
 //
-// It needs len(bp) ≥ 144 and len(b) ≥ 144, bp not overlapping b.
+// It needs len(bp) ≥ 192 and len(b) ≥ 144, bp not overlapping b.
 //
 //go:noescape
 func gemm24x6TBPBiasPackB(bp []float32, b []float32)

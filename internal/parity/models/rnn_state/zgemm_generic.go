@@ -185,7 +185,7 @@ func gemm12x20TBPBiasPackBGeneric(bp, b []float32) {
 //		for j := 0; j < 24; j++ {
 //			var s float32
 //			for p := 0; p < 4; p++ {
-//				s += a[i*4+p] * b[p*24+j]
+//				s += a[i*4+p] * b[p*32+j]
 //			}
 //			s += bias[j]
 //			c[i*24+j] = s
@@ -200,7 +200,7 @@ func gemm24x4TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 			a0 := a[i*4 : i*4+4]
 			a1 := a[(i+1)*4 : (i+1)*4+4]
 			for p := 0; p < 4; p++ {
-				bq := b[p*24+j : p*24+j+4]
+				bq := b[p*32+j : p*32+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -240,7 +240,7 @@ func gemm24x4TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*4 : i*4+4]
 			for p := 0; p < 4; p++ {
-				bq := b[p*24+j : p*24+j+4]
+				bq := b[p*32+j : p*32+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -265,11 +265,11 @@ func gemm24x4TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 
 // gemm24x4TBPBiasPackBGeneric is gemm24x4TBPBiasPackB in Go.
 func gemm24x4TBPBiasPackBGeneric(bp, b []float32) {
-	bp = bp[:96]
+	bp = bp[:128]
 	for j := 0; j < 24; j++ {
 		br := b[j*4 : j*4+4]
 		for p, v := range br {
-			bp[p*24+j] = v
+			bp[p*32+j] = v
 		}
 	}
 }
@@ -280,7 +280,7 @@ func gemm24x4TBPBiasPackBGeneric(bp, b []float32) {
 //		for j := 0; j < 24; j++ {
 //			var s float32
 //			for p := 0; p < 6; p++ {
-//				s += a[i*6+p] * b[p*24+j]
+//				s += a[i*6+p] * b[p*32+j]
 //			}
 //			c[i*24+j] = s
 //		}
@@ -294,7 +294,7 @@ func gemm24x6TBPGeneric(m int, a, b, c []float32) {
 			a0 := a[i*6 : i*6+6]
 			a1 := a[(i+1)*6 : (i+1)*6+6]
 			for p := 0; p < 6; p++ {
-				bq := b[p*24+j : p*24+j+4]
+				bq := b[p*32+j : p*32+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -326,7 +326,7 @@ func gemm24x6TBPGeneric(m int, a, b, c []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*6 : i*6+6]
 			for p := 0; p < 6; p++ {
-				bq := b[p*24+j : p*24+j+4]
+				bq := b[p*32+j : p*32+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -347,11 +347,11 @@ func gemm24x6TBPGeneric(m int, a, b, c []float32) {
 
 // gemm24x6TBPPackBGeneric is gemm24x6TBPPackB in Go.
 func gemm24x6TBPPackBGeneric(bp, b []float32) {
-	bp = bp[:144]
+	bp = bp[:192]
 	for j := 0; j < 24; j++ {
 		br := b[j*6 : j*6+6]
 		for p, v := range br {
-			bp[p*24+j] = v
+			bp[p*32+j] = v
 		}
 	}
 }
@@ -362,7 +362,7 @@ func gemm24x6TBPPackBGeneric(bp, b []float32) {
 //		for j := 0; j < 24; j++ {
 //			var s float32
 //			for p := 0; p < 6; p++ {
-//				s += a[i*6+p] * b[p*24+j]
+//				s += a[i*6+p] * b[p*32+j]
 //			}
 //			s += bias[j]
 //			c[i*24+j] = s
@@ -377,7 +377,7 @@ func gemm24x6TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 			a0 := a[i*6 : i*6+6]
 			a1 := a[(i+1)*6 : (i+1)*6+6]
 			for p := 0; p < 6; p++ {
-				bq := b[p*24+j : p*24+j+4]
+				bq := b[p*32+j : p*32+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -417,7 +417,7 @@ func gemm24x6TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*6 : i*6+6]
 			for p := 0; p < 6; p++ {
-				bq := b[p*24+j : p*24+j+4]
+				bq := b[p*32+j : p*32+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -442,11 +442,11 @@ func gemm24x6TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 
 // gemm24x6TBPBiasPackBGeneric is gemm24x6TBPBiasPackB in Go.
 func gemm24x6TBPBiasPackBGeneric(bp, b []float32) {
-	bp = bp[:144]
+	bp = bp[:192]
 	for j := 0; j < 24; j++ {
 		br := b[j*6 : j*6+6]
 		for p, v := range br {
-			bp[p*24+j] = v
+			bp[p*32+j] = v
 		}
 	}
 }

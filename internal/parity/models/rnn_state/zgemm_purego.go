@@ -67,7 +67,7 @@ func gemm12x20TBPBiasPackB(bp, b []float32) {
 //		for j := 0; j < 24; j++ {
 //			var s float32
 //			for p := 0; p < 4; p++ {
-//				s += a[i*4+p] * b[p*24+j]
+//				s += a[i*4+p] * b[p*32+j]
 //			}
 //			s += bias[j]
 //			c[i*24+j] = s
@@ -81,11 +81,11 @@ func gemm24x4TBPBias(m int, a, b, c []float32, bias []float32) {
 	gemm24x4TBPBiasGeneric(m, a, b, c, bias)
 }
 
-// gemm24x4TBPBiasPackB packs B [24,4] into bp [4,24] for gemm24x4TBPBias:
+// gemm24x4TBPBiasPackB packs B [24,4] into bp [4,32] for gemm24x4TBPBias:
 //
-//	bp[p*24+j] = b[j*4+p] for j < 24, p < 4
+//	bp[p*32+j] = b[j*4+p] for j < 24, p < 4
 //
-// It needs len(bp) ≥ 96 and len(b) ≥ 96, bp not overlapping b.
+// It needs len(bp) ≥ 128 and len(b) ≥ 96, bp not overlapping b.
 func gemm24x4TBPBiasPackB(bp, b []float32) {
 	gemm24x4TBPBiasPackBGeneric(bp, b)
 }
@@ -96,7 +96,7 @@ func gemm24x4TBPBiasPackB(bp, b []float32) {
 //		for j := 0; j < 24; j++ {
 //			var s float32
 //			for p := 0; p < 6; p++ {
-//				s += a[i*6+p] * b[p*24+j]
+//				s += a[i*6+p] * b[p*32+j]
 //			}
 //			c[i*24+j] = s
 //		}
@@ -109,11 +109,11 @@ func gemm24x6TBP(m int, a, b, c []float32) {
 	gemm24x6TBPGeneric(m, a, b, c)
 }
 
-// gemm24x6TBPPackB packs B [24,6] into bp [6,24] for gemm24x6TBP:
+// gemm24x6TBPPackB packs B [24,6] into bp [6,32] for gemm24x6TBP:
 //
-//	bp[p*24+j] = b[j*6+p] for j < 24, p < 6
+//	bp[p*32+j] = b[j*6+p] for j < 24, p < 6
 //
-// It needs len(bp) ≥ 144 and len(b) ≥ 144, bp not overlapping b.
+// It needs len(bp) ≥ 192 and len(b) ≥ 144, bp not overlapping b.
 func gemm24x6TBPPackB(bp, b []float32) {
 	gemm24x6TBPPackBGeneric(bp, b)
 }
@@ -124,7 +124,7 @@ func gemm24x6TBPPackB(bp, b []float32) {
 //		for j := 0; j < 24; j++ {
 //			var s float32
 //			for p := 0; p < 6; p++ {
-//				s += a[i*6+p] * b[p*24+j]
+//				s += a[i*6+p] * b[p*32+j]
 //			}
 //			s += bias[j]
 //			c[i*24+j] = s
@@ -138,11 +138,11 @@ func gemm24x6TBPBias(m int, a, b, c []float32, bias []float32) {
 	gemm24x6TBPBiasGeneric(m, a, b, c, bias)
 }
 
-// gemm24x6TBPBiasPackB packs B [24,6] into bp [6,24] for gemm24x6TBPBias:
+// gemm24x6TBPBiasPackB packs B [24,6] into bp [6,32] for gemm24x6TBPBias:
 //
-//	bp[p*24+j] = b[j*6+p] for j < 24, p < 6
+//	bp[p*32+j] = b[j*6+p] for j < 24, p < 6
 //
-// It needs len(bp) ≥ 144 and len(b) ≥ 144, bp not overlapping b.
+// It needs len(bp) ≥ 192 and len(b) ≥ 144, bp not overlapping b.
 func gemm24x6TBPBiasPackB(bp, b []float32) {
 	gemm24x6TBPBiasPackBGeneric(bp, b)
 }

@@ -85,7 +85,7 @@ func New(seed uint64) *Model {
 		u8arena:   make([]uint8, 0),
 		scratch:   make([]float32, 240),
 		lr:        0.01,
-		packed:    make([]float32, 1273),
+		packed:    make([]float32, 1467),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -218,13 +218,13 @@ func (m *Model) ParamBlock() []float32 {
 func (m *Model) packInto(dst []float32) {
 	gemm12x20TBPPackB(dst[:240], m.params[:240])
 	gemm12x20TBPBiasPackB(dst[240:][:240], m.params[252:][:240])
-	gemm24x4TBPBiasPackB(dst[480:][:96], m.params[504:][:96])
-	gemm24x6TBPPackB(dst[576:][:144], m.params[600:][:144])
-	gemm24x6TBPBiasPackB(dst[720:][:144], m.params[792:][:144])
-	gemm24x6TBPPackB(dst[864:][:144], m.params[936:][:144])
-	gemm5x20TBPPackB(dst[1008:][:100], m.params[1128:][:100])
-	gemm15x6TBPBiasPackB(dst[1108:][:90], m.params[1233:][:90])
-	gemm15x5TBPBiasPackB(dst[1198:][:75], m.params[1323:][:75])
+	gemm24x4TBPBiasPackB(dst[480:][:128], m.params[504:][:96])
+	gemm24x6TBPPackB(dst[608:][:192], m.params[600:][:144])
+	gemm24x6TBPBiasPackB(dst[800:][:192], m.params[792:][:144])
+	gemm24x6TBPPackB(dst[992:][:192], m.params[936:][:144])
+	gemm5x20TBPPackB(dst[1184:][:100], m.params[1128:][:100])
+	gemm15x6TBPBiasPackB(dst[1296:][:90], m.params[1233:][:90])
+	gemm15x5TBPBiasPackB(dst[1392:][:75], m.params[1323:][:75])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.

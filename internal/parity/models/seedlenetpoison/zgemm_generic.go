@@ -8,7 +8,7 @@ package seedlenetpoison
 //		for j := 0; j < 120; j++ {
 //			var s float32
 //			for p := 0; p < 400; p++ {
-//				s += a[i*400+p] * b[p*120+j]
+//				s += a[i*400+p] * b[p*128+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -26,7 +26,7 @@ func gemm120x400TBPBiasReluGeneric(m int, a, b, c []float32, bias []float32) {
 			a0 := a[i*400 : i*400+400]
 			a1 := a[(i+1)*400 : (i+1)*400+400]
 			for p := 0; p < 400; p++ {
-				bq := b[p*120+j : p*120+j+4]
+				bq := b[p*128+j : p*128+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -90,7 +90,7 @@ func gemm120x400TBPBiasReluGeneric(m int, a, b, c []float32, bias []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*400 : i*400+400]
 			for p := 0; p < 400; p++ {
-				bq := b[p*120+j : p*120+j+4]
+				bq := b[p*128+j : p*128+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -127,11 +127,11 @@ func gemm120x400TBPBiasReluGeneric(m int, a, b, c []float32, bias []float32) {
 
 // gemm120x400TBPBiasReluPackBGeneric is gemm120x400TBPBiasReluPackB in Go.
 func gemm120x400TBPBiasReluPackBGeneric(bp, b []float32) {
-	bp = bp[:48000]
+	bp = bp[:51200]
 	for j := 0; j < 120; j++ {
 		br := b[j*400 : j*400+400]
 		for p, v := range br {
-			bp[p*120+j] = v
+			bp[p*128+j] = v
 		}
 	}
 }
@@ -142,7 +142,7 @@ func gemm120x400TBPBiasReluPackBGeneric(bp, b []float32) {
 //		for j := 0; j < 84; j++ {
 //			var s float32
 //			for p := 0; p < 120; p++ {
-//				s += a[i*120+p] * b[p*84+j]
+//				s += a[i*120+p] * b[p*96+j]
 //			}
 //			s += bias[j]
 //			if s < 0 {
@@ -160,7 +160,7 @@ func gemm84x120TBPBiasReluGeneric(m int, a, b, c []float32, bias []float32) {
 			a0 := a[i*120 : i*120+120]
 			a1 := a[(i+1)*120 : (i+1)*120+120]
 			for p := 0; p < 120; p++ {
-				bq := b[p*84+j : p*84+j+4]
+				bq := b[p*96+j : p*96+j+4]
 				x0 := a0[p]
 				x1 := a1[p]
 				y0 := bq[0]
@@ -224,7 +224,7 @@ func gemm84x120TBPBiasReluGeneric(m int, a, b, c []float32, bias []float32) {
 			var c00, c01, c02, c03 float32
 			a0 := a[i*120 : i*120+120]
 			for p := 0; p < 120; p++ {
-				bq := b[p*84+j : p*84+j+4]
+				bq := b[p*96+j : p*96+j+4]
 				x0 := a0[p]
 				y0 := bq[0]
 				y1 := bq[1]
@@ -261,11 +261,11 @@ func gemm84x120TBPBiasReluGeneric(m int, a, b, c []float32, bias []float32) {
 
 // gemm84x120TBPBiasReluPackBGeneric is gemm84x120TBPBiasReluPackB in Go.
 func gemm84x120TBPBiasReluPackBGeneric(bp, b []float32) {
-	bp = bp[:10080]
+	bp = bp[:11520]
 	for j := 0; j < 84; j++ {
 		br := b[j*120 : j*120+120]
 		for p, v := range br {
-			bp[p*84+j] = v
+			bp[p*96+j] = v
 		}
 	}
 }

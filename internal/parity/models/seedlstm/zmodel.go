@@ -83,9 +83,9 @@ func New(seed uint64) *Model {
 		arena:     make([]float32, 693201),
 		iarena:    make([]int32, 0),
 		u8arena:   make([]uint8, 0),
-		scratch:   make([]float32, 10000),
+		scratch:   make([]float32, 10400),
 		lr:        0.001,
-		packed:    make([]float32, 31700),
+		packed:    make([]float32, 32978),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -168,7 +168,7 @@ func (jb *job) scratch(lo int) []float32 {
 func (m *Model) SetThreads(n int) {
 	p := runtime.NewPool(n)
 	m.job.pool = p
-	if need := p.Threads() * 10000; len(m.scratch) < need {
+	if need := p.Threads() * 10400; len(m.scratch) < need {
 		m.scratch = make([]float32, need)
 	}
 }
@@ -196,12 +196,12 @@ func (m *Model) ParamBlock() []float32 {
 
 // packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
 func (m *Model) packInto(dst []float32) {
-	gemm200x8TBPBiasPackB(dst[:1600], m.params[:1600])
-	gemm200x50TBPPackB(dst[1600:][:10000], m.params[1600:][:10000])
-	gemm200x50TBPBiasPackB(dst[11600:][:10000], m.params[12000:][:10000])
-	gemm200x50TBPPackB(dst[21600:][:10000], m.params[22000:][:10000])
-	gemm1x50TBPBiasPackB(dst[31600:][:50], m.params[32400:][:50])
-	gemm1x50TBPPackB(dst[31650:][:50], m.params[32400:][:50])
+	gemm200x8TBPBiasPackB(dst[:1664], m.params[:1600])
+	gemm200x50TBPPackB(dst[1664:][:10400], m.params[1600:][:10000])
+	gemm200x50TBPBiasPackB(dst[12064:][:10400], m.params[12000:][:10000])
+	gemm200x50TBPPackB(dst[22464:][:10400], m.params[22000:][:10000])
+	gemm1x50TBPBiasPackB(dst[32864:][:50], m.params[32400:][:50])
+	gemm1x50TBPPackB(dst[32928:][:50], m.params[32400:][:50])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.

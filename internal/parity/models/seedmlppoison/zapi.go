@@ -81,7 +81,7 @@ func (m *Model) runInfer(n int, x []float32, out []float32) error {
 	poison(m.arena[:n*10])
 	inferMatmul3(&m.job, n, m.arena[:n*10], m.packed[:100], x, m.params[:100], m.params[100:][:10])
 	poison(m.arena[320:][:n*10])
-	inferMatmul3(&m.job, n, m.arena[320:][:n*10], m.packed[100:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
+	inferMatmul3(&m.job, n, m.arena[320:][:n*10], m.packed[112:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
 	inferMatmul9(n, out, m.arena[320:][:n*10], m.params[220:][:10], m.params[230:][:1])
 	return nil
 }
@@ -94,7 +94,7 @@ func (m *Model) runEval(n int, x []float32, y []float32) error {
 	poison(m.arena[:n*10])
 	inferMatmul3(&m.job, n, m.arena[:n*10], m.packed[:100], x, m.params[:100], m.params[100:][:10])
 	poison(m.arena[320:][:n*10])
-	inferMatmul3(&m.job, n, m.arena[320:][:n*10], m.packed[100:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
+	inferMatmul3(&m.job, n, m.arena[320:][:n*10], m.packed[112:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
 	poison(m.arena[:n])
 	evalMatmul9(n, m.arena[:n], m.arena[320:][:n*10], m.params[220:][:10])
 	poison(m.arena[32:][:n])
@@ -114,7 +114,7 @@ func (m *Model) runTrain(n int, x []float32, y []float32) error {
 	poison(m.arena[:n*10])
 	inferMatmul3(&m.job, n, m.arena[:n*10], m.packed[:100], x, m.params[:100], m.params[100:][:10])
 	poison(m.arena[320:][:n*10])
-	inferMatmul3(&m.job, n, m.arena[320:][:n*10], m.packed[100:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
+	inferMatmul3(&m.job, n, m.arena[320:][:n*10], m.packed[112:][:100], m.arena[:n*10], m.params[110:][:100], m.params[210:][:10])
 	poison(m.arena[640:][:n])
 	evalMatmul9(n, m.arena[640:][:n], m.arena[320:][:n*10], m.params[220:][:10])
 	poison(m.arena[672:][:n])
