@@ -168,7 +168,7 @@ func (g *gemmAsm) nextK() {
 	}
 	swept := g.plan.sweptBytes(g.size)
 	c.ADDQ(operand.U32(kc*s.ldb()*g.size-swept), g.b) // b = &B(p+kc,0)
-	c.SUBQ(operand.U32(swept), g.cp)              // cp = &C(0,0)
+	c.SUBQ(operand.U32(swept), g.cp)                  // cp = &C(0,0)
 	if s.Bias {
 		c.SUBQ(operand.U32(swept), g.bias) // bias = &bias[0]
 	}

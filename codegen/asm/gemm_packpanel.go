@@ -67,7 +67,7 @@ func (g *gemmAsm) packPanel(v int, masked bool, steps int) {
 			row(q)
 		}
 		c.ADDQ(operand.U32(u*s.ldb()*g.size), src) // src = &B(p+u,col)
-		c.ADDQ(operand.U32(u*g.bstride), dst)  // dst = &buf[p+u]
+		c.ADDQ(operand.U32(u*g.bstride), dst)      // dst = &buf[p+u]
 		c.DECQ(kc)
 		c.JNZ(operand.LabelRef(loop)) // if --kc != 0: next u rows
 	}

@@ -120,7 +120,7 @@ func (g *gemmAsm) pairRowBlock(rows int) {
 func (g *gemmAsm) pairRowStep(p int, accs []reg.VecVirtual, rows int, first bool) {
 	c, s, ps := g.c, g.s, g.pairRows
 	c.VMOVUPS_Z(operand.Mem{Base: g.bp, Disp: p * s.ldb() * g.size}, ps.kN, ps.t) // t = B(p, 0:N)
-	c.VPERMPS(ps.t, ps.idxD, ps.bv)                                           // bv[2t+q] = B(p, t)
+	c.VPERMPS(ps.t, ps.idxD, ps.bv)                                               // bv[2t+q] = B(p, t)
 	for j, acc := range accs {
 		a := operand.Mem{Base: g.ap, Disp: 2 * j * g.size} // &A(i+2j, p)
 		if rows == 1 {

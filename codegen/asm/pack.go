@@ -93,7 +93,7 @@ func (p *packEmitter) tileRow(rows int) {
 	c.MOVQ(p.bp, p.dst) // dst = &Bᵀ(0, j0)
 	p.loop(s.K/T, func() {
 		p.tile(rows, T)
-		c.ADDQ(operand.U32(T*4), p.src)     // src = &B(j0, p0+T)
+		c.ADDQ(operand.U32(T*4), p.src)                  // src = &B(j0, p0+T)
 		c.ADDQ(operand.U32(T*s.PackedStride()*4), p.dst) // dst = &Bᵀ(p0+T, j0)
 	})
 	if cols := s.K % T; cols > 0 {
