@@ -30,24 +30,7 @@ func (g *gemmAsm) block(rows, v int, masked bool, kb kBlock) {
 		c.MOVQ(g.b, g.bp) // bp = &B(p,col)
 	}
 	first := g.blockInit(accs, bs, masked, kb)
-	// The remaining steps, p relative to ap and bp, which advance in the loop.
-	u, looped := g.plan.unroll, 0
-	if rest := kb.steps - first; u < rest {
-		kc := g.gp(&g.kc)
-		loop := g.label("k")
-		c.MOVQ(operand.U32(rest/u), kc) // kc = steps/u
-		c.Label(loop)
-		for p := first; p < first+u; p++ {
-			g.step(p, accs, bs, masked, false)
-		}
-		g.advanceK(u)
-		c.DECQ(kc)
-		c.JNZ(operand.LabelRef(loop)) // if --kc != 0: next u steps
-		looped = rest / u * u
-	}
-	for p := first; p < kb.steps-looped; p++ {
-		g.step(p, accs, bs, masked, false)
-	}
+	g.kLoop(first, kb.steps, func(p int) { g.step(p, accs, bs, masked, false) }, g.advanceK)
 	g.epilogue(accs, masked, kb)
 	rowBytes := s.K * g.size
 	if s.TransA {
@@ -55,6 +38,31 @@ func (g *gemmAsm) block(rows, v int, masked bool, kb kBlock) {
 	}
 	c.ADDQ(operand.U32(rows*rowBytes), g.arow)   // arow = &A(i+rows,p)
 	c.ADDQ(operand.U32(rows*s.N*g.size), g.crow) // crow = &C(i+rows,col)
+}
+
+// kLoop emits steps from..n-1 of a block, each as step(p) with p relative
+// to the step pointers: while more than the plan's unroll u remain, in a
+// counted loop of u steps per iteration, advance(u) moving the pointers
+// after each, then the rest unrolled. It returns the steps the loop ran.
+func (g *gemmAsm) kLoop(from, n int, step func(p int), advance func(u int)) int {
+	c, u, looped := g.c, g.plan.unroll, 0
+	if rest := n - from; u < rest {
+		kc := g.gp(&g.kc)
+		loop := g.label("k")
+		c.MOVQ(operand.U32(rest/u), kc) // kc = steps/u
+		c.Label(loop)
+		for p := from; p < from+u; p++ {
+			step(p)
+		}
+		advance(u)
+		c.DECQ(kc)
+		c.JNZ(operand.LabelRef(loop)) // if --kc != 0: next u steps
+		looped = rest / u * u
+	}
+	for p := from; p < n-looped; p++ {
+		step(p)
+	}
+	return looped
 }
 
 // blockInit sets the accumulators for the block's first step and returns

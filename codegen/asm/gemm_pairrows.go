@@ -73,23 +73,9 @@ func (g *gemmAsm) pairRowBlock(rows int) {
 	c.MOVQ(g.arow, g.ap) // ap = &A(i,p)
 	c.MOVQ(g.b, g.bp)    // bp = &B(p,0)
 	g.pairRowStep(0, accs, rows, true)
-	u, looped := g.plan.unroll, 0
-	if rest := s.K - 1; u < rest {
-		kc := g.gp(&g.kc)
-		loop := g.label("k")
-		c.MOVQ(operand.U32(rest/u), kc) // kc = steps/u
-		c.Label(loop)
-		for p := 1; p <= u; p++ {
-			g.pairRowStep(p, accs, rows, false)
-		}
+	g.kLoop(1, s.K, func(p int) { g.pairRowStep(p, accs, rows, false) }, func(u int) {
 		c.ADDQ(operand.U32(u*s.ldb()*g.size), g.bp) // bp = &B(p+u,0)
-		c.DECQ(kc)
-		c.JNZ(operand.LabelRef(loop)) // if --kc != 0: next u steps
-		looped = rest / u * u
-	}
-	for p := 1; p < s.K-looped; p++ {
-		g.pairRowStep(p, accs, rows, false)
-	}
+	})
 	// Finish in memory order; all loads of C before the stores, as in
 	// epilogue.
 	k := ps.k2N

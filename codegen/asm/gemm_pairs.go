@@ -97,25 +97,12 @@ func (g *gemmAsm) pairBlock(rows int, kb kBlock) {
 	c.MOVQ(g.arow, g.ap) // ap = &A(i,p)
 	c.MOVQ(g.b, g.bp)    // bp = &B(p,0)
 	g.pairStep(0, accs, true)
-	np, u, looped := s.K/2, g.plan.unroll, 0
-	if rest := np - 1; u < rest {
-		kc := g.gp(&g.kc)
-		loop := g.label("k")
-		c.MOVQ(operand.U32(rest/u), kc) // kc = pairs/u
-		c.Label(loop)
-		for q := 1; q <= u; q++ {
-			g.pairStep(q, accs, false)
-		}
+	np := s.K / 2
+	looped := g.kLoop(1, np, func(q int) { g.pairStep(q, accs, false) }, func(u int) {
 		c.ADDQ(operand.U32(2*u*g.size), g.ap)     // ap = &A(i,p+2u)
 		c.ADDQ(operand.U32(2*u*s.N*g.size), g.bp) // bp = &B(p+2u,0)
-		c.DECQ(kc)
-		c.JNZ(operand.LabelRef(loop)) // if --kc != 0: next u pairs
-		looped = rest / u * u
-	}
+	})
 	last := np - looped // pair index, relative to ap and bp, after the last pair
-	for q := 1; q < last; q++ {
-		g.pairStep(q, accs, false)
-	}
 	if s.K%2 == 1 {
 		g.e.load(operand.Mem{Base: g.bp, Disp: 2 * last * s.N * g.size}, ps.t, true) // t = B(K-1, 0:N)
 		c.VPERMPS_Z(ps.t, ps.idxS, ps.kEven, ps.bv)                                  // bv[2t] = t[t], 0 in odd lanes

@@ -140,23 +140,9 @@ func (g *gemmAsm) stripBlock(nv int, partial bool) {
 	c.MOVQ(g.arow, g.ap) // ap = &A(p,i)
 	c.MOVQ(g.b, g.bp)    // bp = &B(p,col)
 	g.stripStep(0, accs, partial, true)
-	u, looped := g.plan.unroll, 0
-	if rest := s.K - 1; u < rest {
-		kc := g.gp(&g.kc)
-		loop := g.label("sk")
-		c.MOVQ(operand.U32(rest/u), kc) // kc = steps/u
-		c.Label(loop)
-		for p := 1; p <= u; p++ {
-			g.stripStep(p, accs, partial, false)
-		}
+	g.kLoop(1, s.K, func(p int) { g.stripStep(p, accs, partial, false) }, func(u int) {
 		c.ADDQ(operand.U32(u*g.bstride), g.bp) // bp = &B(p+u,col)
-		c.DECQ(kc)
-		c.JNZ(operand.LabelRef(loop)) // if --kc != 0: next u steps
-		looped = rest / u * u
-	}
-	for p := 1; p < s.K-looped; p++ {
-		g.stripStep(p, accs, partial, false)
-	}
+	})
 	// Finish each column vector, then scatter them all.
 	mask := func(v int) {
 		bits := st.full

@@ -5904,7 +5904,7 @@ srows1:
 	ADDQ         SI, R8
 	MOVQ         $0x00000003, R10
 
-sk3:
+k3:
 	VBROADCASTSS 16(R9), Z3
 	VBROADCASTSS 20(R9), Z4
 	VBROADCASTSS 24(R9), Z5
@@ -6082,7 +6082,7 @@ sk3:
 	ADDQ         SI, R8
 	ADDQ         $0x00000050, R9
 	DECQ         R10
-	JNZ          sk3
+	JNZ          k3
 	KMOVW        DI, K1
 	VSCATTERDPS  Z7, K1, (BX)(Z0*4)
 	KMOVW        DI, K1
@@ -6170,7 +6170,7 @@ stail2:
 	ADDQ         SI, R8
 	MOVQ         $0x00000003, R10
 
-sk5:
+k5:
 	VBROADCASTSS 16(R9), Z3
 	VBROADCASTSS 20(R9), Z4
 	VBROADCASTSS 24(R9), Z5
@@ -6298,7 +6298,7 @@ sk5:
 	ADDQ         SI, R8
 	ADDQ         $0x00000050, R9
 	DECQ         R10
-	JNZ          sk5
+	JNZ          k5
 	KMOVW        DI, K1
 	VSCATTERDPS  Z7, K1, (BX)(Z0*4)
 	KMOVW        DI, K1
@@ -6358,7 +6358,7 @@ sskip4:
 	ADDQ         SI, R8
 	MOVQ         $0x00000003, R10
 
-sk7:
+k7:
 	VBROADCASTSS 16(R9), Z3
 	VBROADCASTSS 20(R9), Z4
 	VBROADCASTSS 24(R9), Z5
@@ -6436,7 +6436,7 @@ sk7:
 	ADDQ         SI, R8
 	ADDQ         $0x00000050, R9
 	DECQ         R10
-	JNZ          sk7
+	JNZ          k7
 	KMOVW        DI, K1
 	VSCATTERDPS  Z7, K1, (BX)(Z0*4)
 	KMOVW        DI, K1
@@ -6475,7 +6475,7 @@ sskip6:
 	ADDQ         SI, R8
 	MOVQ         $0x00000003, R10
 
-sk9:
+k9:
 	VBROADCASTSS 16(R9), Z3
 	VBROADCASTSS 20(R9), Z4
 	VBROADCASTSS 24(R9), Z5
@@ -6528,7 +6528,7 @@ sk9:
 	ADDQ         SI, R8
 	ADDQ         $0x00000050, R9
 	DECQ         R10
-	JNZ          sk9
+	JNZ          k9
 	KMOVW        DI, K1
 	VSCATTERDPS  Z7, K1, (BX)(Z0*4)
 	KMOVW        DI, K1
@@ -6562,7 +6562,7 @@ sskip8:
 	ADDQ         SI, R8
 	MOVQ         $0x00000003, R10
 
-sk11:
+k11:
 	VBROADCASTSS 16(R9), Z3
 	VBROADCASTSS 20(R9), Z4
 	VBROADCASTSS 24(R9), Z5
@@ -6615,7 +6615,7 @@ sk11:
 	ADDQ         SI, R8
 	ADDQ         $0x00000050, R9
 	DECQ         R10
-	JNZ          sk11
+	JNZ          k11
 	KMOVW        AX, K1
 	VSCATTERDPS  Z7, K1, (BX)(Z0*4)
 	KMOVW        AX, K1
