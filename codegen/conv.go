@@ -210,20 +210,14 @@ var useWideConv = true
 func (g convGeom) wp() int { return g.oh * g.w }
 
 // wideCols renders filling cols [C·KH·KW, OH·W] with the wide im2col matrix
-// of sample xs; zero clears the columns that fall past the sample's end.
-func (g convGeom) wideCols(xs, cols string, zero bool) jen.Code {
+// of sample xs. Columns that fall past the sample's end keep what cols held:
+// they only feed the junk columns of the wide output.
+func (g convGeom) wideCols(xs, cols string) jen.Code {
 	wp := g.wp()
 	off := L(0).plus("c", g.h*g.w).plus("p", g.dh*g.w).plus("q", g.dw)
-	body := []jen.Code{
+	return loop("c", lit(g.c), loop("p", lit(g.kh), loop("q", lit(g.kw),
 		define("cr", window(cols, L(0).plus("c", g.kh*g.kw*wp).plus("p", g.kw*wp).plus("q", wp), lit(wp))),
-		define("m", jen.Copy(id("cr"), id(xs).Index(off.code(), jen.Empty()))),
-	}
-	if zero {
-		body = append(body, jen.Clear(id("cr").Index(id("m"), jen.Empty())))
-	} else {
-		body = append(body, id("_").Op("=").Id("m"))
-	}
-	return loop("c", lit(g.c), loop("p", lit(g.kh), loop("q", lit(g.kw), body...)))
+		jen.Copy(id("cr"), id(xs).Index(off.code(), jen.Empty())))))
 }
 
 // widenDy renders filling dyw [O, OH·W] with output gradient sample ys,
@@ -329,7 +323,7 @@ func emitConv2d(k *kernel) error {
 		k.scratch = cols + g.o*g.wp()
 		name := k.g.gemm(asm.GEMMSpec{N: g.wp(), K: g.taps()})
 		body = []jen.Code{
-			g.wideCols("xb", "tmp", false),
+			g.wideCols("xb", "tmp"),
 			define("yw", window("tmp", L(cols), lit(g.o*g.wp()))),
 			id(name).Call(lit(g.o), id(w), window("tmp", L(0), lit(cols)), id("yw"))}
 		// The epilogue reads the real columns of yw and writes the
@@ -467,37 +461,26 @@ func emitConv2dGradWeight(k *kernel) error {
 }
 
 // gradWeightGroups renders the grouped, two-phase weight gradient (see
-// emitConv2dGradWeight), wide when g is. A chunk's scratch holds one
-// im2col matrix and, in chunk 0's, the group's packed matrices (and, wide,
-// its widened output gradients). A packed matrix takes plen elements.
+// emitConv2dGradWeight) of a geometry that is not wide (wide ones take
+// gradWeightT). A chunk's scratch holds one im2col matrix and, in chunk
+// 0's, the group's packed matrices of plen elements each.
 func (g convGeom) gradWeightGroups(k *kernel, name string, plen int, x, dy string) (jen.Code, bool) {
 	if !k.g.parOK() {
 		return nil, false
 	}
 	pix, in := g.pixels(), g.inSize()
-	wide := g.wide()
-	cols, dyCols := g.taps()*pix, 0
-	if wide {
-		cols, dyCols = g.taps()*g.wp(), g.o*g.wp()
-	}
-	G := gradWeightGroup(k.batch(), plen+dyCols)
+	cols := g.taps() * pix
+	G := gradWeightGroup(k.batch(), plen)
 	saved := k.scratch
-	k.scratch = cols + G*(plen+dyCols)
-	at := func(base, size int, s jen.Code) jen.Code {
-		return id("jb").Dot("tmp").Index(lit(base).Op("+").Add(s).Op("*").Lit(size), jen.Empty()).Index(jen.Empty(), lit(size))
+	k.scratch = cols + G*plen
+	packed := func(s jen.Code) jen.Code {
+		return id("jb").Dot("tmp").Index(lit(cols).Op("+").Add(s).Op("*").Lit(plen), jen.Empty()).Index(jen.Empty(), lit(plen))
 	}
-	packed := func(s jen.Code) jen.Code { return at(cols, plen, s) }
-	dyw := func(s jen.Code) jen.Code { return at(cols+G*plen, dyCols, s) }
-	sample := []jen.Code{define("xb", id(x).Index(L(0).plus("g0", in).plus("s", in).code(), jen.Empty()).Index(jen.Empty(), lit(in)))}
-	if wide {
-		sample = append(sample, g.wideCols("xb", "tmp", true),
-			define("yb", id(dy).Index(L(0).plus("g0", g.o*pix).plus("s", g.o*pix).code(), jen.Empty()).Index(jen.Empty(), lit(g.o*pix))),
-			define("dyw", dyw(id("s"))))
-		sample = append(sample, g.widenDy("yb", "dyw")...)
-	} else {
-		sample = append(sample, g.im2col(k, "xb"))
+	sample := []jen.Code{
+		define("xb", id(x).Index(L(0).plus("g0", in).plus("s", in).code(), jen.Empty()).Index(jen.Empty(), lit(in))),
+		g.im2col(k, "xb"),
+		id(name+"PackB").Call(packed(id("s")), window("tmp", L(0), lit(cols))),
 	}
-	sample = append(sample, id(name+"PackB").Call(packed(id("s")), window("tmp", L(0), lit(cols))))
 	build, ok := k.parallel(id("gn"), 3*cols, k.scratch, []jen.Code{
 		define("g0", id("jb").Dot("at")),
 		loopFrom("s", id("lo"), id("hi"), sample...),
@@ -506,10 +489,7 @@ func (g convGeom) gradWeightGroups(k *kernel, name string, plen int, x, dy strin
 		k.scratch, k.par, k.parScratch = saved, false, 0
 		return nil, false
 	}
-	var a jen.Code = id(dy).Index(L(0).plus("g0", g.o*pix).plus("s", g.o*pix).code(), jen.Empty()).Index(id("lo").Op("*").Lit(pix), jen.Empty())
-	if wide {
-		a = jen.Add(dyw(id("s"))).Index(id("lo").Op("*").Lit(g.wp()), jen.Empty())
-	}
+	a := id(dy).Index(L(0).plus("g0", g.o*pix).plus("s", g.o*pix).code(), jen.Empty()).Index(id("lo").Op("*").Lit(pix), jen.Empty())
 	product, ok := k.parallel(lit(g.o), G*2*cols, 0, []jen.Code{
 		define("g0", id("jb").Dot("at")),
 		loop("s", id("min").Call(lit(G), id("n").Op("-").Id("g0")),

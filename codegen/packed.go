@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/dlc-lang/dlc/codegen/asm"
 	"github.com/dlc-lang/dlc/ir"
 )
 
@@ -30,10 +31,6 @@ type packedW struct {
 	param, size, off, plen int
 }
 
-// packAlign is the element multiple packed copies start at: 64 bytes of
-// float32, so that padded rows start cache lines.
-const packAlign = 16
-
 // packedWeight registers the packing of w by routine pack, writing plen
 // elements, when w is a whole float parameter of size elements, and
 // returns its index in g.packs.
@@ -54,7 +51,7 @@ func (g *gen) packedWeight(w *ir.Value, pack string, size, plen int) (int, bool)
 		if g.packSeen == nil {
 			g.packSeen = map[string]int{}
 		}
-		off := (g.packSize() + packAlign - 1) / packAlign * packAlign
+		off := (g.packSize() + asm.PackAlign - 1) / asm.PackAlign * asm.PackAlign
 		g.packSeen[key] = len(g.packs)
 		g.packs = append(g.packs, packedW{pack: pack, param: g.pOff[i], size: size, off: off, plen: plen})
 		return len(g.packs) - 1, true

@@ -60,10 +60,9 @@ func stripVecs(w int) int { return min(stripMaxVecs, (isaAVX512.regs-4-w)/w) }
 
 // stripState holds the strip's constants, set at the start of its sweep.
 type stripState struct {
-	w, col     int
-	idx, iota  reg.VecVirtual // idx[l] = l*N: the offsets of 16 rows of a column; iota[l] = l
-	a, zero    reg.VecVirtual // A's vector; 0 for relu
-	bs         []reg.VecVirtual
+	idx, iota  reg.VecVirtual    // idx[l] = l*N: the offsets of 16 rows of a column; iota[l] = l
+	a, zero    reg.VecVirtual    // A's vector; 0 for relu
+	bs         []reg.VecVirtual  // B(p, col+t) for each of the strip's columns t
 	krows      reg.OpmaskVirtual // rows of the partial vector
 	kg         reg.OpmaskVirtual // gather and scatter mask, consumed by each
 	full, part reg.GPVirtual     // 0xffff; the bits of krows
@@ -76,9 +75,9 @@ func (g *gemmAsm) stripSweep() {
 	c, s, lanes := g.c, g.s, g.plan.lanes
 	w := g.plan.strip
 	nv := stripVecs(w)
-	st := &stripState{w: w, col: s.N - w, idx: c.ZMM(), iota: c.ZMM(), a: c.ZMM(), krows: c.K(), kg: c.K(), full: c.GP32(), part: c.GP32()}
+	st := &stripState{idx: c.ZMM(), iota: c.ZMM(), a: c.ZMM(), krows: c.K(), kg: c.K(), full: c.GP32(), part: c.GP32()}
 	g.strip = st
-	c.Commentf("columns %d..%d: a strip, %d rows per vector, blocks of %d vectors", st.col, s.N-1, lanes, nv)
+	c.Commentf("columns %d..%d: a strip, %d rows per vector, blocks of %d vectors", s.N-w, s.N-1, lanes, nv)
 	for range w {
 		st.bs = append(st.bs, c.ZMM())
 	}
@@ -132,8 +131,8 @@ func (g *gemmAsm) stripSweep() {
 // last partial when partial, and moves arow and crow down by them.
 func (g *gemmAsm) stripBlock(nv int, partial bool) {
 	c, s, st, lanes := g.c, g.s, g.strip, g.plan.lanes
-	c.Commentf("strip block of %d vector(s) of rows x %d column(s)", nv, st.w)
-	accs := make([][]reg.VecVirtual, st.w)
+	c.Commentf("strip block of %d vector(s) of rows x %d column(s)", nv, len(st.bs))
+	accs := make([][]reg.VecVirtual, len(st.bs))
 	for t := range accs {
 		accs[t] = g.vecs(&g.accRegs, t, nv)
 	}

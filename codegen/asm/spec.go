@@ -101,14 +101,16 @@ func (s GEMMSpec) readsPackedB() bool { return !s.TransB || s.PackedB }
 // of 84 and 200 columns ran 7% and 5% faster on aligned rows), else N.
 // The padding is neither written nor read.
 func (s GEMMSpec) PackedStride() int {
-	if s.N <= packAlign || s.N%packAlign == 0 {
+	if s.N <= PackAlign || s.N%PackAlign == 0 {
 		return s.N
 	}
-	return (s.N + packAlign - 1) / packAlign * packAlign
+	return (s.N + PackAlign - 1) / PackAlign * PackAlign
 }
 
-// packAlign is the element multiple PackedStride pads to.
-const packAlign = 16
+// PackAlign is the element multiple PackedStride pads to. Buffers holding
+// packed copies should start at a multiple of it too (64 bytes of float32),
+// so that the padded rows start cache lines.
+const PackAlign = 16
 
 // PackedLen returns the elements of the Bᵀ NamePackB writes: K rows of
 // PackedStride.

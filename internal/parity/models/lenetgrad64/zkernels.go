@@ -23,8 +23,7 @@ func inferConv2d4(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1
 					for p := 0; p < 5; p++ {
 						for q := 0; q < 5; q++ {
 							cr := tmp[c*22400+p*4480+q*896:][:896]
-							m := copy(cr, xb[c*1024+p*32+q:])
-							_ = m
+							copy(cr, xb[c*1024+p*32+q:])
 						}
 					}
 				}
@@ -103,8 +102,7 @@ func inferConv2d9(jb *job, n int, dst []float64, tmp []float64, x0 []float64, x1
 					for p := 0; p < 5; p++ {
 						for q := 0; q < 5; q++ {
 							cr := tmp[c*3500+p*700+q*140:][:140]
-							m := copy(cr, xb[c*196+p*14+q:])
-							_ = m
+							copy(cr, xb[c*196+p*14+q:])
 						}
 					}
 				}
