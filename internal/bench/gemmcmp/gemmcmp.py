@@ -19,7 +19,8 @@ OUT = os.environ.get('OUT', '/tmp/dlc-gemmcmp')
 rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
 only = sys.argv[2] if len(sys.argv) > 2 else ''
 
-# The layers of asmtest.ModelCases: tag -> (batch, out, in, forward accumulates, dW accumulates).
+# The layers of asmtest.ModelCases (codegen/asm/internal/asmtest/cases.go; edit the two together):
+# tag -> (batch, out, in, forward accumulates, dW accumulates).
 LAYERS = {
     'Mlp10x10': (32, 10, 10, 0, 0), 'Mlp10x1': (32, 1, 10, 0, 0),
     'Fc1B64': (64, 120, 400, 0, 0), 'Fc1B32': (32, 120, 400, 0, 0), 'Fc2B32': (32, 84, 120, 0, 0),
