@@ -34,7 +34,8 @@
 // two steps of K at once (gemm_pairs.go), or with TransA two rows
 // (gemm_pairrows.go), and with TransA it computes the last 1-4 columns
 // past a full vector in a column strip, 16 rows per vector, gathered and
-// scattered at stride N (gemm_strip.go). The AVX2 variant does the same with at
+// scattered at stride N (gemm_strip.go), and without TransA as dot
+// products along K, B's columns gathered once per call (gemm_dot.go). The AVX2 variant does the same with at
 // most 16 ymm registers (2 vectors of 8 × 6 rows) and VMASKMOVPS; a pass
 // rejects any register avo's allocator would put beyond Y15. When B is
 // larger than 1 MiB, K is swept in blocks of about 256 steps through C,
@@ -50,8 +51,10 @@
 //
 // Rounding: each element is summed in the reference loop's order (p
 // ascending, then C, bias, relu), with FMAs, except that blocked kernels
-// with Accumulate add the initial C first and paired kernels sum even and
-// odd steps apart. Generated code reads no global
+// with Accumulate add the initial C first, paired kernels sum even and
+// odd steps apart, and dot tails sum the steps of each lane mod 16 apart
+// and then the 16 lanes by a fixed tree. No order depends on m or on the
+// row, so any split of the rows gives the same bits. Generated code reads no global
 // in the variants (masks come from immediates), so it assembles with
 // -dynlink.
 //

@@ -45,6 +45,7 @@ type gemmAsm struct {
 	pairs    *pairState    // when plan.pairs
 	pairRows *pairRowState // when plan.pairRows
 	strip    *stripState   // during the strip's sweep
+	dot      *dotState     // when plan.dot
 
 	// With plan.packB: the 64-byte aligned stack buffer holding the
 	// current panel's block of B, and its row stride in bytes.
@@ -56,8 +57,8 @@ type gemmAsm struct {
 func emitGEMM(c *build.Context, s GEMMSpec, x *isa, e vecEmitter, name string) {
 	g := &gemmAsm{c: c, s: s, e: e, fp: newFPOps(c, s.F64), plan: planGEMM(s, x), size: s.size()}
 	c.Function(name)
-	if !g.plan.packB {
-		c.Attributes(attr.NOSPLIT) // no frame; with packB the frame holds a panel of B
+	if !g.plan.packB && (g.plan.dot == 0 || !g.dotGathers()) {
+		c.Attributes(attr.NOSPLIT) // no frame; with packB it holds a panel of B, with dot columns of B
 	}
 	c.SignatureExpr(s.signature())
 	c.Pragma("noescape")
@@ -68,6 +69,9 @@ func emitGEMM(c *build.Context, s GEMMSpec, x *isa, e vecEmitter, name string) {
 	g.loadArgs()
 	if g.plan.packB {
 		g.packSetup()
+	}
+	if g.plan.dot > 0 {
+		g.dotSetup()
 	}
 	if g.plan.pairs {
 		g.pairSetup()
@@ -191,6 +195,9 @@ func (g *gemmAsm) sweep(kb kBlock) {
 	}
 	if g.plan.strip > 0 {
 		g.stripSweep() // K is a single block
+	}
+	if g.plan.dot > 0 {
+		g.dotSweep() // K is a single block
 	}
 }
 

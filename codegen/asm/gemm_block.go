@@ -45,7 +45,12 @@ func (g *gemmAsm) block(rows, v int, masked bool, kb kBlock) {
 // counted loop of u steps per iteration, advance(u) moving the pointers
 // after each, then the rest unrolled. It returns the steps the loop ran.
 func (g *gemmAsm) kLoop(from, n int, step func(p int), advance func(u int)) int {
-	c, u, looped := g.c, g.plan.unroll, 0
+	return g.unrolledLoop(g.plan.unroll, from, n, step, advance)
+}
+
+// unrolledLoop is kLoop with u steps per iteration.
+func (g *gemmAsm) unrolledLoop(u, from, n int, step func(p int), advance func(u int)) int {
+	c, looped := g.c, 0
 	if rest := n - from; u < rest {
 		kc := g.gp(&g.kc)
 		loop := g.label("k")

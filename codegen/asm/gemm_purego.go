@@ -140,7 +140,7 @@ func packB(f *jen.File, s GEMMSpec) {
 		}
 	}
 	T := jen.Index().Id(s.elem())
-	f.Func().Id(name).Params(jen.List(jen.Id("bp"), jen.Id("b")).Add(T)).Block(
+	body := []jen.Code{
 		jen.Id("bp").Op("=").Id("bp").Index(jen.Op(":").Lit(s.PackedLen())),
 		forLt("j", N).Block(
 			jen.Id("br").Op(":=").Id("b").Index(jen.Id("j").Op("*").Add(K).Op(":").Id("j").Op("*").Add(K).Op("+").Add(K)),
@@ -148,18 +148,33 @@ func packB(f *jen.File, s GEMMSpec) {
 				jen.Id("bp").Index(jen.Id("p").Op("*").Add(L).Op("+").Id("j")).Op("=").Id("v"),
 			),
 		),
-	)
+	}
+	if off, cols, stride := s.PackedTail(); cols > 0 {
+		// The tail's columns again, as rows padded with zeros.
+		body = append(body, forLt("t", jen.Lit(cols)).Block(
+			jen.Id("row").Op(":=").Id("bp").Index(jen.Lit(off).Op("+").Id("t").Op("*").Lit(stride).Op(":").Lit(off).Op("+").Id("t").Op("*").Lit(stride).Op("+").Lit(stride)),
+			jen.Id("n").Op(":=").Copy(jen.Id("row"), jen.Id("b").Index(jen.Parens(jen.Lit(s.N-cols).Op("+").Id("t")).Op("*").Add(K).Op(":").Parens(jen.Lit(s.N-cols).Op("+").Id("t").Op("+").Lit(1)).Op("*").Add(K))),
+			jen.Clear(jen.Id("row").Index(jen.Id("n").Op(":"))),
+		))
+	}
+	f.Func().Id(name).Params(jen.List(jen.Id("bp"), jen.Id("b")).Add(T)).Block(body...)
 }
 
 // packDoc returns the doc comment lines of the packing routine of s.
 func packDoc(s GEMMSpec) []string {
-	return []string{
+	doc := []string{
 		fmt.Sprintf("%s packs B [%d,%d] into bp [%d,%d] for %s:", s.packName(), s.N, s.K, s.K, s.PackedStride(), s.Name),
 		"",
 		fmt.Sprintf("\tbp[p*%d+j] = b[j*%d+p] for j < %d, p < %d", s.PackedStride(), s.K, s.N, s.K),
+	}
+	if off, cols, stride := s.PackedTail(); cols > 0 {
+		doc = append(doc,
+			fmt.Sprintf("\tbp[%d+t*%d+p] = b[(%d+t)*%d+p] for t < %d, p < %d, then zeros to %d", off, stride, s.N-cols, s.K, cols, s.K, stride))
+	}
+	return append(doc,
 		"",
 		fmt.Sprintf("It needs len(bp) ≥ %d and len(b) ≥ %d, bp not overlapping b.", s.PackedLen(), s.N*s.K),
-	}
+	)
 }
 
 // referenceLoop returns the loop that defines s, one source line each.

@@ -62,6 +62,9 @@ func emitPack(c *build.Context, s GEMMSpec, x *isa, t transposer, name string) {
 	if r := s.N % T; r > 0 {
 		p.tileRow(r)
 	}
+	if off, cols, stride := s.PackedTail(); cols > 0 {
+		p.tail(off, cols, stride)
+	}
 	c.VZEROUPPER()
 	c.RET()
 }
@@ -114,5 +117,37 @@ func (p *packEmitter) tile(rows, cols int) {
 	cs := p.t.transpose(p.c, p.rows)
 	for q := 0; q < cols; q++ {
 		p.t.store(cs[q], operand.Mem{Base: p.dst, Disp: q * s.PackedStride() * 4}, rows < T) // Bᵀ(p0+q, j0:j0+T) = cs[q]
+	}
+}
+
+// tail copies B's last cols rows (the kernel's last columns) again after
+// Bᵀ, each padded with zeros to stride elements (GEMMSpec.PackedTail).
+func (p *packEmitter) tail(off, cols, stride int) {
+	c, s, T := p.c, p.s, p.t.tile()
+	c.Commentf("rows %d..%d of B again at %d, padded to %d", s.N-cols, s.N-1, off, stride)
+	v := p.rows[0]
+	for t := range cols {
+		c.Load(c.Param("b").Base(), p.src)
+		c.ADDQ(operand.U32((s.N-cols+t)*s.K*4), p.src) // src = &B(N-cols+t, 0)
+		c.Load(c.Param("bp").Base(), p.dst)
+		c.ADDQ(operand.U32((off+t*stride)*4), p.dst) // dst = &bp[off+t*stride]
+		p.loop(s.K/T, func() {
+			p.t.load(operand.Mem{Base: p.src}, v, false) // v = B(j, p0:p0+T)
+			p.t.store(v, operand.Mem{Base: p.dst}, false)
+			c.ADDQ(operand.U32(T*4), p.src)
+			c.ADDQ(operand.U32(T*4), p.dst)
+		})
+		done := s.K / T * T
+		if s.K%T > 0 {
+			p.t.load(operand.Mem{Base: p.src}, v, true) // v = B(j, p0:K), 0 beyond
+			p.t.store(v, operand.Mem{Base: p.dst}, false)
+			done += T
+		}
+		if done < stride {
+			p.t.zero(v)
+		}
+		for q := done; q < stride; q += T {
+			p.t.store(v, operand.Mem{Base: p.dst, Disp: (q - s.K/T*T) * 4}, false) // bp[off+t*stride+q:] = 0; dst is at q = K/T*T
+		}
 	}
 }

@@ -16,9 +16,10 @@ package asm
 // is cut so that each block of rows rereads the panel from L1 rather than
 // L2, at the price of one more pass over C per block.
 //
-// No plan changes the order of a sum: each element of C adds its products
-// in the order p = 0, 1, …, K-1, whatever the blocking, as the Go twin
-// does (blocked kernels with Accumulate start from C, see blockInit).
+// Blocking does not change the order of a sum: each element of C adds its
+// products in the order p = 0, 1, …, K-1, as the Go twin does (blocked
+// kernels with Accumulate start from C, see blockInit). Paired steps and
+// dot tails do split it (doc.go, Rounding).
 type gemmPlan struct {
 	lanes  int          // elements per vector
 	groups []panelGroup // left to right
@@ -30,6 +31,9 @@ type gemmPlan struct {
 	// the last strip columns of C, after the panels, in a column strip
 	// (gemm_strip.go); 0 when none
 	strip int
+	// the last dot columns of C, after the panels, as dot products along K
+	// (gemm_dot.go); 0 when none
+	dot int
 	// packB: each panel's kc×width block of B is copied into a contiguous
 	// stack buffer before the sweep of its rows, and the rows are swept in
 	// chunks of about mc rows, each through all blocks of K
@@ -161,7 +165,10 @@ func planBlocks(s GEMMSpec, x *isa, packed bool) gemmPlan {
 		return p
 	}
 	p.strip = stripCols(s, x, p.kc, packed)
-	col, cols := 0, s.N-p.strip
+	if p.strip == 0 {
+		p.dot = dotCols(s, x, p.kc, packed)
+	}
+	col, cols := 0, s.N-p.strip-p.dot
 	for _, v := range splitPanels(ceilDiv(cols, lanes), maxVecs[x.regs]) {
 		g := panelGroup{col: col, v: v, count: 1, tail: lanes}
 		if col+v*lanes > cols {

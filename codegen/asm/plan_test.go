@@ -135,15 +135,24 @@ func checkPlan(t *testing.T, s GEMMSpec, x *isa, p gemmPlan) {
 			t.Errorf("strip of %d columns needs %d registers of %d", w, regs, x.regs)
 		}
 	}
-	if col+p.strip != s.N {
-		t.Errorf("panels cover %d columns and the strip %d, want %d", col, p.strip, s.N)
+	if w := p.dot; w > 0 {
+		if w > dotMaxCols || p.strip > 0 {
+			t.Errorf("dot tail of %d columns beside a strip of %d", w, p.strip)
+		}
+		if regs := dotRows(w)*w + w + 3; regs > x.regs {
+			t.Errorf("dot tail of %d columns needs %d registers of %d", w, regs, x.regs)
+		}
 	}
-	// The strip starts where the panels' pointers end.
-	if p.sweptBytes(s.size()) < (s.N-p.strip)*s.size() {
-		t.Errorf("sweptBytes %d < panel row bytes %d", p.sweptBytes(s.size()), (s.N-p.strip)*s.size())
+	narrow := p.strip + p.dot
+	if col+narrow != s.N {
+		t.Errorf("panels cover %d columns, the strip %d and the dot tail %d, want %d", col, p.strip, p.dot, s.N)
 	}
-	if p.strip > 0 && p.sweptBytes(s.size()) != (s.N-p.strip)*s.size() {
-		t.Errorf("sweptBytes %d: the strip would not start at column %d", p.sweptBytes(s.size()), s.N-p.strip)
+	// The strip and the dot tail start where the panels' pointers end.
+	if p.sweptBytes(s.size()) < (s.N-narrow)*s.size() {
+		t.Errorf("sweptBytes %d < panel row bytes %d", p.sweptBytes(s.size()), (s.N-narrow)*s.size())
+	}
+	if narrow > 0 && p.sweptBytes(s.size()) != (s.N-narrow)*s.size() {
+		t.Errorf("sweptBytes %d: the narrow columns would not start at column %d", p.sweptBytes(s.size()), s.N-narrow)
 	}
 }
 
@@ -169,6 +178,34 @@ func TestStripCols(t *testing.T) {
 	}
 	if got := stripCols(GEMMSpec{N: 50, K: 4000, TransA: true}, isaAVX512, 250, false); got != 0 {
 		t.Errorf("K in blocks: strip of %d", got)
+	}
+}
+
+func TestDotCols(t *testing.T) {
+	for _, tc := range []struct {
+		s    GEMMSpec
+		x    *isa
+		want int
+	}{
+		{GEMMSpec{N: 50, K: 200, Accumulate: true}, isaAVX512, 2},            // the LSTM's dH = dG·W_hh
+		{GEMMSpec{N: 84, K: 120, TransB: true, PackedB: true}, isaAVX512, 4}, // LeNet's fc2 forward
+		{GEMMSpec{N: 84, K: 10}, isaAVX512, 0},                               // K too short to repay the reduction
+		{GEMMSpec{N: 84, K: 20, RowsHint: 2}, isaAVX512, 0},                  // too few rows to repay the gathers
+		{GEMMSpec{N: 53, K: 200}, isaAVX512, 0},                              // 5 columns
+		{GEMMSpec{N: 48, K: 200}, isaAVX512, 0},                              // no partial vector
+		{GEMMSpec{N: 50, K: 200, TransA: true}, isaAVX512, 0},                // A's rows not contiguous: the strip's case
+		{GEMMSpec{N: 50, K: 200}, isaAVX2, 0},                                // AVX-512 only
+		{GEMMSpec{N: 50, K: 200, F64: true}, isaAVX512, 0},                   // float32 only
+		{GEMMSpec{N: 50, K: 200, TransB: true}, isaAVX512, 0},                // B not packed
+		{GEMMSpec{N: 4, K: 4000}, isaAVX512, 0},                              // Bᵗ over dotMaxBytes
+		{GEMMSpec{N: 1, K: 4000}, isaAVX512, 1},                              // Bᵗ within
+	} {
+		if got := dotCols(tc.s, tc.x, tc.s.K, false); got != tc.want {
+			t.Errorf("%+v on %s: %d, want %d", tc.s, tc.x.name, got, tc.want)
+		}
+	}
+	if got := dotCols(GEMMSpec{N: 50, K: 4000}, isaAVX512, 250, false); got != 0 {
+		t.Errorf("K in blocks: dot tail of %d", got)
 	}
 }
 

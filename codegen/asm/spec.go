@@ -16,7 +16,7 @@ import (
 //
 // computes, for i < m and j < N,
 //
-//	s := Σ_{p<K} A(i,p)·B(p,j)     summed in order p = 0, 1, …, K-1
+//	s := Σ_{p<K} A(i,p)·B(p,j)     summed in order p = 0, 1, …, K-1 (but see doc.go, Rounding)
 //	if Accumulate { s += c[i*N+j] }
 //	if Bias       { s += bias[j] }
 //	if Relu && s < 0 { s = 0 }
@@ -113,8 +113,32 @@ func (s GEMMSpec) PackedStride() int {
 const PackAlign = 16
 
 // PackedLen returns the elements of the Bᵀ NamePackB writes: K rows of
-// PackedStride.
-func (s GEMMSpec) PackedLen() int { return s.K * s.PackedStride() }
+// PackedStride, then the tail's rows if any (PackedTail).
+func (s GEMMSpec) PackedLen() int {
+	if off, cols, stride := s.PackedTail(); cols > 0 {
+		return off + cols*stride
+	}
+	return s.K * s.PackedStride()
+}
+
+// PackedTail returns where NamePackB writes B's last cols columns a
+// second time, as rows for the AVX-512 kernel's dot products (gemm_dot.go):
+//
+//	bp[off + t*stride + p] = b[(N-cols+t)*K + p]   for t < cols, p < K
+//	bp[off + t*stride + p] = 0                     for K ≤ p < stride
+//
+// with off and stride multiples of PackAlign; cols is 0 when the kernel
+// has no such tail.
+func (s GEMMSpec) PackedTail() (off, cols, stride int) {
+	if !s.PackedB {
+		return 0, 0, 0
+	}
+	if cols = planGEMM(s, isaAVX512).dot; cols == 0 {
+		return 0, 0, 0
+	}
+	align := func(n int) int { return ceilDiv(n, PackAlign) * PackAlign }
+	return align(s.K * s.PackedStride()), cols, align(s.K)
+}
 
 // ldb returns the row stride, in elements, of the kernel's b when
 // readsPackedB: PackedStride with PackedB, else N.

@@ -225,7 +225,7 @@ func (m *Model) runInfer(n int, x []float32, pred []float32) error {
 	inferFused13(n, m.arena[:n*50], m.arena[14400:][:n*200], m.arena[8000:][:n*50])
 	inferMatmul214(&m.job, n, m.arena[9600:][:n*200], m.packed[21840:][:10400], m.arena[:n*50], m.params[21400:][:10000], m.arena[46400:][:n*4800])
 	inferFused219(n, m.arena[6400:][:n*50], m.arena[9600:][:n*200], m.arena[8000:][:n*50])
-	inferMatmul466(&m.job, n, pred, m.packed[32240:][:50], m.arena[6400:][:n*50], m.params[31800:][:50], m.params[31850:][:1])
+	inferMatmul466(&m.job, n, pred, m.packed[32240:][:128], m.arena[6400:][:n*50], m.params[31800:][:50], m.params[31850:][:1])
 	return nil
 }
 
@@ -381,7 +381,7 @@ func (m *Model) runEval(n int, x []float32, y []float32) error {
 	inferFused13(n, m.arena[:n*50], m.arena[14400:][:n*200], m.arena[8000:][:n*50])
 	inferMatmul214(&m.job, n, m.arena[9600:][:n*200], m.packed[21840:][:10400], m.arena[:n*50], m.params[21400:][:10000], m.arena[46400:][:n*4800])
 	inferFused219(n, m.arena[6400:][:n*50], m.arena[9600:][:n*200], m.arena[8000:][:n*50])
-	inferMatmul466(&m.job, n, m.arena[:n], m.packed[32240:][:50], m.arena[6400:][:n*50], m.params[31800:][:50], m.params[31850:][:1])
+	inferMatmul466(&m.job, n, m.arena[:n], m.packed[32240:][:128], m.arena[6400:][:n*50], m.params[31800:][:50], m.params[31850:][:1])
 	evalFused468(n, m.arena[32:][:n], m.arena[:n], y)
 	evalMean469(n, m.arena[64:][:1], m.arena[32:][:n])
 	return nil
@@ -775,7 +775,7 @@ func (m *Model) runTrain(n int, x []float32, y []float32) error {
 	trainSigmoid28(n, m.arena[6400:][:n*50], m.arena[198400:][:n*200])
 	trainFused337(n, m.arena[:n*50], m.arena[6400:][:n*50], m.arena[236800:][:n*50], m.arena[1600:][:n*50], m.arena[3200:][:n*50])
 	trainMul17(n, m.arena[8000:][:n*50], m.arena[4800:][:n*50], m.arena[:n*50])
-	trainMatmul703(&m.job, n, m.arena[9600:][:n], m.packed[32304:][:50], m.arena[8000:][:n*50], m.params[31800:][:50], m.params[31850:][:1], y)
+	trainMatmul703(&m.job, n, m.arena[9600:][:n], m.packed[32368:][:128], m.arena[8000:][:n*50], m.params[31800:][:50], m.params[31850:][:1], y)
 	trainSquare704(n, m.arena[9632:][:n], m.arena[9600:][:n])
 	evalMean469(n, m.arena[816400:][:1], m.arena[9632:][:n])
 	trainMeanGrad707(n, m.arena[9632:][:n])

@@ -327,12 +327,17 @@ func gemm1x50TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 
 // gemm1x50TBPBiasPackBGeneric is gemm1x50TBPBiasPackB in Go.
 func gemm1x50TBPBiasPackBGeneric(bp, b []float32) {
-	bp = bp[:50]
+	bp = bp[:128]
 	for j := 0; j < 1; j++ {
 		br := b[j*50 : j*50+50]
 		for p, v := range br {
 			bp[p*1+j] = v
 		}
+	}
+	for t := 0; t < 1; t++ {
+		row := bp[64+t*64 : 64+t*64+64]
+		n := copy(row, b[(0+t)*50:(0+t+1)*50])
+		clear(row[n:])
 	}
 }
 
@@ -385,12 +390,17 @@ func gemm1x50TBPGeneric(m int, a, b, c []float32) {
 
 // gemm1x50TBPPackBGeneric is gemm1x50TBPPackB in Go.
 func gemm1x50TBPPackBGeneric(bp, b []float32) {
-	bp = bp[:50]
+	bp = bp[:128]
 	for j := 0; j < 1; j++ {
 		br := b[j*50 : j*50+50]
 		for p, v := range br {
 			bp[p*1+j] = v
 		}
+	}
+	for t := 0; t < 1; t++ {
+		row := bp[64+t*64 : 64+t*64+64]
+		n := copy(row, b[(0+t)*50:(0+t+1)*50])
+		clear(row[n:])
 	}
 }
 

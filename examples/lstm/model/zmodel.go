@@ -85,7 +85,7 @@ func New(seed uint64) *Model {
 		u8arena:   make([]uint8, 0),
 		scratch:   make([]float32, 10400),
 		lr:        0.001,
-		packed:    make([]float32, 32354),
+		packed:    make([]float32, 32496),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -200,8 +200,8 @@ func (m *Model) packInto(dst []float32) {
 	gemm200x50TBPPackB(dst[1040:][:10400], m.params[1000:][:10000])
 	gemm200x50TBPBiasPackB(dst[11440:][:10400], m.params[11400:][:10000])
 	gemm200x50TBPPackB(dst[21840:][:10400], m.params[21400:][:10000])
-	gemm1x50TBPBiasPackB(dst[32240:][:50], m.params[31800:][:50])
-	gemm1x50TBPPackB(dst[32304:][:50], m.params[31800:][:50])
+	gemm1x50TBPBiasPackB(dst[32240:][:128], m.params[31800:][:50])
+	gemm1x50TBPPackB(dst[32368:][:128], m.params[31800:][:50])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.

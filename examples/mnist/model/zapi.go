@@ -83,8 +83,8 @@ func (m *Model) runInfer(n int, x []float32, logits []float32) error {
 	inferConv2d9(&m.job, n, m.arena[:n*1600], m.scratch, m.arena[301056:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	inferMaxpool2d10(&m.job, n, m.arena[102400:][:n*400], m.arena[:n*1600])
 	inferMatmul14(&m.job, n, m.arena[:n*120], m.packed[:51200], m.arena[102400:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
-	inferMatmul17(&m.job, n, m.arena[7680:][:n*84], m.packed[51200:][:11520], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
-	inferMatmul20(&m.job, n, logits, m.packed[62720:][:840], m.arena[7680:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	inferMatmul17(&m.job, n, m.arena[7680:][:n*84], m.packed[51200:][:12032], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul20(&m.job, n, logits, m.packed[63232:][:840], m.arena[7680:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
 	return nil
 }
 
@@ -98,8 +98,8 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 	inferConv2d9(&m.job, n, m.arena[:n*1600], m.scratch, m.arena[301056:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	inferMaxpool2d10(&m.job, n, m.arena[102400:][:n*400], m.arena[:n*1600])
 	inferMatmul14(&m.job, n, m.arena[:n*120], m.packed[:51200], m.arena[102400:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
-	inferMatmul17(&m.job, n, m.arena[7680:][:n*84], m.packed[51200:][:11520], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
-	inferMatmul20(&m.job, n, m.arena[:n*10], m.packed[62720:][:840], m.arena[7680:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	inferMatmul17(&m.job, n, m.arena[7680:][:n*84], m.packed[51200:][:12032], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul20(&m.job, n, m.arena[:n*10], m.packed[63232:][:840], m.arena[7680:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
 	if err := evalCrossEntropy22(n, m.arena[640:][:n], m.arena[:n*10], y); err != nil {
 		return err
 	}
@@ -148,8 +148,8 @@ func (m *Model) trainPart(s *shard, n, total int, x []float32, y []int32) error 
 	inferConv2d9(&s.job, n, s.arena[50432:][:n*1600], s.scratch, s.arena[:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	trainMaxpool2d12(&s.job, n, s.arena[37632:][:n*400], s.u8arena[37632:][:n*400], s.arena[50432:][:n*1600])
 	inferMatmul14(&s.job, n, s.arena[50432:][:n*120], s.packed[:51200], s.arena[37632:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
-	inferMatmul17(&s.job, n, s.arena[54272:][:n*84], s.packed[51200:][:11520], s.arena[50432:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
-	inferMatmul20(&s.job, n, s.arena[56960:][:n*10], s.packed[62720:][:840], s.arena[54272:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	inferMatmul17(&s.job, n, s.arena[54272:][:n*84], s.packed[51200:][:12032], s.arena[50432:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul20(&s.job, n, s.arena[56960:][:n*10], s.packed[63232:][:840], s.arena[54272:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
 	if err := evalCrossEntropy22(n, s.arena[57280:][:n], s.arena[56960:][:n*10], y); err != nil {
 		return err
 	}

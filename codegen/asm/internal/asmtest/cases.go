@@ -99,6 +99,18 @@ func OddCases() []Case {
 		Case{Spec: asm.GEMMSpec{Name: "Strip19x40", N: 19, K: 40, TransA: true, TransB: true, PackedB: true, Bias: true}, M: 100},
 		Case{Spec: asm.GEMMSpec{Name: "Strip4x40", N: 4, K: 40, TransA: true, Accumulate: true}, M: 70},
 	)
+	// Dot-product tails (AVX-512, A not transposed, N mod 16 ≤ 4): beside
+	// panels and alone, every block height, K a multiple of 16 or not,
+	// shorter than a vector, each option.
+	cs = append(cs,
+		Case{Spec: asm.GEMMSpec{Name: "Dot50x200", N: 50, K: 200, Accumulate: true}, M: 39},
+		Case{Spec: asm.GEMMSpec{Name: "Dot84x120", N: 84, K: 120, TransB: true, PackedB: true, Bias: true, Relu: true}, M: 37},
+		Case{Spec: asm.GEMMSpec{Name: "Dot19x33", N: 19, K: 33, Accumulate: true, Bias: true, Relu: true}, M: 23},
+		Case{Spec: asm.GEMMSpec{Name: "Dot17x15", N: 17, K: 15, Bias: true}, M: 31},
+		Case{Spec: asm.GEMMSpec{Name: "Dot1x64", N: 1, K: 64, TransB: true, PackedB: true, Accumulate: true}, M: 15},
+		Case{Spec: asm.GEMMSpec{Name: "Dot1x50", N: 1, K: 50, TransB: true, PackedB: true, Bias: true}, M: 9},
+		Case{Spec: asm.GEMMSpec{Name: "Dot36x48", N: 36, K: 48, Relu: true}, M: 7},
+	)
 	// Panel loops that end the sweep, and K in several blocks.
 	cs = append(cs,
 		Case{Spec: asm.GEMMSpec{Name: "Wide128x5", N: 128, K: 5}, M: 17},

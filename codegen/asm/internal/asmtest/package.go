@@ -109,6 +109,10 @@ func entry(b *strings.Builder, c Case, t string) {
 	}
 	fmt.Fprintf(b, "\t{name: %q, n: %d, k: %d, ldb: %d, m: %d, transA: %t, transB: %t, packedB: %t, accumulate: %t, bias: %t, relu: %t,\n",
 		s.Name, s.N, s.K, ldb, c.M, s.TransA, s.TransB, s.PackedB, s.Accumulate, s.Bias, s.Relu)
+	if s.PackedB {
+		off, cols, stride := s.PackedTail()
+		fmt.Fprintf(b, "\t\tpackedLen: %d, tailOff: %d, tailCols: %d, tailStride: %d,\n", s.PackedLen(), off, cols, stride)
+	}
 	fmt.Fprintf(b, "\t\tfn: %s,\n\t\tgeneric: %s,\n", call(s.Name), call(goTwin(s.Name)))
 	if s.PackedB {
 		fmt.Fprintf(b, "\t\tpack: %sPackB,\n", s.Name)

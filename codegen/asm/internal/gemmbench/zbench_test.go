@@ -32,7 +32,7 @@ func benchCases[T elem](b *testing.B, cases []gemmCase[T]) {
 func benchCase[T elem](b *testing.B, tc gemmCase[T]) {
 	rng := rand.New(rand.NewSource(1))
 	a := newGuarded[T](tc.m*tc.k, rng).data
-	bm := newGuarded[T](tc.ldb*tc.k, rng).data
+	bm := newGuarded[T](max(tc.packedLen, tc.n*tc.k), rng).data
 	c := newGuarded[T](tc.m*tc.n, rng).data
 	bias := newGuarded[T](tc.n, rng).data
 	b.ResetTimer()
@@ -46,7 +46,7 @@ func benchCase[T elem](b *testing.B, tc gemmCase[T]) {
 func benchPack[T elem](b *testing.B, tc gemmCase[T]) {
 	rng := rand.New(rand.NewSource(1))
 	src := newGuarded[T](tc.n*tc.k, rng).data
-	dst := newGuarded[T](tc.ldb*tc.k, rng).data
+	dst := newGuarded[T](tc.packedLen, rng).data
 	for b.Loop() {
 		tc.pack(dst, src)
 	}

@@ -469,8 +469,9 @@ func fwdFc2B32AVX2(m int, a []float32, b []float32, c []float32, bias []float32)
 // FwdFc2B32PackB packs B [84,120] into bp [120,96] for FwdFc2B32:
 //
 //	bp[p*96+j] = b[j*120+p] for j < 84, p < 120
+//	bp[11520+t*128+p] = b[(80+t)*120+p] for t < 4, p < 120, then zeros to 128
 //
-// It needs len(bp) ≥ 11520 and len(b) ≥ 10080, bp not overlapping b.
+// It needs len(bp) ≥ 12032 and len(b) ≥ 10080, bp not overlapping b.
 //
 //go:noescape
 func FwdFc2B32PackB(bp []float32, b []float32)

@@ -1283,12 +1283,17 @@ func fwdFc2B32Generic(m int, a, b, c []float32, bias []float32) {
 
 // fwdFc2B32PackBGeneric is FwdFc2B32PackB in Go.
 func fwdFc2B32PackBGeneric(bp, b []float32) {
-	bp = bp[:11520]
+	bp = bp[:12032]
 	for j := 0; j < 84; j++ {
 		br := b[j*120 : j*120+120]
 		for p, v := range br {
 			bp[p*96+j] = v
 		}
+	}
+	for t := 0; t < 4; t++ {
+		row := bp[11520+t*128 : 11520+t*128+128]
+		n := copy(row, b[(80+t)*120:(80+t+1)*120])
+		clear(row[n:])
 	}
 }
 

@@ -299,8 +299,9 @@ func FwdFc2B32(m int, a, b, c []float32, bias []float32) {
 // FwdFc2B32PackB packs B [84,120] into bp [120,96] for FwdFc2B32:
 //
 //	bp[p*96+j] = b[j*120+p] for j < 84, p < 120
+//	bp[11520+t*128+p] = b[(80+t)*120+p] for t < 4, p < 120, then zeros to 128
 //
-// It needs len(bp) ≥ 11520 and len(b) ≥ 10080, bp not overlapping b.
+// It needs len(bp) ≥ 12032 and len(b) ≥ 10080, bp not overlapping b.
 func FwdFc2B32PackB(bp, b []float32) {
 	fwdFc2B32PackBGeneric(bp, b)
 }

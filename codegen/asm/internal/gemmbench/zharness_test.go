@@ -18,6 +18,9 @@ type gemmCase[T elem] struct {
 	name                    string
 	n, k                    int
 	ldb                     int // row stride of the packed Bᵀ with packedB (padded), else n
+	packedLen               int // elements of the packed Bᵀ
+	tailOff, tailCols       int // with packedB: B's last tailCols rows again at tailOff (asm.GEMMSpec.PackedTail)
+	tailStride              int // their stride, zeros past k
 	transA, transB, packedB bool
 	accumulate, bias, relu  bool
 	m                       int // rows for benchmarks
@@ -93,7 +96,7 @@ func checkCall[T elem](tc gemmCase[T], m int, rng *rand.Rand) error {
 	}
 	bk := b
 	if tc.packedB {
-		bk = newGuarded[T](tc.ldb*tc.k, rng)
+		bk = newGuarded[T](tc.packedLen, rng)
 		fillNaN(bk.data) // padding the kernel must not read
 		tc.pack(bk.data, b.data)
 		if err := checkPack(tc, b, bk); err != nil {
@@ -126,8 +129,8 @@ func checkCall[T elem](tc gemmCase[T], m int, rng *rand.Rand) error {
 	return nil
 }
 
-// checkPack checks that bp holds exactly Bᵀ and nothing was written
-// outside it or into b.
+// checkPack checks that bp holds exactly Bᵀ and its tail and nothing was
+// written outside it or into b.
 func checkPack[T elem](tc gemmCase[T], b, bp *guarded[T]) error {
 	if err := b.unchanged("b, by pack"); err != nil {
 		return err
@@ -139,6 +142,17 @@ func checkPack[T elem](tc gemmCase[T], b, bp *guarded[T]) error {
 		for p := 0; p < tc.k; p++ {
 			if got, want := bp.data[p*tc.ldb+j], b.data[j*tc.k+p]; !same(got, want) {
 				return fmt.Errorf("pack: bp[%d*%d+%d] = %v, want b[%d*%d+%d] = %v", p, tc.ldb, j, got, j, tc.k, p, want)
+			}
+		}
+	}
+	for t := 0; t < tc.tailCols; t++ {
+		for p := 0; p < tc.tailStride; p++ {
+			var want T // zero past k
+			if p < tc.k {
+				want = b.data[(tc.n-tc.tailCols+t)*tc.k+p]
+			}
+			if got := bp.data[tc.tailOff+t*tc.tailStride+p]; !same(got, want) {
+				return fmt.Errorf("pack: tail bp[%d+%d*%d+%d] = %v, want %v", tc.tailOff, t, tc.tailStride, p, got, want)
 			}
 		}
 	}

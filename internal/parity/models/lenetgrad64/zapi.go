@@ -86,8 +86,8 @@ func (m *Model) runInfer(n int, x []float64, fc3 []float64) error {
 	inferConv2d9(&m.job, n, m.arena[:n*1600], m.scratch, m.arena[18816:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	inferMaxpool2d10(&m.job, n, m.arena[6400:][:n*400], m.arena[:n*1600])
 	inferMatmul14(&m.job, n, m.arena[:n*120], m.packed[:51200], m.arena[6400:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
-	inferMatmul17(&m.job, n, m.arena[480:][:n*84], m.packed[51200:][:11520], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
-	inferMatmul20(&m.job, n, fc3, m.packed[62720:][:840], m.arena[480:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	inferMatmul17(&m.job, n, m.arena[480:][:n*84], m.packed[51200:][:12032], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul20(&m.job, n, fc3, m.packed[63232:][:840], m.arena[480:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
 	return nil
 }
 
@@ -101,8 +101,8 @@ func (m *Model) runEval(n int, x []float64, y []int32) error {
 	inferConv2d9(&m.job, n, m.arena[:n*1600], m.scratch, m.arena[18816:][:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	inferMaxpool2d10(&m.job, n, m.arena[6400:][:n*400], m.arena[:n*1600])
 	inferMatmul14(&m.job, n, m.arena[:n*120], m.packed[:51200], m.arena[6400:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
-	inferMatmul17(&m.job, n, m.arena[480:][:n*84], m.packed[51200:][:11520], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
-	inferMatmul20(&m.job, n, m.arena[:n*10], m.packed[62720:][:840], m.arena[480:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	inferMatmul17(&m.job, n, m.arena[480:][:n*84], m.packed[51200:][:12032], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul20(&m.job, n, m.arena[:n*10], m.packed[63232:][:840], m.arena[480:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
 	if err := evalCrossEntropy22(n, m.arena[48:][:n], m.arena[:n*10], y); err != nil {
 		return err
 	}
@@ -120,8 +120,8 @@ func (m *Model) runTrain(n int, x []float64, y []int32) error {
 	inferConv2d9(&m.job, n, m.arena[6304:][:n*1600], m.scratch, m.arena[:n*1176], m.params[156:][:2400], m.params[2556:][:16])
 	trainMaxpool2d12(&m.job, n, m.arena[4704:][:n*400], m.u8arena[4736:][:n*400], m.arena[6304:][:n*1600])
 	inferMatmul14(&m.job, n, m.arena[6304:][:n*120], m.packed[:51200], m.arena[4704:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
-	inferMatmul17(&m.job, n, m.arena[6784:][:n*84], m.packed[51200:][:11520], m.arena[6304:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
-	inferMatmul20(&m.job, n, m.arena[7120:][:n*10], m.packed[62720:][:840], m.arena[6784:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	inferMatmul17(&m.job, n, m.arena[6784:][:n*84], m.packed[51200:][:12032], m.arena[6304:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul20(&m.job, n, m.arena[7120:][:n*10], m.packed[63232:][:840], m.arena[6784:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
 	if err := evalCrossEntropy22(n, m.arena[7168:][:n], m.arena[7120:][:n*10], y); err != nil {
 		return err
 	}

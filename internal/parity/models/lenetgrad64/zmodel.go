@@ -83,7 +83,7 @@ func New(seed uint64) *Model {
 		u8arena:   make([]uint8, 6336),
 		scratch:   make([]float64, 51200),
 		lr:        0.001,
-		packed:    make([]float64, 63560),
+		packed:    make([]float64, 64072),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -195,8 +195,8 @@ func (m *Model) ParamBlock() []float64 {
 // packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
 func (m *Model) packInto(dst []float64) {
 	gemm120x400TBPBiasReluPackB(dst[:51200], m.params[2572:][:48000])
-	gemm84x120TBPBiasReluPackB(dst[51200:][:11520], m.params[50692:][:10080])
-	gemm10x84TBPBiasPackB(dst[62720:][:840], m.params[60856:][:840])
+	gemm84x120TBPBiasReluPackB(dst[51200:][:12032], m.params[50692:][:10080])
+	gemm10x84TBPBiasPackB(dst[63232:][:840], m.params[60856:][:840])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.

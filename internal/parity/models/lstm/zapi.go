@@ -201,7 +201,7 @@ func (m *Model) runInfer(n int, x []float32, fc []float32) error {
 	inferFused13(n, m.arena[:n*50], m.arena[1840:][:n*200], m.arena[1040:][:n*50])
 	inferMatmul178(&m.job, n, m.arena[1248:][:n*200], m.packed[22464:][:10400], m.arena[:n*50], m.params[22000:][:10000], m.arena[5248:][:n*4000])
 	inferFused183(n, m.arena[832:][:n*50], m.arena[1248:][:n*200], m.arena[1040:][:n*50])
-	inferMatmul390(&m.job, n, fc, m.packed[32864:][:50], m.arena[832:][:n*50], m.params[32400:][:50], m.params[32450:][:1])
+	inferMatmul390(&m.job, n, fc, m.packed[32864:][:128], m.arena[832:][:n*50], m.params[32400:][:50], m.params[32450:][:1])
 	return nil
 }
 
@@ -333,7 +333,7 @@ func (m *Model) runEval(n int, x []float32, y []float32) error {
 	inferFused13(n, m.arena[:n*50], m.arena[1840:][:n*200], m.arena[1040:][:n*50])
 	inferMatmul178(&m.job, n, m.arena[1248:][:n*200], m.packed[22464:][:10400], m.arena[:n*50], m.params[22000:][:10000], m.arena[5248:][:n*4000])
 	inferFused183(n, m.arena[832:][:n*50], m.arena[1248:][:n*200], m.arena[1040:][:n*50])
-	inferMatmul390(&m.job, n, m.arena[:n], m.packed[32864:][:50], m.arena[832:][:n*50], m.params[32400:][:50], m.params[32450:][:1])
+	inferMatmul390(&m.job, n, m.arena[:n], m.packed[32864:][:128], m.arena[832:][:n*50], m.params[32400:][:50], m.params[32450:][:1])
 	evalFused392(n, m.arena[16:][:n], m.arena[:n], y)
 	evalMean393(n, m.arena[32:][:1], m.arena[16:][:n])
 	return nil
@@ -705,7 +705,7 @@ func (m *Model) runTrain(n int, x []float32, y []float32) error {
 	trainSigmoid79(n, m.arena[:n*50], m.arena[16000:][:n*200])
 	trainFused350(n, m.arena[624:][:n*50], m.arena[:n*50], m.arena[17600:][:n*50], m.arena[208:][:n*50], m.arena[416:][:n*50])
 	trainMul67(n, m.arena[1040:][:n*50], m.arena[832:][:n*50], m.arena[624:][:n*50])
-	trainMatmul670(&m.job, n, m.arena[1248:][:n], m.packed[32928:][:50], m.arena[1040:][:n*50], m.params[32400:][:50], m.params[32450:][:1], y)
+	trainMatmul670(&m.job, n, m.arena[1248:][:n], m.packed[32992:][:128], m.arena[1040:][:n*50], m.params[32400:][:50], m.params[32450:][:1], y)
 	trainFused671(n, m.arena[1264:][:n], m.grads[32450:][:1], m.arena[20688:][:n], m.arena[1248:][:n])
 	trainSquare674(n, m.arena[1280:][:n], m.arena[1248:][:n])
 	evalMean393(n, m.arena[140400:][:1], m.arena[1280:][:n])

@@ -113,8 +113,9 @@ func gemm1x50TBPBias(m int, a, b, c []float32, bias []float32) {
 // gemm1x50TBPBiasPackB packs B [1,50] into bp [50,1] for gemm1x50TBPBias:
 //
 //	bp[p*1+j] = b[j*50+p] for j < 1, p < 50
+//	bp[64+t*64+p] = b[(0+t)*50+p] for t < 1, p < 50, then zeros to 64
 //
-// It needs len(bp) ≥ 50 and len(b) ≥ 50, bp not overlapping b.
+// It needs len(bp) ≥ 128 and len(b) ≥ 50, bp not overlapping b.
 func gemm1x50TBPBiasPackB(bp, b []float32) {
 	gemm1x50TBPBiasPackBGeneric(bp, b)
 }
@@ -141,8 +142,9 @@ func gemm1x50TBP(m int, a, b, c []float32) {
 // gemm1x50TBPPackB packs B [1,50] into bp [50,1] for gemm1x50TBP:
 //
 //	bp[p*1+j] = b[j*50+p] for j < 1, p < 50
+//	bp[64+t*64+p] = b[(0+t)*50+p] for t < 1, p < 50, then zeros to 64
 //
-// It needs len(bp) ≥ 50 and len(b) ≥ 50, bp not overlapping b.
+// It needs len(bp) ≥ 128 and len(b) ≥ 50, bp not overlapping b.
 func gemm1x50TBPPackB(bp, b []float32) {
 	gemm1x50TBPPackBGeneric(bp, b)
 }

@@ -383,8 +383,9 @@ func gemm18x81TBPAccAVX2(m int, a []float32, b []float32, c []float32)
 // gemm18x81TBPAccPackB packs B [18,81] into bp [81,32] for gemm18x81TBPAcc:
 //
 //	bp[p*32+j] = b[j*81+p] for j < 18, p < 81
+//	bp[2592+t*96+p] = b[(16+t)*81+p] for t < 2, p < 81, then zeros to 96
 //
-// It needs len(bp) ≥ 2592 and len(b) ≥ 1458, bp not overlapping b.
+// It needs len(bp) ≥ 2784 and len(b) ≥ 1458, bp not overlapping b.
 //
 //go:noescape
 func gemm18x81TBPAccPackB(bp []float32, b []float32)

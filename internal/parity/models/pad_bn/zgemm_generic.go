@@ -919,11 +919,16 @@ func gemm18x81TBPAccGeneric(m int, a, b, c []float32) {
 
 // gemm18x81TBPAccPackBGeneric is gemm18x81TBPAccPackB in Go.
 func gemm18x81TBPAccPackBGeneric(bp, b []float32) {
-	bp = bp[:2592]
+	bp = bp[:2784]
 	for j := 0; j < 18; j++ {
 		br := b[j*81 : j*81+81]
 		for p, v := range br {
 			bp[p*32+j] = v
 		}
+	}
+	for t := 0; t < 2; t++ {
+		row := bp[2592+t*96 : 2592+t*96+96]
+		n := copy(row, b[(16+t)*81:(16+t+1)*81])
+		clear(row[n:])
 	}
 }

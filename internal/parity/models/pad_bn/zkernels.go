@@ -659,7 +659,7 @@ func trainConv2dGradWeight70(jb *job, n int, dst []float32, tmp []float32, x0 []
 		gn := min(4, n-g0)
 		jb.at = g0
 		{
-			jb.set(n, gn, 120, 11826, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
+			jb.set(n, gn, 120, 12594, tmp, [8][]float32{dst, x0, x1}, [2][]int32{}, [2][]uint8{}, func(jb *job, lo, hi int) {
 				n := jb.n
 				dst, x0, x1 := jb.f[0], jb.f[1], jb.f[2]
 				_, _, _, _ = n, dst, x0, x1
@@ -683,7 +683,7 @@ func trainConv2dGradWeight70(jb *job, n int, dst []float32, tmp []float32, x0 []
 							}
 						}
 					}
-					gemm18x81TBPAccPackB(jb.tmp[1458+s*2592:][:2592], tmp[:1458])
+					gemm18x81TBPAccPackB(jb.tmp[1458+s*2784:][:2784], tmp[:1458])
 				}
 			})
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)
@@ -697,7 +697,7 @@ func trainConv2dGradWeight70(jb *job, n int, dst []float32, tmp []float32, x0 []
 				_ = tmp
 				g0 := jb.at
 				for s := 0; s < min(4, n-g0); s++ {
-					gemm18x81TBPAcc(hi-lo, x1[g0*324+s*324:][lo*81:], jb.tmp[1458+s*2592:][:2592], dst[lo*18:])
+					gemm18x81TBPAcc(hi-lo, x1[g0*324+s*324:][lo*81:], jb.tmp[1458+s*2784:][:2784], dst[lo*18:])
 				}
 			})
 			jb.pool.ForGrain(jb.rows, jb.grain, jb.body)

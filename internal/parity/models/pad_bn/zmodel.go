@@ -84,7 +84,7 @@ func New(seed uint64) *Model {
 		arena:     make([]float32, 1729),
 		iarena:    make([]int32, 0),
 		u8arena:   make([]uint8, 400),
-		scratch:   make([]float32, 11826),
+		scratch:   make([]float32, 12594),
 		lr:        0.05,
 		keep:      make([][]float32, 1),
 		packed:    make([]float32, 912),
@@ -169,7 +169,7 @@ func (jb *job) scratch(lo int) []float32 {
 func (m *Model) SetThreads(n int) {
 	p := runtime.NewPool(n)
 	m.job.pool = p
-	if need := p.Threads() * 11826; len(m.scratch) < need {
+	if need := p.Threads() * 12594; len(m.scratch) < need {
 		m.scratch = make([]float32, need)
 	}
 }

@@ -110,7 +110,7 @@ func New(seed uint64) *Model {
 		u8arena:   make([]uint8, 100864),
 		scratch:   make([]float32, 51200),
 		lr:        0.001,
-		packed:    make([]float32, 63560),
+		packed:    make([]float32, 64072),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -214,7 +214,7 @@ func (m *Model) SetThreads(n int) {
 		if p.Threads() == 1 {
 			m.shards[i].packed, m.shards[i].ownPack = m.packed, false
 		} else if !m.shards[i].ownPack {
-			m.shards[i].packed, m.shards[i].ownPack, m.shards[i].packStale = make([]float32, 63560), true, true
+			m.shards[i].packed, m.shards[i].ownPack, m.shards[i].packStale = make([]float32, 64072), true, true
 		}
 	}
 }
@@ -243,8 +243,8 @@ func (m *Model) ParamBlock() []float32 {
 // packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
 func (m *Model) packInto(dst []float32) {
 	gemm120x400TBPBiasReluPackB(dst[:51200], m.params[2572:][:48000])
-	gemm84x120TBPBiasReluPackB(dst[51200:][:11520], m.params[50692:][:10080])
-	gemm10x84TBPBiasPackB(dst[62720:][:840], m.params[60856:][:840])
+	gemm84x120TBPBiasReluPackB(dst[51200:][:12032], m.params[50692:][:10080])
+	gemm10x84TBPBiasPackB(dst[63232:][:840], m.params[60856:][:840])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.

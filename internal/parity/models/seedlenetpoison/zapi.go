@@ -89,8 +89,8 @@ func (m *Model) runInfer(n int, x []float32, logits []float32) error {
 	poison(m.arena[:n*120])
 	inferMatmul14(&m.job, n, m.arena[:n*120], m.packed[:51200], m.arena[102400:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
 	poison(m.arena[7680:][:n*84])
-	inferMatmul17(&m.job, n, m.arena[7680:][:n*84], m.packed[51200:][:11520], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
-	inferMatmul20(&m.job, n, logits, m.packed[62720:][:840], m.arena[7680:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	inferMatmul17(&m.job, n, m.arena[7680:][:n*84], m.packed[51200:][:12032], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul20(&m.job, n, logits, m.packed[63232:][:840], m.arena[7680:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
 	return nil
 }
 
@@ -110,9 +110,9 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 	poison(m.arena[:n*120])
 	inferMatmul14(&m.job, n, m.arena[:n*120], m.packed[:51200], m.arena[102400:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
 	poison(m.arena[7680:][:n*84])
-	inferMatmul17(&m.job, n, m.arena[7680:][:n*84], m.packed[51200:][:11520], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul17(&m.job, n, m.arena[7680:][:n*84], m.packed[51200:][:12032], m.arena[:n*120], m.params[50692:][:10080], m.params[60772:][:84])
 	poison(m.arena[:n*10])
-	inferMatmul20(&m.job, n, m.arena[:n*10], m.packed[62720:][:840], m.arena[7680:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	inferMatmul20(&m.job, n, m.arena[:n*10], m.packed[63232:][:840], m.arena[7680:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
 	poison(m.arena[640:][:n])
 	if err := evalCrossEntropy22(n, m.arena[640:][:n], m.arena[:n*10], y); err != nil {
 		return err
@@ -171,9 +171,9 @@ func (m *Model) trainPart(s *shard, n, total int, x []float32, y []int32) error 
 	poison(s.arena[50432:][:n*120])
 	inferMatmul14(&s.job, n, s.arena[50432:][:n*120], s.packed[:51200], s.arena[37632:][:n*400], m.params[2572:][:48000], m.params[50572:][:120])
 	poison(s.arena[54272:][:n*84])
-	inferMatmul17(&s.job, n, s.arena[54272:][:n*84], s.packed[51200:][:11520], s.arena[50432:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
+	inferMatmul17(&s.job, n, s.arena[54272:][:n*84], s.packed[51200:][:12032], s.arena[50432:][:n*120], m.params[50692:][:10080], m.params[60772:][:84])
 	poison(s.arena[56960:][:n*10])
-	inferMatmul20(&s.job, n, s.arena[56960:][:n*10], s.packed[62720:][:840], s.arena[54272:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
+	inferMatmul20(&s.job, n, s.arena[56960:][:n*10], s.packed[63232:][:840], s.arena[54272:][:n*84], m.params[60856:][:840], m.params[61696:][:10])
 	poison(s.arena[57280:][:n])
 	if err := evalCrossEntropy22(n, s.arena[57280:][:n], s.arena[56960:][:n*10], y); err != nil {
 		return err

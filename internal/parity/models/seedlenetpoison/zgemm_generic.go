@@ -261,12 +261,17 @@ func gemm84x120TBPBiasReluGeneric(m int, a, b, c []float32, bias []float32) {
 
 // gemm84x120TBPBiasReluPackBGeneric is gemm84x120TBPBiasReluPackB in Go.
 func gemm84x120TBPBiasReluPackBGeneric(bp, b []float32) {
-	bp = bp[:11520]
+	bp = bp[:12032]
 	for j := 0; j < 84; j++ {
 		br := b[j*120 : j*120+120]
 		for p, v := range br {
 			bp[p*96+j] = v
 		}
+	}
+	for t := 0; t < 4; t++ {
+		row := bp[11520+t*128 : 11520+t*128+128]
+		n := copy(row, b[(80+t)*120:(80+t+1)*120])
+		clear(row[n:])
 	}
 }
 

@@ -62,8 +62,9 @@ func gemm84x120TBPBiasRelu(m int, a, b, c []float32, bias []float32) {
 // gemm84x120TBPBiasReluPackB packs B [84,120] into bp [120,96] for gemm84x120TBPBiasRelu:
 //
 //	bp[p*96+j] = b[j*120+p] for j < 84, p < 120
+//	bp[11520+t*128+p] = b[(80+t)*120+p] for t < 4, p < 120, then zeros to 128
 //
-// It needs len(bp) ≥ 11520 and len(b) ≥ 10080, bp not overlapping b.
+// It needs len(bp) ≥ 12032 and len(b) ≥ 10080, bp not overlapping b.
 func gemm84x120TBPBiasReluPackB(bp, b []float32) {
 	gemm84x120TBPBiasReluPackBGeneric(bp, b)
 }

@@ -201,7 +201,7 @@ func (m *Model) runInfer(n int, x []float32, pred []float32) error {
 	inferFused13(n, m.arena[:n*50], m.arena[14400:][:n*200], m.arena[8000:][:n*50])
 	inferMatmul178(&m.job, n, m.arena[9600:][:n*200], m.packed[22464:][:10400], m.arena[:n*50], m.params[22000:][:10000], m.arena[40000:][:n*4000])
 	inferFused183(n, m.arena[6400:][:n*50], m.arena[9600:][:n*200], m.arena[8000:][:n*50])
-	inferMatmul390(&m.job, n, pred, m.packed[32864:][:50], m.arena[6400:][:n*50], m.params[32400:][:50], m.params[32450:][:1])
+	inferMatmul390(&m.job, n, pred, m.packed[32864:][:128], m.arena[6400:][:n*50], m.params[32400:][:50], m.params[32450:][:1])
 	return nil
 }
 
@@ -333,7 +333,7 @@ func (m *Model) runEval(n int, x []float32, y []float32) error {
 	inferFused13(n, m.arena[:n*50], m.arena[14400:][:n*200], m.arena[8000:][:n*50])
 	inferMatmul178(&m.job, n, m.arena[9600:][:n*200], m.packed[22464:][:10400], m.arena[:n*50], m.params[22000:][:10000], m.arena[40000:][:n*4000])
 	inferFused183(n, m.arena[6400:][:n*50], m.arena[9600:][:n*200], m.arena[8000:][:n*50])
-	inferMatmul390(&m.job, n, m.arena[:n], m.packed[32864:][:50], m.arena[6400:][:n*50], m.params[32400:][:50], m.params[32450:][:1])
+	inferMatmul390(&m.job, n, m.arena[:n], m.packed[32864:][:128], m.arena[6400:][:n*50], m.params[32400:][:50], m.params[32450:][:1])
 	evalFused392(n, m.arena[32:][:n], m.arena[:n], y)
 	evalMean393(n, m.arena[64:][:1], m.arena[32:][:n])
 	return nil
@@ -663,7 +663,7 @@ func (m *Model) runTrain(n int, x []float32, y []float32) error {
 	trainSigmoid28(n, m.arena[6400:][:n*50], m.arena[166400:][:n*200])
 	trainFused281(n, m.arena[:n*50], m.arena[6400:][:n*50], m.arena[198400:][:n*50], m.arena[1600:][:n*50], m.arena[3200:][:n*50])
 	trainMul17(n, m.arena[8000:][:n*50], m.arena[4800:][:n*50], m.arena[:n*50])
-	trainMatmul587(&m.job, n, m.arena[9600:][:n], m.packed[32928:][:50], m.arena[8000:][:n*50], m.params[32400:][:50], m.params[32450:][:1], y)
+	trainMatmul587(&m.job, n, m.arena[9600:][:n], m.packed[32992:][:128], m.arena[8000:][:n*50], m.params[32400:][:50], m.params[32450:][:1], y)
 	trainSquare588(n, m.arena[9632:][:n], m.arena[9600:][:n])
 	evalMean393(n, m.arena[693200:][:1], m.arena[9632:][:n])
 	trainMeanGrad591(n, m.arena[9632:][:n])

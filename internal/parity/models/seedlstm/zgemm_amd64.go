@@ -183,8 +183,9 @@ func gemm1x50TBPBiasAVX2(m int, a []float32, b []float32, c []float32, bias []fl
 // gemm1x50TBPBiasPackB packs B [1,50] into bp [50,1] for gemm1x50TBPBias:
 //
 //	bp[p*1+j] = b[j*50+p] for j < 1, p < 50
+//	bp[64+t*64+p] = b[(0+t)*50+p] for t < 1, p < 50, then zeros to 64
 //
-// It needs len(bp) ≥ 50 and len(b) ≥ 50, bp not overlapping b.
+// It needs len(bp) ≥ 128 and len(b) ≥ 50, bp not overlapping b.
 //
 //go:noescape
 func gemm1x50TBPBiasPackB(bp []float32, b []float32)
@@ -231,8 +232,9 @@ func gemm1x50TBPAVX2(m int, a []float32, b []float32, c []float32)
 // gemm1x50TBPPackB packs B [1,50] into bp [50,1] for gemm1x50TBP:
 //
 //	bp[p*1+j] = b[j*50+p] for j < 1, p < 50
+//	bp[64+t*64+p] = b[(0+t)*50+p] for t < 1, p < 50, then zeros to 64
 //
-// It needs len(bp) ≥ 50 and len(b) ≥ 50, bp not overlapping b.
+// It needs len(bp) ≥ 128 and len(b) ≥ 50, bp not overlapping b.
 //
 //go:noescape
 func gemm1x50TBPPackB(bp []float32, b []float32)

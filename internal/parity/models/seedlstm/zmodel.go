@@ -85,7 +85,7 @@ func New(seed uint64) *Model {
 		u8arena:   make([]uint8, 0),
 		scratch:   make([]float32, 10400),
 		lr:        0.001,
-		packed:    make([]float32, 32978),
+		packed:    make([]float32, 33120),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -200,8 +200,8 @@ func (m *Model) packInto(dst []float32) {
 	gemm200x50TBPPackB(dst[1664:][:10400], m.params[1600:][:10000])
 	gemm200x50TBPBiasPackB(dst[12064:][:10400], m.params[12000:][:10000])
 	gemm200x50TBPPackB(dst[22464:][:10400], m.params[22000:][:10000])
-	gemm1x50TBPBiasPackB(dst[32864:][:50], m.params[32400:][:50])
-	gemm1x50TBPPackB(dst[32928:][:50], m.params[32400:][:50])
+	gemm1x50TBPBiasPackB(dst[32864:][:128], m.params[32400:][:50])
+	gemm1x50TBPPackB(dst[32992:][:128], m.params[32400:][:50])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.
