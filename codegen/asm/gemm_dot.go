@@ -30,8 +30,8 @@ import (
 //
 // The cost rule: per row the dots save the masked vector's K FMAs and pay
 // w·⌈K/16⌉ FMAs and the reduction (about dotReduceFMAs); per call the
-// gathers of Bᵗ cost about stripMemFMAs each, which dotMinRows rows must
-// repay.
+// gathers of Bᵗ, if any, cost about stripMemFMAs each, which RowsHint rows
+// (else dotMinRows) must repay.
 const (
 	dotMaxCols    = 4         // widest tail
 	dotReduceFMAs = 8         // FMAs a row's reduction and masked epilogue cost, about
@@ -56,8 +56,13 @@ func dotCols(s GEMMSpec, x *isa, kc int, packed bool) int {
 	if s.RowsHint > 0 {
 		rows = s.RowsHint
 	}
+	// At least twice the reduction's cost saved per row, so K ≥ 16.
 	saved := s.K - w*kv - dotReduceFMAs // per row
-	if saved <= 0 || saved*rows < w*kv*stripMemFMAs {
+	gathers := w * kv                   // per call
+	if s.PackedB || s.N == 1 {
+		gathers = 0 // PackB wrote Bᵗ, or B is its single column
+	}
+	if saved < dotReduceFMAs || saved*rows < gathers*stripMemFMAs {
 		return 0
 	}
 	return w
@@ -151,7 +156,9 @@ func (g *gemmAsm) dotGather() {
 	c.VPMULLD(iota, idx, idx)       // idx[l] = l*ldb: 16 steps of a column
 	full, part := c.GP32(), c.GP32()
 	c.MOVL(operand.U32(dotFullMask), full)
-	c.MOVL(operand.U32(1<<(s.K%dotLanes)-1), part)
+	if s.K%dotLanes > 0 {
+		c.MOVL(operand.U32(1<<(s.K%dotLanes)-1), part)
+	}
 	kg := c.K()
 	src, dst := g.ap, g.bp
 	nfull := s.K / dotLanes
@@ -223,16 +230,15 @@ func (g *gemmAsm) dotBlock(rows int) {
 			}
 		}
 	}
-	step(0, nfull == 0, true)
-	if nfull > 0 {
-		looped := g.unrolledLoop(chooseUnroll(nfull-1), 1, nfull, func(q int) { step(q, false, false) }, func(u int) {
-			c.ADDQ(operand.U32(u*vb), g.ap) // ap = &A(i, 16(q+u))
-			c.ADDQ(operand.U32(u*vb), g.bp) // bp = &Bᵗ(0, 16(q+u))
-		})
-		if s.K%dotLanes > 0 {
-			step(nfull-looped, true, false)
-		}
+	step(0, false, true) // K ≥ 16 (dotCols)
+	looped := g.unrolledLoop(chooseUnroll(nfull-1), 1, nfull, func(q int) { step(q, false, false) }, func(u int) {
+		c.ADDQ(operand.U32(u*vb), g.ap) // ap = &A(i, 16(q+u))
+		c.ADDQ(operand.U32(u*vb), g.bp) // bp = &Bᵗ(0, 16(q+u))
+	})
+	if s.K%dotLanes > 0 {
+		step(nfull-looped, true, false)
 	}
+
 	// Reduce every row, then finish and store them all: no load waits on
 	// a masked store.
 	for r := range accs {

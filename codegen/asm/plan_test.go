@@ -187,18 +187,20 @@ func TestDotCols(t *testing.T) {
 		x    *isa
 		want int
 	}{
-		{GEMMSpec{N: 50, K: 200, Accumulate: true}, isaAVX512, 2},            // the LSTM's dH = dG·W_hh
-		{GEMMSpec{N: 84, K: 120, TransB: true, PackedB: true}, isaAVX512, 4}, // LeNet's fc2 forward
-		{GEMMSpec{N: 84, K: 10}, isaAVX512, 0},                               // K too short to repay the reduction
-		{GEMMSpec{N: 84, K: 20, RowsHint: 2}, isaAVX512, 0},                  // too few rows to repay the gathers
-		{GEMMSpec{N: 53, K: 200}, isaAVX512, 0},                              // 5 columns
-		{GEMMSpec{N: 48, K: 200}, isaAVX512, 0},                              // no partial vector
-		{GEMMSpec{N: 50, K: 200, TransA: true}, isaAVX512, 0},                // A's rows not contiguous: the strip's case
-		{GEMMSpec{N: 50, K: 200}, isaAVX2, 0},                                // AVX-512 only
-		{GEMMSpec{N: 50, K: 200, F64: true}, isaAVX512, 0},                   // float32 only
-		{GEMMSpec{N: 50, K: 200, TransB: true}, isaAVX512, 0},                // B not packed
-		{GEMMSpec{N: 4, K: 4000}, isaAVX512, 0},                              // Bᵗ over dotMaxBytes
-		{GEMMSpec{N: 1, K: 4000}, isaAVX512, 1},                              // Bᵗ within
+		{GEMMSpec{N: 50, K: 200, Accumulate: true}, isaAVX512, 2},                        // the LSTM's dH = dG·W_hh
+		{GEMMSpec{N: 84, K: 120, TransB: true, PackedB: true}, isaAVX512, 4},             // LeNet's fc2 forward
+		{GEMMSpec{N: 84, K: 10}, isaAVX512, 0},                                           // K too short to repay the reduction
+		{GEMMSpec{N: 84, K: 40, RowsHint: 2}, isaAVX512, 0},                              // too few rows to repay the gathers
+		{GEMMSpec{N: 84, K: 40, TransB: true, PackedB: true, RowsHint: 2}, isaAVX512, 4}, // no gathers: PackB wrote Bᵗ
+		{GEMMSpec{N: 1, K: 10, TransB: true, PackedB: true}, isaAVX512, 0},               // saves less than twice the reduction
+		{GEMMSpec{N: 53, K: 200}, isaAVX512, 0},                                          // 5 columns
+		{GEMMSpec{N: 48, K: 200}, isaAVX512, 0},                                          // no partial vector
+		{GEMMSpec{N: 50, K: 200, TransA: true}, isaAVX512, 0},                            // A's rows not contiguous: the strip's case
+		{GEMMSpec{N: 50, K: 200}, isaAVX2, 0},                                            // AVX-512 only
+		{GEMMSpec{N: 50, K: 200, F64: true}, isaAVX512, 0},                               // float32 only
+		{GEMMSpec{N: 50, K: 200, TransB: true}, isaAVX512, 0},                            // B not packed
+		{GEMMSpec{N: 4, K: 4000}, isaAVX512, 0},                                          // Bᵗ over dotMaxBytes
+		{GEMMSpec{N: 1, K: 4000}, isaAVX512, 1},                                          // Bᵗ within
 	} {
 		if got := dotCols(tc.s, tc.x, tc.s.K, false); got != tc.want {
 			t.Errorf("%+v on %s: %d, want %d", tc.s, tc.x.name, got, tc.want)

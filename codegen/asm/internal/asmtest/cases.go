@@ -101,12 +101,13 @@ func OddCases() []Case {
 	)
 	// Dot-product tails (AVX-512, A not transposed, N mod 16 ≤ 4): beside
 	// panels and alone, every block height, K a multiple of 16 or not,
-	// shorter than a vector, each option.
+	// one vector and a partial one, Bᵗ gathered, packed or B itself, each
+	// option.
 	cs = append(cs,
 		Case{Spec: asm.GEMMSpec{Name: "Dot50x200", N: 50, K: 200, Accumulate: true}, M: 39},
 		Case{Spec: asm.GEMMSpec{Name: "Dot84x120", N: 84, K: 120, TransB: true, PackedB: true, Bias: true, Relu: true}, M: 37},
 		Case{Spec: asm.GEMMSpec{Name: "Dot19x33", N: 19, K: 33, Accumulate: true, Bias: true, Relu: true}, M: 23},
-		Case{Spec: asm.GEMMSpec{Name: "Dot17x15", N: 17, K: 15, Bias: true}, M: 31},
+		Case{Spec: asm.GEMMSpec{Name: "Dot17x31", N: 17, K: 31, Bias: true}, M: 31},
 		Case{Spec: asm.GEMMSpec{Name: "Dot1x64", N: 1, K: 64, TransB: true, PackedB: true, Accumulate: true}, M: 15},
 		Case{Spec: asm.GEMMSpec{Name: "Dot1x50", N: 1, K: 50, TransB: true, PackedB: true, Bias: true}, M: 9},
 		Case{Spec: asm.GEMMSpec{Name: "Dot36x48", N: 36, K: 48, Relu: true}, M: 7},

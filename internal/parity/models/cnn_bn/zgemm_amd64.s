@@ -2144,7 +2144,6 @@ TEXT ·gemm4x144AVX512(SB), $2368-80
 	VPBROADCASTD SI, Z1
 	VPMULLD      Z0, Z1, Z1
 	MOVL         $0x0000ffff, R9
-	MOVL         $0x00000000, SI
 
 	// gather column 0 of B
 	MOVQ DX, SI

@@ -84,7 +84,7 @@ func (m *Model) runInfer(n int, x []float32, logp []float32) error {
 	inferMean6(n, m.arena[144:][:n], m.arena[80:][:n*16])
 	inferFused9(n, m.arena[80:][:n], m.arena[144:][:n])
 	inferFused10(n, m.arena[96:][:n*16], m.arena[:n*16], m.arena[64:][:n], m.arena[80:][:n], m.params[176:][:16], m.params[192:][:16])
-	inferMatmul13(&m.job, n, m.arena[:n*3], m.packed[160:][:96], m.arena[96:][:n*16], m.params[208:][:48], m.params[256:][:3])
+	inferMatmul13(&m.job, n, m.arena[:n*3], m.packed[160:][:48], m.arena[96:][:n*16], m.params[208:][:48], m.params[256:][:3])
 	inferLogSoftmax14(n, logp, m.arena[:n*3])
 	return nil
 }
@@ -100,7 +100,7 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 	inferMean6(n, m.arena[144:][:n], m.arena[80:][:n*16])
 	inferFused9(n, m.arena[80:][:n], m.arena[144:][:n])
 	inferFused10(n, m.arena[96:][:n*16], m.arena[:n*16], m.arena[64:][:n], m.arena[80:][:n], m.params[176:][:16], m.params[192:][:16])
-	inferMatmul13(&m.job, n, m.arena[:n*3], m.packed[160:][:96], m.arena[96:][:n*16], m.params[208:][:48], m.params[256:][:3])
+	inferMatmul13(&m.job, n, m.arena[:n*3], m.packed[160:][:48], m.arena[96:][:n*16], m.params[208:][:48], m.params[256:][:3])
 	inferLogSoftmax14(n, m.arena[16:][:n*3], m.arena[:n*3])
 	if err := evalCrossEntropy16(n, m.arena[32:][:n], m.arena[:n*3], y); err != nil {
 		return err
@@ -123,7 +123,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	trainFused12(n, m.arena[64:][:n*16], m.arena[:n*16], m.arena[288:][:n], m.arena[320:][:n])
 	trainFused13(n, m.arena[128:][:n*16], m.arena[64:][:n*16], m.params[176:][:16], m.params[192:][:16])
 	trainGelu14(n, m.arena[192:][:n*16], m.arena[128:][:n*16])
-	inferMatmul13(&m.job, n, m.arena[256:][:n*3], m.packed[160:][:96], m.arena[192:][:n*16], m.params[208:][:48], m.params[256:][:3])
+	inferMatmul13(&m.job, n, m.arena[256:][:n*3], m.packed[160:][:48], m.arena[192:][:n*16], m.params[208:][:48], m.params[256:][:3])
 	if err := evalCrossEntropy16(n, m.arena[272:][:n], m.arena[256:][:n*3], y); err != nil {
 		return err
 	}

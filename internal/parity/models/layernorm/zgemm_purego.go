@@ -56,9 +56,8 @@ func gemm3x16TBPBias(m int, a, b, c []float32, bias []float32) {
 // gemm3x16TBPBiasPackB packs B [3,16] into bp [16,3] for gemm3x16TBPBias:
 //
 //	bp[p*3+j] = b[j*16+p] for j < 3, p < 16
-//	bp[48+t*16+p] = b[(0+t)*16+p] for t < 3, p < 16, then zeros to 16
 //
-// It needs len(bp) ≥ 96 and len(b) ≥ 48, bp not overlapping b.
+// It needs len(bp) ≥ 48 and len(b) ≥ 48, bp not overlapping b.
 func gemm3x16TBPBiasPackB(bp, b []float32) {
 	gemm3x16TBPBiasPackBGeneric(bp, b)
 }

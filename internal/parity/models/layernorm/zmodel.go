@@ -85,7 +85,7 @@ func New(seed uint64) *Model {
 		u8arena:   make([]uint8, 0),
 		scratch:   make([]float32, 160),
 		lr:        0.1,
-		packed:    make([]float32, 256),
+		packed:    make([]float32, 208),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -188,7 +188,7 @@ func (m *Model) ParamBlock() []float32 {
 // packInto packs the weights of the x·Wᵀ products from params into dst, laid out as packed.
 func (m *Model) packInto(dst []float32) {
 	gemm16x10TBPBiasPackB(dst[:160], m.params[:160])
-	gemm3x16TBPBiasPackB(dst[160:][:96], m.params[208:][:48])
+	gemm3x16TBPBiasPackB(dst[160:][:48], m.params[208:][:48])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.

@@ -80,7 +80,7 @@ func (m *Model) runInfer(n int, x []float32, logits []float32) error {
 	}
 	inferMatmul3(&m.job, n, m.arena[:n*32], m.packed[:320], x, m.params[563:][:320], m.params[883:][:32])
 	inferMatmul6(&m.job, n, m.arena[512:][:n*16], m.packed[320:][:512], m.arena[:n*32], m.params[:512], m.params[915:][:16])
-	inferMatmul9(&m.job, n, logits, m.packed[832:][:96], m.arena[512:][:n*16], m.params[512:][:48], m.params[560:][:3])
+	inferMatmul9(&m.job, n, logits, m.packed[832:][:48], m.arena[512:][:n*16], m.params[512:][:48], m.params[560:][:3])
 	return nil
 }
 
@@ -91,7 +91,7 @@ func (m *Model) runEval(n int, x []float32, y []int32) error {
 	}
 	inferMatmul3(&m.job, n, m.arena[:n*32], m.packed[:320], x, m.params[563:][:320], m.params[883:][:32])
 	inferMatmul6(&m.job, n, m.arena[512:][:n*16], m.packed[320:][:512], m.arena[:n*32], m.params[:512], m.params[915:][:16])
-	inferMatmul9(&m.job, n, m.arena[:n*3], m.packed[832:][:96], m.arena[512:][:n*16], m.params[512:][:48], m.params[560:][:3])
+	inferMatmul9(&m.job, n, m.arena[:n*3], m.packed[832:][:48], m.arena[512:][:n*16], m.params[512:][:48], m.params[560:][:3])
 	if err := evalCrossEntropy11(n, m.arena[48:][:n], m.arena[:n*3], y); err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (m *Model) runTrain(n int, x []float32, y []int32) error {
 	}
 	inferMatmul3(&m.job, n, m.arena[:n*32], m.packed[:320], x, m.params[563:][:320], m.params[883:][:32])
 	inferMatmul6(&m.job, n, m.arena[512:][:n*16], m.packed[320:][:512], m.arena[:n*32], m.params[:512], m.params[915:][:16])
-	inferMatmul9(&m.job, n, m.arena[768:][:n*3], m.packed[832:][:96], m.arena[512:][:n*16], m.params[512:][:48], m.params[560:][:3])
+	inferMatmul9(&m.job, n, m.arena[768:][:n*3], m.packed[832:][:48], m.arena[512:][:n*16], m.params[512:][:48], m.params[560:][:3])
 	if err := evalCrossEntropy11(n, m.arena[816:][:n], m.arena[768:][:n*3], y); err != nil {
 		return err
 	}

@@ -141,9 +141,8 @@ func gemm3x16TBPBiasAVX2(m int, a []float32, b []float32, c []float32, bias []fl
 // gemm3x16TBPBiasPackB packs B [3,16] into bp [16,3] for gemm3x16TBPBias:
 //
 //	bp[p*3+j] = b[j*16+p] for j < 3, p < 16
-//	bp[48+t*16+p] = b[(0+t)*16+p] for t < 3, p < 16, then zeros to 16
 //
-// It needs len(bp) ≥ 96 and len(b) ≥ 48, bp not overlapping b.
+// It needs len(bp) ≥ 48 and len(b) ≥ 48, bp not overlapping b.
 //
 //go:noescape
 func gemm3x16TBPBiasPackB(bp []float32, b []float32)

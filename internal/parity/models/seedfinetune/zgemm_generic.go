@@ -323,17 +323,12 @@ func gemm3x16TBPBiasGeneric(m int, a, b, c []float32, bias []float32) {
 
 // gemm3x16TBPBiasPackBGeneric is gemm3x16TBPBiasPackB in Go.
 func gemm3x16TBPBiasPackBGeneric(bp, b []float32) {
-	bp = bp[:96]
+	bp = bp[:48]
 	for j := 0; j < 3; j++ {
 		br := b[j*16 : j*16+16]
 		for p, v := range br {
 			bp[p*3+j] = v
 		}
-	}
-	for t := 0; t < 3; t++ {
-		row := bp[48+t*16 : 48+t*16+16]
-		n := copy(row, b[(0+t)*16:(0+t+1)*16])
-		clear(row[n:])
 	}
 }
 

@@ -85,7 +85,7 @@ func New(seed uint64) *Model {
 		u8arena:   make([]uint8, 0),
 		scratch:   make([]float32, 512),
 		lr:        0.1,
-		packed:    make([]float32, 928),
+		packed:    make([]float32, 880),
 		packStale: true,
 	}
 	rng := runtime.NewRNG(seed)
@@ -191,7 +191,7 @@ func (m *Model) ParamBlock() []float32 {
 func (m *Model) packInto(dst []float32) {
 	gemm32x10TBPBiasReluPackB(dst[:320], m.params[563:][:320])
 	gemm16x32TBPBiasReluPackB(dst[320:][:512], m.params[:512])
-	gemm3x16TBPBiasPackB(dst[832:][:96], m.params[512:][:48])
+	gemm3x16TBPBiasPackB(dst[832:][:48], m.params[512:][:48])
 }
 
 // repack packs the weights of the x·Wᵀ products from params into packed.
