@@ -75,7 +75,6 @@ func dotRows(w int) int { return ceilDiv(dotChains, w) }
 
 // dotState holds the tail's constants, set at the start of its sweep.
 type dotState struct {
-	w     int               // columns
 	buf   reg.GPVirtual     // the stack buffer, 64-byte aligned: Bᵗ(t, p) at t*kp+p
 	kp    int               // K rounded up to whole vectors
 	a, t  reg.VecVirtual    // A's vector; a shuffle temporary
@@ -89,7 +88,7 @@ type dotState struct {
 // any code, as the frame is fixed.
 func (g *gemmAsm) dotSetup() {
 	c, w := g.c, g.plan.dot
-	d := &dotState{w: w, kp: ceilDiv(g.s.K, dotLanes) * dotLanes}
+	d := &dotState{kp: ceilDiv(g.s.K, dotLanes) * dotLanes}
 	g.dot = d
 	if !g.dotGathers() {
 		return
@@ -144,16 +143,8 @@ func (g *gemmAsm) dotSweep() {
 // steps per gather, the last vector of each row padded with zeros.
 func (g *gemmAsm) dotGather() {
 	c, s, d := g.c, g.s, g.dot
-	idx, iota := c.ZMM(), c.ZMM()
-	var lanes [16]byte
-	for l := range lanes {
-		lanes[l] = byte(l)
-	}
-	g.setIndex(iota, lanes) // iota[l] = l
-	t := c.GP32()
-	c.MOVL(operand.U32(s.ldb()), t) // t = ldb
-	c.VPBROADCASTD(t, idx)          // idx[:] = ldb
-	c.VPMULLD(iota, idx, idx)       // idx[l] = l*ldb: 16 steps of a column
+	idx := c.ZMM()
+	g.strideIndex(idx, c.ZMM(), s.ldb()) // idx[l] = l*ldb: 16 steps of a column
 	full, part := c.GP32(), c.GP32()
 	c.MOVL(operand.U32(dotFullMask), full)
 	if s.K%dotLanes > 0 {
@@ -197,7 +188,7 @@ func (g *gemmAsm) dotBlock(rows int) {
 	c.MOVQ(g.arow, g.ap) // ap = &A(i,0)
 	switch off, _, _ := s.PackedTail(); {
 	case s.PackedB:
-		c.LEAQ(operand.Mem{Base: g.b, Disp: (off - (s.N - d.w)) * g.size}, g.bp) // bp = &Bᵗ(0,0) after Bᵀ; b is at column N-w
+		c.LEAQ(operand.Mem{Base: g.b, Disp: (off - (s.N - w)) * g.size}, g.bp) // bp = &Bᵗ(0,0) after Bᵀ; b is at column N-w
 	case s.N == 1:
 		c.MOVQ(g.b, g.bp) // bp = &B(0,0): a single column is Bᵗ already
 	default:

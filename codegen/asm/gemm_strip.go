@@ -81,15 +81,7 @@ func (g *gemmAsm) stripSweep() {
 	for range w {
 		st.bs = append(st.bs, c.ZMM())
 	}
-	var iota [16]byte
-	for l := range iota {
-		iota[l] = byte(l)
-	}
-	g.setIndex(st.iota, iota) // iota[l] = l
-	t := c.GP32()
-	c.MOVL(operand.U32(s.N), t)        // t = N
-	c.VPBROADCASTD(t, st.idx)          // idx[:] = N
-	c.VPMULLD(st.iota, st.idx, st.idx) // idx[l] = l*N
+	g.strideIndex(st.idx, st.iota, s.N) // idx[l] = l*N
 	c.MOVL(operand.U32(1<<lanes-1), st.full)
 	if s.Relu {
 		st.zero = c.ZMM()
@@ -205,4 +197,19 @@ func (g *gemmAsm) stripStep(p int, accs [][]reg.VecVirtual, partial, first bool)
 		}
 	}
 	c.ADDQ(g.stride, g.ap) // ap = &A(p+1, i)
+}
+
+// strideIndex sets iota[l] = l and idx[l] = l*stride: the element offsets
+// of 16 rows of a column, stride elements apart, for gathers and scatters.
+func (g *gemmAsm) strideIndex(idx, iota reg.VecVirtual, stride int) {
+	c := g.c
+	var lanes [16]byte
+	for l := range lanes {
+		lanes[l] = byte(l)
+	}
+	g.setIndex(iota, lanes) // iota[l] = l
+	t := c.GP32()
+	c.MOVL(operand.U32(stride), t) // t = stride
+	c.VPBROADCASTD(t, idx)         // idx[:] = stride
+	c.VPMULLD(iota, idx, idx)      // idx[l] = l*stride
 }
