@@ -57,8 +57,8 @@ type gemmAsm struct {
 func emitGEMM(c *build.Context, s GEMMSpec, x *isa, e vecEmitter, name string) {
 	g := &gemmAsm{c: c, s: s, e: e, fp: newFPOps(c, s.F64), plan: planGEMM(s, x), size: s.size()}
 	c.Function(name)
-	if !g.plan.packB && (g.plan.dot == 0 || !g.dotGathers()) {
-		c.Attributes(attr.NOSPLIT) // no frame; with packB it holds a panel of B, with dot columns of B
+	if frame := g.plan.packB || g.plan.dot > 0 && dotSourceOf(s) == dotGathered; !frame {
+		c.Attributes(attr.NOSPLIT) // no frame; with packB it holds a panel of B, with a gathered dot tail columns of B
 	}
 	c.SignatureExpr(s.signature())
 	c.Pragma("noescape")

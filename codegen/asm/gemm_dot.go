@@ -73,24 +73,48 @@ func dotCols(s GEMMSpec, x *isa, kc int, packed bool) int {
 // and step and used for all w columns.
 func dotRows(w int) int { return ceilDiv(dotChains, w) }
 
+// A dotSource is where a dot tail reads Bᵗ, its columns of B as rows.
+type dotSource uint8
+
+const (
+	dotGathered dotSource = iota // gathered per call into the stack buffer, zero-padded
+	dotPacked                    // written by NamePackB after Bᵀ (GEMMSpec.PackedTail), zero-padded
+	dotInPlace                   // B itself, a single column: no padding, the last vector masked
+)
+
+// dotSourceOf returns where the dot tail of s reads Bᵗ.
+func dotSourceOf(s GEMMSpec) dotSource {
+	switch {
+	case s.PackedB:
+		return dotPacked
+	case s.N == 1:
+		return dotInPlace
+	}
+	return dotGathered
+}
+
 // dotState holds the tail's constants, set at the start of its sweep.
 type dotState struct {
-	buf   reg.GPVirtual     // the stack buffer, 64-byte aligned: Bᵗ(t, p) at t*kp+p
-	kp    int               // K rounded up to whole vectors
-	a, t  reg.VecVirtual    // A's vector; a shuffle temporary
-	zero  reg.VecVirtual    // 0, for missing columns of the reduction and relu
-	bs    []reg.VecVirtual  // Bᵗ(t, 16q:) for each column t
-	kpart reg.OpmaskVirtual // lanes of A's partial last vector
-	kcols reg.OpmaskVirtual // the tail's w lanes of C
+	src dotSource
+	buf reg.GPVirtual // with dotGathered: the stack buffer, 64-byte aligned, Bᵗ(t, p) at t*kp+p
+	kp  int           // Bᵗ's row stride: GEMMSpec.tailStride
+	// with dotPacked: where Bᵗ starts in the packed buffer (PackedTail)
+	packedOff int
+	a, t      reg.VecVirtual    // A's vector; a shuffle temporary
+	zero      reg.VecVirtual    // 0, for missing columns of the reduction and relu
+	bs        []reg.VecVirtual  // Bᵗ(t, 16q:) for each column t
+	kpart     reg.OpmaskVirtual // lanes of A's partial last vector
+	kcols     reg.OpmaskVirtual // the tail's w lanes of C
 }
 
 // dotSetup reserves the stack buffer when Bᵗ is gathered; called before
 // any code, as the frame is fixed.
 func (g *gemmAsm) dotSetup() {
 	c, w := g.c, g.plan.dot
-	d := &dotState{kp: ceilDiv(g.s.K, dotLanes) * dotLanes}
+	d := &dotState{src: dotSourceOf(g.s), kp: g.s.tailStride()}
+	d.packedOff, _, _ = g.s.PackedTail()
 	g.dot = d
-	if !g.dotGathers() {
+	if d.src != dotGathered {
 		return
 	}
 	buf := c.AllocLocal(w*d.kp*g.size + 64)
@@ -115,7 +139,7 @@ func (g *gemmAsm) dotSweep() {
 		d.kpart = g.kmask(1<<r - 1)
 	}
 	d.kcols = g.kmask(1<<w - 1)
-	if g.dotGathers() {
+	if d.src == dotGathered {
 		g.dotGather()
 	}
 	rows := dotRows(w)
@@ -186,20 +210,20 @@ func (g *gemmAsm) dotBlock(rows int) {
 		accs[r] = g.vecs(&g.accRegs, r, w)
 	}
 	c.MOVQ(g.arow, g.ap) // ap = &A(i,0)
-	switch off, _, _ := s.PackedTail(); {
-	case s.PackedB:
-		c.LEAQ(operand.Mem{Base: g.b, Disp: (off - (s.N - w)) * g.size}, g.bp) // bp = &Bᵗ(0,0) after Bᵀ; b is at column N-w
-	case s.N == 1:
+	switch d.src {
+	case dotPacked:
+		c.LEAQ(operand.Mem{Base: g.b, Disp: (d.packedOff - (s.N - w)) * g.size}, g.bp) // bp = &Bᵗ(0,0) after Bᵀ; b is at column N-w
+	case dotInPlace:
 		c.MOVQ(g.b, g.bp) // bp = &B(0,0): a single column is Bᵗ already
-	default:
-		c.MOVQ(d.buf, g.bp) // bp = &Bᵗ(0,0), gathered
+	case dotGathered:
+		c.MOVQ(d.buf, g.bp) // bp = &Bᵗ(0,0)
 	}
 	vb := dotLanes * g.size
 	nfull := s.K / dotLanes
 	step := func(q int, partial, first bool) {
 		for t, b := range d.bs {
 			m := operand.Mem{Base: g.bp, Disp: t*d.kp*g.size + q*vb}
-			if partial && s.N == 1 && !s.PackedB { // no zeros past K
+			if partial && d.src == dotInPlace { // no zeros past K
 				g.fp.movuZ(m, d.kpart, b) // b = Bᵗ(t, 16q:K), 0 beyond
 			} else {
 				g.fp.movu(m, b) // b = Bᵗ(t, 16q:)
@@ -292,7 +316,3 @@ func (g *gemmAsm) dotReduce(accs []reg.VecVirtual) {
 	c.VEXTRACTF32X4(operand.U8(1), a, t.AsX()) // t = block 1+3, 0 above
 	c.VADDPS(t, a, a)                          // a[0:4] = the sums
 }
-
-// dotGathers reports whether the kernel gathers Bᵗ itself: B is neither
-// packed with its tail nor a single column.
-func (g *gemmAsm) dotGathers() bool { return !g.s.PackedB && g.s.N > 1 }

@@ -101,11 +101,14 @@ func (s GEMMSpec) readsPackedB() bool { return !s.TransB || s.PackedB }
 // of 84 and 200 columns ran 7% and 5% faster on aligned rows), else N.
 // The padding is neither written nor read.
 func (s GEMMSpec) PackedStride() int {
-	if s.N <= PackAlign || s.N%PackAlign == 0 {
+	if s.N <= PackAlign {
 		return s.N
 	}
-	return (s.N + PackAlign - 1) / PackAlign * PackAlign
+	return alignUp(s.N)
 }
+
+// alignUp rounds n up to a multiple of PackAlign.
+func alignUp(n int) int { return ceilDiv(n, PackAlign) * PackAlign }
 
 // PackAlign is the element multiple PackedStride pads to. Buffers holding
 // packed copies should start at a multiple of it too (64 bytes of float32),
@@ -136,9 +139,13 @@ func (s GEMMSpec) PackedTail() (off, cols, stride int) {
 	if cols = planGEMM(s, isaAVX512).dot; cols == 0 {
 		return 0, 0, 0
 	}
-	align := func(n int) int { return ceilDiv(n, PackAlign) * PackAlign }
-	return align(s.K * s.PackedStride()), cols, align(s.K)
+	return alignUp(s.K * s.PackedStride()), cols, s.tailStride()
 }
+
+// tailStride is the row stride of a dot tail's columns of B laid out as
+// rows, packed or in the kernel's stack buffer: K rounded up to whole
+// vectors (PackAlign is a zmm register's float32 lanes).
+func (s GEMMSpec) tailStride() int { return alignUp(s.K) }
 
 // ldb returns the row stride, in elements, of the kernel's b when
 // readsPackedB: PackedStride with PackedB, else N.
